@@ -1,0 +1,70 @@
+//! `GET /api/v1/audit`: auditors read a unit's chain.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::store::{self, AuditEvent};
+use crate::app::AppState;
+use crate::authz::{self, Permission};
+use crate::error::{AppError, AppResult};
+use crate::http::{Auth, ErrorBody};
+use crate::tenancy::get_unit;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit", get(list))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Unit whose chain to read; defaults to the auditor's own (top) unit.
+    pub unit_id: Option<String>,
+    /// Return events with a sequence number above this (paging cursor).
+    pub after: Option<i64>,
+    /// At most this many events (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub unit_id: String,
+    pub events: Vec<AuditEvent>,
+    /// Pass as `after` to read the next page; absent at the end.
+    pub next_after: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, Auth(ctx, _): Auth, Query(q): Query<AuditQuery>) -> AppResult<Json<AuditPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit must be between 1 and 1000"));
+    }
+    let unit_id = match q.unit_id {
+        Some(u) => u,
+        None => ctx
+            .grants
+            .iter()
+            .find(|g| g.role.permits(Permission::AuditRead))
+            .map(|g| g.unit_id.clone())
+            .ok_or_else(AppError::forbidden)?,
+    };
+    let unit = get_unit(state.db.pool(), &unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(&ctx, Permission::AuditRead, &unit.as_ref(), "unit")?;
+    let events = store::list(state.db.pool(), &unit.id, q.after.unwrap_or(0), limit).await?;
+    let next_after = if events.len() as i64 == limit {
+        events.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok(Json(AuditPage {
+        unit_id: unit.id,
+        events,
+        next_after,
+    }))
+}

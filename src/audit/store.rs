@@ -1,0 +1,249 @@
+//! Writing and reading events.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::chain::{Canonical, GENESIS_HASH, event_hash};
+use crate::clock::Millis;
+use crate::db::{Tx, new_id};
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            kind: "system",
+            id: None,
+            name: None,
+        }
+    }
+
+    pub fn anonymous(claimed_name: &str) -> Actor {
+        Actor {
+            kind: "anonymous",
+            id: None,
+            name: Some(claimed_name.chars().take(64).collect()),
+        }
+    }
+
+    pub fn user(id: &str, name: &str) -> Actor {
+        Actor {
+            kind: "user",
+            id: Some(id.into()),
+            name: Some(name.into()),
+        }
+    }
+}
+
+impl From<&crate::authz::AuthContext> for Actor {
+    fn from(ctx: &crate::authz::AuthContext) -> Self {
+        let (kind, id, name) = ctx.actor();
+        Actor {
+            kind,
+            id: Some(id.into()),
+            name: Some(name.into()),
+        }
+    }
+}
+
+/// Request facts every event carries.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// One event as a service describes it. `details` must never contain a secret.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub unit_id: &'a str,
+    pub actor: Actor,
+    pub action: &'static str,
+    pub target_kind: Option<&'static str>,
+    pub target_id: Option<&'a str>,
+    pub outcome: Outcome,
+    pub details: Value,
+}
+
+/// Appends `entry` to its unit's chain inside `tx`. The chain head row serialises
+/// appenders of one unit (row lock on PostgreSQL, the write lock on SQLite).
+pub async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -> AppResult<()> {
+    sqlx::query("INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (unit_id) DO NOTHING")
+        .bind(entry.unit_id)
+        .bind(GENESIS_HASH)
+        .execute(&mut **tx)
+        .await?;
+    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE unit_id = $1 RETURNING seq, hash")
+        .bind(entry.unit_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
+    let id = new_id();
+    let details = entry.details.to_string();
+    let canonical = Canonical {
+        v: 1,
+        unit_id: entry.unit_id,
+        seq,
+        id: &id,
+        at,
+        actor_kind: entry.actor.kind,
+        actor_id: entry.actor.id.as_deref(),
+        actor_name: entry.actor.name.as_deref(),
+        action: entry.action,
+        target_kind: entry.target_kind,
+        target_id: entry.target_id,
+        outcome: entry.outcome.as_str(),
+        request_id: meta.request_id.as_deref(),
+        client_addr: meta.client_addr.as_deref(),
+        details: &details,
+    };
+    let hash = event_hash(&prev, &canonical);
+    sqlx::query(
+        "INSERT INTO audit_events (unit_id, seq, id, at, actor_kind, actor_id, actor_name, action, \
+         target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(entry.unit_id)
+    .bind(seq)
+    .bind(&id)
+    .bind(at)
+    .bind(entry.actor.kind)
+    .bind(entry.actor.id.as_deref())
+    .bind(entry.actor.name.as_deref())
+    .bind(entry.action)
+    .bind(entry.target_kind)
+    .bind(entry.target_id)
+    .bind(entry.outcome.as_str())
+    .bind(meta.request_id.as_deref())
+    .bind(meta.client_addr.as_deref())
+    .bind(&details)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
+        .bind(&hash)
+        .bind(entry.unit_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEvent {
+    pub unit_id: String,
+    pub seq: i64,
+    pub id: String,
+    /// Unix milliseconds UTC.
+    pub at: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub prev_hash: String,
+    pub hash: String,
+    #[serde(skip)]
+    pub details_raw: String,
+}
+
+impl AuditEvent {
+    pub(super) fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
+        let details_raw: String = r.try_get("details")?;
+        Ok(AuditEvent {
+            unit_id: r.try_get("unit_id")?,
+            seq: r.try_get("seq")?,
+            id: r.try_get("id")?,
+            at: r.try_get("at")?,
+            actor_kind: r.try_get("actor_kind")?,
+            actor_id: r.try_get("actor_id")?,
+            actor_name: r.try_get("actor_name")?,
+            action: r.try_get("action")?,
+            target_kind: r.try_get("target_kind")?,
+            target_id: r.try_get("target_id")?,
+            outcome: r.try_get("outcome")?,
+            request_id: r.try_get("request_id")?,
+            client_addr: r.try_get("client_addr")?,
+            details: serde_json::from_str(&details_raw).unwrap_or(Value::Null),
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+            details_raw,
+        })
+    }
+
+    pub(super) fn canonical(&self) -> Canonical<'_> {
+        Canonical {
+            v: 1,
+            unit_id: &self.unit_id,
+            seq: self.seq,
+            id: &self.id,
+            at: self.at,
+            actor_kind: &self.actor_kind,
+            actor_id: self.actor_id.as_deref(),
+            actor_name: self.actor_name.as_deref(),
+            action: &self.action,
+            target_kind: self.target_kind.as_deref(),
+            target_id: self.target_id.as_deref(),
+            outcome: &self.outcome,
+            request_id: self.request_id.as_deref(),
+            client_addr: self.client_addr.as_deref(),
+            details: &self.details_raw,
+        }
+    }
+}
+
+pub(super) const SELECT_EVENTS: &str = "SELECT unit_id, seq, id, at, actor_kind, actor_id, actor_name, action, \
+     target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash FROM audit_events";
+
+/// Events of one unit's chain with `seq > after`, oldest first.
+pub async fn list(
+    pool: &sqlx::AnyPool,
+    unit_id: &str,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<AuditEvent>> {
+    let sql = format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| AuditEvent::from_row(r).map_err(Into::into))
+        .collect()
+}

@@ -1,0 +1,64 @@
+//! Who is calling, and the roles they hold where.
+
+use crate::identity::SessionKind;
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    User { id: String, username: String },
+    Token { id: String, name: String, unit_id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub unit_id: String,
+    pub unit_path: String,
+    pub role: super::Role,
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub principal: Principal,
+    pub grants: Vec<Grant>,
+    pub session: SessionKind,
+    /// Hash of the presented bearer token (to end this session on logout).
+    pub token_hash: String,
+}
+
+impl AuthContext {
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::User { id, .. } => Some(id),
+            Principal::Token { .. } => None,
+        }
+    }
+
+    /// `(kind, id, name)` for the audit trail.
+    pub fn actor(&self) -> (&'static str, &str, &str) {
+        match &self.principal {
+            Principal::User { id, username } => ("user", id, username),
+            Principal::Token { id, name, .. } => ("api_token", id, name),
+        }
+    }
+
+    /// The unit whose audit chain records actions that concern no single unit.
+    pub fn home_unit(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::Token { unit_id, .. } => Some(unit_id),
+            Principal::User { .. } => self.grants.first().map(|g| g.unit_id.as_str()),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn for_tests(grants: Vec<Grant>) -> Self {
+        AuthContext {
+            principal: Principal::User {
+                id: "u".into(),
+                username: "u".into(),
+            },
+            grants,
+            session: SessionKind::Full,
+            token_hash: String::new(),
+        }
+    }
+}

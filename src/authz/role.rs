@@ -1,0 +1,89 @@
+//! Roles and the permissions each one carries: the whole access model on one screen.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 系统管理员: units, users, memberships, API tokens. Reads no audit trail.
+    Sysadmin,
+    /// 监管: district office, sector departments, cyberspace office; oversees a subtree.
+    Supervisor,
+    /// 单位管理员: runs one unit's accounts.
+    UnitAdmin,
+    /// 保管人: custodian of accounts.
+    Custodian,
+    /// 人事: reports staff changes.
+    Hr,
+    /// 审计员: reads and verifies the audit trail and nothing else.
+    Auditor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    UnitsRead,
+    UnitsWrite,
+    UsersRead,
+    UsersWrite,
+    MembersWrite,
+    TokensWrite,
+    AuditRead,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Sysadmin,
+        Role::Supervisor,
+        Role::UnitAdmin,
+        Role::Custodian,
+        Role::Hr,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Sysadmin => "sysadmin",
+            Role::Supervisor => "supervisor",
+            Role::UnitAdmin => "unit_admin",
+            Role::Custodian => "custodian",
+            Role::Hr => "hr",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn permits(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Sysadmin => matches!(
+                p,
+                UnitsRead | UnitsWrite | UsersRead | UsersWrite | MembersWrite | TokensWrite
+            ),
+            Role::Supervisor | Role::UnitAdmin | Role::Hr => matches!(p, UnitsRead | UsersRead),
+            Role::Custodian => matches!(p, UnitsRead),
+            Role::Auditor => matches!(p, AuditRead),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_roundtrip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

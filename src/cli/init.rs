@@ -1,0 +1,64 @@
+//! `credgov init` and the first-run initialisation of `serve`.
+
+use std::io::{IsTerminal, Write};
+
+use zeroize::Zeroizing;
+
+use crate::app::AppState;
+use crate::identity::create_first_admin;
+
+pub const DEFAULT_ADMIN: &str = "admin";
+pub const DEFAULT_DISTRICT: &str = "区人民政府";
+
+fn print_credentials(username: &str, password: &str) {
+    println!("────────────────────────────────────────────────────────────");
+    println!(" credgov initialised. First sysadmin (shown once, not logged):");
+    println!("   username: {username}");
+    println!("   password: {password}");
+    println!(" Log in: POST /api/v1/auth/login, then enrol two-factor login");
+    println!(" (POST /api/v1/auth/totp/enroll and /auth/totp/confirm).");
+    println!("────────────────────────────────────────────────────────────");
+}
+
+pub async fn init(state: &AppState, district: &str, admin: &str, password: Option<Zeroizing<String>>) -> Result<(), String> {
+    let (root, user, generated) = create_first_admin(state, district, admin, password)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("root unit {} ({}) created; sysadmin {} created", root.name, root.id, user.username);
+    if let Some(p) = generated {
+        print_credentials(&user.username, &p);
+    }
+    Ok(())
+}
+
+/// On an empty database `serve` initialises itself. The generated password goes to
+/// the terminal when there is one; otherwise (systemd, containers) to a 0600 file in
+/// the data folder, never to the log.
+pub async fn first_run(state: &AppState) -> Result<(), String> {
+    if crate::tenancy::root_unit(state.db.pool()).await.map_err(|e| e.to_string())?.is_some() {
+        return Ok(());
+    }
+    let (_, user, generated) = create_first_admin(state, DEFAULT_DISTRICT, DEFAULT_ADMIN, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(password) = generated else {
+        return Ok(());
+    };
+    if std::io::stdout().is_terminal() {
+        print_credentials(&user.username, &password);
+        return Ok(());
+    }
+    let dir = state.config.master_key_file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let path = dir.join("initial-admin-password");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writeln!(f, "username: {}\npassword: {}", user.username, password.as_str()).map_err(|e| e.to_string())?;
+    tracing::warn!(path = %path.display(), username = %user.username, "initialised an empty database; the first sysadmin's password is in this file (mode 0600): log in, then delete it");
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The operator's command line. Errors are one clear line on stderr and exit code 1.
+
+mod init;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::app::AppState;
+use crate::clock::SystemClock;
+use crate::config::Config;
+
+#[derive(Parser, Debug)]
+#[command(name = "credgov", version, about = "Custody, rotation and handover of a district's account passwords")]
+pub struct Cli {
+    /// Configuration file (TOML). Also CREDGOV_CONFIG.
+    #[arg(long, global = true, env = "CREDGOV_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP service (migrates first; initialises an empty database).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the root unit (the district) and the first sysadmin. Runs once.
+    Init {
+        /// Username of the first sysadmin.
+        #[arg(long)]
+        admin: String,
+        /// Name of the root unit.
+        #[arg(long, default_value = "区人民政府")]
+        district: String,
+        /// Read the admin password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Audit trail commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Verify every unit's hash chain; exit 0 with a count, or 1 naming the first broken event.
+    Verify,
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub async fn run() -> i32 {
+    let cli = Cli::parse();
+    match execute(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("credgov: {message}");
+            1
+        }
+    }
+}
+
+async fn start(config: Config) -> Result<AppState, String> {
+    AppState::start(config, Arc::new(SystemClock)).await.map_err(|e| e.to_string())
+}
+
+async fn execute(cli: Cli) -> Result<i32, String> {
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::http::openapi_json());
+        return Ok(0);
+    }
+    let (mut config, report) = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Command::Serve { listen: Some(l) } = &cli.command {
+        config.listen = *l;
+    }
+    crate::server::init_logging(&config);
+    for w in &report.warnings {
+        tracing::warn!("{w}");
+    }
+    match cli.command {
+        Command::Openapi => Ok(0),
+        Command::Migrate => {
+            let state = start(config).await?;
+            state.db.close().await;
+            println!("migrations applied");
+            Ok(0)
+        }
+        Command::Init { admin, district, password_stdin } => {
+            let password = if password_stdin {
+                let mut s = Zeroizing::new(String::new());
+                std::io::stdin().read_to_string(&mut s).map_err(|e| format!("reading the password from stdin: {e}"))?;
+                let trimmed = Zeroizing::new(s.trim_end_matches(['\n', '\r']).to_string());
+                if trimmed.is_empty() {
+                    return Err("the password read from stdin is empty".into());
+                }
+                Some(trimmed)
+            } else {
+                None
+            };
+            let state = start(config).await?;
+            init::init(&state, &district, &admin, password).await?;
+            Ok(0)
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let state = start(config).await?;
+            let report = crate::audit::verify_all(state.db.pool()).await.map_err(|e| e.to_string())?;
+            match report {
+                crate::audit::VerifyReport::Intact { chains, events } => {
+                    println!("audit trail intact: {events} events in {chains} chains verified");
+                    Ok(0)
+                }
+                crate::audit::VerifyReport::Broken { unit_id, seq, reason } => {
+                    println!("audit trail BROKEN: unit {unit_id}, event {seq}: {reason}");
+                    Ok(1)
+                }
+            }
+        }
+        Command::Serve { .. } => {
+            let listen = config.listen;
+            let state = start(config).await?;
+            init::first_run(&state).await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%addr, "credgov listening");
+            eprintln!("credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
+            crate::server::serve(state, listener, crate::server::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Keys and sealing. The master key (KEK) comes from a file; from it derive the
+//! sub-keys this build uses. Plaintext lives in `Zeroizing` buffers only.
+
+mod master_key;
+mod seal;
+mod tokens;
+
+pub use master_key::{KeyError, MasterKey};
+pub use seal::{SealError, Sealed, open, seal};
+pub use tokens::{hash_token, random_bytes, random_token};

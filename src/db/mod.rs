@@ -1,0 +1,175 @@
+//! The database: one `AnyPool` over SQLite or PostgreSQL, the migrations, and every
+//! place where the two engines differ. Nothing outside this module branches on the
+//! backend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::config::redact_url;
+
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("migrations failed: {0}")]
+    Migrate(String),
+}
+
+impl Db {
+    /// Connects, creating the SQLite file and its folder if needed. SQLite runs in WAL
+    /// mode with `synchronous=FULL` (a confirmed password must survive power loss),
+    /// a busy timeout and foreign keys on.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let shown = redact_url(url);
+        let fail = |reason: String| DbError::Connect {
+            url: shown.clone(),
+            reason,
+        };
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url).map_err(fail)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| fail(e.to_string()))?;
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            pool_options = pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a read-then-write transaction cannot fail to upgrade
+    /// under concurrency; on PostgreSQL it is a plain `BEGIN` and rows are locked as
+    /// they are touched.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// True when the error is a unique or primary-key violation (both engines).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation()
+                || d.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}
+
+/// Adds `mode=rwc` so a missing file is created, and creates its folder.
+fn prepare_sqlite_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or("");
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path == ":memory:" {
+        return Err("an on-disk SQLite file is required (sqlite://./data/credgov.db)".into());
+    }
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
+    }
+    let query = match query {
+        Some(q) if q.contains("mode=") => q.to_string(),
+        Some(q) => format!("{q}&mode=rwc"),
+        None => "mode=rwc".to_string(),
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Converts a stored 0/1 flag.
+pub fn flag(v: i64) -> bool {
+    v != 0
+}
+
+/// New id: UUIDv7 text (time-ordered, so indexes stay append-mostly).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_url_gets_create_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/x.db");
+        let url = format!("sqlite://{}", p.display());
+        let out = prepare_sqlite_url(&url).unwrap();
+        assert!(out.ends_with("?mode=rwc"));
+        assert!(dir.path().join("a/b").is_dir());
+        assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! The HTTP surface: router, layers (request id, tracing span, body limit), error
+//! mapping for everything axum rejects itself, health and OpenAPI.
+
+mod extract;
+mod health;
+mod openapi;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+pub use extract::{ApiJson, Auth, AuthAllowEnroll, Meta, REQUEST_ID_HEADER};
+pub use openapi::{ApiDoc, ErrorBody, openapi_json};
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(crate::identity::router())
+        .merge(crate::tenancy::router())
+        .merge(crate::audit::router())
+        .route("/openapi.json", axum::routing::get(openapi::serve));
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let path = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_else(|| "unmatched".into());
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path, status = tracing::field::Empty, latency_ms = tracing::field::Empty)
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, span: &Span| {
+                    span.record("status", res.status().as_u16());
+                    span.record("latency_ms", latency.as_secs_f64() * 1000.0);
+                    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                })
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    AppError::client(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /api/v1/openapi.json").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    AppError::client(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that HTTP method").into_response()
+}

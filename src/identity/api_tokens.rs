@@ -1,0 +1,196 @@
+//! Long-lived API tokens for integrations (an HR system, a SIEM): a name, one role on
+//! one unit, an optional expiry. Stored hashed; the token is shown once.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sessions::API_TOKEN_PREFIX;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission, Role};
+use crate::crypto::{hash_token, random_token};
+use crate::db::{Tx, new_id};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::get_unit;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub unit_id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl ApiToken {
+    fn from_row(r: &AnyRow) -> AppResult<ApiToken> {
+        let role: String = r.try_get("role")?;
+        Ok(ApiToken {
+            id: r.try_get("id")?,
+            unit_id: r.try_get("unit_id")?,
+            name: r.try_get("name")?,
+            role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+            created_by: r.try_get("created_by")?,
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            revoked_at: r.try_get("revoked_at")?,
+        })
+    }
+}
+
+pub struct NewApiToken {
+    pub name: String,
+    pub role: Role,
+    pub unit_id: String,
+    pub expires_at: Option<i64>,
+}
+
+const SELECT_TOKEN: &str =
+    "SELECT id, unit_id, name, role, created_by, created_at, expires_at, revoked_at FROM api_tokens";
+
+/// Creates a token; returns its record and the token itself (shown once).
+pub async fn create(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, input: NewApiToken) -> AppResult<(ApiToken, String)> {
+    let unit = get_unit(state.db.pool(), &input.unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "unit")?;
+    authz::token_role_allowed(input.role)?;
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name must be 1 to 100 characters"));
+    }
+    let now = state.now();
+    if input.expires_at.is_some_and(|e| e <= now) {
+        return Err(AppError::invalid("expires_at must be in the future (unix milliseconds)"));
+    }
+    let creator = ctx
+        .user_id()
+        .ok_or_else(|| AppError::invalid("API tokens are created by people, not by other tokens"))?;
+    let token = random_token(API_TOKEN_PREFIX);
+    let id = new_id();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO api_tokens (unit_id, id, name, role, token_hash, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&unit.id)
+    .bind(&id)
+    .bind(&name)
+    .bind(input.role.as_str())
+    .bind(hash_token(&token))
+    .bind(creator)
+    .bind(now)
+    .bind(input.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "api_token.create",
+            target_kind: Some("api_token"),
+            target_id: Some(&id),
+            outcome: Outcome::Success,
+            details: json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        ApiToken {
+            id,
+            unit_id: unit.id,
+            name,
+            role: input.role,
+            created_by: creator.to_string(),
+            created_at: now,
+            expires_at: input.expires_at,
+            revoked_at: None,
+        },
+        token,
+    ))
+}
+
+pub async fn revoke(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, id: &str) -> AppResult<()> {
+    let sql = format!("{SELECT_TOKEN} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("API token"))?;
+    let token = ApiToken::from_row(&row)?;
+    let unit = get_unit(state.db.pool(), &token.unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("API token"))?;
+    authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "API token")?;
+    if token.revoked_at.is_some() {
+        return Err(AppError::conflict("already_revoked", "this API token is already revoked"));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE unit_id = $2 AND id = $3")
+        .bind(now)
+        .bind(&unit.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "api_token.revoke",
+            target_kind: Some("api_token"),
+            target_id: Some(id),
+            outcome: Outcome::Success,
+            details: json!({ "name": token.name }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<ApiToken>> {
+    let scopes = authz::require_anywhere(ctx, Permission::TokensWrite)?;
+    let mut out = Vec::new();
+    for prefix in scopes {
+        let sql = format!(
+            "{SELECT_TOKEN} WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) ORDER BY created_at"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("{prefix}%"))
+            .fetch_all(state.db.pool())
+            .await?;
+        for r in &rows {
+            out.push(ApiToken::from_row(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Revokes every live token a user created (they left or were disabled).
+pub(super) async fn revoke_created_by(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<u64> {
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+pub(super) async fn find(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<ApiToken>> {
+    let sql = format!("{SELECT_TOKEN} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    row.as_ref().map(ApiToken::from_row).transpose()
+}

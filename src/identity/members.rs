@@ -1,0 +1,226 @@
+//! Memberships: (unit, user, role). A role on a unit applies to its whole subtree.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission, Role};
+use crate::db::{Tx, is_unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Unit, get_unit};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Membership {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+pub(super) async fn insert_membership(
+    tx: &mut Tx,
+    unit_id: &str,
+    user_id: &str,
+    role: Role,
+    by: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
+    let res = sqlx::query(
+        "INSERT INTO memberships (unit_id, user_id, role, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(unit_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now)
+    .bind(by)
+    .execute(&mut **tx)
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
+            "already_member",
+            "the user already holds this role on this unit",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every role the user holds anywhere.
+pub(super) async fn roles_of(tx: &mut Tx, user_id: &str) -> AppResult<Vec<Role>> {
+    let rows = sqlx::query("SELECT role FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>(0).ok())
+        .filter_map(|s| Role::parse(&s))
+        .collect())
+}
+
+async fn unit_for_members(state: &AppState, ctx: &AuthContext, unit_id: &str, perm: Permission) -> AppResult<Unit> {
+    let unit = get_unit(state.db.pool(), unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
+    Ok(unit)
+}
+
+pub async fn grant(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    unit_id: &str,
+    user_id: &str,
+    role: Role,
+) -> AppResult<Membership> {
+    let unit = unit_for_members(state, ctx, unit_id, Permission::MembersWrite).await?;
+    // The user must be someone the caller can see.
+    let (user, home) = super::users::user_and_unit(state, user_id).await?;
+    authz::authorize(ctx, Permission::UsersRead, &home.as_ref(), "user")?;
+    if user.status != super::UserStatus::Active {
+        return Err(AppError::conflict(
+            "user_inactive",
+            format!("user {} is {}; only active users can be given roles", user.username, user.status.as_str()),
+        ));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let existing = roles_of(&mut tx, user_id).await?;
+    authz::check_separation(&existing, role)?;
+    insert_membership(&mut tx, &unit.id, user_id, role, ctx.user_id(), now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "membership.grant",
+            target_kind: Some("user"),
+            target_id: Some(user_id),
+            outcome: Outcome::Success,
+            details: json!({ "username": user.username, "role": role.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Membership {
+        unit_id: unit.id,
+        unit_name: unit.name,
+        user_id: user.id,
+        username: user.username,
+        role,
+        created_at: now,
+    })
+}
+
+pub async fn revoke(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    unit_id: &str,
+    user_id: &str,
+    role: Role,
+) -> AppResult<()> {
+    let unit = unit_for_members(state, ctx, unit_id, Permission::MembersWrite).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    if role == Role::Sysadmin && unit.parent_id.is_none() {
+        let others: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.unit_id = $1 AND m.role = 'sysadmin' AND m.user_id <> $2 AND u.status = 'active'",
+        )
+        .bind(&unit.id)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if others == 0 {
+            return Err(AppError::conflict(
+                "last_sysadmin",
+                "this is the last active sysadmin of the root unit; grant the role to someone else first",
+            ));
+        }
+    }
+    let done = sqlx::query("DELETE FROM memberships WHERE unit_id = $1 AND user_id = $2 AND role = $3")
+        .bind(&unit.id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::not_found("membership"));
+    }
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "membership.revoke",
+            target_kind: Some("user"),
+            target_id: Some(user_id),
+            outcome: Outcome::Success,
+            details: json!({ "role": role.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_for_unit(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<Vec<Membership>> {
+    let unit = unit_for_members(state, ctx, unit_id, Permission::UsersRead).await?;
+    let rows = sqlx::query(
+        "SELECT m.unit_id, m.user_id, u.username, m.role, m.created_at FROM memberships m \
+         JOIN users u ON u.id = m.user_id WHERE m.unit_id = $1 ORDER BY u.username, m.role",
+    )
+    .bind(&unit.id)
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Membership {
+                unit_id: r.try_get("unit_id")?,
+                unit_name: unit.name.clone(),
+                user_id: r.try_get("user_id")?,
+                username: r.try_get("username")?,
+                role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The memberships of one user, with unit names (for /me).
+pub async fn of_user(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Membership>> {
+    let rows = sqlx::query(
+        "SELECT m.unit_id, n.name, m.user_id, u.username, m.role, m.created_at FROM memberships m \
+         JOIN units n ON n.id = m.unit_id JOIN users u ON u.id = m.user_id \
+         WHERE m.user_id = $1 ORDER BY n.path, m.role",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(Membership {
+                unit_id: r.try_get("unit_id")?,
+                unit_name: r.try_get("name")?,
+                user_id: r.try_get("user_id")?,
+                username: r.try_get("username")?,
+                role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+

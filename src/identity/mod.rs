@@ -1,0 +1,20 @@
+//! Who is who: users, argon2id passwords, TOTP, login with lockout, sessions, API
+//! tokens and memberships.
+
+mod api_tokens;
+mod hasher;
+mod login;
+mod members;
+pub(crate) mod routes;
+mod sessions;
+mod totp;
+mod users;
+
+pub use api_tokens::{ApiToken, NewApiToken};
+pub use hasher::PasswordHasher;
+pub use login::{LoginInput, LoginOutput, login};
+pub use members::Membership;
+pub use routes::router;
+pub use sessions::{SessionKind, authenticate};
+pub use totp::{TotpEnrollment, code_at};
+pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};

@@ -1,0 +1,288 @@
+//! HTTP for identity: auth, /me, users, memberships, API tokens.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::api_tokens::{self, ApiToken, NewApiToken};
+use super::login::{self, LoginInput, LoginOutput, session_label};
+use super::members::{self, Membership};
+use super::totp::TotpEnrollment;
+use super::users::{self, NewUser, User, UserPatch, UserStatus};
+use crate::app::AppState;
+use crate::authz::{Principal, Role};
+use crate::error::AppResult;
+use crate::http::{ApiJson, Auth, AuthAllowEnroll, ErrorBody, Meta};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login_route))
+        .route("/auth/logout", post(logout_route))
+        .route("/auth/totp/enroll", post(totp_enroll))
+        .route("/auth/totp/confirm", post(totp_confirm))
+        .route("/me", get(me))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", get(read_user).patch(update_user))
+        .route("/units/{id}/members", get(list_members).post(add_member))
+        .route("/units/{id}/members/{user_id}/{role}", delete(remove_member))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+}
+
+/// Marks a response that carries a secret as not cacheable anywhere.
+pub fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    pub totp_code: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginOutput),
+              (status = 401, description = "invalid_credentials, mfa_required, invalid_totp or totp_replayed", body = ErrorBody),
+              (status = 403, description = "account_inactive", body = ErrorBody),
+              (status = 423, description = "locked", body = ErrorBody)))]
+pub async fn login_route(State(state): State<AppState>, Meta(meta): Meta, ApiJson(body): ApiJson<LoginRequest>) -> AppResult<Response> {
+    let out = login::login(
+        &state,
+        &meta,
+        LoginInput {
+            username: body.username,
+            password: Zeroizing::new(body.password),
+            totp_code: body.totp_code,
+        },
+    )
+    .await?;
+    Ok(no_store(Json(out).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn logout_route(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll) -> AppResult<StatusCode> {
+    login::logout(&state, &ctx, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/totp/enroll", tag = "auth",
+    responses((status = 200, body = TotpEnrollment), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn totp_enroll(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll) -> AppResult<Response> {
+    let e = login::totp_enroll(&state, &ctx, &meta).await?;
+    Ok(no_store(Json(e).into_response()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = TotpConfirm,
+    responses((status = 204), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn totp_confirm(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll, ApiJson(body): ApiJson<TotpConfirm>) -> AppResult<StatusCode> {
+    login::totp_confirm(&state, &ctx, &meta, &body.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeResponse {
+    /// `full`, or `enroll_only` until TOTP is set up.
+    pub session: String,
+    pub user: Option<User>,
+    pub memberships: Vec<Membership>,
+    pub api_token: Option<ApiToken>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn me(State(state): State<AppState>, AuthAllowEnroll(ctx, _): AuthAllowEnroll) -> AppResult<Json<MeResponse>> {
+    let session = session_label(ctx.session).to_string();
+    match &ctx.principal {
+        Principal::User { id, .. } => {
+            let user = users::find_user(state.db.pool(), id).await?;
+            let memberships = members::of_user(state.db.pool(), id).await?;
+            Ok(Json(MeResponse { session, user, memberships, api_token: None }))
+        }
+        Principal::Token { id, .. } => {
+            let token = api_tokens::find(state.db.pool(), id).await?;
+            Ok(Json(MeResponse { session, user: None, memberships: Vec::new(), api_token: token }))
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub username: String,
+    pub display_name: String,
+    /// Omit to have a strong initial password generated and returned once.
+    pub password: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Home unit; defaults to the top unit where the caller may manage users.
+    pub unit_id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// Present only when the password was generated. Shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_user(State(state): State<AppState>, Auth(ctx, meta): Auth, ApiJson(body): ApiJson<CreateUser>) -> AppResult<Response> {
+    let (user, generated) = users::create_user(
+        &state,
+        &ctx,
+        &meta,
+        NewUser {
+            username: body.username,
+            display_name: body.display_name,
+            password: body.password.map(Zeroizing::new),
+            phone: body.phone,
+            email: body.email,
+            unit_id: body.unit_id,
+        },
+    )
+    .await?;
+    let body = CreatedUser {
+        user,
+        initial_password: generated.map(|p| p.to_string()),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = [User])), security(("bearer" = [])))]
+pub async fn list_users(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<User>>> {
+    Ok(Json(users::list_users(&state, &ctx).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn read_user(State(state): State<AppState>, Auth(ctx, _): Auth, Path(id): Path<String>) -> AppResult<Json<User>> {
+    Ok(Json(users::read_user(&state, &ctx, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub status: Option<UserStatus>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Clears the user's TOTP so they enrol again (lost device). Ends their sessions.
+    #[serde(default)]
+    pub reset_totp: bool,
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_user(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(id): Path<String>, ApiJson(body): ApiJson<UpdateUser>) -> AppResult<Json<User>> {
+    let patch = UserPatch {
+        status: body.status,
+        display_name: body.display_name,
+        phone: body.phone,
+        email: body.email,
+        reset_totp: body.reset_totp,
+    };
+    Ok(Json(users::update_user(&state, &ctx, &meta, &id, patch).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub user_id: String,
+    pub role: Role,
+}
+
+#[utoipa::path(post, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)), request_body = AddMember,
+    responses((status = 201, body = Membership), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_member(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(unit_id): Path<String>, ApiJson(body): ApiJson<AddMember>) -> AppResult<(StatusCode, Json<Membership>)> {
+    let m = members::grant(&state, &ctx, &meta, &unit_id, &body.user_id, body.role).await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)),
+    responses((status = 200, body = [Membership]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_members(State(state): State<AppState>, Auth(ctx, _): Auth, Path(unit_id): Path<String>) -> AppResult<Json<Vec<Membership>>> {
+    Ok(Json(members::list_for_unit(&state, &ctx, &unit_id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/units/{id}/members/{user_id}/{role}", tag = "units",
+    params(("id" = String, Path), ("user_id" = String, Path), ("role" = Role, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_member(State(state): State<AppState>, Auth(ctx, meta): Auth, Path((unit_id, user_id, role)): Path<(String, String, String)>) -> AppResult<StatusCode> {
+    let role = Role::parse(&role).ok_or_else(|| crate::error::AppError::not_found("membership"))?;
+    members::revoke(&state, &ctx, &meta, &unit_id, &user_id, role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    pub role: Role,
+    pub unit_id: String,
+    /// Unix milliseconds UTC; omit for a token that lives until revoked.
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub id: String,
+    /// The bearer token. Shown once; only its hash is stored.
+    pub token: String,
+    #[serde(flatten)]
+    pub record: ApiToken,
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_token(State(state): State<AppState>, Auth(ctx, meta): Auth, ApiJson(body): ApiJson<CreateToken>) -> AppResult<Response> {
+    let (record, token) = api_tokens::create(
+        &state,
+        &ctx,
+        &meta,
+        NewApiToken {
+            name: body.name,
+            role: body.role,
+            unit_id: body.unit_id,
+            expires_at: body.expires_at,
+        },
+    )
+    .await?;
+    let out = CreatedToken { id: record.id.clone(), token, record };
+    Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = [ApiToken])), security(("bearer" = [])))]
+pub async fn list_tokens(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<ApiToken>>> {
+    Ok(Json(api_tokens::list(&state, &ctx).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_token(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(id): Path<String>) -> AppResult<StatusCode> {
+    api_tokens::revoke(&state, &ctx, &meta, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

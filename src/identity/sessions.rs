@@ -1,0 +1,182 @@
+//! Sessions (opaque `cgs_` tokens stored as SHA-256) and API tokens (`cgt_`): turning a
+//! bearer token into an [`AuthContext`]. Idle and absolute limits come from policy; a
+//! user who is no longer active has no valid session.
+
+use sqlx::Row;
+
+use crate::app::AppState;
+use crate::authz::{AuthContext, Grant, Principal, Role};
+use crate::clock::MINUTE_MS;
+use crate::crypto::{hash_token, random_token};
+use crate::db::{Tx, flag};
+use crate::error::{AppError, AppResult};
+
+pub const SESSION_PREFIX: &str = "cgs_";
+pub const API_TOKEN_PREFIX: &str = "cgt_";
+/// `last_seen_at` is written at most this often per session.
+const TOUCH_EVERY_MS: i64 = 30_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// May do whatever the roles allow.
+    Full,
+    /// The user's roles require TOTP and it is not set up yet: enrolment only.
+    EnrollOnly,
+}
+
+/// Whether the user's roles require two-factor login under the current policy.
+pub(super) fn requires_mfa(state: &AppState, roles: impl IntoIterator<Item = Role>) -> bool {
+    let required = &state.policy.mfa.required_roles;
+    roles.into_iter().any(|r| required.contains(&r))
+}
+
+/// Creates a session in `tx`; returns the token (shown once) and its absolute expiry.
+pub(super) async fn create_session(tx: &mut Tx, state: &AppState, user_id: &str, mfa_satisfied: bool, now: i64) -> AppResult<(String, i64)> {
+    let token = random_token(SESSION_PREFIX);
+    let expires = now + i64::from(state.policy.session.absolute_hours) * 60 * MINUTE_MS;
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, mfa_satisfied, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(hash_token(&token))
+    .bind(user_id)
+    .bind(i64::from(mfa_satisfied))
+    .bind(now)
+    .bind(expires)
+    .execute(&mut **tx)
+    .await?;
+    Ok((token, expires))
+}
+
+pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &str) -> AppResult<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+fn expired(message: &str) -> AppError {
+    AppError::client(axum::http::StatusCode::UNAUTHORIZED, "session_expired", message)
+}
+
+/// Resolves a bearer token.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContext> {
+    if token.starts_with(API_TOKEN_PREFIX) {
+        return authenticate_api_token(state, token).await;
+    }
+    if !token.starts_with(SESSION_PREFIX) || token.len() > 128 {
+        return Err(AppError::unauthenticated("the bearer token is not a credgov token; log in again"));
+    }
+    let hash = hash_token(token);
+    let pool = state.db.pool();
+    let row = sqlx::query(
+        "SELECT s.user_id, s.mfa_satisfied, s.last_seen_at, s.expires_at, u.username, u.status \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| expired("the session has ended or never existed; log in again"))?;
+    let user_id: String = row.try_get("user_id")?;
+    let status: String = row.try_get("status")?;
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    let expires: i64 = row.try_get("expires_at")?;
+    let now = state.now();
+    let idle_ms = i64::from(state.policy.session.idle_minutes) * MINUTE_MS;
+    let reason = if status != "active" {
+        Some("your account is no longer active")
+    } else if now >= expires {
+        Some("the session reached its maximum lifetime; log in again")
+    } else if now - last_seen >= idle_ms {
+        Some("the session ended after inactivity; log in again")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(&hash).execute(pool).await?;
+        return Err(expired(reason));
+    }
+    if now - last_seen >= TOUCH_EVERY_MS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(pool)
+            .await?;
+    }
+    let grants = grants_of(pool, &user_id).await?;
+    let mfa_satisfied = flag(row.try_get("mfa_satisfied")?);
+    let session = if mfa_satisfied || !requires_mfa(state, grants.iter().map(|g| g.role)) {
+        SessionKind::Full
+    } else {
+        SessionKind::EnrollOnly
+    };
+    Ok(AuthContext {
+        principal: Principal::User {
+            id: user_id,
+            username: row.try_get("username")?,
+        },
+        grants,
+        session,
+        token_hash: hash,
+    })
+}
+
+async fn grants_of(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT m.unit_id, n.path, m.role FROM memberships m JOIN units n ON n.id = m.unit_id \
+         WHERE m.user_id = $1 ORDER BY n.depth, m.role",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let role: String = r.try_get("role")?;
+        if let Some(role) = Role::parse(&role) {
+            out.push(Grant {
+                unit_id: r.try_get("unit_id")?,
+                unit_path: r.try_get("path")?,
+                role,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<AuthContext> {
+    let hash = hash_token(token);
+    let row = sqlx::query(
+        "SELECT t.id, t.name, t.role, t.unit_id, t.expires_at, t.revoked_at, n.path \
+         FROM api_tokens t JOIN units n ON n.id = t.unit_id WHERE t.token_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or_else(|| AppError::unauthenticated("unknown API token"))?;
+    let revoked: Option<i64> = row.try_get("revoked_at")?;
+    let expires: Option<i64> = row.try_get("expires_at")?;
+    if revoked.is_some() {
+        return Err(AppError::unauthenticated("this API token has been revoked"));
+    }
+    if expires.is_some_and(|e| state.now() >= e) {
+        return Err(AppError::unauthenticated("this API token has expired"));
+    }
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?;
+    let unit_id: String = row.try_get("unit_id")?;
+    Ok(AuthContext {
+        principal: Principal::Token {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            unit_id: unit_id.clone(),
+        },
+        grants: vec![Grant {
+            unit_id,
+            unit_path: row.try_get("path")?,
+            role,
+        }],
+        session: SessionKind::Full,
+        token_hash: hash,
+    })
+}

@@ -1,0 +1,452 @@
+//! Users: the people who log in. A user has a home unit (who manages the record) and
+//! roles through memberships.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use zeroize::Zeroizing;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission, Role};
+use crate::db::{Tx, is_unique_violation, new_id};
+use crate::error::{AppError, AppResult};
+use crate::policy::check_strength;
+use crate::tenancy::{Unit, get_unit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+    /// 离职: left the organisation.
+    Departed,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+            UserStatus::Departed => "departed",
+        }
+    }
+    pub fn parse(s: &str) -> UserStatus {
+        match s {
+            "active" => UserStatus::Active,
+            "departed" => UserStatus::Departed,
+            _ => UserStatus::Disabled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    /// Home unit: the unit whose administrators manage this user record.
+    pub unit_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub status: UserStatus,
+    pub totp_enrolled: bool,
+    /// Unix ms until which logins are refused after too many failures.
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(super) const SELECT_USER: &str = "SELECT id, unit_id, username, display_name, phone, email, status, \
+    totp_secret, locked_until, created_at, updated_at FROM users";
+
+impl User {
+    pub(super) fn from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
+        let status: String = r.try_get("status")?;
+        let totp: Option<Vec<u8>> = r.try_get("totp_secret")?;
+        Ok(User {
+            id: r.try_get("id")?,
+            unit_id: r.try_get("unit_id")?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            phone: r.try_get("phone")?,
+            email: r.try_get("email")?,
+            status: UserStatus::parse(&status),
+            totp_enrolled: totp.is_some(),
+            locked_until: r.try_get("locked_until")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<User>> {
+    let sql = format!("{SELECT_USER} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(User::from_row).transpose()?)
+}
+
+/// A user with its home unit, for authorisation.
+pub(super) async fn user_and_unit(state: &AppState, id: &str) -> AppResult<(User, Unit)> {
+    let user = find_user(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let unit = get_unit(state.db.pool(), &user.unit_id)
+        .await?
+        .ok_or_else(|| AppError::internal("user's home unit is missing"))?;
+    Ok((user, unit))
+}
+
+/// A random password that meets any shipped policy: 20 characters from an alphabet
+/// without look-alikes (no 0/O, 1/l/I).
+pub fn generate_password() -> Zeroizing<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789-_.!@#%";
+    let mut rng = rand::rng();
+    Zeroizing::new(
+        (0..20)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect(),
+    )
+}
+
+fn check_username(u: &str) -> AppResult<()> {
+    let ok = (3..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "username must be 3 to 64 characters: letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn check_display_name(d: &str) -> AppResult<String> {
+    let d = d.trim();
+    let n = d.chars().count();
+    if n == 0 || n > 64 || d.chars().any(char::is_control) {
+        return Err(AppError::invalid("display_name must be 1 to 64 printable characters"));
+    }
+    Ok(d.to_string())
+}
+
+fn check_optional(field: &str, v: Option<String>, max: usize) -> AppResult<Option<String>> {
+    match v.map(|s| s.trim().to_string()) {
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => Err(
+            AppError::invalid(format!("{field} must be at most {max} printable characters")),
+        ),
+        other => Ok(other),
+    }
+}
+
+/// Enforces the policy on a user's chosen password.
+pub(super) fn require_strong(state: &AppState, password: &str, username: &str, display_name: &str) -> AppResult<()> {
+    let report = check_strength(&state.policy.user_password, password, &[username, display_name]);
+    if report.acceptable {
+        return Ok(());
+    }
+    Err(AppError::client(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+        "the password does not meet the password policy",
+    )
+    .with_details(json!({ "score": report.score, "min_score": report.min_score, "feedback": report.feedback })))
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: Option<Zeroizing<String>>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub unit_id: Option<String>,
+}
+
+async fn insert_user(
+    tx: &mut Tx,
+    id: &str,
+    unit_id: &str,
+    input: &NewUser,
+    display_name: &str,
+    hash: &str,
+    now: i64,
+) -> AppResult<()> {
+    let res = sqlx::query(
+        "INSERT INTO users (id, unit_id, username, display_name, phone, email, status, password_hash, \
+         failed_logins, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, 0, $8, $8)",
+    )
+    .bind(id)
+    .bind(unit_id)
+    .bind(&input.username)
+    .bind(display_name)
+    .bind(input.phone.as_deref())
+    .bind(input.email.as_deref())
+    .bind(hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
+            "username_taken",
+            format!("username {} is already taken", input.username),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates a user in the caller's scope. Returns the user and, when no password was
+/// given, the generated initial password (shown once).
+pub async fn create_user(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    mut input: NewUser,
+) -> AppResult<(User, Option<Zeroizing<String>>)> {
+    let unit_id = match input.unit_id.clone() {
+        Some(u) => u,
+        None => authz::require_anywhere(ctx, Permission::UsersWrite)?
+            .first()
+            .and_then(|p| p.trim_end_matches('/').rsplit('/').next().map(str::to_string))
+            .ok_or_else(AppError::forbidden)?,
+    };
+    let unit = get_unit(state.db.pool(), &unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, Permission::UsersWrite, &unit.as_ref(), "unit")?;
+    check_username(&input.username)?;
+    let display_name = check_display_name(&input.display_name)?;
+    input.phone = check_optional("phone", input.phone.take(), 32)?;
+    input.email = check_optional("email", input.email.take(), 254)?;
+    let (password, generated) = match input.password.take() {
+        Some(p) => {
+            require_strong(state, &p, &input.username, &display_name)?;
+            (p, None)
+        }
+        None => {
+            let p = generate_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let hash = state.hasher.hash(password).await?;
+    let now = state.now();
+    let id = new_id();
+    let mut tx = state.db.begin_write().await?;
+    insert_user(&mut tx, &id, &unit.id, &input, &display_name, &hash, now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "user.create",
+            target_kind: Some("user"),
+            target_id: Some(&id),
+            outcome: Outcome::Success,
+            details: json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let user = find_user(state.db.pool(), &id)
+        .await?
+        .ok_or_else(|| AppError::internal("user vanished after insert"))?;
+    Ok((user, generated))
+}
+
+pub async fn read_user(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<User> {
+    let (user, unit) = user_and_unit(state, id).await?;
+    authz::authorize(ctx, Permission::UsersRead, &unit.as_ref(), "user")?;
+    Ok(user)
+}
+
+pub async fn list_users(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<User>> {
+    let scopes = authz::require_anywhere(ctx, Permission::UsersRead)?;
+    let mut out = Vec::new();
+    for prefix in scopes {
+        let sql = format!(
+            "{SELECT_USER} WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) ORDER BY username"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("{prefix}%"))
+            .fetch_all(state.db.pool())
+            .await?;
+        for r in &rows {
+            out.push(User::from_row(r)?);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+pub struct UserPatch {
+    pub status: Option<UserStatus>,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub reset_totp: bool,
+}
+
+/// Updates a user. Disabling or marking departed ends their sessions and revokes the
+/// API tokens they created, in the same transaction.
+pub async fn update_user(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    patch: UserPatch,
+) -> AppResult<User> {
+    let (user, unit) = user_and_unit(state, id).await?;
+    authz::authorize(ctx, Permission::UsersWrite, &unit.as_ref(), "user")?;
+    let display_name = patch.display_name.as_deref().map(check_display_name).transpose()?;
+    let phone = check_optional("phone", patch.phone, 32)?;
+    let email = check_optional("email", patch.email, 254)?;
+    let mut changed: Vec<&str> = Vec::new();
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    if let Some(d) = &display_name {
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2").bind(d).bind(id).execute(&mut *tx).await?;
+        changed.push("display_name");
+    }
+    if let Some(p) = &phone {
+        sqlx::query("UPDATE users SET phone = $1 WHERE id = $2").bind(p).bind(id).execute(&mut *tx).await?;
+        changed.push("phone");
+    }
+    if let Some(e) = &email {
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2").bind(e).bind(id).execute(&mut *tx).await?;
+        changed.push("email");
+    }
+    if patch.reset_totp {
+        sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        super::sessions::revoke_all_for_user(&mut tx, id).await?;
+        changed.push("totp_reset");
+    }
+    let mut revoked = (0u64, 0u64);
+    if let Some(status) = patch.status
+        && status != user.status
+    {
+        sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        changed.push("status");
+        if status != UserStatus::Active {
+            revoked.0 = super::sessions::revoke_all_for_user(&mut tx, id).await?;
+            revoked.1 = super::api_tokens::revoke_created_by(&mut tx, id, now).await?;
+        }
+    }
+    if changed.is_empty() {
+        return Err(AppError::invalid(
+            "nothing to change: give status, display_name, phone, email or reset_totp",
+        ));
+    }
+    sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "user.update",
+            target_kind: Some("user"),
+            target_id: Some(id),
+            outcome: Outcome::Success,
+            details: json!({
+                "username": user.username,
+                "fields": changed,
+                "status": patch.status.map(|s| s.as_str()),
+                "sessions_revoked": revoked.0,
+                "api_tokens_revoked": revoked.1,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    find_user(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))
+}
+
+/// `init`: the root unit and its first sysadmin in one transaction. Refuses when a
+/// root unit already exists.
+pub async fn create_first_admin(
+    state: &AppState,
+    district_name: &str,
+    username: &str,
+    password: Option<Zeroizing<String>>,
+) -> AppResult<(Unit, User, Option<Zeroizing<String>>)> {
+    check_username(username)?;
+    if crate::tenancy::root_unit(state.db.pool()).await?.is_some() {
+        return Err(AppError::conflict(
+            "already_initialised",
+            "this database is already initialised (a root unit exists); init runs once",
+        ));
+    }
+    let display = "系统管理员";
+    let (password, generated) = match password {
+        Some(p) => {
+            require_strong(state, &p, username, display)?;
+            (p, None)
+        }
+        None => {
+            let p = generate_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let hash = state.hasher.hash(password).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    // Re-check under the write lock so two concurrent inits cannot both succeed.
+    let roots: i64 = sqlx::query("SELECT COUNT(*) FROM units WHERE parent_id IS NULL")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if roots > 0 {
+        return Err(AppError::conflict("already_initialised", "this database is already initialised"));
+    }
+    let root = crate::tenancy::create_root(&mut tx, district_name, now).await?;
+    let id = new_id();
+    let input = NewUser {
+        username: username.to_string(),
+        display_name: display.to_string(),
+        password: None,
+        phone: None,
+        email: None,
+        unit_id: None,
+    };
+    insert_user(&mut tx, &id, &root.id, &input, display, &hash, now).await?;
+    super::members::insert_membership(&mut tx, &root.id, &id, Role::Sysadmin, None, now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        &RequestMeta::default(),
+        Entry {
+            unit_id: &root.id,
+            actor: Actor::system(),
+            action: "user.create",
+            target_kind: Some("user"),
+            target_id: Some(&id),
+            outcome: Outcome::Success,
+            details: json!({ "username": username, "role": "sysadmin", "init": true }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let user = find_user(state.db.pool(), &id)
+        .await?
+        .ok_or_else(|| AppError::internal("user vanished after insert"))?;
+    Ok((root, user, generated))
+}

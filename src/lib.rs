@@ -1,0 +1,17 @@
+//! credgov: custody, rotation, handover and risk ranking of the passwords of a
+//! district's government website and new-media accounts.
+
+pub mod app;
+pub mod audit;
+pub mod authz;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod policy;
+pub mod server;
+pub mod tenancy;

@@ -1,0 +1,242 @@
+//! The preset file format and its validation.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::authz::Role;
+
+/// Presets shipped in the binary (name, file name, text).
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "district-default.toml",
+        include_str!("../../policies/district-default.toml"),
+    ),
+    (
+        "mlps-level3.toml",
+        include_str!("../../policies/mlps-level3.toml"),
+    ),
+    (
+        "mlps-level2.toml",
+        include_str!("../../policies/mlps-level2.toml"),
+    ),
+    (
+        "nist-800-63b.toml",
+        include_str!("../../policies/nist-800-63b.toml"),
+    ),
+];
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub meta: Meta,
+    pub user_password: UserPasswordPolicy,
+    pub lockout: LockoutPolicy,
+    pub session: SessionPolicy,
+    pub mfa: MfaPolicy,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Rules for the passwords people use to log in to credgov.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserPasswordPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    /// zxcvbn score 0–4 that a password must reach.
+    pub min_score: u8,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutPolicy {
+    /// Consecutive failed logins that lock the user.
+    pub max_failures: u32,
+    pub lock_minutes: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPolicy {
+    pub idle_minutes: u32,
+    pub absolute_hours: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MfaPolicy {
+    /// A user holding any of these roles must use TOTP.
+    pub required_roles: Vec<Role>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("policy file {file}: {reason}")]
+pub struct PolicyError {
+    pub file: String,
+    pub reason: String,
+}
+
+impl Policy {
+    /// Parses and validates one preset.
+    pub fn parse(file: &str, text: &str) -> Result<Policy, PolicyError> {
+        let err = |reason: String| PolicyError {
+            file: file.to_string(),
+            reason,
+        };
+        // toml's messages carry the line, column and key.
+        let p: Policy = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        p.validate().map_err(err)?;
+        Ok(p)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let up = &self.user_password;
+        if !(8..=128).contains(&up.min_length) {
+            return Err(format!(
+                "key user_password.min_length: {} is outside 8..=128",
+                up.min_length
+            ));
+        }
+        if up.max_length < up.min_length || up.max_length > 1024 {
+            return Err(format!(
+                "key user_password.max_length: {} must be between min_length and 1024",
+                up.max_length
+            ));
+        }
+        if up.min_score > 4 {
+            return Err(format!(
+                "key user_password.min_score: {} is not a zxcvbn score (0–4)",
+                up.min_score
+            ));
+        }
+        if self.lockout.max_failures == 0 || self.lockout.lock_minutes == 0 {
+            return Err("key lockout: max_failures and lock_minutes must be at least 1".into());
+        }
+        if self.session.idle_minutes == 0
+            || u64::from(self.session.absolute_hours) * 60 < u64::from(self.session.idle_minutes)
+        {
+            return Err(
+                "key session: idle_minutes must be at least 1 and not longer than absolute_hours"
+                    .into(),
+            );
+        }
+        if self.meta.name.trim().is_empty() {
+            return Err("key meta.name: must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
+/// All presets known to this process, by name.
+#[derive(Clone, Debug)]
+pub struct PolicySet {
+    presets: BTreeMap<String, Policy>,
+}
+
+impl PolicySet {
+    /// The built-in presets, then every `*.toml` in `dir` (overriding by name).
+    pub fn load(dir: Option<&Path>) -> Result<PolicySet, PolicyError> {
+        let mut presets = BTreeMap::new();
+        for (file, text) in BUILT_IN {
+            let p = Policy::parse(&format!("policies/{file}"), text)?;
+            presets.insert(p.meta.name.clone(), p);
+        }
+        if let Some(dir) = dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| PolicyError {
+                file: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let mut files: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| PolicyError {
+                    file: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+                let p = Policy::parse(&shown, &text)?;
+                presets.insert(p.meta.name.clone(), p);
+            }
+        }
+        Ok(PolicySet { presets })
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Policy, PolicyError> {
+        self.presets.get(name).ok_or_else(|| PolicyError {
+            file: format!("policies/{name}.toml"),
+            reason: format!(
+                "no preset named {name}; known presets: {}",
+                self.presets.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.presets.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_presets_parse() {
+        let set = PolicySet::load(None).unwrap();
+        let names: Vec<_> = set.names().collect();
+        assert_eq!(
+            names,
+            ["district-default", "mlps-level2", "mlps-level3", "nist-800-63b"]
+        );
+        let p = set.get("district-default").unwrap();
+        assert_eq!(p.user_password.min_length, 12);
+        assert_eq!(p.lockout.max_failures, 5);
+        assert_eq!(p.session.idle_minutes, 15);
+        assert!(set.get("nope").is_err());
+    }
+
+    #[test]
+    fn bad_file_names_file_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = BUILT_IN[0].1.replace("min_score = 3", "min_score = \"high\"");
+        std::fs::write(dir.path().join("broken.toml"), text).unwrap();
+        let e = PolicySet::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(e.contains("broken.toml"), "{e}");
+        assert!(e.contains("min_score"), "{e}");
+        assert!(e.contains("line"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_rejected() {
+        let text = BUILT_IN[0].1.replace("max_failures = 5", "max_failures = 0");
+        let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("lockout"), "{e}");
+        let text = BUILT_IN[0].1.replace("min_score = 3", "min_score = 9");
+        assert!(Policy::parse("x.toml", &text).is_err());
+        let text = BUILT_IN[0].1.replace("[lockout]", "[lockout]\nbogus = 1");
+        let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn directory_overrides_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = BUILT_IN[0].1.replace("idle_minutes = 15", "idle_minutes = 10");
+        std::fs::write(dir.path().join("mine.toml"), text).unwrap();
+        let set = PolicySet::load(Some(dir.path())).unwrap();
+        assert_eq!(set.get("district-default").unwrap().session.idle_minutes, 10);
+    }
+}

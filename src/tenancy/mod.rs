@@ -1,0 +1,11 @@
+//! Units (tenants) in a tree: the district at the root, departments, towns, streets
+//! and institutions below. Subtree queries use the materialised path
+//! (`/root-id/…/unit-id/`): a subtree is a `LIKE 'path%'` range scan.
+
+mod model;
+pub(crate) mod routes;
+mod service;
+
+pub use model::{Unit, UnitKind};
+pub use routes::router;
+pub use service::{create_root, create_unit, get_unit, list_units, read_unit, root_unit, NewUnit};

@@ -1,0 +1,69 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::model::{Unit, UnitKind};
+use super::service::{self, NewUnit};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::{ApiJson, Auth};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/units", get(list).post(create))
+        .route("/units/{id}", get(read))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: String,
+    pub code: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/units", tag = "units",
+    responses((status = 200, body = [Unit]), (status = 401, body = crate::http::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<Unit>>> {
+    Ok(Json(service::list_units(&state, &ctx).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = CreateUnit,
+    responses((status = 201, body = Unit), (status = 404, body = crate::http::ErrorBody),
+              (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    ApiJson(body): ApiJson<CreateUnit>,
+) -> AppResult<(StatusCode, Json<Unit>)> {
+    let unit = service::create_unit(
+        &state,
+        &ctx,
+        &meta,
+        NewUnit {
+            name: body.name,
+            kind: body.kind,
+            parent_id: body.parent_id,
+            code: body.code,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(unit)))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units",
+    params(("id" = String, Path, description = "unit id")),
+    responses((status = 200, body = Unit), (status = 404, body = crate::http::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Unit>> {
+    Ok(Json(service::read_unit(&state, &ctx, &id).await?))
+}

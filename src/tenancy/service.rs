@@ -1,0 +1,187 @@
+use serde_json::json;
+
+use super::model::{Unit, UnitKind};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission};
+use crate::db::{Tx, is_unique_violation, new_id};
+use crate::error::{AppError, AppResult};
+
+const SELECT_UNIT: &str = "SELECT id, parent_id, path, depth, kind, name, code, created_at FROM units";
+
+pub struct NewUnit {
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: String,
+    pub code: Option<String>,
+}
+
+fn check_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    let n = name.chars().count();
+    if n == 0 || n > 100 {
+        return Err(AppError::invalid("name must be 1 to 100 characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn check_code(code: Option<String>) -> AppResult<Option<String>> {
+    match code.map(|c| c.trim().to_string()) {
+        Some(c) if c.is_empty() => Ok(None),
+        Some(c) if c.chars().count() > 64 || c.chars().any(char::is_control) => Err(
+            AppError::invalid("code must be at most 64 printable characters"),
+        ),
+        other => Ok(other),
+    }
+}
+
+pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>> {
+    let sql = format!("{SELECT_UNIT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(Unit::from_row).transpose()?)
+}
+
+/// A unit the caller may read (404 outside their subtrees).
+pub async fn read_unit(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Unit> {
+    let unit = get_unit(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, Permission::UnitsRead, &unit.as_ref(), "unit")?;
+    Ok(unit)
+}
+
+pub async fn root_unit(pool: &sqlx::AnyPool) -> AppResult<Option<Unit>> {
+    let sql = format!("{SELECT_UNIT} WHERE parent_id IS NULL ORDER BY created_at LIMIT 1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(pool).await?;
+    Ok(row.as_ref().map(Unit::from_row).transpose()?)
+}
+
+/// Units the caller may read, in tree order.
+pub async fn list_units(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<Unit>> {
+    let scopes = authz::require_anywhere(ctx, Permission::UnitsRead)?;
+    let mut out = Vec::new();
+    for prefix in scopes {
+        let sql = format!("{SELECT_UNIT} WHERE path LIKE $1 ORDER BY path");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("{prefix}%"))
+            .fetch_all(state.db.pool())
+            .await?;
+        for r in &rows {
+            out.push(Unit::from_row(r)?);
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_unit(
+    tx: &mut Tx,
+    parent: Option<&Unit>,
+    name: &str,
+    kind: UnitKind,
+    code: Option<&str>,
+    now: i64,
+) -> AppResult<Unit> {
+    let id = new_id();
+    let (path, depth) = match parent {
+        Some(p) => (format!("{}{id}/", p.path), p.depth + 1),
+        None => (format!("/{id}/"), 0),
+    };
+    let res = sqlx::query(
+        "INSERT INTO units (id, parent_id, path, depth, kind, name, code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(parent.map(|p| p.id.as_str()))
+    .bind(&path)
+    .bind(depth)
+    .bind(kind.as_str())
+    .bind(name)
+    .bind(code)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match res {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(
+                "unit_exists",
+                "a unit with this name already exists under the same parent, or the code is taken",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Unit {
+        id,
+        parent_id: parent.map(|p| p.id.clone()),
+        kind,
+        name: name.to_string(),
+        code: code.map(str::to_string),
+        depth,
+        created_at: now,
+        path,
+    })
+}
+
+/// Creates the root unit (the district) inside `tx`; used by `init`.
+pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> AppResult<Unit> {
+    let name = check_name(name)?;
+    let unit = insert_unit(tx, None, &name, UnitKind::District, None, now).await?;
+    audit::append(
+        tx,
+        now,
+        &RequestMeta::default(),
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::system(),
+            action: "unit.create",
+            target_kind: Some("unit"),
+            target_id: Some(&unit.id),
+            outcome: Outcome::Success,
+            details: json!({ "name": unit.name, "kind": "district", "root": true }),
+        },
+    )
+    .await?;
+    Ok(unit)
+}
+
+pub async fn create_unit(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    input: NewUnit,
+) -> AppResult<Unit> {
+    let parent = get_unit(state.db.pool(), &input.parent_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("parent unit"))?;
+    authz::authorize(ctx, Permission::UnitsWrite, &parent.as_ref(), "parent unit")?;
+    if input.kind == UnitKind::District {
+        return Err(AppError::invalid(
+            "kind district is reserved for the root unit; use department, town, street, institution, enterprise or other",
+        ));
+    }
+    let name = check_name(&input.name)?;
+    let code = check_code(input.code)?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let unit = insert_unit(&mut tx, Some(&parent), &name, input.kind, code.as_deref(), now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "unit.create",
+            target_kind: Some("unit"),
+            target_id: Some(&unit.id),
+            outcome: Outcome::Success,
+            details: json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unit)
+}

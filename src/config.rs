@@ -114,12 +114,7 @@ pub fn redact_url(url: &str) -> String {
             } else {
                 user.to_string()
             };
-            format!(
-                "{}://{}{}",
-                &url[..scheme_end],
-                shown,
-                &rest[at..]
-            )
+            format!("{}://{}{}", &url[..scheme_end], shown, &rest[at..])
         }
         None => url.to_string(),
     }
@@ -401,7 +396,10 @@ mod tests {
                 None,
                 &env(&[
                     ("CREDGOV_ARGON2__MEMORY_KIB", "1024"),
-                    ("CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS", "true"),
+                    (
+                        "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS",
+                        "true"
+                    ),
                 ]),
             )
             .is_ok()

@@ -57,7 +57,11 @@ impl AppError {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::client(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::client(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
     pub fn forbidden() -> Self {
         Self::client(

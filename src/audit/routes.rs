@@ -38,7 +38,11 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, Auth(ctx, _): Auth, Query(q): Query<AuditQuery>) -> AppResult<Json<AuditPage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Json<AuditPage>> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::invalid("limit must be between 1 and 1000"));

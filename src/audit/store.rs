@@ -93,16 +93,22 @@ pub struct Entry<'a> {
 
 /// Appends `entry` to its unit's chain inside `tx`. The chain head row serialises
 /// appenders of one unit (row lock on PostgreSQL, the write lock on SQLite).
-pub async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -> AppResult<()> {
+pub async fn append(
+    tx: &mut Tx,
+    at: Millis,
+    meta: &RequestMeta,
+    entry: Entry<'_>,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (unit_id) DO NOTHING")
         .bind(entry.unit_id)
         .bind(GENESIS_HASH)
         .execute(&mut **tx)
         .await?;
-    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE unit_id = $1 RETURNING seq, hash")
-        .bind(entry.unit_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let head =
+        sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE unit_id = $1 RETURNING seq, hash")
+            .bind(entry.unit_id)
+            .fetch_one(&mut **tx)
+            .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
     let id = new_id();

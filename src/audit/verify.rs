@@ -8,8 +8,15 @@ use crate::error::AppResult;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyReport {
-    Intact { chains: usize, events: u64 },
-    Broken { unit_id: String, seq: i64, reason: String },
+    Intact {
+        chains: usize,
+        events: u64,
+    },
+    Broken {
+        unit_id: String,
+        seq: i64,
+        reason: String,
+    },
 }
 
 const PAGE: i64 = 1000;
@@ -35,13 +42,18 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
         let (head_seq, head_hash) = match head {
             Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?),
             None => {
-                return Ok(broken(unit, 0, "events exist but the chain head is missing"));
+                return Ok(broken(
+                    unit,
+                    0,
+                    "events exist but the chain head is missing",
+                ));
             }
         };
         let mut expected_seq = 1i64;
         let mut prev = GENESIS_HASH.to_string();
         loop {
-            let sql = format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3");
+            let sql =
+                format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(unit)
                 .bind(expected_seq)
@@ -61,10 +73,18 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
                     ));
                 }
                 if e.prev_hash != prev {
-                    return Ok(broken(unit, e.seq, "prev_hash does not match the previous event"));
+                    return Ok(broken(
+                        unit,
+                        e.seq,
+                        "prev_hash does not match the previous event",
+                    ));
                 }
                 if event_hash(&prev, &e.canonical()) != e.hash {
-                    return Ok(broken(unit, e.seq, "event content does not match its hash (edited or reordered)"));
+                    return Ok(broken(
+                        unit,
+                        e.seq,
+                        "event content does not match its hash (edited or reordered)",
+                    ));
                 }
                 prev = e.hash;
                 expected_seq += 1;
@@ -76,7 +96,9 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
             return Ok(broken(
                 unit,
                 last + 1,
-                &format!("chain head says {head_seq} events but {last} are stored (events deleted at the end)"),
+                &format!(
+                    "chain head says {head_seq} events but {last} are stored (events deleted at the end)"
+                ),
             ));
         }
     }

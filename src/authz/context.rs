@@ -4,8 +4,15 @@ use crate::identity::SessionKind;
 
 #[derive(Debug, Clone)]
 pub enum Principal {
-    User { id: String, username: String },
-    Token { id: String, name: String, unit_id: String },
+    User {
+        id: String,
+        username: String,
+    },
+    Token {
+        id: String,
+        name: String,
+        unit_id: String,
+    },
 }
 
 #[derive(Debug, Clone)]

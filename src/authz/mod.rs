@@ -21,7 +21,12 @@ pub struct UnitRef<'a> {
 }
 
 /// Checks `perm` on `unit`; `what` names the resource in the 404 message.
-pub fn authorize(ctx: &AuthContext, perm: Permission, unit: &UnitRef<'_>, what: &str) -> AppResult<()> {
+pub fn authorize(
+    ctx: &AuthContext,
+    perm: Permission,
+    unit: &UnitRef<'_>,
+    what: &str,
+) -> AppResult<()> {
     let mut visible = false;
     for g in &ctx.grants {
         if unit.path.starts_with(&g.unit_path) {
@@ -116,16 +121,28 @@ mod tests {
     #[test]
     fn subtree_inheritance_and_404_vs_403() {
         let c = ctx(&[("/r/a/", Role::Sysadmin), ("/r/b/", Role::Auditor)]);
-        let child = UnitRef { id: "c", path: "/r/a/c/" };
+        let child = UnitRef {
+            id: "c",
+            path: "/r/a/c/",
+        };
         assert!(authorize(&c, Permission::UnitsWrite, &child, "unit").is_ok());
-        let sibling = UnitRef { id: "x", path: "/r/x/" };
+        let sibling = UnitRef {
+            id: "x",
+            path: "/r/x/",
+        };
         let e = authorize(&c, Permission::UnitsRead, &sibling, "unit").unwrap_err();
         assert_eq!(e.status(), 404);
-        let b = UnitRef { id: "b", path: "/r/b/" };
+        let b = UnitRef {
+            id: "b",
+            path: "/r/b/",
+        };
         let e = authorize(&c, Permission::UnitsRead, &b, "unit").unwrap_err();
         assert_eq!(e.status(), 403, "auditor reads only the audit trail");
         assert!(authorize(&c, Permission::AuditRead, &b, "unit").is_ok());
-        let a = UnitRef { id: "a", path: "/r/a/" };
+        let a = UnitRef {
+            id: "a",
+            path: "/r/a/",
+        };
         let e = authorize(&c, Permission::AuditRead, &a, "unit").unwrap_err();
         assert_eq!(e.status(), 403, "sysadmin reads no audit trail");
     }
@@ -133,16 +150,25 @@ mod tests {
     #[test]
     fn a_prefix_that_is_not_a_path_segment_does_not_match() {
         let c = ctx(&[("/r/a/", Role::Sysadmin)]);
-        let other = UnitRef { id: "ab", path: "/r/ab/" };
+        let other = UnitRef {
+            id: "ab",
+            path: "/r/ab/",
+        };
         assert_eq!(
-            authorize(&c, Permission::UnitsRead, &other, "unit").unwrap_err().status(),
+            authorize(&c, Permission::UnitsRead, &other, "unit")
+                .unwrap_err()
+                .status(),
             404
         );
     }
 
     #[test]
     fn scopes_collapse_nested_grants() {
-        let c = ctx(&[("/r/", Role::Sysadmin), ("/r/a/", Role::Sysadmin), ("/q/", Role::Custodian)]);
+        let c = ctx(&[
+            ("/r/", Role::Sysadmin),
+            ("/r/a/", Role::Sysadmin),
+            ("/q/", Role::Custodian),
+        ]);
         assert_eq!(scopes(&c, Permission::UsersWrite), vec!["/r/".to_string()]);
     }
 

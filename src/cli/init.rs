@@ -20,11 +20,19 @@ fn print_credentials(username: &str, password: &str) {
     println!("────────────────────────────────────────────────────────────");
 }
 
-pub async fn init(state: &AppState, district: &str, admin: &str, password: Option<Zeroizing<String>>) -> Result<(), String> {
+pub async fn init(
+    state: &AppState,
+    district: &str,
+    admin: &str,
+    password: Option<Zeroizing<String>>,
+) -> Result<(), String> {
     let (root, user, generated) = create_first_admin(state, district, admin, password)
         .await
         .map_err(|e| e.to_string())?;
-    println!("root unit {} ({}) created; sysadmin {} created", root.name, root.id, user.username);
+    println!(
+        "root unit {} ({}) created; sysadmin {} created",
+        root.name, root.id, user.username
+    );
     if let Some(p) = generated {
         print_credentials(&user.username, &p);
     }
@@ -35,7 +43,11 @@ pub async fn init(state: &AppState, district: &str, admin: &str, password: Optio
 /// the terminal when there is one; otherwise (systemd, containers) to a 0600 file in
 /// the data folder, never to the log.
 pub async fn first_run(state: &AppState) -> Result<(), String> {
-    if crate::tenancy::root_unit(state.db.pool()).await.map_err(|e| e.to_string())?.is_some() {
+    if crate::tenancy::root_unit(state.db.pool())
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Ok(());
     }
     let (_, user, generated) = create_first_admin(state, DEFAULT_DISTRICT, DEFAULT_ADMIN, None)
@@ -48,7 +60,12 @@ pub async fn first_run(state: &AppState) -> Result<(), String> {
         print_credentials(&user.username, &password);
         return Ok(());
     }
-    let dir = state.config.master_key_file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let dir = state
+        .config
+        .master_key_file
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
     let path = dir.join("initial-admin-password");
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -57,8 +74,16 @@ pub async fn first_run(state: &AppState) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    writeln!(f, "username: {}\npassword: {}", user.username, password.as_str()).map_err(|e| e.to_string())?;
+    let mut f = opts
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writeln!(
+        f,
+        "username: {}\npassword: {}",
+        user.username,
+        password.as_str()
+    )
+    .map_err(|e| e.to_string())?;
     tracing::warn!(path = %path.display(), username = %user.username, "initialised an empty database; the first sysadmin's password is in this file (mode 0600): log in, then delete it");
     Ok(())
 }

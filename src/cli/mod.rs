@@ -14,7 +14,11 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 
 #[derive(Parser, Debug)]
-#[command(name = "credgov", version, about = "Custody, rotation and handover of a district's account passwords")]
+#[command(
+    name = "credgov",
+    version,
+    about = "Custody, rotation and handover of a district's account passwords"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Also CREDGOV_CONFIG.
     #[arg(long, global = true, env = "CREDGOV_CONFIG")]
@@ -73,7 +77,9 @@ pub async fn run() -> i32 {
 }
 
 async fn start(config: Config) -> Result<AppState, String> {
-    AppState::start(config, Arc::new(SystemClock)).await.map_err(|e| e.to_string())
+    AppState::start(config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn execute(cli: Cli) -> Result<i32, String> {
@@ -97,10 +103,16 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             println!("migrations applied");
             Ok(0)
         }
-        Command::Init { admin, district, password_stdin } => {
+        Command::Init {
+            admin,
+            district,
+            password_stdin,
+        } => {
             let password = if password_stdin {
                 let mut s = Zeroizing::new(String::new());
-                std::io::stdin().read_to_string(&mut s).map_err(|e| format!("reading the password from stdin: {e}"))?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| format!("reading the password from stdin: {e}"))?;
                 let trimmed = Zeroizing::new(s.trim_end_matches(['\n', '\r']).to_string());
                 if trimmed.is_empty() {
                     return Err("the password read from stdin is empty".into());
@@ -113,15 +125,23 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             init::init(&state, &district, &admin, password).await?;
             Ok(0)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let state = start(config).await?;
-            let report = crate::audit::verify_all(state.db.pool()).await.map_err(|e| e.to_string())?;
+            let report = crate::audit::verify_all(state.db.pool())
+                .await
+                .map_err(|e| e.to_string())?;
             match report {
                 crate::audit::VerifyReport::Intact { chains, events } => {
                     println!("audit trail intact: {events} events in {chains} chains verified");
                     Ok(0)
                 }
-                crate::audit::VerifyReport::Broken { unit_id, seq, reason } => {
+                crate::audit::VerifyReport::Broken {
+                    unit_id,
+                    seq,
+                    reason,
+                } => {
                     println!("audit trail BROKEN: unit {unit_id}, event {seq}: {reason}");
                     Ok(1)
                 }
@@ -136,7 +156,9 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(%addr, "credgov listening");
-            eprintln!("credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
+            eprintln!(
+                "credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+            );
             crate::server::serve(state, listener, crate::server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;

@@ -67,15 +67,25 @@ mod tests {
     fn seal_open_and_context_binding() {
         let key = [7u8; 32];
         let s = seal(&key, b"user:1", b"canary-secret");
-        assert_eq!(open(&key, b"user:1", &s).unwrap().as_slice(), b"canary-secret");
+        assert_eq!(
+            open(&key, b"user:1", &s).unwrap().as_slice(),
+            b"canary-secret"
+        );
         assert_eq!(open(&key, b"user:2", &s).unwrap_err(), SealError::Open);
-        assert_eq!(open(&[8u8; 32], b"user:1", &s).unwrap_err(), SealError::Open);
+        assert_eq!(
+            open(&[8u8; 32], b"user:1", &s).unwrap_err(),
+            SealError::Open
+        );
         let mut t = s.clone();
         let last = t.len() - 1;
         t[last] ^= 1;
         assert_eq!(open(&key, b"user:1", &t).unwrap_err(), SealError::Open);
         assert_eq!(open(&key, b"", &[]).unwrap_err(), SealError::Malformed);
-        assert_ne!(seal(&key, b"a", b"x"), seal(&key, b"a", b"x"), "random nonce");
+        assert_ne!(
+            seal(&key, b"a", b"x"),
+            seal(&key, b"a", b"x"),
+            "random nonce"
+        );
     }
 
     /// NIST GCM test vector (AES-256, test case 16 of McGrew & Viega).

@@ -81,7 +81,9 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::unauthenticated("log in first: send Authorization: Bearer <token>"))?;
+        .ok_or_else(|| {
+            AppError::unauthenticated("log in first: send Authorization: Bearer <token>")
+        })?;
     let value = value
         .to_str()
         .map_err(|_| AppError::unauthenticated("the Authorization header is not readable text"))?;
@@ -99,7 +101,10 @@ pub struct Auth(pub AuthContext, pub RequestMeta);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ctx = authenticate(state, bearer(parts)?).await?;
         if ctx.session == SessionKind::EnrollOnly {
             return Err(AppError::client(
@@ -118,7 +123,10 @@ pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
 impl FromRequestParts<AppState> for AuthAllowEnroll {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ctx = authenticate(state, bearer(parts)?).await?;
         Ok(AuthAllowEnroll(ctx, request_meta(parts)))
     }

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
@@ -25,7 +27,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "error": { "code": "database_unavailable", "message": "the database does not answer" } })),
+                Json(
+                    json!({ "status": "unavailable", "error": { "code": "database_unavailable", "message": "the database does not answer" } }),
+                ),
             )
         }
     }

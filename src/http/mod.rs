@@ -64,9 +64,19 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
-    AppError::client(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /api/v1/openapi.json").into_response()
+    AppError::client(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/v1/openapi.json",
+    )
+    .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    AppError::client(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that HTTP method").into_response()
+    AppError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that HTTP method",
+    )
+    .into_response()
 }

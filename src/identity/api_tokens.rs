@@ -50,11 +50,15 @@ pub struct NewApiToken {
     pub expires_at: Option<i64>,
 }
 
-const SELECT_TOKEN: &str =
-    "SELECT id, unit_id, name, role, created_by, created_at, expires_at, revoked_at FROM api_tokens";
+const SELECT_TOKEN: &str = "SELECT id, unit_id, name, role, created_by, created_at, expires_at, revoked_at FROM api_tokens";
 
 /// Creates a token; returns its record and the token itself (shown once).
-pub async fn create(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, input: NewApiToken) -> AppResult<(ApiToken, String)> {
+pub async fn create(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    input: NewApiToken,
+) -> AppResult<(ApiToken, String)> {
     let unit = get_unit(state.db.pool(), &input.unit_id)
         .await?
         .ok_or_else(|| AppError::not_found("unit"))?;
@@ -66,11 +70,13 @@ pub async fn create(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, inp
     }
     let now = state.now();
     if input.expires_at.is_some_and(|e| e <= now) {
-        return Err(AppError::invalid("expires_at must be in the future (unix milliseconds)"));
+        return Err(AppError::invalid(
+            "expires_at must be in the future (unix milliseconds)",
+        ));
     }
-    let creator = ctx
-        .user_id()
-        .ok_or_else(|| AppError::invalid("API tokens are created by people, not by other tokens"))?;
+    let creator = ctx.user_id().ok_or_else(|| {
+        AppError::invalid("API tokens are created by people, not by other tokens")
+    })?;
     let token = random_token(API_TOKEN_PREFIX);
     let id = new_id();
     let mut tx = state.db.begin_write().await?;
@@ -119,7 +125,12 @@ pub async fn create(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, inp
     ))
 }
 
-pub async fn revoke(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, id: &str) -> AppResult<()> {
+pub async fn revoke(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+) -> AppResult<()> {
     let sql = format!("{SELECT_TOKEN} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -132,7 +143,10 @@ pub async fn revoke(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, id:
         .ok_or_else(|| AppError::not_found("API token"))?;
     authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "API token")?;
     if token.revoked_at.is_some() {
-        return Err(AppError::conflict("already_revoked", "this API token is already revoked"));
+        return Err(AppError::conflict(
+            "already_revoked",
+            "this API token is already revoked",
+        ));
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -181,16 +195,21 @@ pub async fn list(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<ApiToken
 
 /// Revokes every live token a user created (they left or were disabled).
 pub(super) async fn revoke_created_by(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<u64> {
-    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }
 
 pub(super) async fn find(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<ApiToken>> {
     let sql = format!("{SELECT_TOKEN} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     row.as_ref().map(ApiToken::from_row).transpose()
 }

@@ -34,7 +34,10 @@ impl PasswordHasher {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| format!("argon2 parameters: {e}"))?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let permits = cfg.max_concurrent.unwrap_or(cores.saturating_sub(1).max(1)).max(1);
+        let permits = cfg
+            .max_concurrent
+            .unwrap_or(cores.saturating_sub(1).max(1))
+            .max(1);
         let mut hasher = PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(permits)),
@@ -72,7 +75,11 @@ impl PasswordHasher {
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no user.
-    pub async fn verify(&self, password: Zeroizing<String>, hash: Option<String>) -> AppResult<bool> {
+    pub async fn verify(
+        &self,
+        password: Zeroizing<String>,
+        hash: Option<String>,
+    ) -> AppResult<bool> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || match hash {
@@ -101,10 +108,21 @@ mod tests {
             insecure_allow_weak_params_for_tests: true,
         };
         let h = PasswordHasher::new(&cfg).unwrap();
-        let hash = h.hash(Zeroizing::new("correct horse".into())).await.unwrap();
+        let hash = h
+            .hash(Zeroizing::new("correct horse".into()))
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
-        assert!(h.verify(Zeroizing::new("correct horse".into()), Some(hash.clone())).await.unwrap());
-        assert!(!h.verify(Zeroizing::new("wrong".into()), Some(hash)).await.unwrap());
+        assert!(
+            h.verify(Zeroizing::new("correct horse".into()), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.verify(Zeroizing::new("wrong".into()), Some(hash))
+                .await
+                .unwrap()
+        );
         assert!(!h.verify(Zeroizing::new("x".into()), None).await.unwrap());
     }
 }

@@ -70,36 +70,71 @@ struct LoginUser {
     locked_until: Option<i64>,
 }
 
-async fn audit_login(tx: &mut Tx, state: &AppState, meta: &RequestMeta, unit_id: &str, actor: Actor, action: &'static str, outcome: Outcome, details: serde_json::Value) -> AppResult<()> {
-    let target = actor.id.clone();
-    audit::append(
-        tx,
-        state.now(),
-        meta,
-        Entry {
-            unit_id,
-            actor,
-            action,
-            target_kind: Some("user"),
-            target_id: target.as_deref(),
-            outcome,
-            details,
-        },
-    )
-    .await
+/// Who an authentication event is about, and where it is recorded.
+struct LoginAudit<'a> {
+    state: &'a AppState,
+    meta: &'a RequestMeta,
+    unit_id: &'a str,
+    actor: Actor,
+}
+
+impl LoginAudit<'_> {
+    async fn write(
+        &self,
+        tx: &mut Tx,
+        action: &'static str,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> AppResult<()> {
+        audit::append(
+            tx,
+            self.state.now(),
+            self.meta,
+            Entry {
+                unit_id: self.unit_id,
+                actor: self.actor.clone(),
+                action,
+                target_kind: Some("user"),
+                target_id: self.actor.id.as_deref(),
+                outcome,
+                details,
+            },
+        )
+        .await
+    }
 }
 
 /// Counts a failed attempt (and locks at the threshold) with its audit event.
-async fn record_failure(state: &AppState, meta: &RequestMeta, user: &LoginUser, username: &str, reason: &str) -> AppResult<AppError> {
+async fn record_failure(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &LoginUser,
+    username: &str,
+    reason: &str,
+) -> AppResult<AppError> {
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let failures: i64 = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-        .bind(&user.id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let failures: i64 = sqlx::query(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+    )
+    .bind(&user.id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
     let actor = Actor::user(&user.id, username);
-    audit_login(&mut tx, state, meta, &user.unit_id, actor.clone(), "auth.login", Outcome::Failure, json!({ "reason": reason, "consecutive_failures": failures })).await?;
+    LoginAudit {
+        state,
+        meta,
+        unit_id: &user.unit_id,
+        actor: actor.clone(),
+    }
+    .write(
+        &mut tx,
+        "auth.login",
+        Outcome::Failure,
+        json!({ "reason": reason, "consecutive_failures": failures }),
+    )
+    .await?;
     let lockout = &state.policy.lockout;
     let result = if failures >= i64::from(lockout.max_failures) {
         let until = now + i64::from(lockout.lock_minutes) * MINUTE_MS;
@@ -108,10 +143,26 @@ async fn record_failure(state: &AppState, meta: &RequestMeta, user: &LoginUser, 
             .bind(&user.id)
             .execute(&mut *tx)
             .await?;
-        audit_login(&mut tx, state, meta, &user.unit_id, actor, "auth.lockout", Outcome::Success, json!({ "locked_until": until, "failures": failures })).await?;
+        LoginAudit {
+            state,
+            meta,
+            unit_id: &user.unit_id,
+            actor,
+        }
+        .write(
+            &mut tx,
+            "auth.lockout",
+            Outcome::Success,
+            json!({ "locked_until": until, "failures": failures }),
+        )
+        .await?;
         locked(until)
     } else if reason == "totp" {
-        AppError::client(StatusCode::UNAUTHORIZED, "invalid_totp", "the two-factor code is wrong or expired")
+        AppError::client(
+            StatusCode::UNAUTHORIZED,
+            "invalid_totp",
+            "the two-factor code is wrong or expired",
+        )
     } else {
         invalid_credentials()
     };
@@ -119,7 +170,11 @@ async fn record_failure(state: &AppState, meta: &RequestMeta, user: &LoginUser, 
     Ok(result)
 }
 
-pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> AppResult<LoginOutput> {
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    input: LoginInput,
+) -> AppResult<LoginOutput> {
     let pool = state.db.pool();
     let row = sqlx::query(
         "SELECT id, unit_id, status, password_hash, totp_secret, locked_until FROM users WHERE username = $1",
@@ -144,7 +199,19 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
         state.hasher.verify(input.password, None).await?;
         if let Some(root) = crate::tenancy::root_unit(pool).await? {
             let mut tx = state.db.begin_write().await?;
-            audit_login(&mut tx, state, meta, &root.id, Actor::anonymous(&input.username), "auth.login", Outcome::Failure, json!({ "reason": "unknown_user" })).await?;
+            LoginAudit {
+                state,
+                meta,
+                unit_id: &root.id,
+                actor: Actor::anonymous(&input.username),
+            }
+            .write(
+                &mut tx,
+                "auth.login",
+                Outcome::Failure,
+                json!({ "reason": "unknown_user" }),
+            )
+            .await?;
             tx.commit().await?;
         }
         return Err(invalid_credentials());
@@ -154,18 +221,50 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
         && until > now
     {
         let mut tx = state.db.begin_write().await?;
-        audit_login(&mut tx, state, meta, &user.unit_id, Actor::user(&user.id, &input.username), "auth.login", Outcome::Denied, json!({ "reason": "locked", "locked_until": until })).await?;
+        LoginAudit {
+            state,
+            meta,
+            unit_id: &user.unit_id,
+            actor: Actor::user(&user.id, &input.username),
+        }
+        .write(
+            &mut tx,
+            "auth.login",
+            Outcome::Denied,
+            json!({ "reason": "locked", "locked_until": until }),
+        )
+        .await?;
         tx.commit().await?;
         return Err(locked(until));
     }
-    if !state.hasher.verify(input.password, Some(user.password_hash.clone())).await? {
+    if !state
+        .hasher
+        .verify(input.password, Some(user.password_hash.clone()))
+        .await?
+    {
         return Err(record_failure(state, meta, &user, &input.username, "password").await?);
     }
     if user.status != "active" {
         let mut tx = state.db.begin_write().await?;
-        audit_login(&mut tx, state, meta, &user.unit_id, Actor::user(&user.id, &input.username), "auth.login", Outcome::Denied, json!({ "reason": user.status })).await?;
+        LoginAudit {
+            state,
+            meta,
+            unit_id: &user.unit_id,
+            actor: Actor::user(&user.id, &input.username),
+        }
+        .write(
+            &mut tx,
+            "auth.login",
+            Outcome::Denied,
+            json!({ "reason": user.status }),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(AppError::client(StatusCode::FORBIDDEN, "account_inactive", "this account is disabled or departed; ask your unit administrator"));
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "account_inactive",
+            "this account is disabled or departed; ask your unit administrator",
+        ));
     }
     let roles: Vec<Role> = sqlx::query("SELECT role FROM memberships WHERE user_id = $1")
         .bind(&user.id)
@@ -180,9 +279,20 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
     let mut tx_replay: Option<AppError> = None;
     if let Some(sealed) = &user.totp_secret {
         let Some(code) = input.totp_code.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Err(AppError::client(StatusCode::UNAUTHORIZED, "mfa_required", "enter the 6-digit code from your authenticator app (totp_code)"));
+            return Err(AppError::client(
+                StatusCode::UNAUTHORIZED,
+                "mfa_required",
+                "enter the 6-digit code from your authenticator app (totp_code)",
+            ));
         };
-        match totp::check_code(&state.totp_key, &user.id, &input.username, sealed, code, now)? {
+        match totp::check_code(
+            &state.totp_key,
+            &user.id,
+            &input.username,
+            sealed,
+            code,
+            now,
+        )? {
             None => return Err(record_failure(state, meta, &user, &input.username, "totp").await?),
             Some(step) => {
                 let fresh = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
@@ -195,7 +305,11 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
                 if fresh {
                     mfa_satisfied = true;
                 } else {
-                    tx_replay = Some(AppError::client(StatusCode::UNAUTHORIZED, "totp_replayed", "this code was already used; wait for the next code"));
+                    tx_replay = Some(AppError::client(
+                        StatusCode::UNAUTHORIZED,
+                        "totp_replayed",
+                        "this code was already used; wait for the next code",
+                    ));
                 }
             }
         }
@@ -203,7 +317,14 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
     let mut tx = state.db.begin_write().await?;
     let actor = Actor::user(&user.id, &input.username);
     if let Some(err) = tx_replay {
-        audit_login(&mut tx, state, meta, &user.unit_id, actor, "auth.totp_replay", Outcome::Denied, json!({})).await?;
+        LoginAudit {
+            state,
+            meta,
+            unit_id: &user.unit_id,
+            actor,
+        }
+        .write(&mut tx, "auth.totp_replay", Outcome::Denied, json!({}))
+        .await?;
         tx.commit().await?;
         return Err(err);
     }
@@ -213,7 +334,19 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
         .await?;
     let (token, expires_at) = create_session(&mut tx, state, &user.id, mfa_satisfied, now).await?;
     let enrollment_required = mfa_needed && user.totp_secret.is_none();
-    audit_login(&mut tx, state, meta, &user.unit_id, actor, "auth.login", Outcome::Success, json!({ "mfa": mfa_satisfied, "enrollment_required": enrollment_required })).await?;
+    LoginAudit {
+        state,
+        meta,
+        unit_id: &user.unit_id,
+        actor,
+    }
+    .write(
+        &mut tx,
+        "auth.login",
+        Outcome::Success,
+        json!({ "mfa": mfa_satisfied, "enrollment_required": enrollment_required }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(LoginOutput {
         token,
@@ -225,7 +358,9 @@ pub async fn login(state: &AppState, meta: &RequestMeta, input: LoginInput) -> A
 fn user_of(ctx: &AuthContext) -> AppResult<(&str, &str)> {
     match &ctx.principal {
         crate::authz::Principal::User { id, username } => Ok((id, username)),
-        crate::authz::Principal::Token { .. } => Err(AppError::invalid("API tokens have no two-factor enrolment or session")),
+        crate::authz::Principal::Token { .. } => Err(AppError::invalid(
+            "API tokens have no two-factor enrolment or session",
+        )),
     }
 }
 
@@ -238,7 +373,11 @@ async fn home_unit(state: &AppState, user_id: &str) -> AppResult<String> {
 }
 
 /// Starts TOTP enrolment: a new secret, kept pending until a code confirms it.
-pub async fn totp_enroll(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> AppResult<TotpEnrollment> {
+pub async fn totp_enroll(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+) -> AppResult<TotpEnrollment> {
     let (user_id, username) = user_of(ctx)?;
     let mut tx = state.db.begin_write().await?;
     let enrolled: Option<Vec<u8>> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
@@ -247,7 +386,10 @@ pub async fn totp_enroll(state: &AppState, ctx: &AuthContext, meta: &RequestMeta
         .await?
         .try_get(0)?;
     if enrolled.is_some() {
-        return Err(AppError::conflict("totp_already_enrolled", "two-factor login is already set up; a sysadmin can reset it if the device is lost"));
+        return Err(AppError::conflict(
+            "totp_already_enrolled",
+            "two-factor login is already set up; a sysadmin can reset it if the device is lost",
+        ));
     }
     let (sealed, enrollment) = totp::new_enrollment(&state.totp_key, user_id, username)?;
     sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
@@ -256,13 +398,30 @@ pub async fn totp_enroll(state: &AppState, ctx: &AuthContext, meta: &RequestMeta
         .execute(&mut *tx)
         .await?;
     let unit = home_unit(state, user_id).await?;
-    audit_login(&mut tx, state, meta, &unit, Actor::from(ctx), "auth.totp_enroll_start", Outcome::Success, json!({})).await?;
+    LoginAudit {
+        state,
+        meta,
+        unit_id: &unit,
+        actor: Actor::from(ctx),
+    }
+    .write(
+        &mut tx,
+        "auth.totp_enroll_start",
+        Outcome::Success,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(enrollment)
 }
 
 /// Confirms enrolment with a code; the current session then counts as two-factor.
-pub async fn totp_confirm(state: &AppState, ctx: &AuthContext, meta: &RequestMeta, code: &str) -> AppResult<()> {
+pub async fn totp_confirm(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    code: &str,
+) -> AppResult<()> {
     let (user_id, username) = user_of(ctx)?;
     let unit = home_unit(state, user_id).await?;
     let pending: Option<Vec<u8>> = sqlx::query("SELECT totp_pending FROM users WHERE id = $1")
@@ -270,14 +429,32 @@ pub async fn totp_confirm(state: &AppState, ctx: &AuthContext, meta: &RequestMet
         .fetch_one(state.db.pool())
         .await?
         .try_get(0)?;
-    let pending = pending.ok_or_else(|| AppError::conflict("no_enrollment", "start with POST /api/v1/auth/totp/enroll"))?;
+    let pending = pending.ok_or_else(|| {
+        AppError::conflict("no_enrollment", "start with POST /api/v1/auth/totp/enroll")
+    })?;
     let now = state.now();
     let step = totp::check_code(&state.totp_key, user_id, username, &pending, code, now)?;
     let mut tx = state.db.begin_write().await?;
     let Some(step) = step else {
-        audit_login(&mut tx, state, meta, &unit, Actor::from(ctx), "auth.totp_enroll_confirm", Outcome::Failure, json!({})).await?;
+        LoginAudit {
+            state,
+            meta,
+            unit_id: &unit,
+            actor: Actor::from(ctx),
+        }
+        .write(
+            &mut tx,
+            "auth.totp_enroll_confirm",
+            Outcome::Failure,
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(AppError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_totp", "the code does not match; check the device clock and enter the current code"));
+        return Err(AppError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_totp",
+            "the code does not match; check the device clock and enter the current code",
+        ));
     };
     // The pending secret must still be the one checked (no concurrent re-enrolment).
     let done = sqlx::query(
@@ -290,13 +467,28 @@ pub async fn totp_confirm(state: &AppState, ctx: &AuthContext, meta: &RequestMet
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(AppError::conflict("no_enrollment", "the enrolment changed meanwhile; start again"));
+        return Err(AppError::conflict(
+            "no_enrollment",
+            "the enrolment changed meanwhile; start again",
+        ));
     }
     sqlx::query("UPDATE sessions SET mfa_satisfied = 1 WHERE id = $1")
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    audit_login(&mut tx, state, meta, &unit, Actor::from(ctx), "auth.totp_enroll_confirm", Outcome::Success, json!({})).await?;
+    LoginAudit {
+        state,
+        meta,
+        unit_id: &unit,
+        actor: Actor::from(ctx),
+    }
+    .write(
+        &mut tx,
+        "auth.totp_enroll_confirm",
+        Outcome::Success,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -309,7 +501,14 @@ pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> 
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    audit_login(&mut tx, state, meta, &unit, Actor::from(ctx), "auth.logout", Outcome::Success, json!({})).await?;
+    LoginAudit {
+        state,
+        meta,
+        unit_id: &unit,
+        actor: Actor::from(ctx),
+    }
+    .write(&mut tx, "auth.logout", Outcome::Success, json!({}))
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -62,7 +62,12 @@ pub(super) async fn roles_of(tx: &mut Tx, user_id: &str) -> AppResult<Vec<Role>>
         .collect())
 }
 
-async fn unit_for_members(state: &AppState, ctx: &AuthContext, unit_id: &str, perm: Permission) -> AppResult<Unit> {
+async fn unit_for_members(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &str,
+    perm: Permission,
+) -> AppResult<Unit> {
     let unit = get_unit(state.db.pool(), unit_id)
         .await?
         .ok_or_else(|| AppError::not_found("unit"))?;
@@ -85,7 +90,11 @@ pub async fn grant(
     if user.status != super::UserStatus::Active {
         return Err(AppError::conflict(
             "user_inactive",
-            format!("user {} is {}; only active users can be given roles", user.username, user.status.as_str()),
+            format!(
+                "user {} is {}; only active users can be given roles",
+                user.username,
+                user.status.as_str()
+            ),
         ));
     }
     let now = state.now();
@@ -147,12 +156,13 @@ pub async fn revoke(
             ));
         }
     }
-    let done = sqlx::query("DELETE FROM memberships WHERE unit_id = $1 AND user_id = $2 AND role = $3")
-        .bind(&unit.id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .execute(&mut *tx)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM memberships WHERE unit_id = $1 AND user_id = $2 AND role = $3")
+            .bind(&unit.id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("membership"));
     }
@@ -175,7 +185,11 @@ pub async fn revoke(
     Ok(())
 }
 
-pub async fn list_for_unit(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<Vec<Membership>> {
+pub async fn list_for_unit(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &str,
+) -> AppResult<Vec<Membership>> {
     let unit = unit_for_members(state, ctx, unit_id, Permission::UsersRead).await?;
     let rows = sqlx::query(
         "SELECT m.unit_id, m.user_id, u.username, m.role, m.created_at FROM memberships m \
@@ -192,7 +206,8 @@ pub async fn list_for_unit(state: &AppState, ctx: &AuthContext, unit_id: &str) -
                 unit_name: unit.name.clone(),
                 user_id: r.try_get("user_id")?,
                 username: r.try_get("username")?,
-                role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| AppError::internal("unknown role stored"))?,
                 created_at: r.try_get("created_at")?,
             })
         })
@@ -217,10 +232,10 @@ pub async fn of_user(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Membe
                 unit_name: r.try_get("name")?,
                 user_id: r.try_get("user_id")?,
                 username: r.try_get("username")?,
-                role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| AppError::internal("unknown role stored"))?,
                 created_at: r.try_get("created_at")?,
             })
         })
         .collect()
 }
-

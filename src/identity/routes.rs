@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(read_user).patch(update_user))
         .route("/units/{id}/members", get(list_members).post(add_member))
-        .route("/units/{id}/members/{user_id}/{role}", delete(remove_member))
+        .route(
+            "/units/{id}/members/{user_id}/{role}",
+            delete(remove_member),
+        )
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
 }
@@ -53,7 +56,11 @@ pub struct LoginRequest {
               (status = 401, description = "invalid_credentials, mfa_required, invalid_totp or totp_replayed", body = ErrorBody),
               (status = 403, description = "account_inactive", body = ErrorBody),
               (status = 423, description = "locked", body = ErrorBody)))]
-pub async fn login_route(State(state): State<AppState>, Meta(meta): Meta, ApiJson(body): ApiJson<LoginRequest>) -> AppResult<Response> {
+pub async fn login_route(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> AppResult<Response> {
     let out = login::login(
         &state,
         &meta,
@@ -69,14 +76,20 @@ pub async fn login_route(State(state): State<AppState>, Meta(meta): Meta, ApiJso
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn logout_route(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll) -> AppResult<StatusCode> {
+pub async fn logout_route(
+    State(state): State<AppState>,
+    AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
+) -> AppResult<StatusCode> {
     login::logout(&state, &ctx, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/totp/enroll", tag = "auth",
     responses((status = 200, body = TotpEnrollment), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn totp_enroll(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll) -> AppResult<Response> {
+pub async fn totp_enroll(
+    State(state): State<AppState>,
+    AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
+) -> AppResult<Response> {
     let e = login::totp_enroll(&state, &ctx, &meta).await?;
     Ok(no_store(Json(e).into_response()))
 }
@@ -89,7 +102,11 @@ pub struct TotpConfirm {
 
 #[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = TotpConfirm,
     responses((status = 204), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn totp_confirm(State(state): State<AppState>, AuthAllowEnroll(ctx, meta): AuthAllowEnroll, ApiJson(body): ApiJson<TotpConfirm>) -> AppResult<StatusCode> {
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
+    ApiJson(body): ApiJson<TotpConfirm>,
+) -> AppResult<StatusCode> {
     login::totp_confirm(&state, &ctx, &meta, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -105,17 +122,30 @@ pub struct MeResponse {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn me(State(state): State<AppState>, AuthAllowEnroll(ctx, _): AuthAllowEnroll) -> AppResult<Json<MeResponse>> {
+pub async fn me(
+    State(state): State<AppState>,
+    AuthAllowEnroll(ctx, _): AuthAllowEnroll,
+) -> AppResult<Json<MeResponse>> {
     let session = session_label(ctx.session).to_string();
     match &ctx.principal {
         Principal::User { id, .. } => {
             let user = users::find_user(state.db.pool(), id).await?;
             let memberships = members::of_user(state.db.pool(), id).await?;
-            Ok(Json(MeResponse { session, user, memberships, api_token: None }))
+            Ok(Json(MeResponse {
+                session,
+                user,
+                memberships,
+                api_token: None,
+            }))
         }
         Principal::Token { id, .. } => {
             let token = api_tokens::find(state.db.pool(), id).await?;
-            Ok(Json(MeResponse { session, user: None, memberships: Vec::new(), api_token: token }))
+            Ok(Json(MeResponse {
+                session,
+                user: None,
+                memberships: Vec::new(),
+                api_token: token,
+            }))
         }
     }
 }
@@ -145,7 +175,11 @@ pub struct CreatedUser {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_user(State(state): State<AppState>, Auth(ctx, meta): Auth, ApiJson(body): ApiJson<CreateUser>) -> AppResult<Response> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> AppResult<Response> {
     let (user, generated) = users::create_user(
         &state,
         &ctx,
@@ -169,13 +203,20 @@ pub async fn create_user(State(state): State<AppState>, Auth(ctx, meta): Auth, A
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = [User])), security(("bearer" = [])))]
-pub async fn list_users(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<User>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+) -> AppResult<Json<Vec<User>>> {
     Ok(Json(users::list_users(&state, &ctx).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn read_user(State(state): State<AppState>, Auth(ctx, _): Auth, Path(id): Path<String>) -> AppResult<Json<User>> {
+pub async fn read_user(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<User>> {
     Ok(Json(users::read_user(&state, &ctx, &id).await?))
 }
 
@@ -194,7 +235,12 @@ pub struct UpdateUser {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update_user(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(id): Path<String>, ApiJson(body): ApiJson<UpdateUser>) -> AppResult<Json<User>> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> AppResult<Json<User>> {
     let patch = UserPatch {
         status: body.status,
         display_name: body.display_name,
@@ -202,7 +248,9 @@ pub async fn update_user(State(state): State<AppState>, Auth(ctx, meta): Auth, P
         email: body.email,
         reset_totp: body.reset_totp,
     };
-    Ok(Json(users::update_user(&state, &ctx, &meta, &id, patch).await?))
+    Ok(Json(
+        users::update_user(&state, &ctx, &meta, &id, patch).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -215,21 +263,34 @@ pub struct AddMember {
 #[utoipa::path(post, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)), request_body = AddMember,
     responses((status = 201, body = Membership), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn add_member(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(unit_id): Path<String>, ApiJson(body): ApiJson<AddMember>) -> AppResult<(StatusCode, Json<Membership>)> {
+pub async fn add_member(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(unit_id): Path<String>,
+    ApiJson(body): ApiJson<AddMember>,
+) -> AppResult<(StatusCode, Json<Membership>)> {
     let m = members::grant(&state, &ctx, &meta, &unit_id, &body.user_id, body.role).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)),
     responses((status = 200, body = [Membership]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_members(State(state): State<AppState>, Auth(ctx, _): Auth, Path(unit_id): Path<String>) -> AppResult<Json<Vec<Membership>>> {
+pub async fn list_members(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(unit_id): Path<String>,
+) -> AppResult<Json<Vec<Membership>>> {
     Ok(Json(members::list_for_unit(&state, &ctx, &unit_id).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/units/{id}/members/{user_id}/{role}", tag = "units",
     params(("id" = String, Path), ("user_id" = String, Path), ("role" = Role, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn remove_member(State(state): State<AppState>, Auth(ctx, meta): Auth, Path((unit_id, user_id, role)): Path<(String, String, String)>) -> AppResult<StatusCode> {
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path((unit_id, user_id, role)): Path<(String, String, String)>,
+) -> AppResult<StatusCode> {
     let role = Role::parse(&role).ok_or_else(|| crate::error::AppError::not_found("membership"))?;
     members::revoke(&state, &ctx, &meta, &unit_id, &user_id, role).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -257,7 +318,11 @@ pub struct CreatedToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_token(State(state): State<AppState>, Auth(ctx, meta): Auth, ApiJson(body): ApiJson<CreateToken>) -> AppResult<Response> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> AppResult<Response> {
     let (record, token) = api_tokens::create(
         &state,
         &ctx,
@@ -270,19 +335,30 @@ pub async fn create_token(State(state): State<AppState>, Auth(ctx, meta): Auth, 
         },
     )
     .await?;
-    let out = CreatedToken { id: record.id.clone(), token, record };
+    let out = CreatedToken {
+        id: record.id.clone(),
+        token,
+        record,
+    };
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = [ApiToken])), security(("bearer" = [])))]
-pub async fn list_tokens(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+) -> AppResult<Json<Vec<ApiToken>>> {
     Ok(Json(api_tokens::list(&state, &ctx).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn revoke_token(State(state): State<AppState>, Auth(ctx, meta): Auth, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     api_tokens::revoke(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -31,7 +31,13 @@ pub(super) fn requires_mfa(state: &AppState, roles: impl IntoIterator<Item = Rol
 }
 
 /// Creates a session in `tx`; returns the token (shown once) and its absolute expiry.
-pub(super) async fn create_session(tx: &mut Tx, state: &AppState, user_id: &str, mfa_satisfied: bool, now: i64) -> AppResult<(String, i64)> {
+pub(super) async fn create_session(
+    tx: &mut Tx,
+    state: &AppState,
+    user_id: &str,
+    mfa_satisfied: bool,
+    now: i64,
+) -> AppResult<(String, i64)> {
     let token = random_token(SESSION_PREFIX);
     let expires = now + i64::from(state.policy.session.absolute_hours) * 60 * MINUTE_MS;
     sqlx::query(
@@ -57,7 +63,11 @@ pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &str) -> AppResult
 }
 
 fn expired(message: &str) -> AppError {
-    AppError::client(axum::http::StatusCode::UNAUTHORIZED, "session_expired", message)
+    AppError::client(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "session_expired",
+        message,
+    )
 }
 
 /// Resolves a bearer token.
@@ -66,7 +76,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
         return authenticate_api_token(state, token).await;
     }
     if !token.starts_with(SESSION_PREFIX) || token.len() > 128 {
-        return Err(AppError::unauthenticated("the bearer token is not a credgov token; log in again"));
+        return Err(AppError::unauthenticated(
+            "the bearer token is not a credgov token; log in again",
+        ));
     }
     let hash = hash_token(token);
     let pool = state.db.pool();
@@ -94,7 +106,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
         None
     };
     if let Some(reason) = reason {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(&hash).execute(pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(&hash)
+            .execute(pool)
+            .await?;
         return Err(expired(reason));
     }
     if now - last_seen >= TOUCH_EVERY_MS {

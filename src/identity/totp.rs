@@ -47,7 +47,11 @@ impl std::fmt::Debug for TotpEnrollment {
 }
 
 /// A new secret, sealed for storage, and the enrolment material.
-pub fn new_enrollment(key: &[u8; 32], user_id: &str, username: &str) -> AppResult<(Vec<u8>, TotpEnrollment)> {
+pub fn new_enrollment(
+    key: &[u8; 32],
+    user_id: &str,
+    username: &str,
+) -> AppResult<(Vec<u8>, TotpEnrollment)> {
     let mut raw = Zeroizing::new([0u8; 20]);
     crypto::random_bytes(raw.as_mut());
     let totp = build(raw.as_ref(), username)?;
@@ -62,7 +66,14 @@ pub fn new_enrollment(key: &[u8; 32], user_id: &str, username: &str) -> AppResul
 }
 
 /// The step a code matches at `now_ms`, if any.
-pub fn check_code(key: &[u8; 32], user_id: &str, username: &str, sealed: &[u8], code: &str, now_ms: i64) -> AppResult<Option<i64>> {
+pub fn check_code(
+    key: &[u8; 32],
+    user_id: &str,
+    username: &str,
+    sealed: &[u8],
+    code: &str,
+    now_ms: i64,
+) -> AppResult<Option<i64>> {
     let raw = crypto::open(key, &aad(user_id), sealed).map_err(AppError::internal)?;
     let totp = build(&raw, username)?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -77,7 +88,10 @@ pub fn check_code(key: &[u8; 32], user_id: &str, username: &str, sealed: &[u8], 
 pub fn code_at(secret_base32: &str, now_ms: i64) -> Option<String> {
     let secret = Secret::try_from_base32(secret_base32).ok()?;
     let totp = Builder::new().with_secret(secret).build().ok()?;
-    Some(totp.generate(u64::try_from(now_ms / 1000).ok()?).to_string())
+    Some(
+        totp.generate(u64::try_from(now_ms / 1000).ok()?)
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -96,9 +110,21 @@ mod tests {
         let step = check_code(&key, "u1", "alice", &sealed, &code, now).unwrap();
         assert_eq!(step, Some(1_800_000_000 / 30));
         // ±1 step of skew, not more.
-        assert!(check_code(&key, "u1", "alice", &sealed, &code, now + 30_000).unwrap().is_some());
-        assert!(check_code(&key, "u1", "alice", &sealed, &code, now + 95_000).unwrap().is_none());
-        assert!(check_code(&key, "u1", "alice", &sealed, "abcdef", now).unwrap().is_none());
+        assert!(
+            check_code(&key, "u1", "alice", &sealed, &code, now + 30_000)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            check_code(&key, "u1", "alice", &sealed, &code, now + 95_000)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            check_code(&key, "u1", "alice", &sealed, "abcdef", now)
+                .unwrap()
+                .is_none()
+        );
         // Sealed for another user does not open.
         assert!(check_code(&key, "u2", "alice", &sealed, &code, now).is_err());
         assert!(!format!("{e:?}").contains(&e.secret));

@@ -131,7 +131,9 @@ fn check_display_name(d: &str) -> AppResult<String> {
     let d = d.trim();
     let n = d.chars().count();
     if n == 0 || n > 64 || d.chars().any(char::is_control) {
-        return Err(AppError::invalid("display_name must be 1 to 64 printable characters"));
+        return Err(AppError::invalid(
+            "display_name must be 1 to 64 printable characters",
+        ));
     }
     Ok(d.to_string())
 }
@@ -139,16 +141,27 @@ fn check_display_name(d: &str) -> AppResult<String> {
 fn check_optional(field: &str, v: Option<String>, max: usize) -> AppResult<Option<String>> {
     match v.map(|s| s.trim().to_string()) {
         Some(s) if s.is_empty() => Ok(None),
-        Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => Err(
-            AppError::invalid(format!("{field} must be at most {max} printable characters")),
-        ),
+        Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => {
+            Err(AppError::invalid(format!(
+                "{field} must be at most {max} printable characters"
+            )))
+        }
         other => Ok(other),
     }
 }
 
 /// Enforces the policy on a user's chosen password.
-pub(super) fn require_strong(state: &AppState, password: &str, username: &str, display_name: &str) -> AppResult<()> {
-    let report = check_strength(&state.policy.user_password, password, &[username, display_name]);
+pub(super) fn require_strong(
+    state: &AppState,
+    password: &str,
+    username: &str,
+    display_name: &str,
+) -> AppResult<()> {
+    let report = check_strength(
+        &state.policy.user_password,
+        password,
+        &[username, display_name],
+    );
     if report.acceptable {
         return Ok(());
     }
@@ -214,7 +227,12 @@ pub async fn create_user(
         Some(u) => u,
         None => authz::require_anywhere(ctx, Permission::UsersWrite)?
             .first()
-            .and_then(|p| p.trim_end_matches('/').rsplit('/').next().map(str::to_string))
+            .and_then(|p| {
+                p.trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_string)
+            })
             .ok_or_else(AppError::forbidden)?,
     };
     let unit = get_unit(state.db.pool(), &unit_id)
@@ -306,22 +324,38 @@ pub async fn update_user(
 ) -> AppResult<User> {
     let (user, unit) = user_and_unit(state, id).await?;
     authz::authorize(ctx, Permission::UsersWrite, &unit.as_ref(), "user")?;
-    let display_name = patch.display_name.as_deref().map(check_display_name).transpose()?;
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .map(check_display_name)
+        .transpose()?;
     let phone = check_optional("phone", patch.phone, 32)?;
     let email = check_optional("email", patch.email, 254)?;
     let mut changed: Vec<&str> = Vec::new();
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     if let Some(d) = &display_name {
-        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2").bind(d).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(d)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         changed.push("display_name");
     }
     if let Some(p) = &phone {
-        sqlx::query("UPDATE users SET phone = $1 WHERE id = $2").bind(p).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET phone = $1 WHERE id = $2")
+            .bind(p)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         changed.push("phone");
     }
     if let Some(e) = &email {
-        sqlx::query("UPDATE users SET email = $1 WHERE id = $2").bind(e).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+            .bind(e)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         changed.push("email");
     }
     if patch.reset_totp {
@@ -352,7 +386,11 @@ pub async fn update_user(
             "nothing to change: give status, display_name, phone, email or reset_totp",
         ));
     }
-    sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::append(
         &mut tx,
         now,
@@ -415,7 +453,10 @@ pub async fn create_first_admin(
         .await?
         .try_get(0)?;
     if roots > 0 {
-        return Err(AppError::conflict("already_initialised", "this database is already initialised"));
+        return Err(AppError::conflict(
+            "already_initialised",
+            "this database is already initialised",
+        ));
     }
     let root = crate::tenancy::create_root(&mut tx, district_name, now).await?;
     let id = new_id();

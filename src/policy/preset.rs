@@ -199,7 +199,12 @@ mod tests {
         let names: Vec<_> = set.names().collect();
         assert_eq!(
             names,
-            ["district-default", "mlps-level2", "mlps-level3", "nist-800-63b"]
+            [
+                "district-default",
+                "mlps-level2",
+                "mlps-level3",
+                "nist-800-63b"
+            ]
         );
         let p = set.get("district-default").unwrap();
         assert_eq!(p.user_password.min_length, 12);
@@ -211,7 +216,9 @@ mod tests {
     #[test]
     fn bad_file_names_file_key_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        let text = BUILT_IN[0].1.replace("min_score = 3", "min_score = \"high\"");
+        let text = BUILT_IN[0]
+            .1
+            .replace("min_score = 3", "min_score = \"high\"");
         std::fs::write(dir.path().join("broken.toml"), text).unwrap();
         let e = PolicySet::load(Some(dir.path())).unwrap_err().to_string();
         assert!(e.contains("broken.toml"), "{e}");
@@ -221,7 +228,9 @@ mod tests {
 
     #[test]
     fn out_of_range_values_rejected() {
-        let text = BUILT_IN[0].1.replace("max_failures = 5", "max_failures = 0");
+        let text = BUILT_IN[0]
+            .1
+            .replace("max_failures = 5", "max_failures = 0");
         let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
         assert!(e.contains("lockout"), "{e}");
         let text = BUILT_IN[0].1.replace("min_score = 3", "min_score = 9");
@@ -234,9 +243,14 @@ mod tests {
     #[test]
     fn directory_overrides_by_name() {
         let dir = tempfile::tempdir().unwrap();
-        let text = BUILT_IN[0].1.replace("idle_minutes = 15", "idle_minutes = 10");
+        let text = BUILT_IN[0]
+            .1
+            .replace("idle_minutes = 15", "idle_minutes = 10");
         std::fs::write(dir.path().join("mine.toml"), text).unwrap();
         let set = PolicySet::load(Some(dir.path())).unwrap();
-        assert_eq!(set.get("district-default").unwrap().session.idle_minutes, 10);
+        assert_eq!(
+            set.get("district-default").unwrap().session.idle_minutes,
+            10
+        );
     }
 }

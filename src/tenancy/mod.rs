@@ -8,4 +8,4 @@ mod service;
 
 pub use model::{Unit, UnitKind};
 pub use routes::router;
-pub use service::{create_root, create_unit, get_unit, list_units, read_unit, root_unit, NewUnit};
+pub use service::{NewUnit, create_root, create_unit, get_unit, list_units, read_unit, root_unit};

@@ -7,7 +7,8 @@ use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
 
-const SELECT_UNIT: &str = "SELECT id, parent_id, path, depth, kind, name, code, created_at FROM units";
+const SELECT_UNIT: &str =
+    "SELECT id, parent_id, path, depth, kind, name, code, created_at FROM units";
 
 pub struct NewUnit {
     pub name: String,
@@ -55,7 +56,9 @@ pub async fn read_unit(state: &AppState, ctx: &AuthContext, id: &str) -> AppResu
 
 pub async fn root_unit(pool: &sqlx::AnyPool) -> AppResult<Option<Unit>> {
     let sql = format!("{SELECT_UNIT} WHERE parent_id IS NULL ORDER BY created_at LIMIT 1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(pool).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_optional(pool)
+        .await?;
     Ok(row.as_ref().map(Unit::from_row).transpose()?)
 }
 
@@ -166,7 +169,15 @@ pub async fn create_unit(
     let code = check_code(input.code)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let unit = insert_unit(&mut tx, Some(&parent), &name, input.kind, code.as_deref(), now).await?;
+    let unit = insert_unit(
+        &mut tx,
+        Some(&parent),
+        &name,
+        input.kind,
+        code.as_deref(),
+        now,
+    )
+    .await?;
     audit::append(
         &mut tx,
         now,

@@ -1,0 +1,221 @@
+//! The audit trail: hash chains that catch edits, deletions and reordering; reading by
+//! auditors only; fail-closed writes.
+
+use credgov::audit::{VerifyReport, verify_all};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both_engines;
+use crate::common::{Engine, TestApp, error_code};
+
+both_engines!(
+    chain_verification_catches_edit_delete_and_reorder,
+    only_auditors_read_the_trail,
+    audit_failure_blocks_the_change,
+);
+
+async fn exec(app: &TestApp, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(app.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn verify(app: &TestApp) -> VerifyReport {
+    verify_all(app.pool()).await.expect("verify runs")
+}
+
+async fn chain_verification_catches_edit_delete_and_reorder(app: TestApp) {
+    let dept = app
+        .create_unit(&app.root_id, "区审计局", "department")
+        .await;
+    for role in ["custodian", "hr"] {
+        app.user_with_role(&dept, role).await;
+    }
+    let VerifyReport::Intact { chains, events } = verify(&app).await else {
+        panic!("fresh chain must verify");
+    };
+    assert_eq!(chains, 2);
+    assert!(events >= 8, "{events}");
+    let root = &app.root_id;
+    exec(
+        &app,
+        "CREATE TABLE audit_backup AS SELECT * FROM audit_events",
+    )
+    .await;
+    let restore = "DELETE FROM audit_events";
+    let refill = "INSERT INTO audit_events SELECT * FROM audit_backup";
+
+    // 1. An edited field.
+    exec(
+        &app,
+        &format!(
+            "UPDATE audit_events SET actor_name = 'mallory' WHERE unit_id = '{root}' AND seq = 2"
+        ),
+    )
+    .await;
+    match verify(&app).await {
+        VerifyReport::Broken {
+            unit_id,
+            seq,
+            reason,
+        } => {
+            assert_eq!((unit_id.as_str(), seq), (root.as_str(), 2), "{reason}");
+        }
+        other => panic!("edit not caught: {other:?}"),
+    }
+    exec(&app, restore).await;
+    exec(&app, refill).await;
+    assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
+
+    // 2. A deleted event in the middle.
+    exec(
+        &app,
+        &format!("DELETE FROM audit_events WHERE unit_id = '{dept}' AND seq = 2"),
+    )
+    .await;
+    match verify(&app).await {
+        VerifyReport::Broken { unit_id, seq, .. } => {
+            assert_eq!((unit_id.as_str(), seq), (dept.as_str(), 2))
+        }
+        other => panic!("deletion not caught: {other:?}"),
+    }
+    exec(&app, restore).await;
+    exec(&app, refill).await;
+
+    // 3. Two events swapped.
+    exec(
+        &app,
+        &format!("UPDATE audit_events SET seq = -1 WHERE unit_id = '{dept}' AND seq = 2"),
+    )
+    .await;
+    exec(
+        &app,
+        &format!("UPDATE audit_events SET seq = 2 WHERE unit_id = '{dept}' AND seq = 3"),
+    )
+    .await;
+    exec(
+        &app,
+        &format!("UPDATE audit_events SET seq = 3 WHERE unit_id = '{dept}' AND seq = -1"),
+    )
+    .await;
+    match verify(&app).await {
+        VerifyReport::Broken { unit_id, seq, .. } => {
+            assert_eq!((unit_id.as_str(), seq), (dept.as_str(), 2))
+        }
+        other => panic!("reorder not caught: {other:?}"),
+    }
+    exec(&app, restore).await;
+    exec(&app, refill).await;
+
+    // 4. The newest event removed.
+    exec(&app, &format!("DELETE FROM audit_events WHERE unit_id = '{dept}' AND seq = (SELECT MAX(seq) FROM audit_backup WHERE unit_id = '{dept}')")).await;
+    assert!(
+        matches!(verify(&app).await, VerifyReport::Broken { .. }),
+        "tail deletion not caught"
+    );
+    exec(&app, restore).await;
+    exec(&app, refill).await;
+    assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
+}
+
+async fn only_auditors_read_the_trail(app: TestApp) {
+    let dept = app
+        .create_unit(&app.root_id, "区政务中心", "department")
+        .await;
+    let other = app
+        .create_unit(&app.root_id, "区水利局", "department")
+        .await;
+    let auditor = app.user_with_role(&dept, "auditor").await;
+    let (s, page) = app
+        .get(&format!("/api/v1/audit?unit_id={dept}"), &auditor.token)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let events = page["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["action"] == "membership.grant"));
+    assert_eq!(events[0]["seq"], 1);
+    assert!(events[0]["hash"].as_str().unwrap().len() == 64);
+    // Default unit and paging.
+    let (s, p1) = app.get("/api/v1/audit?limit=2", &auditor.token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(p1["events"].as_array().unwrap().len(), 2);
+    let next = p1["next_after"].as_i64().unwrap();
+    let (s, p2) = app
+        .get(
+            &format!("/api/v1/audit?limit=2&after={next}"),
+            &auditor.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(p2["events"][0]["seq"], next + 1);
+    let (s, v) = app.get("/api/v1/audit?limit=0", &auditor.token).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    error_code(&v);
+    // Outside the auditor's subtree: not found. Other capabilities: forbidden.
+    let (s, _) = app
+        .get(&format!("/api/v1/audit?unit_id={other}"), &auditor.token)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.get("/api/v1/units", &auditor.token).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app.get("/api/v1/users", &auditor.token).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The sysadmin reads no audit trail.
+    let (s, v) = app
+        .get(&format!("/api/v1/audit?unit_id={dept}"), &app.admin_token)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+}
+
+async fn audit_failure_blocks_the_change(app: TestApp) {
+    let (block, unblock) = match app.engine {
+        Engine::Sqlite => (
+            "CREATE TRIGGER audit_fail BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit store down'); END",
+            "DROP TRIGGER audit_fail",
+        ),
+        Engine::Postgres => (
+            "ALTER TABLE audit_events ADD CONSTRAINT audit_fail CHECK (false) NOT VALID",
+            "ALTER TABLE audit_events DROP CONSTRAINT audit_fail",
+        ),
+    };
+    let before = app.audit_actions(&app.root_id).await.len();
+    exec(&app, block).await;
+    let (s, v) = app
+        .post("/api/v1/users", &app.admin_token, json!({ "username": "ghost", "display_name": "幽灵", "password": "Juniper-Falcon-Opal-58" }))
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    assert_eq!(error_code(&v), "internal");
+    assert!(
+        !v.to_string().contains("audit store"),
+        "5xx says nothing internal: {v}"
+    );
+    let (s, _) = app
+        .post(
+            "/api/v1/units",
+            &app.admin_token,
+            json!({ "name": "幽灵镇", "kind": "town", "parent_id": app.root_id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    exec(&app, unblock).await;
+    let (s, users) = app.get("/api/v1/users", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !users.to_string().contains("ghost"),
+        "the user was not created: {users}"
+    );
+    let (s, units) = app.get("/api/v1/units", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        units.as_array().unwrap().len(),
+        1,
+        "the unit was not created"
+    );
+    assert_eq!(app.audit_actions(&app.root_id).await.len(), before);
+    assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
+    // And the service works again.
+    let (s, _) = app
+        .post("/api/v1/users", &app.admin_token, json!({ "username": "ghost", "display_name": "幽灵", "password": "Juniper-Falcon-Opal-58" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+}

@@ -1,0 +1,132 @@
+//! The operator CLI: `init` runs once, `audit verify` exits 0 or 1, errors are one line.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::{Engine, TestApp, fresh_database};
+
+fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(TestApp::binary());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("credgov runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().expect("credgov exits")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn cli_scenario(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((url, _guard)) = fresh_database(engine, dir.path()).await else {
+        return;
+    };
+    let env: Vec<(String, String)> = vec![
+        ("CREDGOV_DATABASE_URL".into(), url.clone()),
+        (
+            "CREDGOV_MASTER_KEY_FILE".into(),
+            dir.path().join("master.key").display().to_string(),
+        ),
+        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
+        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
+        (
+            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
+            "true".into(),
+        ),
+        ("CREDGOV_LOG_LEVEL".into(), "warn".into()),
+    ];
+    let o = run(&env, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &env,
+        &["init", "--admin", "root-admin", "--password-stdin"],
+        Some("Saffron-Glacier-Tundra-42\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !text(&o).contains("Saffron-Glacier"),
+        "a piped password is never printed"
+    );
+    let o = run(&env, &["init", "--admin", "someone-else"], None);
+    assert_eq!(o.status.code(), Some(1), "init runs once: {}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("already initialised"), "{err}");
+    let o = run(&env, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("intact: 2 events"),
+        "{}",
+        text(&o)
+    );
+    // Tamper with the trail and verify again.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET outcome = 'failure' WHERE seq = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let o = run(&env, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("BROKEN"),
+        "{}",
+        text(&o)
+    );
+    // A weak piped password is refused with a reason.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut env2 = env.clone();
+    env2[0].1 = format!("sqlite://{}", dir2.path().join("x.db").display());
+    env2[1].1 = dir2.path().join("master.key").display().to_string();
+    let o = run(
+        &env2,
+        &["init", "--admin", "root-admin", "--password-stdin"],
+        Some("123456\n"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("password policy"),
+        "{}",
+        text(&o)
+    );
+    // A configuration file with an unknown key is one clear line.
+    let cfg = dir.path().join("credgov.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:0\"\nlisten_port = 8080\n").unwrap();
+    let o = run(&env, &["--config", cfg.to_str().unwrap(), "migrate"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("listen_port") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sqlite() {
+    cli_scenario(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_postgres() {
+    cli_scenario(Engine::Postgres).await;
+}

@@ -1,0 +1,275 @@
+//! Tenant isolation and role matrix: every endpoint, called by every role held on
+//! unit A, against A's resources (allowed or 403) and against a foreign unit B's
+//! resources (always 404).
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::both_engines;
+use crate::common::{TestApp, TestUser};
+
+both_engines!(every_endpoint_every_role_and_a_foreign_unit);
+
+const ROLES: [&str; 6] = [
+    "sysadmin",
+    "supervisor",
+    "unit_admin",
+    "custodian",
+    "hr",
+    "auditor",
+];
+
+struct Fixture {
+    a: String,
+    a_child: String,
+    b: String,
+    user_a: String,
+    user_b: String,
+    token_b: String,
+}
+
+async fn token_in(app: &TestApp, unit: &str) -> String {
+    let (s, v) = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_token,
+            json!({ "name": "t", "role": "hr", "unit_id": unit }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn plain_user(app: &TestApp, unit: &str, name: &str) -> String {
+    let (s, v) = app
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            json!({ "username": name, "display_name": name, "unit_id": unit }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// One request for `role`: (method, path, body, allowed roles → success status).
+struct Case {
+    name: &'static str,
+    method: Method,
+    own: String,
+    foreign: String,
+    body_own: Option<Value>,
+    body_foreign: Option<Value>,
+    allowed: &'static [&'static str],
+    ok: StatusCode,
+}
+
+async fn run_case(app: &TestApp, users: &[(&str, TestUser)], case: &Case) {
+    for (role, user) in users {
+        let (s, v) = app
+            .call(
+                case.method.clone(),
+                &case.foreign,
+                Some(&user.token),
+                case.body_foreign.clone(),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "{} as {role} on the foreign unit: {v}",
+            case.name
+        );
+        let (s, v) = app
+            .call(
+                case.method.clone(),
+                &case.own,
+                Some(&user.token),
+                case.body_own.clone(),
+            )
+            .await;
+        let want = if case.allowed.contains(role) {
+            case.ok
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(s, want, "{} as {role} on its own unit: {v}", case.name);
+    }
+}
+
+async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
+    let a = app
+        .create_unit(&app.root_id, "区商务委", "department")
+        .await;
+    let a_child = app.create_unit(&a, "区招商中心", "institution").await;
+    let b = app
+        .create_unit(&app.root_id, "区农业农村委", "department")
+        .await;
+    let f = Fixture {
+        user_a: plain_user(&app, &a_child, "matrix-a").await,
+        user_b: plain_user(&app, &b, "matrix-b").await,
+        token_b: token_in(&app, &b).await,
+        a,
+        a_child,
+        b,
+    };
+    let mut users = Vec::new();
+    for role in ROLES {
+        users.push((role, app.user_with_role(&f.a, role).await));
+    }
+    // Mutations that succeed run only for the sysadmin; the others must fail first.
+    let readers: &[&str] = &["sysadmin", "supervisor", "unit_admin", "custodian", "hr"];
+    let user_readers: &[&str] = &["sysadmin", "supervisor", "unit_admin", "hr"];
+    let admin: &[&str] = &["sysadmin"];
+    let (af, bf) = (&f.a, &f.b);
+    let cases = vec![
+        Case {
+            name: "GET unit",
+            method: Method::GET,
+            own: format!("/api/v1/units/{}", f.a_child),
+            foreign: format!("/api/v1/units/{bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET members",
+            method: Method::GET,
+            own: format!("/api/v1/units/{af}/members"),
+            foreign: format!("/api/v1/units/{bf}/members"),
+            body_own: None,
+            body_foreign: None,
+            allowed: user_readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET user",
+            method: Method::GET,
+            own: format!("/api/v1/users/{}", f.user_a),
+            foreign: format!("/api/v1/users/{}", f.user_b),
+            body_own: None,
+            body_foreign: None,
+            allowed: user_readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET audit",
+            method: Method::GET,
+            own: format!("/api/v1/audit?unit_id={af}"),
+            foreign: format!("/api/v1/audit?unit_id={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["auditor"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "POST unit",
+            method: Method::POST,
+            own: "/api/v1/units".into(),
+            foreign: "/api/v1/units".into(),
+            body_own: Some(json!({ "name": "新单位", "kind": "other", "parent_id": af })),
+            body_foreign: Some(json!({ "name": "新单位", "kind": "other", "parent_id": bf })),
+            allowed: admin,
+            ok: StatusCode::CREATED,
+        },
+        Case {
+            name: "POST user",
+            method: Method::POST,
+            own: "/api/v1/users".into(),
+            foreign: "/api/v1/users".into(),
+            body_own: Some(
+                json!({ "username": "matrix-new", "display_name": "新人", "unit_id": af }),
+            ),
+            body_foreign: Some(
+                json!({ "username": "matrix-new-b", "display_name": "新人", "unit_id": bf }),
+            ),
+            allowed: admin,
+            ok: StatusCode::CREATED,
+        },
+        Case {
+            name: "PATCH user",
+            method: Method::PATCH,
+            own: format!("/api/v1/users/{}", f.user_a),
+            foreign: format!("/api/v1/users/{}", f.user_b),
+            body_own: Some(json!({ "display_name": "改名" })),
+            body_foreign: Some(json!({ "display_name": "改名" })),
+            allowed: admin,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "POST member",
+            method: Method::POST,
+            own: format!("/api/v1/units/{af}/members"),
+            foreign: format!("/api/v1/units/{bf}/members"),
+            body_own: Some(json!({ "user_id": f.user_a, "role": "custodian" })),
+            body_foreign: Some(json!({ "user_id": f.user_b, "role": "custodian" })),
+            allowed: admin,
+            ok: StatusCode::CREATED,
+        },
+        Case {
+            name: "DELETE member",
+            method: Method::DELETE,
+            own: format!("/api/v1/units/{af}/members/{}/custodian", f.user_a),
+            foreign: format!("/api/v1/units/{bf}/members/{}/custodian", f.user_b),
+            body_own: None,
+            body_foreign: None,
+            allowed: admin,
+            ok: StatusCode::NO_CONTENT,
+        },
+        Case {
+            name: "POST token",
+            method: Method::POST,
+            own: "/api/v1/tokens".into(),
+            foreign: "/api/v1/tokens".into(),
+            body_own: Some(json!({ "name": "m", "role": "hr", "unit_id": af })),
+            body_foreign: Some(json!({ "name": "m", "role": "hr", "unit_id": bf })),
+            allowed: admin,
+            ok: StatusCode::CREATED,
+        },
+    ];
+    for case in &cases {
+        run_case(&app, &users, case).await;
+    }
+    // Token revocation: a fresh token in A per attempt.
+    for (role, user) in &users {
+        let (s, v) = app
+            .delete(&format!("/api/v1/tokens/{}", f.token_b), &user.token)
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "DELETE token as {role} on the foreign unit: {v}"
+        );
+        let own = token_in(&app, &f.a).await;
+        let (s, v) = app
+            .delete(&format!("/api/v1/tokens/{own}"), &user.token)
+            .await;
+        let want = if *role == "sysadmin" {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(s, want, "DELETE token as {role}: {v}");
+    }
+    // Lists never leak the foreign unit.
+    for (role, user) in &users {
+        for path in ["/api/v1/units", "/api/v1/users", "/api/v1/tokens"] {
+            let (s, v) = app.get(path, &user.token).await;
+            assert!(
+                s == StatusCode::OK || s == StatusCode::FORBIDDEN,
+                "{path} as {role}: {s}"
+            );
+            let text = v.to_string();
+            assert!(
+                !text.contains(&f.b) && !text.contains(&f.user_b),
+                "{path} as {role} leaks unit B: {text}"
+            );
+        }
+    }
+    // Sanity: the root sysadmin does see B.
+    let (s, v) = app
+        .get(&format!("/api/v1/units/{bf}"), &app.admin_token)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}

@@ -1,1 +1,317 @@
-fn main() {}
+//! Login cost and request latency under a login storm, each against its baseline
+//! measured in the same run:
+//!
+//! * login over HTTP vs. raw argon2id verification with the same parameters
+//!   (goal ≤ 1.10×);
+//! * p99 of `GET /api/v1/me` while idle vs. while 200 concurrent logins run
+//!   (goal ≤ 2×).
+//!
+//! Runs on SQLite, and on PostgreSQL when `CREDGOV_TEST_DATABASE_URL` is set.
+//! `cargo bench --bench auth`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use credgov::app::AppState;
+use credgov::clock::{Clock, SystemClock};
+use credgov::config::Config;
+use credgov::identity::PasswordHasher;
+use serde_json::{Value, json};
+
+const ADMIN_PW: &str = "Bench-Admin-Quartz-Meadow-17";
+const USER_PW: &str = "Bench-User-Lantern-Harbor-93";
+const LOGIN_SAMPLES: usize = 30;
+const ME_REQUESTS: usize = 3000;
+const ME_CLIENTS: usize = 4;
+const STORM: usize = 200;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    percentile(&v, 0.5)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Bench {
+    base: String,
+    client: reqwest::Client,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn start(url: Option<String>) -> Bench {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        database_url: url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())),
+        master_key_file: dir.path().join("master.key"),
+        log_level: "error".into(),
+        ..Config::default()
+    };
+    let state = AppState::start(config, Arc::new(SystemClock))
+        .await
+        .expect("start");
+    credgov::identity::create_first_admin(
+        &state,
+        "基准测试区",
+        "bench-admin",
+        Some(zeroize::Zeroizing::new(ADMIN_PW.into())),
+    )
+    .await
+    .expect("init");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(credgov::server::serve(
+        state.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client");
+    // The admin enrols TOTP, then creates the user whose logins are measured.
+    let (_, v) = post(
+        &client,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({ "username": "bench-admin", "password": ADMIN_PW }),
+    )
+    .await;
+    let token = v["token"].as_str().expect("admin token").to_string();
+    let (_, e) = post(
+        &client,
+        format!("{base}/api/v1/auth/totp/enroll"),
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    let now = SystemClock.now_ms();
+    let code =
+        credgov::identity::code_at(e["secret"].as_str().expect("secret"), now).expect("code");
+    post(
+        &client,
+        format!("{base}/api/v1/auth/totp/confirm"),
+        Some(&token),
+        json!({ "code": code }),
+    )
+    .await;
+    let (s, v) = post(
+        &client,
+        format!("{base}/api/v1/users"),
+        Some(&token),
+        json!({ "username": "bench-user", "display_name": "基准用户", "password": USER_PW }),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    Bench {
+        base,
+        client,
+        state,
+        _dir: dir,
+    }
+}
+
+impl Bench {
+    async fn login(&self) -> (u16, String) {
+        let (s, v) = post(
+            &self.client,
+            format!("{}/api/v1/auth/login", self.base),
+            None,
+            json!({ "username": "bench-user", "password": USER_PW }),
+        )
+        .await;
+        (s, v["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Latencies of `ME_REQUESTS` GET /me calls from `ME_CLIENTS` concurrent clients.
+    async fn me_latencies(&self, token: &str) -> Vec<Duration> {
+        let mut tasks = Vec::new();
+        for _ in 0..ME_CLIENTS {
+            let client = self.client.clone();
+            let url = format!("{}/api/v1/me", self.base);
+            let token = token.to_string();
+            tasks.push(tokio::spawn(async move {
+                let mut out = Vec::with_capacity(ME_REQUESTS / ME_CLIENTS);
+                for _ in 0..ME_REQUESTS / ME_CLIENTS {
+                    let t = Instant::now();
+                    let r = client
+                        .get(&url)
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .expect("me");
+                    assert_eq!(r.status().as_u16(), 200);
+                    let _ = r.bytes().await;
+                    out.push(t.elapsed());
+                }
+                out
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.expect("client task"));
+        }
+        all.sort();
+        all
+    }
+}
+
+async fn run_engine(name: &str, url: Option<String>) -> Vec<String> {
+    let bench = start(url).await;
+    let hasher = PasswordHasher::new(&bench.state.config.argon2).expect("hasher");
+    let hash = hasher.hash_blocking(USER_PW.as_bytes()).expect("hash");
+    // Warm up both paths.
+    for _ in 0..3 {
+        assert!(hasher.verify_blocking(USER_PW.as_bytes(), &hash));
+        assert_eq!(bench.login().await.0, 200);
+    }
+    // Interleave the baseline and the measured path so drift hits both alike.
+    let mut raw = Vec::new();
+    let mut login = Vec::new();
+    for _ in 0..LOGIN_SAMPLES {
+        let t = Instant::now();
+        let h = hasher.clone();
+        let hash2 = hash.clone();
+        tokio::task::spawn_blocking(move || h.verify_blocking(USER_PW.as_bytes(), &hash2))
+            .await
+            .expect("verify");
+        raw.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(bench.login().await.0, 200);
+        login.push(t.elapsed());
+    }
+    let (raw_m, login_m) = (median(raw), median(login));
+
+    let (_, token) = bench.login().await;
+    bench.me_latencies(&token).await; // warm-up
+    let idle = bench.me_latencies(&token).await;
+    let storm = {
+        let mut logins = Vec::new();
+        for _ in 0..STORM {
+            let client = bench.client.clone();
+            let url = format!("{}/api/v1/auth/login", bench.base);
+            logins.push(tokio::spawn(async move {
+                post(
+                    &client,
+                    url,
+                    None,
+                    json!({ "username": "bench-user", "password": USER_PW }),
+                )
+                .await
+                .0
+            }));
+        }
+        // Let the storm build up before sampling.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let under = bench.me_latencies(&token).await;
+        let still_running = logins.iter().filter(|h| !h.is_finished()).count();
+        let mut ok = 0;
+        for h in logins {
+            if h.await.expect("login task") == 200 {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, STORM, "every storm login succeeds");
+        eprintln!(
+            "  [{name}] {still_running} of {STORM} storm logins were still running when sampling ended"
+        );
+        under
+    };
+    let (idle99, storm99) = (percentile(&idle, 0.99), percentile(&storm, 0.99));
+    let login_ratio = ms(login_m) / ms(raw_m);
+    let p99_ratio = ms(storm99) / ms(idle99);
+    vec![
+        format!(
+            "| {name} | login median vs raw argon2id median | {:.2} ms | {:.2} ms | {:.3}× | ≤ 1.10× | {} |",
+            ms(login_m),
+            ms(raw_m),
+            login_ratio,
+            if login_ratio <= 1.10 { "met" } else { "MISSED" }
+        ),
+        format!(
+            "| {name} | GET /me p99 during {STORM} logins vs idle p99 | {:.2} ms | {:.2} ms | {:.2}× | ≤ 2× | {} |",
+            ms(storm99),
+            ms(idle99),
+            p99_ratio,
+            if p99_ratio <= 2.0 { "met" } else { "MISSED" }
+        ),
+        format!(
+            "| {name} | GET /me p50 during storm vs idle p50 | {:.2} ms | {:.2} ms | {:.2}× | – | – |",
+            ms(percentile(&storm, 0.5)),
+            ms(percentile(&idle, 0.5)),
+            ms(percentile(&storm, 0.5)) / ms(percentile(&idle, 0.5))
+        ),
+    ]
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!("credgov auth benchmark — argon2id m=19456 KiB t=2 p=1, {cores} cores, hashing permits = max(cores-1, 1)");
+        let mut rows = run_engine("sqlite", None).await;
+        match credgov_pg_url().await {
+            Some(url) => rows.extend(run_engine("postgres", Some(url)).await),
+            None => println!("(CREDGOV_TEST_DATABASE_URL not set: PostgreSQL skipped)"),
+        }
+        println!();
+        println!("| engine | measure | value | baseline | ratio | goal | |");
+        println!("|---|---|---|---|---|---|---|");
+        for r in rows {
+            println!("{r}");
+        }
+    });
+}
+
+/// A fresh PostgreSQL database for the benchmark, created from the test server URL.
+async fn credgov_pg_url() -> Option<String> {
+    let admin = std::env::var("CREDGOV_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let name = format!("credgov_bench_{}", std::process::id());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.ok()?;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&pool)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .ok()?;
+    pool.close().await;
+    let cut = admin.rfind('/')?;
+    Some(format!("{}/{name}", &admin[..cut]))
+}

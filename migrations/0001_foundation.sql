@@ -2,8 +2,22 @@
 -- ids are TEXT (UUIDv7), times BIGINT unix milliseconds UTC, flags BIGINT 0/1,
 -- binary BYTEA. Every tenant-owned table carries unit_id in its primary key.
 
+-- The master key (KEK) itself is never stored: key_check recognises it, and it wraps
+-- a random system key (sub-keys for TOTP sealing and fingerprints derive from it) and
+-- one data key per unit. next_key_check is set while `keys rotate` is under way.
 CREATE TABLE keyring (
-    id          TEXT PRIMARY KEY,
+    id                  TEXT PRIMARY KEY,
+    key_check           TEXT NOT NULL,
+    next_key_check      TEXT,
+    wrapped_system_key  BYTEA NOT NULL,
+    system_key_check    TEXT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL
+);
+
+CREATE TABLE unit_keys (
+    unit_id     TEXT PRIMARY KEY,
+    wrapped     BYTEA NOT NULL,
     key_check   TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL

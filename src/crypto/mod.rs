@@ -1,10 +1,12 @@
 //! Keys and sealing. The master key (KEK) comes from a file; from it derive the
 //! sub-keys this build uses. Plaintext lives in `Zeroizing` buffers only.
 
+mod keyring;
 mod master_key;
 mod seal;
 mod tokens;
 
+pub use keyring::{Keyring, KeyringError, RotationReport, rotate_master_key};
 pub use master_key::{KeyError, MasterKey};
-pub use seal::{SealError, Sealed, open, seal};
+pub use seal::{SealError, Sealed, Suite, open, seal, seal_with, suite_of};
 pub use tokens::{hash_token, random_bytes, random_token};

@@ -1,0 +1,300 @@
+//! The key hierarchy. The master key (KEK, from a file) wraps:
+//! * a random **system key**, from which the sub-keys for TOTP sealing and keyed
+//!   fingerprints derive (so rotating the KEK changes no derived key), and
+//! * one random **data key per unit** (created on first use) that seals that unit's
+//!   secrets.
+//!
+//! Every wrapped key records which KEK wrapped it (`key_check`), which makes
+//! `credgov keys rotate` resumable: a crash midway leaves each key wrapped under
+//! exactly one of the two KEKs, and running it again finishes.
+
+use std::path::Path;
+
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use super::{KeyError, MasterKey, open, random_bytes, seal};
+use crate::db::{Db, Tx};
+
+const SYSTEM_AAD: &[u8] = b"credgov/system-key/v1";
+
+fn unit_aad(unit_id: &str) -> Vec<u8> {
+    format!("credgov/unit-key/v1/{unit_id}").into_bytes()
+}
+
+fn wrap(kek: &MasterKey, aad: &[u8], key: &[u8; 32]) -> Vec<u8> {
+    seal(&kek.derive("wrap"), aad, key)
+}
+
+fn unwrap(kek: &MasterKey, aad: &[u8], wrapped: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
+    let raw = open(&kek.derive("wrap"), aad, wrapped).ok()?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    if raw.len() != 32 {
+        return None;
+    }
+    out.copy_from_slice(&raw);
+    Some(out)
+}
+
+fn random_key() -> Zeroizing<[u8; 32]> {
+    let mut k = Zeroizing::new([0u8; 32]);
+    random_bytes(k.as_mut());
+    k
+}
+
+/// The unwrapped keys a running service holds.
+pub struct Keyring {
+    kek: MasterKey,
+    system: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(
+        "a master key rotation is unfinished: run `credgov keys rotate --new-key-file <the new key>` again to finish it"
+    )]
+    RotationUnfinished,
+    #[error("the system key does not open with this master key; the keyring is damaged")]
+    Damaged,
+    #[error("{0}")]
+    Rotation(String),
+}
+
+impl Keyring {
+    /// A sub-key for one purpose, derived from the system key.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        MasterKey::from_bytes(*self.system).derive(label)
+    }
+
+    /// Loads the master key and checks it against the database; on a database that has
+    /// never seen one, a missing key file is generated (mode 0600) and the system key
+    /// created.
+    pub async fn load(db: &Db, path: &Path, now: i64) -> Result<Keyring, KeyringError> {
+        let row = sqlx::query(
+            "SELECT key_check, next_key_check, wrapped_system_key FROM keyring WHERE id = 'master'",
+        )
+        .fetch_optional(db.pool())
+        .await?;
+        let Some(row) = row else {
+            return Self::create(db, path, now).await;
+        };
+        if !path.exists() {
+            return Err(KeyError::MissingForExistingData {
+                path: path.display().to_string(),
+            }
+            .into());
+        }
+        let kek = MasterKey::load(path)?;
+        let check: String = row.try_get("key_check")?;
+        let next: Option<String> = row.try_get("next_key_check")?;
+        if next.is_some() {
+            return Err(KeyringError::RotationUnfinished);
+        }
+        if kek.check_value() != check {
+            return Err(KeyError::Mismatch {
+                path: path.display().to_string(),
+            }
+            .into());
+        }
+        let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
+        let system = unwrap(&kek, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
+        Ok(Keyring { kek, system })
+    }
+
+    async fn create(db: &Db, path: &Path, now: i64) -> Result<Keyring, KeyringError> {
+        let kek = if path.exists() {
+            MasterKey::load(path)?
+        } else {
+            let kek = MasterKey::generate();
+            kek.write_new(path)?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated a new master key (mode 0600). Production must supply its own key via \
+                 CREDGOV_MASTER_KEY_FILE and back it up: without it no stored secret can ever be read"
+            );
+            kek
+        };
+        let system = random_key();
+        let check = kek.check_value();
+        sqlx::query(
+            "INSERT INTO keyring (id, key_check, wrapped_system_key, system_key_check, created_at, updated_at) \
+             VALUES ('master', $1, $2, $1, $3, $3)",
+        )
+        .bind(&check)
+        .bind(wrap(&kek, SYSTEM_AAD, &system))
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+        Ok(Keyring { kek, system })
+    }
+
+    /// The data key of `unit_id`, created (inside `tx`) on first use.
+    pub async fn unit_key(
+        &self,
+        tx: &mut Tx,
+        unit_id: &str,
+        now: i64,
+    ) -> Result<Zeroizing<[u8; 32]>, KeyringError> {
+        if let Some(k) = self.existing_unit_key(&mut **tx, unit_id).await? {
+            return Ok(k);
+        }
+        let key = random_key();
+        sqlx::query(
+            "INSERT INTO unit_keys (unit_id, wrapped, key_check, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (unit_id) DO NOTHING",
+        )
+        .bind(unit_id)
+        .bind(wrap(&self.kek, &unit_aad(unit_id), &key))
+        .bind(self.kek.check_value())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // Another writer may have won the race (PostgreSQL): read back what is stored.
+        self.existing_unit_key(&mut **tx, unit_id)
+            .await?
+            .ok_or(KeyringError::Damaged)
+    }
+
+    /// The data key of `unit_id` if it exists (readers never create keys).
+    pub async fn existing_unit_key<'e, E>(
+        &self,
+        exec: E,
+        unit_id: &str,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, KeyringError>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let row = sqlx::query("SELECT wrapped FROM unit_keys WHERE unit_id = $1")
+            .bind(unit_id)
+            .fetch_optional(exec)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let wrapped: Vec<u8> = r.try_get(0)?;
+                unwrap(&self.kek, &unit_aad(unit_id), &wrapped)
+                    .map(Some)
+                    .ok_or(KeyringError::Damaged)
+            }
+        }
+    }
+}
+
+/// Progress of a master key rotation.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RotationReport {
+    /// Keys re-wrapped by this run.
+    pub rewrapped: u64,
+    /// True when every key is under the new master key and it is now the current one.
+    pub finished: bool,
+}
+
+/// Re-wraps the system key and every unit data key under `new`, one key per
+/// transaction, and finally makes `new` the master key. Resumable. `crash_after` stops
+/// after that many re-wraps (tests simulate a crash with it).
+pub async fn rotate_master_key(
+    db: &Db,
+    old: &MasterKey,
+    new: &MasterKey,
+    now: i64,
+    crash_after: Option<u64>,
+) -> Result<RotationReport, KeyringError> {
+    let (old_check, new_check) = (old.check_value(), new.check_value());
+    if old_check == new_check {
+        return Err(KeyringError::Rotation(
+            "the new key is the same as the current key".into(),
+        ));
+    }
+    let row = sqlx::query("SELECT key_check, next_key_check, wrapped_system_key, system_key_check FROM keyring WHERE id = 'master'")
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| KeyringError::Rotation("the database has no keyring yet; start the service once first".into()))?;
+    let current: String = row.try_get("key_check")?;
+    let next: Option<String> = row.try_get("next_key_check")?;
+    if current != old_check {
+        return Err(KeyringError::Rotation(
+            "the configured master key does not match this database".into(),
+        ));
+    }
+    match next {
+        Some(n) if n != new_check => {
+            return Err(KeyringError::Rotation(
+                "an unfinished rotation to a different new key is under way; finish it with that key file".into(),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            sqlx::query(
+                "UPDATE keyring SET next_key_check = $1, updated_at = $2 WHERE id = 'master'",
+            )
+            .bind(&new_check)
+            .bind(now)
+            .execute(db.pool())
+            .await?;
+        }
+    }
+    let mut report = RotationReport::default();
+    let budget_left = |r: &RotationReport| crash_after.is_none_or(|n| r.rewrapped < n);
+    // The system key.
+    let sys_check: String = row.try_get("system_key_check")?;
+    if sys_check == old_check {
+        let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
+        let key = unwrap(old, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
+        sqlx::query("UPDATE keyring SET wrapped_system_key = $1, system_key_check = $2, updated_at = $3 WHERE id = 'master' AND system_key_check = $4")
+            .bind(wrap(new, SYSTEM_AAD, &key))
+            .bind(&new_check)
+            .bind(now)
+            .bind(&old_check)
+            .execute(db.pool())
+            .await?;
+        report.rewrapped += 1;
+    }
+    // Unit data keys, in pages.
+    loop {
+        if !budget_left(&report) {
+            return Ok(report);
+        }
+        let rows = sqlx::query("SELECT unit_id, wrapped FROM unit_keys WHERE key_check = $1 ORDER BY unit_id LIMIT 100")
+            .bind(&old_check)
+            .fetch_all(db.pool())
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            if !budget_left(&report) {
+                return Ok(report);
+            }
+            let unit_id: String = r.try_get("unit_id")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
+            let aad = unit_aad(&unit_id);
+            let key = unwrap(old, &aad, &wrapped).ok_or(KeyringError::Damaged)?;
+            sqlx::query("UPDATE unit_keys SET wrapped = $1, key_check = $2, updated_at = $3 WHERE unit_id = $4 AND key_check = $5")
+                .bind(wrap(new, &aad, &key))
+                .bind(&new_check)
+                .bind(now)
+                .bind(&unit_id)
+                .bind(&old_check)
+                .execute(db.pool())
+                .await?;
+            report.rewrapped += 1;
+        }
+    }
+    sqlx::query("UPDATE keyring SET key_check = $1, next_key_check = NULL, updated_at = $2 WHERE id = 'master'")
+        .bind(&new_check)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    report.finished = true;
+    Ok(report)
+}

@@ -22,7 +22,10 @@ pub struct Inner {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
+    /// The configured preset: logins, lockout, sessions, and the root of the unit tree.
     pub policy: Policy,
+    /// Every preset, for units that choose another one.
+    pub policies: PolicySet,
     pub hasher: PasswordHasher,
     pub keyring: Keyring,
     /// Seals users' TOTP secrets.
@@ -75,6 +78,7 @@ impl AppState {
                 clock,
                 config,
                 policy,
+                policies,
                 hasher,
                 keyring,
                 totp_key,

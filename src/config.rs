@@ -45,6 +45,9 @@ pub struct Config {
     pub policies_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client address in
+    /// the audit trail (e.g. `["127.0.0.1"]` behind a local nginx).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub argon2: Argon2Config,
 }
 
@@ -80,6 +83,7 @@ impl Default for Config {
             policy: "district-default".into(),
             policies_dir: None,
             max_body_bytes: 64 * 1024,
+            trusted_proxies: Vec::new(),
             argon2: Argon2Config::default(),
         }
     }
@@ -132,6 +136,7 @@ impl fmt::Debug for Config {
             .field("policy", &self.policy)
             .field("policies_dir", &self.policies_dir)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("argon2", &self.argon2)
             .finish()
     }
@@ -218,6 +223,14 @@ impl Config {
                 ));
             }
         }
+        for secret in SECRET_KEYS {
+            if env_values.iter().filter(|(k, _)| k == secret).count() > 1 {
+                let var = format!("{ENV_PREFIX}{}", secret.to_ascii_uppercase());
+                return Err(ConfigError::Invalid(format!(
+                    "both {var} and {var}_FILE are set; keep one"
+                )));
+            }
+        }
         for (key, value) in env_values {
             figment = figment.merge(Serialized::default(&key, parse_env_value(&value)));
         }
@@ -227,6 +240,19 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         config.validate()?;
         Ok((config, report))
+    }
+
+    /// The folder holding local state: the SQLite file's folder, else the master key's.
+    pub fn data_dir(&self) -> PathBuf {
+        let sqlite = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .and_then(|p| Path::new(p).parent().map(Path::to_path_buf));
+        sqlite
+            .or_else(|| self.master_key_file.parent().map(Path::to_path_buf))
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -383,6 +409,23 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2-canary"), "{shown}");
         assert!(shown.contains("postgres://u:***@db/credgov"));
+    }
+
+    #[test]
+    fn a_secret_from_env_and_file_at_once_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("url");
+        std::fs::write(&path, "postgres://a@b/c").unwrap();
+        let e = Config::load_from(
+            None,
+            &env(&[
+                ("CREDGOV_DATABASE_URL", "sqlite://x.db"),
+                ("CREDGOV_DATABASE_URL_FILE", path.to_str().unwrap()),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("keep one"), "{e}");
     }
 
     #[test]

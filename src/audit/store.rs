@@ -99,16 +99,16 @@ pub async fn append(
     meta: &RequestMeta,
     entry: Entry<'_>,
 ) -> AppResult<()> {
-    sqlx::query("INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (unit_id) DO NOTHING")
-        .bind(entry.unit_id)
-        .bind(GENESIS_HASH)
-        .execute(&mut **tx)
-        .await?;
-    let head =
-        sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE unit_id = $1 RETURNING seq, hash")
-            .bind(entry.unit_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    // One statement claims the next sequence number and returns the previous hash; the
+    // row stays locked (PostgreSQL) or the write lock is held (SQLite) until commit.
+    let head = sqlx::query(
+        "INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, 1, $2) \
+         ON CONFLICT (unit_id) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
+    )
+    .bind(entry.unit_id)
+    .bind(GENESIS_HASH)
+    .fetch_one(&mut **tx)
+    .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
     let id = new_id();

@@ -41,7 +41,8 @@ pub async fn init(
 
 /// On an empty database `serve` initialises itself. The generated password goes to
 /// the terminal when there is one; otherwise (systemd, containers) to a 0600 file in
-/// the data folder, never to the log.
+/// the data folder, never to the log. The file is opened before the admin is created,
+/// so a read-only folder stops start-up instead of losing the password.
 pub async fn first_run(state: &AppState) -> Result<(), String> {
     if crate::tenancy::root_unit(state.db.pool())
         .await
@@ -50,40 +51,51 @@ pub async fn first_run(state: &AppState) -> Result<(), String> {
     {
         return Ok(());
     }
-    let (_, user, generated) = create_first_admin(state, DEFAULT_DISTRICT, DEFAULT_ADMIN, None)
-        .await
-        .map_err(|e| e.to_string())?;
+    let terminal = std::io::stdout().is_terminal();
+    let path = state.config.data_dir().join("initial-admin-password");
+    let mut file = if terminal {
+        None
+    } else {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        Some(opts.open(&path).map_err(|e| {
+            format!(
+                "the database is empty and there is no terminal to show the first admin password, and {} cannot be written ({e}); run `credgov init --admin NAME` once instead",
+                path.display()
+            )
+        })?)
+    };
+    let created = create_first_admin(state, DEFAULT_DISTRICT, DEFAULT_ADMIN, None).await;
+    let (_, user, generated) = match created {
+        Ok(c) => c,
+        Err(e) => {
+            if file.is_some() {
+                let _ = std::fs::remove_file(&path);
+            }
+            return Err(e.to_string());
+        }
+    };
     let Some(password) = generated else {
         return Ok(());
     };
-    if std::io::stdout().is_terminal() {
-        print_credentials(&user.username, &password);
-        return Ok(());
+    match file.as_mut() {
+        None => print_credentials(&user.username, &password),
+        Some(f) => {
+            writeln!(
+                f,
+                "username: {}\npassword: {}",
+                user.username,
+                password.as_str()
+            )
+            .and_then(|_| f.sync_all())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            tracing::warn!(path = %path.display(), username = %user.username, "initialised an empty database; the first sysadmin's password is in this file (mode 0600): log in, then delete it");
+        }
     }
-    let dir = state
-        .config
-        .master_key_file
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let path = dir.join("initial-admin-password");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(&path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    writeln!(
-        f,
-        "username: {}\npassword: {}",
-        user.username,
-        password.as_str()
-    )
-    .map_err(|e| e.to_string())?;
-    tracing::warn!(path = %path.display(), username = %user.username, "initialised an empty database; the first sysadmin's password is in this file (mode 0600): log in, then delete it");
     Ok(())
 }

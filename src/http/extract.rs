@@ -55,25 +55,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Request id and client address.
 pub struct Meta(pub RequestMeta);
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl FromRequestParts<AppState> for Meta {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Meta(request_meta(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Meta(request_meta(parts, state)))
     }
 }
 
-fn request_meta(parts: &Parts) -> RequestMeta {
+/// The client address: the peer, or — when the peer is a trusted proxy — the last
+/// address it appended to `X-Forwarded-For`.
+fn client_addr(parts: &Parts, state: &AppState) -> Option<String> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    if state.config.trusted_proxies.contains(&peer)
+        && let Some(forwarded) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+    {
+        return Some(forwarded.to_string());
+    }
+    Some(peer.to_string())
+}
+
+fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     RequestMeta {
         request_id: parts
             .headers
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(64).collect()),
-        client_addr: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        client_addr: client_addr(parts, state),
     }
 }
 
@@ -113,7 +133,7 @@ impl FromRequestParts<AppState> for Auth {
                 "your role requires two-factor login: enrol with POST /api/v1/auth/totp/enroll and confirm a code first",
             ));
         }
-        Ok(Auth(ctx, request_meta(parts)))
+        Ok(Auth(ctx, request_meta(parts, state)))
     }
 }
 
@@ -128,6 +148,6 @@ impl FromRequestParts<AppState> for AuthAllowEnroll {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ctx = authenticate(state, bearer(parts)?).await?;
-        Ok(AuthAllowEnroll(ctx, request_meta(parts)))
+        Ok(AuthAllowEnroll(ctx, request_meta(parts, state)))
     }
 }

@@ -328,7 +328,7 @@ pub async fn login(
         tx.commit().await?;
         return Err(err);
     }
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
         .bind(&user.id)
         .execute(&mut *tx)
         .await?;

@@ -35,6 +35,9 @@ pub struct Policy {
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
     pub mfa: MfaPolicy,
+    pub account_password: AccountPasswordPolicy,
+    pub rotation: RotationPolicy,
+    pub generator: GeneratorPolicy,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -76,6 +79,86 @@ pub struct SessionPolicy {
 pub struct MfaPolicy {
     /// A user holding any of these roles must use TOTP.
     pub required_roles: Vec<Role>,
+}
+
+/// Character classes for complexity rules (等保 "复杂度") and the generator.
+#[derive(
+    Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CharClass {
+    Lower,
+    Upper,
+    Digit,
+    Symbol,
+}
+
+impl CharClass {
+    pub const ALL: [CharClass; 4] = [
+        CharClass::Lower,
+        CharClass::Upper,
+        CharClass::Digit,
+        CharClass::Symbol,
+    ];
+
+    pub fn of(c: char) -> Option<CharClass> {
+        if c.is_ascii_lowercase() {
+            Some(CharClass::Lower)
+        } else if c.is_ascii_uppercase() {
+            Some(CharClass::Upper)
+        } else if c.is_ascii_digit() {
+            Some(CharClass::Digit)
+        } else if c.is_ascii_punctuation() || c == ' ' {
+            Some(CharClass::Symbol)
+        } else {
+            None
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CharClass::Lower => "a lowercase letter",
+            CharClass::Upper => "an uppercase letter",
+            CharClass::Digit => "a digit",
+            CharClass::Symbol => "a symbol",
+        }
+    }
+}
+
+/// Rules for the passwords of managed accounts (WeChat, Weibo, website back ends …).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPasswordPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    /// zxcvbn score 0–4; context words are the unit name, account name, platform and login name.
+    pub min_score: u8,
+    /// Classes every password must contain (may be empty: NIST prefers length).
+    #[serde(default)]
+    pub required_classes: Vec<CharClass>,
+    /// A new password may not repeat any of the account's last N versions.
+    pub history_depth: u32,
+    /// A new password may not equal the current password of another account of the unit.
+    pub forbid_unit_reuse: bool,
+}
+
+/// Maximum age of a current password per account classification.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationPolicy {
+    pub max_age_days_core: u32,
+    pub max_age_days_important: u32,
+    pub max_age_days_general: u32,
+}
+
+/// How generated passwords look.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorPolicy {
+    pub length: usize,
+    pub classes: Vec<CharClass>,
+    /// Leave out look-alikes (0/O/o, 1/l/I, 5/S, 2/Z …) so a password can be typed from a screen.
+    pub exclude_ambiguous: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +211,52 @@ impl Policy {
                 "key session: idle_minutes must be at least 1 and not longer than absolute_hours"
                     .into(),
             );
+        }
+        let ap = &self.account_password;
+        if !(8..=256).contains(&ap.min_length)
+            || ap.max_length < ap.min_length
+            || ap.max_length > 1024
+        {
+            return Err(format!(
+                "key account_password.min_length/max_length: {}..{} must satisfy 8 <= min <= max <= 1024",
+                ap.min_length, ap.max_length
+            ));
+        }
+        if ap.min_score > 4 {
+            return Err(format!(
+                "key account_password.min_score: {} is not a zxcvbn score (0–4)",
+                ap.min_score
+            ));
+        }
+        if ap.history_depth > 100 {
+            return Err("key account_password.history_depth: at most 100".into());
+        }
+        let r = &self.rotation;
+        for (k, v) in [
+            ("max_age_days_core", r.max_age_days_core),
+            ("max_age_days_important", r.max_age_days_important),
+            ("max_age_days_general", r.max_age_days_general),
+        ] {
+            if !(1..=3650).contains(&v) {
+                return Err(format!(
+                    "key rotation.{k}: {v} must be between 1 and 3650 days"
+                ));
+            }
+        }
+        let g = &self.generator;
+        if g.classes.is_empty() {
+            return Err("key generator.classes: name at least one class".into());
+        }
+        if g.length < ap.min_length || g.length > ap.max_length || g.length < g.classes.len() {
+            return Err(format!(
+                "key generator.length: {} must lie within account_password.min_length..=max_length ({}..={})",
+                g.length, ap.min_length, ap.max_length
+            ));
+        }
+        if let Some(c) = ap.required_classes.iter().find(|c| !g.classes.contains(c)) {
+            return Err(format!(
+                "key generator.classes: must include {c:?}, which account_password.required_classes requires"
+            ));
         }
         if self.meta.name.trim().is_empty() {
             return Err("key meta.name: must not be empty".into());

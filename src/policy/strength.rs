@@ -1,11 +1,43 @@
-//! Password strength: length bounds and a zxcvbn score with context words, so a
-//! password made of the user's or the unit's own names scores low.
+//! Password strength: length bounds, required character classes, and a zxcvbn score
+//! with context words, so a password made of the user's, unit's or account's own
+//! names scores low.
 
 use serde::Serialize;
 
-use super::UserPasswordPolicy;
+use super::preset::{AccountPasswordPolicy, CharClass, UserPasswordPolicy};
 
-#[derive(Debug, Clone, Serialize)]
+/// The rules a password is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub min_score: u8,
+    pub required_classes: &'a [CharClass],
+}
+
+impl<'a> From<&'a UserPasswordPolicy> for Rules<'a> {
+    fn from(p: &'a UserPasswordPolicy) -> Self {
+        Rules {
+            min_length: p.min_length,
+            max_length: p.max_length,
+            min_score: p.min_score,
+            required_classes: &[],
+        }
+    }
+}
+
+impl<'a> From<&'a AccountPasswordPolicy> for Rules<'a> {
+    fn from(p: &'a AccountPasswordPolicy) -> Self {
+        Rules {
+            min_length: p.min_length,
+            max_length: p.max_length,
+            min_score: p.min_score,
+            required_classes: &p.required_classes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StrengthReport {
     pub acceptable: bool,
     pub score: u8,
@@ -14,29 +46,40 @@ pub struct StrengthReport {
     pub feedback: Vec<String>,
 }
 
-pub fn check_strength(
-    policy: &UserPasswordPolicy,
+pub fn check_strength<'a>(
+    rules: impl Into<Rules<'a>>,
     password: &str,
     context: &[&str],
 ) -> StrengthReport {
+    let rules = rules.into();
     let chars = password.chars().count();
     let mut feedback = Vec::new();
-    if chars < policy.min_length {
+    if chars < rules.min_length {
         feedback.push(format!(
             "use at least {} characters (this one has {chars})",
-            policy.min_length
+            rules.min_length
         ));
     }
-    if chars > policy.max_length {
-        feedback.push(format!("use at most {} characters", policy.max_length));
+    if chars > rules.max_length {
+        feedback.push(format!("use at most {} characters", rules.max_length));
+    }
+    for class in rules.required_classes {
+        if !password.chars().any(|c| CharClass::of(c) == Some(*class)) {
+            feedback.push(format!("include {}", class.label()));
+        }
     }
     // zxcvbn cost grows with length; beyond the maximum there is nothing to score.
-    let score = if chars == 0 || chars > policy.max_length {
+    let score = if chars == 0 || chars > rules.max_length {
         0
     } else {
-        let entropy = zxcvbn::zxcvbn(password, context);
+        let context: Vec<&str> = context
+            .iter()
+            .copied()
+            .filter(|w| !w.trim().is_empty())
+            .collect();
+        let entropy = zxcvbn::zxcvbn(password, &context);
         let score = u8::from(entropy.score());
-        if score < policy.min_score {
+        if score < rules.min_score {
             if let Some(f) = entropy.feedback() {
                 if let Some(w) = f.warning() {
                     feedback.push(w.to_string());
@@ -45,7 +88,7 @@ pub fn check_strength(
             }
             feedback.push(format!(
                 "strength score {score} is below the required {}",
-                policy.min_score
+                rules.min_score
             ));
         }
         score
@@ -53,7 +96,7 @@ pub fn check_strength(
     StrengthReport {
         acceptable: feedback.is_empty(),
         score,
-        min_score: policy.min_score,
+        min_score: rules.min_score,
         feedback,
     }
 }
@@ -62,7 +105,7 @@ pub fn check_strength(
 mod tests {
     use super::*;
 
-    fn policy() -> UserPasswordPolicy {
+    fn user() -> UserPasswordPolicy {
         UserPasswordPolicy {
             min_length: 12,
             max_length: 128,
@@ -72,25 +115,39 @@ mod tests {
 
     #[test]
     fn weak_short_and_contextual_passwords_fail() {
-        assert!(!check_strength(&policy(), "short", &[]).acceptable);
-        assert!(!check_strength(&policy(), "password1234", &[]).acceptable);
-        let r = check_strength(&policy(), "zhangwei2024!", &["zhangwei"]);
+        assert!(!check_strength(&user(), "short", &[]).acceptable);
+        assert!(!check_strength(&user(), "password1234", &[]).acceptable);
+        let r = check_strength(&user(), "zhangwei2024!", &["zhangwei"]);
         assert!(!r.acceptable, "{r:?}");
         assert!(!r.feedback.is_empty());
     }
 
     #[test]
     fn strong_password_passes() {
-        let r = check_strength(&policy(), "Violet-Harbor-Quartz-91", &[]);
+        let r = check_strength(&user(), "Violet-Harbor-Quartz-91", &[]);
         assert!(r.acceptable, "{r:?}");
         assert!(r.score >= 3);
     }
 
     #[test]
     fn too_long_rejected_without_scoring() {
-        let long = "a".repeat(200);
-        let r = check_strength(&policy(), &long, &[]);
+        let r = check_strength(&user(), &"a".repeat(200), &[]);
         assert!(!r.acceptable);
         assert_eq!(r.score, 0);
+    }
+
+    #[test]
+    fn required_classes_are_named() {
+        let rules = Rules {
+            min_length: 8,
+            max_length: 64,
+            min_score: 0,
+            required_classes: &CharClass::ALL,
+        };
+        let r = check_strength(rules, "violetharborquartz", &[]);
+        assert!(!r.acceptable);
+        assert!(r.feedback.iter().any(|f| f.contains("uppercase")), "{r:?}");
+        assert!(r.feedback.iter().any(|f| f.contains("digit")));
+        assert!(check_strength(rules, "Violet-Harbor-7", &[]).acceptable);
     }
 }

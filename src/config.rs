@@ -41,6 +41,9 @@ pub struct Config {
     pub log_level: String,
     /// Policy preset applied to users' passwords, lockout and sessions.
     pub policy: String,
+    /// Cipher suite for newly sealed secrets: `aes-256-gcm` (default) or `sm4-gcm` (国密).
+    /// Existing values keep the suite they were sealed with.
+    pub cipher_suite: crate::crypto::Suite,
     /// Folder with extra or overriding policy presets (`*.toml`); the shipped ones are built in.
     pub policies_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
@@ -82,6 +85,7 @@ impl Default for Config {
             log_level: "info".into(),
             policy: "district-default".into(),
             policies_dir: None,
+            cipher_suite: crate::crypto::Suite::Aes256Gcm,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             argon2: Argon2Config::default(),
@@ -135,6 +139,7 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("policy", &self.policy)
             .field("policies_dir", &self.policies_dir)
+            .field("cipher_suite", &self.cipher_suite)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("argon2", &self.argon2)

@@ -15,3 +15,4 @@ pub mod identity;
 pub mod policy;
 pub mod server;
 pub mod tenancy;
+pub mod vault;

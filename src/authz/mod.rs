@@ -43,6 +43,41 @@ pub fn authorize(
     }
 }
 
+/// May the caller see or change the secret of an account in `unit` whose custodians are
+/// `custodians`? Unit admins of the subtree may; a custodian may for accounts they are
+/// named on. Supervisors, auditors, HR and sysadmins never see secrets.
+pub fn authorize_secret(
+    ctx: &AuthContext,
+    unit: &UnitRef<'_>,
+    custodians: &[String],
+) -> AppResult<()> {
+    let in_subtree: Vec<&Grant> = ctx
+        .grants
+        .iter()
+        .filter(|g| unit.path.starts_with(&g.unit_path))
+        .collect();
+    if in_subtree.is_empty() {
+        return Err(AppError::not_found("account"));
+    }
+    if in_subtree
+        .iter()
+        .any(|g| g.role.permits(Permission::SecretsAll))
+    {
+        return Ok(());
+    }
+    let named = ctx
+        .user_id()
+        .is_some_and(|u| custodians.iter().any(|c| c == u));
+    if named && in_subtree.iter().any(|g| g.role == Role::Custodian) {
+        return Ok(());
+    }
+    Err(AppError::client(
+        axum::http::StatusCode::FORBIDDEN,
+        "forbidden",
+        "only this account's custodians and the unit's administrators may see or change its password",
+    ))
+}
+
 /// Path prefixes under which the caller holds `perm`: list queries are scoped to these.
 pub fn scopes(ctx: &AuthContext, perm: Permission) -> Vec<String> {
     let mut out: Vec<String> = ctx
@@ -170,6 +205,40 @@ mod tests {
             ("/q/", Role::Custodian),
         ]);
         assert_eq!(scopes(&c, Permission::UsersWrite), vec!["/r/".to_string()]);
+    }
+
+    #[test]
+    fn secrets_only_for_unit_admins_and_named_custodians() {
+        let unit = UnitRef {
+            id: "a",
+            path: "/r/a/",
+        };
+        let custodians = vec!["u".to_string()];
+        let admin = ctx(&[("/r/", Role::UnitAdmin)]);
+        assert!(authorize_secret(&admin, &unit, &[]).is_ok());
+        let named = ctx(&[("/r/a/", Role::Custodian)]);
+        assert!(authorize_secret(&named, &unit, &custodians).is_ok());
+        assert_eq!(
+            authorize_secret(&named, &unit, &[]).unwrap_err().status(),
+            403
+        );
+        for role in [Role::Supervisor, Role::Auditor, Role::Sysadmin, Role::Hr] {
+            let c = ctx(&[("/r/", role)]);
+            assert_eq!(
+                authorize_secret(&c, &unit, &custodians)
+                    .unwrap_err()
+                    .status(),
+                403,
+                "{role}"
+            );
+        }
+        let foreign = ctx(&[("/r/b/", Role::UnitAdmin)]);
+        assert_eq!(
+            authorize_secret(&foreign, &unit, &custodians)
+                .unwrap_err()
+                .status(),
+            404
+        );
     }
 
     #[test]

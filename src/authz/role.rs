@@ -40,6 +40,15 @@ pub enum Permission {
     MembersWrite,
     TokensWrite,
     AuditRead,
+    /// Managed accounts' metadata (never secrets).
+    AccountsRead,
+    /// Register and edit managed accounts and their custodians.
+    AccountsWrite,
+    /// Reveal and rotate any account's password in the subtree. Custodians get the same
+    /// on the accounts they are named custodian of (see `authz::authorize_secret`).
+    SecretsAll,
+    /// Set or clear a unit's own policy preset and overrides (floors from above hold).
+    PolicyWrite,
 }
 
 impl Role {
@@ -72,10 +81,21 @@ impl Role {
         match self {
             Role::Sysadmin => matches!(
                 p,
-                UnitsRead | UnitsWrite | UsersRead | UsersWrite | MembersWrite | TokensWrite
+                UnitsRead
+                    | UnitsWrite
+                    | UsersRead
+                    | UsersWrite
+                    | MembersWrite
+                    | TokensWrite
+                    | PolicyWrite
             ),
-            Role::Supervisor | Role::UnitAdmin | Role::Hr => matches!(p, UnitsRead | UsersRead),
-            Role::Custodian => matches!(p, UnitsRead),
+            Role::Supervisor => matches!(p, UnitsRead | UsersRead | AccountsRead),
+            Role::UnitAdmin => matches!(
+                p,
+                UnitsRead | UsersRead | AccountsRead | AccountsWrite | SecretsAll | PolicyWrite
+            ),
+            Role::Hr => matches!(p, UnitsRead | UsersRead),
+            Role::Custodian => matches!(p, UnitsRead | AccountsRead),
             Role::Auditor => matches!(p, AuditRead),
         }
     }

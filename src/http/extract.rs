@@ -52,6 +52,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be absent (empty means the defaults).
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            AppError::bad_request(format!("the body is not valid JSON: {e}"))
+        } else {
+            AppError::invalid(format!(
+                "the JSON body does not have the expected fields: {e}"
+            ))
+        }
+    })
+}
+
 /// Request id and client address.
 pub struct Meta(pub RequestMeta);
 

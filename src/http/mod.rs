@@ -15,7 +15,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-pub use extract::{ApiJson, Auth, AuthAllowEnroll, Meta, REQUEST_ID_HEADER};
+pub use crate::identity::no_store;
+pub use extract::{ApiJson, Auth, AuthAllowEnroll, Meta, REQUEST_ID_HEADER, optional_json};
 pub use openapi::{ApiDoc, ErrorBody, openapi_json};
 
 use crate::app::AppState;
@@ -26,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::identity::router())
         .merge(crate::tenancy::router())
         .merge(crate::audit::router())
+        .merge(crate::policy::router())
+        .merge(crate::vault::router())
         .route("/openapi.json", axum::routing::get(openapi::serve));
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let body_limit = state.config.max_body_bytes;

@@ -14,7 +14,7 @@ pub use api_tokens::{ApiToken, NewApiToken};
 pub use hasher::PasswordHasher;
 pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
-pub use routes::router;
+pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};
 pub use totp::{TotpEnrollment, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};

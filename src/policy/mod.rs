@@ -1,14 +1,30 @@
 //! Policy presets (`policies/*.toml`): the shipped ones are compiled in; a
 //! `policies_dir` may add or override presets. A bad file fails start-up naming the
 //! file, the key and the reason.
+//!
+//! Per unit: a unit inherits the policy of the units above it and may choose a preset
+//! and override values of `account_password`, `rotation` and `generator`, each only
+//! where stricter than what it inherits (`rules` says which way is stricter, `merge`
+//! does the inheritance, `service` and `routes` serve `/units/{id}/policy`).
 
+mod effective;
 mod generator;
+mod merge;
+mod overrides;
 mod preset;
+pub(crate) mod routes;
+mod rules;
+mod service;
+mod store;
 mod strength;
 
+pub use effective::{EffectivePolicy, effective_policy};
 pub use generator::generate_password;
+pub use merge::Shadowed;
 pub use preset::{
     AccountPasswordPolicy, CharClass, GeneratorPolicy, LockoutPolicy, MfaPolicy, Policy,
     PolicyError, PolicySet, RotationPolicy, SessionPolicy, UserPasswordPolicy,
 };
+pub use routes::router;
+pub use service::{OwnPolicy, UnitPolicy};
 pub use strength::{Rules, StrengthReport, check_strength};

@@ -181,7 +181,7 @@ impl Policy {
         Ok(p)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    pub(super) fn validate(&self) -> Result<(), String> {
         let up = &self.user_password;
         if !(8..=128).contains(&up.min_length) {
             return Err(format!(

@@ -1,0 +1,51 @@
+//! The policy in force for a unit: the configured preset, then the settings of every
+//! unit from the root down to this one, each only where stricter (see `merge`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Policy;
+use super::merge::{self, ResolveError, Resolved, UnitSettings};
+use super::store;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::Unit;
+
+/// The merged policy and, for every dotted key, where its value came from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EffectivePolicy {
+    pub unit_id: String,
+    #[schema(value_type = Object)]
+    pub policy: Policy,
+    /// `key → source`: `preset:<name>` (the configured preset), `unit:<id> (<name>)`
+    /// (a unit's override) or `unit:<id> preset:<name>` (a preset a unit chose).
+    pub sources: BTreeMap<String, String>,
+}
+
+pub async fn effective_policy(state: &AppState, unit: &Unit) -> AppResult<EffectivePolicy> {
+    let layers = store::chain(state.db.pool(), &unit.path).await?;
+    let r = resolve_stored(state, unit, &layers)?;
+    Ok(EffectivePolicy {
+        unit_id: unit.id.clone(),
+        policy: r.policy,
+        sources: r.sources,
+    })
+}
+
+/// Merges stored settings; values looser than a floor above are left out.
+pub(super) fn resolve_stored(
+    state: &AppState,
+    unit: &Unit,
+    layers: &[UnitSettings],
+) -> AppResult<Resolved> {
+    merge::resolve(&state.policy, &state.policies, layers, &unit.id, false).map_err(|e| match e {
+        // Reading never fails on a floor; an inconsistency here is a bug.
+        ResolveError::Floor(f) => AppError::internal(format!("floor while reading: {f:?}")),
+        ResolveError::Invalid(i) => AppError::internal(format!(
+            "stored policy of unit {} does not merge: {}",
+            unit.id, i.message
+        )),
+        ResolveError::Internal(m) => AppError::internal(m),
+    })
+}

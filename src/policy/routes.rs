@@ -1,0 +1,81 @@
+//! HTTP for per-unit policies: the effective policy with its sources, and a unit's own
+//! preset and overrides.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::service::{self, PolicyInput, UnitPolicy};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::{ApiJson, Auth, ErrorBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/units/{id}/policy",
+        get(read_policy).put(update_policy).delete(clear_policy),
+    )
+}
+
+/// A unit's own settings. Each value applies only where at least as strict as what the
+/// unit inherits; a looser one is refused (`policy_floor`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutUnitPolicy {
+    /// A preset (e.g. `mlps-level3`), or null to choose none.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// `{section: {key: value}}`; sections `account_password`, `rotation`, `generator`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub overrides: Map<String, Value>,
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}/policy", tag = "policy",
+    params(("id" = String, Path, description = "unit id")),
+    responses((status = 200, body = UnitPolicy),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn read_policy(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<UnitPolicy>> {
+    Ok(Json(service::read(&state, &ctx, &id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/units/{id}/policy", tag = "policy", request_body = PutUnitPolicy,
+    params(("id" = String, Path, description = "unit id")),
+    responses((status = 200, body = UnitPolicy),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "invalid_policy (unknown section, key or preset; bad value) or policy_floor (looser than inherited)", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PutUnitPolicy>,
+) -> AppResult<Json<UnitPolicy>> {
+    let input = PolicyInput {
+        preset: body.preset,
+        overrides: body.overrides,
+    };
+    Ok(Json(
+        service::update(&state, &ctx, &meta, &id, input).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/units/{id}/policy", tag = "policy",
+    params(("id" = String, Path, description = "unit id")),
+    responses((status = 200, description = "the unit inherits again; the policy now in force", body = UnitPolicy),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn clear_policy(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<UnitPolicy>> {
+    Ok(Json(service::clear(&state, &ctx, &meta, &id).await?))
+}

@@ -1,0 +1,230 @@
+//! Reading, setting and clearing a unit's own policy settings.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::effective::{EffectivePolicy, resolve_stored};
+use super::merge::{self, FloorError, ResolveError, Resolved, Shadowed, UnitSettings};
+use super::overrides::{InvalidPolicy, Overrides};
+use super::store;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission};
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Unit, get_unit};
+
+/// A unit's own settings, as stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnPolicy {
+    /// A preset the unit chose (applies only where stricter than what it inherits).
+    pub preset: Option<String>,
+    /// `{section: {key: value}}`.
+    #[schema(value_type = Object)]
+    pub overrides: Value,
+    /// Unix milliseconds UTC.
+    pub updated_at: i64,
+    pub updated_by: Option<String>,
+}
+
+impl From<&UnitSettings> for OwnPolicy {
+    fn from(s: &UnitSettings) -> Self {
+        OwnPolicy {
+            preset: s.preset.clone(),
+            overrides: s.overrides.to_json(),
+            updated_at: s.updated_at,
+            updated_by: s.updated_by.clone(),
+        }
+    }
+}
+
+/// The policy in force for a unit, where each value came from, and the unit's own
+/// settings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UnitPolicy {
+    #[serde(flatten)]
+    pub effective: EffectivePolicy,
+    /// The unit's own settings, or null when it only inherits.
+    pub own: Option<OwnPolicy>,
+    /// Own overrides not in force because a unit above has since set a stricter value.
+    pub shadowed: Vec<Shadowed>,
+}
+
+/// What a caller submits.
+pub struct PolicyInput {
+    pub preset: Option<String>,
+    pub overrides: Map<String, Value>,
+}
+
+fn invalid(e: InvalidPolicy) -> AppError {
+    AppError::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_policy",
+        e.message,
+    )
+    .with_details(json!({ "key": e.key }))
+}
+
+fn floor(e: FloorError) -> AppError {
+    let message = format!(
+        "{} {} is looser than {}, the floor set by {}; a unit may only tighten what it inherits",
+        e.key, e.value, e.inherited, e.source
+    );
+    AppError::client(StatusCode::UNPROCESSABLE_ENTITY, "policy_floor", message).with_details(
+        json!({
+            "key": e.key,
+            "value": e.value,
+            "inherited": e.inherited,
+            "source": e.source.to_string(),
+            "unit_id": e.source.unit_id(),
+        }),
+    )
+}
+
+fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
+    UnitPolicy {
+        effective: EffectivePolicy {
+            unit_id: unit.id.clone(),
+            policy: r.policy,
+            sources: r.sources,
+        },
+        own: own.map(OwnPolicy::from),
+        shadowed: r.shadowed,
+    }
+}
+
+async fn unit_for(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &str,
+    perm: Permission,
+) -> AppResult<Unit> {
+    let unit = get_unit(state.db.pool(), unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
+    Ok(unit)
+}
+
+async fn read_view(state: &AppState, unit: &Unit) -> AppResult<UnitPolicy> {
+    let layers = store::chain(state.db.pool(), &unit.path).await?;
+    let r = resolve_stored(state, unit, &layers)?;
+    Ok(view(unit, r, layers.iter().find(|l| l.unit_id == unit.id)))
+}
+
+/// `GET /units/{id}/policy`.
+pub async fn read(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<UnitPolicy> {
+    let unit = unit_for(state, ctx, unit_id, Permission::UnitsRead).await?;
+    read_view(state, &unit).await
+}
+
+/// `PUT /units/{id}/policy`: replaces the unit's own settings after checking them
+/// against the floors it inherits.
+pub async fn update(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    unit_id: &str,
+    input: PolicyInput,
+) -> AppResult<UnitPolicy> {
+    let unit = unit_for(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let overrides = Overrides::parse(&input.overrides).map_err(invalid)?;
+    let preset = match input.preset.map(|p| p.trim().to_string()) {
+        Some(p) if p.is_empty() => None,
+        Some(p) => {
+            state.policies.get(&p).map_err(|_| {
+                invalid(InvalidPolicy::new(
+                    "preset",
+                    format!(
+                        "unknown preset {p}; known presets: {}",
+                        state.policies.names().collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            })?;
+            Some(p)
+        }
+        None => None,
+    };
+    let now = state.now();
+    let settings = UnitSettings {
+        unit_id: unit.id.clone(),
+        unit_name: unit.name.clone(),
+        preset,
+        overrides,
+        updated_at: now,
+        updated_by: ctx.user_id().map(str::to_string),
+    };
+    let mut tx = state.db.begin_write().await?;
+    let mut layers = store::chain(&mut *tx, &unit.path).await?;
+    let previous = layers
+        .iter()
+        .position(|l| l.unit_id == unit.id)
+        .map(|i| layers.remove(i));
+    layers.push(settings.clone());
+    let resolved = merge::resolve(&state.policy, &state.policies, &layers, &unit.id, true)
+        .map_err(|e| match e {
+            ResolveError::Floor(f) => floor(*f),
+            ResolveError::Invalid(i) => invalid(i),
+            ResolveError::Internal(m) => AppError::internal(m),
+        })?;
+    store::upsert(&mut tx, &settings).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "policy.update",
+            target_kind: Some("unit"),
+            target_id: Some(&unit.id),
+            outcome: Outcome::Success,
+            details: json!({
+                "preset": settings.preset,
+                "overrides": settings.overrides.to_json(),
+                "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(&unit, resolved, Some(&settings)))
+}
+
+/// `DELETE /units/{id}/policy`: the unit goes back to inheriting.
+pub async fn clear(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    unit_id: &str,
+) -> AppResult<UnitPolicy> {
+    let unit = unit_for(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let previous = store::chain(&mut *tx, &unit.path)
+        .await?
+        .into_iter()
+        .find(|l| l.unit_id == unit.id);
+    if !store::delete(&mut tx, &unit.id).await? {
+        return Err(AppError::not_found("policy settings of this unit"));
+    }
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "policy.clear",
+            target_kind: Some("unit"),
+            target_id: Some(&unit.id),
+            outcome: Outcome::Success,
+            details: json!({
+                "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    read_view(state, &unit).await
+}

@@ -1,0 +1,521 @@
+//! Registering, reading and editing managed accounts.
+
+use serde_json::json;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use super::model::{
+    Account, AccountStatus, Classification, Custodian, Platform, SELECT_ACCOUNT, VersionMeta,
+};
+use super::secrets::{NewVersion, insert_version, record_exposure, seal_totp, unit_key_for};
+use super::validate::{CheckTarget, check_password, require_acceptable};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission};
+use crate::db::{Tx, is_unique_violation, new_id};
+use crate::error::{AppError, AppResult};
+use crate::policy::{effective_policy, generate_password};
+use crate::tenancy::{Unit, get_unit};
+
+pub struct NewAccount {
+    pub name: String,
+    pub platform: Platform,
+    pub login_name: String,
+    pub login_url: Option<String>,
+    pub classification: Classification,
+    pub bound_phone: Option<String>,
+    pub bound_email: Option<String>,
+    pub binding_holder_id: Option<String>,
+    pub notes: Option<String>,
+    /// The account's current password, or None to generate one by policy.
+    pub password: Option<Zeroizing<String>>,
+    /// Base32 TOTP secret of the account, if credgov should keep it.
+    pub totp_secret: Option<Zeroizing<String>>,
+}
+
+fn text(field: &str, v: &str, max: usize) -> AppResult<String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(AppError::invalid(format!(
+            "{field} must be 1 to {max} printable characters"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+fn optional(field: &str, v: Option<String>, max: usize) -> AppResult<Option<String>> {
+    match v.map(|s| s.trim().to_string()) {
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(AppError::invalid(format!(
+                "{field} must be at most {max} printable characters"
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+pub(super) async fn load_account(
+    pool: &sqlx::AnyPool,
+    id: &str,
+) -> AppResult<Option<(Account, Unit)>> {
+    let sql = format!("{SELECT_ACCOUNT} WHERE a.id = $1");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut account = Account::from_row(&row)?;
+    account.custodians = custodians_of(pool, &account.unit_id, &account.id).await?;
+    let unit = get_unit(pool, &account.unit_id)
+        .await?
+        .ok_or_else(|| AppError::internal("account's unit is missing"))?;
+    Ok(Some((account, unit)))
+}
+
+pub(super) async fn custodians_of(
+    pool: &sqlx::AnyPool,
+    unit_id: &str,
+    account_id: &str,
+) -> AppResult<Vec<Custodian>> {
+    let rows = sqlx::query(
+        "SELECT c.user_id, u.username FROM account_custodians c JOIN users u ON u.id = c.user_id \
+         WHERE c.unit_id = $1 AND c.account_id = $2 ORDER BY u.username",
+    )
+    .bind(unit_id)
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Custodian {
+                user_id: r.try_get(0)?,
+                username: r.try_get(1)?,
+            })
+        })
+        .collect()
+}
+
+/// An account the caller may act on with `perm` (404 outside their subtree).
+pub(super) async fn account_for(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &str,
+    perm: Permission,
+) -> AppResult<(Account, Unit)> {
+    let (account, unit) = load_account(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))?;
+    authz::authorize(ctx, perm, &unit.as_ref(), "account")?;
+    Ok((account, unit))
+}
+
+/// An account whose secret the caller may see or change.
+pub(super) async fn account_for_secret(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &str,
+) -> AppResult<(Account, Unit)> {
+    let (account, unit) = load_account(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))?;
+    let ids: Vec<String> = account
+        .custodians
+        .iter()
+        .map(|c| c.user_id.clone())
+        .collect();
+    authz::authorize_secret(ctx, &unit.as_ref(), &ids)?;
+    Ok((account, unit))
+}
+
+pub async fn read_account(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Account> {
+    Ok(account_for(state, ctx, id, Permission::AccountsRead)
+        .await?
+        .0)
+}
+
+pub async fn list_accounts(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &str,
+) -> AppResult<Vec<Account>> {
+    let unit = get_unit(state.db.pool(), unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, Permission::AccountsRead, &unit.as_ref(), "unit")?;
+    let sql = format!("{SELECT_ACCOUNT} WHERE a.unit_id = $1 ORDER BY a.name");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&unit.id)
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut a = Account::from_row(r)?;
+        a.custodians = custodians_of(state.db.pool(), &a.unit_id, &a.id).await?;
+        out.push(a);
+    }
+    Ok(out)
+}
+
+pub async fn list_versions(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &str,
+) -> AppResult<Vec<VersionMeta>> {
+    let (account, _) = account_for(state, ctx, id, Permission::AccountsRead).await?;
+    let rows = sqlx::query(
+        "SELECT version, state, score, weak, created_by, created_at, confirmed_at FROM credential_versions \
+         WHERE unit_id = $1 AND account_id = $2 ORDER BY version DESC",
+    )
+    .bind(&account.unit_id)
+    .bind(&account.id)
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| VersionMeta::from_row(r).map_err(Into::into))
+        .collect()
+}
+
+/// Validated fields of a new account, ready to insert.
+pub(super) struct ValidAccount {
+    pub name: String,
+    pub login_name: String,
+    pub login_url: Option<String>,
+    pub bound_phone: Option<String>,
+    pub bound_email: Option<String>,
+    pub notes: Option<String>,
+    pub totp_raw: Option<Zeroizing<Vec<u8>>>,
+}
+
+pub(super) fn validate_new(input: &NewAccount) -> AppResult<ValidAccount> {
+    let totp_raw = match &input.totp_secret {
+        None => None,
+        Some(s) => {
+            let cleaned: String = s
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '=')
+                .collect::<String>()
+                .to_ascii_uppercase();
+            let secret = totp_rs::Secret::try_from_base32(&cleaned).map_err(|_| {
+                AppError::invalid("totp_secret must be the base32 secret shown by the platform")
+            })?;
+            let raw = Zeroizing::new(secret.as_bytes().to_vec());
+            if raw.len() < 10 {
+                return Err(AppError::invalid(
+                    "totp_secret is too short (at least 16 base32 characters)",
+                ));
+            }
+            Some(raw)
+        }
+    };
+    Ok(ValidAccount {
+        name: text("name", &input.name, 100)?,
+        login_name: text("login_name", &input.login_name, 200)?,
+        login_url: optional("login_url", input.login_url.clone(), 500)?,
+        bound_phone: optional("bound_phone", input.bound_phone.clone(), 32)?,
+        bound_email: optional("bound_email", input.bound_email.clone(), 254)?,
+        notes: optional("notes", input.notes.clone(), 2000)?,
+        totp_raw,
+    })
+}
+
+/// One account to insert with its first password.
+pub struct AccountItem<'a> {
+    pub input: &'a NewAccount,
+    pub password: &'a str,
+    /// zxcvbn score of the password.
+    pub score: u8,
+    /// Stored although below policy (import flags weak passwords instead of refusing).
+    pub weak: bool,
+}
+
+/// Inserts an account with version 1 as current, its exposure and audit event, in `tx`.
+/// Used by the API and by bulk import.
+pub async fn insert_account(
+    state: &AppState,
+    tx: &mut Tx,
+    (ctx, meta): (&AuthContext, &RequestMeta),
+    unit: &Unit,
+    item: AccountItem<'_>,
+) -> AppResult<String> {
+    let AccountItem {
+        input,
+        password,
+        score,
+        weak,
+    } = item;
+    let strength = (score, weak);
+    let v = validate_new(input)?;
+    let id = new_id();
+    let now = state.now();
+    let sealed_totp = match &v.totp_raw {
+        Some(raw) => {
+            let key = unit_key_for(state, tx, &unit.id).await?;
+            Some(seal_totp(state, &key, &unit.id, &id, raw))
+        }
+        None => None,
+    };
+    let res = sqlx::query(
+        "INSERT INTO accounts (unit_id, id, name, platform, login_name, login_url, classification, status, \
+         bound_phone, bound_email, binding_holder_id, totp_secret, notes, created_by, created_at, updated_at, last_rotated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $14, $14)",
+    )
+    .bind(&unit.id)
+    .bind(&id)
+    .bind(&v.name)
+    .bind(input.platform.as_str())
+    .bind(&v.login_name)
+    .bind(v.login_url.as_deref())
+    .bind(input.classification.as_str())
+    .bind(v.bound_phone.as_deref())
+    .bind(v.bound_email.as_deref())
+    .bind(input.binding_holder_id.as_deref())
+    .bind(sealed_totp)
+    .bind(v.notes.as_deref())
+    .bind(ctx.user_id())
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match res {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(
+                "account_exists",
+                format!("the unit already has an account named {}", v.name),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    insert_version(
+        state,
+        tx,
+        NewVersion {
+            unit_id: &unit.id,
+            account_id: &id,
+            version: 1,
+            state: "current",
+            password,
+            score: strength.0,
+            weak: strength.1,
+            created_by: ctx.user_id(),
+        },
+    )
+    .await?;
+    record_exposure(tx, ctx, &unit.id, &id, 1, "create", now).await?;
+    audit::append(
+        tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "account.create",
+            target_kind: Some("account"),
+            target_id: Some(&id),
+            outcome: Outcome::Success,
+            details: json!({
+                "name": v.name,
+                "platform": input.platform.as_str(),
+                "classification": input.classification.as_str(),
+                "version": 1,
+                "score": strength.0,
+                "weak": strength.1,
+                "managed_totp": v.totp_raw.is_some(),
+            }),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Creates an account; a supplied password must pass policy, else one is generated.
+/// Returns the account and, when generated, the password (shown once).
+pub async fn create_account(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    unit_id: &str,
+    mut input: NewAccount,
+) -> AppResult<(Account, Option<Zeroizing<String>>)> {
+    let unit = get_unit(state.db.pool(), unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
+    validate_new(&input)?;
+    if let Some(holder) = &input.binding_holder_id {
+        check_binding_holder(state, ctx, holder).await?;
+    }
+    let policy = effective_policy(state, &unit).await?.policy;
+    let (password, generated) = match input.password.take() {
+        Some(p) => (p, false),
+        None => (generate_password(&policy.generator), true),
+    };
+    let target = CheckTarget {
+        unit_id: &unit.id,
+        account_id: None,
+        context: vec![
+            &unit.name,
+            &input.name,
+            input.platform.as_str(),
+            &input.login_name,
+        ],
+    };
+    let check = check_password(state, &policy.account_password, &target, &password).await?;
+    require_acceptable(&check)?;
+    let mut tx = state.db.begin_write().await?;
+    let item = AccountItem {
+        input: &input,
+        password: &password,
+        score: check.score,
+        weak: false,
+    };
+    let id = insert_account(state, &mut tx, (ctx, meta), &unit, item).await?;
+    tx.commit().await?;
+    let (account, _) = load_account(state.db.pool(), &id)
+        .await?
+        .ok_or_else(|| AppError::internal("account vanished"))?;
+    Ok((account, generated.then_some(password)))
+}
+
+/// The binding holder must be a user the caller can see.
+async fn check_binding_holder(state: &AppState, ctx: &AuthContext, user_id: &str) -> AppResult<()> {
+    let row = sqlx::query(
+        "SELECT u.unit_id, n.path FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(state.db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Err(AppError::invalid("binding_holder_id names no user"));
+    };
+    let (id, path): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    authz::authorize(
+        ctx,
+        Permission::AccountsRead,
+        &crate::authz::UnitRef {
+            id: &id,
+            path: &path,
+        },
+        "binding holder",
+    )
+    .map_err(|_| AppError::invalid("binding_holder_id names a user outside your units"))
+}
+
+#[derive(Default)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    pub login_name: Option<String>,
+    pub login_url: Option<String>,
+    pub classification: Option<Classification>,
+    pub status: Option<AccountStatus>,
+    pub bound_phone: Option<String>,
+    pub bound_email: Option<String>,
+    /// `Some(None)` clears the holder.
+    pub binding_holder_id: Option<Option<String>>,
+    pub notes: Option<String>,
+}
+
+pub async fn update_account(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    patch: AccountPatch,
+) -> AppResult<Account> {
+    let (account, unit) = account_for(state, ctx, id, Permission::AccountsWrite).await?;
+    if let Some(Some(holder)) = &patch.binding_holder_id {
+        check_binding_holder(state, ctx, holder).await?;
+    }
+    let mut sets: Vec<(&'static str, Option<String>)> = Vec::new();
+    if let Some(v) = &patch.name {
+        sets.push(("name", Some(text("name", v, 100)?)));
+    }
+    if let Some(v) = &patch.login_name {
+        sets.push(("login_name", Some(text("login_name", v, 200)?)));
+    }
+    if let Some(v) = &patch.login_url {
+        sets.push(("login_url", optional("login_url", Some(v.clone()), 500)?));
+    }
+    if let Some(v) = patch.classification {
+        sets.push(("classification", Some(v.as_str().into())));
+    }
+    if let Some(v) = patch.status {
+        sets.push(("status", Some(v.as_str().into())));
+    }
+    if let Some(v) = &patch.bound_phone {
+        sets.push(("bound_phone", optional("bound_phone", Some(v.clone()), 32)?));
+    }
+    if let Some(v) = &patch.bound_email {
+        sets.push((
+            "bound_email",
+            optional("bound_email", Some(v.clone()), 254)?,
+        ));
+    }
+    if let Some(v) = &patch.binding_holder_id {
+        sets.push(("binding_holder_id", v.clone()));
+    }
+    if let Some(v) = &patch.notes {
+        sets.push(("notes", optional("notes", Some(v.clone()), 2000)?));
+    }
+    if sets.is_empty() {
+        return Err(AppError::invalid("nothing to change"));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    for (column, value) in &sets {
+        // Column names come from the fixed list above, never from input.
+        let sql = format!(
+            "UPDATE accounts SET {column} = $1, updated_at = $2 WHERE unit_id = $3 AND id = $4"
+        );
+        let res = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value.as_deref())
+            .bind(now)
+            .bind(&unit.id)
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await;
+        if let Err(e) = res {
+            if is_unique_violation(&e) {
+                return Err(AppError::conflict(
+                    "account_exists",
+                    "the unit already has an account with this name",
+                ));
+            }
+            return Err(e.into());
+        }
+    }
+    let changed: serde_json::Map<String, serde_json::Value> = sets
+        .iter()
+        .map(|(k, v)| {
+            // Contact details are personal data: record that they changed, not the values.
+            let shown = if matches!(*k, "bound_phone" | "bound_email" | "notes") {
+                json!("(changed)")
+            } else {
+                json!(v)
+            };
+            (k.to_string(), shown)
+        })
+        .collect();
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "account.update",
+            target_kind: Some("account"),
+            target_id: Some(&account.id),
+            outcome: Outcome::Success,
+            details: json!({ "name": account.name, "changed": changed }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(load_account(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))?
+        .0)
+}

@@ -1,0 +1,131 @@
+//! Naming and removing an account's custodians (保管人).
+
+use serde_json::json;
+use sqlx::Row;
+
+use super::accounts::{account_for, load_account};
+use super::model::Account;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{AuthContext, Permission, Role};
+use crate::error::{AppError, AppResult};
+
+pub async fn add_custodian(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<Account> {
+    let (account, unit) = account_for(state, ctx, account_id, Permission::AccountsWrite).await?;
+    // The user must be active and hold a custodian or unit-admin role over this unit.
+    let rows = sqlx::query(
+        "SELECT m.role, n.path, u.status, u.username FROM memberships m JOIN units n ON n.id = m.unit_id \
+         JOIN users u ON u.id = m.user_id WHERE m.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut username = None;
+    let mut eligible = false;
+    for r in &rows {
+        let role: String = r.try_get("role")?;
+        let path: String = r.try_get("path")?;
+        let status: String = r.try_get("status")?;
+        username = Some(r.try_get::<String, _>("username")?);
+        if status == "active"
+            && unit.path.starts_with(&path)
+            && matches!(Role::parse(&role), Some(Role::Custodian | Role::UnitAdmin))
+        {
+            eligible = true;
+        }
+    }
+    if !eligible {
+        return Err(AppError::client(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "not_eligible",
+            "a custodian must be an active user with the custodian or unit_admin role on this unit; grant the role first",
+        ));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let res = sqlx::query(
+        "INSERT INTO account_custodians (unit_id, account_id, user_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&unit.id)
+    .bind(&account.id)
+    .bind(user_id)
+    .bind(now)
+    .bind(ctx.user_id())
+    .execute(&mut *tx)
+    .await;
+    if let Err(e) = res {
+        if crate::db::is_unique_violation(&e) {
+            return Err(AppError::conflict(
+                "already_custodian",
+                "the user is already a custodian of this account",
+            ));
+        }
+        return Err(e.into());
+    }
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "custodian.add",
+            target_kind: Some("account"),
+            target_id: Some(&account.id),
+            outcome: Outcome::Success,
+            details: json!({ "account": account.name, "user_id": user_id, "username": username }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(load_account(state.db.pool(), account_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))?
+        .0)
+}
+
+pub async fn remove_custodian(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<()> {
+    let (account, unit) = account_for(state, ctx, account_id, Permission::AccountsWrite).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let done = sqlx::query(
+        "DELETE FROM account_custodians WHERE unit_id = $1 AND account_id = $2 AND user_id = $3",
+    )
+    .bind(&unit.id)
+    .bind(&account.id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::not_found("custodian"));
+    }
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "custodian.remove",
+            target_kind: Some("account"),
+            target_id: Some(&account.id),
+            outcome: Outcome::Success,
+            details: json!({ "account": account.name, "user_id": user_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! The credential vault: managed accounts (website back ends, WeChat, Weibo, Douyin,
+//! registrars …), their custodians, sealed credential versions, staged rotation that
+//! never loses a password, audited reveal, and the exposure ledger.
+
+mod accounts;
+mod custodians;
+mod model;
+mod reveal;
+mod rotation;
+pub(crate) mod routes;
+mod secrets;
+mod validate;
+
+pub use accounts::{AccountItem, AccountPatch, NewAccount, create_account, insert_account};
+pub use model::{Account, AccountStatus, Classification, Platform, VersionMeta, VersionState};
+pub use routes::router;
+pub use secrets::fingerprint;
+pub use validate::{PasswordCheck, check_password};

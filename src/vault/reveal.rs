@@ -1,0 +1,198 @@
+//! Reveal: the one way a secret leaves the vault. A reason is required; the audit
+//! event and the exposure record are written in the same transaction, and the secret
+//! is returned only after that transaction commits.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use super::accounts::{account_for, account_for_secret};
+use super::secrets::{open_totp, open_version, record_exposure};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{AuthContext, Permission};
+use crate::error::{AppError, AppResult};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PendingSecret {
+    pub rotation_id: String,
+    pub version: i64,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revealed {
+    pub account_id: String,
+    pub login_name: String,
+    pub password: String,
+    pub version: i64,
+    /// The account's current TOTP code, when credgov keeps its TOTP secret.
+    pub totp_code: Option<String>,
+    /// Seconds the code stays valid.
+    pub totp_valid_for: Option<u64>,
+    /// While a rotation is pending the platform may already have the new password.
+    pub pending: Option<PendingSecret>,
+}
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revealed")
+            .field("account_id", &self.account_id)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn check_reason(reason: &str) -> AppResult<String> {
+    let r = reason.trim();
+    let n = r.chars().count();
+    if !(4..=500).contains(&n) {
+        return Err(AppError::invalid(
+            "reason must be 4 to 500 characters: say why you need the password (e.g. 发布通知 / 平台年检)",
+        ));
+    }
+    Ok(r.to_string())
+}
+
+fn totp_now(raw: &[u8], now_ms: i64) -> AppResult<(String, u64)> {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::from(raw))
+        .build()
+        .map_err(AppError::internal)?;
+    let secs = u64::try_from(now_ms / 1000).unwrap_or(0);
+    Ok((totp.generate(secs).to_string(), 30 - secs % 30))
+}
+
+/// Reveals the current password (and the pending one during a rotation).
+pub async fn reveal_current(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    account_id: &str,
+    reason: &str,
+) -> AppResult<Revealed> {
+    let reason = check_reason(reason)?;
+    let (account, unit) = account_for_secret(state, ctx, account_id).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let rows = sqlx::query(
+        "SELECT v.version, v.state, r.id AS rotation_id FROM credential_versions v \
+         LEFT JOIN rotations r ON r.account_id = v.account_id AND r.version = v.version AND r.state = 'pending' \
+         WHERE v.unit_id = $1 AND v.account_id = $2 AND v.state IN ('current', 'pending') ORDER BY v.version",
+    )
+    .bind(&unit.id)
+    .bind(&account.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut current: Option<(i64, Zeroizing<String>)> = None;
+    let mut pending: Option<PendingSecret> = None;
+    for r in &rows {
+        let version: i64 = r.try_get("version")?;
+        let st: String = r.try_get("state")?;
+        let secret = open_version(state, &mut tx, &unit.id, &account.id, version).await?;
+        record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
+        if st == "current" {
+            current = Some((version, secret));
+        } else {
+            let rotation_id: Option<String> = r.try_get("rotation_id")?;
+            pending = Some(PendingSecret {
+                rotation_id: rotation_id.unwrap_or_default(),
+                version,
+                password: secret.to_string(),
+            });
+        }
+    }
+    let (version, password) = current.ok_or_else(|| {
+        AppError::conflict(
+            "no_current_password",
+            "this account has no current password",
+        )
+    })?;
+    let totp = match sqlx::query("SELECT totp_secret FROM accounts WHERE unit_id = $1 AND id = $2")
+        .bind(&unit.id)
+        .bind(&account.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get::<Option<Vec<u8>>, _>(0)?
+    {
+        Some(sealed) => Some(totp_now(
+            &open_totp(state, &mut tx, &unit.id, &account.id, &sealed).await?,
+            now,
+        )?),
+        None => None,
+    };
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "secret.reveal",
+            target_kind: Some("account"),
+            target_id: Some(&account.id),
+            outcome: Outcome::Success,
+            details: json!({
+                "account": account.name,
+                "version": version,
+                "pending_version": pending.as_ref().map(|p| p.version),
+                "totp_code_shown": totp.is_some(),
+                "reason": reason,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Revealed {
+        account_id: account.id,
+        login_name: account.login_name,
+        password: password.to_string(),
+        version,
+        totp_code: totp.as_ref().map(|t| t.0.clone()),
+        totp_valid_for: totp.map(|t| t.1),
+        pending,
+    })
+}
+
+/// Reveals one historical version (unit administrators only).
+pub async fn reveal_version(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    account_id: &str,
+    version: i64,
+    reason: &str,
+) -> AppResult<Revealed> {
+    let reason = check_reason(reason)?;
+    let (account, unit) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let password = open_version(state, &mut tx, &unit.id, &account.id, version).await?;
+    record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "secret.reveal_version",
+            target_kind: Some("account"),
+            target_id: Some(&account.id),
+            outcome: Outcome::Success,
+            details: json!({ "account": account.name, "version": version, "reason": reason }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Revealed {
+        account_id: account.id,
+        login_name: account.login_name,
+        password: password.to_string(),
+        version,
+        totp_code: None,
+        totp_valid_for: None,
+        pending: None,
+    })
+}

@@ -1,0 +1,356 @@
+//! HTTP for the vault.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::accounts::{self, AccountPatch, NewAccount};
+use super::custodians;
+use super::model::{Account, AccountStatus, Classification, Platform, VersionMeta};
+use super::reveal::{self, Revealed};
+use super::rotation::{self, RotationStarted};
+use super::validate::{CheckTarget, PasswordCheck, check_password};
+use crate::app::AppState;
+use crate::authz::{self, Permission};
+use crate::error::{AppError, AppResult};
+use crate::http::{ApiJson, Auth, ErrorBody, no_store};
+use crate::policy::effective_policy;
+use crate::tenancy::get_unit;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/units/{unit_id}/accounts",
+            get(list_accounts).post(create_account),
+        )
+        .route("/accounts/{id}", get(read_account).patch(update_account))
+        .route("/accounts/{id}/custodians", post(add_custodian))
+        .route(
+            "/accounts/{id}/custodians/{user_id}",
+            delete(remove_custodian),
+        )
+        .route("/accounts/{id}/versions", get(list_versions))
+        .route(
+            "/accounts/{id}/versions/{version}/reveal",
+            post(reveal_version),
+        )
+        .route("/accounts/{id}/reveal", post(reveal_current))
+        .route("/accounts/{id}/rotations", post(start_rotation))
+        .route("/rotations/{id}/confirm", post(confirm_rotation))
+        .route("/rotations/{id}/cancel", post(cancel_rotation))
+        .route("/policy/check", post(policy_check))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    pub name: String,
+    pub platform: Platform,
+    pub login_name: String,
+    pub login_url: Option<String>,
+    pub classification: Classification,
+    pub bound_phone: Option<String>,
+    pub bound_email: Option<String>,
+    pub binding_holder_id: Option<String>,
+    pub notes: Option<String>,
+    /// The account's current password. Give this or `generate: true`.
+    pub password: Option<String>,
+    #[serde(default)]
+    pub generate: bool,
+    /// Base32 TOTP secret of the account (from the platform's 2FA setup), optional.
+    pub totp_secret: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    /// Present when the password was generated. Shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)), request_body = CreateAccount,
+    responses((status = 201, body = CreatedAccount), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(unit_id): Path<String>,
+    ApiJson(body): ApiJson<CreateAccount>,
+) -> AppResult<Response> {
+    let password = match (body.password, body.generate) {
+        (Some(_), true) => {
+            return Err(AppError::invalid(
+                "give either password or generate: true, not both",
+            ));
+        }
+        (None, false) => {
+            return Err(AppError::invalid(
+                "give the account's password, or generate: true to have one generated",
+            ));
+        }
+        (p, _) => p.map(Zeroizing::new),
+    };
+    let input = NewAccount {
+        name: body.name,
+        platform: body.platform,
+        login_name: body.login_name,
+        login_url: body.login_url,
+        classification: body.classification,
+        bound_phone: body.bound_phone,
+        bound_email: body.bound_email,
+        binding_holder_id: body.binding_holder_id,
+        notes: body.notes,
+        password,
+        totp_secret: body.totp_secret.map(Zeroizing::new),
+    };
+    let (account, generated) =
+        accounts::create_account(&state, &ctx, &meta, &unit_id, input).await?;
+    let out = CreatedAccount {
+        account,
+        password: generated.map(|p| p.to_string()),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)),
+    responses((status = 200, body = [Account]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(unit_id): Path<String>,
+) -> AppResult<Json<Vec<Account>>> {
+    Ok(Json(accounts::list_accounts(&state, &ctx, &unit_id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "vault", params(("id" = String, Path)),
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn read_account(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Account>> {
+    Ok(Json(accounts::read_account(&state, &ctx, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    pub name: Option<String>,
+    pub login_name: Option<String>,
+    pub login_url: Option<String>,
+    pub classification: Option<Classification>,
+    pub status: Option<AccountStatus>,
+    pub bound_phone: Option<String>,
+    pub bound_email: Option<String>,
+    /// A user id, or null to clear.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub binding_holder_id: Option<Option<String>>,
+    pub notes: Option<String>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = UpdateAccount,
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_account(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateAccount>,
+) -> AppResult<Json<Account>> {
+    let patch = AccountPatch {
+        name: body.name,
+        login_name: body.login_name,
+        login_url: body.login_url,
+        classification: body.classification,
+        status: body.status,
+        bound_phone: body.bound_phone,
+        bound_email: body.bound_email,
+        binding_holder_id: body.binding_holder_id,
+        notes: body.notes,
+    };
+    Ok(Json(
+        accounts::update_account(&state, &ctx, &meta, &id, patch).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddCustodian {
+    pub user_id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/custodians", tag = "vault", params(("id" = String, Path)), request_body = AddCustodian,
+    responses((status = 201, body = Account), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_custodian(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddCustodian>,
+) -> AppResult<(StatusCode, Json<Account>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(custodians::add_custodian(&state, &ctx, &meta, &id, &body.user_id).await?),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/custodians/{user_id}", tag = "vault", params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_custodian(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path((id, user_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    custodians::remove_custodian(&state, &ctx, &meta, &id, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/versions", tag = "vault", params(("id" = String, Path)),
+    responses((status = 200, body = [VersionMeta]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_versions(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<VersionMeta>>> {
+    Ok(Json(accounts::list_versions(&state, &ctx, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// Why the password is needed (4–500 characters); recorded in the audit trail.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/reveal", tag = "vault", params(("id" = String, Path)), request_body = RevealRequest,
+    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reveal_current(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RevealRequest>,
+) -> AppResult<Response> {
+    let r = reveal::reveal_current(&state, &ctx, &meta, &id, &body.reason).await?;
+    Ok(no_store(Json(r).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/versions/{version}/reveal", tag = "vault", params(("id" = String, Path), ("version" = i64, Path)), request_body = RevealRequest,
+    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reveal_version(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path((id, version)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<RevealRequest>,
+) -> AppResult<Response> {
+    let r = reveal::reveal_version(&state, &ctx, &meta, &id, version, &body.reason).await?;
+    Ok(no_store(Json(r).into_response()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StartRotation {
+    /// A password you chose; omit to have one generated by the unit's policy.
+    pub password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/rotations", tag = "vault", params(("id" = String, Path)), request_body = StartRotation,
+    responses((status = 201, body = RotationStarted), (status = 409, description = "rotation_pending", body = ErrorBody),
+              (status = 422, description = "weak_password or reused_password", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn start_rotation(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let body: StartRotation = crate::http::optional_json(&body)?;
+    let r = rotation::start_rotation(&state, &ctx, &meta, &id, body.password.map(Zeroizing::new))
+        .await?;
+    Ok(no_store((StatusCode::CREATED, Json(r)).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/rotations/{id}/confirm", tag = "vault", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn confirm_rotation(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    rotation::confirm_rotation(&state, &ctx, &meta, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/rotations/{id}/cancel", tag = "vault", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn cancel_rotation(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    rotation::cancel_rotation(&state, &ctx, &meta, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyCheckRequest {
+    pub password: String,
+    /// Check against this account's unit policy and history…
+    pub account_id: Option<String>,
+    /// …or against a unit's policy.
+    pub unit_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/policy/check", tag = "vault", request_body = PolicyCheckRequest,
+    responses((status = 200, body = PasswordCheck), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn policy_check(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    ApiJson(body): ApiJson<PolicyCheckRequest>,
+) -> AppResult<Response> {
+    let password = Zeroizing::new(body.password);
+    let (unit, account) = match (body.account_id, body.unit_id) {
+        (Some(a), None) => {
+            let account = accounts::read_account(&state, &ctx, &a).await?;
+            let unit = get_unit(state.db.pool(), &account.unit_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("unit"))?;
+            (unit, Some(account))
+        }
+        (None, Some(u)) => {
+            let unit = get_unit(state.db.pool(), &u)
+                .await?
+                .ok_or_else(|| AppError::not_found("unit"))?;
+            authz::authorize(&ctx, Permission::AccountsRead, &unit.as_ref(), "unit")?;
+            (unit, None)
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "give exactly one of account_id or unit_id",
+            ));
+        }
+    };
+    let policy = effective_policy(&state, &unit).await?.policy;
+    let mut context = vec![unit.name.as_str()];
+    if let Some(a) = &account {
+        context.extend([a.name.as_str(), a.platform.as_str(), a.login_name.as_str()]);
+    }
+    let target = CheckTarget {
+        unit_id: &unit.id,
+        account_id: account.as_ref().map(|a| a.id.as_str()),
+        context,
+    };
+    let check = check_password(&state, &policy.account_password, &target, &password).await?;
+    Ok(no_store(Json(check).into_response()))
+}

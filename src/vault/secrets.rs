@@ -1,0 +1,175 @@
+//! Sealing credential versions under the unit's data key, keyed fingerprints, and the
+//! exposure ledger.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::app::AppState;
+use crate::crypto::{open, seal_with};
+use crate::db::{Tx, new_id};
+use crate::error::{AppError, AppResult};
+
+fn version_aad(unit_id: &str, account_id: &str, version: i64) -> Vec<u8> {
+    format!("credgov/secret/v1/{unit_id}/{account_id}/{version}").into_bytes()
+}
+
+fn totp_aad(unit_id: &str, account_id: &str) -> Vec<u8> {
+    format!("credgov/account-totp/v1/{unit_id}/{account_id}").into_bytes()
+}
+
+/// HMAC-SHA256 of a password under a server key: equal passwords have equal
+/// fingerprints, so reuse is found without decrypting anything.
+pub fn fingerprint(state: &AppState, password: &str) -> String {
+    let key = state.keyring.derive("fingerprint");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(password.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn unit_key(state: &AppState, tx: &mut Tx, unit_id: &str) -> AppResult<Zeroizing<[u8; 32]>> {
+    state
+        .keyring
+        .unit_key(tx, unit_id, state.now())
+        .await
+        .map_err(AppError::internal)
+}
+
+/// A new version row (sealed), in `tx`.
+pub(super) struct NewVersion<'a> {
+    pub unit_id: &'a str,
+    pub account_id: &'a str,
+    pub version: i64,
+    pub state: &'static str,
+    pub password: &'a str,
+    pub score: u8,
+    pub weak: bool,
+    pub created_by: Option<&'a str>,
+}
+
+pub(super) async fn insert_version(
+    state: &AppState,
+    tx: &mut Tx,
+    v: NewVersion<'_>,
+) -> AppResult<()> {
+    let key = unit_key(state, tx, v.unit_id).await?;
+    let sealed = seal_with(
+        state.config.cipher_suite,
+        &key,
+        &version_aad(v.unit_id, v.account_id, v.version),
+        v.password.as_bytes(),
+    );
+    let now = state.now();
+    sqlx::query(
+        "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, weak, fingerprint, \
+         created_by, created_at, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(v.unit_id)
+    .bind(v.account_id)
+    .bind(v.version)
+    .bind(v.state)
+    .bind(sealed)
+    .bind(i64::from(v.score))
+    .bind(i64::from(v.weak))
+    .bind(fingerprint(state, v.password))
+    .bind(v.created_by)
+    .bind(now)
+    .bind(if v.state == "current" { Some(now) } else { None })
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Opens one stored version inside `tx` (the reveal's transaction).
+pub(super) async fn open_version(
+    state: &AppState,
+    tx: &mut Tx,
+    unit_id: &str,
+    account_id: &str,
+    version: i64,
+) -> AppResult<Zeroizing<String>> {
+    let row = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")
+        .bind(unit_id)
+        .bind(account_id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("version"))?;
+    let sealed: Vec<u8> = row.try_get(0)?;
+    let key = unit_key(state, tx, unit_id).await?;
+    let plain = open(&key, &version_aad(unit_id, account_id, version), &sealed).map_err(|e| {
+        // Tampering or a moved row: never return anything.
+        AppError::internal(format!(
+            "credential version {account_id}/{version} does not open: {e}"
+        ))
+    })?;
+    let text = String::from_utf8(plain.to_vec())
+        .map_err(|_| AppError::internal("stored secret is not UTF-8"))?;
+    Ok(Zeroizing::new(text))
+}
+
+pub(super) fn seal_totp(
+    state: &AppState,
+    key: &[u8; 32],
+    unit_id: &str,
+    account_id: &str,
+    secret: &[u8],
+) -> Vec<u8> {
+    seal_with(
+        state.config.cipher_suite,
+        key,
+        &totp_aad(unit_id, account_id),
+        secret,
+    )
+}
+
+pub(super) async fn unit_key_for(
+    state: &AppState,
+    tx: &mut Tx,
+    unit_id: &str,
+) -> AppResult<Zeroizing<[u8; 32]>> {
+    unit_key(state, tx, unit_id).await
+}
+
+pub(super) async fn open_totp(
+    state: &AppState,
+    tx: &mut Tx,
+    unit_id: &str,
+    account_id: &str,
+    sealed: &[u8],
+) -> AppResult<Zeroizing<Vec<u8>>> {
+    let key = unit_key(state, tx, unit_id).await?;
+    open(&key, &totp_aad(unit_id, account_id), sealed)
+        .map_err(|e| AppError::internal(format!("account TOTP secret does not open: {e}")))
+}
+
+/// Records that someone saw (or chose) a version.
+pub(super) async fn record_exposure(
+    tx: &mut Tx,
+    ctx: &crate::authz::AuthContext,
+    unit_id: &str,
+    account_id: &str,
+    version: i64,
+    kind: &str,
+    now: i64,
+) -> AppResult<()> {
+    let (actor_kind, actor_id, _) = ctx.actor();
+    sqlx::query(
+        "INSERT INTO exposures (unit_id, id, account_id, version, user_id, actor_kind, actor_id, kind, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(unit_id)
+    .bind(new_id())
+    .bind(account_id)
+    .bind(version)
+    .bind(ctx.user_id())
+    .bind(actor_kind)
+    .bind(actor_id)
+    .bind(kind)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

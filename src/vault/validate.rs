@@ -1,0 +1,115 @@
+//! Checking a candidate password against the unit's effective policy: strength with
+//! context words, history of the account, and reuse across the unit's accounts.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::secrets::fingerprint;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::policy::{AccountPasswordPolicy, check_strength};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PasswordCheck {
+    pub acceptable: bool,
+    pub score: u8,
+    pub min_score: u8,
+    pub feedback: Vec<String>,
+    /// `history` (a recent version of this account) or `unit` (another account's
+    /// current password), when the password is reused.
+    pub reused: Option<String>,
+}
+
+/// What the check knows about where the password will go.
+pub struct CheckTarget<'a> {
+    pub unit_id: &'a str,
+    pub account_id: Option<&'a str>,
+    pub context: Vec<&'a str>,
+}
+
+pub async fn check_password(
+    state: &AppState,
+    policy: &AccountPasswordPolicy,
+    target: &CheckTarget<'_>,
+    password: &str,
+) -> AppResult<PasswordCheck> {
+    let exec = state.db.pool();
+    let report = check_strength(policy, password, &target.context);
+    let fp = fingerprint(state, password);
+    let mut reused = None;
+    if let Some(account_id) = target.account_id
+        && policy.history_depth > 0
+    {
+        let recent = sqlx::query(
+            "SELECT fingerprint FROM credential_versions WHERE unit_id = $1 AND account_id = $2 \
+             AND state <> 'abandoned' ORDER BY version DESC LIMIT $3",
+        )
+        .bind(target.unit_id)
+        .bind(account_id)
+        .bind(i64::from(policy.history_depth))
+        .fetch_all(exec)
+        .await?;
+        if recent
+            .iter()
+            .any(|r| r.try_get::<String, _>(0).is_ok_and(|f| f == fp))
+        {
+            reused = Some("history".to_string());
+        }
+    }
+    if reused.is_none() && policy.forbid_unit_reuse {
+        let clash: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 AND fingerprint = $2 \
+             AND state IN ('current', 'pending') AND account_id <> $3",
+        )
+        .bind(target.unit_id)
+        .bind(&fp)
+        .bind(target.account_id.unwrap_or(""))
+        .fetch_one(exec)
+        .await?
+        .try_get(0)?;
+        if clash > 0 {
+            reused = Some("unit".to_string());
+        }
+    }
+    let mut feedback = report.feedback;
+    match reused.as_deref() {
+        Some("history") => feedback.push(format!(
+            "this password was used for this account within its last {} versions",
+            policy.history_depth
+        )),
+        Some(_) => feedback.push("another account of this unit already uses this password".into()),
+        None => {}
+    }
+    Ok(PasswordCheck {
+        acceptable: report.acceptable && reused.is_none(),
+        score: report.score,
+        min_score: report.min_score,
+        feedback,
+        reused,
+    })
+}
+
+/// Turns a failed check into the documented 422.
+pub fn require_acceptable(check: &PasswordCheck) -> AppResult<()> {
+    if check.acceptable {
+        return Ok(());
+    }
+    let details =
+        json!({ "score": check.score, "min_score": check.min_score, "feedback": check.feedback });
+    if check.reused.is_some() {
+        return Err(AppError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reused_password",
+            "the password was used before; choose another or let credgov generate one",
+        )
+        .with_details(details));
+    }
+    Err(AppError::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+        "the password does not meet the unit's password policy",
+    )
+    .with_details(details))
+}

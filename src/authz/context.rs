@@ -13,6 +13,9 @@ pub enum Principal {
         name: String,
         unit_id: String,
     },
+    /// The operator at the command line (`credgov import …`); holds no roles, the
+    /// command itself decides what it may do.
+    Operator { name: String },
 }
 
 #[derive(Debug, Clone)]
@@ -36,7 +39,20 @@ impl AuthContext {
     pub fn user_id(&self) -> Option<&str> {
         match &self.principal {
             Principal::User { id, .. } => Some(id),
-            Principal::Token { .. } => None,
+            Principal::Token { .. } | Principal::Operator { .. } => None,
+        }
+    }
+
+    /// The command-line operator, named after the OS user running the command.
+    pub fn operator() -> AuthContext {
+        let who = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        AuthContext {
+            principal: Principal::Operator { name: format!("cli:{who}") },
+            grants: Vec::new(),
+            session: SessionKind::Full,
+            token_hash: String::new(),
         }
     }
 
@@ -45,6 +61,7 @@ impl AuthContext {
         match &self.principal {
             Principal::User { id, username } => ("user", id, username),
             Principal::Token { id, name, .. } => ("api_token", id, name),
+            Principal::Operator { name } => ("operator", name, name),
         }
     }
 
@@ -52,7 +69,7 @@ impl AuthContext {
     pub fn home_unit(&self) -> Option<&str> {
         match &self.principal {
             Principal::Token { unit_id, .. } => Some(unit_id),
-            Principal::User { .. } => self.grants.first().map(|g| g.unit_id.as_str()),
+            Principal::User { .. } | Principal::Operator { .. } => self.grants.first().map(|g| g.unit_id.as_str()),
         }
     }
 

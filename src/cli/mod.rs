@@ -1,6 +1,8 @@
 //! The operator's command line. Errors are one clear line on stderr and exit code 1.
 
+mod import;
 mod init;
+mod keys;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,6 +58,42 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Bulk import.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Master key operations.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import managed accounts from CSV (UTF-8, GBK/GB18030) or XLSX. Every row is
+    /// checked first; any bad row stops the import with all problems listed.
+    Accounts {
+        /// Unit the accounts belong to.
+        #[arg(long)]
+        unit: String,
+        /// The .csv or .xlsx file.
+        file: PathBuf,
+        /// Check the file and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Re-wrap every data key under a new master key (resumable), then use the new key.
+    Rotate {
+        /// File with the new master key (32 raw bytes or 64 hex characters).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +185,12 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                 }
             }
         }
+        Command::Import { command: ImportCommand::Accounts { unit, file, dry_run } } => {
+            let state = start(config).await?;
+            import::run(&state, &unit, &file, dry_run).await?;
+            Ok(0)
+        }
+        Command::Keys { command: KeysCommand::Rotate { new_key_file } } => keys::rotate(config, &new_key_file).await,
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;

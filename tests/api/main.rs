@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod crash;
 mod errors;
+mod keys;
 mod matrix;
 mod openapi;
 mod policy;

@@ -9,134 +9,49 @@
 //! Runs on SQLite, and on PostgreSQL when `CREDGOV_TEST_DATABASE_URL` is set.
 //! `cargo bench --bench auth`
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{Harness, ms, percentile, post};
 use credgov::app::AppState;
-use credgov::clock::{Clock, SystemClock};
-use credgov::config::Config;
 use credgov::identity::PasswordHasher;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const ADMIN_PW: &str = "Bench-Admin-Quartz-Meadow-17";
 const USER_PW: &str = "Bench-User-Lantern-Harbor-93";
 const LOGIN_SAMPLES: usize = 30;
 const ME_REQUESTS: usize = 3000;
 const ME_CLIENTS: usize = 4;
 const STORM: usize = 200;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     percentile(&v, 0.5)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 struct Bench {
     base: String,
     client: reqwest::Client,
     state: AppState,
-    _dir: tempfile::TempDir,
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = client.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn start(url: Option<String>) -> Bench {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config {
-        database_url: url
-            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())),
-        master_key_file: dir.path().join("master.key"),
-        log_level: "error".into(),
-        ..Config::default()
-    };
-    let state = AppState::start(config, Arc::new(SystemClock))
-        .await
-        .expect("start");
-    credgov::identity::create_first_admin(
-        &state,
-        "基准测试区",
-        "bench-admin",
-        Some(zeroize::Zeroizing::new(ADMIN_PW.into())),
-    )
-    .await
-    .expect("init");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(credgov::server::serve(
-        state.clone(),
-        listener,
-        std::future::pending(),
-    ));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .expect("client");
-    // The admin enrols TOTP, then creates the user whose logins are measured.
-    let (_, v) = post(
-        &client,
-        format!("{base}/api/v1/auth/login"),
-        None,
-        json!({ "username": "bench-admin", "password": ADMIN_PW }),
-    )
-    .await;
-    let token = v["token"].as_str().expect("admin token").to_string();
-    let (_, e) = post(
-        &client,
-        format!("{base}/api/v1/auth/totp/enroll"),
-        Some(&token),
-        json!({}),
-    )
-    .await;
-    let now = SystemClock.now_ms();
-    let code =
-        credgov::identity::code_at(e["secret"].as_str().expect("secret"), now).expect("code");
-    post(
-        &client,
-        format!("{base}/api/v1/auth/totp/confirm"),
-        Some(&token),
-        json!({ "code": code }),
-    )
-    .await;
-    let (s, v) = post(
-        &client,
-        format!("{base}/api/v1/users"),
-        Some(&token),
-        json!({ "username": "bench-user", "display_name": "基准用户", "password": USER_PW }),
-    )
-    .await;
+async fn start(url: Option<String>) -> (Harness, Bench) {
+    let h = Harness::start(url).await;
+    // A user with no role: no TOTP needed, so logins measure password checking alone.
+    let (s, v) = h
+        .post(
+            "/api/v1/users",
+            &h.admin_token,
+            json!({ "username": "bench-user", "display_name": "基准用户", "password": USER_PW }),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
-    Bench {
-        base,
-        client,
-        state,
-        _dir: dir,
-    }
+    let b = Bench {
+        base: h.base.clone(),
+        client: h.client.clone(),
+        state: h.state.clone(),
+    };
+    (h, b)
 }
 
 impl Bench {
@@ -185,7 +100,7 @@ impl Bench {
 }
 
 async fn run_engine(name: &str, url: Option<String>) -> Vec<String> {
-    let bench = start(url).await;
+    let (_harness, bench) = start(url).await;
     let hasher = PasswordHasher::new(&bench.state.config.argon2).expect("hasher");
     let hash = hasher.hash_blocking(USER_PW.as_bytes()).expect("hash");
     // Warm up both paths.
@@ -281,7 +196,7 @@ fn main() {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!("credgov auth benchmark — argon2id m=19456 KiB t=2 p=1, {cores} cores, hashing permits = max(cores-1, 1)");
         let mut rows = run_engine("sqlite", None).await;
-        match credgov_pg_url().await {
+        match common::pg_url("auth").await {
             Some(url) => rows.extend(run_engine("postgres", Some(url)).await),
             None => println!("(CREDGOV_TEST_DATABASE_URL not set: PostgreSQL skipped)"),
         }
@@ -292,26 +207,4 @@ fn main() {
             println!("{r}");
         }
     });
-}
-
-/// A fresh PostgreSQL database for the benchmark, created from the test server URL.
-async fn credgov_pg_url() -> Option<String> {
-    let admin = std::env::var("CREDGOV_TEST_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty())?;
-    let name = format!("credgov_bench_{}", std::process::id());
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&admin).await.ok()?;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .execute(&pool)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&pool)
-        .await
-        .ok()?;
-    pool.close().await;
-    let cut = admin.rfind('/')?;
-    Some(format!("{}/{name}", &admin[..cut]))
 }

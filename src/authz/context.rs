@@ -15,7 +15,9 @@ pub enum Principal {
     },
     /// The operator at the command line (`credgov import …`); holds no roles, the
     /// command itself decides what it may do.
-    Operator { name: String },
+    Operator {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +51,9 @@ impl AuthContext {
             .or_else(|_| std::env::var("LOGNAME"))
             .unwrap_or_else(|_| "unknown".into());
         AuthContext {
-            principal: Principal::Operator { name: format!("cli:{who}") },
+            principal: Principal::Operator {
+                name: format!("cli:{who}"),
+            },
             grants: Vec::new(),
             session: SessionKind::Full,
             token_hash: String::new(),
@@ -69,7 +73,9 @@ impl AuthContext {
     pub fn home_unit(&self) -> Option<&str> {
         match &self.principal {
             Principal::Token { unit_id, .. } => Some(unit_id),
-            Principal::User { .. } | Principal::Operator { .. } => self.grants.first().map(|g| g.unit_id.as_str()),
+            Principal::User { .. } | Principal::Operator { .. } => {
+                self.grants.first().map(|g| g.unit_id.as_str())
+            }
         }
     }
 

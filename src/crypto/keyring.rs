@@ -8,7 +8,9 @@
 //! `credgov keys rotate` resumable: a crash midway leaves each key wrapped under
 //! exactly one of the two KEKs, and running it again finishes.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use sqlx::Row;
 use zeroize::Zeroizing;
@@ -46,6 +48,9 @@ fn random_key() -> Zeroizing<[u8; 32]> {
 pub struct Keyring {
     kek: MasterKey,
     system: Zeroizing<[u8; 32]>,
+    /// Unwrapped unit data keys. A data key never changes once created (a master key
+    /// rotation re-wraps it but keeps its value), so the cache never goes stale.
+    unit_keys: Mutex<HashMap<String, Zeroizing<[u8; 32]>>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -108,7 +113,11 @@ impl Keyring {
         }
         let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
         let system = unwrap(&kek, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
-        Ok(Keyring { kek, system })
+        Ok(Keyring {
+            kek,
+            system,
+            unit_keys: Mutex::new(HashMap::new()),
+        })
     }
 
     async fn create(db: &Db, path: &Path, now: i64) -> Result<Keyring, KeyringError> {
@@ -135,7 +144,11 @@ impl Keyring {
         .bind(now)
         .execute(db.pool())
         .await?;
-        Ok(Keyring { kek, system })
+        Ok(Keyring {
+            kek,
+            system,
+            unit_keys: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The data key of `unit_id`, created (inside `tx`) on first use.
@@ -174,6 +187,9 @@ impl Keyring {
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
+        if let Some(k) = self.cached(unit_id) {
+            return Ok(Some(k));
+        }
         let row = sqlx::query("SELECT wrapped FROM unit_keys WHERE unit_id = $1")
             .bind(unit_id)
             .fetch_optional(exec)
@@ -182,11 +198,18 @@ impl Keyring {
             None => Ok(None),
             Some(r) => {
                 let wrapped: Vec<u8> = r.try_get(0)?;
-                unwrap(&self.kek, &unit_aad(unit_id), &wrapped)
-                    .map(Some)
-                    .ok_or(KeyringError::Damaged)
+                let key =
+                    unwrap(&self.kek, &unit_aad(unit_id), &wrapped).ok_or(KeyringError::Damaged)?;
+                if let Ok(mut cache) = self.unit_keys.lock() {
+                    cache.insert(unit_id.to_string(), key.clone());
+                }
+                Ok(Some(key))
             }
         }
+    }
+
+    fn cached(&self, unit_id: &str) -> Option<Zeroizing<[u8; 32]>> {
+        self.unit_keys.lock().ok()?.get(unit_id).cloned()
     }
 }
 

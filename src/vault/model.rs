@@ -121,6 +121,9 @@ pub struct Account {
     pub current_version: Option<i64>,
     pub pending_rotation_id: Option<String>,
     pub custodians: Vec<Custodian>,
+    /// The sealed TOTP secret (ciphertext), for reveal.
+    #[serde(skip)]
+    pub(super) totp_sealed: Option<Vec<u8>>,
 }
 
 pub(super) const SELECT_ACCOUNT: &str = "SELECT a.unit_id, a.id, a.name, a.platform, a.login_name, a.login_url, \
@@ -149,6 +152,7 @@ impl Account {
             bound_email: r.try_get("bound_email")?,
             binding_holder_id: r.try_get("binding_holder_id")?,
             has_totp: totp.is_some(),
+            totp_sealed: totp,
             notes: r.try_get("notes")?,
             created_by: r.try_get("created_by")?,
             created_at: r.try_get("created_at")?,

@@ -64,7 +64,9 @@ fn totp_now(raw: &[u8], now_ms: i64) -> AppResult<(String, u64)> {
     Ok((totp.generate(secs).to_string(), 30 - secs % 30))
 }
 
-/// Reveals the current password (and the pending one during a rotation).
+/// Reveals the current password (and the pending one during a rotation). Values are
+/// read and opened first; the exposure records and the audit event are then committed
+/// in one short write transaction, and only after that commit is anything returned.
 pub async fn reveal_current(
     state: &AppState,
     ctx: &AuthContext,
@@ -74,24 +76,24 @@ pub async fn reveal_current(
 ) -> AppResult<Revealed> {
     let reason = check_reason(reason)?;
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
     let rows = sqlx::query(
-        "SELECT v.version, v.state, r.id AS rotation_id FROM credential_versions v \
+        "SELECT v.version, v.state, v.sealed, r.id AS rotation_id FROM credential_versions v \
          LEFT JOIN rotations r ON r.account_id = v.account_id AND r.version = v.version AND r.state = 'pending' \
          WHERE v.unit_id = $1 AND v.account_id = $2 AND v.state IN ('current', 'pending') ORDER BY v.version",
     )
     .bind(&unit.id)
     .bind(&account.id)
-    .fetch_all(&mut *tx)
+    .fetch_all(state.db.pool())
     .await?;
     let mut current: Option<(i64, Zeroizing<String>)> = None;
     let mut pending: Option<PendingSecret> = None;
+    let mut versions = Vec::with_capacity(rows.len());
     for r in &rows {
         let version: i64 = r.try_get("version")?;
         let st: String = r.try_get("state")?;
-        let secret = open_version(state, &mut tx, &unit.id, &account.id, version).await?;
-        record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
+        let sealed: Vec<u8> = r.try_get("sealed")?;
+        let secret = open_version(state, &unit.id, &account.id, version, &sealed).await?;
+        versions.push(version);
         if st == "current" {
             current = Some((version, secret));
         } else {
@@ -109,19 +111,18 @@ pub async fn reveal_current(
             "this account has no current password",
         )
     })?;
-    let totp = match sqlx::query("SELECT totp_secret FROM accounts WHERE unit_id = $1 AND id = $2")
-        .bind(&unit.id)
-        .bind(&account.id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<Option<Vec<u8>>, _>(0)?
-    {
+    let now = state.now();
+    let totp = match &account.totp_sealed {
         Some(sealed) => Some(totp_now(
-            &open_totp(state, &mut tx, &unit.id, &account.id, &sealed).await?,
+            &open_totp(state, &unit.id, &account.id, sealed).await?,
             now,
         )?),
         None => None,
     };
+    let mut tx = state.db.begin_write().await?;
+    for v in &versions {
+        record_exposure(&mut tx, ctx, &unit.id, &account.id, *v, "reveal", now).await?;
+    }
     audit::append(
         &mut tx,
         now,
@@ -166,9 +167,17 @@ pub async fn reveal_version(
 ) -> AppResult<Revealed> {
     let reason = check_reason(reason)?;
     let (account, unit) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
+    let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")
+        .bind(&unit.id)
+        .bind(&account.id)
+        .bind(version)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("version"))?
+        .try_get(0)?;
+    let password = open_version(state, &unit.id, &account.id, version, &sealed).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let password = open_version(state, &mut tx, &unit.id, &account.id, version).await?;
     record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
     audit::append(
         &mut tx,

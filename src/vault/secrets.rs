@@ -3,7 +3,6 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::app::AppState;
@@ -82,24 +81,28 @@ pub(super) async fn insert_version(
     Ok(())
 }
 
-/// Opens one stored version inside `tx` (the reveal's transaction).
+/// The data key of a unit that already has sealed data.
+async fn existing_key(state: &AppState, unit_id: &str) -> AppResult<Zeroizing<[u8; 32]>> {
+    state
+        .keyring
+        .existing_unit_key(state.db.pool(), unit_id)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(|| {
+            AppError::internal(format!("unit {unit_id} has sealed data but no data key"))
+        })
+}
+
+/// Opens a stored version's sealed bytes.
 pub(super) async fn open_version(
     state: &AppState,
-    tx: &mut Tx,
     unit_id: &str,
     account_id: &str,
     version: i64,
+    sealed: &[u8],
 ) -> AppResult<Zeroizing<String>> {
-    let row = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")
-        .bind(unit_id)
-        .bind(account_id)
-        .bind(version)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| AppError::not_found("version"))?;
-    let sealed: Vec<u8> = row.try_get(0)?;
-    let key = unit_key(state, tx, unit_id).await?;
-    let plain = open(&key, &version_aad(unit_id, account_id, version), &sealed).map_err(|e| {
+    let key = existing_key(state, unit_id).await?;
+    let plain = open(&key, &version_aad(unit_id, account_id, version), sealed).map_err(|e| {
         // Tampering or a moved row: never return anything.
         AppError::internal(format!(
             "credential version {account_id}/{version} does not open: {e}"
@@ -135,12 +138,11 @@ pub(super) async fn unit_key_for(
 
 pub(super) async fn open_totp(
     state: &AppState,
-    tx: &mut Tx,
     unit_id: &str,
     account_id: &str,
     sealed: &[u8],
 ) -> AppResult<Zeroizing<Vec<u8>>> {
-    let key = unit_key(state, tx, unit_id).await?;
+    let key = existing_key(state, unit_id).await?;
     open(&key, &totp_aad(unit_id, account_id), sealed)
         .map_err(|e| AppError::internal(format!("account TOTP secret does not open: {e}")))
 }

@@ -267,9 +267,222 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
             );
         }
     }
+    vault_and_policy_endpoints(&app, &f, &users).await;
     // Sanity: the root sysadmin does see B.
     let (s, v) = app
         .get(&format!("/api/v1/units/{bf}"), &app.admin_token)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn create_account(app: &TestApp, unit: &str, token: &str, name: &str) -> String {
+    let (s, v) = app
+        .post(&format!("/api/v1/units/{unit}/accounts"), token, json!({ "name": name, "platform": "weibo", "login_name": name, "classification": "core", "generate": true }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn pending_rotation(app: &TestApp, account: &str, token: &str) -> String {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{account}/rotations"),
+            token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["rotation_id"].as_str().unwrap().to_string()
+}
+
+/// The vault and policy endpoints, same matrix.
+async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]) {
+    let admin_a = &users.iter().find(|(r, _)| *r == "unit_admin").unwrap().1;
+    let custodian_a = &users.iter().find(|(r, _)| *r == "custodian").unwrap().1;
+    let admin_b = app.user_with_role(&f.b, "unit_admin").await;
+    let acct_a = create_account(app, &f.a, &admin_a.token, "矩阵账号A").await;
+    let acct_b = create_account(app, &f.b, &admin_b.token, "矩阵账号B").await;
+    let (af, bf) = (&f.a, &f.b);
+    let readers: &[&str] = &["supervisor", "unit_admin", "custodian"];
+    let admins: &[&str] = &["unit_admin"];
+    let reason = json!({ "reason": "矩阵测试" });
+    let cases = vec![
+        Case {
+            name: "GET accounts",
+            method: Method::GET,
+            own: format!("/api/v1/units/{af}/accounts"),
+            foreign: format!("/api/v1/units/{bf}/accounts"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET account",
+            method: Method::GET,
+            own: format!("/api/v1/accounts/{acct_a}"),
+            foreign: format!("/api/v1/accounts/{acct_b}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET versions",
+            method: Method::GET,
+            own: format!("/api/v1/accounts/{acct_a}/versions"),
+            foreign: format!("/api/v1/accounts/{acct_b}/versions"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "PATCH account",
+            method: Method::PATCH,
+            own: format!("/api/v1/accounts/{acct_a}"),
+            foreign: format!("/api/v1/accounts/{acct_b}"),
+            body_own: Some(json!({ "notes": "矩阵" })),
+            body_foreign: Some(json!({ "notes": "矩阵" })),
+            allowed: admins,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "POST account",
+            method: Method::POST,
+            own: format!("/api/v1/units/{af}/accounts"),
+            foreign: format!("/api/v1/units/{bf}/accounts"),
+            body_own: Some(
+                json!({ "name": "矩阵新账号", "platform": "douyin", "login_name": "n", "classification": "general", "generate": true }),
+            ),
+            body_foreign: Some(
+                json!({ "name": "矩阵新账号", "platform": "douyin", "login_name": "n", "classification": "general", "generate": true }),
+            ),
+            allowed: admins,
+            ok: StatusCode::CREATED,
+        },
+        Case {
+            name: "reveal",
+            method: Method::POST,
+            own: format!("/api/v1/accounts/{acct_a}/reveal"),
+            foreign: format!("/api/v1/accounts/{acct_b}/reveal"),
+            body_own: Some(reason.clone()),
+            body_foreign: Some(reason.clone()),
+            allowed: admins,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "reveal version",
+            method: Method::POST,
+            own: format!("/api/v1/accounts/{acct_a}/versions/1/reveal"),
+            foreign: format!("/api/v1/accounts/{acct_b}/versions/1/reveal"),
+            body_own: Some(reason.clone()),
+            body_foreign: Some(reason.clone()),
+            allowed: admins,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "POST custodian",
+            method: Method::POST,
+            own: format!("/api/v1/accounts/{acct_a}/custodians"),
+            foreign: format!("/api/v1/accounts/{acct_b}/custodians"),
+            body_own: Some(json!({ "user_id": custodian_a.id })),
+            body_foreign: Some(json!({ "user_id": custodian_a.id })),
+            allowed: admins,
+            ok: StatusCode::CREATED,
+        },
+        Case {
+            name: "DELETE custodian",
+            method: Method::DELETE,
+            own: format!("/api/v1/accounts/{acct_a}/custodians/{}", custodian_a.id),
+            foreign: format!("/api/v1/accounts/{acct_b}/custodians/{}", custodian_a.id),
+            body_own: None,
+            body_foreign: None,
+            allowed: admins,
+            ok: StatusCode::NO_CONTENT,
+        },
+        Case {
+            name: "policy check",
+            method: Method::POST,
+            own: "/api/v1/policy/check".into(),
+            foreign: "/api/v1/policy/check".into(),
+            body_own: Some(json!({ "password": "x", "unit_id": af })),
+            body_foreign: Some(json!({ "password": "x", "unit_id": bf })),
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET policy",
+            method: Method::GET,
+            own: format!("/api/v1/units/{af}/policy"),
+            foreign: format!("/api/v1/units/{bf}/policy"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["sysadmin", "supervisor", "unit_admin", "custodian", "hr"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "PUT policy",
+            method: Method::PUT,
+            own: format!("/api/v1/units/{af}/policy"),
+            foreign: format!("/api/v1/units/{bf}/policy"),
+            body_own: Some(json!({ "overrides": { "account_password": { "min_length": 14 } } })),
+            body_foreign: Some(
+                json!({ "overrides": { "account_password": { "min_length": 14 } } }),
+            ),
+            allowed: &["sysadmin", "unit_admin"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "start rotation",
+            method: Method::POST,
+            own: format!("/api/v1/accounts/{acct_a}/rotations"),
+            foreign: format!("/api/v1/accounts/{acct_b}/rotations"),
+            body_own: Some(json!({})),
+            body_foreign: Some(json!({})),
+            allowed: admins,
+            ok: StatusCode::CREATED,
+        },
+    ];
+    for case in &cases {
+        run_case(app, users, case).await;
+    }
+    // Finishing rotations: a fresh pending rotation per attempt in A, one in B.
+    let (_, a) = app
+        .get(&format!("/api/v1/accounts/{acct_a}"), &admin_a.token)
+        .await;
+    let mut own_rotation = a["pending_rotation_id"].as_str().unwrap().to_string();
+    let foreign_rotation = pending_rotation(app, &acct_b, &admin_b.token).await;
+    for action in ["confirm", "cancel"] {
+        for (role, user) in users {
+            let (s, v) = app
+                .post(
+                    &format!("/api/v1/rotations/{foreign_rotation}/{action}"),
+                    &user.token,
+                    json!({}),
+                )
+                .await;
+            assert_eq!(
+                s,
+                StatusCode::NOT_FOUND,
+                "{action} as {role} on the foreign unit: {v}"
+            );
+            let (s, v) = app
+                .post(
+                    &format!("/api/v1/rotations/{own_rotation}/{action}"),
+                    &user.token,
+                    json!({}),
+                )
+                .await;
+            let want = if *role == "unit_admin" {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, want, "{action} as {role}: {v}");
+            if *role == "unit_admin" {
+                own_rotation = pending_rotation(app, &acct_a, &admin_a.token).await;
+            }
+        }
+    }
 }

@@ -10,17 +10,24 @@ use crate::crypto::{MasterKey, rotate_master_key};
 use crate::db::Db;
 
 pub async fn rotate(config: Config, new_key_file: &Path) -> Result<i32, String> {
-    let db = Db::connect(&config.database_url, config.database_max_connections).await.map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url, config.database_max_connections)
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let old = MasterKey::load(&config.master_key_file).map_err(|e| e.to_string())?;
     let new = MasterKey::load(new_key_file).map_err(|e| e.to_string())?;
-    let crash_after = std::env::var("CREDGOV_TEST_CRASH_AFTER").ok().and_then(|v| v.parse().ok());
+    let crash_after = std::env::var("CREDGOV_TEST_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let report = rotate_master_key(&db, &old, &new, SystemClock.now_ms(), crash_after)
         .await
         .map_err(|e| e.to_string())?;
     db.close().await;
     if !report.finished {
-        println!("stopped after re-wrapping {} keys (test crash point); run the command again to finish", report.rewrapped);
+        println!(
+            "stopped after re-wrapping {} keys (test crash point); run the command again to finish",
+            report.rewrapped
+        );
         return Ok(2);
     }
     println!(

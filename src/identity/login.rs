@@ -358,9 +358,9 @@ pub async fn login(
 fn user_of(ctx: &AuthContext) -> AppResult<(&str, &str)> {
     match &ctx.principal {
         crate::authz::Principal::User { id, username } => Ok((id, username)),
-        crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => Err(AppError::invalid(
-            "API tokens have no two-factor enrolment or session",
-        )),
+        crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => Err(
+            AppError::invalid("API tokens have no two-factor enrolment or session"),
+        ),
     }
 }
 

@@ -138,7 +138,12 @@ pub async fn me(
                 api_token: None,
             }))
         }
-        Principal::Operator { .. } => Ok(Json(MeResponse { session, user: None, memberships: Vec::new(), api_token: None })),
+        Principal::Operator { .. } => Ok(Json(MeResponse {
+            session,
+            user: None,
+            memberships: Vec::new(),
+            api_token: None,
+        })),
         Principal::Token { id, .. } => {
             let token = api_tokens::find(state.db.pool(), id).await?;
             Ok(Json(MeResponse {

@@ -6,12 +6,42 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::redact_url;
 
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
+/// Dropping it without `commit` rolls back.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    /// SQLite: this process's write permit, released after the transaction ends.
+    _permit: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -23,6 +53,10 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer. Writers of this process queue here in order instead of
+    /// polling the file lock through the busy handler (which sleeps in 1–100 ms steps
+    /// and turns contention into long tail latency).
+    write_lock: Arc<Mutex<()>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -75,7 +109,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -94,14 +132,25 @@ impl Db {
             .map_err(|e| DbError::Migrate(e.to_string()))
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), so a read-then-write transaction cannot fail to upgrade
-    /// under concurrency; on PostgreSQL it is a plain `BEGIN` and rows are locked as
-    /// they are touched.
+    /// A transaction that will write. On SQLite it waits for this process's write
+    /// permit, then takes the database write lock up front (`BEGIN IMMEDIATE`), so a
+    /// read-then-write transaction cannot fail to upgrade under concurrency; on
+    /// PostgreSQL it is a plain `BEGIN` and rows are locked as they are touched. Never
+    /// begin a second write transaction while holding one.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                let permit = self.write_lock.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx {
+                    tx,
+                    _permit: Some(permit),
+                })
+            }
+            Backend::Postgres => Ok(Tx {
+                tx: self.pool.begin().await?,
+                _permit: None,
+            }),
         }
     }
 

@@ -82,14 +82,20 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
     }
     let hash = hash_token(token);
     let pool = state.db.pool();
-    let row = sqlx::query(
-        "SELECT s.user_id, s.mfa_satisfied, s.last_seen_at, s.expires_at, u.username, u.status \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+    // One round trip: the session, its user and every grant (one row per membership).
+    let rows = sqlx::query(
+        "SELECT s.user_id, s.mfa_satisfied, s.last_seen_at, s.expires_at, u.username, u.status, \
+         m.unit_id AS grant_unit, n.path AS grant_path, m.role AS grant_role \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN memberships m ON m.user_id = s.user_id LEFT JOIN units n ON n.id = m.unit_id \
+         WHERE s.id = $1 ORDER BY n.depth, m.role",
     )
     .bind(&hash)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| expired("the session has ended or never existed; log in again"))?;
+    .fetch_all(pool)
+    .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| expired("the session has ended or never existed; log in again"))?;
     let user_id: String = row.try_get("user_id")?;
     let status: String = row.try_get("status")?;
     let last_seen: i64 = row.try_get("last_seen_at")?;
@@ -119,7 +125,21 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
             .execute(pool)
             .await?;
     }
-    let grants = grants_of(pool, &user_id).await?;
+    let mut grants = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let role: Option<String> = r.try_get("grant_role")?;
+        if let Some(role) = role.as_deref().and_then(Role::parse) {
+            grants.push(Grant {
+                unit_id: r
+                    .try_get::<Option<String>, _>("grant_unit")?
+                    .unwrap_or_default(),
+                unit_path: r
+                    .try_get::<Option<String>, _>("grant_path")?
+                    .unwrap_or_default(),
+                role,
+            });
+        }
+    }
     let mfa_satisfied = flag(row.try_get("mfa_satisfied")?);
     let session = if mfa_satisfied || !requires_mfa(state, grants.iter().map(|g| g.role)) {
         SessionKind::Full
@@ -135,28 +155,6 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
         session,
         token_hash: hash,
     })
-}
-
-async fn grants_of(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Grant>> {
-    let rows = sqlx::query(
-        "SELECT m.unit_id, n.path, m.role FROM memberships m JOIN units n ON n.id = m.unit_id \
-         WHERE m.user_id = $1 ORDER BY n.depth, m.role",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let role: String = r.try_get("role")?;
-        if let Some(role) = Role::parse(&role) {
-            out.push(Grant {
-                unit_id: r.try_get("unit_id")?,
-                unit_path: r.try_get("path")?,
-                role,
-            });
-        }
-    }
-    Ok(out)
 }
 
 async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<AuthContext> {

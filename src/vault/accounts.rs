@@ -59,19 +59,42 @@ pub(super) async fn load_account(
     pool: &sqlx::AnyPool,
     id: &str,
 ) -> AppResult<Option<(Account, Unit)>> {
-    let sql = format!("{SELECT_ACCOUNT} WHERE a.id = $1");
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    // One round trip: the account, its unit and its custodians (one row per custodian).
+    let sql = format!(
+        "SELECT x.*, n.parent_id AS u_parent_id, n.path AS u_path, n.depth AS u_depth, n.kind AS u_kind, \
+         n.name AS u_name, n.code AS u_code, n.created_at AS u_created_at, c.user_id AS c_user_id, cu.username AS c_username \
+         FROM ({SELECT_ACCOUNT} WHERE a.id = $1) x JOIN units n ON n.id = x.unit_id \
+         LEFT JOIN account_custodians c ON c.unit_id = x.unit_id AND c.account_id = x.id \
+         LEFT JOIN users cu ON cu.id = c.user_id ORDER BY cu.username"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(pool)
-        .await?
-    else {
+        .fetch_all(pool)
+        .await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let mut account = Account::from_row(&row)?;
-    account.custodians = custodians_of(pool, &account.unit_id, &account.id).await?;
-    let unit = get_unit(pool, &account.unit_id)
-        .await?
-        .ok_or_else(|| AppError::internal("account's unit is missing"))?;
+    let mut account = Account::from_row(first)?;
+    for r in &rows {
+        if let Some(user_id) = r.try_get::<Option<String>, _>("c_user_id")? {
+            let username: Option<String> = r.try_get("c_username")?;
+            account.custodians.push(Custodian {
+                user_id,
+                username: username.unwrap_or_default(),
+            });
+        }
+    }
+    let kind: String = first.try_get("u_kind")?;
+    let unit = Unit {
+        id: account.unit_id.clone(),
+        parent_id: first.try_get("u_parent_id")?,
+        kind: crate::tenancy::UnitKind::parse(&kind).unwrap_or(crate::tenancy::UnitKind::Other),
+        name: first.try_get("u_name")?,
+        code: first.try_get("u_code")?,
+        depth: first.try_get("u_depth")?,
+        created_at: first.try_get("u_created_at")?,
+        path: first.try_get("u_path")?,
+    };
     Ok(Some((account, unit)))
 }
 

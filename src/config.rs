@@ -17,7 +17,7 @@ pub const ENV_PREFIX: &str = "CREDGOV_";
 /// Environment variables that are not configuration keys but are known to credgov.
 const ENV_NOT_KEYS: &[&str] = &["CONFIG", "TEST_DATABASE_URL", "LOG"];
 /// Keys whose value is a secret and so may be read from `<VAR>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url"];
+const SECRET_KEYS: &[&str] = &["database_url", "hr_signing_secret"];
 
 /// argon2id floor from OWASP / RFC 9106 second recommendation.
 pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
@@ -48,6 +48,9 @@ pub struct Config {
     pub policies_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// When set, HR events must carry `X-Credgov-Signature` (HMAC-SHA256 of
+    /// `timestamp.body` under this secret) and a fresh `X-Credgov-Timestamp`.
+    pub hr_signing_secret: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client address in
     /// the audit trail (e.g. `["127.0.0.1"]` behind a local nginx).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -88,6 +91,7 @@ impl Default for Config {
             cipher_suite: crate::crypto::Suite::Aes256Gcm,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
+            hr_signing_secret: None,
             argon2: Argon2Config::default(),
         }
     }
@@ -142,6 +146,10 @@ impl fmt::Debug for Config {
             .field("cipher_suite", &self.cipher_suite)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "hr_signing_secret",
+                &self.hr_signing_secret.as_ref().map(|_| "***"),
+            )
             .field("argon2", &self.argon2)
             .finish()
     }
@@ -317,6 +325,7 @@ fn known_keys() -> BTreeSet<String> {
     // Optional keys serialise to nothing when unset; name them here.
     keys.insert("policies_dir".into());
     keys.insert("argon2.max_concurrent".into());
+    keys.insert("hr_signing_secret".into());
     keys
 }
 

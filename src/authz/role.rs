@@ -49,6 +49,16 @@ pub enum Permission {
     SecretsAll,
     /// Set or clear a unit's own policy preset and overrides (floors from above hold).
     PolicyWrite,
+    /// Report staff changes (HR).
+    HrEvents,
+    /// Read handover cases.
+    HandoverRead,
+    /// Work through handover items and checklist; cancel a case.
+    HandoverManage,
+    /// Sign off a completed handover case.
+    HandoverSignOff,
+    /// Ask "what did this person see?" (the exposure ledger).
+    ExposureRead,
 }
 
 impl Role {
@@ -89,12 +99,29 @@ impl Role {
                     | TokensWrite
                     | PolicyWrite
             ),
-            Role::Supervisor => matches!(p, UnitsRead | UsersRead | AccountsRead),
+            Role::Supervisor => matches!(
+                p,
+                UnitsRead
+                    | UsersRead
+                    | AccountsRead
+                    | HandoverRead
+                    | HandoverSignOff
+                    | ExposureRead
+            ),
             Role::UnitAdmin => matches!(
                 p,
-                UnitsRead | UsersRead | AccountsRead | AccountsWrite | SecretsAll | PolicyWrite
+                UnitsRead
+                    | UsersRead
+                    | AccountsRead
+                    | AccountsWrite
+                    | SecretsAll
+                    | HandoverRead
+                    | HandoverManage
+                    | HandoverSignOff
+                    | ExposureRead
+                    | PolicyWrite
             ),
-            Role::Hr => matches!(p, UnitsRead | UsersRead),
+            Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
             Role::Auditor => matches!(p, AuditRead),
         }

@@ -1,5 +1,6 @@
 //! The operator's command line. Errors are one clear line on stderr and exit code 1.
 
+mod handover;
 mod import;
 mod init;
 mod keys;
@@ -63,6 +64,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Staff changes and handover cases.
+    Handover {
+        #[command(subcommand)]
+        command: HandoverCommand,
+    },
     /// Master key operations.
     Keys {
         #[command(subcommand)]
@@ -83,6 +89,30 @@ pub enum ImportCommand {
         /// Check the file and report, without writing anything.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HandoverCommand {
+    /// Report a staff change (as HR would over the API) and open its handover case.
+    Open {
+        /// departure | transfer | role_change | leave
+        #[arg(long = "type", value_parser = ["departure", "transfer", "role_change", "leave"])]
+        event_type: String,
+        /// The person leaving or moving.
+        #[arg(long)]
+        username: String,
+        /// The unit (id) the change concerns.
+        #[arg(long)]
+        unit: String,
+        /// Who takes over (must hold a role in the unit).
+        #[arg(long)]
+        successor: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Makes a retried command safe; defaults to a key derived from the arguments.
+        #[arg(long)]
+        idempotency_key: Option<String>,
     },
 }
 
@@ -185,12 +215,44 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                 }
             }
         }
-        Command::Import { command: ImportCommand::Accounts { unit, file, dry_run } } => {
+        Command::Import {
+            command:
+                ImportCommand::Accounts {
+                    unit,
+                    file,
+                    dry_run,
+                },
+        } => {
             let state = start(config).await?;
             import::run(&state, &unit, &file, dry_run).await?;
             Ok(0)
         }
-        Command::Keys { command: KeysCommand::Rotate { new_key_file } } => keys::rotate(config, &new_key_file).await,
+        Command::Keys {
+            command: KeysCommand::Rotate { new_key_file },
+        } => keys::rotate(config, &new_key_file).await,
+        Command::Handover {
+            command:
+                HandoverCommand::Open {
+                    event_type,
+                    username,
+                    unit,
+                    successor,
+                    note,
+                    idempotency_key,
+                },
+        } => {
+            let state = start(config).await?;
+            let args = handover::OpenArgs {
+                event_type,
+                username,
+                unit,
+                successor,
+                note,
+                idempotency_key,
+            };
+            handover::open(&state, args).await?;
+            Ok(0)
+        }
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;

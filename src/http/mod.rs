@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::router())
         .merge(crate::policy::router())
         .merge(crate::vault::router())
+        .merge(crate::handover::router())
         .route("/openapi.json", axum::routing::get(openapi::serve));
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let body_limit = state.config.max_body_bytes;

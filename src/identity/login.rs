@@ -379,6 +379,7 @@ pub async fn totp_enroll(
     meta: &RequestMeta,
 ) -> AppResult<TotpEnrollment> {
     let (user_id, username) = user_of(ctx)?;
+    let unit = home_unit(state, user_id).await?;
     let mut tx = state.db.begin_write().await?;
     let enrolled: Option<Vec<u8>> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
         .bind(user_id)
@@ -397,7 +398,6 @@ pub async fn totp_enroll(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    let unit = home_unit(state, user_id).await?;
     LoginAudit {
         state,
         meta,
@@ -519,4 +519,54 @@ pub fn session_label(kind: SessionKind) -> &'static str {
         SessionKind::Full => "full",
         SessionKind::EnrollOnly => "enroll_only",
     }
+}
+
+/// A fresh TOTP code as step-up for a deliberate act (e.g. acknowledging a handover).
+/// Each code works once: a replay is refused and audited by the caller's event.
+pub async fn verify_step_up(state: &AppState, user_id: &str, code: &str) -> AppResult<()> {
+    let row = sqlx::query("SELECT username, totp_secret FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let username: String = row.try_get("username")?;
+    let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
+    let sealed = sealed.ok_or_else(|| {
+        AppError::conflict(
+            "totp_not_enrolled",
+            "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code",
+        )
+    })?;
+    let step = totp::check_code(
+        &state.totp_key,
+        user_id,
+        &username,
+        &sealed,
+        code,
+        state.now(),
+    )?
+    .ok_or_else(|| {
+        AppError::client(
+            StatusCode::UNAUTHORIZED,
+            "invalid_totp",
+            "the two-factor code is wrong or expired",
+        )
+    })?;
+    let fresh = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(state.db.pool())
+    .await?
+    .rows_affected()
+        == 1;
+    if !fresh {
+        return Err(AppError::client(
+            StatusCode::UNAUTHORIZED,
+            "totp_replayed",
+            "this code was already used; wait for the next code",
+        ));
+    }
+    Ok(())
 }

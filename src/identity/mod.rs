@@ -12,7 +12,7 @@ mod users;
 
 pub use api_tokens::{ApiToken, NewApiToken};
 pub use hasher::PasswordHasher;
-pub use login::{LoginInput, LoginOutput, login};
+pub use login::{LoginInput, LoginOutput, login, verify_step_up};
 pub use members::Membership;
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};

@@ -22,8 +22,8 @@ pub use effective::{EffectivePolicy, effective_policy};
 pub use generator::generate_password;
 pub use merge::Shadowed;
 pub use preset::{
-    AccountPasswordPolicy, CharClass, GeneratorPolicy, LockoutPolicy, MfaPolicy, Policy,
-    PolicyError, PolicySet, RotationPolicy, SessionPolicy, UserPasswordPolicy,
+    AccountPasswordPolicy, CharClass, GeneratorPolicy, HandoverPolicy, LockoutPolicy, MfaPolicy,
+    Policy, PolicyError, PolicySet, RotationPolicy, SessionPolicy, UserPasswordPolicy,
 };
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};

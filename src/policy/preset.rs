@@ -38,6 +38,15 @@ pub struct Policy {
     pub account_password: AccountPasswordPolicy,
     pub rotation: RotationPolicy,
     pub generator: GeneratorPolicy,
+    pub handover: HandoverPolicy,
+}
+
+/// Staff-change handover cases (交接).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverPolicy {
+    /// Working days (Monday–Friday) from the staff change until the case must be closed.
+    pub deadline_working_days: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -256,6 +265,12 @@ impl Policy {
         if let Some(c) = ap.required_classes.iter().find(|c| !g.classes.contains(c)) {
             return Err(format!(
                 "key generator.classes: must include {c:?}, which account_password.required_classes requires"
+            ));
+        }
+        if !(1..=60).contains(&self.handover.deadline_working_days) {
+            return Err(format!(
+                "key handover.deadline_working_days: {} must be between 1 and 60",
+                self.handover.deadline_working_days
             ));
         }
         if self.meta.name.trim().is_empty() {

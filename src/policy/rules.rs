@@ -60,7 +60,8 @@ impl KeyDef {
 
 /// Sections a unit may override; everything else is about logging in to credgov
 /// itself and comes from the configured preset only.
-pub const OVERRIDABLE_SECTIONS: [&str; 3] = ["account_password", "rotation", "generator"];
+pub const OVERRIDABLE_SECTIONS: [&str; 4] =
+    ["account_password", "rotation", "generator", "handover"];
 
 /// Sections that stay global (the configured preset).
 pub const GLOBAL_SECTIONS: [&str; 5] = ["meta", "user_password", "lockout", "session", "mfa"];
@@ -142,6 +143,7 @@ pub const KEYS: &[KeyDef] = &[
         Rule::Superset,
     ),
     def("generator", "exclude_ambiguous", Kind::Bool, Rule::Free),
+    def("handover", "deadline_working_days", int(1, 60), Rule::Lower),
     // Logging in to credgov: global, listed so that the direction is on record.
     def("user_password", "min_length", int(8, 128), Rule::Higher),
     def("user_password", "max_length", int(8, 1024), Rule::Bound),

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod custodians;
+pub mod import;
 mod model;
 mod reveal;
 mod rotation;
@@ -12,6 +13,10 @@ mod secrets;
 mod validate;
 
 pub use accounts::{AccountItem, AccountPatch, NewAccount, create_account, insert_account};
+pub use import::{
+    ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
+    parse_file,
+};
 pub use model::{Account, AccountStatus, Classification, Platform, VersionMeta, VersionState};
 pub use routes::router;
 pub use secrets::fingerprint;

@@ -7,6 +7,8 @@ mod auth;
 mod cli;
 mod crash;
 mod errors;
+mod handover;
+mod import;
 mod keys;
 mod matrix;
 mod openapi;

@@ -1,0 +1,20 @@
+//! Staff change → handover case (交接). An HR event revokes what the leaver held in
+//! the unit at once and opens a case listing every account whose password the leaver
+//! could know (rotate), whose recovery phone/e-mail the leaver holds (rebind), or that
+//! would be left without a custodian (reassign), plus the materials and training
+//! checklist. The successor acknowledges with a fresh TOTP code; a unit admin or
+//! supervisor signs off once everything is done.
+
+mod case;
+mod deadline;
+mod events;
+mod exposure;
+pub(crate) mod routes;
+mod sheet;
+mod signature;
+mod workflow;
+
+pub use case::{Handover, HandoverAction, HandoverItem};
+pub use events::{EventInput, EventResult, EventType, record_event, request_hash as events_key};
+pub use routes::router;
+pub use signature::{sign, verify_signature};

@@ -1,0 +1,243 @@
+//! HTTP for staff changes and handover cases.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::case::{self, Handover};
+use super::events::{EventInput, EventResult, record_event};
+use super::exposure::{Exposure, user_exposure};
+use super::{sheet, signature, workflow};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::http::{ApiJson, Auth, ErrorBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hr/events", post(hr_event))
+        .route("/handovers", get(list))
+        .route("/handovers/{id}", get(read))
+        .route("/handovers/{id}/sheet", get(sheet_html))
+        .route("/handovers/{id}/items/{item_id}/complete", post(complete))
+        .route("/handovers/{id}/checklist", post(checklist))
+        .route("/handovers/{id}/acknowledge", post(acknowledge))
+        .route("/handovers/{id}/sign-off", post(sign_off))
+        .route("/handovers/{id}/cancel", post(cancel))
+        .route("/users/{id}/exposure", get(exposure))
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[utoipa::path(post, path = "/api/v1/hr/events", tag = "handover", request_body = EventInput,
+    params(("Idempotency-Key" = String, Header, description = "required; same key + same body → same result"),
+           ("X-Credgov-Timestamp" = Option<String>, Header, description = "unix seconds; required when HR signing is configured"),
+           ("X-Credgov-Signature" = Option<String>, Header, description = "sha256=<hex HMAC of timestamp.body>")),
+    responses((status = 201, body = EventResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn hr_event(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<(StatusCode, Json<EventResult>)> {
+    if let Some(secret) = &state.config.hr_signing_secret {
+        signature::verify_signature(
+            secret.as_bytes(),
+            header_str(&headers, "x-credgov-timestamp"),
+            header_str(&headers, "x-credgov-signature"),
+            &body,
+            state.now(),
+        )?;
+    }
+    let key = header_str(&headers, "idempotency-key")
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "the Idempotency-Key header is required: send a unique value per staff change",
+            )
+        })?
+        .to_string();
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let input: EventInput = serde_json::from_value(value.clone()).map_err(|e| {
+        AppError::invalid(format!(
+            "the JSON body does not have the expected fields: {e}"
+        ))
+    })?;
+    let (result, _replayed) = record_event(&state, &ctx, &meta, &key, &value, input).await?;
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub unit_id: Option<String>,
+    /// `open`, `awaiting_acknowledgement`, `awaiting_sign_off`, `closed`, `cancelled` or `escalated`.
+    pub state: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/handovers", tag = "handover", params(ListQuery),
+    responses((status = 200, body = [Handover]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Vec<Handover>>> {
+    Ok(Json(
+        case::list(&state, &ctx, q.unit_id.as_deref(), q.state.as_deref()).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/handovers/{id}", tag = "handover", params(("id" = String, Path)),
+    responses((status = 200, body = Handover), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(case::read(&state, &ctx, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/handovers/{id}/sheet", tag = "handover", params(("id" = String, Path)),
+    responses((status = 200, description = "交接单 as printable HTML", content_type = "text/html"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn sheet_html(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let h = case::read(&state, &ctx, &id).await?;
+    let mut r = sheet::render(&h).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteAction {
+    /// `rebind` or `reassign` (`rotate` completes itself when a rotation is confirmed).
+    pub action: String,
+    /// What was done, e.g. "微信公众号管理员手机号已改为 138…（张三）".
+    pub evidence: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers/{id}/items/{item_id}/complete", tag = "handover",
+    params(("id" = String, Path), ("item_id" = String, Path)), request_body = CompleteAction,
+    responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn complete(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path((id, item_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CompleteAction>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(
+        workflow::complete_action(
+            &state,
+            &ctx,
+            &meta,
+            &id,
+            &item_id,
+            &body.action,
+            &body.evidence,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    /// `materials` (资料交接) or `training` (业务培训).
+    pub entry: String,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers/{id}/checklist", tag = "handover", params(("id" = String, Path)), request_body = Checklist,
+    responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn checklist(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Checklist>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(
+        workflow::confirm_checklist(&state, &ctx, &meta, &id, &body.entry, body.note.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// A fresh code from the successor's authenticator app.
+    pub totp_code: String,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers/{id}/acknowledge", tag = "handover", params(("id" = String, Path)), request_body = Acknowledge,
+    responses((status = 200, body = Handover), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Acknowledge>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(
+        workflow::acknowledge(
+            &state,
+            &ctx,
+            &meta,
+            &id,
+            &body.totp_code,
+            body.note.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers/{id}/sign-off", tag = "handover", params(("id" = String, Path)),
+    responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn sign_off(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(workflow::sign_off(&state, &ctx, &meta, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers/{id}/cancel", tag = "handover", params(("id" = String, Path)), request_body = Cancel,
+    responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Cancel>,
+) -> AppResult<Json<Handover>> {
+    Ok(Json(
+        workflow::cancel(&state, &ctx, &meta, &id, &body.reason).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/exposure", tag = "handover", params(("id" = String, Path)),
+    responses((status = 200, body = [Exposure]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn exposure(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<Exposure>>> {
+    Ok(Json(user_exposure(&state, &ctx, &id).await?))
+}

@@ -1,0 +1,417 @@
+//! Working a case: completing manual actions with evidence, the checklist, the
+//! successor's TOTP-confirmed acknowledgement, sign-off and cancellation. Every
+//! transition is audited; closed and cancelled cases are immutable.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use sqlx::Row;
+
+use super::case::{Handover, case_for, is_successor, load};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{AuthContext, Permission};
+use crate::db::Tx;
+use crate::error::{AppError, AppResult};
+
+fn closed(h: &Handover) -> AppResult<()> {
+    if h.is_final() {
+        return Err(AppError::conflict(
+            "case_closed",
+            format!("this case is {} and can no longer change", h.stored_state),
+        ));
+    }
+    Ok(())
+}
+
+fn text(field: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
+    let v = v.trim();
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(AppError::invalid(format!(
+            "{field} must be {min} to {max} characters"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+async fn record(
+    tx: &mut Tx,
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    h: &Handover,
+    action: &'static str,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    sqlx::query("UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3")
+        .bind(state.now())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut **tx)
+        .await?;
+    audit::append(
+        tx,
+        state.now(),
+        meta,
+        Entry {
+            unit_id: &h.unit_id,
+            actor: Actor::from(ctx),
+            action,
+            target_kind: Some("handover"),
+            target_id: Some(&h.id),
+            outcome: Outcome::Success,
+            details,
+        },
+    )
+    .await
+}
+
+async fn reload(state: &AppState, id: &str) -> AppResult<Handover> {
+    load(state, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("handover"))
+}
+
+/// Completes a manual action (`rebind`, `reassign`; `rotate` completes itself when a
+/// rotation is confirmed) after checking that the account really changed.
+pub async fn complete_action(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    item_id: &str,
+    action: &str,
+    evidence: &str,
+) -> AppResult<Handover> {
+    let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
+    closed(&h)?;
+    let evidence = text("evidence", evidence, 2, 1000)?;
+    let item = h
+        .items
+        .iter()
+        .find(|i| i.id == item_id)
+        .ok_or_else(|| AppError::not_found("item"))?;
+    let entry = item
+        .actions
+        .iter()
+        .find(|a| a.action == action)
+        .ok_or_else(|| {
+            AppError::invalid(format!(
+                "this item has no {action} action; it has: {}",
+                item.actions
+                    .iter()
+                    .map(|a| a.action.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    if entry.done {
+        return Err(AppError::conflict(
+            "already_done",
+            "this action is already done",
+        ));
+    }
+    let pool = state.db.pool();
+    match action {
+        "rotate" => {
+            return Err(AppError::conflict(
+                "rotate_required",
+                "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{id}/rotations, then confirm",
+            ));
+        }
+        "rebind" => {
+            let holder: Option<String> =
+                sqlx::query("SELECT binding_holder_id FROM accounts WHERE id = $1")
+                    .bind(&item.account_id)
+                    .fetch_one(pool)
+                    .await?
+                    .try_get(0)?;
+            if holder.as_deref() == Some(h.leaver.id.as_str()) {
+                return Err(AppError::conflict(
+                    "binding_unchanged",
+                    "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{id}) first",
+                ));
+            }
+        }
+        "reassign" => {
+            let others: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM account_custodians WHERE account_id = $1 AND user_id <> $2",
+            )
+            .bind(&item.account_id)
+            .bind(&h.leaver.id)
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?;
+            if others == 0 {
+                return Err(AppError::conflict(
+                    "no_custodian",
+                    "name a new custodian for the account first (POST /api/v1/accounts/{id}/custodians)",
+                ));
+            }
+        }
+        _ => {}
+    }
+    let mut tx = state.db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE handover_actions SET done_at = $1, done_by = $2, evidence = $3 WHERE unit_id = $4 AND item_id = $5 AND action = $6 AND done_at IS NULL",
+    )
+    .bind(state.now())
+    .bind(ctx.actor().2)
+    .bind(&evidence)
+    .bind(&h.unit_id)
+    .bind(item_id)
+    .bind(action)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict(
+            "already_done",
+            "this action is already done",
+        ));
+    }
+    record(&mut tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await?;
+    tx.commit().await?;
+    reload(state, id).await
+}
+
+/// Confirms the materials hand-over (资料交接) or the training (业务培训).
+pub async fn confirm_checklist(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    entry: &str,
+    note: Option<&str>,
+) -> AppResult<Handover> {
+    let h = case_for(state, ctx, id, Permission::HandoverRead).await?;
+    // Unit admins, or the successor who received them.
+    if !is_successor(ctx, &h) {
+        case_for(state, ctx, id, Permission::HandoverManage).await?;
+    }
+    closed(&h)?;
+    let (by, at, note_col, done) = match entry {
+        "materials" => (
+            "materials_by",
+            "materials_at",
+            "materials_note",
+            h.materials.done,
+        ),
+        "training" => (
+            "training_by",
+            "training_at",
+            "training_note",
+            h.training.done,
+        ),
+        _ => {
+            return Err(AppError::invalid(
+                "entry must be materials (资料交接) or training (业务培训)",
+            ));
+        }
+    };
+    if done {
+        return Err(AppError::conflict("already_done", "already confirmed"));
+    }
+    let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
+    let mut tx = state.db.begin_write().await?;
+    // Column names come from the fixed match above.
+    let sql = format!(
+        "UPDATE handovers SET {by} = $1, {at} = $2, {note_col} = $3 WHERE unit_id = $4 AND id = $5 AND {at} IS NULL"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ctx.actor().2)
+        .bind(state.now())
+        .bind(note.as_deref())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        state,
+        ctx,
+        meta,
+        &h,
+        "handover.checklist",
+        json!({ "entry": entry, "note": note }),
+    )
+    .await?;
+    tx.commit().await?;
+    reload(state, id).await
+}
+
+/// The successor acknowledges what they received, confirming with a fresh TOTP code.
+pub async fn acknowledge(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    totp_code: &str,
+    note: Option<&str>,
+) -> AppResult<Handover> {
+    let h = case_for(state, ctx, id, Permission::HandoverRead).await?;
+    closed(&h)?;
+    if !is_successor(ctx, &h) {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the successor named on the case can acknowledge it",
+        ));
+    }
+    if h.progress_state != "awaiting_acknowledgement" {
+        return Err(AppError::conflict(
+            "items_open",
+            "every item and the checklist must be done before the successor acknowledges",
+        ));
+    }
+    let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
+    if let Err(e) = crate::identity::verify_step_up(state, user_id, totp_code).await {
+        let mut tx = state.db.begin_write().await?;
+        audit::append(
+            &mut tx,
+            state.now(),
+            meta,
+            Entry {
+                unit_id: &h.unit_id,
+                actor: Actor::from(ctx),
+                action: "handover.acknowledge",
+                target_kind: Some("handover"),
+                target_id: Some(&h.id),
+                outcome: Outcome::Denied,
+                details: json!({ "reason": e.code() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(e);
+    }
+    let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
+    let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
+    let mut tx = state.db.begin_write().await?;
+    let done = sqlx::query("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $1, acknowledgement_note = $2 WHERE unit_id = $3 AND id = $4 AND state = 'open'")
+        .bind(state.now())
+        .bind(note.as_deref())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict(
+            "already_acknowledged",
+            "the case was already acknowledged",
+        ));
+    }
+    record(
+        &mut tx,
+        state,
+        ctx,
+        meta,
+        &h,
+        "handover.acknowledge",
+        json!({ "received_accounts": received, "note": note }),
+    )
+    .await?;
+    tx.commit().await?;
+    reload(state, id).await
+}
+
+/// A unit admin or supervisor closes a case whose work is complete.
+pub async fn sign_off(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+) -> AppResult<Handover> {
+    let h = case_for(state, ctx, id, Permission::HandoverSignOff).await?;
+    closed(&h)?;
+    if !(h.all_actions_done() && h.checklist_done()) {
+        return Err(AppError::conflict(
+            "items_open",
+            "some actions or checklist entries are still open",
+        ));
+    }
+    if h.progress_state != "awaiting_sign_off" {
+        return Err(AppError::conflict(
+            "not_acknowledged",
+            "the successor has not acknowledged the handover yet",
+        ));
+    }
+    if is_successor(ctx, &h) || ctx.user_id() == Some(h.leaver.id.as_str()) {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the leaver or successor cannot sign off their own handover",
+        ));
+    }
+    let mut tx = state.db.begin_write().await?;
+    // Persist the derived completion of rotate actions so the closed case keeps them.
+    for item in &h.items {
+        for a in item.actions.iter().filter(|a| a.action == "rotate") {
+            sqlx::query("UPDATE handover_actions SET done_at = $1, done_by = $2, evidence = $3 WHERE unit_id = $4 AND item_id = $5 AND action = 'rotate' AND done_at IS NULL")
+                .bind(a.done_at)
+                .bind(a.done_by.as_deref())
+                .bind(a.evidence.as_deref())
+                .bind(&h.unit_id)
+                .bind(&item.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let done = sqlx::query("UPDATE handovers SET state = 'closed', signed_off_by = $1, signed_off_at = $2 WHERE unit_id = $3 AND id = $4 AND state IN ('open', 'acknowledged')")
+        .bind(ctx.actor().2)
+        .bind(state.now())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict(
+            "case_closed",
+            "the case changed meanwhile",
+        ));
+    }
+    record(
+        &mut tx,
+        state,
+        ctx,
+        meta,
+        &h,
+        "handover.sign_off",
+        json!({ "items": h.items.len(), "late": state.now() > h.deadline_at }),
+    )
+    .await?;
+    tx.commit().await?;
+    reload(state, id).await
+}
+
+pub async fn cancel(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+    reason: &str,
+) -> AppResult<Handover> {
+    let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
+    closed(&h)?;
+    let reason = text("reason", reason, 4, 500)?;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5")
+        .bind(ctx.actor().2)
+        .bind(state.now())
+        .bind(&reason)
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        state,
+        ctx,
+        meta,
+        &h,
+        "handover.cancel",
+        json!({ "reason": reason }),
+    )
+    .await?;
+    tx.commit().await?;
+    reload(state, id).await
+}

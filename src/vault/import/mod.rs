@@ -1,0 +1,497 @@
+//! Bulk import of managed accounts from CSV (UTF-8, GBK/GB18030) or XLSX
+//! (`credgov import accounts --unit UNIT_ID FILE`).
+//!
+//! Every row is checked before anything is written, and every problem is reported
+//! with its row number; one bad row stops the whole import. A good file is written in
+//! one transaction. Weak or reused passwords are imported (an import records what is
+//! in use) but flagged `weak` in the stored version and listed as warnings.
+//! Password strength (zxcvbn) runs on all cores and overlaps the database writes.
+
+mod check;
+mod columns;
+mod parse;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+pub use columns::{Field, known_columns, parse_classification, parse_platform};
+pub use parse::{FileKind, ParsedFile, decode_text, parse_bytes, parse_file};
+
+use self::check::{Item, Scorer, Strength};
+use super::accounts::{AccountItem, insert_account};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{self, AuthContext, Permission, Principal};
+use crate::error::AppError;
+use crate::policy::effective_policy;
+use crate::tenancy::get_unit;
+
+/// One data row of an import file. Cells are as read (trimmed, except the password,
+/// which is kept exactly); nothing is checked yet.
+#[derive(Clone, Default)]
+pub struct ImportRow {
+    /// The row number in the file (the header is row 1).
+    pub row: usize,
+    pub name: String,
+    /// An API code (`wechat_official`) or a Chinese label (`微信公众号`).
+    pub platform: String,
+    pub login_name: String,
+    pub password: Zeroizing<String>,
+    /// `core`/`important`/`general` or 核心/重要/一般; empty means `important`.
+    pub classification: String,
+    pub login_url: String,
+    pub bound_phone: String,
+    pub bound_email: String,
+    pub notes: String,
+    /// Problems found while reading the cells (an Excel error value, a value under no
+    /// header); reported with the row's other problems.
+    pub cell_problems: Vec<(Option<Field>, String)>,
+}
+
+impl ImportRow {
+    /// Stores a cell: the password exactly as given, everything else trimmed.
+    pub fn set(&mut self, field: Field, value: Zeroizing<String>) {
+        let text = || value.trim().to_string();
+        match field {
+            Field::Password => self.password = value,
+            Field::Name => self.name = text(),
+            Field::Platform => self.platform = text(),
+            Field::LoginName => self.login_name = text(),
+            Field::Classification => self.classification = text(),
+            Field::LoginUrl => self.login_url = text(),
+            Field::BoundPhone => self.bound_phone = text(),
+            Field::BoundEmail => self.bound_email = text(),
+            Field::Notes => self.notes = text(),
+        }
+    }
+}
+
+impl fmt::Debug for ImportRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportRow")
+            .field("row", &self.row)
+            .field("name", &self.name)
+            .field("platform", &self.platform)
+            .field("login_name", &self.login_name)
+            .field("password", &"[redacted]")
+            .field("classification", &self.classification)
+            .field("login_url", &self.login_url)
+            .field("bound_phone", &self.bound_phone)
+            .field("bound_email", &self.bound_email)
+            .field("notes", &self.notes)
+            .field("cell_problems", &self.cell_problems)
+            .finish()
+    }
+}
+
+/// A problem or warning about one row. Never contains a password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowIssue {
+    pub row: usize,
+    /// None when the issue concerns the whole row.
+    #[serde(serialize_with = "column_key")]
+    pub column: Option<Field>,
+    pub message: String,
+}
+
+fn column_key<S: serde::Serializer>(c: &Option<Field>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(f) => s.serialize_str(f.key()),
+        None => s.serialize_none(),
+    }
+}
+
+impl fmt::Display for RowIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(c) => write!(
+                f,
+                "第 {} 行 / row {}, {c}: {}",
+                self.row, self.row, self.message
+            ),
+            None => write!(f, "第 {} 行 / row {}: {}", self.row, self.row, self.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOpts {
+    /// Check and report; write nothing.
+    pub dry_run: bool,
+    /// Draw a progress bar on stderr (only when stderr is a terminal and there is
+    /// more than one row).
+    pub progress: bool,
+    /// The file's name, for the audit event.
+    pub file_name: Option<String>,
+    /// `CSV, GB18030` / `XLSX`, for the audit event.
+    pub format: Option<String>,
+    pub meta: RequestMeta,
+}
+
+/// What an import did (or, on a dry run, would do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub dry_run: bool,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Accounts written (0 on a dry run).
+    pub imported: usize,
+    /// Rows stored (or to be stored) flagged weak: below the unit's password policy.
+    pub weak: usize,
+    /// Rows whose password another row of the file or a current password of the unit
+    /// also uses.
+    pub reused: usize,
+    /// One entry per flagged fact, in row order.
+    pub warnings: Vec<RowIssue>,
+    /// Ids of the new accounts, in row order.
+    pub account_ids: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file cannot be read as CSV or XLSX.
+    File(String),
+    /// The header row lacks required columns or names unknown or repeated ones.
+    Columns {
+        header_row: usize,
+        missing: Vec<Field>,
+        unknown: Vec<String>,
+        duplicate: Vec<String>,
+    },
+    /// A header and no data rows.
+    NoRows,
+    UnitNotFound(String),
+    /// Rows failed the checks; nothing was written.
+    Invalid {
+        problems: Vec<RowIssue>,
+        warnings: Vec<RowIssue>,
+    },
+    App(AppError),
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::File(m) => f.write_str(m),
+            ImportError::Columns {
+                header_row,
+                missing,
+                unknown,
+                duplicate,
+            } => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    let names: Vec<String> = missing.iter().map(Field::to_string).collect();
+                    parts.push(format!("missing required column(s) {}", names.join(", ")));
+                }
+                if !unknown.is_empty() {
+                    parts.push(format!("unknown column(s) {}", unknown.join(", ")));
+                }
+                if !duplicate.is_empty() {
+                    parts.push(format!("repeated column(s) {}", duplicate.join(", ")));
+                }
+                write!(
+                    f,
+                    "header (row {header_row}): {}; known columns: {}",
+                    parts.join("; "),
+                    known_columns()
+                )
+            }
+            ImportError::NoRows => f.write_str("the file has a header but no data rows"),
+            ImportError::UnitNotFound(id) => write!(
+                f,
+                "unit {id} not found (--unit takes a unit id, as listed by GET /api/v1/units)"
+            ),
+            ImportError::Invalid { problems, .. } => {
+                let mut rows: Vec<usize> = problems.iter().map(|p| p.row).collect();
+                rows.dedup();
+                write!(
+                    f,
+                    "{} problem(s) in {} row(s); nothing was imported",
+                    problems.len(),
+                    rows.len()
+                )
+            }
+            ImportError::App(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::App(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::App(e.into())
+    }
+}
+
+/// Rows scored per batch: large enough to keep every core busy, small enough that the
+/// writer starts early.
+const BATCH: usize = 128;
+
+/// Checks `rows` for the unit and, unless `opts.dry_run`, imports them all in one
+/// transaction. Any problem → `ImportError::Invalid` listing every problem, nothing
+/// written.
+///
+/// The command-line operator may import into any unit; anyone else needs the right to
+/// write accounts there.
+pub async fn import_accounts(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &str,
+    rows: Vec<ImportRow>,
+    opts: &ImportOpts,
+) -> Result<ImportReport, ImportError> {
+    let unit = get_unit(state.db.pool(), unit_id)
+        .await?
+        .ok_or_else(|| ImportError::UnitNotFound(unit_id.to_string()))?;
+    if !matches!(ctx.principal, Principal::Operator { .. }) {
+        authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
+    }
+    if rows.is_empty() {
+        return Err(ImportError::NoRows);
+    }
+    let policy = effective_policy(state, &unit)
+        .await?
+        .policy
+        .account_password;
+    let existing = check::existing_names(state, &unit.id).await?;
+    let in_use = check::current_fingerprints(state, &unit.id).await?;
+    let prepared = check::prepare(state, rows, &existing, &in_use);
+    let forbid_reuse = policy.forbid_unit_reuse;
+    let scorer = Arc::new(Scorer {
+        policy,
+        unit_name: unit.name.clone(),
+    });
+    let items = Arc::new(prepared.items);
+    let mut warnings = prepared.warnings;
+    let total = items.len();
+    let reused = items.iter().filter(|i| i.reused).count();
+    let bar = progress_bar(opts.progress, total);
+    let _clear = ClearOnDrop(bar.clone());
+
+    if !prepared.problems.is_empty() || opts.dry_run {
+        bar.set_message("checking passwords");
+        let strengths = score_all(items.clone(), scorer, bar.clone()).await?;
+        let mut weak = 0;
+        for (item, s) in items.iter().zip(&strengths) {
+            if let Some(w) = weak_warning(item, s, forbid_reuse) {
+                weak += 1;
+                warnings.push(w);
+            }
+        }
+        check::sort_issues(&mut warnings);
+        if !prepared.problems.is_empty() {
+            return Err(ImportError::Invalid {
+                problems: prepared.problems,
+                warnings,
+            });
+        }
+        return Ok(ImportReport {
+            unit_id: unit.id,
+            unit_name: unit.name,
+            dry_run: true,
+            rows: total,
+            imported: 0,
+            weak,
+            reused,
+            warnings,
+            account_ids: Vec::new(),
+        });
+    }
+
+    // Score in batches while this task writes the batches already scored. Writing is
+    // one round trip per statement, so the writer (and the database) keep one core;
+    // scoring takes all the others (at least one).
+    bar.set_message("importing");
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .saturating_sub(1)
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("import-score-{i}"))
+        .build()
+        .map_err(|e| AppError::internal(format!("cannot start scoring threads: {e}")))?;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Strength>>(4);
+    let scoring = {
+        let items = items.clone();
+        tokio::task::spawn_blocking(move || {
+            use rayon::prelude::*;
+            for chunk in items.chunks(BATCH) {
+                let batch: Vec<Strength> =
+                    pool.install(|| chunk.par_iter().map(|i| scorer.score(i)).collect());
+                if sender.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let mut tx = state.db.begin_write().await?;
+    let mut ids = Vec::with_capacity(total);
+    let mut weak = 0;
+    while let Some(batch) = receiver.recv().await {
+        for s in batch {
+            let Some(item) = items.get(ids.len()) else {
+                return Err(AppError::internal("import: more scores than rows").into());
+            };
+            let flagged = weak_warning(item, &s, forbid_reuse);
+            let is_weak = flagged.is_some();
+            if let Some(w) = flagged {
+                weak += 1;
+                warnings.push(w);
+            }
+            let account = AccountItem {
+                input: &item.input,
+                password: &item.password,
+                score: s.score,
+                weak: is_weak,
+            };
+            let id = insert_account(state, &mut tx, (ctx, &opts.meta), &unit, account)
+                .await
+                .map_err(|e| row_error(item.row, e))?;
+            ids.push(id);
+            bar.inc(1);
+        }
+    }
+    scoring
+        .await
+        .map_err(|e| AppError::internal(format!("password scoring stopped: {e}")))?;
+    if ids.len() != total {
+        return Err(AppError::internal("import: password scoring ended early").into());
+    }
+    let now = state.now();
+    audit::append(
+        &mut tx,
+        now,
+        &opts.meta,
+        Entry {
+            unit_id: &unit.id,
+            actor: Actor::from(ctx),
+            action: "account.import",
+            target_kind: Some("unit"),
+            target_id: Some(&unit.id),
+            outcome: Outcome::Success,
+            details: json!({
+                "file": opts.file_name,
+                "format": opts.format,
+                "rows": total,
+                "imported": ids.len(),
+                "weak": weak,
+                "reused": reused,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    check::sort_issues(&mut warnings);
+    Ok(ImportReport {
+        unit_id: unit.id,
+        unit_name: unit.name,
+        dry_run: false,
+        rows: total,
+        imported: ids.len(),
+        weak,
+        reused,
+        warnings,
+        account_ids: ids,
+    })
+}
+
+/// An insert that failed on one row: a name taken meanwhile is that row's problem.
+fn row_error(row: usize, e: AppError) -> ImportError {
+    match e {
+        AppError::Client {
+            code: "account_exists",
+            message,
+            ..
+        } => ImportError::Invalid {
+            problems: vec![RowIssue {
+                row,
+                column: Some(Field::Name),
+                message: format!("{message} (created while importing)"),
+            }],
+            warnings: Vec::new(),
+        },
+        other => ImportError::App(other),
+    }
+}
+
+/// The warning for a row stored below policy, if it is.
+fn weak_warning(item: &Item, s: &Strength, forbid_reuse: bool) -> Option<RowIssue> {
+    if !item.ok {
+        return None;
+    }
+    let message = if !s.acceptable {
+        format!(
+            "weak password, imported and flagged weak: {}",
+            s.feedback.join("; ")
+        )
+    } else if item.reused && forbid_reuse {
+        "flagged weak: the unit's policy forbids using one password for two accounts".to_string()
+    } else {
+        return None;
+    };
+    Some(RowIssue {
+        row: item.row,
+        column: Some(Field::Password),
+        message,
+    })
+}
+
+async fn score_all(
+    items: Arc<Vec<Item>>,
+    scorer: Arc<Scorer>,
+    bar: indicatif::ProgressBar,
+) -> Result<Vec<Strength>, ImportError> {
+    tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        items
+            .par_iter()
+            .map(|i| {
+                let s = scorer.score(i);
+                bar.inc(1);
+                s
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("password scoring stopped: {e}")).into())
+}
+
+/// Removes the bar however the import ends.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// A bar on stderr when it is a terminal and there is more than one row; else hidden.
+fn progress_bar(enabled: bool, len: usize) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    if !enabled || len < 2 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{wide_bar}] {pos}/{len} rows, {eta} left")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

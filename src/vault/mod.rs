@@ -3,6 +3,7 @@
 //! never loses a password, audited reveal, and the exposure ledger.
 
 mod accounts;
+mod bulk;
 mod custodians;
 pub mod import;
 mod model;
@@ -13,6 +14,7 @@ mod secrets;
 mod validate;
 
 pub use accounts::{AccountItem, AccountPatch, NewAccount, create_account, insert_account};
+pub use bulk::insert_accounts_bulk;
 pub use import::{
     ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
     parse_file,

@@ -36,6 +36,23 @@ async fn unit_key(state: &AppState, tx: &mut Tx, unit_id: &str) -> AppResult<Zer
         .map_err(AppError::internal)
 }
 
+/// Seals a version's password under the unit's data key, bound to its place.
+pub(super) fn seal_version(
+    state: &AppState,
+    key: &[u8; 32],
+    unit_id: &str,
+    account_id: &str,
+    version: i64,
+    password: &str,
+) -> Vec<u8> {
+    seal_with(
+        state.config.cipher_suite,
+        key,
+        &version_aad(unit_id, account_id, version),
+        password.as_bytes(),
+    )
+}
+
 /// A new version row (sealed), in `tx`.
 pub(super) struct NewVersion<'a> {
     pub unit_id: &'a str,

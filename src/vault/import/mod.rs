@@ -21,7 +21,8 @@ pub use columns::{Field, known_columns, parse_classification, parse_platform};
 pub use parse::{FileKind, ParsedFile, decode_text, parse_bytes, parse_file};
 
 use self::check::{Item, Scorer, Strength};
-use super::accounts::{AccountItem, insert_account};
+use super::accounts::AccountItem;
+use super::bulk::insert_accounts_bulk;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Principal};
@@ -311,15 +312,12 @@ pub async fn import_accounts(
         });
     }
 
-    // Score in batches while this task writes the batches already scored. Writing is
-    // one round trip per statement, so the writer (and the database) keep one core;
-    // scoring takes all the others (at least one).
+    // Score in batches on every core while this task writes the batches already
+    // scored with multi-row INSERTs (the writer mostly waits on the database).
     bar.set_message("importing");
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .saturating_sub(1)
-        .max(1);
+        .unwrap_or(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("import-score-{i}"))
@@ -340,31 +338,30 @@ pub async fn import_accounts(
         })
     };
     let mut tx = state.db.begin_write().await?;
-    let mut ids = Vec::with_capacity(total);
+    let mut ids: Vec<String> = Vec::with_capacity(total);
     let mut weak = 0;
     while let Some(batch) = receiver.recv().await {
-        for s in batch {
-            let Some(item) = items.get(ids.len()) else {
-                return Err(AppError::internal("import: more scores than rows").into());
-            };
-            let flagged = weak_warning(item, &s, forbid_reuse);
+        let start = ids.len();
+        let Some(rows) = items.get(start..start + batch.len()) else {
+            return Err(AppError::internal("import: more scores than rows").into());
+        };
+        let mut accounts = Vec::with_capacity(rows.len());
+        for (item, s) in rows.iter().zip(&batch) {
+            let flagged = weak_warning(item, s, forbid_reuse);
             let is_weak = flagged.is_some();
             if let Some(w) = flagged {
                 weak += 1;
                 warnings.push(w);
             }
-            let account = AccountItem {
+            accounts.push(AccountItem {
                 input: &item.input,
                 password: &item.password,
                 score: s.score,
                 weak: is_weak,
-            };
-            let id = insert_account(state, &mut tx, (ctx, &opts.meta), &unit, account)
-                .await
-                .map_err(|e| row_error(item.row, e))?;
-            ids.push(id);
-            bar.inc(1);
+            });
         }
+        ids.extend(insert_accounts_bulk(state, &mut tx, ctx, &unit, &accounts).await?);
+        bar.inc(rows.len() as u64);
     }
     scoring
         .await
@@ -391,6 +388,7 @@ pub async fn import_accounts(
                 "imported": ids.len(),
                 "weak": weak,
                 "reused": reused,
+                "accounts": ids.iter().zip(items.iter()).map(|(id, item)| json!({ "id": id, "name": item.input.name })).collect::<Vec<_>>(),
             }),
         },
     )
@@ -408,25 +406,6 @@ pub async fn import_accounts(
         warnings,
         account_ids: ids,
     })
-}
-
-/// An insert that failed on one row: a name taken meanwhile is that row's problem.
-fn row_error(row: usize, e: AppError) -> ImportError {
-    match e {
-        AppError::Client {
-            code: "account_exists",
-            message,
-            ..
-        } => ImportError::Invalid {
-            problems: vec![RowIssue {
-                row,
-                column: Some(Field::Name),
-                message: format!("{message} (created while importing)"),
-            }],
-            warnings: Vec::new(),
-        },
-        other => ImportError::App(other),
-    }
 }
 
 /// The warning for a row stored below policy, if it is.

@@ -1,0 +1,156 @@
+//! Bulk import rate against the zxcvbn-bound rate: the same strength checks (zxcvbn with
+//! the same context words) over the same rows on all cores, measured in the same run.
+//! Goal: import ≥ 0.8× the zxcvbn-bound rate.
+//!
+//! `cargo bench --bench import` (PostgreSQL too when `CREDGOV_TEST_DATABASE_URL` is set).
+
+mod common;
+
+use std::time::Instant;
+
+use common::Harness;
+use credgov::authz::AuthContext;
+use credgov::policy::check_strength;
+use credgov::vault::import::{FileKind, ImportOpts, import_accounts, parse_bytes};
+use rand::Rng;
+use rayon::prelude::*;
+use serde_json::json;
+
+const ROWS: usize = 5000;
+const WORDS: &[&str] = &[
+    "harbor",
+    "lantern",
+    "quartz",
+    "meadow",
+    "falcon",
+    "juniper",
+    "cobalt",
+    "orchid",
+    "tundra",
+    "willow",
+    "saffron",
+    "ember",
+    "granite",
+    "zephyr",
+    "sparrow",
+    "yangtze",
+    "chongqing",
+    "jialing",
+    "wulong",
+    "bamboo",
+];
+
+fn csv(rows: usize) -> Vec<u8> {
+    let mut rng = rand::rng();
+    let mut out = String::from("名称,平台,登录名,密码,级别\n");
+    for i in 0..rows {
+        let w1 = WORDS[rng.random_range(0..WORDS.len())];
+        let w2 = WORDS[rng.random_range(0..WORDS.len())];
+        let pw = format!(
+            "{}{}-{}{}{}",
+            &w1[..1].to_uppercase(),
+            &w1[1..],
+            w2,
+            rng.random_range(10..9999),
+            ["!", "#", "%", "@"][i % 4]
+        );
+        out.push_str(&format!(
+            "账号{i},{},user{i},{pw},{}\n",
+            ["微信公众号", "微博", "抖音", "政府网站"][i % 4],
+            ["核心", "重要", "一般"][i % 3]
+        ));
+    }
+    out.into_bytes()
+}
+
+async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
+    let h = Harness::start(url).await;
+    let (s, unit) = h
+        .post(
+            "/api/v1/units",
+            &h.admin_token,
+            json!({ "name": "导入基准单位", "kind": "department", "parent_id": h.root_id }),
+        )
+        .await;
+    assert_eq!(s, 201, "{unit}");
+    let unit_id = unit["id"].as_str().expect("unit").to_string();
+    let unit_obj = credgov::tenancy::get_unit(h.state.db.pool(), &unit_id)
+        .await
+        .expect("db")
+        .expect("unit");
+    let policy = credgov::policy::effective_policy(&h.state, &unit_obj)
+        .await
+        .expect("policy")
+        .policy
+        .account_password;
+
+    // Baseline: the strength checks alone, all cores.
+    let parsed = parse_bytes(bytes, FileKind::Csv).expect("parse");
+    let rows = parsed.rows.clone();
+    let t = Instant::now();
+    let scored: usize = rows
+        .par_iter()
+        .map(|r| {
+            let rep = check_strength(
+                &policy,
+                &r.password,
+                &[&unit_obj.name, &r.name, &r.platform, &r.login_name],
+            );
+            usize::from(rep.score)
+        })
+        .sum();
+    let zxcvbn_rate = rows.len() as f64 / t.elapsed().as_secs_f64();
+    assert!(scored > 0);
+
+    // The import: parse, check every row, score, write in one transaction.
+    let t = Instant::now();
+    let parsed = parse_bytes(bytes, FileKind::Csv).expect("parse");
+    let opts = ImportOpts {
+        dry_run: false,
+        progress: false,
+        file_name: Some("bench.csv".into()),
+        format: Some("CSV".into()),
+        meta: Default::default(),
+    };
+    let report = import_accounts(
+        &h.state,
+        &AuthContext::operator(),
+        &unit_id,
+        parsed.rows,
+        &opts,
+    )
+    .await
+    .expect("import");
+    let import_rate = report.imported as f64 / t.elapsed().as_secs_f64();
+    assert_eq!(report.imported, ROWS);
+    let ratio = import_rate / zxcvbn_rate;
+    format!(
+        "| {name} | {ROWS} | {import_rate:.0} rows/s | {zxcvbn_rate:.0} rows/s | {ratio:.2}× | ≥ 0.8× | {} |",
+        if ratio >= 0.8 { "met" } else { "MISSED" }
+    )
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!("credgov import benchmark — {ROWS} rows, {cores} cores");
+        let bytes = csv(ROWS);
+        let mut rows = vec![run_engine("sqlite", None, &bytes).await];
+        match common::pg_url("import").await {
+            Some(url) => rows.push(run_engine("postgres", Some(url), &bytes).await),
+            None => println!("(CREDGOV_TEST_DATABASE_URL not set: PostgreSQL skipped)"),
+        }
+        println!();
+        println!(
+            "| engine | rows | import rate | zxcvbn-bound rate (all cores) | ratio | goal | |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for r in rows {
+            println!("{r}");
+        }
+    });
+}

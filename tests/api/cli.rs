@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use sqlx::Row;
+
 use crate::common::{Engine, TestApp, fresh_database};
 
 fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
@@ -78,6 +80,61 @@ async fn cli_scenario(engine: Engine) {
         "{}",
         text(&o)
     );
+    // An HR officer files a staff change from the console.
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let root: String = sqlx::query("SELECT id FROM units WHERE parent_id IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+        pool.close().await;
+        let args = [
+            "handover",
+            "open",
+            "--type",
+            "departure",
+            "--username",
+            "root-admin",
+            "--unit",
+            root.as_str(),
+        ];
+        let o = run(&env, &args, None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("handover case"),
+            "{}",
+            text(&o)
+        );
+        let o = run(&env, &args, None);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "the same command again is idempotent: {}",
+            text(&o)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("already recorded"),
+            "{}",
+            text(&o)
+        );
+        let o = run(
+            &env,
+            &[
+                "handover",
+                "open",
+                "--type",
+                "departure",
+                "--username",
+                "nobody-here",
+                "--unit",
+                root.as_str(),
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1));
+    }
     // Tamper with the trail and verify again.
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();

@@ -19,6 +19,7 @@ both_engines!(
     leave_assigns_a_deputy_without_revoking,
     handover_access_rules,
     exposure_answers_what_a_person_saw,
+    reassign_without_successor_needs_a_new_custodian,
 );
 
 struct World {
@@ -975,4 +976,90 @@ async fn signed(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+}
+
+async fn reassign_without_successor_needs_a_new_custodian(app: TestApp) {
+    let w = world(&app, "区侨办").await;
+    let a = account(&app, &w, "侨办公众号").await;
+    custodian(&app, &w, &a, &w.leaver).await;
+    let (s, ev) = hr_event(
+        &app,
+        &w.hr.token,
+        "r-1",
+        json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
+    let id = ev["handover_id"].as_str().unwrap();
+    let (_, case) = app
+        .get(&format!("/api/v1/handovers/{id}"), &w.admin.token)
+        .await;
+    assert!(case["successor"].is_null());
+    let it = item(&case, &a).unwrap()["id"].as_str().unwrap().to_string();
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/handovers/{id}/items/{it}/complete"),
+            &w.admin.token,
+            json!({ "action": "reassign", "evidence": "已指定新保管人" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(error_code(&e), "no_custodian");
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/handovers/{id}/items/{it}/complete"),
+            &w.admin.token,
+            json!({ "action": "rotate", "evidence": "已改密" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "rotate completes itself: {e}");
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/handovers/{id}/items/{it}/complete"),
+            &w.admin.token,
+            json!({ "action": "rebind", "evidence": "无此项" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    custodian(&app, &w, &a, &w.successor).await;
+    let (s, case) = app
+        .post(
+            &format!("/api/v1/handovers/{id}/items/{it}/complete"),
+            &w.admin.token,
+            json!({ "action": "reassign", "evidence": "已指定新保管人" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{case}");
+    let reassign = item(&case, &a).unwrap()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["action"] == "reassign")
+        .unwrap()
+        .clone();
+    assert_eq!(reassign["done"], true);
+    assert_eq!(reassign["evidence"], "已指定新保管人");
+    rotate(&app, &w.admin.token, &a).await;
+    for entry in ["materials", "training"] {
+        app.post(
+            &format!("/api/v1/handovers/{id}/checklist"),
+            &w.admin.token,
+            json!({ "entry": entry }),
+        )
+        .await;
+    }
+    // No successor: nothing to acknowledge; straight to sign-off.
+    let (_, case) = app
+        .get(&format!("/api/v1/handovers/{id}"), &w.admin.token)
+        .await;
+    assert_eq!(case["state"], "awaiting_sign_off", "{case}");
+    let (s, case) = app
+        .post(
+            &format!("/api/v1/handovers/{id}/sign-off"),
+            &w.admin.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{case}");
+    assert_eq!(case["state"], "closed");
 }

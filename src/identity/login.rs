@@ -176,13 +176,21 @@ pub async fn login(
     input: LoginInput,
 ) -> AppResult<LoginOutput> {
     let pool = state.db.pool();
-    let row = sqlx::query(
-        "SELECT id, unit_id, status, password_hash, totp_secret, locked_until FROM users WHERE username = $1",
+    // One round trip: the user and their roles (one row per membership).
+    let rows = sqlx::query(
+        "SELECT u.id, u.unit_id, u.status, u.password_hash, u.totp_secret, u.locked_until, m.role \
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.username = $1",
     )
     .bind(&input.username)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    let user = row
+    let roles: Vec<Role> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("role").ok().flatten())
+        .filter_map(|s| Role::parse(&s))
+        .collect();
+    let user = rows
+        .first()
         .map(|r| -> Result<LoginUser, sqlx::Error> {
             Ok(LoginUser {
                 id: r.try_get("id")?,
@@ -266,14 +274,6 @@ pub async fn login(
             "this account is disabled or departed; ask your unit administrator",
         ));
     }
-    let roles: Vec<Role> = sqlx::query("SELECT role FROM memberships WHERE user_id = $1")
-        .bind(&user.id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok())
-        .filter_map(|s| Role::parse(&s))
-        .collect();
     let mfa_needed = requires_mfa(state, roles.iter().copied());
     let mut mfa_satisfied = false;
     let mut tx_replay: Option<AppError> = None;
@@ -328,6 +328,8 @@ pub async fn login(
         tx.commit().await?;
         return Err(err);
     }
+    // Conditional in SQL (not on what was read before hashing): a failure counted by a
+    // concurrent attempt meanwhile is still reset by this success.
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
         .bind(&user.id)
         .execute(&mut *tx)

@@ -181,21 +181,37 @@ fn not_pending(state: &str) -> AppError {
     )
 }
 
-/// Makes the pending version current. Exactly one of several concurrent confirms wins.
-pub async fn confirm_rotation(
+/// How a pending rotation ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    /// The pending version becomes current, the current one previous.
+    Confirm,
+    /// The pending version is abandoned; the current one stays.
+    Cancel,
+}
+
+/// Ends a pending rotation. Exactly one of several concurrent finishers wins: the
+/// `state = 'pending'` condition lets only one UPDATE through.
+async fn finish(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
     rotation_id: &str,
+    how: Finish,
 ) -> AppResult<()> {
     let (unit_id, account_id, version, current_state) =
         rotation_for(state, ctx, rotation_id).await?;
     if current_state != "pending" {
         return Err(not_pending(&current_state));
     }
+    let (new_state, action) = match how {
+        Finish::Confirm => ("confirmed", "rotation.confirm"),
+        Finish::Cancel => ("cancelled", "rotation.cancel"),
+    };
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let won = sqlx::query("UPDATE rotations SET state = 'confirmed', finished_by = $1, finished_at = $2 WHERE unit_id = $3 AND id = $4 AND state = 'pending'")
+    let won = sqlx::query("UPDATE rotations SET state = $1, finished_by = $2, finished_at = $3 WHERE unit_id = $4 AND id = $5 AND state = 'pending'")
+        .bind(new_state)
         .bind(ctx.user_id())
         .bind(now)
         .bind(&unit_id)
@@ -207,26 +223,29 @@ pub async fn confirm_rotation(
     if !won {
         return Err(not_pending("finished"));
     }
-    sqlx::query("UPDATE credential_versions SET state = 'previous' WHERE unit_id = $1 AND account_id = $2 AND state = 'current'")
-        .bind(&unit_id)
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE credential_versions SET state = 'current', confirmed_at = $1 WHERE unit_id = $2 AND account_id = $3 AND version = $4 AND state = 'pending'")
-        .bind(now)
-        .bind(&unit_id)
-        .bind(&account_id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE accounts SET last_rotated_at = $1, updated_at = $1 WHERE unit_id = $2 AND id = $3",
-    )
-    .bind(now)
-    .bind(&unit_id)
-    .bind(&account_id)
-    .execute(&mut *tx)
-    .await?;
+    let versions = |sql: &'static str| sqlx::query(sql).bind(&unit_id).bind(&account_id);
+    match how {
+        Finish::Confirm => {
+            versions("UPDATE credential_versions SET state = 'previous' WHERE unit_id = $1 AND account_id = $2 AND state = 'current'")
+                .execute(&mut *tx)
+                .await?;
+            versions("UPDATE credential_versions SET state = 'current', confirmed_at = $3 WHERE unit_id = $1 AND account_id = $2 AND version = $4 AND state = 'pending'")
+                .bind(now)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            versions("UPDATE accounts SET last_rotated_at = $3, updated_at = $3 WHERE unit_id = $1 AND id = $2")
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Finish::Cancel => {
+            versions("UPDATE credential_versions SET state = 'abandoned' WHERE unit_id = $1 AND account_id = $2 AND version = $3 AND state = 'pending'")
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     audit::append(
         &mut tx,
         now,
@@ -234,7 +253,7 @@ pub async fn confirm_rotation(
         Entry {
             unit_id: &unit_id,
             actor: Actor::from(ctx),
-            action: "rotation.confirm",
+            action,
             target_kind: Some("account"),
             target_id: Some(&account_id),
             outcome: Outcome::Success,
@@ -246,6 +265,16 @@ pub async fn confirm_rotation(
     Ok(())
 }
 
+/// Makes the pending version current (the old one becomes previous).
+pub async fn confirm_rotation(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    rotation_id: &str,
+) -> AppResult<()> {
+    finish(state, ctx, meta, rotation_id, Finish::Confirm).await
+}
+
 /// Abandons the pending version; the current one stays.
 pub async fn cancel_rotation(
     state: &AppState,
@@ -253,46 +282,5 @@ pub async fn cancel_rotation(
     meta: &RequestMeta,
     rotation_id: &str,
 ) -> AppResult<()> {
-    let (unit_id, account_id, version, current_state) =
-        rotation_for(state, ctx, rotation_id).await?;
-    if current_state != "pending" {
-        return Err(not_pending(&current_state));
-    }
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let won = sqlx::query("UPDATE rotations SET state = 'cancelled', finished_by = $1, finished_at = $2 WHERE unit_id = $3 AND id = $4 AND state = 'pending'")
-        .bind(ctx.user_id())
-        .bind(now)
-        .bind(&unit_id)
-        .bind(rotation_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if !won {
-        return Err(not_pending("finished"));
-    }
-    sqlx::query("UPDATE credential_versions SET state = 'abandoned' WHERE unit_id = $1 AND account_id = $2 AND version = $3 AND state = 'pending'")
-        .bind(&unit_id)
-        .bind(&account_id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        now,
-        meta,
-        Entry {
-            unit_id: &unit_id,
-            actor: Actor::from(ctx),
-            action: "rotation.cancel",
-            target_kind: Some("account"),
-            target_id: Some(&account_id),
-            outcome: Outcome::Success,
-            details: json!({ "rotation_id": rotation_id, "version": version }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    finish(state, ctx, meta, rotation_id, Finish::Cancel).await
 }

@@ -124,6 +124,22 @@ async fn run_engine(name: &str, url: Option<String>) -> Vec<String> {
         login.push(t.elapsed());
     }
     let (raw_m, login_m) = (median(raw), median(login));
+    let mut pooled = Vec::new();
+    for _ in 0..LOGIN_SAMPLES {
+        let t = Instant::now();
+        let ok = bench
+            .state
+            .hasher
+            .verify(
+                zeroize::Zeroizing::new(USER_PW.to_string()),
+                Some(hash.clone()),
+            )
+            .await
+            .expect("verify");
+        assert!(ok);
+        pooled.push(t.elapsed());
+    }
+    let pooled_m = median(pooled);
 
     let (_, token) = bench.login().await;
     bench.me_latencies(&token).await; // warm-up

@@ -154,6 +154,21 @@ impl Db {
         }
     }
 
+    /// A write transaction whose commit does not wait for the disk flush on PostgreSQL
+    /// (`synchronous_commit = off` for this transaction only). Still atomic: a crash can
+    /// lose the whole transaction (changes and their audit event together), never half
+    /// of it. Only for records that are cheap to lose (a new login session), never for
+    /// credentials. SQLite keeps `synchronous = FULL`.
+    pub async fn begin_write_relaxed(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

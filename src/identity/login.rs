@@ -314,7 +314,7 @@ pub async fn login(
             }
         }
     }
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = state.db.begin_write_relaxed().await?;
     let actor = Actor::user(&user.id, &input.username);
     if let Some(err) = tx_replay {
         LoginAudit {

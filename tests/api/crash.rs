@@ -40,7 +40,7 @@ impl Server {
     }
 
     async fn wait_ready(&self, client: &reqwest::Client) {
-        for _ in 0..200 {
+        for _ in 0..600 {
             if let Ok(r) = client
                 .get(format!("http://{}/readyz", self.addr))
                 .send()
@@ -49,9 +49,9 @@ impl Server {
             {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("server did not become ready");
+        panic!("server did not become ready within 30 s");
     }
 
     fn kill(&mut self) {

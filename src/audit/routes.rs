@@ -7,10 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{self, AuditEvent};
 use crate::app::AppState;
-use crate::authz::{self, Permission};
+use crate::authz::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::{Auth, ErrorBody};
-use crate::tenancy::get_unit;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(list))
@@ -56,10 +55,8 @@ pub async fn list(
             .map(|g| g.unit_id.clone())
             .ok_or_else(AppError::forbidden)?,
     };
-    let unit = get_unit(state.db.pool(), &unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(&ctx, Permission::AuditRead, &unit.as_ref(), "unit")?;
+    let unit =
+        crate::tenancy::authorized_unit(&state, &ctx, &unit_id, Permission::AuditRead).await?;
     let events = store::list(state.db.pool(), &unit.id, q.after.unwrap_or(0), limit).await?;
     let next_after = if events.len() as i64 == limit {
         events.last().map(|e| e.seq)

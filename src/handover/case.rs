@@ -271,10 +271,8 @@ pub async fn list(
 ) -> AppResult<Vec<Handover>> {
     let prefixes: Vec<String> = match unit_id {
         Some(u) => {
-            let unit = get_unit(state.db.pool(), u)
-                .await?
-                .ok_or_else(|| AppError::not_found("unit"))?;
-            authz::authorize(ctx, Permission::HandoverRead, &unit.as_ref(), "unit")?;
+            let unit =
+                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
             vec![unit.path]
         }
         None => authz::require_anywhere(ctx, Permission::HandoverRead)?,

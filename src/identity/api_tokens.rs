@@ -59,10 +59,8 @@ pub async fn create(
     meta: &RequestMeta,
     input: NewApiToken,
 ) -> AppResult<(ApiToken, String)> {
-    let unit = get_unit(state.db.pool(), &input.unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "unit")?;
+    let unit = crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::TokensWrite)
+        .await?;
     authz::token_role_allowed(input.role)?;
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {

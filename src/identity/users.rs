@@ -235,10 +235,8 @@ pub async fn create_user(
             })
             .ok_or_else(AppError::forbidden)?,
     };
-    let unit = get_unit(state.db.pool(), &unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::UsersWrite, &unit.as_ref(), "unit")?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::UsersWrite).await?;
     check_username(&input.username)?;
     let display_name = check_display_name(&input.display_name)?;
     input.phone = check_optional("phone", input.phone.take(), 32)?;

@@ -47,10 +47,7 @@ pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>>
 
 /// A unit the caller may read (404 outside their subtrees).
 pub async fn read_unit(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Unit> {
-    let unit = get_unit(state.db.pool(), id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::UnitsRead, &unit.as_ref(), "unit")?;
+    let unit = crate::tenancy::authorized_unit(state, ctx, id, Permission::UnitsRead).await?;
     Ok(unit)
 }
 
@@ -194,5 +191,20 @@ pub async fn create_unit(
     )
     .await?;
     tx.commit().await?;
+    Ok(unit)
+}
+
+/// The unit `id` if the caller holds `perm` there: 404 outside the caller's subtrees
+/// (or when there is no such unit), 403 inside without the permission.
+pub async fn authorized_unit(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &str,
+    perm: Permission,
+) -> AppResult<Unit> {
+    let unit = get_unit(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
     Ok(unit)
 }

@@ -15,7 +15,7 @@ use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
 use crate::policy::{effective_policy, generate_password};
-use crate::tenancy::{Unit, get_unit};
+use crate::tenancy::Unit;
 
 pub struct NewAccount {
     pub name: String,
@@ -164,10 +164,8 @@ pub async fn list_accounts(
     ctx: &AuthContext,
     unit_id: &str,
 ) -> AppResult<Vec<Account>> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::AccountsRead, &unit.as_ref(), "unit")?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsRead).await?;
     let sql = format!("{SELECT_ACCOUNT} WHERE a.unit_id = $1 ORDER BY a.name");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&unit.id)
@@ -362,10 +360,8 @@ pub async fn create_account(
     unit_id: &str,
     mut input: NewAccount,
 ) -> AppResult<(Account, Option<Zeroizing<String>>)> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsWrite).await?;
     validate_new(&input)?;
     if let Some(holder) = &input.binding_holder_id {
         check_binding_holder(state, ctx, holder).await?;

@@ -15,7 +15,7 @@ use super::reveal::{self, Revealed};
 use super::rotation::{self, RotationStarted};
 use super::validate::{CheckTarget, PasswordCheck, check_password};
 use crate::app::AppState;
-use crate::authz::{self, Permission};
+use crate::authz::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, Auth, ErrorBody, no_store};
 use crate::policy::effective_policy;
@@ -329,10 +329,8 @@ pub async fn policy_check(
             (unit, Some(account))
         }
         (None, Some(u)) => {
-            let unit = get_unit(state.db.pool(), &u)
-                .await?
-                .ok_or_else(|| AppError::not_found("unit"))?;
-            authz::authorize(&ctx, Permission::AccountsRead, &unit.as_ref(), "unit")?;
+            let unit =
+                crate::tenancy::authorized_unit(&state, &ctx, &u, Permission::AccountsRead).await?;
             (unit, None)
         }
         _ => {

@@ -12,11 +12,11 @@ use sqlx::Row;
 use super::deadline::add_working_days;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
-use crate::authz::{self, AuthContext, Permission, Role};
+use crate::authz::{AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
 use crate::policy::effective_policy;
-use crate::tenancy::{Unit, get_unit};
+use crate::tenancy::Unit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -230,10 +230,8 @@ pub async fn record_event(
         ));
     }
     let pool = state.db.pool();
-    let unit = get_unit(pool, &input.unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, Permission::HrEvents, &unit.as_ref(), "unit")?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::HrEvents).await?;
     let (kind, actor_id, _) = ctx.actor();
     let actor_key = format!("{kind}:{actor_id}");
     let hash = request_hash(body);

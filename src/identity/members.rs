@@ -9,7 +9,6 @@ use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::{Unit, get_unit};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Membership {
@@ -62,19 +61,6 @@ pub(super) async fn roles_of(tx: &mut Tx, user_id: &str) -> AppResult<Vec<Role>>
         .collect())
 }
 
-async fn unit_for_members(
-    state: &AppState,
-    ctx: &AuthContext,
-    unit_id: &str,
-    perm: Permission,
-) -> AppResult<Unit> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
-    Ok(unit)
-}
-
 pub async fn grant(
     state: &AppState,
     ctx: &AuthContext,
@@ -83,7 +69,8 @@ pub async fn grant(
     user_id: &str,
     role: Role,
 ) -> AppResult<Membership> {
-    let unit = unit_for_members(state, ctx, unit_id, Permission::MembersWrite).await?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::MembersWrite).await?;
     // The user must be someone the caller can see.
     let (user, home) = super::users::user_and_unit(state, user_id).await?;
     authz::authorize(ctx, Permission::UsersRead, &home.as_ref(), "user")?;
@@ -136,7 +123,8 @@ pub async fn revoke(
     user_id: &str,
     role: Role,
 ) -> AppResult<()> {
-    let unit = unit_for_members(state, ctx, unit_id, Permission::MembersWrite).await?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::MembersWrite).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     if role == Role::Sysadmin && unit.parent_id.is_none() {
@@ -190,7 +178,7 @@ pub async fn list_for_unit(
     ctx: &AuthContext,
     unit_id: &str,
 ) -> AppResult<Vec<Membership>> {
-    let unit = unit_for_members(state, ctx, unit_id, Permission::UsersRead).await?;
+    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UsersRead).await?;
     let rows = sqlx::query(
         "SELECT m.unit_id, m.user_id, u.username, m.role, m.created_at FROM memberships m \
          JOIN users u ON u.id = m.user_id WHERE m.unit_id = $1 ORDER BY u.username, m.role",

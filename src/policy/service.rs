@@ -10,9 +10,9 @@ use super::overrides::{InvalidPolicy, Overrides};
 use super::store;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
-use crate::authz::{self, AuthContext, Permission};
+use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::{Unit, get_unit};
+use crate::tenancy::Unit;
 
 /// A unit's own settings, as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -93,19 +93,6 @@ fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
     }
 }
 
-async fn unit_for(
-    state: &AppState,
-    ctx: &AuthContext,
-    unit_id: &str,
-    perm: Permission,
-) -> AppResult<Unit> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
-    authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
-    Ok(unit)
-}
-
 async fn read_view(state: &AppState, unit: &Unit) -> AppResult<UnitPolicy> {
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
@@ -114,7 +101,7 @@ async fn read_view(state: &AppState, unit: &Unit) -> AppResult<UnitPolicy> {
 
 /// `GET /units/{id}/policy`.
 pub async fn read(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<UnitPolicy> {
-    let unit = unit_for(state, ctx, unit_id, Permission::UnitsRead).await?;
+    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UnitsRead).await?;
     read_view(state, &unit).await
 }
 
@@ -127,7 +114,8 @@ pub async fn update(
     unit_id: &str,
     input: PolicyInput,
 ) -> AppResult<UnitPolicy> {
-    let unit = unit_for(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
     let overrides = Overrides::parse(&input.overrides).map_err(invalid)?;
     let preset = match input.preset.map(|p| p.trim().to_string()) {
         Some(p) if p.is_empty() => None,
@@ -198,7 +186,8 @@ pub async fn clear(
     meta: &RequestMeta,
     unit_id: &str,
 ) -> AppResult<UnitPolicy> {
-    let unit = unit_for(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let unit =
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let previous = store::chain(&mut *tx, &unit.path)

@@ -4,7 +4,9 @@
 
 use axum::Json;
 use serde::Serialize;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The error shape of every 4xx/5xx.
@@ -32,6 +34,93 @@ impl Modify for Bearer {
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        }
+    }
+}
+
+/// Declares on every operation the error answers that the shared layers and extractors
+/// give it, so the document lists every status the server really sends: 500 anywhere;
+/// 401/403/404 where a bearer token is required; 400/413/415/422 where a JSON body is
+/// read; 400/422 where query parameters are parsed. Operation-specific answers (409, 423,
+/// 429, 503 …) are declared on the handlers themselves.
+struct StandardErrors;
+
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody")))),
+            )
+            .build(),
+    )
+}
+
+fn add_standard_errors(op: &mut Operation) {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_query = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    let has_path = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let mut wanted: Vec<(&str, &str)> = vec![(
+        "500",
+        "internal error (the body says nothing internal; x-request-id finds the log line)",
+    )];
+    if secured {
+        wanted.push((
+            "401",
+            "unauthenticated: missing, invalid or expired bearer token",
+        ));
+        wanted.push(("403", "the caller's role does not allow this here"));
+        wanted.push(("404", "not found, or outside the caller's units"));
+    }
+    if has_path {
+        wanted.push(("404", "not found, or outside the caller's units"));
+        wanted.push(("400", "a path parameter is malformed"));
+    }
+    if op.request_body.is_some() {
+        wanted.push(("400", "malformed JSON"));
+        wanted.push(("413", "request body too large"));
+        wanted.push(("415", "the body is not application/json"));
+        wanted.push((
+            "422",
+            "a field is missing, unknown or invalid (details name it)",
+        ));
+    }
+    if has_query {
+        wanted.push(("400", "a query parameter is malformed"));
+        wanted.push(("422", "a query parameter is out of range (details name it)"));
+    }
+    for (code, description) in wanted {
+        op.responses
+            .responses
+            .entry(code.to_string())
+            .or_insert_with(|| error_response(description));
+    }
+}
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_standard_errors(op);
+            }
         }
     }
 }
@@ -89,7 +178,7 @@ impl Modify for Bearer {
         super::health::readyz,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &StandardErrors),
 )]
 pub struct ApiDoc;
 

@@ -8,6 +8,9 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        // utoipa cannot read the per-variant `rename` through the macro; the texts are the
+        // variants in snake_case (a unit test holds them equal).
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vm])* #[serde(rename = $text)] $variant),+
         }
@@ -191,5 +194,51 @@ impl VersionMeta {
             created_at: r.try_get("created_at")?,
             confirmed_at: r.try_get("confirmed_at")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    /// The OpenAPI enum of each text enum lists exactly the texts stored and sent.
+    fn schema_texts<T: PartialSchema>() -> Vec<String> {
+        let v = serde_json::to_value(T::schema()).unwrap_or_default();
+        v["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn documented_enum_values_are_the_wire_texts() {
+        let texts = |all: Vec<&str>| all.into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            schema_texts::<Platform>(),
+            texts(Platform::ALL.iter().map(|p| p.as_str()).collect())
+        );
+        assert_eq!(
+            schema_texts::<Classification>(),
+            texts(Classification::ALL.iter().map(|p| p.as_str()).collect())
+        );
+        assert_eq!(
+            schema_texts::<AccountStatus>(),
+            texts(AccountStatus::ALL.iter().map(|p| p.as_str()).collect())
+        );
+        assert_eq!(
+            schema_texts::<VersionState>(),
+            texts(VersionState::ALL.iter().map(|p| p.as_str()).collect())
+        );
+        for p in Platform::ALL {
+            assert_eq!(
+                serde_json::to_value(p).unwrap_or_default(),
+                serde_json::json!(p.as_str())
+            );
+        }
     }
 }

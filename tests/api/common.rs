@@ -288,6 +288,10 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        // Every 4xx and 5xx anywhere in the suite carries the documented error shape.
+        if status.is_client_error() || status.is_server_error() {
+            error_code(&value);
+        }
         (status, value)
     }
 
@@ -423,20 +427,38 @@ impl TestApp {
             .collect()
     }
 
-    /// Every value of every row of the service's tables, as text: a stand-in for a
-    /// database dump when looking for leaked plaintext.
+    /// Every table of the service (read from the catalog, so a new table is never left
+    /// out), without sqlx's own bookkeeping.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = match self.engine {
+            Engine::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name"
+            }
+            Engine::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE '_sqlx%' ORDER BY table_name"
+            }
+        };
+        sqlx::query(sql)
+            .fetch_all(self.pool())
+            .await
+            .expect("table list")
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect()
+    }
+
+    /// Every value of every row of every table, as text: a stand-in for a database dump
+    /// when looking for leaked plaintext.
     pub async fn dump(&self) -> String {
         let mut out = String::new();
-        for table in [
-            "keyring",
-            "units",
-            "users",
-            "memberships",
-            "sessions",
-            "api_tokens",
-            "audit_heads",
-            "audit_events",
-        ] {
+        let tables = self.tables().await;
+        for must in ["users", "audit_events", "accounts", "credential_versions"] {
+            assert!(
+                tables.iter().any(|t| t == must),
+                "the dump misses table {must}: {tables:?}"
+            );
+        }
+        for table in &tables {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
                 .fetch_all(self.pool())
                 .await

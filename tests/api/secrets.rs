@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::both_engines;
 use crate::common::{TestApp, captured_logs};
 
-both_engines!(canaries_stay_out_of_logs_and_database);
+both_engines!(
+    canaries_stay_out_of_logs_and_database,
+    the_dump_reads_every_table_the_migrations_create,
+);
 
 async fn canaries_stay_out_of_logs_and_database(app: TestApp) {
     let canary = format!("Canary-{}-Pw!", uuid::Uuid::new_v4().simple());
@@ -64,4 +67,47 @@ async fn canaries_stay_out_of_logs_and_database(app: TestApp) {
         );
     }
     assert!(logs.contains("/api/v1/auth/login"), "the log capture works");
+}
+
+/// The plaintext checks are only as good as the dump: it must read every table the
+/// migrations create, and it must see a value planted in a vault table.
+async fn the_dump_reads_every_table_the_migrations_create(app: TestApp) {
+    let tables = app.tables().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut created = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in sql.lines() {
+            if let Some(rest) = line.trim().strip_prefix("CREATE TABLE ") {
+                let name = rest
+                    .trim_start_matches("IF NOT EXISTS ")
+                    .split([' ', '('])
+                    .next()
+                    .unwrap()
+                    .to_string();
+                created.push(name);
+            }
+        }
+    }
+    assert!(created.len() >= 18, "{created:?}");
+    for t in &created {
+        assert!(tables.contains(t), "the dump skips table {t}: {tables:?}");
+    }
+    let unit = app
+        .create_unit(&app.root_id, "区档案馆", "institution")
+        .await;
+    let admin = app.user_with_role(&unit, "unit_admin").await;
+    let planted = format!("Planted-{}", uuid::Uuid::new_v4().simple());
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/accounts"),
+            &admin.token,
+            json!({ "name": "档案馆网站", "platform": "gov_website_cms", "login_name": "daj", "classification": "general", "generate": true, "notes": planted }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(
+        app.dump().await.contains(&planted),
+        "the dump does not read accounts"
+    );
 }

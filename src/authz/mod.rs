@@ -84,12 +84,22 @@ pub fn authorize_secret(
 
 /// Path prefixes under which the caller holds `perm`: list queries are scoped to these.
 pub fn scopes(ctx: &AuthContext, perm: Permission) -> Vec<String> {
-    let mut out: Vec<String> = ctx
-        .grants
-        .iter()
-        .filter(|g| g.role.permits(perm))
-        .map(|g| g.unit_path.clone())
-        .collect();
+    collapse(
+        ctx.grants
+            .iter()
+            .filter(|g| g.role.permits(perm))
+            .map(|g| g.unit_path.clone())
+            .collect(),
+    )
+}
+
+/// Path prefixes under which the caller holds any role: what it may learn exists. A
+/// resource outside these answers 404; inside them without the permission, 403.
+pub fn visible_scopes(ctx: &AuthContext) -> Vec<String> {
+    collapse(ctx.grants.iter().map(|g| g.unit_path.clone()).collect())
+}
+
+fn collapse(mut out: Vec<String>) -> Vec<String> {
     out.sort();
     // Drop prefixes already covered by a shorter one.
     let mut kept: Vec<String> = Vec::new();

@@ -30,11 +30,11 @@ pub async fn user_exposure(
     ctx: &AuthContext,
     user_id: &str,
 ) -> AppResult<Vec<Exposure>> {
-    let scopes = authz::require_anywhere(ctx, Permission::ExposureRead)?;
     // The person must be someone the caller can see: homed in, or having seen accounts
-    // of, the caller's units.
+    // of, the caller's units (404 otherwise, whatever the caller's role); then the
+    // caller needs the permission (403).
     let mut visible = false;
-    for prefix in &scopes {
+    for prefix in &authz::visible_scopes(ctx) {
         let n: i64 = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND n.path LIKE $2) + \
              (SELECT COUNT(*) FROM exposures x JOIN units n ON n.id = x.unit_id WHERE x.user_id = $1 AND n.path LIKE $2)",
@@ -49,6 +49,7 @@ pub async fn user_exposure(
     if !visible {
         return Err(AppError::not_found("user"));
     }
+    let scopes = authz::require_anywhere(ctx, Permission::ExposureRead)?;
     let mut out = Vec::new();
     for prefix in scopes {
         let rows = sqlx::query(

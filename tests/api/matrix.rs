@@ -254,12 +254,18 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
     }
     // Lists never leak the foreign unit.
     for (role, user) in &users {
-        for path in ["/api/v1/units", "/api/v1/users", "/api/v1/tokens"] {
+        for (path, allowed) in [
+            ("/api/v1/units", readers),
+            ("/api/v1/users", user_readers),
+            ("/api/v1/tokens", admin),
+        ] {
             let (s, v) = app.get(path, &user.token).await;
-            assert!(
-                s == StatusCode::OK || s == StatusCode::FORBIDDEN,
-                "{path} as {role}: {s}"
-            );
+            let want = if allowed.contains(role) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, want, "{path} as {role}: {v}");
             let text = v.to_string();
             assert!(
                 !text.contains(&f.b) && !text.contains(&f.user_b),
@@ -268,6 +274,7 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
         }
     }
     vault_and_policy_endpoints(&app, &f, &users).await;
+    handover_endpoints(&app, &f, &users).await;
     // Sanity: the root sysadmin does see B.
     let (s, v) = app
         .get(&format!("/api/v1/units/{bf}"), &app.admin_token)
@@ -484,5 +491,161 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
                 own_rotation = pending_rotation(app, &acct_a, &admin_a.token).await;
             }
         }
+    }
+}
+
+async fn report(app: &TestApp, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(format!("{}/api/v1/hr/events", app.base))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A role change in `unit` reported by `hr`, for a fresh custodian: the case id and the
+/// leaver's user id.
+async fn open_case(app: &TestApp, unit: &str, hr: &TestUser, key: &str) -> (String, String) {
+    let leaver = app.user_with_role(unit, "custodian").await;
+    let (s, v) = report(
+        app,
+        &hr.token,
+        key,
+        json!({ "type": "role_change", "username": leaver.username, "unit_id": unit }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (v["handover_id"].as_str().unwrap().to_string(), leaver.id)
+}
+
+/// The handover endpoints, same matrix. Reading: supervisor, unit admin, HR; managing
+/// (checklist, cancel): unit admin; sign-off: supervisor and unit admin (the case is not
+/// ready, so they pass authorisation and get 409); acknowledging: only the successor, and
+/// these cases have none; the exposure ledger: supervisor and unit admin.
+async fn handover_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]) {
+    let hr_a = &users.iter().find(|(r, _)| *r == "hr").unwrap().1;
+    let hr_b = app.user_with_role(&f.b, "hr").await;
+    let (case_a, leaver_a) = open_case(app, &f.a, hr_a, "matrix-a").await;
+    let (case_b, leaver_b) = open_case(app, &f.b, &hr_b, "matrix-b").await;
+    let (af, bf) = (&f.a, &f.b);
+    let readers: &[&str] = &["supervisor", "unit_admin", "hr"];
+    let cases = vec![
+        Case {
+            name: "GET handovers",
+            method: Method::GET,
+            own: format!("/api/v1/handovers?unit_id={af}"),
+            foreign: format!("/api/v1/handovers?unit_id={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET handover",
+            method: Method::GET,
+            own: format!("/api/v1/handovers/{case_a}"),
+            foreign: format!("/api/v1/handovers/{case_b}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET handover sheet",
+            method: Method::GET,
+            own: format!("/api/v1/handovers/{case_a}/sheet"),
+            foreign: format!("/api/v1/handovers/{case_b}/sheet"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET exposure",
+            method: Method::GET,
+            own: format!("/api/v1/users/{leaver_a}/exposure"),
+            foreign: format!("/api/v1/users/{leaver_b}/exposure"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["supervisor", "unit_admin"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "acknowledge",
+            method: Method::POST,
+            own: format!("/api/v1/handovers/{case_a}/acknowledge"),
+            foreign: format!("/api/v1/handovers/{case_b}/acknowledge"),
+            body_own: Some(json!({ "totp_code": "123456" })),
+            body_foreign: Some(json!({ "totp_code": "123456" })),
+            allowed: &[],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "sign-off",
+            method: Method::POST,
+            own: format!("/api/v1/handovers/{case_a}/sign-off"),
+            foreign: format!("/api/v1/handovers/{case_b}/sign-off"),
+            body_own: Some(json!({})),
+            body_foreign: Some(json!({})),
+            allowed: &["supervisor", "unit_admin"],
+            ok: StatusCode::CONFLICT,
+        },
+        Case {
+            name: "checklist",
+            method: Method::POST,
+            own: format!("/api/v1/handovers/{case_a}/checklist"),
+            foreign: format!("/api/v1/handovers/{case_b}/checklist"),
+            body_own: Some(json!({ "entry": "materials", "note": "矩阵" })),
+            body_foreign: Some(json!({ "entry": "materials" })),
+            allowed: &["unit_admin"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "cancel",
+            method: Method::POST,
+            own: format!("/api/v1/handovers/{case_a}/cancel"),
+            foreign: format!("/api/v1/handovers/{case_b}/cancel"),
+            body_own: Some(json!({ "reason": "矩阵测试撤销" })),
+            body_foreign: Some(json!({ "reason": "矩阵测试撤销" })),
+            allowed: &["unit_admin"],
+            ok: StatusCode::OK,
+        },
+    ];
+    for case in &cases {
+        run_case(app, users, case).await;
+    }
+    // Reporting staff changes: HR of the unit only; the foreign unit is not found.
+    for (i, (role, user)) in users.iter().enumerate() {
+        let someone = app.user_with_role(&f.a_child, "custodian").await;
+        let (s, v) = report(
+            app,
+            &user.token,
+            &format!("matrix-foreign-{i}"),
+            json!({ "type": "role_change", "username": leaver_b, "unit_id": bf }),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "HR event as {role} on the foreign unit: {v}"
+        );
+        let (s, v) = report(
+            app,
+            &user.token,
+            &format!("matrix-own-{i}"),
+            json!({ "type": "role_change", "username": someone.username, "unit_id": af }),
+        )
+        .await;
+        let want = if *role == "hr" {
+            StatusCode::CREATED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(s, want, "HR event as {role} on its own unit: {v}");
     }
 }

@@ -6,9 +6,11 @@
 
 mod context;
 mod role;
+mod user_target;
 
 pub use context::{AuthContext, Grant, Principal};
 pub use role::{Permission, Role};
+pub use user_target::authorize_user_target;
 
 use crate::error::{AppError, AppResult};
 

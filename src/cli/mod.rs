@@ -4,6 +4,7 @@ mod handover;
 mod import;
 mod init;
 mod keys;
+mod users;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -73,6 +74,21 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// User accounts of credgov itself.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Give a user a one-time password (printed once), clear their lock and end their
+    /// sessions; they must change it at the next login. For a locked-out sole admin.
+    ResetPassword {
+        /// The user's login name.
+        username: String,
     },
 }
 
@@ -230,6 +246,13 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },
         } => keys::rotate(config, &new_key_file).await,
+        Command::Users {
+            command: UsersCommand::ResetPassword { username },
+        } => {
+            let state = start(config).await?;
+            users::reset_password(&state, &username).await?;
+            Ok(0)
+        }
         Command::Handover {
             command:
                 HandoverCommand::Open {

@@ -213,6 +213,23 @@ fn prepare_sqlite_url(url: &str) -> Result<String, String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// The root unit's id, with its row locked until `tx` ends: writers that must see each
+/// other's effect on the whole tree (e.g. "is this the last sysadmin?") queue here. On
+/// PostgreSQL `FOR NO KEY UPDATE` (which, unlike `FOR UPDATE`, does not block inserts
+/// whose foreign keys point at the root unit); SQLite's write transaction already
+/// excludes other writers.
+pub async fn lock_root_unit(tx: &mut Tx) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::Row;
+    // Only SQLite transactions carry this process's write permit.
+    let sql = if tx._permit.is_some() {
+        "SELECT id FROM units WHERE parent_id IS NULL"
+    } else {
+        "SELECT id FROM units WHERE parent_id IS NULL FOR NO KEY UPDATE"
+    };
+    let row = sqlx::query(sql).fetch_optional(&mut **tx).await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
 /// Converts a stored 0/1 flag.
 pub fn flag(v: i64) -> bool {
     v != 0

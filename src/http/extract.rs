@@ -142,6 +142,7 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ctx = authenticate(state, bearer(parts)?).await?;
+        refuse_password_change_only(&ctx)?;
         if ctx.session == SessionKind::EnrollOnly {
             return Err(AppError::client(
                 StatusCode::FORBIDDEN,
@@ -153,7 +154,7 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A caller who may still have to enrol TOTP (enrolment, logout and /me only).
+/// A caller who may still have to enrol TOTP (enrolment only).
 pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
 
 impl FromRequestParts<AppState> for AuthAllowEnroll {
@@ -164,6 +165,34 @@ impl FromRequestParts<AppState> for AuthAllowEnroll {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ctx = authenticate(state, bearer(parts)?).await?;
+        refuse_password_change_only(&ctx)?;
         Ok(AuthAllowEnroll(ctx, request_meta(parts, state)))
+    }
+}
+
+fn refuse_password_change_only(ctx: &AuthContext) -> Result<(), AppError> {
+    if ctx.session == SessionKind::PasswordChangeOnly {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "your password was reset or has expired: set a new one with POST /api/v1/me/password {current_password, new_password} first",
+        ));
+    }
+    Ok(())
+}
+
+/// Any valid session, even one limited to changing the password or enrolling TOTP
+/// (`/me`, `/me/password`, logout).
+pub struct AuthAnySession(pub AuthContext, pub RequestMeta);
+
+impl FromRequestParts<AppState> for AuthAnySession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = authenticate(state, bearer(parts)?).await?;
+        Ok(AuthAnySession(ctx, request_meta(parts, state)))
     }
 }

@@ -30,6 +30,10 @@ pub struct LoginOutput {
     /// True when the user's roles require TOTP and none is enrolled yet: the token can
     /// only enrol (`/auth/totp/enroll`, `/auth/totp/confirm`), read `/me` and log out.
     pub mfa_enrollment_required: bool,
+    /// True after an administrator's reset or when the password is older than the
+    /// policy's maximum age: the token can only change the password
+    /// (`POST /api/v1/me/password`), read `/me` and log out until it is changed.
+    pub password_change_required: bool,
 }
 
 impl std::fmt::Debug for LoginOutput {
@@ -37,6 +41,7 @@ impl std::fmt::Debug for LoginOutput {
         f.debug_struct("LoginOutput")
             .field("expires_at", &self.expires_at)
             .field("mfa_enrollment_required", &self.mfa_enrollment_required)
+            .field("password_change_required", &self.password_change_required)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +175,27 @@ async fn record_failure(
     Ok(result)
 }
 
+/// Counts a wrong password given outside login (e.g. the current password when
+/// changing it) exactly like a failed login; returns the error to answer with.
+pub(super) async fn count_password_failure(
+    state: &AppState,
+    meta: &RequestMeta,
+    user_id: &str,
+    unit_id: &str,
+    username: &str,
+    reason: &str,
+) -> AppResult<AppError> {
+    let user = LoginUser {
+        id: user_id.to_string(),
+        unit_id: unit_id.to_string(),
+        status: String::new(),
+        password_hash: String::new(),
+        totp_secret: None,
+        locked_until: None,
+    };
+    record_failure(state, meta, &user, username, reason).await
+}
+
 pub async fn login(
     state: &AppState,
     meta: &RequestMeta,
@@ -247,7 +273,7 @@ pub async fn login(
     }
     if !state
         .hasher
-        .verify(input.password, Some(user.password_hash.clone()))
+        .verify(input.password.clone(), Some(user.password_hash.clone()))
         .await?
     {
         return Err(record_failure(state, meta, &user, &input.username, "password").await?);
@@ -314,6 +340,8 @@ pub async fn login(
             }
         }
     }
+    let password_change_required =
+        super::password::after_login(state, &user.id, &user.password_hash, input.password).await?;
     let mut tx = state.db.begin_write_relaxed().await?;
     let actor = Actor::user(&user.id, &input.username);
     if let Some(err) = tx_replay {
@@ -354,6 +382,7 @@ pub async fn login(
         token,
         expires_at,
         mfa_enrollment_required: enrollment_required,
+        password_change_required,
     })
 }
 
@@ -520,6 +549,7 @@ pub fn session_label(kind: SessionKind) -> &'static str {
     match kind {
         SessionKind::Full => "full",
         SessionKind::EnrollOnly => "enroll_only",
+        SessionKind::PasswordChangeOnly => "password_change_only",
     }
 }
 

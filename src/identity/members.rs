@@ -128,21 +128,7 @@ pub async fn revoke(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     if role == Role::Sysadmin && unit.parent_id.is_none() {
-        let others: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.unit_id = $1 AND m.role = 'sysadmin' AND m.user_id <> $2 AND u.status = 'active'",
-        )
-        .bind(&unit.id)
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        if others == 0 {
-            return Err(AppError::conflict(
-                "last_sysadmin",
-                "this is the last active sysadmin of the root unit; grant the role to someone else first",
-            ));
-        }
+        super::last_admin::guard_last_sysadmin(&mut tx, user_id).await?;
     }
     let done =
         sqlx::query("DELETE FROM memberships WHERE unit_id = $1 AND user_id = $2 AND role = $3")

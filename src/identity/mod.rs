@@ -3,10 +3,15 @@
 
 mod api_tokens;
 mod hasher;
+mod last_admin;
 mod login;
 mod members;
+mod password;
+pub(crate) mod password_routes;
+mod rehash;
 pub(crate) mod routes;
 mod sessions;
+mod target;
 mod totp;
 mod users;
 
@@ -14,6 +19,7 @@ pub use api_tokens::{ApiToken, NewApiToken};
 pub use hasher::PasswordHasher;
 pub use login::{LoginInput, LoginOutput, login, verify_step_up};
 pub use members::Membership;
+pub use password::reset_password_by_username;
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};
 pub use totp::{TotpEnrollment, code_at};

@@ -16,7 +16,7 @@ use super::users::{self, NewUser, User, UserPatch, UserStatus};
 use crate::app::AppState;
 use crate::authz::{Principal, Role};
 use crate::error::AppResult;
-use crate::http::{ApiJson, Auth, AuthAllowEnroll, ErrorBody, Meta};
+use crate::http::{ApiJson, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
+        .merge(super::password_routes::router())
 }
 
 /// Marks a response that carries a secret as not cacheable anywhere.
@@ -78,7 +79,7 @@ pub async fn login_route(
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn logout_route(
     State(state): State<AppState>,
-    AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
+    AuthAnySession(ctx, meta): AuthAnySession,
 ) -> AppResult<StatusCode> {
     login::logout(&state, &ctx, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -113,7 +114,8 @@ pub async fn totp_confirm(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeResponse {
-    /// `full`, or `enroll_only` until TOTP is set up.
+    /// `full`; `enroll_only` until TOTP is set up; `password_change_only` until the
+    /// password is changed (after a reset or when it expired).
     pub session: String,
     pub user: Option<User>,
     pub memberships: Vec<Membership>,
@@ -124,7 +126,7 @@ pub struct MeResponse {
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn me(
     State(state): State<AppState>,
-    AuthAllowEnroll(ctx, _): AuthAllowEnroll,
+    AuthAnySession(ctx, _): AuthAnySession,
 ) -> AppResult<Json<MeResponse>> {
     let session = session_label(ctx.session).to_string();
     match &ctx.principal {

@@ -22,6 +22,9 @@ pub enum SessionKind {
     Full,
     /// The user's roles require TOTP and it is not set up yet: enrolment only.
     EnrollOnly,
+    /// The password was reset by an administrator or is older than the policy allows:
+    /// changing it (`/me/password`), `/me` and logout only. Checked before `EnrollOnly`.
+    PasswordChangeOnly,
 }
 
 /// Whether the user's roles require two-factor login under the current policy.
@@ -85,7 +88,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
     // One round trip: the session, its user and every grant (one row per membership).
     let rows = sqlx::query(
         "SELECT s.user_id, s.mfa_satisfied, s.last_seen_at, s.expires_at, u.username, u.status, \
-         m.unit_id AS grant_unit, n.path AS grant_path, m.role AS grant_role \
+         u.must_change_password, u.password_changed_at, m.unit_id AS grant_unit, n.path AS grant_path, m.role AS grant_role \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN memberships m ON m.user_id = s.user_id LEFT JOIN units n ON n.id = m.unit_id \
          WHERE s.id = $1 ORDER BY n.depth, m.role",
@@ -141,7 +144,14 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
         }
     }
     let mfa_satisfied = flag(row.try_get("mfa_satisfied")?);
-    let session = if mfa_satisfied || !requires_mfa(state, grants.iter().map(|g| g.role)) {
+    let session = if super::password::change_required(
+        flag(row.try_get("must_change_password")?),
+        row.try_get("password_changed_at")?,
+        state.policy.user_password.max_age_days,
+        now,
+    ) {
+        SessionKind::PasswordChangeOnly
+    } else if mfa_satisfied || !requires_mfa(state, grants.iter().map(|g| g.role)) {
         SessionKind::Full
     } else {
         SessionKind::EnrollOnly

@@ -193,7 +193,7 @@ async fn insert_user(
 ) -> AppResult<()> {
     let res = sqlx::query(
         "INSERT INTO users (id, unit_id, username, display_name, phone, email, status, password_hash, \
-         failed_logins, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, 0, $8, $8)",
+         failed_logins, created_at, updated_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, 0, $8, $8, $8)",
     )
     .bind(id)
     .bind(unit_id)
@@ -320,8 +320,8 @@ pub async fn update_user(
     id: &str,
     patch: UserPatch,
 ) -> AppResult<User> {
-    let (user, unit) = user_and_unit(state, id).await?;
-    authz::authorize(ctx, Permission::UsersWrite, &unit.as_ref(), "user")?;
+    let (user, unit) =
+        super::target::authorized_target(state, ctx, id, Permission::UsersWrite).await?;
     let display_name = patch
         .display_name
         .as_deref()
@@ -332,6 +332,12 @@ pub async fn update_user(
     let mut changed: Vec<&str> = Vec::new();
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    if patch
+        .status
+        .is_some_and(|s| s != UserStatus::Active && user.status == UserStatus::Active)
+    {
+        super::last_admin::guard_last_sysadmin(&mut tx, id).await?;
+    }
     if let Some(d) = &display_name {
         sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(d)

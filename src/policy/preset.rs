@@ -66,6 +66,10 @@ pub struct UserPasswordPolicy {
     pub max_length: usize,
     /// zxcvbn score 0–4 that a password must reach.
     pub min_score: u8,
+    /// Days after which a login password must be changed (0 or absent: never). Once
+    /// expired, login still succeeds but the session can only change the password.
+    #[serde(default)]
+    pub max_age_days: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -208,6 +212,12 @@ impl Policy {
             return Err(format!(
                 "key user_password.min_score: {} is not a zxcvbn score (0–4)",
                 up.min_score
+            ));
+        }
+        if up.max_age_days > 3650 {
+            return Err(format!(
+                "key user_password.max_age_days: {} must be between 0 (never) and 3650",
+                up.max_age_days
             ));
         }
         if self.lockout.max_failures == 0 || self.lockout.lock_minutes == 0 {

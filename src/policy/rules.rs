@@ -148,6 +148,8 @@ pub const KEYS: &[KeyDef] = &[
     def("user_password", "min_length", int(8, 128), Rule::Higher),
     def("user_password", "max_length", int(8, 1024), Rule::Bound),
     def("user_password", "min_score", int(0, 4), Rule::Higher),
+    // 0 means "never", so neither numeric direction is stricter; global, never overridden.
+    def("user_password", "max_age_days", int(0, 3650), Rule::Free),
     def(
         "lockout",
         "max_failures",

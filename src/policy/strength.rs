@@ -110,6 +110,7 @@ mod tests {
             min_length: 12,
             max_length: 128,
             min_score: 3,
+            max_age_days: 0,
         }
     }
 

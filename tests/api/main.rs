@@ -12,6 +12,7 @@ mod import;
 mod keys;
 mod matrix;
 mod openapi;
+mod passwords;
 mod policy;
 mod secrets;
 mod sessions;

@@ -1,0 +1,335 @@
+//! People's own login passwords: change, administrator reset, unlock, log out
+//! everywhere, and whether a session is limited to changing the password (after a reset,
+//! or when the policy's maximum age has passed).
+
+use axum::http::StatusCode;
+use serde_json::json;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use super::target::authorized_target;
+use super::users::{User, find_user, generate_password, require_strong};
+use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::authz::{AuthContext, Permission};
+use crate::clock::HOUR_MS;
+use crate::db::flag;
+use crate::error::{AppError, AppResult};
+
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Whether the password must be changed before anything else: an administrator reset
+/// it, or it is older than `max_age_days` (0: no maximum age).
+pub(super) fn change_required(
+    must_change: bool,
+    changed_at: i64,
+    max_age_days: u32,
+    now: i64,
+) -> bool {
+    must_change || (max_age_days > 0 && now - changed_at >= i64::from(max_age_days) * DAY_MS)
+}
+
+/// The login hook, after the password (and second factor) checked out: re-hash when the
+/// argon2 parameters were raised, and tell whether the new session is limited to
+/// changing the password.
+pub(super) async fn after_login(
+    state: &AppState,
+    user_id: &str,
+    stored_hash: &str,
+    password: Zeroizing<String>,
+) -> AppResult<bool> {
+    super::rehash::rehash_if_needed(state, user_id, stored_hash, password).await;
+    let row =
+        sqlx::query("SELECT must_change_password, password_changed_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(state.db.pool())
+            .await?;
+    Ok(change_required(
+        flag(row.try_get("must_change_password")?),
+        row.try_get("password_changed_at")?,
+        state.policy.user_password.max_age_days,
+        state.now(),
+    ))
+}
+
+fn own_user_id(ctx: &AuthContext) -> AppResult<&str> {
+    ctx.user_id().ok_or_else(|| {
+        AppError::invalid("API tokens and the console operator have no login password or session")
+    })
+}
+
+fn entry<'a>(
+    ctx: &AuthContext,
+    unit_id: &'a str,
+    action: &'static str,
+    target_id: &'a str,
+    details: serde_json::Value,
+) -> Entry<'a> {
+    Entry {
+        unit_id,
+        actor: Actor::from(ctx),
+        action,
+        target_kind: Some("user"),
+        target_id: Some(target_id),
+        outcome: Outcome::Success,
+        details,
+    }
+}
+
+/// `POST /me/password`: checks the current password (a wrong one counts as a failed
+/// login toward lockout), enforces the policy on the new one, stores it, and ends every
+/// other session of the user; the calling session stays.
+pub async fn change_own_password(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    current: Zeroizing<String>,
+    new: Zeroizing<String>,
+) -> AppResult<()> {
+    let user_id = own_user_id(ctx)?;
+    let row = sqlx::query(
+        "SELECT username, display_name, unit_id, password_hash, locked_until FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or_else(|| AppError::unauthenticated("your account no longer exists"))?;
+    let username: String = row.try_get("username")?;
+    let display_name: String = row.try_get("display_name")?;
+    let unit_id: String = row.try_get("unit_id")?;
+    let stored: String = row.try_get("password_hash")?;
+    let locked_until: Option<i64> = row.try_get("locked_until")?;
+    if let Some(until) = locked_until.filter(|u| *u > state.now()) {
+        return Err(AppError::client(
+            StatusCode::LOCKED,
+            "locked",
+            format!(
+                "too many failed attempts: your account is locked until {} (UTC); try again later or ask an administrator to unlock it",
+                crate::clock::to_rfc3339(until)
+            ),
+        )
+        .with_details(json!({ "locked_until": until })));
+    }
+    if *current == *new {
+        return Err(AppError::invalid(
+            "new_password must differ from current_password",
+        ));
+    }
+    require_strong(state, &new, &username, &display_name)?;
+    if !state.hasher.verify(current, Some(stored.clone())).await? {
+        let err = super::login::count_password_failure(
+            state,
+            meta,
+            user_id,
+            &unit_id,
+            &username,
+            "current_password",
+        )
+        .await?;
+        return Err(if err.code() == "invalid_credentials" {
+            AppError::client(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "current_password is wrong; repeated failures lock the account",
+            )
+        } else {
+            err
+        });
+    }
+    let hash = state.hasher.hash(new).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    // Only if nobody changed the password since it was verified.
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 0, \
+         failed_logins = 0, updated_at = $2 WHERE id = $3 AND password_hash = $4",
+    )
+    .bind(&hash)
+    .bind(now)
+    .bind(user_id)
+    .bind(&stored)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict(
+            "password_changed",
+            "your password was changed meanwhile; log in again with the new one",
+        ));
+    }
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(&ctx.token_hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        entry(
+            ctx,
+            &unit_id,
+            "user.password_change",
+            user_id,
+            json!({ "username": username, "other_sessions_ended": ended }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Administrator reset (API, or the console operator through the CLI): a generated
+/// one-time password (returned once), to be changed at the next login; the lock is
+/// cleared and every session of the user ends.
+pub async fn reset_password(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+) -> AppResult<(User, Zeroizing<String>)> {
+    let (user, unit) = authorized_target(state, ctx, id, Permission::UsersWrite).await?;
+    if ctx.user_id() == Some(id) {
+        return Err(AppError::invalid(
+            "to change your own password use POST /api/v1/me/password",
+        ));
+    }
+    let password = generate_password();
+    let hash = state.hasher.hash(password.clone()).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = 1, password_changed_at = $2, \
+         failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3",
+    )
+    .bind(&hash)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let ended = super::sessions::revoke_all_for_user(&mut tx, id).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        entry(
+        ctx,
+        &unit.id,
+        "user.password_reset",
+        id,
+        json!({ "username": user.username, "sessions_ended": ended, "was_locked_until": user.locked_until }),
+    ),
+    )
+    .await?;
+    tx.commit().await?;
+    let user = find_user(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    Ok((user, password))
+}
+
+/// The console operator's reset by username (`credgov users reset-password`).
+pub async fn reset_password_by_username(
+    state: &AppState,
+    username: &str,
+) -> AppResult<(User, Zeroizing<String>)> {
+    let id: String = sqlx::query("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("user {username}")))?
+        .try_get(0)?;
+    reset_password(
+        state,
+        &AuthContext::operator(),
+        &RequestMeta::default(),
+        &id,
+    )
+    .await
+}
+
+/// Clears a lockout and the failure counter.
+pub async fn unlock(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    id: &str,
+) -> AppResult<User> {
+    let (user, unit) = authorized_target(state, ctx, id, Permission::UsersWrite).await?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        entry(
+            ctx,
+            &unit.id,
+            "user.unlock",
+            id,
+            json!({ "username": user.username, "was_locked_until": user.locked_until }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    find_user(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))
+}
+
+/// "Log out everywhere": ends every session of the caller, this one included.
+pub async fn revoke_all_sessions(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+) -> AppResult<u64> {
+    let user_id = own_user_id(ctx)?;
+    let unit_id: String = sqlx::query("SELECT unit_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get(0)?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let ended = super::sessions::revoke_all_for_user(&mut tx, user_id).await?;
+    audit::append(
+        &mut tx,
+        now,
+        meta,
+        entry(
+            ctx,
+            &unit_id,
+            "auth.logout_all",
+            user_id,
+            json!({ "sessions_ended": ended }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_required_after_reset_or_max_age() {
+        let day = DAY_MS;
+        assert!(change_required(true, 0, 0, 0));
+        assert!(
+            !change_required(false, 0, 0, 10_000 * day),
+            "no maximum age"
+        );
+        assert!(!change_required(false, 0, 90, 90 * day - 1));
+        assert!(change_required(false, 0, 90, 90 * day));
+        assert!(change_required(false, 5, 90, 200 * day));
+    }
+}

@@ -1,0 +1,106 @@
+//! HTTP for own passwords and an administrator's help: change, reset, unlock, log out
+//! everywhere.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::password;
+use super::routes::no_store;
+use super::users::User;
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::{ApiJson, Auth, AuthAnySession, ErrorBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me/password", post(change_password))
+        .route("/me/sessions/revoke-all", post(revoke_all_sessions))
+        .route("/users/{id}/password-reset", post(reset_password))
+        .route("/users/{id}/unlock", post(unlock_user))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// Checked against the login password policy (length, zxcvbn score).
+    pub new_password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePassword,
+    responses((status = 204, description = "changed; every other session of the user ended"),
+              (status = 401, description = "invalid_credentials (wrong current password, counted toward lockout)", body = ErrorBody),
+              (status = 409, description = "password_changed (changed meanwhile)", body = ErrorBody),
+              (status = 422, description = "weak_password (details: score, feedback) or invalid_input", body = ErrorBody),
+              (status = 423, description = "locked", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    AuthAnySession(ctx, meta): AuthAnySession,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> AppResult<StatusCode> {
+    password::change_own_password(
+        &state,
+        &ctx,
+        &meta,
+        Zeroizing::new(body.current_password),
+        Zeroizing::new(body.new_password),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/me/sessions/revoke-all", tag = "auth",
+    responses((status = 204, description = "every session of the caller ended, this one included"),
+              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    AuthAnySession(ctx, meta): AuthAnySession,
+) -> AppResult<StatusCode> {
+    password::revoke_all_sessions(&state, &ctx, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PasswordReset {
+    /// Shown once. The user must change it at the next login.
+    pub one_time_password: String,
+    pub user: User,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = PasswordReset),
+              (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (user, one_time) = password::reset_password(&state, &ctx, &meta, &id).await?;
+    let body = PasswordReset {
+        one_time_password: one_time.to_string(),
+        user,
+    };
+    Ok(no_store(Json(body).into_response()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = User),
+              (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
+              (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    Auth(ctx, meta): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<User>> {
+    Ok(Json(password::unlock(&state, &ctx, &meta, &id).await?))
+}

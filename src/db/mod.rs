@@ -22,11 +22,47 @@ pub struct Tx {
     tx: Transaction<'static, Any>,
     /// SQLite: this process's write permit, released after the transaction ends.
     _permit: Option<OwnedMutexGuard<()>>,
+    backend: Backend,
+}
+
+/// Tables whose rows [`Tx::lock_row_for_update`] may lock (the name goes into SQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockTable {
+    Units,
+}
+
+impl LockTable {
+    fn as_str(self) -> &'static str {
+        match self {
+            LockTable::Units => "units",
+        }
+    }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+
+    /// Locks one row (by `id`) until this transaction ends, so "check then write"
+    /// sequences that serialise on it hold with several servers on one PostgreSQL
+    /// (`SELECT … FOR UPDATE`). On SQLite the transaction already holds the database
+    /// write lock (`BEGIN IMMEDIATE`), so only the row's existence is read. Returns
+    /// whether the row exists.
+    pub async fn lock_row_for_update(
+        &mut self,
+        table: LockTable,
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = match self.backend {
+            Backend::Postgres => format!("SELECT id FROM {} WHERE id = $1 FOR UPDATE", table.as_str()),
+            Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.is_some())
     }
 }
 
@@ -145,11 +181,13 @@ impl Db {
                 Ok(Tx {
                     tx,
                     _permit: Some(permit),
+                    backend: Backend::Sqlite,
                 })
             }
             Backend::Postgres => Ok(Tx {
                 tx: self.pool.begin().await?,
                 _permit: None,
+                backend: Backend::Postgres,
             }),
         }
     }

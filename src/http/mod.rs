@@ -16,7 +16,10 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 pub use crate::identity::no_store;
-pub use extract::{ApiJson, Auth, AuthAllowEnroll, Meta, REQUEST_ID_HEADER, optional_json};
+pub use extract::{
+    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, Meta, NoQuery, REQUEST_ID_HEADER, in_range,
+    optional_json,
+};
 pub use openapi::{ApiDoc, ErrorBody, openapi_json};
 
 use crate::app::AppState;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
-use crate::db::{Tx, is_unique_violation};
+use crate::db::{LockTable, Tx, is_unique_violation};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -128,6 +128,10 @@ pub async fn revoke(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     if role == Role::Sysadmin && unit.parent_id.is_none() {
+        // Every change that can remove the last root sysadmin locks the root row first,
+        // so two servers revoking each other's role at once run one after the other
+        // and the second sees the first's result.
+        tx.lock_row_for_update(LockTable::Units, &unit.id).await?;
         let others: i64 = sqlx::query(
             "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.unit_id = $1 AND m.role = 'sysadmin' AND m.user_id <> $2 AND u.status = 'active'",

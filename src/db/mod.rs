@@ -55,7 +55,9 @@ impl Tx {
         id: &str,
     ) -> Result<bool, sqlx::Error> {
         let sql = match self.backend {
-            Backend::Postgres => format!("SELECT id FROM {} WHERE id = $1 FOR UPDATE", table.as_str()),
+            Backend::Postgres => {
+                format!("SELECT id FROM {} WHERE id = $1 FOR UPDATE", table.as_str())
+            }
             Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

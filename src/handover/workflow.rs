@@ -72,13 +72,14 @@ async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect<'_>) 
     if done.rows_affected() == 1 {
         return Ok(());
     }
-    let now: Option<String> = sqlx::query("SELECT state FROM handovers WHERE unit_id = $1 AND id = $2")
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
+    let now: Option<String> =
+        sqlx::query("SELECT state FROM handovers WHERE unit_id = $1 AND id = $2")
+            .bind(&h.unit_id)
+            .bind(&h.id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
     Err(match now.as_deref() {
         Some(s @ ("closed" | "cancelled")) => AppError::conflict(
             "case_closed",

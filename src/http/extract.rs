@@ -186,7 +186,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                         key, expected_type, ..
                     } => (
                         Some(key.clone()),
-                        format!("the path parameter {key} must be {}", kind_name(expected_type)),
+                        format!(
+                            "the path parameter {key} must be {}",
+                            kind_name(expected_type)
+                        ),
                     ),
                     ErrorKind::InvalidUtf8InPathParam { key } => (
                         Some(key.clone()),
@@ -194,7 +197,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                     ),
                     ErrorKind::WrongNumberOfParameters { .. }
                     | ErrorKind::UnsupportedType { .. } => {
-                        return Err(AppError::internal(format!("path extractor: {}", e.body_text())));
+                        return Err(AppError::internal(format!(
+                            "path extractor: {}",
+                            e.body_text()
+                        )));
                     }
                     other => (None, format!("a path parameter is malformed: {other}")),
                 };
@@ -204,7 +210,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                     None => err,
                 })
             }
-            Err(e) => Err(AppError::internal(format!("path extractor: {}", e.body_text()))),
+            Err(e) => Err(AppError::internal(format!(
+                "path extractor: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -237,9 +246,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 let field = detail
                     .split_once(": ")
                     .map(|(f, _)| f)
-                    .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|f| {
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
                     .map(str::to_string);
-                let err = AppError::bad_request(format!("the query string is not valid here: {detail}"));
+                let err =
+                    AppError::bad_request(format!("the query string is not valid here: {detail}"));
                 Err(match field {
                     Some(f) => err.with_details(serde_json::json!({ "field": f })),
                     None => err,

@@ -191,6 +191,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                             kind_name(expected_type)
                         ),
                     ),
+                    ErrorKind::ParseErrorAtIndex {
+                        index,
+                        expected_type,
+                        ..
+                    } => {
+                        let key = axum::extract::RawPathParams::from_request_parts(parts, state)
+                            .await
+                            .ok()
+                            .and_then(|p| p.iter().nth(*index).map(|(k, _)| k.to_string()))
+                            .unwrap_or_else(|| format!("#{}", index + 1));
+                        let message = format!(
+                            "the path parameter {key} must be {}",
+                            kind_name(expected_type)
+                        );
+                        (Some(key), message)
+                    }
                     ErrorKind::InvalidUtf8InPathParam { key } => (
                         Some(key.clone()),
                         format!("the path parameter {key} is not valid UTF-8"),

@@ -13,6 +13,7 @@ mod keys;
 mod matrix;
 mod openapi;
 mod policy;
+mod races;
 mod secrets;
 mod sessions;
 mod tokens;

@@ -74,12 +74,19 @@ pub const EFFECTIVE_AT_MAX: i64 = 4_102_444_800_000;
 /// unit, inside a subtree where the reporter may report staff changes. Anyone else
 /// is answered exactly like an unknown username, so HR of one unit cannot probe
 /// who exists elsewhere.
+/// The event's own unit (already authorised) always counts, which is the whole scope
+/// of the console operator, who holds no roles.
 async fn user_in_scope(
     pool: &sqlx::AnyPool,
     ctx: &AuthContext,
+    unit: &Unit,
     username: &str,
 ) -> AppResult<Option<(String, String)>> {
-    for prefix in authz::scopes(ctx, Permission::HrEvents) {
+    let mut prefixes = authz::scopes(ctx, Permission::HrEvents);
+    if !prefixes.iter().any(|p| unit.path.starts_with(p.as_str())) {
+        prefixes.push(unit.path.clone());
+    }
+    for prefix in prefixes {
         let row = sqlx::query(
             "SELECT u.id, u.status FROM users u WHERE u.username = $1 AND ( \
                EXISTS (SELECT 1 FROM units h WHERE h.id = u.unit_id AND h.path LIKE $2) \
@@ -267,7 +274,7 @@ pub async fn record_event(
             "effective_at must be unix milliseconds between 2000-01-01 and 2100-01-01",
         ));
     }
-    let (leaver, status) = user_in_scope(pool, ctx, &input.username)
+    let (leaver, status) = user_in_scope(pool, ctx, &unit, &input.username)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     // Quick answers for the common case; re-checked inside the transaction, after the
@@ -282,7 +289,7 @@ pub async fn record_event(
     let successor = match &input.successor_username {
         None => None,
         Some(name) => {
-            let (id, _) = user_in_scope(pool, ctx, name)
+            let (id, _) = user_in_scope(pool, ctx, &unit, name)
                 .await?
                 .ok_or_else(|| AppError::not_found("successor"))?;
             if id == leaver {

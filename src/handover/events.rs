@@ -74,6 +74,7 @@ pub const EFFECTIVE_AT_MAX: i64 = 4_102_444_800_000;
 /// unit, inside a subtree where the reporter may report staff changes. Anyone else
 /// is answered exactly like an unknown username, so HR of one unit cannot probe
 /// who exists elsewhere.
+///
 /// The event's own unit (already authorised) always counts, which is the whole scope
 /// of the console operator, who holds no roles.
 async fn user_in_scope(

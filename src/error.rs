@@ -76,6 +76,10 @@ impl AppError {
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Self::client(StatusCode::UNAUTHORIZED, "unauthenticated", message)
     }
+    /// 422 `invalid_input` naming the offending field in `details.field`.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid(message).with_details(json!({ "field": field }))
+    }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         AppError::Internal(cause.to_string())
     }

@@ -77,6 +77,10 @@ pub async fn first_run(state: &AppState) -> Result<(), String> {
             if file.is_some() {
                 let _ = std::fs::remove_file(&path);
             }
+            // Another server on the same database initialised it first: nothing to do.
+            if e.code() == "already_initialised" {
+                return Ok(());
+            }
             return Err(e.to_string());
         }
     };

@@ -22,11 +22,51 @@ pub struct Tx {
     tx: Transaction<'static, Any>,
     /// SQLite: this process's write permit, released after the transaction ends.
     _permit: Option<OwnedMutexGuard<()>>,
+    backend: Backend,
+}
+
+/// Tables whose rows [`Tx::lock_row_for_update`] may lock (the name goes into SQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockTable {
+    Units,
+}
+
+impl LockTable {
+    fn as_str(self) -> &'static str {
+        match self {
+            LockTable::Units => "units",
+        }
+    }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+
+    /// Locks one row (by `id`) until this transaction ends, so "check then write"
+    /// sequences that serialise on it hold with several servers on one PostgreSQL
+    /// (`SELECT … FOR NO KEY UPDATE`). On SQLite the transaction already holds the database
+    /// write lock (`BEGIN IMMEDIATE`), so only the row's existence is read. Returns
+    /// whether the row exists.
+    pub async fn lock_row_for_update(
+        &mut self,
+        table: LockTable,
+        id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = match self.backend {
+            // NO KEY: inserts whose foreign keys point at the row are not blocked.
+            Backend::Postgres => format!(
+                "SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE",
+                table.as_str()
+            ),
+            Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.is_some())
     }
 }
 
@@ -145,11 +185,13 @@ impl Db {
                 Ok(Tx {
                     tx,
                     _permit: Some(permit),
+                    backend: Backend::Sqlite,
                 })
             }
             Backend::Postgres => Ok(Tx {
                 tx: self.pool.begin().await?,
                 _permit: None,
+                backend: Backend::Postgres,
             }),
         }
     }
@@ -213,21 +255,19 @@ fn prepare_sqlite_url(url: &str) -> Result<String, String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-/// The root unit's id, with its row locked until `tx` ends: writers that must see each
-/// other's effect on the whole tree (e.g. "is this the last sysadmin?") queue here. On
-/// PostgreSQL `FOR NO KEY UPDATE` (which, unlike `FOR UPDATE`, does not block inserts
-/// whose foreign keys point at the root unit); SQLite's write transaction already
-/// excludes other writers.
+/// Finds the root unit and locks its row until the transaction ends (see
+/// [`Tx::lock_row_for_update`]): every change that could remove the last root sysadmin
+/// serialises on it. None when the database is not initialised.
 pub async fn lock_root_unit(tx: &mut Tx) -> Result<Option<String>, sqlx::Error> {
     use sqlx::Row;
-    // Only SQLite transactions carry this process's write permit.
-    let sql = if tx._permit.is_some() {
-        "SELECT id FROM units WHERE parent_id IS NULL"
-    } else {
-        "SELECT id FROM units WHERE parent_id IS NULL FOR NO KEY UPDATE"
+    let row = sqlx::query("SELECT id FROM units WHERE parent_id IS NULL")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(id) = row.map(|r| r.try_get::<String, _>(0)).transpose()? else {
+        return Ok(None);
     };
-    let row = sqlx::query(sql).fetch_optional(&mut **tx).await?;
-    row.map(|r| r.try_get(0)).transpose()
+    tx.lock_row_for_update(LockTable::Units, &id).await?;
+    Ok(Some(id))
 }
 
 /// Converts a stored 0/1 flag.

@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::deadline::add_working_days;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
-use crate::authz::{AuthContext, Permission, Role};
+use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
 use crate::policy::effective_policy;
@@ -66,15 +66,43 @@ pub fn request_hash(body: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(body.to_string().as_bytes()))
 }
 
-async fn user_by_name(pool: &sqlx::AnyPool, username: &str) -> AppResult<Option<(String, String)>> {
-    let row = sqlx::query("SELECT id, status FROM users WHERE username = $1")
+/// Earliest and latest `effective_at` accepted: 2000-01-01 and 2100-01-01 UTC (ms).
+pub const EFFECTIVE_AT_MIN: i64 = 946_684_800_000;
+pub const EFFECTIVE_AT_MAX: i64 = 4_102_444_800_000;
+
+/// A user the reporter may name: one whose home unit is, or who holds a role on a
+/// unit, inside a subtree where the reporter may report staff changes. Anyone else
+/// is answered exactly like an unknown username, so HR of one unit cannot probe
+/// who exists elsewhere.
+///
+/// The event's own unit (already authorised) always counts, which is the whole scope
+/// of the console operator, who holds no roles.
+async fn user_in_scope(
+    pool: &sqlx::AnyPool,
+    ctx: &AuthContext,
+    unit: &Unit,
+    username: &str,
+) -> AppResult<Option<(String, String)>> {
+    let mut prefixes = authz::scopes(ctx, Permission::HrEvents);
+    if !prefixes.iter().any(|p| unit.path.starts_with(p.as_str())) {
+        prefixes.push(unit.path.clone());
+    }
+    for prefix in prefixes {
+        let row = sqlx::query(
+            "SELECT u.id, u.status FROM users u WHERE u.username = $1 AND ( \
+               EXISTS (SELECT 1 FROM units h WHERE h.id = u.unit_id AND h.path LIKE $2) \
+               OR EXISTS (SELECT 1 FROM memberships m JOIN units n ON n.id = m.unit_id \
+                          WHERE m.user_id = u.id AND n.path LIKE $2))",
+        )
         .bind(username)
+        .bind(format!("{prefix}%"))
         .fetch_optional(pool)
         .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
+        if let Some(r) = row {
+            return Ok(Some((r.try_get(0)?, r.try_get(1)?)));
+        }
+    }
+    Ok(None)
 }
 
 /// Roles the user holds on units of `unit`'s subtree (active users only).
@@ -132,7 +160,8 @@ async fn leaver_checks(
             format!("{} has already departed", input.username),
         ));
     }
-    if input.event_type != EventType::Leave && roles_in(pool, leaver, unit).await?.is_empty() {
+    // Every event, `leave` included, is about someone who works in the unit.
+    if roles_in(pool, leaver, unit).await?.is_empty() {
         return Err(AppError::client(
             StatusCode::UNPROCESSABLE_ENTITY,
             "not_in_unit",
@@ -238,7 +267,15 @@ pub async fn record_event(
     if let Some(prior) = existing(pool, &actor_key, key, &hash).await? {
         return Ok((prior, true));
     }
-    let (leaver, status) = user_by_name(pool, &input.username)
+    if let Some(at) = input.effective_at
+        && !(EFFECTIVE_AT_MIN..=EFFECTIVE_AT_MAX).contains(&at)
+    {
+        return Err(AppError::invalid_field(
+            "effective_at",
+            "effective_at must be unix milliseconds between 2000-01-01 and 2100-01-01",
+        ));
+    }
+    let (leaver, status) = user_in_scope(pool, ctx, &unit, &input.username)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
     // Quick answers for the common case; re-checked inside the transaction, after the
@@ -253,7 +290,7 @@ pub async fn record_event(
     let successor = match &input.successor_username {
         None => None,
         Some(name) => {
-            let (id, _) = user_by_name(pool, name)
+            let (id, _) = user_in_scope(pool, ctx, &unit, name)
                 .await?
                 .ok_or_else(|| AppError::not_found("successor"))?;
             if id == leaver {
@@ -339,7 +376,7 @@ pub async fn record_event(
             format!("{} has already departed", input.username),
         ));
     }
-    if input.event_type != EventType::Leave && roles == 0 {
+    if roles == 0 {
         return Err(AppError::client(
             StatusCode::UNPROCESSABLE_ENTITY,
             "not_in_unit",

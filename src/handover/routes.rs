@@ -1,7 +1,7 @@
 //! HTTP for staff changes and handover cases.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use super::exposure::{Exposure, user_exposure};
 use super::{sheet, signature, workflow};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, Auth, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -87,7 +87,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Vec<Handover>>> {
     Ok(Json(
         case::list(&state, &ctx, q.unit_id.as_deref(), q.state.as_deref()).await?,
@@ -99,7 +99,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(case::read(&state, &ctx, &id).await?))
 }
@@ -109,7 +109,7 @@ pub async fn read(
 pub async fn sheet_html(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
     let h = case::read(&state, &ctx, &id).await?;
     let mut r = sheet::render(&h).into_response();
@@ -135,7 +135,7 @@ pub struct CompleteAction {
 pub async fn complete(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path((id, item_id)): Path<(String, String)>,
+    ApiPath((id, item_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<CompleteAction>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -165,7 +165,7 @@ pub struct Checklist {
 pub async fn checklist(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Checklist>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -187,7 +187,7 @@ pub struct Acknowledge {
 pub async fn acknowledge(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Acknowledge>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -208,7 +208,7 @@ pub async fn acknowledge(
 pub async fn sign_off(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(workflow::sign_off(&state, &ctx, &meta, &id).await?))
 }
@@ -224,7 +224,7 @@ pub struct Cancel {
 pub async fn cancel(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Cancel>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -237,7 +237,7 @@ pub async fn cancel(
 pub async fn exposure(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<Vec<Exposure>>> {
     Ok(Json(user_exposure(&state, &ctx, &id).await?))
 }

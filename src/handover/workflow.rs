@@ -34,6 +34,64 @@ fn text(field: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
     Ok(v.to_string())
 }
 
+/// The stored state a transition requires.
+#[derive(Clone, Copy)]
+enum Expect<'a> {
+    /// Open or acknowledged: anything not closed or cancelled.
+    NotFinal,
+    /// Exactly this stored state (what the caller's checks were made against).
+    Exactly(&'a str),
+}
+
+/// Claims the case for one transition: a conditional `UPDATE` of the case row that
+/// only matches while the case is still in the expected state. On PostgreSQL it also
+/// locks the row, so concurrent transitions of one case run one after the other and
+/// the loser re-evaluates the condition against the winner's result; on SQLite the
+/// write transaction already serialises them. A lost race answers 409 and writes
+/// nothing (no second event, no second audit entry).
+async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect<'_>) -> AppResult<()> {
+    let done = match expect {
+        Expect::NotFinal => sqlx::query(
+            "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state IN ('open', 'acknowledged')",
+        )
+        .bind(state.now())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .execute(&mut **tx)
+        .await?,
+        Expect::Exactly(stored) => sqlx::query(
+            "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state = $4",
+        )
+        .bind(state.now())
+        .bind(&h.unit_id)
+        .bind(&h.id)
+        .bind(stored)
+        .execute(&mut **tx)
+        .await?,
+    };
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let now: Option<String> =
+        sqlx::query("SELECT state FROM handovers WHERE unit_id = $1 AND id = $2")
+            .bind(&h.unit_id)
+            .bind(&h.id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+    Err(match now.as_deref() {
+        Some(s @ ("closed" | "cancelled")) => AppError::conflict(
+            "case_closed",
+            format!("this case is {s} and can no longer change"),
+        ),
+        _ => AppError::conflict(
+            "case_changed",
+            "the case changed meanwhile (another user acted on it); reload it and try again",
+        ),
+    })
+}
+
 async fn record(
     tx: &mut Tx,
     state: &AppState,
@@ -43,12 +101,6 @@ async fn record(
     action: &'static str,
     details: serde_json::Value,
 ) -> AppResult<()> {
-    sqlx::query("UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3")
-        .bind(state.now())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut **tx)
-        .await?;
     audit::append(
         tx,
         state.now(),
@@ -152,6 +204,7 @@ pub async fn complete_action(
         _ => {}
     }
     let mut tx = state.db.begin_write().await?;
+    claim(&mut tx, state, &h, Expect::NotFinal).await?;
     let done = sqlx::query(
         "UPDATE handover_actions SET done_at = $1, done_by = $2, evidence = $3 WHERE unit_id = $4 AND item_id = $5 AND action = $6 AND done_at IS NULL",
     )
@@ -213,11 +266,12 @@ pub async fn confirm_checklist(
     }
     let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
     let mut tx = state.db.begin_write().await?;
+    claim(&mut tx, state, &h, Expect::NotFinal).await?;
     // Column names come from the fixed match above.
     let sql = format!(
         "UPDATE handovers SET {by} = $1, {at} = $2, {note_col} = $3 WHERE unit_id = $4 AND id = $5 AND {at} IS NULL"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ctx.actor().2)
         .bind(state.now())
         .bind(note.as_deref())
@@ -225,6 +279,9 @@ pub async fn confirm_checklist(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict("already_done", "already confirmed"));
+    }
     record(
         &mut tx,
         state,
@@ -287,6 +344,7 @@ pub async fn acknowledge(
     let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let mut tx = state.db.begin_write().await?;
+    claim(&mut tx, state, &h, Expect::Exactly("open")).await?;
     let done = sqlx::query("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $1, acknowledgement_note = $2 WHERE unit_id = $3 AND id = $4 AND state = 'open'")
         .bind(state.now())
         .bind(note.as_deref())
@@ -296,8 +354,8 @@ pub async fn acknowledge(
         .await?;
     if done.rows_affected() != 1 {
         return Err(AppError::conflict(
-            "already_acknowledged",
-            "the case was already acknowledged",
+            "case_changed",
+            "the case changed meanwhile; reload it and try again",
         ));
     }
     record(
@@ -343,6 +401,9 @@ pub async fn sign_off(
         ));
     }
     let mut tx = state.db.begin_write().await?;
+    // Against the state the checks above were made on: a concurrent cancel or
+    // sign-off makes this one lose with 409.
+    claim(&mut tx, state, &h, Expect::Exactly(&h.stored_state)).await?;
     // Persist the derived completion of rotate actions so the closed case keeps them.
     for item in &h.items {
         for a in item.actions.iter().filter(|a| a.action == "rotate") {
@@ -394,7 +455,8 @@ pub async fn cancel(
     closed(&h)?;
     let reason = text("reason", reason, 4, 500)?;
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5")
+    claim(&mut tx, state, &h, Expect::NotFinal).await?;
+    let done = sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5 AND state IN ('open', 'acknowledged')")
         .bind(ctx.actor().2)
         .bind(state.now())
         .bind(&reason)
@@ -402,6 +464,12 @@ pub async fn cancel(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict(
+            "case_changed",
+            "the case changed meanwhile; reload it and try again",
+        ));
+    }
     record(
         &mut tx,
         state,

@@ -196,3 +196,130 @@ impl FromRequestParts<AppState> for AuthAnySession {
         Ok(AuthAnySession(ctx, request_meta(parts, state)))
     }
 }
+
+/// `Path<T>` whose failures (a segment that does not parse, bad percent-encoding) are
+/// 400 in the error shape, naming the parameter.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let (field, message) = match e.kind() {
+                    ErrorKind::ParseErrorAtKey {
+                        key, expected_type, ..
+                    } => (
+                        Some(key.clone()),
+                        format!(
+                            "the path parameter {key} must be {}",
+                            kind_name(expected_type)
+                        ),
+                    ),
+                    ErrorKind::ParseErrorAtIndex {
+                        index,
+                        expected_type,
+                        ..
+                    } => {
+                        let key = axum::extract::RawPathParams::from_request_parts(parts, state)
+                            .await
+                            .ok()
+                            .and_then(|p| p.iter().nth(*index).map(|(k, _)| k.to_string()))
+                            .unwrap_or_else(|| format!("#{}", index + 1));
+                        let message = format!(
+                            "the path parameter {key} must be {}",
+                            kind_name(expected_type)
+                        );
+                        (Some(key), message)
+                    }
+                    ErrorKind::InvalidUtf8InPathParam { key } => (
+                        Some(key.clone()),
+                        format!("the path parameter {key} is not valid UTF-8"),
+                    ),
+                    ErrorKind::WrongNumberOfParameters { .. }
+                    | ErrorKind::UnsupportedType { .. } => {
+                        return Err(AppError::internal(format!(
+                            "path extractor: {}",
+                            e.body_text()
+                        )));
+                    }
+                    other => (None, format!("a path parameter is malformed: {other}")),
+                };
+                let err = AppError::bad_request(message);
+                Err(match field {
+                    Some(f) => err.with_details(serde_json::json!({ "field": f })),
+                    None => err,
+                })
+            }
+            Err(e) => Err(AppError::internal(format!(
+                "path extractor: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
+fn kind_name(rust_type: &str) -> &'static str {
+    match rust_type {
+        "i64" | "i32" | "u64" | "u32" | "i16" | "u16" | "usize" => "a whole number",
+        _ => "well-formed",
+    }
+}
+
+/// `Query<T>` whose failures are 400 in the error shape, naming the parameter in
+/// `details.field` when it can be told. Query structs should `deny_unknown_fields`,
+/// so a parameter an endpoint does not take is refused rather than ignored.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => {
+                let text = e.body_text();
+                // axum: "Failed to deserialize query string: <path>: <reason>".
+                let detail = text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, rest)| rest)
+                    .to_string();
+                let field = detail
+                    .split_once(": ")
+                    .map(|(f, _)| f)
+                    .filter(|f| {
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                    .map(str::to_string);
+                let err =
+                    AppError::bad_request(format!("the query string is not valid here: {detail}"));
+                Err(match field {
+                    Some(f) => err.with_details(serde_json::json!({ "field": f })),
+                    None => err,
+                })
+            }
+        }
+    }
+}
+
+/// No query parameters: for endpoints that take none, so `?limit=…` on a list that is
+/// not paged is refused in the error shape instead of silently ignored.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+/// Checks a client-sent number against a range: 422 `invalid_input` naming the field.
+pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, AppError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(AppError::invalid_field(
+            field,
+            format!("{field} must be between {min} and {max}"),
+        ))
+    }
+}

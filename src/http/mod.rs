@@ -17,7 +17,8 @@ use tracing::Span;
 
 pub use crate::identity::no_store;
 pub use extract::{
-    ApiJson, Auth, AuthAllowEnroll, AuthAnySession, Meta, REQUEST_ID_HEADER, optional_json,
+    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, Meta, NoQuery,
+    REQUEST_ID_HEADER, in_range, optional_json,
 };
 pub use openapi::{ApiDoc, ErrorBody, openapi_json};
 

@@ -67,9 +67,15 @@ pub async fn create(
         return Err(AppError::invalid("name must be 1 to 100 characters"));
     }
     let now = state.now();
-    if input.expires_at.is_some_and(|e| e <= now) {
-        return Err(AppError::invalid(
-            "expires_at must be in the future (unix milliseconds)",
+    // In the future, and at most about five years ahead (no overflow, no "forever").
+    const MAX_AHEAD_MS: i64 = 5 * 366 * 24 * 3600 * 1000;
+    if input
+        .expires_at
+        .is_some_and(|e| e <= now || e > now.saturating_add(MAX_AHEAD_MS))
+    {
+        return Err(AppError::invalid_field(
+            "expires_at",
+            "expires_at must be in the future and at most five years ahead (unix milliseconds)",
         ));
     }
     let creator = ctx.user_id().ok_or_else(|| {

@@ -1,7 +1,7 @@
 //! HTTP for own passwords and an administrator's help: change, reset, unlock, log out
 //! everywhere.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -14,7 +14,7 @@ use super::routes::no_store;
 use super::users::User;
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, Auth, AuthAnySession, ErrorBody};
+use crate::http::{ApiJson, ApiPath, Auth, AuthAnySession, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -82,7 +82,7 @@ pub struct PasswordReset {
 pub async fn reset_password(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
     let (user, one_time) = password::reset_password(&state, &ctx, &meta, &id).await?;
     let body = PasswordReset {
@@ -100,7 +100,7 @@ pub async fn reset_password(
 pub async fn unlock_user(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<User>> {
     Ok(Json(password::unlock(&state, &ctx, &meta, &id).await?))
 }

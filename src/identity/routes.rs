@@ -1,6 +1,6 @@
 //! HTTP for identity: auth, /me, users, memberships, API tokens.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -16,7 +16,9 @@ use super::users::{self, NewUser, User, UserPatch, UserStatus};
 use crate::app::AppState;
 use crate::authz::{Principal, Role};
 use crate::error::AppResult;
-use crate::http::{ApiJson, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta};
+use crate::http::{
+    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta, NoQuery,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -214,6 +216,7 @@ pub async fn create_user(
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
+    _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<User>>> {
     Ok(Json(users::list_users(&state, &ctx).await?))
 }
@@ -223,7 +226,7 @@ pub async fn list_users(
 pub async fn read_user(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<User>> {
     Ok(Json(users::read_user(&state, &ctx, &id).await?))
 }
@@ -246,7 +249,7 @@ pub struct UpdateUser {
 pub async fn update_user(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
     let patch = UserPatch {
@@ -274,7 +277,7 @@ pub struct AddMember {
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(unit_id): Path<String>,
+    ApiPath(unit_id): ApiPath<String>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> AppResult<(StatusCode, Json<Membership>)> {
     let m = members::grant(&state, &ctx, &meta, &unit_id, &body.user_id, body.role).await?;
@@ -286,7 +289,8 @@ pub async fn add_member(
 pub async fn list_members(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(unit_id): Path<String>,
+    ApiPath(unit_id): ApiPath<String>,
+    _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<Membership>>> {
     Ok(Json(members::list_for_unit(&state, &ctx, &unit_id).await?))
 }
@@ -297,7 +301,7 @@ pub async fn list_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path((unit_id, user_id, role)): Path<(String, String, String)>,
+    ApiPath((unit_id, user_id, role)): ApiPath<(String, String, String)>,
 ) -> AppResult<StatusCode> {
     let role = Role::parse(&role).ok_or_else(|| crate::error::AppError::not_found("membership"))?;
     members::revoke(&state, &ctx, &meta, &unit_id, &user_id, role).await?;
@@ -356,6 +360,7 @@ pub async fn create_token(
 pub async fn list_tokens(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
+    _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<ApiToken>>> {
     Ok(Json(api_tokens::list(&state, &ctx).await?))
 }
@@ -365,7 +370,7 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<StatusCode> {
     api_tokens::revoke(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)

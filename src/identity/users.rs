@@ -462,7 +462,17 @@ pub async fn create_first_admin(
             "this database is already initialised",
         ));
     }
-    let root = crate::tenancy::create_root(&mut tx, district_name, now).await?;
+    // A concurrent init on another server passes the check above too; the unique
+    // index `units_one_root` stops the second root.
+    let root = match crate::tenancy::create_root(&mut tx, district_name, now).await {
+        Err(e) if e.code() == "unit_exists" => {
+            return Err(AppError::conflict(
+                "already_initialised",
+                "this database is already initialised",
+            ));
+        }
+        other => other?,
+    };
     let id = new_id();
     let input = NewUser {
         username: username.to_string(),

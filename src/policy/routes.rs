@@ -1,7 +1,7 @@
 //! HTTP for per-unit policies: the effective policy with its sources, and a unit's own
 //! preset and overrides.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::service::{self, PolicyInput, UnitPolicy};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, Auth, ErrorBody};
+use crate::http::{ApiJson, ApiPath, Auth, ErrorBody};
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -41,7 +41,7 @@ pub struct PutUnitPolicy {
 pub async fn read_policy(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<UnitPolicy>> {
     Ok(Json(service::read(&state, &ctx, &id).await?))
 }
@@ -55,7 +55,7 @@ pub async fn read_policy(
 pub async fn update_policy(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PutUnitPolicy>,
 ) -> AppResult<Json<UnitPolicy>> {
     let input = PolicyInput {
@@ -75,7 +75,7 @@ pub async fn update_policy(
 pub async fn clear_policy(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<UnitPolicy>> {
     Ok(Json(service::clear(&state, &ctx, &meta, &id).await?))
 }

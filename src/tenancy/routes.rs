@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use super::model::{Unit, UnitKind};
 use super::service::{self, NewUnit};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, Auth};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, NoQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +28,11 @@ pub struct CreateUnit {
 #[utoipa::path(get, path = "/api/v1/units", tag = "units",
     responses((status = 200, body = [Unit]), (status = 401, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, Auth(ctx, _): Auth) -> AppResult<Json<Vec<Unit>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(ctx, _): Auth,
+    _: ApiQuery<NoQuery>,
+) -> AppResult<Json<Vec<Unit>>> {
     Ok(Json(service::list_units(&state, &ctx).await?))
 }
 
@@ -63,7 +67,7 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<Unit>> {
     Ok(Json(service::read_unit(&state, &ctx, &id).await?))
 }

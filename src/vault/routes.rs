@@ -1,6 +1,6 @@
 //! HTTP for the vault.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -17,7 +17,7 @@ use super::validate::{CheckTarget, PasswordCheck, check_password};
 use crate::app::AppState;
 use crate::authz::Permission;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, Auth, ErrorBody, no_store};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, no_store};
 use crate::policy::effective_policy;
 use crate::tenancy::get_unit;
 
@@ -81,7 +81,7 @@ pub struct CreatedAccount {
 pub async fn create_account(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(unit_id): Path<String>,
+    ApiPath(unit_id): ApiPath<String>,
     ApiJson(body): ApiJson<CreateAccount>,
 ) -> AppResult<Response> {
     let password = match (body.password, body.generate) {
@@ -124,7 +124,8 @@ pub async fn create_account(
 pub async fn list_accounts(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(unit_id): Path<String>,
+    ApiPath(unit_id): ApiPath<String>,
+    _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<Account>>> {
     Ok(Json(accounts::list_accounts(&state, &ctx, &unit_id).await?))
 }
@@ -134,7 +135,7 @@ pub async fn list_accounts(
 pub async fn read_account(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<Account>> {
     Ok(Json(accounts::read_account(&state, &ctx, &id).await?))
 }
@@ -167,7 +168,7 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 pub async fn update_account(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateAccount>,
 ) -> AppResult<Json<Account>> {
     let patch = AccountPatch {
@@ -197,7 +198,7 @@ pub struct AddCustodian {
 pub async fn add_custodian(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AddCustodian>,
 ) -> AppResult<(StatusCode, Json<Account>)> {
     Ok((
@@ -211,7 +212,7 @@ pub async fn add_custodian(
 pub async fn remove_custodian(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path((id, user_id)): Path<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> AppResult<StatusCode> {
     custodians::remove_custodian(&state, &ctx, &meta, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -222,7 +223,8 @@ pub async fn remove_custodian(
 pub async fn list_versions(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
+    _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<VersionMeta>>> {
     Ok(Json(accounts::list_versions(&state, &ctx, &id).await?))
 }
@@ -239,7 +241,7 @@ pub struct RevealRequest {
 pub async fn reveal_current(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
     let r = reveal::reveal_current(&state, &ctx, &meta, &id, &body.reason).await?;
@@ -251,9 +253,10 @@ pub async fn reveal_current(
 pub async fn reveal_version(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path((id, version)): Path<(String, i64)>,
+    ApiPath((id, version)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
+    let version = crate::http::in_range("version", version, 1, i64::MAX)?;
     let r = reveal::reveal_version(&state, &ctx, &meta, &id, version, &body.reason).await?;
     Ok(no_store(Json(r).into_response()))
 }
@@ -271,7 +274,7 @@ pub struct StartRotation {
 pub async fn start_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let body: StartRotation = crate::http::optional_json(&body)?;
@@ -285,7 +288,7 @@ pub async fn start_rotation(
 pub async fn confirm_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<StatusCode> {
     rotation::confirm_rotation(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -296,7 +299,7 @@ pub async fn confirm_rotation(
 pub async fn cancel_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<StatusCode> {
     rotation::cancel_rotation(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)

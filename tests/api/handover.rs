@@ -492,8 +492,9 @@ async fn bad_events_get_clear_errors(app: TestApp) {
             StatusCode::NOT_FOUND,
         ),
         (
+            // Outside the reporter's scope: answered like an unknown username.
             json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit, "successor_username": stranger.username }),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
         ),
         (
             json!({ "type": "retirement", "username": w.leaver.username, "unit_id": w.unit }),

@@ -14,6 +14,7 @@ mod matrix;
 mod openapi;
 mod passwords;
 mod policy;
+mod races;
 mod secrets;
 mod sessions;
 mod tokens;

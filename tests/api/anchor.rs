@@ -5,7 +5,7 @@
 
 use std::process::{Command, Stdio};
 
-use credgov::audit::{AuditEvent, GENESIS_HASH, V_HASHED, VerifyReport, event_hash, verify_all};
+use credgov::audit::{GENESIS_HASH, V_HASHED, VerifyReport, event_hash, verify_all};
 use sqlx::Row;
 
 use crate::both_engines;
@@ -190,17 +190,8 @@ async fn rehash(app: &TestApp, unit: &str, from_seq: i64, as_v1: bool) {
     let events = credgov::audit::list(app.pool(), unit, 0, 1000)
         .await
         .unwrap();
-    let v: Vec<i64> = sqlx::query("SELECT v FROM audit_events WHERE unit_id = $1 ORDER BY seq")
-        .bind(unit)
-        .fetch_all(app.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
     let mut prev = GENESIS_HASH.to_string();
-    for (e, v) in events.into_iter().zip(v) {
-        let e = AuditEvent { v, ..e };
+    for e in events {
         if e.seq < from_seq {
             prev = e.hash.clone();
             continue;

@@ -1,14 +1,19 @@
 //! Fail-closed, tamper-evident audit trail. Every event is written inside the
 //! transaction of the change it records (if it cannot be written, the change does not
-//! happen) and is linked into its unit's SHA-256 hash chain. `credgov audit verify`
-//! walks every chain and names the first broken event.
+//! happen) and is linked into its unit's chain with HMAC-SHA256 under a key derived from
+//! the system key (events from before keying keep their SHA-256 links). `credgov audit
+//! verify` walks every chain and names the first broken event; `credgov audit anchor`
+//! signs a digest of every chain head to keep outside the database, and `verify
+//! --anchor` also catches truncated, deleted or wholly rewritten chains.
 
+mod anchor;
 mod chain;
 pub(crate) mod routes;
 mod store;
 mod verify;
 
-pub use chain::{GENESIS_HASH, event_hash};
+pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
+pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};
 pub use routes::router;
 pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, append, list};
 pub use verify::{VerifyReport, verify_all};

@@ -5,10 +5,10 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::chain::{Canonical, GENESIS_HASH, event_hash};
+use super::chain::{Canonical, GENESIS_HASH, V_KEYED, event_mac};
 use crate::clock::Millis;
 use crate::db::{Tx, new_id};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -52,6 +52,20 @@ impl Actor {
         }
     }
 
+    /// The operator at the command line (named by the OS user when known).
+    pub fn operator() -> Actor {
+        let name = std::env::var("USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(|u| u.chars().take(64).collect())
+            .unwrap_or_else(|| "operator".into());
+        Actor {
+            kind: "operator",
+            id: None,
+            name: Some(name),
+        }
+    }
+
     pub fn user(id: &str, name: &str) -> Actor {
         Actor {
             kind: "user",
@@ -91,14 +105,20 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
-/// Appends `entry` to its unit's chain inside `tx`. The chain head row serialises
-/// appenders of one unit (row lock on PostgreSQL, the write lock on SQLite).
+/// Appends `entry` to its unit's chain inside `tx`, linked with HMAC-SHA256 under the
+/// chain key (encoding v2). The chain head row serialises appenders of one unit (row
+/// lock on PostgreSQL, the write lock on SQLite). Without a chain key (no keyring
+/// loaded on this database handle) nothing is written: fail closed.
 pub async fn append(
     tx: &mut Tx,
     at: Millis,
     meta: &RequestMeta,
     entry: Entry<'_>,
 ) -> AppResult<()> {
+    let key = tx
+        .chain_key()
+        .cloned()
+        .ok_or_else(|| AppError::internal("the audit chain key is not loaded"))?;
     // One statement claims the next sequence number and returns the previous hash; the
     // row stays locked (PostgreSQL) or the write lock is held (SQLite) until commit.
     let head = sqlx::query(
@@ -114,7 +134,7 @@ pub async fn append(
     let id = new_id();
     let details = entry.details.to_string();
     let canonical = Canonical {
-        v: 1,
+        v: V_KEYED,
         unit_id: entry.unit_id,
         seq,
         id: &id,
@@ -130,11 +150,11 @@ pub async fn append(
         client_addr: meta.client_addr.as_deref(),
         details: &details,
     };
-    let hash = event_hash(&prev, &canonical);
+    let hash = event_mac(key.bytes(), &prev, &canonical);
     sqlx::query(
         "INSERT INTO audit_events (unit_id, seq, id, at, actor_kind, actor_id, actor_name, action, \
-         target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash, v) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(entry.unit_id)
     .bind(seq)
@@ -152,6 +172,7 @@ pub async fn append(
     .bind(&details)
     .bind(&prev)
     .bind(&hash)
+    .bind(i64::from(V_KEYED))
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
@@ -182,7 +203,11 @@ pub struct AuditEvent {
     #[schema(value_type = Object)]
     pub details: Value,
     pub prev_hash: String,
+    /// The link: SHA-256 for events written before keying (v1), HMAC-SHA256 since (v2).
     pub hash: String,
+    /// Encoding version (1 = SHA-256 link, 2 = HMAC-SHA256 link).
+    #[serde(skip)]
+    pub v: i64,
     #[serde(skip)]
     pub details_raw: String,
 }
@@ -207,13 +232,16 @@ impl AuditEvent {
             details: serde_json::from_str(&details_raw).unwrap_or(Value::Null),
             prev_hash: r.try_get("prev_hash")?,
             hash: r.try_get("hash")?,
+            v: r.try_get("v")?,
             details_raw,
         })
     }
 
-    pub(super) fn canonical(&self) -> Canonical<'_> {
+    /// The fields its link covers.
+    pub fn canonical(&self) -> Canonical<'_> {
         Canonical {
-            v: 1,
+            // An out-of-range stored version is no known version (0): the link fails.
+            v: u8::try_from(self.v).unwrap_or(0),
             unit_id: &self.unit_id,
             seq: self.seq,
             id: &self.id,
@@ -233,7 +261,7 @@ impl AuditEvent {
 }
 
 pub(super) const SELECT_EVENTS: &str = "SELECT unit_id, seq, id, at, actor_kind, actor_id, actor_name, action, \
-     target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash FROM audit_events";
+     target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash, v FROM audit_events";
 
 /// Events of one unit's chain with `seq > after`, oldest first.
 pub async fn list(

@@ -2,9 +2,10 @@
 
 use sqlx::Row;
 
-use super::chain::{GENESIS_HASH, event_hash};
+use super::chain::{GENESIS_HASH, V_HASHED, V_KEYED, link};
 use super::store::{AuditEvent, SELECT_EVENTS};
-use crate::error::AppResult;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyReport {
@@ -22,9 +23,16 @@ pub enum VerifyReport {
 const PAGE: i64 = 1000;
 
 /// Verifies every unit's chain: sequence numbers without gaps, each `prev_hash` equal
-/// to the previous event's hash, each hash recomputed from the event's fields, and the
-/// chain head matching the last event (so removing the newest events is caught too).
-pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
+/// to the previous event's link, each link recomputed from the event's fields (SHA-256
+/// for v1 events, HMAC-SHA256 under the chain key for v2), no unkeyed (v1) event after
+/// the chain's last pre-keying event, and the chain head matching the last event (so
+/// removing the newest events is caught too).
+pub async fn verify_all(db: &Db) -> AppResult<VerifyReport> {
+    let key = db
+        .chain_key()
+        .ok_or_else(|| AppError::internal("the audit chain key is not loaded"))?
+        .bytes();
+    let pool = db.pool();
     let units: Vec<String> = sqlx::query(
         "SELECT unit_id FROM audit_heads UNION SELECT DISTINCT unit_id FROM audit_events ORDER BY 1",
     )
@@ -35,12 +43,16 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
     .collect::<Result<_, _>>()?;
     let mut total = 0u64;
     for unit in &units {
-        let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE unit_id = $1")
+        let head = sqlx::query("SELECT seq, hash, legacy_seq FROM audit_heads WHERE unit_id = $1")
             .bind(unit)
             .fetch_optional(pool)
             .await?;
-        let (head_seq, head_hash) = match head {
-            Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?),
+        let (head_seq, head_hash, legacy_seq) = match head {
+            Some(r) => (
+                r.try_get::<i64, _>("seq")?,
+                r.try_get::<String, _>("hash")?,
+                r.try_get::<Option<i64>, _>("legacy_seq")?.unwrap_or(0),
+            ),
             None => {
                 return Ok(broken(
                     unit,
@@ -65,26 +77,8 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
             }
             for r in &rows {
                 let e = AuditEvent::from_row(r)?;
-                if e.seq != expected_seq {
-                    return Ok(broken(
-                        unit,
-                        expected_seq,
-                        &format!("event {expected_seq} is missing (next stored is {})", e.seq),
-                    ));
-                }
-                if e.prev_hash != prev {
-                    return Ok(broken(
-                        unit,
-                        e.seq,
-                        "prev_hash does not match the previous event",
-                    ));
-                }
-                if event_hash(&prev, &e.canonical()) != e.hash {
-                    return Ok(broken(
-                        unit,
-                        e.seq,
-                        "event content does not match its hash (edited or reordered)",
-                    ));
+                if let Some(reason) = check_event(key, &e, expected_seq, &prev, legacy_seq) {
+                    return Ok(broken(unit, e.seq.min(expected_seq), &reason));
                 }
                 prev = e.hash;
                 expected_seq += 1;
@@ -106,6 +100,40 @@ pub async fn verify_all(pool: &sqlx::AnyPool) -> AppResult<VerifyReport> {
         chains: units.len(),
         events: total,
     })
+}
+
+/// What is wrong with `e` as the event expected at `expected_seq` after `prev`.
+fn check_event(
+    key: &[u8; 32],
+    e: &AuditEvent,
+    expected_seq: i64,
+    prev: &str,
+    legacy_seq: i64,
+) -> Option<String> {
+    if e.seq != expected_seq {
+        return Some(format!(
+            "event {expected_seq} is missing (next stored is {})",
+            e.seq
+        ));
+    }
+    if e.prev_hash != prev {
+        return Some("prev_hash does not match the previous event".into());
+    }
+    if e.v == i64::from(V_HASHED) && e.seq > legacy_seq {
+        return Some(
+            "unkeyed (v1, SHA-256) event after the chain was keyed: rewritten without the key"
+                .into(),
+        );
+    }
+    match link(key, prev, &e.canonical()) {
+        None => Some(format!("unknown encoding version {}", e.v)),
+        Some(l) if l != e.hash => Some(if e.v == i64::from(V_KEYED) {
+            "event content does not match its keyed link (edited, reordered, or rehashed without the key)".into()
+        } else {
+            "event content does not match its hash (edited or reordered)".into()
+        }),
+        Some(_) => None,
+    }
 }
 
 fn broken(unit: &str, seq: i64, reason: &str) -> VerifyReport {

@@ -31,7 +31,7 @@ pub async fn rotate(config: Config, new_key_file: &Path) -> Result<i32, String> 
         return Ok(2);
     }
     println!(
-        "master key rotated: {} keys re-wrapped. Now point CREDGOV_MASTER_KEY_FILE at {} (or replace {} with it), keep the old key offline until backups taken before today have expired.",
+        "master key rotated: {} keys re-wrapped (recorded as keys.rotate in the root unit's audit trail). Now point CREDGOV_MASTER_KEY_FILE at {} (or replace {} with it) and restart every running server (until then they refuse to create new unit keys), keep the old key offline until backups taken before today have expired.",
         report.rewrapped,
         new_key_file.display(),
         config.master_key_file.display()

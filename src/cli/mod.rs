@@ -1,5 +1,6 @@
 //! The operator's command line. Errors are one clear line on stderr and exit code 1.
 
+mod audit;
 mod handover;
 mod import;
 mod init;
@@ -144,8 +145,15 @@ pub enum KeysCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Verify every unit's hash chain; exit 0 with a count, or 1 naming the first broken event.
-    Verify,
+    /// Verify every unit's chain; exit 0 with a count, or 1 naming the first broken event.
+    Verify {
+        /// Also check the chains against a signed anchor taken earlier with `audit anchor`
+        /// (catches truncated, deleted or wholly rewritten chains).
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Print a signed digest of every chain head (JSON) to keep outside the database.
+    Anchor,
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -210,27 +218,11 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             Ok(0)
         }
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let state = start(config).await?;
-            let report = crate::audit::verify_all(state.db.pool())
-                .await
-                .map_err(|e| e.to_string())?;
-            match report {
-                crate::audit::VerifyReport::Intact { chains, events } => {
-                    println!("audit trail intact: {events} events in {chains} chains verified");
-                    Ok(0)
-                }
-                crate::audit::VerifyReport::Broken {
-                    unit_id,
-                    seq,
-                    reason,
-                } => {
-                    println!("audit trail BROKEN: unit {unit_id}, event {seq}: {reason}");
-                    Ok(1)
-                }
-            }
-        }
+            command: AuditCommand::Verify { anchor },
+        } => audit::verify(&start(config).await?, anchor.as_deref()).await,
+        Command::Audit {
+            command: AuditCommand::Anchor,
+        } => audit::anchor(&start(config).await?).await,
         Command::Import {
             command:
                 ImportCommand::Accounts {

@@ -7,6 +7,13 @@
 //! Every wrapped key records which KEK wrapped it (`key_check`), which makes
 //! `credgov keys rotate` resumable: a crash midway leaves each key wrapped under
 //! exactly one of the two KEKs, and running it again finishes.
+//!
+//! A running server holds the KEK it started with. Before it wraps a new unit key it
+//! checks, in the same write transaction and with a write on the keyring row (so a
+//! rotation in another process waits for it or is seen by it), that this KEK is still
+//! the database's one and no rotation is under way; otherwise it refuses with
+//! [`KeyringError::RestartRequired`] (HTTP 503 `restart_required`) instead of wrapping
+//! a key under a KEK that is being retired, which would strand it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,9 +23,18 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use super::{KeyError, MasterKey, open, random_bytes, seal};
-use crate::db::{Db, Tx};
+use crate::db::{ChainKey, Db, Tx};
 
 const SYSTEM_AAD: &[u8] = b"credgov/system-key/v1";
+
+/// Label of the key that links audit events (HMAC-SHA256).
+pub const AUDIT_CHAIN_LABEL: &str = "audit-chain";
+/// Label of the key that signs audit anchors.
+pub const AUDIT_ANCHOR_LABEL: &str = "audit-anchor";
+
+fn derive_from_system(system: &[u8; 32], label: &str) -> Zeroizing<[u8; 32]> {
+    MasterKey::from_bytes(*system).derive(label)
+}
 
 fn unit_aad(unit_id: &str) -> Vec<u8> {
     format!("credgov/unit-key/v1/{unit_id}").into_bytes()
@@ -47,6 +63,8 @@ fn random_key() -> Zeroizing<[u8; 32]> {
 /// The unwrapped keys a running service holds.
 pub struct Keyring {
     kek: MasterKey,
+    /// `kek.check_value()`, computed once.
+    kek_check: String,
     system: Zeroizing<[u8; 32]>,
     /// Unwrapped unit data keys. A data key never changes once created (a master key
     /// rotation re-wraps it but keeps its value), so the cache never goes stale.
@@ -73,12 +91,35 @@ pub enum KeyringError {
     Damaged,
     #[error("{0}")]
     Rotation(String),
+    #[error(
+        "the master key was rotated (or a rotation is under way) since this server started; restart it with CREDGOV_MASTER_KEY_FILE pointing at the new key file"
+    )]
+    RestartRequired,
+}
+
+impl From<KeyringError> for crate::error::AppError {
+    fn from(e: KeyringError) -> Self {
+        match e {
+            KeyringError::RestartRequired => crate::error::AppError::client(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "restart_required",
+                "the master key was rotated while this server was running; nothing was saved. \
+                 The operator must restart the server with the new master key file, then retry",
+            ),
+            other => crate::error::AppError::internal(other),
+        }
+    }
 }
 
 impl Keyring {
     /// A sub-key for one purpose, derived from the system key.
     pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
-        MasterKey::from_bytes(*self.system).derive(label)
+        derive_from_system(&self.system, label)
+    }
+
+    /// Gives `db` the audit chain key (every audited write transaction links with it).
+    fn arm(&self, db: &Db) {
+        db.set_chain_key(ChainKey::new(self.derive(AUDIT_CHAIN_LABEL)));
     }
 
     /// Loads the master key and checks it against the database; on a database that has
@@ -113,11 +154,14 @@ impl Keyring {
         }
         let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
         let system = unwrap(&kek, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
-        Ok(Keyring {
+        let keyring = Keyring {
+            kek_check: check,
             kek,
             system,
             unit_keys: Mutex::new(HashMap::new()),
-        })
+        };
+        keyring.arm(db);
+        Ok(keyring)
     }
 
     async fn create(db: &Db, path: &Path, now: i64) -> Result<Keyring, KeyringError> {
@@ -144,14 +188,19 @@ impl Keyring {
         .bind(now)
         .execute(db.pool())
         .await?;
-        Ok(Keyring {
+        let keyring = Keyring {
+            kek_check: check,
             kek,
             system,
             unit_keys: Mutex::new(HashMap::new()),
-        })
+        };
+        keyring.arm(db);
+        Ok(keyring)
     }
 
-    /// The data key of `unit_id`, created (inside `tx`) on first use.
+    /// The data key of `unit_id`, created (inside `tx`) on first use. Creating one
+    /// first claims the keyring row for this KEK (see the module comment): if the KEK
+    /// changed or is changing, [`KeyringError::RestartRequired`] and nothing is written.
     pub async fn unit_key(
         &self,
         tx: &mut Tx,
@@ -161,6 +210,23 @@ impl Keyring {
         if let Some(k) = self.existing_unit_key(&mut **tx, unit_id).await? {
             return Ok(k);
         }
+        // A write on the keyring row: PostgreSQL holds its row lock until commit, so a
+        // rotation's `next_key_check` update waits for this transaction (and then
+        // re-wraps the key it created) or has already happened (0 rows here); SQLite
+        // has one writer.
+        let claimed = sqlx::query(
+            "UPDATE keyring SET epoch = epoch WHERE id = 'master' AND key_check = $1 AND next_key_check IS NULL",
+        )
+        .bind(&self.kek_check)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            tracing::error!(
+                "master key changed since start-up: refusing to create a unit data key; restart with the new key file"
+            );
+            return Err(KeyringError::RestartRequired);
+        }
         let key = random_key();
         sqlx::query(
             "INSERT INTO unit_keys (unit_id, wrapped, key_check, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
@@ -168,7 +234,7 @@ impl Keyring {
         )
         .bind(unit_id)
         .bind(wrap(&self.kek, &unit_aad(unit_id), &key))
-        .bind(self.kek.check_value())
+        .bind(&self.kek_check)
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -190,14 +256,19 @@ impl Keyring {
         if let Some(k) = self.cached(unit_id) {
             return Ok(Some(k));
         }
-        let row = sqlx::query("SELECT wrapped FROM unit_keys WHERE unit_id = $1")
+        let row = sqlx::query("SELECT wrapped, key_check FROM unit_keys WHERE unit_id = $1")
             .bind(unit_id)
             .fetch_optional(exec)
             .await?;
         match row {
             None => Ok(None),
             Some(r) => {
-                let wrapped: Vec<u8> = r.try_get(0)?;
+                let wrapped: Vec<u8> = r.try_get("wrapped")?;
+                let check: String = r.try_get("key_check")?;
+                if check != self.kek_check {
+                    // Re-wrapped under a new KEK by a rotation since this server started.
+                    return Err(KeyringError::RestartRequired);
+                }
                 let key =
                     unwrap(&self.kek, &unit_aad(unit_id), &wrapped).ok_or(KeyringError::Damaged)?;
                 if let Ok(mut cache) = self.unit_keys.lock() {
@@ -223,8 +294,9 @@ pub struct RotationReport {
 }
 
 /// Re-wraps the system key and every unit data key under `new`, one key per
-/// transaction, and finally makes `new` the master key. Resumable. `crash_after` stops
-/// after that many re-wraps (tests simulate a crash with it).
+/// transaction, and finally makes `new` the master key (next epoch) in one transaction
+/// with a `keys.rotate` event in the root unit's audit chain (actor: operator).
+/// Resumable. `crash_after` stops after that many re-wraps (tests simulate a crash).
 pub async fn rotate_master_key(
     db: &Db,
     old: &MasterKey,
@@ -268,13 +340,18 @@ pub async fn rotate_master_key(
     }
     let mut report = RotationReport::default();
     let budget_left = |r: &RotationReport| crash_after.is_none_or(|n| r.rewrapped < n);
-    // The system key.
+    // The system key (its value never changes: the audit chain key derives from it).
     let sys_check: String = row.try_get("system_key_check")?;
+    let sys_kek = if sys_check == old_check { old } else { new };
+    let sys_wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
+    let system = unwrap(sys_kek, SYSTEM_AAD, &sys_wrapped).ok_or(KeyringError::Damaged)?;
+    db.set_chain_key(ChainKey::new(derive_from_system(
+        &system,
+        AUDIT_CHAIN_LABEL,
+    )));
     if sys_check == old_check {
-        let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
-        let key = unwrap(old, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
         sqlx::query("UPDATE keyring SET wrapped_system_key = $1, system_key_check = $2, updated_at = $3 WHERE id = 'master' AND system_key_check = $4")
-            .bind(wrap(new, SYSTEM_AAD, &key))
+            .bind(wrap(new, SYSTEM_AAD, &system))
             .bind(&new_check)
             .bind(now)
             .bind(&old_check)
@@ -313,11 +390,66 @@ pub async fn rotate_master_key(
             report.rewrapped += 1;
         }
     }
-    sqlx::query("UPDATE keyring SET key_check = $1, next_key_check = NULL, updated_at = $2 WHERE id = 'master'")
-        .bind(&new_check)
-        .bind(now)
-        .execute(db.pool())
-        .await?;
+    finish_rotation(db, &old_check, &new_check, now, report.rewrapped).await?;
     report.finished = true;
     Ok(report)
+}
+
+/// Makes the new KEK current (next epoch) and records `keys.rotate`, atomically.
+async fn finish_rotation(
+    db: &Db,
+    old_check: &str,
+    new_check: &str,
+    now: i64,
+    rewrapped: u64,
+) -> Result<(), KeyringError> {
+    use crate::audit::{Actor, Entry, Outcome, RequestMeta, append};
+    let mut tx = db.begin_write().await?;
+    let switched = sqlx::query(
+        "UPDATE keyring SET key_check = $1, next_key_check = NULL, epoch = epoch + 1, updated_at = $2 \
+         WHERE id = 'master' AND key_check = $3 AND next_key_check = $1",
+    )
+    .bind(new_check)
+    .bind(now)
+    .bind(old_check)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if switched != 1 {
+        return Err(KeyringError::Rotation(
+            "the keyring changed while rotating (another rotation?); run the command again".into(),
+        ));
+    }
+    let epoch: i64 = sqlx::query("SELECT epoch FROM keyring WHERE id = 'master'")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let root: Option<String> =
+        sqlx::query("SELECT id FROM units WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+    if let Some(root) = root {
+        let entry = Entry {
+            unit_id: &root,
+            actor: Actor::operator(),
+            action: "keys.rotate",
+            target_kind: Some("keyring"),
+            target_id: None,
+            outcome: Outcome::Success,
+            // Key checks are public fingerprints (HMAC of a constant), never key material.
+            details: serde_json::json!({
+                "epoch": epoch,
+                "keys_rewrapped_this_run": rewrapped,
+                "old_key_check": &old_check[..16.min(old_check.len())],
+                "new_key_check": &new_check[..16.min(new_check.len())],
+            }),
+        };
+        append(&mut tx, now, &RequestMeta::default(), entry)
+            .await
+            .map_err(|e| KeyringError::Rotation(format!("writing the audit event: {e}")))?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -6,7 +6,9 @@ mod master_key;
 mod seal;
 mod tokens;
 
-pub use keyring::{Keyring, KeyringError, RotationReport, rotate_master_key};
+pub use keyring::{
+    AUDIT_ANCHOR_LABEL, AUDIT_CHAIN_LABEL, Keyring, KeyringError, RotationReport, rotate_master_key,
+};
 pub use master_key::{KeyError, MasterKey};
 pub use seal::{SealError, Sealed, Suite, open, seal, seal_with, suite_of};
 pub use tokens::{hash_token, random_bytes, random_token};

@@ -7,12 +7,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::AnyConnection;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use zeroize::Zeroizing;
 
 use crate::config::redact_url;
 
@@ -23,6 +24,7 @@ pub struct Tx {
     /// SQLite: this process's write permit, released after the transaction ends.
     _permit: Option<OwnedMutexGuard<()>>,
     backend: Backend,
+    chain_key: Arc<OnceLock<ChainKey>>,
 }
 
 /// Tables whose rows [`Tx::lock_row_for_update`] may lock (the name goes into SQL).
@@ -68,6 +70,33 @@ impl Tx {
             .await?;
         Ok(row.is_some())
     }
+
+    /// The audit chain key of this database (see [`Db::set_chain_key`]).
+    pub fn chain_key(&self) -> Option<&ChainKey> {
+        self.chain_key.get()
+    }
+}
+
+/// The key that links audit events (HMAC-SHA256), derived from the system key when the
+/// keyring loads. Carried by the database handle so every audited write transaction has
+/// it; never printed.
+#[derive(Clone)]
+pub struct ChainKey(Zeroizing<[u8; 32]>);
+
+impl ChainKey {
+    pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
+        ChainKey(key)
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(***)")
+    }
 }
 
 impl Deref for Tx {
@@ -97,6 +126,7 @@ pub struct Db {
     /// polling the file lock through the busy handler (which sleeps in 1–100 ms steps
     /// and turns contention into long tail latency).
     write_lock: Arc<Mutex<()>>,
+    chain_key: Arc<OnceLock<ChainKey>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -153,11 +183,22 @@ impl Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            chain_key: Arc::new(OnceLock::new()),
         })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Sets the audit chain key once (the keyring does it when it loads; one database has
+    /// one system key, so a second call carries the same key and is ignored).
+    pub fn set_chain_key(&self, key: ChainKey) {
+        let _ = self.chain_key.set(key);
+    }
+
+    pub fn chain_key(&self) -> Option<&ChainKey> {
+        self.chain_key.get()
     }
 
     pub fn backend(&self) -> Backend {
@@ -186,12 +227,14 @@ impl Db {
                     tx,
                     _permit: Some(permit),
                     backend: Backend::Sqlite,
+                    chain_key: self.chain_key.clone(),
                 })
             }
             Backend::Postgres => Ok(Tx {
                 tx: self.pool.begin().await?,
                 _permit: None,
                 backend: Backend::Postgres,
+                chain_key: self.chain_key.clone(),
             }),
         }
     }

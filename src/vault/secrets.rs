@@ -33,7 +33,7 @@ async fn unit_key(state: &AppState, tx: &mut Tx, unit_id: &str) -> AppResult<Zer
         .keyring
         .unit_key(tx, unit_id, state.now())
         .await
-        .map_err(AppError::internal)
+        .map_err(AppError::from)
 }
 
 /// Seals a version's password under the unit's data key, bound to its place.
@@ -104,7 +104,7 @@ async fn existing_key(state: &AppState, unit_id: &str) -> AppResult<Zeroizing<[u
         .keyring
         .existing_unit_key(state.db.pool(), unit_id)
         .await
-        .map_err(AppError::internal)?
+        .map_err(AppError::from)?
         .ok_or_else(|| {
             AppError::internal(format!("unit {unit_id} has sealed data but no data key"))
         })

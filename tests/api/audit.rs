@@ -22,7 +22,7 @@ async fn exec(app: &TestApp, sql: &str) {
 }
 
 async fn verify(app: &TestApp) -> VerifyReport {
-    verify_all(app.pool()).await.expect("verify runs")
+    verify_all(&app.state.db).await.expect("verify runs")
 }
 
 async fn chain_verification_catches_edit_delete_and_reorder(app: TestApp) {

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod anchor;
 mod audit;
 mod auth;
 mod cli;

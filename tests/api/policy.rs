@@ -503,7 +503,7 @@ async fn policy_changes_are_audited_and_clearable(app: TestApp) {
     .unwrap();
     assert_eq!(details["previous"]["preset"], "mlps-level3");
     // The chain still verifies.
-    let report = credgov::audit::verify_all(app.pool()).await.unwrap();
+    let report = credgov::audit::verify_all(&app.state.db).await.unwrap();
     assert!(
         matches!(report, credgov::audit::VerifyReport::Intact { .. }),
         "{report:?}"

@@ -160,7 +160,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
 async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<AuthContext> {
     let hash = hash_token(token);
     let row = sqlx::query(
-        "SELECT t.id, t.name, t.role, t.unit_id, t.expires_at, t.revoked_at, n.path \
+        "SELECT t.id, t.name, t.role, t.unit_id, t.created_by, t.expires_at, t.revoked_at, n.path \
          FROM api_tokens t JOIN units n ON n.id = t.unit_id WHERE t.token_hash = $1",
     )
     .bind(&hash)
@@ -183,6 +183,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             unit_id: unit_id.clone(),
+            created_by: row.try_get("created_by")?,
         },
         grants: vec![Grant {
             unit_id,

@@ -14,6 +14,7 @@ mod matrix;
 mod openapi;
 mod policy;
 mod secrets;
+mod separation;
 mod sessions;
 mod tokens;
 mod units_users;

@@ -278,7 +278,7 @@ mod tests {
         }
         for unit_role in [Role::UnitAdmin, Role::Custodian] {
             let e = check_separation(&[Role::Sysadmin], unit_role, false).unwrap_err();
-            assert_eq!((e.status(), e.code()), (409, "role_conflict"));
+            assert_eq!((e.status().as_u16(), e.code()), (409, "role_conflict"));
             assert!(check_separation(&[unit_role], Role::Sysadmin, false).is_err());
             assert!(check_separation(&[Role::Sysadmin], unit_role, true).is_ok());
             assert!(check_separation(&[unit_role], Role::Sysadmin, true).is_ok());
@@ -381,7 +381,7 @@ mod tests {
         ] {
             let e = authorize_token_mint(&sys, role, &a).unwrap_err();
             assert_eq!(
-                (e.status(), e.code()),
+                (e.status().as_u16(), e.code()),
                 (403, "token_role_not_held"),
                 "{role}"
             );

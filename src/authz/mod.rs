@@ -10,7 +10,10 @@ mod separation;
 
 pub use context::{AuthContext, Grant, Principal};
 pub use role::{Permission, Role};
-pub use separation::{authorize_token_mint, check_separation, forbid_self_grant, require_person};
+pub use separation::{
+    authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant,
+    require_person,
+};
 
 use crate::error::{AppError, AppResult};
 

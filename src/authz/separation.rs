@@ -91,6 +91,19 @@ pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -
     ))
 }
 
+/// Whether the caller may revoke a token minted by `created_by` on `unit`: its minter
+/// may, and whoever administers tokens there (sysadmins of the subtree).
+pub fn authorize_token_revoke(
+    ctx: &AuthContext,
+    created_by: &str,
+    unit: &UnitRef<'_>,
+) -> AppResult<()> {
+    if ctx.user_id() == Some(created_by) {
+        return Ok(());
+    }
+    super::authorize(ctx, Permission::TokensWrite, unit, "API token")
+}
+
 /// Secrets (passwords, versions, managed TOTP codes) go only to a person signed in with
 /// a complete session: never to an API token or a session still waiting for its second
 /// factor.

@@ -140,10 +140,7 @@ pub async fn revoke(
     let unit = get_unit(state.db.pool(), &token.unit_id)
         .await?
         .ok_or_else(|| AppError::not_found("API token"))?;
-    // Whoever minted a token may revoke it; sysadmins may revoke any in their subtree.
-    if ctx.user_id() != Some(token.created_by.as_str()) {
-        authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "API token")?;
-    }
+    authz::authorize_token_revoke(ctx, &token.created_by, &unit.as_ref())?;
     if token.revoked_at.is_some() {
         return Err(AppError::conflict(
             "already_revoked",

@@ -11,7 +11,7 @@ mod separation;
 pub use context::{AuthContext, Grant, Principal};
 pub use role::{Permission, Role};
 pub use separation::{
-    authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant,
+    authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant, held_covers,
     require_person,
 };
 

@@ -68,8 +68,14 @@ pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -
             "API tokens cannot carry the sysadmin role; use a personal account with two-factor login",
         ));
     }
-    let held: Vec<&Grant> = ctx
-        .grants
+    held_covers(&ctx.grants, role, unit)
+}
+
+/// Whether `grants` (a person's roles) back a token carrying `role` on `unit`: a role
+/// held on the unit or above that covers it, or `hr` from a sysadmin there. 404 when
+/// the unit is outside every grant, else 403 `token_role_not_held`.
+pub fn held_covers(grants: &[Grant], role: Role, unit: &UnitRef<'_>) -> AppResult<()> {
+    let held: Vec<&Grant> = grants
         .iter()
         .filter(|g| unit.path.starts_with(&g.unit_path))
         .collect();
@@ -78,7 +84,7 @@ pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -
     }
     let hr_by_sysadmin =
         role == Role::Hr && held.iter().any(|g| g.role.permits(Permission::TokensWrite));
-    if hr_by_sysadmin || held.iter().any(|g| g.role.covers(role)) {
+    if role != Role::Sysadmin && (hr_by_sysadmin || held.iter().any(|g| g.role.covers(role))) {
         return Ok(());
     }
     Err(AppError::client(

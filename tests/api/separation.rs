@@ -114,11 +114,33 @@ async fn tokens_carry_no_more_than_their_creator_holds(app: TestApp) {
     let (s, v) = mint(&app, &ua.token, &c, "hr").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(error_code(&v), "token_role_not_held");
+    // A token is worth only what its minter still holds.
+    let held = mint_ok(&app, &ua.token, &c, "custodian").await;
+    let (s, _) = app.get("/api/v1/me", &held).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = app
+        .delete(
+            &format!("/api/v1/units/{c}/members/{}/unit_admin", ua.id),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, v) = app.get("/api/v1/me", &held).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(error_code(&v), "unauthenticated");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{c}/members"),
+            &app.admin_token,
+            json!({ "user_id": ua.id, "role": "unit_admin" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
     // The unit admin sees and revokes the token they minted.
     let (s, list) = app.get("/api/v1/tokens", &ua.token).await;
     assert_eq!(s, StatusCode::OK, "{list}");
     let mine = list.as_array().unwrap();
-    assert_eq!(mine.len(), 1, "{list}");
+    assert_eq!(mine.len(), 2, "{list}");
     let id = mine[0]["id"].as_str().unwrap();
     let (s, v) = app.delete(&format!("/api/v1/tokens/{id}"), &ua.token).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");

@@ -12,6 +12,8 @@ pub enum Principal {
         id: String,
         name: String,
         unit_id: String,
+        /// The person who minted the token: accountable for what it does.
+        created_by: String,
     },
     /// The operator at the command line (`credgov import …`); holds no roles, the
     /// command itself decides what it may do.
@@ -42,6 +44,16 @@ impl AuthContext {
         match &self.principal {
             Principal::User { id, .. } => Some(id),
             Principal::Token { .. } | Principal::Operator { .. } => None,
+        }
+    }
+
+    /// The person accountable for this caller's actions: the user, or the person who
+    /// minted the API token. The operator at the console is nobody in particular.
+    pub fn accountable_person(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::User { id, .. } => Some(id),
+            Principal::Token { created_by, .. } => Some(created_by),
+            Principal::Operator { .. } => None,
         }
     }
 

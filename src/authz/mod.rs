@@ -6,10 +6,15 @@
 
 mod context;
 mod role;
+mod separation;
 mod user_target;
 
 pub use context::{AuthContext, Grant, Principal};
 pub use role::{Permission, Role};
+pub use separation::{
+    authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant, held_covers,
+    require_person,
+};
 pub use user_target::authorize_user_target;
 
 use crate::error::{AppError, AppResult};
@@ -124,32 +129,28 @@ pub fn require_anywhere(ctx: &AuthContext, perm: Permission) -> AppResult<Vec<St
     }
 }
 
-/// Whether granting `role` on a unit is something the caller's permissions allow;
-/// nobody may hand out `sysadmin` powers through an API token.
-pub fn token_role_allowed(role: Role) -> AppResult<()> {
-    if role == Role::Sysadmin {
-        return Err(AppError::invalid(
-            "API tokens cannot carry the sysadmin role; use a personal account with two-factor login",
-        ));
-    }
+/// May the caller learn whether a candidate password equals one of this account's
+/// stored versions (`POST /policy/check` with `account_id`)? Only someone who may
+/// reveal the account anyway: otherwise the check is a guessing oracle.
+pub fn authorize_reuse_check(
+    ctx: &AuthContext,
+    unit: &UnitRef<'_>,
+    custodians: &[String],
+) -> AppResult<()> {
+    authorize_secret(ctx, unit, custodians)?;
+    require_person(ctx)?;
     Ok(())
 }
 
-/// Three-role separation (GB/T 22239): nobody is both a system administrator and an
-/// auditor.
-pub fn check_separation(existing: &[Role], adding: Role) -> AppResult<()> {
-    let conflict = match adding {
-        Role::Sysadmin => existing.contains(&Role::Auditor),
-        Role::Auditor => existing.contains(&Role::Sysadmin),
-        _ => false,
-    };
-    if conflict {
-        return Err(AppError::conflict(
-            "role_conflict",
-            "a user cannot hold both sysadmin and auditor (three-role separation, GB/T 22239)",
-        ));
-    }
-    Ok(())
+/// Whether the caller may learn if a candidate equals another account's current
+/// password in `unit` (the `unit_id` form of the policy check): only a person who may
+/// reveal every account of the unit.
+pub fn may_check_unit_reuse(ctx: &AuthContext, unit: &UnitRef<'_>) -> bool {
+    require_person(ctx).is_ok()
+        && ctx
+            .grants
+            .iter()
+            .any(|g| unit.path.starts_with(&g.unit_path) && g.role.permits(Permission::SecretsAll))
 }
 
 #[cfg(test)]
@@ -283,8 +284,202 @@ mod tests {
 
     #[test]
     fn separation_of_duties() {
-        assert!(check_separation(&[Role::Sysadmin], Role::Auditor).is_err());
-        assert!(check_separation(&[Role::Auditor], Role::Sysadmin).is_err());
-        assert!(check_separation(&[Role::UnitAdmin], Role::Auditor).is_ok());
+        for relaxed in [false, true] {
+            assert!(check_separation(&[Role::Sysadmin], Role::Auditor, relaxed).is_err());
+            assert!(check_separation(&[Role::Auditor], Role::Sysadmin, relaxed).is_err());
+            assert!(check_separation(&[Role::UnitAdmin], Role::Auditor, relaxed).is_ok());
+            assert!(check_separation(&[Role::Hr], Role::Sysadmin, relaxed).is_ok());
+            assert!(check_separation(&[Role::Supervisor], Role::Sysadmin, relaxed).is_ok());
+        }
+        for unit_role in [Role::UnitAdmin, Role::Custodian] {
+            let e = check_separation(&[Role::Sysadmin], unit_role, false).unwrap_err();
+            assert_eq!((e.status().as_u16(), e.code()), (409, "role_conflict"));
+            assert!(check_separation(&[unit_role], Role::Sysadmin, false).is_err());
+            assert!(check_separation(&[Role::Sysadmin], unit_role, true).is_ok());
+            assert!(check_separation(&[unit_role], Role::Sysadmin, true).is_ok());
+        }
+    }
+
+    /// Role → permission expectations, on one screen.
+    #[test]
+    fn role_permission_table() {
+        use Permission::*;
+        let expect: &[(Role, &[Permission])] = &[
+            (
+                Role::Sysadmin,
+                &[
+                    UnitsRead,
+                    UnitsWrite,
+                    UsersRead,
+                    UsersWrite,
+                    MembersWrite,
+                    TokensWrite,
+                    PolicyWrite,
+                ],
+            ),
+            (
+                Role::Supervisor,
+                &[
+                    UnitsRead,
+                    UsersRead,
+                    AccountsRead,
+                    HandoverRead,
+                    HandoverSignOff,
+                    ExposureRead,
+                ],
+            ),
+            (
+                Role::UnitAdmin,
+                &[
+                    UnitsRead,
+                    UsersRead,
+                    AccountsRead,
+                    AccountsWrite,
+                    SecretsAll,
+                    HandoverRead,
+                    HandoverManage,
+                    HandoverSignOff,
+                    ExposureRead,
+                    PolicyWrite,
+                ],
+            ),
+            (Role::Custodian, &[UnitsRead, AccountsRead]),
+            (Role::Hr, &[UnitsRead, UsersRead, HrEvents, HandoverRead]),
+            (Role::Auditor, &[AuditRead]),
+        ];
+        for (role, perms) in expect {
+            for p in Permission::ALL {
+                assert_eq!(role.permits(p), perms.contains(&p), "{role} {p:?}");
+            }
+        }
+        // Separation: no role both administers and audits; only the auditor reads audit.
+        for r in Role::ALL {
+            assert!(!(r.permits(AuditRead) && r.permits(MembersWrite)), "{r}");
+            assert!(!(r.permits(SecretsAll) && r.permits(MembersWrite)), "{r}");
+        }
+        assert!(Role::UnitAdmin.covers(Role::Custodian));
+        assert!(!Role::Custodian.covers(Role::UnitAdmin));
+        assert!(!Role::Sysadmin.covers(Role::Hr));
+        assert!(!Role::Sysadmin.covers(Role::UnitAdmin));
+        assert!(!Role::Sysadmin.covers(Role::Auditor));
+    }
+
+    fn token_ctx(role: Role, path: &str) -> AuthContext {
+        AuthContext {
+            principal: Principal::Token {
+                id: "t".into(),
+                name: "t".into(),
+                unit_id: "a".into(),
+                created_by: "u".into(),
+            },
+            ..ctx(&[(path, role)])
+        }
+    }
+
+    #[test]
+    fn token_minting_carries_no_more_than_the_creator_holds() {
+        let a = UnitRef {
+            id: "a",
+            path: "/r/a/",
+        };
+        let parent = UnitRef {
+            id: "r",
+            path: "/r/",
+        };
+        let sys = ctx(&[("/r/", Role::Sysadmin)]);
+        assert!(authorize_token_mint(&sys, Role::Hr, &a).is_ok());
+        for role in [
+            Role::UnitAdmin,
+            Role::Auditor,
+            Role::Custodian,
+            Role::Supervisor,
+        ] {
+            let e = authorize_token_mint(&sys, role, &a).unwrap_err();
+            assert_eq!(
+                (e.status().as_u16(), e.code()),
+                (403, "token_role_not_held"),
+                "{role}"
+            );
+        }
+        assert_eq!(
+            authorize_token_mint(&sys, Role::Sysadmin, &a)
+                .unwrap_err()
+                .status(),
+            422
+        );
+        let ua = ctx(&[("/r/a/", Role::UnitAdmin)]);
+        assert!(authorize_token_mint(&ua, Role::Custodian, &a).is_ok());
+        assert!(authorize_token_mint(&ua, Role::UnitAdmin, &a).is_ok());
+        assert_eq!(
+            authorize_token_mint(&ua, Role::Hr, &a)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            authorize_token_mint(&ua, Role::Custodian, &parent)
+                .unwrap_err()
+                .status(),
+            404
+        );
+        let t = token_ctx(Role::UnitAdmin, "/r/a/");
+        assert_eq!(
+            authorize_token_mint(&t, Role::Custodian, &a)
+                .unwrap_err()
+                .code(),
+            "person_required"
+        );
+    }
+
+    #[test]
+    fn secrets_and_reuse_answers_go_to_people_only() {
+        let a = UnitRef {
+            id: "a",
+            path: "/r/a/",
+        };
+        let person = ctx(&[("/r/a/", Role::UnitAdmin)]);
+        assert!(require_person(&person).is_ok());
+        assert!(authorize_reuse_check(&person, &a, &[]).is_ok());
+        assert!(may_check_unit_reuse(&person, &a));
+        let token = token_ctx(Role::UnitAdmin, "/r/a/");
+        assert_eq!(
+            require_person(&token).unwrap_err().code(),
+            "person_required"
+        );
+        assert_eq!(
+            authorize_reuse_check(&token, &a, &[]).unwrap_err().status(),
+            403
+        );
+        assert!(!may_check_unit_reuse(&token, &a));
+        let mut enrolling = ctx(&[("/r/a/", Role::UnitAdmin)]);
+        enrolling.session = crate::identity::SessionKind::EnrollOnly;
+        assert_eq!(
+            require_person(&enrolling).unwrap_err().code(),
+            "person_required"
+        );
+        assert!(require_person(&AuthContext::operator()).is_err());
+        let supervisor = ctx(&[("/r/", Role::Supervisor)]);
+        assert_eq!(
+            authorize_reuse_check(&supervisor, &a, &[])
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(!may_check_unit_reuse(&supervisor, &a));
+        let other_custodian = ctx(&[("/r/a/", Role::Custodian)]);
+        assert_eq!(
+            authorize_reuse_check(&other_custodian, &a, &["x".into()])
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(authorize_reuse_check(&other_custodian, &a, &["u".into()]).is_ok());
+    }
+
+    #[test]
+    fn nobody_grants_themselves() {
+        let c = ctx(&[("/r/", Role::Sysadmin)]);
+        assert_eq!(forbid_self_grant(&c, "u").unwrap_err().code(), "self_grant");
+        assert!(forbid_self_grant(&c, "someone-else").is_ok());
     }
 }

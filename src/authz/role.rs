@@ -61,6 +61,27 @@ pub enum Permission {
     ExposureRead,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 16] = [
+        Permission::UnitsRead,
+        Permission::UnitsWrite,
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::MembersWrite,
+        Permission::TokensWrite,
+        Permission::AuditRead,
+        Permission::AccountsRead,
+        Permission::AccountsWrite,
+        Permission::SecretsAll,
+        Permission::PolicyWrite,
+        Permission::HrEvents,
+        Permission::HandoverRead,
+        Permission::HandoverManage,
+        Permission::HandoverSignOff,
+        Permission::ExposureRead,
+    ];
+}
+
 impl Role {
     pub const ALL: [Role; 6] = [
         Role::Sysadmin,
@@ -125,6 +146,15 @@ impl Role {
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
             Role::Auditor => matches!(p, AuditRead),
         }
+    }
+}
+
+impl Role {
+    /// Whether this role carries every permission of `other` (a role covers itself).
+    pub fn covers(self, other: Role) -> bool {
+        Permission::ALL
+            .into_iter()
+            .all(|p| !other.permits(p) || self.permits(p))
     }
 }
 

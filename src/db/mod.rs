@@ -259,6 +259,18 @@ impl Db {
     }
 }
 
+/// Locks one user's row until `tx` ends, so that two transactions deciding on the
+/// same user's roles (check the roles held, then insert one) run one after the other.
+/// PostgreSQL: the UPDATE takes the row lock; SQLite: the write transaction already
+/// holds the single database write lock. Returns false when there is no such user.
+pub async fn lock_user(tx: &mut Tx, user_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// True when the error is a unique or primary-key violation (both engines).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {

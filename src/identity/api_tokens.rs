@@ -59,9 +59,10 @@ pub async fn create(
     meta: &RequestMeta,
     input: NewApiToken,
 ) -> AppResult<(ApiToken, String)> {
-    let unit = crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::TokensWrite)
-        .await?;
-    authz::token_role_allowed(input.role)?;
+    let unit = get_unit(state.db.pool(), &input.unit_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unit"))?;
+    authz::authorize_token_mint(ctx, input.role, &unit.as_ref())?;
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name must be 1 to 100 characters"));
@@ -145,7 +146,7 @@ pub async fn revoke(
     let unit = get_unit(state.db.pool(), &token.unit_id)
         .await?
         .ok_or_else(|| AppError::not_found("API token"))?;
-    authz::authorize(ctx, Permission::TokensWrite, &unit.as_ref(), "API token")?;
+    authz::authorize_token_revoke(ctx, &token.created_by, &unit.as_ref())?;
     if token.revoked_at.is_some() {
         return Err(AppError::conflict(
             "already_revoked",
@@ -179,9 +180,22 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Tokens in the subtrees where the caller administers tokens, else the caller's own.
 pub async fn list(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<ApiToken>> {
-    let scopes = authz::require_anywhere(ctx, Permission::TokensWrite)?;
+    let scopes = authz::scopes(ctx, Permission::TokensWrite);
     let mut out = Vec::new();
+    if scopes.is_empty() {
+        let creator = ctx.user_id().ok_or_else(AppError::forbidden)?;
+        let sql = format!("{SELECT_TOKEN} WHERE created_by = $1 ORDER BY created_at");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(creator)
+            .fetch_all(state.db.pool())
+            .await?;
+        for r in &rows {
+            out.push(ApiToken::from_row(r)?);
+        }
+        return Ok(out);
+    }
     for prefix in scopes {
         let sql = format!(
             "{SELECT_TOKEN} WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) ORDER BY created_at"

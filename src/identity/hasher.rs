@@ -147,6 +147,17 @@ impl PasswordHasher {
     }
 }
 
+/// Other CPU-heavy work (zxcvbn strength estimates) on the same pool, so that it
+/// queues behind a cap instead of blocking the async executor.
+impl PasswordHasher {
+    pub async fn run_cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        self.run(move |_| f()).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
-use crate::db::{Tx, is_unique_violation};
+use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -71,6 +71,7 @@ pub async fn grant(
 ) -> AppResult<Membership> {
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::MembersWrite).await?;
+    authz::forbid_self_grant(ctx, user_id)?;
     // The user must be someone the caller can see.
     let (user, home) = super::users::user_and_unit(state, user_id).await?;
     authz::authorize(ctx, Permission::UsersRead, &home.as_ref(), "user")?;
@@ -86,8 +87,16 @@ pub async fn grant(
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    // Two grants to the same user at once must not both pass the separation check.
+    if !lock_user(&mut tx, user_id).await? {
+        return Err(AppError::not_found("user"));
+    }
     let existing = roles_of(&mut tx, user_id).await?;
-    authz::check_separation(&existing, role)?;
+    authz::check_separation(
+        &existing,
+        role,
+        state.policy.separation.sysadmin_may_hold_unit_roles,
+    )?;
     insert_membership(&mut tx, &unit.id, user_id, role, ctx.user_id(), now).await?;
     audit::append(
         &mut tx,

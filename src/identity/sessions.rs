@@ -170,7 +170,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
 async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<AuthContext> {
     let hash = hash_token(token);
     let row = sqlx::query(
-        "SELECT t.id, t.name, t.role, t.unit_id, t.expires_at, t.revoked_at, n.path \
+        "SELECT t.id, t.name, t.role, t.unit_id, t.created_by, t.expires_at, t.revoked_at, n.path \
          FROM api_tokens t JOIN units n ON n.id = t.unit_id WHERE t.token_hash = $1",
     )
     .bind(&hash)
@@ -188,18 +188,57 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
     let role: String = row.try_get("role")?;
     let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?;
     let unit_id: String = row.try_get("unit_id")?;
+    let unit_path: String = row.try_get("path")?;
+    let created_by: String = row.try_get("created_by")?;
+    // A token is worth only what its minter still holds: a minter who lost the role
+    // (transfer, revocation) takes the token's powers with them.
+    let minter = minter_grants(state, &created_by).await?;
+    let unit = crate::authz::UnitRef {
+        id: &unit_id,
+        path: &unit_path,
+    };
+    if crate::authz::held_covers(&minter, role, &unit).is_err() {
+        return Err(AppError::unauthenticated(
+            "the person who minted this API token no longer holds its role on this unit; \
+             ask someone who does to mint a new token",
+        ));
+    }
     Ok(AuthContext {
         principal: Principal::Token {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             unit_id: unit_id.clone(),
+            created_by,
         },
         grants: vec![Grant {
             unit_id,
-            unit_path: row.try_get("path")?,
+            unit_path,
             role,
         }],
         session: SessionKind::Full,
         token_hash: hash,
     })
+}
+
+/// The roles an active user holds (for API tokens they minted).
+async fn minter_grants(state: &AppState, user_id: &str) -> AppResult<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT m.unit_id, n.path, m.role FROM memberships m JOIN units n ON n.id = m.unit_id \
+         JOIN users u ON u.id = m.user_id WHERE m.user_id = $1 AND u.status = 'active'",
+    )
+    .bind(user_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let role: String = r.try_get("role")?;
+        if let Some(role) = Role::parse(&role) {
+            out.push(Grant {
+                unit_id: r.try_get("unit_id")?,
+                unit_path: r.try_get("path")?,
+                role,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -23,7 +23,8 @@ pub use generator::generate_password;
 pub use merge::Shadowed;
 pub use preset::{
     AccountPasswordPolicy, CharClass, GeneratorPolicy, HandoverPolicy, LockoutPolicy, MfaPolicy,
-    Policy, PolicyError, PolicySet, RotationPolicy, SessionPolicy, UserPasswordPolicy,
+    Policy, PolicyCheckPolicy, PolicyError, PolicySet, RotationPolicy, SeparationPolicy,
+    SessionPolicy, UserPasswordPolicy,
 };
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};

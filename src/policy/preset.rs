@@ -39,6 +39,35 @@ pub struct Policy {
     pub rotation: RotationPolicy,
     pub generator: GeneratorPolicy,
     pub handover: HandoverPolicy,
+    #[serde(default)]
+    pub separation: SeparationPolicy,
+    #[serde(default)]
+    pub policy_check: PolicyCheckPolicy,
+}
+
+/// Three-role separation (三员分立). The sysadmin/auditor split is never relaxable.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeparationPolicy {
+    /// Let a sysadmin also hold `unit_admin` or `custodian` (small sites at MLPS level 2
+    /// only; any other preset that sets it fails to load).
+    #[serde(default)]
+    pub sysadmin_may_hold_unit_roles: bool,
+}
+
+/// `POST /policy/check`: how often one caller may ask.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyCheckPolicy {
+    /// Checks per caller (user or API token) per minute, counted in the database so
+    /// every server shares the count.
+    pub max_per_minute: u32,
+}
+
+impl Default for PolicyCheckPolicy {
+    fn default() -> Self {
+        PolicyCheckPolicy { max_per_minute: 20 }
+    }
 }
 
 /// Staff-change handover cases (交接).
@@ -283,6 +312,19 @@ impl Policy {
                 self.handover.deadline_working_days
             ));
         }
+        if self.separation.sysadmin_may_hold_unit_roles && self.meta.name != "mlps-level2" {
+            return Err(
+                "key separation.sysadmin_may_hold_unit_roles: only the mlps-level2 preset may \
+                 let a sysadmin hold unit roles (three-role separation, GB/T 22239)"
+                    .into(),
+            );
+        }
+        if !(1..=10_000).contains(&self.policy_check.max_per_minute) {
+            return Err(format!(
+                "key policy_check.max_per_minute: {} must be between 1 and 10000",
+                self.policy_check.max_per_minute
+            ));
+        }
         if self.meta.name.trim().is_empty() {
             return Err("key meta.name: must not be empty".into());
         }
@@ -392,6 +434,25 @@ mod tests {
         let text = BUILT_IN[0].1.replace("[lockout]", "[lockout]\nbogus = 1");
         let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn only_mlps_level2_relaxes_separation() {
+        let set = PolicySet::load(None).unwrap();
+        for name in set.names() {
+            let p = set.get(name).unwrap();
+            assert_eq!(
+                p.separation.sysadmin_may_hold_unit_roles,
+                name == "mlps-level2",
+                "{name}"
+            );
+        }
+        let text = format!(
+            "{}\n[separation]\nsysadmin_may_hold_unit_roles = true\n",
+            BUILT_IN[0].1
+        );
+        let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("sysadmin_may_hold_unit_roles"), "{e}");
     }
 
     #[test]

@@ -64,7 +64,15 @@ pub const OVERRIDABLE_SECTIONS: [&str; 4] =
     ["account_password", "rotation", "generator", "handover"];
 
 /// Sections that stay global (the configured preset).
-pub const GLOBAL_SECTIONS: [&str; 5] = ["meta", "user_password", "lockout", "session", "mfa"];
+pub const GLOBAL_SECTIONS: [&str; 7] = [
+    "meta",
+    "user_password",
+    "lockout",
+    "session",
+    "mfa",
+    "separation",
+    "policy_check",
+];
 
 /// Character class names, in canonical order (as `CharClass` serialises them).
 pub const CLASSES: &[&str] = &["lower", "upper", "digit", "symbol"];
@@ -182,6 +190,19 @@ pub const KEYS: &[KeyDef] = &[
             min_len: 0,
         },
         Rule::Superset,
+    ),
+    // Three-role separation: relaxable in mlps-level2 only (checked at load).
+    def(
+        "separation",
+        "sysadmin_may_hold_unit_roles",
+        Kind::Bool,
+        Rule::Free,
+    ),
+    def(
+        "policy_check",
+        "max_per_minute",
+        int(1, 10_000),
+        Rule::Lower,
     ),
 ];
 

@@ -363,6 +363,10 @@ pub async fn create_account(
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsWrite).await?;
     validate_new(&input)?;
+    if input.password.is_none() {
+        // A generated password is returned: people only.
+        crate::authz::require_person(ctx)?;
+    }
     if let Some(holder) = &input.binding_holder_id {
         check_binding_holder(state, ctx, holder).await?;
     }
@@ -380,6 +384,7 @@ pub async fn create_account(
             input.platform.as_str(),
             &input.login_name,
         ],
+        reuse: true,
     };
     let check = check_password(state, &policy.account_password, &target, &password).await?;
     require_acceptable(&check)?;

@@ -7,10 +7,12 @@ mod bulk;
 mod custodians;
 pub mod import;
 mod model;
+mod policy_check;
 mod reveal;
 mod rotation;
 pub(crate) mod routes;
 mod secrets;
+mod throttle;
 mod validate;
 
 pub use accounts::{AccountItem, AccountPatch, NewAccount, create_account, insert_account};

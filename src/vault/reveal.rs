@@ -74,6 +74,7 @@ pub async fn reveal_current(
     account_id: &str,
     reason: &str,
 ) -> AppResult<Revealed> {
+    crate::authz::require_person(ctx)?;
     let reason = check_reason(reason)?;
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
     let rows = sqlx::query(
@@ -165,6 +166,7 @@ pub async fn reveal_version(
     version: i64,
     reason: &str,
 ) -> AppResult<Revealed> {
+    crate::authz::require_person(ctx)?;
     let reason = check_reason(reason)?;
     let (account, unit) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
     let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")

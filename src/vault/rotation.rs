@@ -52,6 +52,8 @@ pub async fn start_rotation(
     account_id: &str,
     password: Option<Zeroizing<String>>,
 ) -> AppResult<RotationStarted> {
+    // The response carries the new password: people only.
+    crate::authz::require_person(ctx)?;
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
     if account.status != AccountStatus::Active {
         return Err(AppError::conflict(
@@ -77,6 +79,7 @@ pub async fn start_rotation(
             account.platform.as_str(),
             &account.login_name,
         ],
+        reuse: true,
     };
     let check = check_password(state, &policy.account_password, &target, &password).await?;
     require_acceptable(&check)?;

@@ -11,15 +11,14 @@ use zeroize::Zeroizing;
 use super::accounts::{self, AccountPatch, NewAccount};
 use super::custodians;
 use super::model::{Account, AccountStatus, Classification, Platform, VersionMeta};
+use super::policy_check::{self, CheckFor};
 use super::reveal::{self, Revealed};
 use super::rotation::{self, RotationStarted};
-use super::validate::{CheckTarget, PasswordCheck, check_password};
+use super::throttle;
+use super::validate::PasswordCheck;
 use crate::app::AppState;
-use crate::authz::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, no_store};
-use crate::policy::effective_policy;
-use crate::tenancy::get_unit;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -309,49 +308,35 @@ pub async fn cancel_rotation(
 #[serde(deny_unknown_fields)]
 pub struct PolicyCheckRequest {
     pub password: String,
-    /// Check against this account's unit policy and history…
+    /// Check against this account's unit policy and history (only for people who may
+    /// reveal the account: its custodians and the unit's administrators; audited)…
     pub account_id: Option<String>,
-    /// …or against a unit's policy.
+    /// …or against a unit's policy (reuse across the unit's accounts is reported only
+    /// to people who may reveal every account of the unit).
     pub unit_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/policy/check", tag = "vault", request_body = PolicyCheckRequest,
-    responses((status = 200, body = PasswordCheck), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = PasswordCheck),
+              (status = 403, description = "account_id given by someone who may not reveal that account (forbidden, person_required)", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, description = "throttled: too many checks this minute; see Retry-After", body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn policy_check(
     State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    Auth(ctx, meta): Auth,
     ApiJson(body): ApiJson<PolicyCheckRequest>,
-) -> AppResult<Response> {
+) -> Response {
     let password = Zeroizing::new(body.password);
-    let (unit, account) = match (body.account_id, body.unit_id) {
-        (Some(a), None) => {
-            let account = accounts::read_account(&state, &ctx, &a).await?;
-            let unit = get_unit(state.db.pool(), &account.unit_id)
-                .await?
-                .ok_or_else(|| AppError::not_found("unit"))?;
-            (unit, Some(account))
-        }
-        (None, Some(u)) => {
-            let unit =
-                crate::tenancy::authorized_unit(&state, &ctx, &u, Permission::AccountsRead).await?;
-            (unit, None)
-        }
+    let target = match (body.account_id, body.unit_id) {
+        (Some(a), None) => CheckFor::Account(a),
+        (None, Some(u)) => CheckFor::Unit(u),
         _ => {
-            return Err(AppError::invalid(
-                "give exactly one of account_id or unit_id",
-            ));
+            return AppError::invalid("give exactly one of account_id or unit_id").into_response();
         }
     };
-    let policy = effective_policy(&state, &unit).await?.policy;
-    let mut context = vec![unit.name.as_str()];
-    if let Some(a) = &account {
-        context.extend([a.name.as_str(), a.platform.as_str(), a.login_name.as_str()]);
+    match policy_check::policy_check(&state, &ctx, &meta, target, password).await {
+        Ok(check) => no_store(Json(check).into_response()),
+        Err(e) => throttle::error_response(e),
     }
-    let target = CheckTarget {
-        unit_id: &unit.id,
-        account_id: account.as_ref().map(|a| a.id.as_str()),
-        context,
-    };
-    let check = check_password(&state, &policy.account_password, &target, &password).await?;
-    Ok(no_store(Json(check).into_response()))
 }

@@ -164,7 +164,8 @@ pub(super) async fn open_totp(
         .map_err(|e| AppError::internal(format!("account TOTP secret does not open: {e}")))
 }
 
-/// Records that someone saw (or chose) a version.
+/// Records that someone saw (or chose) a version. Every row names a person: the user,
+/// or for an API token the person who minted it (the token's id is the actor).
 pub(super) async fn record_exposure(
     tx: &mut Tx,
     ctx: &crate::authz::AuthContext,
@@ -175,6 +176,13 @@ pub(super) async fn record_exposure(
     now: i64,
 ) -> AppResult<()> {
     let (actor_kind, actor_id, _) = ctx.actor();
+    let person = ctx.accountable_person().ok_or_else(|| {
+        AppError::client(
+            axum::http::StatusCode::FORBIDDEN,
+            "person_required",
+            "only a person (or a token minted by one) may handle a password here",
+        )
+    })?;
     sqlx::query(
         "INSERT INTO exposures (unit_id, id, account_id, version, user_id, actor_kind, actor_id, kind, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -183,7 +191,7 @@ pub(super) async fn record_exposure(
     .bind(new_id())
     .bind(account_id)
     .bind(version)
-    .bind(ctx.user_id())
+    .bind(person)
     .bind(actor_kind)
     .bind(actor_id)
     .bind(kind)

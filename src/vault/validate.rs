@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use zeroize::Zeroizing;
 
 use super::secrets::fingerprint;
 use crate::app::AppState;
@@ -27,6 +28,9 @@ pub struct CheckTarget<'a> {
     pub unit_id: &'a str,
     pub account_id: Option<&'a str>,
     pub context: Vec<&'a str>,
+    /// Whether to look for reuse (history, other accounts). False only where the
+    /// caller may not learn whether a candidate equals a stored password.
+    pub reuse: bool,
 }
 
 pub async fn check_password(
@@ -36,10 +40,23 @@ pub async fn check_password(
     password: &str,
 ) -> AppResult<PasswordCheck> {
     let exec = state.db.pool();
-    let report = check_strength(policy, password, &target.context);
+    // zxcvbn is CPU work: run it on the hashing pool, not on the async executor.
+    let report = {
+        let policy = policy.clone();
+        let password = Zeroizing::new(password.to_string());
+        let context: Vec<String> = target.context.iter().map(|c| c.to_string()).collect();
+        state
+            .hasher
+            .run_cpu(move || {
+                let words: Vec<&str> = context.iter().map(String::as_str).collect();
+                check_strength(&policy, &password, &words)
+            })
+            .await?
+    };
     let fp = fingerprint(state, password);
     let mut reused = None;
     if let Some(account_id) = target.account_id
+        && target.reuse
         && policy.history_depth > 0
     {
         let recent = sqlx::query(
@@ -58,7 +75,7 @@ pub async fn check_password(
             reused = Some("history".to_string());
         }
     }
-    if reused.is_none() && policy.forbid_unit_reuse {
+    if reused.is_none() && target.reuse && policy.forbid_unit_reuse {
         let clash: i64 = sqlx::query(
             "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 AND fingerprint = $2 \
              AND state IN ('current', 'pending') AND account_id <> $3",

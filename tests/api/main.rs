@@ -17,6 +17,7 @@ mod passwords;
 mod policy;
 mod races;
 mod secrets;
+mod separation;
 mod sessions;
 mod tokens;
 mod units_users;

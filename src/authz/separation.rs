@@ -1,0 +1,126 @@
+//! Three-role separation (三员分立, GB/T 22239) and the rules that keep it from being
+//! walked around: nobody grants themselves a role, a sysadmin holds no auditor or unit
+//! role, an API token carries no more than its creator holds, and secrets go only to
+//! people.
+
+use axum::http::StatusCode;
+
+use super::{AuthContext, Grant, Permission, Principal, Role, UnitRef};
+use crate::error::{AppError, AppResult};
+
+/// Roles a sysadmin may not also hold unless policy relaxes it (`mlps-level2` only).
+const UNIT_ROLES: [Role; 2] = [Role::UnitAdmin, Role::Custodian];
+
+/// Whether a user holding `existing` may also be given `adding`. The sysadmin/auditor
+/// conflict always holds; sysadmin with `unit_admin` or `custodian` holds unless
+/// `sysadmin_may_hold_unit_roles` (policy `[separation]`) relaxes it.
+pub fn check_separation(
+    existing: &[Role],
+    adding: Role,
+    sysadmin_may_hold_unit_roles: bool,
+) -> AppResult<()> {
+    let conflicts = |a: Role, b: Role| -> bool {
+        let pair = |x: Role, y: Role| (a == x && b == y) || (a == y && b == x);
+        pair(Role::Sysadmin, Role::Auditor)
+            || (!sysadmin_may_hold_unit_roles
+                && UNIT_ROLES.iter().any(|r| pair(Role::Sysadmin, *r)))
+    };
+    if let Some(held) = existing.iter().find(|r| conflicts(**r, adding)) {
+        return Err(AppError::conflict(
+            "role_conflict",
+            format!(
+                "the user holds {held}, which cannot be combined with {adding}: a system \
+                 administrator may not also be an auditor, unit admin or custodian \
+                 (three-role separation, GB/T 22239); revoke {held} first or choose another person"
+            ),
+        )
+        .with_details(serde_json::json!({ "held": held.as_str(), "adding": adding.as_str() })));
+    }
+    Ok(())
+}
+
+/// Nobody changes their own roles: a grant names someone else.
+pub fn forbid_self_grant(ctx: &AuthContext, target_user_id: &str) -> AppResult<()> {
+    if ctx.user_id() == Some(target_user_id) {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "self_grant",
+            "you cannot grant a role to yourself; another administrator must grant it",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the caller may mint an API token carrying `role` on `unit`. A token carries
+/// only a role whose permissions a role the creator holds on that unit (or above) also
+/// carries; a sysadmin may in addition mint `hr` integration tokens. No token carries
+/// `sysadmin`, and tokens do not mint tokens.
+pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -> AppResult<()> {
+    if !matches!(ctx.principal, Principal::User { .. }) {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "person_required",
+            "API tokens are minted by people signed in with their own account, not by other tokens",
+        ));
+    }
+    if role == Role::Sysadmin {
+        return Err(AppError::invalid(
+            "API tokens cannot carry the sysadmin role; use a personal account with two-factor login",
+        ));
+    }
+    held_covers(&ctx.grants, role, unit)
+}
+
+/// Whether `grants` (a person's roles) back a token carrying `role` on `unit`: a role
+/// held on the unit or above that covers it, or `hr` from a sysadmin there. 404 when
+/// the unit is outside every grant, else 403 `token_role_not_held`.
+pub fn held_covers(grants: &[Grant], role: Role, unit: &UnitRef<'_>) -> AppResult<()> {
+    let held: Vec<&Grant> = grants
+        .iter()
+        .filter(|g| unit.path.starts_with(&g.unit_path))
+        .collect();
+    if held.is_empty() {
+        return Err(AppError::not_found("unit"));
+    }
+    let hr_by_sysadmin =
+        role == Role::Hr && held.iter().any(|g| g.role.permits(Permission::TokensWrite));
+    if role != Role::Sysadmin && (hr_by_sysadmin || held.iter().any(|g| g.role.covers(role))) {
+        return Ok(());
+    }
+    Err(AppError::client(
+        StatusCode::FORBIDDEN,
+        "token_role_not_held",
+        format!(
+            "an API token can carry only a role you hold on this unit or above (a sysadmin may \
+             also mint hr tokens); you cannot mint a {role} token here"
+        ),
+    ))
+}
+
+/// Whether the caller may revoke a token minted by `created_by` on `unit`: its minter
+/// may, and whoever administers tokens there (sysadmins of the subtree).
+pub fn authorize_token_revoke(
+    ctx: &AuthContext,
+    created_by: &str,
+    unit: &UnitRef<'_>,
+) -> AppResult<()> {
+    if ctx.user_id() == Some(created_by) {
+        return Ok(());
+    }
+    super::authorize(ctx, Permission::TokensWrite, unit, "API token")
+}
+
+/// Secrets (passwords, versions, managed TOTP codes) go only to a person signed in with
+/// a complete session: never to an API token or a session still waiting for its second
+/// factor.
+pub fn require_person(ctx: &AuthContext) -> AppResult<&str> {
+    match (&ctx.principal, ctx.session) {
+        (Principal::User { id, .. }, crate::identity::SessionKind::Full) => Ok(id),
+        _ => Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "person_required",
+            "passwords are shown only to a person signed in with their own account and second \
+             factor; API tokens and incomplete sessions cannot see secrets",
+        )),
+    }
+}

@@ -243,7 +243,7 @@ async fn acting_on_a_user_needs_scope_over_all_their_units(app: TestApp) {
     let town_sys = app.user_with_role(&town, "sysadmin").await;
     // Home in the sub-unit, but sysadmin of the whole district.
     let root_sys = create_user_in(&app, &dept).await;
-    grant(&app, &dept, &root_sys, "custodian").await;
+    grant(&app, &dept, &root_sys, "supervisor").await;
     grant(&app, &app.root_id, &root_sys, "sysadmin").await;
     // An ordinary user of the sub-unit.
     let plain = create_user_in(&app, &dept).await;

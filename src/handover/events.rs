@@ -67,14 +67,8 @@ pub fn request_hash(body: &serde_json::Value) -> String {
 }
 
 async fn user_by_name(pool: &sqlx::AnyPool, username: &str) -> AppResult<Option<(String, String)>> {
-    let row = sqlx::query("SELECT id, status FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
+    // Usernames are case-insensitive (identity::usernames).
+    crate::identity::usernames::find(pool, username).await
 }
 
 /// Roles the user holds on units of `unit`'s subtree (active users only).

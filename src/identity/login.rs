@@ -8,10 +8,10 @@ use zeroize::Zeroizing;
 
 use super::sessions::{SessionKind, create_session, requires_mfa};
 use super::totp::{self, TotpEnrollment};
+use super::{lockout, throttle, usernames};
 use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Role};
-use crate::clock::MINUTE_MS;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -49,37 +49,41 @@ fn invalid_credentials() -> AppError {
     )
 }
 
-fn locked(until: i64) -> AppError {
+pub(super) fn invalid_totp() -> AppError {
     AppError::client(
-        StatusCode::LOCKED,
-        "locked",
-        format!(
-            "too many failed logins: this account is locked until {} (UTC)",
-            crate::clock::to_rfc3339(until)
-        ),
+        StatusCode::UNAUTHORIZED,
+        "invalid_totp",
+        "the two-factor code is wrong or expired",
     )
-    .with_details(json!({ "locked_until": until }))
+}
+
+pub(super) fn totp_replayed() -> AppError {
+    AppError::client(
+        StatusCode::UNAUTHORIZED,
+        "totp_replayed",
+        "this code was already used; wait for the next code",
+    )
 }
 
 struct LoginUser {
     id: String,
     unit_id: String,
+    username: String,
     status: String,
     password_hash: String,
     totp_secret: Option<Vec<u8>>,
-    locked_until: Option<i64>,
 }
 
 /// Who an authentication event is about, and where it is recorded.
-struct LoginAudit<'a> {
-    state: &'a AppState,
-    meta: &'a RequestMeta,
-    unit_id: &'a str,
-    actor: Actor,
+pub(super) struct LoginAudit<'a> {
+    pub state: &'a AppState,
+    pub meta: &'a RequestMeta,
+    pub unit_id: &'a str,
+    pub actor: Actor,
 }
 
 impl LoginAudit<'_> {
-    async fn write(
+    pub async fn write(
         &self,
         tx: &mut Tx,
         action: &'static str,
@@ -102,72 +106,181 @@ impl LoginAudit<'_> {
         )
         .await
     }
-}
 
-/// Counts a failed attempt (and locks at the threshold) with its audit event.
-async fn record_failure(
-    state: &AppState,
-    meta: &RequestMeta,
-    user: &LoginUser,
-    username: &str,
-    reason: &str,
-) -> AppResult<AppError> {
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let failures: i64 = sqlx::query(
-        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
-    )
-    .bind(&user.id)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let actor = Actor::user(&user.id, username);
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &user.unit_id,
-        actor: actor.clone(),
-    }
-    .write(
-        &mut tx,
-        "auth.login",
-        Outcome::Failure,
-        json!({ "reason": reason, "consecutive_failures": failures }),
-    )
-    .await?;
-    let lockout = &state.policy.lockout;
-    let result = if failures >= i64::from(lockout.max_failures) {
-        let until = now + i64::from(lockout.lock_minutes) * MINUTE_MS;
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-            .bind(until)
-            .bind(&user.id)
-            .execute(&mut *tx)
-            .await?;
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &user.unit_id,
-            actor,
-        }
-        .write(
-            &mut tx,
-            "auth.lockout",
-            Outcome::Success,
-            json!({ "locked_until": until, "failures": failures }),
+    /// Counts a wrong password or code on the user's reserved slot, with its audit
+    /// event (`action`, failure) and, when it locks, `auth.lockout`. Returns the lock.
+    pub async fn failure(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        action: &'static str,
+        reason: &str,
+    ) -> AppResult<Option<i64>> {
+        let now = self.state.now();
+        let f = lockout::fail(tx, &self.state.policy.lockout, user_id, now).await?;
+        self.write(
+            tx,
+            action,
+            Outcome::Failure,
+            json!({ "reason": reason, "consecutive_failures": f.failures }),
         )
         .await?;
-        locked(until)
-    } else if reason == "totp" {
-        AppError::client(
-            StatusCode::UNAUTHORIZED,
-            "invalid_totp",
-            "the two-factor code is wrong or expired",
-        )
-    } else {
-        invalid_credentials()
+        if f.newly_locked
+            && let Some(until) = f.locked_until
+        {
+            self.write(
+                tx,
+                "auth.lockout",
+                Outcome::Success,
+                json!({ "locked_until": until, "failures": f.failures }),
+            )
+            .await?;
+        }
+        Ok(f.locked_until)
+    }
+}
+
+/// The attempt slots one login holds: its user's and its client address's.
+struct Slots {
+    user: Option<String>,
+    addr: Option<String>,
+}
+
+impl Slots {
+    async fn release(&self, tx: &mut Tx) -> AppResult<()> {
+        if let Some(user) = &self.user {
+            lockout::release(tx, user).await?;
+        }
+        self.release_addr(tx).await
+    }
+
+    async fn release_addr(&self, tx: &mut Tx) -> AppResult<()> {
+        if let Some(addr) = &self.addr {
+            throttle::release(tx, addr).await?;
+        }
+        Ok(())
+    }
+
+    /// After an unexpected error: give the slots back, best effort (leases expire anyway).
+    async fn abandon(&self, state: &AppState) {
+        let released = async {
+            let mut tx = state.db.begin_write().await?;
+            self.release(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<(), AppError>(())
+        };
+        if let Err(e) = released.await {
+            tracing::warn!(error = %e, "could not give back login attempt slots; they expire with their lease");
+        }
+    }
+}
+
+/// What checking the password and code found.
+enum Verdict {
+    UnknownUser,
+    WrongPassword,
+    Inactive,
+    MfaRequired,
+    WrongTotp,
+    Replayed,
+    Passed { mfa_satisfied: bool },
+}
+
+/// Loads the user named `typed` (any case) and their roles in one round trip.
+async fn load_user(state: &AppState, typed: &str) -> AppResult<(Option<LoginUser>, Vec<Role>)> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.unit_id, u.username, u.status, u.password_hash, u.totp_secret, m.role \
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id \
+         WHERE u.username = $1 OR u.username = $2",
+    )
+    .bind(typed)
+    .bind(usernames::normalize(typed))
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut names = Vec::with_capacity(rows.len());
+    for r in &rows {
+        names.push(r.try_get::<String, _>("username")?);
+    }
+    let Some(chosen) = usernames::pick(typed, names.iter().map(String::as_str)) else {
+        return Ok((None, Vec::new()));
     };
-    tx.commit().await?;
-    Ok(result)
+    let mine: Vec<_> = rows
+        .iter()
+        .zip(&names)
+        .filter(|(_, n)| n.as_str() == chosen)
+        .map(|(r, _)| r)
+        .collect();
+    let roles = mine
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("role").ok().flatten())
+        .filter_map(|s| Role::parse(&s))
+        .collect();
+    let user = mine
+        .first()
+        .map(|r| -> Result<LoginUser, sqlx::Error> {
+            Ok(LoginUser {
+                id: r.try_get("id")?,
+                unit_id: r.try_get("unit_id")?,
+                username: r.try_get("username")?,
+                status: r.try_get("status")?,
+                password_hash: r.try_get("password_hash")?,
+                totp_secret: r.try_get("totp_secret")?,
+            })
+        })
+        .transpose()?;
+    Ok((user, roles))
+}
+
+/// Checks password, status and code; runs only while holding the attempt slots.
+async fn check(
+    state: &AppState,
+    user: Option<&LoginUser>,
+    password: Zeroizing<String>,
+    totp_code: Option<&str>,
+    now: i64,
+) -> AppResult<Verdict> {
+    let Some(user) = user else {
+        // Same cost as a real check.
+        state.hasher.verify(password, None).await?;
+        return Ok(Verdict::UnknownUser);
+    };
+    if !state
+        .hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Ok(Verdict::WrongPassword);
+    }
+    if user.status != "active" {
+        return Ok(Verdict::Inactive);
+    }
+    let Some(sealed) = &user.totp_secret else {
+        return Ok(Verdict::Passed {
+            mfa_satisfied: false,
+        });
+    };
+    let Some(code) = totp_code.filter(|c| !c.trim().is_empty()) else {
+        return Ok(Verdict::MfaRequired);
+    };
+    let Some(step) =
+        totp::check_code(&state.totp_key, &user.id, &user.username, sealed, code, now)?
+    else {
+        return Ok(Verdict::WrongTotp);
+    };
+    let fresh = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+        .bind(step)
+        .bind(&user.id)
+        .execute(state.db.pool())
+        .await?
+        .rows_affected()
+        == 1;
+    Ok(if fresh {
+        Verdict::Passed {
+            mfa_satisfied: true,
+        }
+    } else {
+        Verdict::Replayed
+    })
 }
 
 pub async fn login(
@@ -175,186 +288,224 @@ pub async fn login(
     meta: &RequestMeta,
     input: LoginInput,
 ) -> AppResult<LoginOutput> {
-    let pool = state.db.pool();
-    // One round trip: the user and their roles (one row per membership).
-    let rows = sqlx::query(
-        "SELECT u.id, u.unit_id, u.status, u.password_hash, u.totp_secret, u.locked_until, m.role \
-         FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.username = $1",
-    )
-    .bind(&input.username)
-    .fetch_all(pool)
-    .await?;
-    let roles: Vec<Role> = rows
-        .iter()
-        .filter_map(|r| r.try_get::<Option<String>, _>("role").ok().flatten())
-        .filter_map(|s| Role::parse(&s))
-        .collect();
-    let user = rows
-        .first()
-        .map(|r| -> Result<LoginUser, sqlx::Error> {
-            Ok(LoginUser {
-                id: r.try_get("id")?,
-                unit_id: r.try_get("unit_id")?,
-                status: r.try_get("status")?,
-                password_hash: r.try_get("password_hash")?,
-                totp_secret: r.try_get("totp_secret")?,
-                locked_until: r.try_get("locked_until")?,
-            })
-        })
-        .transpose()?;
-    let Some(user) = user else {
-        // Same cost as a real check, then an audited failure on the root unit.
-        state.hasher.verify(input.password, None).await?;
-        if let Some(root) = crate::tenancy::root_unit(pool).await? {
-            let mut tx = state.db.begin_write().await?;
-            LoginAudit {
-                state,
-                meta,
-                unit_id: &root.id,
-                actor: Actor::anonymous(&input.username),
+    let (user, roles) = load_user(state, &input.username).await?;
+    // Events about unknown users (and throttled ones) go to the root unit's chain.
+    let root = match &user {
+        Some(_) => None,
+        None => crate::tenancy::root_unit(state.db.pool()).await?,
+    };
+    let (unit_id, actor) = match (&user, &root) {
+        (Some(u), _) => (Some(u.unit_id.as_str()), Actor::user(&u.id, &u.username)),
+        (None, Some(r)) => (Some(r.id.as_str()), Actor::anonymous(&input.username)),
+        (None, None) => (None, Actor::anonymous(&input.username)),
+    };
+    let audit = unit_id.map(|unit_id| LoginAudit {
+        state,
+        meta,
+        unit_id,
+        actor,
+    });
+    let now = state.now();
+    let policy = &state.policy.lockout;
+    let slots = Slots {
+        user: user.as_ref().map(|u| u.id.clone()),
+        addr: meta.client_addr.as_deref().map(throttle::key),
+    };
+
+    // Reserve the attempt before anything is hashed.
+    let mut tx = state.db.begin_write().await?;
+    if let Some(addr) = &slots.addr
+        && let Err(retry) = throttle::reserve(&mut tx, policy, addr, now).await?
+    {
+        if let Some(a) = &audit {
+            a.write(
+                &mut tx,
+                "auth.login",
+                Outcome::Denied,
+                json!({ "reason": "throttled" }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(throttle::throttled(retry));
+    }
+    if let Some(u) = &user {
+        let reservation = lockout::reserve(&mut tx, policy, &u.id, now).await?;
+        if let Some(refusal) = reservation.refusal() {
+            slots.release_addr(&mut tx).await?;
+            if let Some(a) = &audit {
+                a.write(
+                    &mut tx,
+                    "auth.login",
+                    Outcome::Denied,
+                    reservation.details(),
+                )
+                .await?;
             }
-            .write(
+            tx.commit().await?;
+            return Err(refusal);
+        }
+    }
+    tx.commit().await?;
+
+    let verdict = match check(
+        state,
+        user.as_ref(),
+        input.password,
+        input.totp_code.as_deref(),
+        now,
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            slots.abandon(state).await;
+            return Err(e);
+        }
+    };
+    match finish(
+        state,
+        audit.as_ref(),
+        &slots,
+        user.as_ref(),
+        &roles,
+        verdict,
+        now,
+    )
+    .await
+    {
+        Ok(out) => Ok(out),
+        Err(e) => {
+            if e.status().is_server_error() {
+                slots.abandon(state).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Records the verdict on the slots and in the audit trail, and answers.
+async fn finish(
+    state: &AppState,
+    audit: Option<&LoginAudit<'_>>,
+    slots: &Slots,
+    user: Option<&LoginUser>,
+    roles: &[Role],
+    verdict: Verdict,
+    now: i64,
+) -> AppResult<LoginOutput> {
+    let policy = &state.policy.lockout;
+    let Some(user) = user else {
+        let mut tx = state.db.begin_write().await?;
+        if let Some(addr) = &slots.addr {
+            throttle::fail(&mut tx, policy, addr, now).await?;
+        }
+        if let Some(a) = audit {
+            a.write(
                 &mut tx,
                 "auth.login",
                 Outcome::Failure,
                 json!({ "reason": "unknown_user" }),
             )
             .await?;
-            tx.commit().await?;
         }
+        tx.commit().await?;
         return Err(invalid_credentials());
     };
-    let now = state.now();
-    if let Some(until) = user.locked_until
-        && until > now
-    {
-        let mut tx = state.db.begin_write().await?;
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &user.unit_id,
-            actor: Actor::user(&user.id, &input.username),
+    let audit = audit.ok_or_else(|| AppError::internal("login audit without a unit"))?;
+    match verdict {
+        Verdict::UnknownUser => Err(AppError::internal("verdict for an unknown user")),
+        Verdict::WrongPassword | Verdict::WrongTotp => {
+            let totp = matches!(verdict, Verdict::WrongTotp);
+            let mut tx = state.db.begin_write().await?;
+            if let Some(addr) = &slots.addr {
+                throttle::fail(&mut tx, policy, addr, now).await?;
+            }
+            let reason = if totp { "totp" } else { "password" };
+            let lock = audit
+                .failure(&mut tx, &user.id, "auth.login", reason)
+                .await?;
+            tx.commit().await?;
+            Err(match lock {
+                Some(until) => lockout::locked(until),
+                None if totp => invalid_totp(),
+                None => invalid_credentials(),
+            })
         }
-        .write(
-            &mut tx,
-            "auth.login",
-            Outcome::Denied,
-            json!({ "reason": "locked", "locked_until": until }),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(locked(until));
-    }
-    if !state
-        .hasher
-        .verify(input.password, Some(user.password_hash.clone()))
-        .await?
-    {
-        return Err(record_failure(state, meta, &user, &input.username, "password").await?);
-    }
-    if user.status != "active" {
-        let mut tx = state.db.begin_write().await?;
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &user.unit_id,
-            actor: Actor::user(&user.id, &input.username),
+        Verdict::Inactive => {
+            let mut tx = state.db.begin_write().await?;
+            slots.release(&mut tx).await?;
+            audit
+                .write(
+                    &mut tx,
+                    "auth.login",
+                    Outcome::Denied,
+                    json!({ "reason": user.status }),
+                )
+                .await?;
+            tx.commit().await?;
+            Err(AppError::client(
+                StatusCode::FORBIDDEN,
+                "account_inactive",
+                "this account is disabled or departed; ask your unit administrator",
+            ))
         }
-        .write(
-            &mut tx,
-            "auth.login",
-            Outcome::Denied,
-            json!({ "reason": user.status }),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "account_inactive",
-            "this account is disabled or departed; ask your unit administrator",
-        ));
-    }
-    let mfa_needed = requires_mfa(state, roles.iter().copied());
-    let mut mfa_satisfied = false;
-    let mut tx_replay: Option<AppError> = None;
-    if let Some(sealed) = &user.totp_secret {
-        let Some(code) = input.totp_code.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Err(AppError::client(
+        Verdict::MfaRequired => {
+            let mut tx = state.db.begin_write().await?;
+            slots.release(&mut tx).await?;
+            tx.commit().await?;
+            Err(AppError::client(
                 StatusCode::UNAUTHORIZED,
                 "mfa_required",
                 "enter the 6-digit code from your authenticator app (totp_code)",
-            ));
-        };
-        match totp::check_code(
-            &state.totp_key,
-            &user.id,
-            &input.username,
-            sealed,
-            code,
-            now,
-        )? {
-            None => return Err(record_failure(state, meta, &user, &input.username, "totp").await?),
-            Some(step) => {
-                let fresh = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
-                    .bind(step)
-                    .bind(&user.id)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if fresh {
-                    mfa_satisfied = true;
-                } else {
-                    tx_replay = Some(AppError::client(
-                        StatusCode::UNAUTHORIZED,
-                        "totp_replayed",
-                        "this code was already used; wait for the next code",
-                    ));
-                }
+            ))
+        }
+        Verdict::Replayed => {
+            let mut tx = state.db.begin_write().await?;
+            slots.release(&mut tx).await?;
+            audit
+                .write(&mut tx, "auth.totp_replay", Outcome::Denied, json!({}))
+                .await?;
+            tx.commit().await?;
+            Err(totp_replayed())
+        }
+        Verdict::Passed { mfa_satisfied } => {
+            let mut tx = state.db.begin_write_relaxed().await?;
+            // Conditional in SQL: a lock set by concurrent failures meanwhile holds.
+            if let Err(until) = lockout::succeed(&mut tx, &user.id, now).await? {
+                slots.release_addr(&mut tx).await?;
+                audit
+                    .write(
+                        &mut tx,
+                        "auth.login",
+                        Outcome::Denied,
+                        json!({ "reason": "locked", "locked_until": until }),
+                    )
+                    .await?;
+                tx.commit().await?;
+                return Err(lockout::locked(until));
             }
+            slots.release_addr(&mut tx).await?;
+            let (token, expires_at) =
+                create_session(&mut tx, state, &user.id, mfa_satisfied, now).await?;
+            let mfa_needed = requires_mfa(state, roles.iter().copied());
+            let enrollment_required = mfa_needed && user.totp_secret.is_none();
+            audit
+                .write(
+                    &mut tx,
+                    "auth.login",
+                    Outcome::Success,
+                    json!({ "mfa": mfa_satisfied, "enrollment_required": enrollment_required }),
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(LoginOutput {
+                token,
+                expires_at,
+                mfa_enrollment_required: enrollment_required,
+            })
         }
     }
-    let mut tx = state.db.begin_write_relaxed().await?;
-    let actor = Actor::user(&user.id, &input.username);
-    if let Some(err) = tx_replay {
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &user.unit_id,
-            actor,
-        }
-        .write(&mut tx, "auth.totp_replay", Outcome::Denied, json!({}))
-        .await?;
-        tx.commit().await?;
-        return Err(err);
-    }
-    // Conditional in SQL (not on what was read before hashing): a failure counted by a
-    // concurrent attempt meanwhile is still reset by this success.
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)")
-        .bind(&user.id)
-        .execute(&mut *tx)
-        .await?;
-    let (token, expires_at) = create_session(&mut tx, state, &user.id, mfa_satisfied, now).await?;
-    let enrollment_required = mfa_needed && user.totp_secret.is_none();
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &user.unit_id,
-        actor,
-    }
-    .write(
-        &mut tx,
-        "auth.login",
-        Outcome::Success,
-        json!({ "mfa": mfa_satisfied, "enrollment_required": enrollment_required }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(LoginOutput {
-        token,
-        expires_at,
-        mfa_enrollment_required: enrollment_required,
-    })
 }
 
 fn user_of(ctx: &AuthContext) -> AppResult<(&str, &str)> {
@@ -521,54 +672,4 @@ pub fn session_label(kind: SessionKind) -> &'static str {
         SessionKind::Full => "full",
         SessionKind::EnrollOnly => "enroll_only",
     }
-}
-
-/// A fresh TOTP code as step-up for a deliberate act (e.g. acknowledging a handover).
-/// Each code works once: a replay is refused and audited by the caller's event.
-pub async fn verify_step_up(state: &AppState, user_id: &str, code: &str) -> AppResult<()> {
-    let row = sqlx::query("SELECT username, totp_secret FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
-    let username: String = row.try_get("username")?;
-    let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
-    let sealed = sealed.ok_or_else(|| {
-        AppError::conflict(
-            "totp_not_enrolled",
-            "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code",
-        )
-    })?;
-    let step = totp::check_code(
-        &state.totp_key,
-        user_id,
-        &username,
-        &sealed,
-        code,
-        state.now(),
-    )?
-    .ok_or_else(|| {
-        AppError::client(
-            StatusCode::UNAUTHORIZED,
-            "invalid_totp",
-            "the two-factor code is wrong or expired",
-        )
-    })?;
-    let fresh = sqlx::query(
-        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
-    )
-    .bind(step)
-    .bind(user_id)
-    .execute(state.db.pool())
-    .await?
-    .rows_affected()
-        == 1;
-    if !fresh {
-        return Err(AppError::client(
-            StatusCode::UNAUTHORIZED,
-            "totp_replayed",
-            "this code was already used; wait for the next code",
-        ));
-    }
-    Ok(())
 }

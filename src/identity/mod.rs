@@ -3,18 +3,23 @@
 
 mod api_tokens;
 mod hasher;
+mod lockout;
 mod login;
 mod members;
 pub(crate) mod routes;
 mod sessions;
+mod step_up;
+mod throttle;
 mod totp;
+pub mod usernames;
 mod users;
 
 pub use api_tokens::{ApiToken, NewApiToken};
-pub use hasher::PasswordHasher;
-pub use login::{LoginInput, LoginOutput, login, verify_step_up};
+pub use hasher::{PasswordHasher, busy};
+pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};
+pub use step_up::verify_step_up;
 pub use totp::{TotpEnrollment, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};

@@ -312,27 +312,12 @@ pub async fn login(
         addr: meta.client_addr.as_deref().map(throttle::key),
     };
 
-    // Reserve the attempt before anything is hashed.
+    // Reserve the attempt before anything is hashed: the user's slot first (a locked
+    // user costs the address nothing), then the address's.
     let mut tx = state.db.begin_write().await?;
-    if let Some(addr) = &slots.addr
-        && let Err(retry) = throttle::reserve(&mut tx, policy, addr, now).await?
-    {
-        if let Some(a) = &audit {
-            a.write(
-                &mut tx,
-                "auth.login",
-                Outcome::Denied,
-                json!({ "reason": "throttled" }),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        return Err(throttle::throttled(retry));
-    }
     if let Some(u) = &user {
         let reservation = lockout::reserve(&mut tx, policy, &u.id, now).await?;
         if let Some(refusal) = reservation.refusal() {
-            slots.release_addr(&mut tx).await?;
             if let Some(a) = &audit {
                 a.write(
                     &mut tx,
@@ -345,6 +330,24 @@ pub async fn login(
             tx.commit().await?;
             return Err(refusal);
         }
+    }
+    if let Some(addr) = &slots.addr
+        && let Err(retry) = throttle::reserve(&mut tx, policy, addr, now).await?
+    {
+        if let Some(u) = &user {
+            lockout::release(&mut tx, &u.id).await?;
+        }
+        if let Some(a) = &audit {
+            a.write(
+                &mut tx,
+                "auth.login",
+                Outcome::Denied,
+                json!({ "reason": "throttled" }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(throttle::throttled(retry));
     }
     tx.commit().await?;
 

@@ -436,6 +436,7 @@ impl TestApp {
             "api_tokens",
             "audit_heads",
             "audit_events",
+            "login_throttle",
         ] {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
                 .fetch_all(self.pool())

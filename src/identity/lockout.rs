@@ -7,6 +7,9 @@
 //! threshold), a success gives its slot back and clears the counter only if no lock was
 //! set meanwhile. Slots are a lease: one left behind by a crashed server stops counting
 //! after `LEASE_MS`.
+//!
+//! Lock order (PostgreSQL row locks): a transaction touches `users`, then
+//! `login_throttle`, then the audit chain head, never the other way round.
 
 use axum::http::StatusCode;
 use serde_json::json;

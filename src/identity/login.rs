@@ -107,17 +107,15 @@ impl LoginAudit<'_> {
         .await
     }
 
-    /// Counts a wrong password or code on the user's reserved slot, with its audit
-    /// event (`action`, failure) and, when it locks, `auth.lockout`. Returns the lock.
+    /// Records a counted failure (`lockout::fail`): its audit event (`action`,
+    /// failure) and, when it locked the user, `auth.lockout`. Returns the lock.
     pub async fn failure(
         &self,
         tx: &mut Tx,
-        user_id: &str,
+        f: lockout::Failure,
         action: &'static str,
         reason: &str,
     ) -> AppResult<Option<i64>> {
-        let now = self.state.now();
-        let f = lockout::fail(tx, &self.state.policy.lockout, user_id, now).await?;
         self.write(
             tx,
             action,
@@ -421,13 +419,14 @@ async fn finish(
         Verdict::WrongPassword | Verdict::WrongTotp => {
             let totp = matches!(verdict, Verdict::WrongTotp);
             let mut tx = state.db.begin_write().await?;
+            // Rows are locked in one order everywhere (users, login_throttle, audit
+            // heads) so that concurrent logins cannot deadlock on PostgreSQL.
+            let f = lockout::fail(&mut tx, policy, &user.id, now).await?;
             if let Some(addr) = &slots.addr {
                 throttle::fail(&mut tx, policy, addr, now).await?;
             }
             let reason = if totp { "totp" } else { "password" };
-            let lock = audit
-                .failure(&mut tx, &user.id, "auth.login", reason)
-                .await?;
+            let lock = audit.failure(&mut tx, f, "auth.login", reason).await?;
             tx.commit().await?;
             Err(match lock {
                 Some(until) => lockout::locked(until),

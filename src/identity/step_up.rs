@@ -61,9 +61,8 @@ pub async fn verify_step_up(
     let step = match checked {
         Ok(Some(step)) => step,
         Ok(None) => {
-            let lock = audit
-                .failure(&mut tx, user_id, "auth.step_up", "totp")
-                .await?;
+            let f = lockout::fail(&mut tx, &state.policy.lockout, user_id, now).await?;
+            let lock = audit.failure(&mut tx, f, "auth.step_up", "totp").await?;
             tx.commit().await?;
             return Err(lock.map_or_else(invalid_totp, lockout::locked));
         }

@@ -475,6 +475,16 @@ mod tests {
     }
 
     #[test]
+    fn argon2_queue_is_configurable_and_not_zero() {
+        let (c, _) = Config::load_from(None, &env(&[("CREDGOV_ARGON2__MAX_QUEUE", "16")])).unwrap();
+        assert_eq!(c.argon2.max_queue, Some(16));
+        let e = Config::load_from(None, &env(&[("CREDGOV_ARGON2__MAX_QUEUE", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_queue"), "{e}");
+    }
+
+    #[test]
     fn bad_types_are_reported() {
         let e = Config::load_from(None, &env(&[("CREDGOV_LISTEN", "nowhere")]))
             .unwrap_err()

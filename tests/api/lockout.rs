@@ -16,6 +16,7 @@ both_engines!(
     totp_failures_at_login_and_step_up_count_toward_lockout,
     usernames_are_case_insensitive,
     legacy_usernames_differing_in_case_are_reported_not_broken,
+    slots_left_by_a_crashed_server_expire,
 );
 
 /// Scenarios that need their own configuration.
@@ -356,6 +357,38 @@ async fn legacy_usernames_differing_in_case_are_reported_not_broken(app: TestApp
         let (_, me) = app.get("/api/v1/me", v["token"].as_str().unwrap()).await;
         assert_eq!(me["user"]["id"], id, "{typed}");
     }
+    // HR events and the CLI resolve usernames the same way.
+    for (typed, id) in [
+        ("Wang", "legacy-1"),
+        ("WANG", "legacy-2"),
+        ("Zhao", "legacy-3"),
+    ] {
+        let found = credgov::identity::usernames::find(app.pool(), typed)
+            .await
+            .unwrap()
+            .map(|(id, _)| id);
+        assert_eq!(found.as_deref(), Some(id), "{typed}");
+    }
+}
+
+async fn slots_left_by_a_crashed_server_expire(app: TestApp) {
+    let user = app.user_with_role(&app.root_id, "custodian").await;
+    // As if a server had reserved every slot and died before giving them back.
+    sqlx::query("UPDATE users SET login_pending = 5, login_pending_until = $1 WHERE id = $2")
+        .bind(app.now() + 60_000)
+        .bind(&user.id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let (s, retry, v) = login_from(&app, None, &user.username, &user.password).await;
+    assert_eq!(s, StatusCode::LOCKED, "{v}");
+    assert_eq!(error_code(&v), "locked");
+    assert!(v["error"]["details"]["locked_until"].is_null(), "{v}");
+    assert!(retry.is_some(), "Retry-After while attempts are in flight");
+    app.clock.advance_ms(61_000);
+    let (s, _, v) = login_from(&app, None, &user.username, &user.password).await;
+    assert_eq!(s, StatusCode::OK, "the lease ended: {v}");
+    assert_eq!(user_state(&app, &user.id).await, (0, None, 0));
 }
 
 /// A copy of the district preset with a small per-address limit, in its own folder.

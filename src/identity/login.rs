@@ -1,4 +1,5 @@
-//! Login with lockout and two factors; TOTP enrolment; logout.
+//! Login with lockout, per-address throttling and two factors. TOTP enrolment and
+//! logout live in `enrolment.rs` (re-exported here).
 
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -6,12 +7,14 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::sessions::{SessionKind, create_session, requires_mfa};
-use super::totp::{self, TotpEnrollment};
+use super::auth_audit::LoginAudit;
+pub use super::enrolment::{logout, session_label, totp_confirm, totp_enroll};
+use super::sessions::{create_session, requires_mfa};
+use super::totp;
 use super::{lockout, throttle, usernames};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
-use crate::authz::{AuthContext, Role};
+use crate::audit::{Actor, Outcome, RequestMeta};
+use crate::authz::Role;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -72,70 +75,6 @@ struct LoginUser {
     status: String,
     password_hash: String,
     totp_secret: Option<Vec<u8>>,
-}
-
-/// Who an authentication event is about, and where it is recorded.
-pub(super) struct LoginAudit<'a> {
-    pub state: &'a AppState,
-    pub meta: &'a RequestMeta,
-    pub unit_id: &'a str,
-    pub actor: Actor,
-}
-
-impl LoginAudit<'_> {
-    pub async fn write(
-        &self,
-        tx: &mut Tx,
-        action: &'static str,
-        outcome: Outcome,
-        details: serde_json::Value,
-    ) -> AppResult<()> {
-        audit::append(
-            tx,
-            self.state.now(),
-            self.meta,
-            Entry {
-                unit_id: self.unit_id,
-                actor: self.actor.clone(),
-                action,
-                target_kind: Some("user"),
-                target_id: self.actor.id.as_deref(),
-                outcome,
-                details,
-            },
-        )
-        .await
-    }
-
-    /// Records a counted failure (`lockout::fail`): its audit event (`action`,
-    /// failure) and, when it locked the user, `auth.lockout`. Returns the lock.
-    pub async fn failure(
-        &self,
-        tx: &mut Tx,
-        f: lockout::Failure,
-        action: &'static str,
-        reason: &str,
-    ) -> AppResult<Option<i64>> {
-        self.write(
-            tx,
-            action,
-            Outcome::Failure,
-            json!({ "reason": reason, "consecutive_failures": f.failures }),
-        )
-        .await?;
-        if f.newly_locked
-            && let Some(until) = f.locked_until
-        {
-            self.write(
-                tx,
-                "auth.lockout",
-                Outcome::Success,
-                json!({ "locked_until": until, "failures": f.failures }),
-            )
-            .await?;
-        }
-        Ok(f.locked_until)
-    }
 }
 
 /// The attempt slots one login holds: its user's and its client address's.
@@ -507,171 +446,5 @@ async fn finish(
                 mfa_enrollment_required: enrollment_required,
             })
         }
-    }
-}
-
-fn user_of(ctx: &AuthContext) -> AppResult<(&str, &str)> {
-    match &ctx.principal {
-        crate::authz::Principal::User { id, username } => Ok((id, username)),
-        crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => Err(
-            AppError::invalid("API tokens have no two-factor enrolment or session"),
-        ),
-    }
-}
-
-async fn home_unit(state: &AppState, user_id: &str) -> AppResult<String> {
-    Ok(sqlx::query("SELECT unit_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(state.db.pool())
-        .await?
-        .try_get(0)?)
-}
-
-/// Starts TOTP enrolment: a new secret, kept pending until a code confirms it.
-pub async fn totp_enroll(
-    state: &AppState,
-    ctx: &AuthContext,
-    meta: &RequestMeta,
-) -> AppResult<TotpEnrollment> {
-    let (user_id, username) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
-    let mut tx = state.db.begin_write().await?;
-    let enrolled: Option<Vec<u8>> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    if enrolled.is_some() {
-        return Err(AppError::conflict(
-            "totp_already_enrolled",
-            "two-factor login is already set up; a sysadmin can reset it if the device is lost",
-        ));
-    }
-    let (sealed, enrollment) = totp::new_enrollment(&state.totp_key, user_id, username)?;
-    sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
-        .bind(sealed)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(
-        &mut tx,
-        "auth.totp_enroll_start",
-        Outcome::Success,
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(enrollment)
-}
-
-/// Confirms enrolment with a code; the current session then counts as two-factor.
-pub async fn totp_confirm(
-    state: &AppState,
-    ctx: &AuthContext,
-    meta: &RequestMeta,
-    code: &str,
-) -> AppResult<()> {
-    let (user_id, username) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
-    let pending: Option<Vec<u8>> = sqlx::query("SELECT totp_pending FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(state.db.pool())
-        .await?
-        .try_get(0)?;
-    let pending = pending.ok_or_else(|| {
-        AppError::conflict("no_enrollment", "start with POST /api/v1/auth/totp/enroll")
-    })?;
-    let now = state.now();
-    let step = totp::check_code(&state.totp_key, user_id, username, &pending, code, now)?;
-    let mut tx = state.db.begin_write().await?;
-    let Some(step) = step else {
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &unit,
-            actor: Actor::from(ctx),
-        }
-        .write(
-            &mut tx,
-            "auth.totp_enroll_confirm",
-            Outcome::Failure,
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_totp",
-            "the code does not match; check the device clock and enter the current code",
-        ));
-    };
-    // The pending secret must still be the one checked (no concurrent re-enrolment).
-    let done = sqlx::query(
-        "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 \
-         WHERE id = $2 AND totp_pending = $3 AND totp_secret IS NULL",
-    )
-    .bind(step)
-    .bind(user_id)
-    .bind(&pending)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "no_enrollment",
-            "the enrolment changed meanwhile; start again",
-        ));
-    }
-    sqlx::query("UPDATE sessions SET mfa_satisfied = 1 WHERE id = $1")
-        .bind(&ctx.token_hash)
-        .execute(&mut *tx)
-        .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(
-        &mut tx,
-        "auth.totp_enroll_confirm",
-        Outcome::Success,
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> AppResult<()> {
-    let (user_id, _) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
-    let mut tx = state.db.begin_write().await?;
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
-        .bind(&ctx.token_hash)
-        .execute(&mut *tx)
-        .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(&mut tx, "auth.logout", Outcome::Success, json!({}))
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// What `/me` reports about the session.
-pub fn session_label(kind: SessionKind) -> &'static str {
-    match kind {
-        SessionKind::Full => "full",
-        SessionKind::EnrollOnly => "enroll_only",
     }
 }

@@ -2,6 +2,8 @@
 //! tokens and memberships.
 
 mod api_tokens;
+mod auth_audit;
+mod enrolment;
 mod hasher;
 mod lockout;
 mod login;

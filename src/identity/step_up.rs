@@ -5,8 +5,9 @@
 
 use sqlx::Row;
 
+use super::auth_audit::LoginAudit;
 use super::lockout;
-use super::login::{LoginAudit, invalid_totp, totp_replayed};
+use super::login::{invalid_totp, totp_replayed};
 use super::totp;
 use crate::app::AppState;
 use crate::audit::{Actor, Outcome, RequestMeta};

@@ -69,6 +69,7 @@ impl AppState {
         let policy = policies.get(&config.policy)?.clone();
         let db = Db::connect(&config.database_url, config.database_max_connections).await?;
         db.migrate().await?;
+        crate::identity::usernames::warn_about_clashes(db.pool()).await?;
         let keyring = Keyring::load(&db, &config.master_key_file, clock.now_ms()).await?;
         let hasher = PasswordHasher::new(&config.argon2).map_err(StartError::Other)?;
         let totp_key = keyring.derive("user-totp");

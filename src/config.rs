@@ -66,6 +66,10 @@ pub struct Argon2Config {
     /// How many hashes may run at once (default: cores - 1, at least 1), so a login
     /// storm leaves a core for everything else.
     pub max_concurrent: Option<usize>,
+    /// How many hashes may wait for a free worker (default: 64 per worker). When the
+    /// queue is full a login is refused at once with 503 `busy` and `Retry-After`,
+    /// without computing a hash.
+    pub max_queue: Option<usize>,
     /// Allows parameters below the floor. For the test suite only; never in production.
     pub insecure_allow_weak_params_for_tests: bool,
 }
@@ -104,6 +108,7 @@ impl Default for Argon2Config {
             iterations: ARGON2_MIN_ITERATIONS,
             parallelism: ARGON2_MIN_PARALLELISM,
             max_concurrent: None,
+            max_queue: None,
             insecure_allow_weak_params_for_tests: false,
         }
     }
@@ -279,6 +284,11 @@ impl Config {
                 a.memory_kib, a.iterations, a.parallelism
             )));
         }
+        if a.max_concurrent == Some(0) || a.max_queue == Some(0) {
+            return Err(ConfigError::Invalid(
+                "argon2.max_concurrent and argon2.max_queue must be at least 1 when set".into(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_max_connections must be at least 1".into(),
@@ -325,6 +335,7 @@ fn known_keys() -> BTreeSet<String> {
     // Optional keys serialise to nothing when unset; name them here.
     keys.insert("policies_dir".into());
     keys.insert("argon2.max_concurrent".into());
+    keys.insert("argon2.max_queue".into());
     keys.insert("hr_signing_secret".into());
     keys
 }
@@ -461,6 +472,16 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn argon2_queue_is_configurable_and_not_zero() {
+        let (c, _) = Config::load_from(None, &env(&[("CREDGOV_ARGON2__MAX_QUEUE", "16")])).unwrap();
+        assert_eq!(c.argon2.max_queue, Some(16));
+        let e = Config::load_from(None, &env(&[("CREDGOV_ARGON2__MAX_QUEUE", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_queue"), "{e}");
     }
 
     #[test]

@@ -50,6 +50,31 @@ impl AppError {
         }
     }
 
+    /// Adds `retry_after_seconds` to the details; the response then carries a
+    /// `Retry-After` header with that many seconds.
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        match self {
+            AppError::Client {
+                status,
+                code,
+                message,
+                details,
+            } => {
+                let mut details = details.unwrap_or_else(|| json!({}));
+                if let Some(obj) = details.as_object_mut() {
+                    obj.insert("retry_after_seconds".into(), json!(seconds.max(1)));
+                }
+                AppError::Client {
+                    status,
+                    code,
+                    message,
+                    details: Some(details),
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::client(StatusCode::BAD_REQUEST, "bad_request", message)
     }
@@ -128,7 +153,21 @@ impl IntoResponse for AppError {
                 code,
                 message,
                 details,
-            } => (status, Json(error_body(code, &message, details.as_ref()))).into_response(),
+            } => {
+                let retry_after = details
+                    .as_ref()
+                    .and_then(|d| d.get("retry_after_seconds"))
+                    .and_then(Value::as_u64);
+                let mut response =
+                    (status, Json(error_body(code, &message, details.as_ref()))).into_response();
+                if let Some(seconds) = retry_after {
+                    response.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(seconds),
+                    );
+                }
+                response
+            }
             AppError::Internal(cause) => {
                 // The request span carries the request id, so the log line can be matched
                 // to the response header the user reports.

@@ -87,19 +87,23 @@ async fn user_in_scope(
     if !prefixes.iter().any(|p| unit.path.starts_with(p.as_str())) {
         prefixes.push(unit.path.clone());
     }
+    // Usernames are case-insensitive (identity::usernames).
+    let Some((id, status)) = crate::identity::usernames::find(pool, username).await? else {
+        return Ok(None);
+    };
     for prefix in prefixes {
         let row = sqlx::query(
-            "SELECT u.id, u.status FROM users u WHERE u.username = $1 AND ( \
+            "SELECT u.id FROM users u WHERE u.id = $1 AND ( \
                EXISTS (SELECT 1 FROM units h WHERE h.id = u.unit_id AND h.path LIKE $2) \
                OR EXISTS (SELECT 1 FROM memberships m JOIN units n ON n.id = m.unit_id \
                           WHERE m.user_id = u.id AND n.path LIKE $2))",
         )
-        .bind(username)
+        .bind(&id)
         .bind(format!("{prefix}%"))
         .fetch_optional(pool)
         .await?;
-        if let Some(r) = row {
-            return Ok(Some((r.try_get(0)?, r.try_get(1)?)));
+        if row.is_some() {
+            return Ok(Some((id, status)));
         }
     }
     Ok(None)

@@ -321,7 +321,7 @@ pub async fn acknowledge(
         ));
     }
     let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
-    if let Err(e) = crate::identity::verify_step_up(state, user_id, totp_code).await {
+    if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
         let mut tx = state.db.begin_write().await?;
         audit::append(
             &mut tx,

@@ -1,8 +1,11 @@
 //! argon2id hashing on a small pool of dedicated threads, off the async executor. The
 //! pool has `max_concurrent` workers (default: cores − 1) running at a lower CPU
 //! priority, so a login storm queues instead of starving every other request of CPU:
-//! interactive requests keep their latency while logins wait their turn.
+//! interactive requests keep their latency while logins wait their turn. The queue is
+//! bounded (`max_queue`, default 64 per worker): when it is full a request is refused at
+//! once with 503 `busy` instead of waiting behind a flood.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +18,10 @@ use crate::error::{AppError, AppResult};
 
 /// Niceness of hashing threads (Linux: 0 normal … 19 lowest).
 const HASH_NICENESS: i32 = 10;
+/// Default queue length per worker.
+const QUEUE_PER_WORKER: usize = 64;
+/// What a refused request is told to wait, in seconds.
+const BUSY_RETRY_SECONDS: u64 = 1;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -22,6 +29,11 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 pub struct PasswordHasher {
     params: Params,
     jobs: mpsc::Sender<Job>,
+    /// Jobs queued or running, and how many may be at once (workers + queue).
+    in_pool: Arc<AtomicUsize>,
+    capacity: usize,
+    /// argon2 verifications computed (real and dummy), for tests and metrics.
+    verifications: Arc<AtomicU64>,
     /// Hash of a random password, verified against when the user does not exist so
     /// that timing does not reveal which usernames exist.
     dummy_hash: Arc<String>,
@@ -33,6 +45,7 @@ impl std::fmt::Debug for PasswordHasher {
             .field("m_kib", &self.params.m_cost())
             .field("t", &self.params.t_cost())
             .field("p", &self.params.p_cost())
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
@@ -81,9 +94,16 @@ impl PasswordHasher {
             .max_concurrent
             .unwrap_or(cores.saturating_sub(1).max(1))
             .max(1);
+        let queue = cfg
+            .max_queue
+            .unwrap_or(workers.saturating_mul(QUEUE_PER_WORKER))
+            .max(1);
         let mut hasher = PasswordHasher {
             params,
             jobs: spawn_workers(workers)?,
+            in_pool: Arc::new(AtomicUsize::new(0)),
+            capacity: workers.saturating_add(queue),
+            verifications: Arc::new(AtomicU64::new(0)),
             dummy_hash: Arc::new(String::new()),
         };
         let dummy = Zeroizing::new(crate::crypto::random_token(""));
@@ -108,16 +128,26 @@ impl PasswordHasher {
         self.argon2().verify_password(password, hash).is_ok()
     }
 
-    /// Runs `f` on the hashing pool and waits for its result.
+    /// How many argon2 verifications this hasher has computed (dummy ones included).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the hashing pool and waits for its result. Refuses at once with 503
+    /// `busy` when every worker is busy and the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> AppResult<T> {
+        let slot = PoolSlot::take(&self.in_pool, self.capacity).ok_or_else(busy)?;
         let (tx, rx) = oneshot::channel();
         let this = self.clone();
         self.jobs
             .send(Box::new(move || {
-                let _ = tx.send(f(&this));
+                // Held until the job is done, even when the waiting request went away.
+                let out = f(&this);
+                drop(slot);
+                let _ = tx.send(out);
             }))
             .map_err(|_| AppError::internal("hashing pool stopped"))?;
         rx.await
@@ -136,11 +166,14 @@ impl PasswordHasher {
         password: Zeroizing<String>,
         hash: Option<String>,
     ) -> AppResult<bool> {
-        self.run(move |h| match hash {
-            Some(stored) => h.verify_blocking(password.as_bytes(), &stored),
-            None => {
-                let _ = h.verify_blocking(password.as_bytes(), &h.dummy_hash);
-                false
+        self.run(move |h| {
+            h.verifications.fetch_add(1, Ordering::Relaxed);
+            match hash {
+                Some(stored) => h.verify_blocking(password.as_bytes(), &stored),
+                None => {
+                    let _ = h.verify_blocking(password.as_bytes(), &h.dummy_hash);
+                    false
+                }
             }
         })
         .await
@@ -158,6 +191,36 @@ impl PasswordHasher {
     }
 }
 
+/// The refusal when the hashing queue is full.
+pub fn busy() -> AppError {
+    AppError::client(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "the server is busy checking other passwords; try again in a moment",
+    )
+    .with_retry_after(BUSY_RETRY_SECONDS)
+}
+
+/// One place in the pool (queued or running), given back when dropped.
+struct PoolSlot(Arc<AtomicUsize>);
+
+impl PoolSlot {
+    fn take(in_pool: &Arc<AtomicUsize>, capacity: usize) -> Option<PoolSlot> {
+        in_pool
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < capacity).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| PoolSlot(in_pool.clone()))
+    }
+}
+
+impl Drop for PoolSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +232,7 @@ mod tests {
             iterations: 1,
             parallelism: 1,
             max_concurrent: Some(1),
+            max_queue: None,
             insecure_allow_weak_params_for_tests: true,
         };
         let h = PasswordHasher::new(&cfg).unwrap();
@@ -199,5 +263,61 @@ mod tests {
         for j in all {
             assert!(j.await.unwrap().is_ok());
         }
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_without_hashing() {
+        let cfg = Argon2Config {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            max_concurrent: Some(1),
+            max_queue: Some(1),
+            insecure_allow_weak_params_for_tests: true,
+        };
+        let h = PasswordHasher::new(&cfg).unwrap();
+        // Block the only worker, then fill the one queue place.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let h = h.clone();
+            tokio::spawn(async move {
+                h.run(move |_| {
+                    let _ = wait.recv();
+                })
+                .await
+            })
+        };
+        while h.in_pool.load(Ordering::Acquire) < 1 {
+            tokio::task::yield_now().await;
+        }
+        let queued = {
+            let h = h.clone();
+            tokio::spawn(async move { h.verify(Zeroizing::new("a".into()), None).await })
+        };
+        while h.in_pool.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let before = h.verifications();
+        let e = h
+            .verify(Zeroizing::new("b".into()), None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "busy");
+        assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            h.verifications(),
+            before,
+            "a refused request computes nothing"
+        );
+        release.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        assert!(!queued.await.unwrap().unwrap());
+        assert_eq!(h.verifications(), before + 1);
+        assert_eq!(
+            h.in_pool.load(Ordering::Acquire),
+            0,
+            "places are given back"
+        );
+        assert!(!h.verify(Zeroizing::new("c".into()), None).await.unwrap());
     }
 }

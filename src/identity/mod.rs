@@ -2,8 +2,11 @@
 //! tokens and memberships.
 
 mod api_tokens;
+mod auth_audit;
+mod enrolment;
 mod hasher;
 mod last_admin;
+mod lockout;
 mod login;
 mod members;
 mod password;
@@ -11,16 +14,20 @@ pub(crate) mod password_routes;
 mod rehash;
 pub(crate) mod routes;
 mod sessions;
+mod step_up;
 mod target;
+mod throttle;
 mod totp;
+pub mod usernames;
 mod users;
 
 pub use api_tokens::{ApiToken, NewApiToken};
-pub use hasher::PasswordHasher;
-pub use login::{LoginInput, LoginOutput, login, verify_step_up};
+pub use hasher::{PasswordHasher, busy};
+pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
 pub use password::reset_password_by_username;
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};
+pub use step_up::verify_step_up;
 pub use totp::{TotpEnrollment, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};

@@ -2,7 +2,6 @@
 //! everywhere, and whether a session is limited to changing the password (after a reset,
 //! or when the policy's maximum age has passed).
 
-use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
@@ -88,7 +87,7 @@ pub async fn change_own_password(
 ) -> AppResult<()> {
     let user_id = own_user_id(ctx)?;
     let row = sqlx::query(
-        "SELECT username, display_name, unit_id, password_hash, locked_until FROM users WHERE id = $1",
+        "SELECT username, display_name, unit_id, password_hash FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(state.db.pool())
@@ -98,44 +97,13 @@ pub async fn change_own_password(
     let display_name: String = row.try_get("display_name")?;
     let unit_id: String = row.try_get("unit_id")?;
     let stored: String = row.try_get("password_hash")?;
-    let locked_until: Option<i64> = row.try_get("locked_until")?;
-    if let Some(until) = locked_until.filter(|u| *u > state.now()) {
-        return Err(AppError::client(
-            StatusCode::LOCKED,
-            "locked",
-            format!(
-                "too many failed attempts: your account is locked until {} (UTC); try again later or ask an administrator to unlock it",
-                crate::clock::to_rfc3339(until)
-            ),
-        )
-        .with_details(json!({ "locked_until": until })));
-    }
     if *current == *new {
         return Err(AppError::invalid(
             "new_password must differ from current_password",
         ));
     }
     require_strong(state, &new, &username, &display_name)?;
-    if !state.hasher.verify(current, Some(stored.clone())).await? {
-        let err = super::login::count_password_failure(
-            state,
-            meta,
-            user_id,
-            &unit_id,
-            &username,
-            "current_password",
-        )
-        .await?;
-        return Err(if err.code() == "invalid_credentials" {
-            AppError::client(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "current_password is wrong; repeated failures lock the account",
-            )
-        } else {
-            err
-        });
-    }
+    super::step_up::verify_current_password(state, meta, user_id, current).await?;
     let hash = state.hasher.hash(new).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;

@@ -66,6 +66,7 @@ mod tests {
             parallelism: p,
             max_concurrent: Some(1),
             insecure_allow_weak_params_for_tests: true,
+            ..Argon2Config::default()
         }
     }
 

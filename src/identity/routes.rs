@@ -58,7 +58,9 @@ pub struct LoginRequest {
     responses((status = 200, body = LoginOutput),
               (status = 401, description = "invalid_credentials, mfa_required, invalid_totp or totp_replayed", body = ErrorBody),
               (status = 403, description = "account_inactive", body = ErrorBody),
-              (status = 423, description = "locked", body = ErrorBody)))]
+              (status = 423, description = "locked: the account is locked, or its remaining attempts are being checked (then with Retry-After)", body = ErrorBody),
+              (status = 429, description = "throttled: too many failed logins from this client address; Retry-After says when to try again", body = ErrorBody),
+              (status = 503, description = "busy: the password-hashing queue is full; nothing was checked; retry after Retry-After", body = ErrorBody)))]
 pub async fn login_route(
     State(state): State<AppState>,
     Meta(meta): Meta,

@@ -114,12 +114,13 @@ pub fn generate_password() -> Zeroizing<String> {
     )
 }
 
-fn check_username(u: &str) -> AppResult<()> {
+/// Validates a new username and returns its stored (lower-case) form.
+fn check_username(u: &str) -> AppResult<String> {
     let ok = (3..=64).contains(&u.len())
         && u.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
-        Ok(())
+        Ok(super::usernames::normalize(u))
     } else {
         Err(AppError::invalid(
             "username must be 3 to 64 characters: letters, digits, '.', '_' or '-'",
@@ -237,7 +238,7 @@ pub async fn create_user(
     };
     let unit =
         crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::UsersWrite).await?;
-    check_username(&input.username)?;
+    input.username = check_username(&input.username)?;
     let display_name = check_display_name(&input.display_name)?;
     input.phone = check_optional("phone", input.phone.take(), 32)?;
     input.email = check_optional("email", input.email.take(), 254)?;
@@ -430,7 +431,7 @@ pub async fn create_first_admin(
     username: &str,
     password: Option<Zeroizing<String>>,
 ) -> AppResult<(Unit, User, Option<Zeroizing<String>>)> {
-    check_username(username)?;
+    let username = &check_username(username)?;
     if crate::tenancy::root_unit(state.db.pool()).await?.is_some() {
         return Err(AppError::conflict(
             "already_initialised",

@@ -107,6 +107,10 @@ pub struct LockoutPolicy {
     /// Consecutive failed logins that lock the user.
     pub max_failures: u32,
     pub lock_minutes: u32,
+    /// Failed logins from one client address (IPv6: its /64), across usernames, within
+    /// `address_window_minutes`, before the address is throttled.
+    pub address_max_failures: u32,
+    pub address_window_minutes: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -251,6 +255,12 @@ impl Policy {
         }
         if self.lockout.max_failures == 0 || self.lockout.lock_minutes == 0 {
             return Err("key lockout: max_failures and lock_minutes must be at least 1".into());
+        }
+        if self.lockout.address_max_failures == 0 || self.lockout.address_window_minutes == 0 {
+            return Err(
+                "key lockout: address_max_failures and address_window_minutes must be at least 1"
+                    .into(),
+            );
         }
         if self.session.idle_minutes == 0
             || u64::from(self.session.absolute_hours) * 60 < u64::from(self.session.idle_minutes)
@@ -429,6 +439,11 @@ mod tests {
             .replace("max_failures = 5", "max_failures = 0");
         let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
         assert!(e.contains("lockout"), "{e}");
+        let text = BUILT_IN[0]
+            .1
+            .replace("address_max_failures = 30", "address_max_failures = 0");
+        let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("address_max_failures"), "{e}");
         let text = BUILT_IN[0].1.replace("min_score = 3", "min_score = 9");
         assert!(Policy::parse("x.toml", &text).is_err());
         let text = BUILT_IN[0].1.replace("[lockout]", "[lockout]\nbogus = 1");

@@ -171,6 +171,18 @@ pub const KEYS: &[KeyDef] = &[
         Rule::Higher,
     ),
     def(
+        "lockout",
+        "address_max_failures",
+        int(1, u32::MAX as u64),
+        Rule::Lower,
+    ),
+    def(
+        "lockout",
+        "address_window_minutes",
+        int(1, u32::MAX as u64),
+        Rule::Higher,
+    ),
+    def(
         "session",
         "idle_minutes",
         int(1, u32::MAX as u64),
@@ -384,6 +396,7 @@ mod tests {
             "account_password.history_depth",
             "generator.length",
             "lockout.lock_minutes",
+            "lockout.address_window_minutes",
             "user_password.min_length",
         ] {
             assert_eq!(v(k, json!(3), json!(4)), Stricter, "{k}");
@@ -396,6 +409,7 @@ mod tests {
             "rotation.max_age_days_important",
             "rotation.max_age_days_general",
             "lockout.max_failures",
+            "lockout.address_max_failures",
             "session.idle_minutes",
             "session.absolute_hours",
         ] {

@@ -369,6 +369,7 @@ async fn login_rehashes_a_weaker_hash(app: TestApp) {
         parallelism: 1,
         max_concurrent: Some(1),
         insecure_allow_weak_params_for_tests: true,
+        ..credgov::config::Argon2Config::default()
     })
     .unwrap()
     .hash_blocking(user.password.as_bytes())

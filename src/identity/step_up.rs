@@ -1,0 +1,165 @@
+//! A fresh TOTP code as step-up for a deliberate act (e.g. acknowledging a handover).
+//! Each code works once. A wrong code counts toward the same lockout as a wrong login
+//! (an attempt slot is reserved before the code is checked), so a stolen session cannot
+//! be used to guess codes.
+
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use super::auth_audit::LoginAudit;
+use super::lockout;
+use super::login::{invalid_totp, totp_replayed};
+use super::totp;
+use crate::app::AppState;
+use crate::audit::{Actor, Outcome, RequestMeta};
+use crate::error::{AppError, AppResult};
+
+/// Checks `code` for `user_id`. A replay is refused and audited by the caller's event; a
+/// wrong code is also recorded as `auth.step_up` failure (and `auth.lockout` when it locks).
+pub async fn verify_step_up(
+    state: &AppState,
+    meta: &RequestMeta,
+    user_id: &str,
+    code: &str,
+) -> AppResult<()> {
+    let row = sqlx::query("SELECT username, unit_id, totp_secret FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let username: String = row.try_get("username")?;
+    let unit_id: String = row.try_get("unit_id")?;
+    let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
+    let sealed = sealed.ok_or_else(|| {
+        AppError::conflict(
+            "totp_not_enrolled",
+            "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code",
+        )
+    })?;
+    let audit = LoginAudit {
+        state,
+        meta,
+        unit_id: &unit_id,
+        actor: Actor::user(user_id, &username),
+    };
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
+    if let Some(refusal) = reservation.refusal() {
+        audit
+            .write(
+                &mut tx,
+                "auth.step_up",
+                Outcome::Denied,
+                reservation.details(),
+            )
+            .await?;
+        tx.commit().await?;
+        return Err(refusal);
+    }
+    tx.commit().await?;
+    let checked = totp::check_code(&state.totp_key, user_id, &username, &sealed, code, now);
+    let mut tx = state.db.begin_write().await?;
+    let step = match checked {
+        Ok(Some(step)) => step,
+        Ok(None) => {
+            let f = lockout::fail(&mut tx, &state.policy.lockout, user_id, now).await?;
+            let lock = audit.failure(&mut tx, f, "auth.step_up", "totp").await?;
+            tx.commit().await?;
+            return Err(lock.map_or_else(invalid_totp, lockout::locked));
+        }
+        Err(e) => {
+            lockout::release(&mut tx, user_id).await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    lockout::release(&mut tx, user_id).await?;
+    let fresh = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    tx.commit().await?;
+    if !fresh {
+        return Err(totp_replayed());
+    }
+    Ok(())
+}
+
+/// Checks the current password of `user_id` before a deliberate change (changing it).
+/// Like a login, it holds an attempt slot while the hash is verified, so a stolen
+/// session cannot be used to guess the password faster than the lockout allows; a wrong
+/// one is recorded as `auth.password_check` failure (and `auth.lockout` when it locks).
+pub async fn verify_current_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    user_id: &str,
+    password: Zeroizing<String>,
+) -> AppResult<()> {
+    let row = sqlx::query("SELECT username, unit_id, password_hash FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("your account no longer exists"))?;
+    let username: String = row.try_get("username")?;
+    let unit_id: String = row.try_get("unit_id")?;
+    let stored: String = row.try_get("password_hash")?;
+    let audit = LoginAudit {
+        state,
+        meta,
+        unit_id: &unit_id,
+        actor: Actor::user(user_id, &username),
+    };
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
+    if let Some(refusal) = reservation.refusal() {
+        audit
+            .write(
+                &mut tx,
+                "auth.password_check",
+                Outcome::Denied,
+                reservation.details(),
+            )
+            .await?;
+        tx.commit().await?;
+        return Err(refusal);
+    }
+    tx.commit().await?;
+    let verified = state.hasher.verify(password, Some(stored)).await;
+    let mut tx = state.db.begin_write().await?;
+    match verified {
+        Ok(true) => {
+            lockout::release(&mut tx, user_id).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        Ok(false) => {
+            let f = lockout::fail(&mut tx, &state.policy.lockout, user_id, now).await?;
+            let lock = audit
+                .failure(&mut tx, f, "auth.password_check", "current_password")
+                .await?;
+            tx.commit().await?;
+            Err(lock.map_or_else(
+                || {
+                    AppError::client(
+                        axum::http::StatusCode::UNAUTHORIZED,
+                        "invalid_credentials",
+                        "current_password is wrong; repeated failures lock the account",
+                    )
+                },
+                lockout::locked,
+            ))
+        }
+        Err(e) => {
+            lockout::release(&mut tx, user_id).await?;
+            tx.commit().await?;
+            Err(e)
+        }
+    }
+}

@@ -35,6 +35,9 @@ pub struct AuthContext {
     pub principal: Principal,
     pub grants: Vec<Grant>,
     pub session: SessionKind,
+    /// A person whose session passed a second factor (TOTP) at login or enrolment.
+    /// Secrets are shown only to such callers (`authz::require_person`).
+    pub second_factor: bool,
     /// Hash of the presented bearer token (to end this session on logout).
     pub token_hash: String,
 }
@@ -68,6 +71,7 @@ impl AuthContext {
             },
             grants: Vec::new(),
             session: SessionKind::Full,
+            second_factor: false,
             token_hash: String::new(),
         }
     }
@@ -100,6 +104,7 @@ impl AuthContext {
             },
             grants,
             session: SessionKind::Full,
+            second_factor: true,
             token_hash: String::new(),
         }
     }

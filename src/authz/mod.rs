@@ -458,6 +458,14 @@ mod tests {
             "person_required"
         );
         assert!(require_person(&AuthContext::operator()).is_err());
+        let password_only = AuthContext {
+            second_factor: false,
+            ..ctx(&[("/r/a/", Role::Custodian)])
+        };
+        assert_eq!(
+            require_person(&password_only).unwrap_err().code(),
+            "second_factor_required"
+        );
         let supervisor = ctx(&[("/r/", Role::Supervisor)]);
         assert_eq!(
             authorize_reuse_check(&supervisor, &a, &[])

@@ -111,11 +111,20 @@ pub fn authorize_token_revoke(
 }
 
 /// Secrets (passwords, versions, managed TOTP codes) go only to a person signed in with
-/// a complete session: never to an API token or a session still waiting for its second
-/// factor.
+/// a complete session that passed a second factor: never to an API token, a session
+/// still waiting for enrolment, or a password-only session (a role the policy does not
+/// force to use TOTP must enrol it before it may see a password).
 pub fn require_person(ctx: &AuthContext) -> AppResult<&str> {
     match (&ctx.principal, ctx.session) {
-        (Principal::User { id, .. }, crate::identity::SessionKind::Full) => Ok(id),
+        (Principal::User { id, .. }, crate::identity::SessionKind::Full) if ctx.second_factor => {
+            Ok(id)
+        }
+        (Principal::User { .. }, crate::identity::SessionKind::Full) => Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            "passwords are shown only after a second factor: set up two-factor login \
+             (POST /api/v1/auth/totp/enroll, then /auth/totp/confirm) and use it when you log in",
+        )),
         _ => Err(AppError::client(
             StatusCode::FORBIDDEN,
             "person_required",

@@ -163,6 +163,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
         },
         grants,
         session,
+        second_factor: mfa_satisfied,
         token_hash: hash,
     })
 }
@@ -216,6 +217,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
             role,
         }],
         session: SessionKind::Full,
+        second_factor: false,
         token_hash: hash,
     })
 }

@@ -74,9 +74,9 @@ pub async fn reveal_current(
     account_id: &str,
     reason: &str,
 ) -> AppResult<Revealed> {
-    crate::authz::require_person(ctx)?;
     let reason = check_reason(reason)?;
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
+    crate::authz::require_person(ctx)?;
     let rows = sqlx::query(
         "SELECT v.version, v.state, v.sealed, r.id AS rotation_id FROM credential_versions v \
          LEFT JOIN rotations r ON r.account_id = v.account_id AND r.version = v.version AND r.state = 'pending' \
@@ -166,9 +166,9 @@ pub async fn reveal_version(
     version: i64,
     reason: &str,
 ) -> AppResult<Revealed> {
-    crate::authz::require_person(ctx)?;
     let reason = check_reason(reason)?;
     let (account, unit) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
+    crate::authz::require_person(ctx)?;
     let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")
         .bind(&unit.id)
         .bind(&account.id)

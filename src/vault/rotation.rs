@@ -52,9 +52,9 @@ pub async fn start_rotation(
     account_id: &str,
     password: Option<Zeroizing<String>>,
 ) -> AppResult<RotationStarted> {
-    // The response carries the new password: people only.
-    crate::authz::require_person(ctx)?;
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
+    // The response carries the new password: people with a second factor only.
+    crate::authz::require_person(ctx)?;
     if account.status != AccountStatus::Active {
         return Err(AppError::conflict(
             "account_inactive",

@@ -349,6 +349,29 @@ impl TestApp {
         (token, secret)
     }
 
+    /// Enrols TOTP for a user whose role does not force it (the session then counts as
+    /// two-factor, which seeing a password needs). Does nothing when already enrolled.
+    pub async fn enroll_totp(&self, user: &mut TestUser) {
+        if user.totp_secret.is_some() {
+            return;
+        }
+        let (s, e) = self
+            .post("/api/v1/auth/totp/enroll", &user.token, json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let secret = e["secret"].as_str().expect("secret").to_string();
+        let code = credgov::identity::code_at(&secret, self.now()).expect("code");
+        let (s, v) = self
+            .post(
+                "/api/v1/auth/totp/confirm",
+                &user.token,
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        user.totp_secret = Some(secret);
+    }
+
     /// Logs in with password and (if enrolled) a fresh TOTP code.
     pub async fn login(&self, user: &TestUser) -> String {
         let code = user.totp_secret.as_deref().map(|s| self.fresh_code(s));

@@ -30,31 +30,15 @@ struct World {
     successor: TestUser,
 }
 
-async fn enroll(app: &TestApp, user: &mut TestUser) {
-    let (s, e) = app
-        .post("/api/v1/auth/totp/enroll", &user.token, json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{e}");
-    let secret = e["secret"].as_str().unwrap().to_string();
-    let code = credgov::identity::code_at(&secret, app.now()).unwrap();
-    let (s, _) = app
-        .post(
-            "/api/v1/auth/totp/confirm",
-            &user.token,
-            json!({ "code": code }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    user.totp_secret = Some(secret);
-}
-
 async fn world(app: &TestApp, name: &str) -> World {
     let unit = app.create_unit(&app.root_id, name, "department").await;
     let admin = app.user_with_role(&unit, "unit_admin").await;
     let hr = app.user_with_role(&unit, "hr").await;
-    let leaver = app.user_with_role(&unit, "custodian").await;
+    // Custodians see passwords only with a second factor.
+    let mut leaver = app.user_with_role(&unit, "custodian").await;
+    app.enroll_totp(&mut leaver).await;
     let mut successor = app.user_with_role(&unit, "custodian").await;
-    enroll(app, &mut successor).await;
+    app.enroll_totp(&mut successor).await;
     World {
         unit,
         admin,

@@ -66,13 +66,13 @@ struct Case {
     ok: StatusCode,
 }
 
-/// Cases whose success would hand out a secret (a generated password): for roles that
-/// may do them, a token is refused once the unit is known.
-const PERSON_ONLY: [&str; 1] = ["POST account"];
+/// Cases whose success hands out a secret: for roles that may do them, a token is
+/// refused (after the resource is found and the role checked).
+const PERSON_ONLY: [&str; 4] = ["reveal", "reveal version", "start rotation", "POST account"];
 
 /// Cases no token may do, whatever the unit: refused before anything is looked up, so
 /// the refusal says nothing about the resource.
-const TOKENS_NEVER: [&str; 4] = ["POST token", "reveal", "reveal version", "start rotation"];
+const TOKENS_NEVER: [&str; 1] = ["POST token"];
 
 /// API-token principals stand in the caller list as `TestUser`s named `token:<role>`.
 fn is_token(user: &TestUser) -> bool {

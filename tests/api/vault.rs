@@ -439,7 +439,7 @@ async fn reveal_is_audited_and_limited_to_custodians_and_admins(app: TestApp) {
         "Sapphire-Willow-Gazette-59",
     )
     .await;
-    let custodian = app.user_with_role(&v.unit, "custodian").await;
+    let mut custodian = app.user_with_role(&v.unit, "custodian").await;
     let (s, _) = app
         .post(
             &format!("/api/v1/accounts/{id}/custodians"),
@@ -448,6 +448,11 @@ async fn reveal_is_audited_and_limited_to_custodians_and_admins(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
+    // Without a second factor even a named custodian sees nothing.
+    let (s, r) = reveal(&app, &custodian.token, &id).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{r}");
+    assert_eq!(error_code(&r), "second_factor_required");
+    app.enroll_totp(&mut custodian).await;
     let other_custodian = app.user_with_role(&v.unit, "custodian").await;
     // Unit admin and named custodian may reveal; the response is not cacheable.
     let r = app

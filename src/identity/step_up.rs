@@ -43,21 +43,7 @@ pub async fn verify_step_up(
         actor: Actor::user(user_id, &username),
     };
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
-    if let Some(refusal) = reservation.refusal() {
-        audit
-            .write(
-                &mut tx,
-                "auth.step_up",
-                Outcome::Denied,
-                reservation.details(),
-            )
-            .await?;
-        tx.commit().await?;
-        return Err(refusal);
-    }
-    tx.commit().await?;
+    reserve_attempt(state, &audit, user_id, "auth.step_up", now).await?;
     let checked = totp::check_code(&state.totp_key, user_id, &username, &sealed, code, now);
     let mut tx = state.db.begin_write().await?;
     let step = match checked {
@@ -116,21 +102,7 @@ pub async fn verify_current_password(
         actor: Actor::user(user_id, &username),
     };
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
-    if let Some(refusal) = reservation.refusal() {
-        audit
-            .write(
-                &mut tx,
-                "auth.password_check",
-                Outcome::Denied,
-                reservation.details(),
-            )
-            .await?;
-        tx.commit().await?;
-        return Err(refusal);
-    }
-    tx.commit().await?;
+    reserve_attempt(state, &audit, user_id, "auth.password_check", now).await?;
     let verified = state.hasher.verify(password, Some(stored)).await;
     let mut tx = state.db.begin_write().await?;
     match verified {
@@ -162,4 +134,26 @@ pub async fn verify_current_password(
             Err(e)
         }
     }
+}
+
+/// Reserves an attempt slot before a secret is checked (`lockout::reserve`); a refusal
+/// (locked, or every slot in use) is audited as `action` and answered.
+async fn reserve_attempt(
+    state: &AppState,
+    audit: &LoginAudit<'_>,
+    user_id: &str,
+    action: &'static str,
+    now: i64,
+) -> AppResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
+    if let Some(refusal) = reservation.refusal() {
+        audit
+            .write(&mut tx, action, Outcome::Denied, reservation.details())
+            .await?;
+        tx.commit().await?;
+        return Err(refusal);
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -280,6 +280,11 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        self.send(req).await
+    }
+
+    /// Sends a prepared request; 4xx/5xx answers are checked for the error shape.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let res = req.send().await.expect("request sent");
         let status = res.status();
         let text = res.text().await.expect("body");
@@ -293,6 +298,17 @@ impl TestApp {
             error_code(&value);
         }
         (status, value)
+    }
+
+    /// `POST /hr/events` with its idempotency key.
+    pub async fn hr_event(&self, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        let req = self
+            .client
+            .post(format!("{}/api/v1/hr/events", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&body);
+        self.send(req).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {

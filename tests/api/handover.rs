@@ -89,20 +89,6 @@ async fn rotate(app: &TestApp, token: &str, account: &str) {
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
-async fn hr_event(app: &TestApp, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(format!("{}/api/v1/hr/events", app.base))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 fn item<'a>(case: &'a Value, account: &str) -> Option<&'a Value> {
     case["items"]
         .as_array()
@@ -161,7 +147,7 @@ async fn departure_runs_from_event_to_closed_case(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK);
 
-    let (s, ev) = hr_event(&app, &w.hr.token, "hr-1001", json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username, "note": "调往区外" })).await;
+    let (s, ev) = app.hr_event(&w.hr.token, "hr-1001", json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username, "note": "调往区外" })).await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let id = ev["handover_id"].as_str().unwrap().to_string();
     assert!(ev["event_id"].as_str().is_some());
@@ -391,13 +377,13 @@ async fn transfer_keeps_roles_in_other_units(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, ev) = hr_event(
-        &app,
-        &w.hr.token,
-        "t-1",
-        json!({ "type": "transfer", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, ev) = app
+        .hr_event(
+            &w.hr.token,
+            "t-1",
+            json!({ "type": "transfer", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let (s, _) = app.get("/api/v1/me", &w.leaver.token).await;
     assert_eq!(
@@ -458,7 +444,7 @@ async fn duplicate_events_open_exactly_one_case(app: TestApp) {
     assert_eq!(n, 1);
     let mut changed = body.clone();
     changed["note"] = json!("不同的内容");
-    let (s, e) = hr_event(&app, &w.hr.token, "dup-1", changed).await;
+    let (s, e) = app.hr_event(&w.hr.token, "dup-1", changed).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(error_code(&e), "idempotency_conflict");
 }
@@ -490,7 +476,9 @@ async fn bad_events_get_clear_errors(app: TestApp) {
         ),
     ];
     for (i, (body, want)) in cases.into_iter().enumerate() {
-        let (s, e) = hr_event(&app, &w.hr.token, &format!("bad-{i}"), body.clone()).await;
+        let (s, e) = app
+            .hr_event(&w.hr.token, &format!("bad-{i}"), body.clone())
+            .await;
         assert_eq!(s, want, "{body}: {e}");
         error_code(&e);
     }
@@ -502,28 +490,28 @@ async fn bad_events_get_clear_errors(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "missing idempotency key: {e}");
-    let (s, _) = hr_event(
-        &app,
-        &w.hr.token,
-        "leave-1",
-        json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, _) = app
+        .hr_event(
+            &w.hr.token,
+            "leave-1",
+            json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, e) = hr_event(
-        &app,
-        &w.hr.token,
-        "leave-2",
-        json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, e) = app
+        .hr_event(
+            &w.hr.token,
+            "leave-2",
+            json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     assert_eq!(error_code(&e), "already_departed");
 }
 
 async fn acknowledgement_needs_the_successor_and_a_fresh_code(app: TestApp) {
     let w = world(&app, "区水利局").await;
-    let (s, ev) = hr_event(&app, &w.hr.token, "a-1", json!({ "type": "role_change", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username })).await;
+    let (s, ev) = app.hr_event(&w.hr.token, "a-1", json!({ "type": "role_change", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username })).await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let id = ev["handover_id"].as_str().unwrap();
     let code = app.fresh_code(w.successor.totp_secret.as_deref().unwrap());
@@ -603,13 +591,13 @@ async fn a_passed_deadline_escalates_the_case(app: TestApp) {
     let w = world(&app, "区住建委").await;
     let a = account(&app, &w, "住建委网站后台").await;
     custodian(&app, &w, &a, &w.leaver).await;
-    let (_, ev) = hr_event(
-        &app,
-        &w.hr.token,
-        "d-1",
-        json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (_, ev) = app
+        .hr_event(
+            &w.hr.token,
+            "d-1",
+            json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     let id = ev["handover_id"].as_str().unwrap();
     let (_, case) = app
         .get(&format!("/api/v1/handovers/{id}"), &w.admin.token)
@@ -646,7 +634,7 @@ async fn leave_assigns_a_deputy_without_revoking(app: TestApp) {
     let w = world(&app, "区商务委").await;
     let a = account(&app, &w, "商务委公众号").await;
     custodian(&app, &w, &a, &w.leaver).await;
-    let (s, ev) = hr_event(&app, &w.hr.token, "l-1", json!({ "type": "leave", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username })).await;
+    let (s, ev) = app.hr_event(&w.hr.token, "l-1", json!({ "type": "leave", "username": w.leaver.username, "unit_id": w.unit, "successor_username": w.successor.username })).await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let (s, _) = app.get("/api/v1/me", &w.leaver.token).await;
     assert_eq!(s, StatusCode::OK, "nothing revoked on leave");
@@ -675,30 +663,30 @@ async fn leave_assigns_a_deputy_without_revoking(app: TestApp) {
 async fn handover_access_rules(app: TestApp) {
     let w = world(&app, "区司法局").await;
     let f = world(&app, "区公安分局").await;
-    let (_, ev) = hr_event(
-        &app,
-        &w.hr.token,
-        "m-1",
-        json!({ "type": "role_change", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (_, ev) = app
+        .hr_event(
+            &w.hr.token,
+            "m-1",
+            json!({ "type": "role_change", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     let id = ev["handover_id"].as_str().unwrap().to_string();
     // HR of another unit, or non-HR roles, cannot report here.
-    let (s, _) = hr_event(
-        &app,
-        &f.hr.token,
-        "m-2",
-        json!({ "type": "departure", "username": w.successor.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, _) = app
+        .hr_event(
+            &f.hr.token,
+            "m-2",
+            json!({ "type": "departure", "username": w.successor.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = hr_event(
-        &app,
-        &w.admin.token,
-        "m-3",
-        json!({ "type": "departure", "username": w.successor.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, _) = app
+        .hr_event(
+            &w.admin.token,
+            "m-3",
+            json!({ "type": "departure", "username": w.successor.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // An HR API token works like an HR user.
     let (s, t) = app
@@ -709,13 +697,13 @@ async fn handover_access_rules(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, e) = hr_event(
-        &app,
-        t["token"].as_str().unwrap(),
-        "m-4",
-        json!({ "type": "leave", "username": w.successor.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, e) = app
+        .hr_event(
+            t["token"].as_str().unwrap(),
+            "m-4",
+            json!({ "type": "leave", "username": w.successor.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
     let auditor = app.user_with_role(&w.unit, "auditor").await;
     let supervisor = app.user_with_role(&w.unit, "supervisor").await;
@@ -967,13 +955,13 @@ async fn reassign_without_successor_needs_a_new_custodian(app: TestApp) {
     let w = world(&app, "区侨办").await;
     let a = account(&app, &w, "侨办公众号").await;
     custodian(&app, &w, &a, &w.leaver).await;
-    let (s, ev) = hr_event(
-        &app,
-        &w.hr.token,
-        "r-1",
-        json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
-    )
-    .await;
+    let (s, ev) = app
+        .hr_event(
+            &w.hr.token,
+            "r-1",
+            json!({ "type": "departure", "username": w.leaver.username, "unit_id": w.unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     let id = ev["handover_id"].as_str().unwrap();
     let (_, case) = app

@@ -586,31 +586,17 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
     }
 }
 
-async fn report(app: &TestApp, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(format!("{}/api/v1/hr/events", app.base))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 /// A role change in `unit` reported by `hr`, for a fresh custodian: the case id and the
 /// leaver's user id.
 async fn open_case(app: &TestApp, unit: &str, hr: &TestUser, key: &str) -> (String, String) {
     let leaver = app.user_with_role(unit, "custodian").await;
-    let (s, v) = report(
-        app,
-        &hr.token,
-        key,
-        json!({ "type": "role_change", "username": leaver.username, "unit_id": unit }),
-    )
-    .await;
+    let (s, v) = app
+        .hr_event(
+            &hr.token,
+            key,
+            json!({ "type": "role_change", "username": leaver.username, "unit_id": unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     (v["handover_id"].as_str().unwrap().to_string(), leaver.id)
 }
@@ -714,25 +700,25 @@ async fn handover_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser
     // Reporting staff changes: HR of the unit only; the foreign unit is not found.
     for (i, (role, user)) in users.iter().enumerate() {
         let someone = app.user_with_role(&f.a_child, "custodian").await;
-        let (s, v) = report(
-            app,
-            &user.token,
-            &format!("matrix-foreign-{i}"),
-            json!({ "type": "role_change", "username": leaver_b, "unit_id": bf }),
-        )
-        .await;
+        let (s, v) = app
+            .hr_event(
+                &user.token,
+                &format!("matrix-foreign-{i}"),
+                json!({ "type": "role_change", "username": leaver_b, "unit_id": bf }),
+            )
+            .await;
         assert_eq!(
             s,
             StatusCode::NOT_FOUND,
             "HR event as {role} on the foreign unit: {v}"
         );
-        let (s, v) = report(
-            app,
-            &user.token,
-            &format!("matrix-own-{i}"),
-            json!({ "type": "role_change", "username": someone.username, "unit_id": af }),
-        )
-        .await;
+        let (s, v) = app
+            .hr_event(
+                &user.token,
+                &format!("matrix-own-{i}"),
+                json!({ "type": "role_change", "username": someone.username, "unit_id": af }),
+            )
+            .await;
         let want = if *role == "hr" {
             StatusCode::CREATED
         } else {

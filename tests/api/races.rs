@@ -20,31 +20,17 @@ both_engines!(
     sysadmins_revoking_each_other_at_once_leave_one,
 );
 
-async fn hr_event(app: &TestApp, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(format!("{}/api/v1/hr/events", app.base))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 /// A departure without accounts or successor: only the checklist stands between the
 /// case and sign-off.
 async fn open_case(app: &TestApp, unit: &str, hr: &TestUser, key: &str) -> String {
     let leaver = app.user_with_role(unit, "custodian").await;
-    let (s, ev) = hr_event(
-        app,
-        &hr.token,
-        key,
-        json!({ "type": "departure", "username": leaver.username, "unit_id": unit }),
-    )
-    .await;
+    let (s, ev) = app
+        .hr_event(
+            &hr.token,
+            key,
+            json!({ "type": "departure", "username": leaver.username, "unit_id": unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{ev}");
     ev["handover_id"].as_str().unwrap().to_string()
 }
@@ -180,27 +166,27 @@ async fn hr_events_see_only_people_in_scope(app: TestApp) {
     let unknown = "nobody-at-all";
     // Leaver of a sibling unit: exactly like an unknown username.
     for kind in ["departure", "leave"] {
-        let (s1, v1) = hr_event(
-            &app,
-            &hr.token,
-            &format!("f-{kind}"),
-            json!({ "type": kind, "username": foreign.username, "unit_id": unit }),
-        )
-        .await;
-        let (s2, v2) = hr_event(
-            &app,
-            &hr.token,
-            &format!("u-{kind}"),
-            json!({ "type": kind, "username": unknown, "unit_id": unit }),
-        )
-        .await;
+        let (s1, v1) = app
+            .hr_event(
+                &hr.token,
+                &format!("f-{kind}"),
+                json!({ "type": kind, "username": foreign.username, "unit_id": unit }),
+            )
+            .await;
+        let (s2, v2) = app
+            .hr_event(
+                &hr.token,
+                &format!("u-{kind}"),
+                json!({ "type": kind, "username": unknown, "unit_id": unit }),
+            )
+            .await;
         assert_eq!(s1, StatusCode::NOT_FOUND, "{v1}");
         assert_eq!((s1, &v1), (s2, &v2), "foreign and unknown answer alike");
         assert_eq!(error_code(&v1), "not_found");
     }
     // Successor of a sibling unit: exactly like an unknown successor.
-    let (s1, v1) = hr_event(&app, &hr.token, "fs", json!({ "type": "departure", "username": mine.username, "unit_id": unit, "successor_username": foreign.username })).await;
-    let (s2, v2) = hr_event(&app, &hr.token, "us", json!({ "type": "departure", "username": mine.username, "unit_id": unit, "successor_username": unknown })).await;
+    let (s1, v1) = app.hr_event(&hr.token, "fs", json!({ "type": "departure", "username": mine.username, "unit_id": unit, "successor_username": foreign.username })).await;
+    let (s2, v2) = app.hr_event(&hr.token, "us", json!({ "type": "departure", "username": mine.username, "unit_id": unit, "successor_username": unknown })).await;
     assert_eq!(s1, StatusCode::NOT_FOUND, "{v1}");
     assert_eq!((s1, &v1), (s2, &v2));
     // Nothing happened to the foreign user.
@@ -216,13 +202,13 @@ async fn hr_events_see_only_people_in_scope(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = hr_event(
-        &app,
-        &hr.token,
-        "leave-roleless",
-        json!({ "type": "leave", "username": "roleless-1", "unit_id": unit }),
-    )
-    .await;
+    let (s, v) = app
+        .hr_event(
+            &hr.token,
+            "leave-roleless",
+            json!({ "type": "leave", "username": "roleless-1", "unit_id": unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(error_code(&v), "not_in_unit");
     let n: i64 = sqlx::query("SELECT COUNT(*) FROM handovers")
@@ -232,20 +218,20 @@ async fn hr_events_see_only_people_in_scope(app: TestApp) {
         .get(0);
     assert_eq!(n, 0);
     // A leave for someone who works there still opens a case.
-    let (s, v) = hr_event(
-        &app,
-        &hr.token,
-        "leave-ok",
-        json!({ "type": "leave", "username": mine.username, "unit_id": unit }),
-    )
-    .await;
+    let (s, v) = app
+        .hr_event(
+            &hr.token,
+            "leave-ok",
+            json!({ "type": "leave", "username": mine.username, "unit_id": unit }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     // effective_at is range-checked.
     for (i, bad) in [json!(9223372036854775807i64), json!(-1), json!(1.5)]
         .iter()
         .enumerate()
     {
-        let (s, v) = hr_event(&app, &hr.token, &format!("eff-{i}"), json!({ "type": "departure", "username": mine.username, "unit_id": unit, "effective_at": bad })).await;
+        let (s, v) = app.hr_event(&hr.token, &format!("eff-{i}"), json!({ "type": "departure", "username": mine.username, "unit_id": unit, "effective_at": bad })).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         error_code(&v);
         if i < 2 {

@@ -183,7 +183,7 @@ pub struct Acknowledge {
 }
 
 #[utoipa::path(post, path = "/api/v1/handovers/{id}/acknowledge", tag = "handover", params(("id" = String, Path)), request_body = Acknowledge,
-    responses((status = 200, body = Handover), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Handover), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 423, description = "locked: too many wrong codes (step-up counts toward lockout)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,

@@ -37,7 +37,7 @@ pub struct ChangePassword {
               (status = 401, description = "invalid_credentials (wrong current password, counted toward lockout)", body = ErrorBody),
               (status = 409, description = "password_changed (changed meanwhile)", body = ErrorBody),
               (status = 422, description = "weak_password (details: score, feedback) or invalid_input", body = ErrorBody),
-              (status = 423, description = "locked", body = ErrorBody)),
+              (status = 423, description = "locked", body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -77,7 +77,7 @@ pub struct PasswordReset {
 #[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = PasswordReset),
               (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,

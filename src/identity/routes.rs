@@ -185,7 +185,7 @@ pub struct CreatedUser {
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -246,7 +246,7 @@ pub struct UpdateUser {
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
-    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, description = "last_sysadmin: the last active sysadmin of the root unit cannot be disabled", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_user(
     State(state): State<AppState>,

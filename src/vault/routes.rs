@@ -75,7 +75,7 @@ pub struct CreatedAccount {
 
 #[utoipa::path(post, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)), request_body = CreateAccount,
     responses((status = 201, body = CreatedAccount), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody)),
+              (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_account(
     State(state): State<AppState>,
@@ -236,7 +236,7 @@ pub struct RevealRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/reveal", tag = "vault", params(("id" = String, Path)), request_body = RevealRequest,
-    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reveal_current(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
@@ -248,7 +248,7 @@ pub async fn reveal_current(
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/versions/{version}/reveal", tag = "vault", params(("id" = String, Path), ("version" = i64, Path)), request_body = RevealRequest,
-    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reveal_version(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
@@ -269,7 +269,7 @@ pub struct StartRotation {
 
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/rotations", tag = "vault", params(("id" = String, Path)), request_body = StartRotation,
     responses((status = 201, body = RotationStarted), (status = 409, description = "rotation_pending", body = ErrorBody),
-              (status = 422, description = "weak_password or reused_password", body = ErrorBody)), security(("bearer" = [])))]
+              (status = 422, description = "weak_password or reused_password", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn start_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
@@ -320,7 +320,7 @@ pub struct PolicyCheckRequest {
     responses((status = 200, body = PasswordCheck),
               (status = 403, description = "account_id given by someone who may not reveal that account (forbidden, person_required)", body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 429, description = "throttled: too many checks this minute; see Retry-After", body = ErrorBody)),
+              (status = 429, description = "throttled: too many checks this minute; see Retry-After", body = ErrorBody), (status = 503, description = "busy: the strength-check queue is full (Retry-After)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn policy_check(
     State(state): State<AppState>,

@@ -15,5 +15,5 @@ mod verify;
 pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
 pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};
 pub use routes::router;
-pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, append, list};
+pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, list};
 pub use verify::{VerifyReport, verify_all};

@@ -105,16 +105,28 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
+impl Tx {
+    /// Writes `entry` into this transaction: the only way an audit event is written.
+    /// The event commits with the change it records or not at all, so an audited change
+    /// reads: begin → change → `tx.audit(…)` → `tx.commit()`. Fails (and the caller's
+    /// `?` drops the transaction, rolling the change back) when the event cannot be
+    /// written, e.g. without a chain key.
+    pub async fn audit(
+        &mut self,
+        at: Millis,
+        meta: &RequestMeta,
+        entry: Entry<'_>,
+    ) -> AppResult<()> {
+        append(self, at, meta, entry).await
+    }
+}
+
 /// Appends `entry` to its unit's chain inside `tx`, linked with HMAC-SHA256 under the
 /// chain key (encoding v2). The chain head row serialises appenders of one unit (row
 /// lock on PostgreSQL, the write lock on SQLite). Without a chain key (no keyring
-/// loaded on this database handle) nothing is written: fail closed.
-pub async fn append(
-    tx: &mut Tx,
-    at: Millis,
-    meta: &RequestMeta,
-    entry: Entry<'_>,
-) -> AppResult<()> {
+/// loaded on this database handle) nothing is written: fail closed. Private: callers
+/// go through [`Tx::audit`].
+async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -> AppResult<()> {
     let key = tx
         .chain_key()
         .cloned()

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::deadline::add_working_days;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -509,8 +509,7 @@ pub async fn record_event(
             json!({ "handover_id": handover_id, "accounts": needs.len(), "deadline_at": deadline, "successor_assigned_to": auto_assigned }),
         ),
     ] {
-        audit::append(
-            &mut tx,
+        tx.audit(
             now,
             meta,
             Entry {

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::case::{Handover, case_for, is_successor, load};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -101,8 +101,7 @@ async fn record(
     action: &'static str,
     details: serde_json::Value,
 ) -> AppResult<()> {
-    audit::append(
-        tx,
+    tx.audit(
         state.now(),
         meta,
         Entry {
@@ -323,8 +322,7 @@ pub async fn acknowledge(
     let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
     if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
         let mut tx = state.db.begin_write().await?;
-        audit::append(
-            &mut tx,
+        tx.audit(
             state.now(),
             meta,
             Entry {

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::sessions::API_TOKEN_PREFIX;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::crypto::{hash_token, random_token};
 use crate::db::{Tx, new_id};
@@ -99,8 +99,7 @@ pub async fn create(
     .bind(input.expires_at)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -161,8 +160,7 @@ pub async fn revoke(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -5,7 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::error::{AppError, AppResult};
@@ -98,8 +98,7 @@ pub async fn grant(
         state.policy.separation.sysadmin_may_hold_unit_roles,
     )?;
     insert_membership(&mut tx, &unit.id, user_id, role, ctx.user_id(), now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -149,8 +148,7 @@ pub async fn revoke(
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("membership"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::target::authorized_target;
 use super::users::{User, find_user, generate_password, require_strong};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
 use crate::db::flag;
@@ -130,8 +130,7 @@ pub async fn change_own_password(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -176,8 +175,7 @@ pub async fn reset_password(
     .execute(&mut *tx)
     .await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, id).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -233,8 +231,7 @@ pub async fn unlock(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -267,8 +264,7 @@ pub async fn revoke_all_sessions(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, user_id).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use zeroize::Zeroizing;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -257,8 +257,7 @@ pub async fn create_user(
     let id = new_id();
     let mut tx = state.db.begin_write().await?;
     insert_user(&mut tx, &id, &unit.id, &input, &display_name, &hash, now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -396,8 +395,7 @@ pub async fn update_user(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -485,8 +483,7 @@ pub async fn create_first_admin(
     };
     insert_user(&mut tx, &id, &root.id, &input, display, &hash, now).await?;
     super::members::insert_membership(&mut tx, &root.id, &id, Role::Sysadmin, None, now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         &RequestMeta::default(),
         Entry {

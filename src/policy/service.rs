@@ -9,7 +9,7 @@ use super::merge::{self, FloorError, ResolveError, Resolved, Shadowed, UnitSetti
 use super::overrides::{InvalidPolicy, Overrides};
 use super::store;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Unit;
@@ -156,8 +156,7 @@ pub async fn update(
             ResolveError::Internal(m) => AppError::internal(m),
         })?;
     store::upsert(&mut tx, &settings).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -197,8 +196,7 @@ pub async fn clear(
     if !store::delete(&mut tx, &unit.id).await? {
         return Err(AppError::not_found("policy settings of this unit"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

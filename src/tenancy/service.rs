@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::model::{Unit, UnitKind};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -129,8 +129,7 @@ async fn insert_unit(
 pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> AppResult<Unit> {
     let name = check_name(name)?;
     let unit = insert_unit(tx, None, &name, UnitKind::District, None, now).await?;
-    audit::append(
-        tx,
+    tx.audit(
         now,
         &RequestMeta::default(),
         Entry {
@@ -175,8 +174,7 @@ pub async fn create_unit(
         now,
     )
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -10,7 +10,7 @@ use super::model::{
 use super::secrets::{NewVersion, insert_version, record_exposure, seal_totp, unit_key_for};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -325,8 +325,7 @@ pub async fn insert_account(
     )
     .await?;
     record_exposure(tx, ctx, &unit.id, &id, 1, "create", now).await?;
-    audit::append(
-        tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -522,8 +521,7 @@ pub async fn update_account(
             (k.to_string(), shown)
         })
         .collect();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

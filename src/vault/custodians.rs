@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::accounts::{account_for, load_account};
 use super::model::Account;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
 
@@ -68,8 +68,7 @@ pub async fn add_custodian(
         }
         return Err(e.into());
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -111,8 +110,7 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("custodian"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

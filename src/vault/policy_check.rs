@@ -11,7 +11,7 @@ use super::accounts::account_for;
 use super::throttle;
 use super::validate::{CheckTarget, PasswordCheck, check_password};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::clock::MINUTE_MS;
 use crate::error::{AppError, AppResult};
@@ -34,8 +34,7 @@ async fn audit_check(
 ) -> AppResult<()> {
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::accounts::{account_for, account_for_secret};
 use super::secrets::{open_totp, open_version, record_exposure};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
 
@@ -124,8 +124,7 @@ pub async fn reveal_current(
     for v in &versions {
         record_exposure(&mut tx, ctx, &unit.id, &account.id, *v, "reveal", now).await?;
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {
@@ -181,8 +180,7 @@ pub async fn reveal_version(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -12,7 +12,7 @@ use super::model::AccountStatus;
 use super::secrets::{NewVersion, insert_version, record_exposure};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::AuthContext;
 use crate::db::{is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -126,7 +126,7 @@ pub async fn start_rotation(
     )
     .await?;
     record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "rotate", now).await?;
-    audit::append(&mut tx, now, meta, Entry {
+    tx.audit( now, meta, Entry {
         unit_id: &unit.id,
         actor: Actor::from(ctx),
         action: "rotation.start",
@@ -249,8 +249,7 @@ async fn finish(
                 .await?;
         }
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         Entry {

@@ -24,7 +24,7 @@ use self::check::{Item, Scorer, Strength};
 use super::accounts::AccountItem;
 use super::bulk::insert_accounts_bulk;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Principal};
 use crate::error::AppError;
 use crate::policy::effective_policy;
@@ -370,8 +370,7 @@ pub async fn import_accounts(
         return Err(AppError::internal("import: password scoring ended early").into());
     }
     let now = state.now();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         &opts.meta,
         Entry {

@@ -105,6 +105,44 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
+impl<'a> Entry<'a> {
+    /// An event by `actor` on `unit_id`: success, no target, empty details.
+    pub fn new(unit_id: &'a str, actor: Actor, action: &'static str) -> Self {
+        Entry {
+            unit_id,
+            actor,
+            action,
+            target_kind: None,
+            target_id: None,
+            outcome: Outcome::Success,
+            details: Value::Object(Default::default()),
+        }
+    }
+
+    /// An event by the authenticated principal of `ctx` (user or API token).
+    pub fn by(ctx: &crate::authz::AuthContext, unit_id: &'a str, action: &'static str) -> Self {
+        Entry::new(unit_id, Actor::from(ctx), action)
+    }
+
+    /// What the event is about (`"user"`, `"account"`, … and its id).
+    pub fn target(mut self, kind: &'static str, id: &'a str) -> Self {
+        self.target_kind = Some(kind);
+        self.target_id = Some(id);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Facts about the event; never a secret.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
 impl Tx {
     /// Writes `entry` into this transaction: the only way an audit event is written.
     /// The event commits with the change it records or not at all, so an audited change

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::case::{Handover, case_for, is_successor, load};
 use crate::app::AppState;
-use crate::audit::{Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -104,15 +104,9 @@ async fn record(
     tx.audit(
         state.now(),
         meta,
-        Entry {
-            unit_id: &h.unit_id,
-            actor: Actor::from(ctx),
-            action,
-            target_kind: Some("handover"),
-            target_id: Some(&h.id),
-            outcome: Outcome::Success,
-            details,
-        },
+        Entry::by(ctx, &h.unit_id, action)
+            .target("handover", &h.id)
+            .details(details),
     )
     .await
 }
@@ -325,15 +319,10 @@ pub async fn acknowledge(
         tx.audit(
             state.now(),
             meta,
-            Entry {
-                unit_id: &h.unit_id,
-                actor: Actor::from(ctx),
-                action: "handover.acknowledge",
-                target_kind: Some("handover"),
-                target_id: Some(&h.id),
-                outcome: Outcome::Denied,
-                details: json!({ "reason": e.code() }),
-            },
+            Entry::by(ctx, &h.unit_id, "handover.acknowledge")
+                .target("handover", &h.id)
+                .outcome(Outcome::Denied)
+                .details(json!({ "reason": e.code() })),
         )
         .await?;
         tx.commit().await?;

@@ -5,7 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::audit::{Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::error::{AppError, AppResult};
@@ -101,15 +101,9 @@ pub async fn grant(
     tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "membership.grant",
-            target_kind: Some("user"),
-            target_id: Some(user_id),
-            outcome: Outcome::Success,
-            details: json!({ "username": user.username, "role": role.as_str() }),
-        },
+        Entry::by(ctx, &unit.id, "membership.grant")
+            .target("user", user_id)
+            .details(json!({ "username": user.username, "role": role.as_str() })),
     )
     .await?;
     tx.commit().await?;
@@ -151,15 +145,9 @@ pub async fn revoke(
     tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "membership.revoke",
-            target_kind: Some("user"),
-            target_id: Some(user_id),
-            outcome: Outcome::Success,
-            details: json!({ "role": role.as_str() }),
-        },
+        Entry::by(ctx, &unit.id, "membership.revoke")
+            .target("user", user_id)
+            .details(json!({ "role": role.as_str() })),
     )
     .await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::target::authorized_target;
 use super::users::{User, find_user, generate_password, require_strong};
 use crate::app::AppState;
-use crate::audit::{Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
 use crate::db::flag;
@@ -64,15 +64,9 @@ fn entry<'a>(
     target_id: &'a str,
     details: serde_json::Value,
 ) -> Entry<'a> {
-    Entry {
-        unit_id,
-        actor: Actor::from(ctx),
-        action,
-        target_kind: Some("user"),
-        target_id: Some(target_id),
-        outcome: Outcome::Success,
-        details,
-    }
+    Entry::by(ctx, unit_id, action)
+        .target("user", target_id)
+        .details(details)
 }
 
 /// `POST /me/password`: checks the current password (a wrong one counts as a failed

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::accounts::{account_for, load_account};
 use super::model::Account;
 use crate::app::AppState;
-use crate::audit::{Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
 
@@ -71,15 +71,9 @@ pub async fn add_custodian(
     tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "custodian.add",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "account": account.name, "user_id": user_id, "username": username }),
-        },
+        Entry::by(ctx, &unit.id, "custodian.add")
+            .target("account", &account.id)
+            .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
     .await?;
     tx.commit().await?;
@@ -113,15 +107,9 @@ pub async fn remove_custodian(
     tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "custodian.remove",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "account": account.name, "user_id": user_id }),
-        },
+        Entry::by(ctx, &unit.id, "custodian.remove")
+            .target("account", &account.id)
+            .details(json!({ "account": account.name, "user_id": user_id })),
     )
     .await?;
     tx.commit().await?;

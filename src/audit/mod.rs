@@ -11,6 +11,8 @@ mod chain;
 pub(crate) mod routes;
 mod store;
 mod verify;
+#[cfg(test)]
+mod write_path_guard;
 
 pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
 pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};

@@ -11,9 +11,11 @@ mod chain;
 pub(crate) mod routes;
 mod store;
 mod verify;
+#[cfg(test)]
+mod write_path_guard;
 
 pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
 pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};
 pub use routes::router;
-pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, append, list};
+pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, list};
 pub use verify::{VerifyReport, verify_all};

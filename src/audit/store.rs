@@ -105,16 +105,66 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
+impl<'a> Entry<'a> {
+    /// An event by `actor` on `unit_id`: success, no target, empty details.
+    pub fn new(unit_id: &'a str, actor: Actor, action: &'static str) -> Self {
+        Entry {
+            unit_id,
+            actor,
+            action,
+            target_kind: None,
+            target_id: None,
+            outcome: Outcome::Success,
+            details: Value::Object(Default::default()),
+        }
+    }
+
+    /// An event by the authenticated principal of `ctx` (user or API token).
+    pub fn by(ctx: &crate::authz::AuthContext, unit_id: &'a str, action: &'static str) -> Self {
+        Entry::new(unit_id, Actor::from(ctx), action)
+    }
+
+    /// What the event is about (`"user"`, `"account"`, … and its id).
+    pub fn target(mut self, kind: &'static str, id: &'a str) -> Self {
+        self.target_kind = Some(kind);
+        self.target_id = Some(id);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Facts about the event; never a secret.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+impl Tx {
+    /// Writes `entry` into this transaction: the only way an audit event is written.
+    /// The event commits with the change it records or not at all, so an audited change
+    /// reads: begin → change → `tx.audit(…)` → `tx.commit()`. Fails (and the caller's
+    /// `?` drops the transaction, rolling the change back) when the event cannot be
+    /// written, e.g. without a chain key.
+    pub async fn audit(
+        &mut self,
+        at: Millis,
+        meta: &RequestMeta,
+        entry: Entry<'_>,
+    ) -> AppResult<()> {
+        append(self, at, meta, entry).await
+    }
+}
+
 /// Appends `entry` to its unit's chain inside `tx`, linked with HMAC-SHA256 under the
 /// chain key (encoding v2). The chain head row serialises appenders of one unit (row
 /// lock on PostgreSQL, the write lock on SQLite). Without a chain key (no keyring
-/// loaded on this database handle) nothing is written: fail closed.
-pub async fn append(
-    tx: &mut Tx,
-    at: Millis,
-    meta: &RequestMeta,
-    entry: Entry<'_>,
-) -> AppResult<()> {
+/// loaded on this database handle) nothing is written: fail closed. Private: callers
+/// go through [`Tx::audit`].
+async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -> AppResult<()> {
     let key = tx
         .chain_key()
         .cloned()

@@ -403,7 +403,7 @@ async fn finish_rotation(
     now: i64,
     rewrapped: u64,
 ) -> Result<(), KeyringError> {
-    use crate::audit::{Actor, Entry, Outcome, RequestMeta, append};
+    use crate::audit::{Actor, Entry, Outcome, RequestMeta};
     let mut tx = db.begin_write().await?;
     let switched = sqlx::query(
         "UPDATE keyring SET key_check = $1, next_key_check = NULL, epoch = epoch + 1, updated_at = $2 \
@@ -446,7 +446,7 @@ async fn finish_rotation(
                 "new_key_check": &new_check[..16.min(new_check.len())],
             }),
         };
-        append(&mut tx, now, &RequestMeta::default(), entry)
+        tx.audit(now, &RequestMeta::default(), entry)
             .await
             .map_err(|e| KeyringError::Rotation(format!("writing the audit event: {e}")))?;
     }

@@ -18,7 +18,9 @@ use zeroize::Zeroizing;
 use crate::config::redact_url;
 
 /// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
-/// Dropping it without `commit` rolls back.
+/// Dropping it without `commit` rolls back. Audit events are written only through its
+/// `audit` method (defined beside the event store in `audit/store.rs`), in the same
+/// transaction as the change they record.
 pub struct Tx {
     tx: Transaction<'static, Any>,
     /// SQLite: this process's write permit, released after the transaction ends.

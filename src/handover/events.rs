@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::deadline::add_working_days;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -509,19 +509,12 @@ pub async fn record_event(
             json!({ "handover_id": handover_id, "accounts": needs.len(), "deadline_at": deadline, "successor_assigned_to": auto_assigned }),
         ),
     ] {
-        audit::append(
-            &mut tx,
+        tx.audit(
             now,
             meta,
-            Entry {
-                unit_id: &unit.id,
-                actor: Actor::from(ctx),
-                action,
-                target_kind: Some("user"),
-                target_id: Some(&leaver),
-                outcome: Outcome::Success,
-                details,
-            },
+            Entry::by(ctx, &unit.id, action)
+                .target("user", &leaver)
+                .details(details),
         )
         .await?;
     }

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::case::{Handover, case_for, is_successor, load};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -101,19 +101,12 @@ async fn record(
     action: &'static str,
     details: serde_json::Value,
 ) -> AppResult<()> {
-    audit::append(
-        tx,
+    tx.audit(
         state.now(),
         meta,
-        Entry {
-            unit_id: &h.unit_id,
-            actor: Actor::from(ctx),
-            action,
-            target_kind: Some("handover"),
-            target_id: Some(&h.id),
-            outcome: Outcome::Success,
-            details,
-        },
+        Entry::by(ctx, &h.unit_id, action)
+            .target("handover", &h.id)
+            .details(details),
     )
     .await
 }
@@ -323,19 +316,13 @@ pub async fn acknowledge(
     let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
     if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
         let mut tx = state.db.begin_write().await?;
-        audit::append(
-            &mut tx,
+        tx.audit(
             state.now(),
             meta,
-            Entry {
-                unit_id: &h.unit_id,
-                actor: Actor::from(ctx),
-                action: "handover.acknowledge",
-                target_kind: Some("handover"),
-                target_id: Some(&h.id),
-                outcome: Outcome::Denied,
-                details: json!({ "reason": e.code() }),
-            },
+            Entry::by(ctx, &h.unit_id, "handover.acknowledge")
+                .target("handover", &h.id)
+                .outcome(Outcome::Denied)
+                .details(json!({ "reason": e.code() })),
         )
         .await?;
         tx.commit().await?;

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use super::sessions::API_TOKEN_PREFIX;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::crypto::{hash_token, random_token};
 use crate::db::{Tx, new_id};
@@ -99,19 +99,10 @@ pub async fn create(
     .bind(input.expires_at)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "api_token.create",
-            target_kind: Some("api_token"),
-            target_id: Some(&id),
-            outcome: Outcome::Success,
-            details: json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at }),
-        },
+        Entry::by(ctx, &unit.id, "api_token.create").target("api_token", &id).details(json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at })),
     )
     .await?;
     tx.commit().await?;
@@ -161,19 +152,12 @@ pub async fn revoke(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "api_token.revoke",
-            target_kind: Some("api_token"),
-            target_id: Some(id),
-            outcome: Outcome::Success,
-            details: json!({ "name": token.name }),
-        },
+        Entry::by(ctx, &unit.id, "api_token.revoke")
+            .target("api_token", id)
+            .details(json!({ "name": token.name })),
     )
     .await?;
     tx.commit().await?;

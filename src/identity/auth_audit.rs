@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::lockout;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::db::Tx;
 use crate::error::AppResult;
 
@@ -24,8 +24,7 @@ impl LoginAudit<'_> {
         outcome: Outcome,
         details: serde_json::Value,
     ) -> AppResult<()> {
-        audit::append(
-            tx,
+        tx.audit(
             self.state.now(),
             self.meta,
             Entry {

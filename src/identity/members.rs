@@ -5,7 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::error::{AppError, AppResult};
@@ -98,19 +98,12 @@ pub async fn grant(
         state.policy.separation.sysadmin_may_hold_unit_roles,
     )?;
     insert_membership(&mut tx, &unit.id, user_id, role, ctx.user_id(), now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "membership.grant",
-            target_kind: Some("user"),
-            target_id: Some(user_id),
-            outcome: Outcome::Success,
-            details: json!({ "username": user.username, "role": role.as_str() }),
-        },
+        Entry::by(ctx, &unit.id, "membership.grant")
+            .target("user", user_id)
+            .details(json!({ "username": user.username, "role": role.as_str() })),
     )
     .await?;
     tx.commit().await?;
@@ -149,19 +142,12 @@ pub async fn revoke(
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("membership"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "membership.revoke",
-            target_kind: Some("user"),
-            target_id: Some(user_id),
-            outcome: Outcome::Success,
-            details: json!({ "role": role.as_str() }),
-        },
+        Entry::by(ctx, &unit.id, "membership.revoke")
+            .target("user", user_id)
+            .details(json!({ "role": role.as_str() })),
     )
     .await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::target::authorized_target;
 use super::users::{User, find_user, generate_password, require_strong};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
 use crate::db::flag;
@@ -64,15 +64,9 @@ fn entry<'a>(
     target_id: &'a str,
     details: serde_json::Value,
 ) -> Entry<'a> {
-    Entry {
-        unit_id,
-        actor: Actor::from(ctx),
-        action,
-        target_kind: Some("user"),
-        target_id: Some(target_id),
-        outcome: Outcome::Success,
-        details,
-    }
+    Entry::by(ctx, unit_id, action)
+        .target("user", target_id)
+        .details(details)
 }
 
 /// `POST /me/password`: checks the current password (a wrong one counts as a failed
@@ -130,8 +124,7 @@ pub async fn change_own_password(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -176,8 +169,7 @@ pub async fn reset_password(
     .execute(&mut *tx)
     .await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, id).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -233,8 +225,7 @@ pub async fn unlock(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(
@@ -267,8 +258,7 @@ pub async fn revoke_all_sessions(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, user_id).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
         entry(

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use zeroize::Zeroizing;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -257,19 +257,10 @@ pub async fn create_user(
     let id = new_id();
     let mut tx = state.db.begin_write().await?;
     insert_user(&mut tx, &id, &unit.id, &input, &display_name, &hash, now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "user.create",
-            target_kind: Some("user"),
-            target_id: Some(&id),
-            outcome: Outcome::Success,
-            details: json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() }),
-        },
+        Entry::by(ctx, &unit.id, "user.create").target("user", &id).details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
     )
     .await?;
     tx.commit().await?;
@@ -396,25 +387,18 @@ pub async fn update_user(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "user.update",
-            target_kind: Some("user"),
-            target_id: Some(id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "user.update")
+            .target("user", id)
+            .details(json!({
                 "username": user.username,
                 "fields": changed,
                 "status": patch.status.map(|s| s.as_str()),
                 "sessions_revoked": revoked.0,
                 "api_tokens_revoked": revoked.1,
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -485,19 +469,12 @@ pub async fn create_first_admin(
     };
     insert_user(&mut tx, &id, &root.id, &input, display, &hash, now).await?;
     super::members::insert_membership(&mut tx, &root.id, &id, Role::Sysadmin, None, now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         &RequestMeta::default(),
-        Entry {
-            unit_id: &root.id,
-            actor: Actor::system(),
-            action: "user.create",
-            target_kind: Some("user"),
-            target_id: Some(&id),
-            outcome: Outcome::Success,
-            details: json!({ "username": username, "role": "sysadmin", "init": true }),
-        },
+        Entry::new(&root.id, Actor::system(), "user.create")
+            .target("user", &id)
+            .details(json!({ "username": username, "role": "sysadmin", "init": true })),
     )
     .await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use super::merge::{self, FloorError, ResolveError, Resolved, Shadowed, UnitSetti
 use super::overrides::{InvalidPolicy, Overrides};
 use super::store;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::Unit;
@@ -156,23 +156,14 @@ pub async fn update(
             ResolveError::Internal(m) => AppError::internal(m),
         })?;
     store::upsert(&mut tx, &settings).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "policy.update",
-            target_kind: Some("unit"),
-            target_id: Some(&unit.id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "policy.update").target("unit", &unit.id).details(json!({
                 "preset": settings.preset,
                 "overrides": settings.overrides.to_json(),
                 "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -197,21 +188,12 @@ pub async fn clear(
     if !store::delete(&mut tx, &unit.id).await? {
         return Err(AppError::not_found("policy settings of this unit"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "policy.clear",
-            target_kind: Some("unit"),
-            target_id: Some(&unit.id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "policy.clear").target("unit", &unit.id).details(json!({
                 "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::model::{Unit, UnitKind};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -129,19 +129,12 @@ async fn insert_unit(
 pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> AppResult<Unit> {
     let name = check_name(name)?;
     let unit = insert_unit(tx, None, &name, UnitKind::District, None, now).await?;
-    audit::append(
-        tx,
+    tx.audit(
         now,
         &RequestMeta::default(),
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::system(),
-            action: "unit.create",
-            target_kind: Some("unit"),
-            target_id: Some(&unit.id),
-            outcome: Outcome::Success,
-            details: json!({ "name": unit.name, "kind": "district", "root": true }),
-        },
+        Entry::new(&unit.id, Actor::system(), "unit.create")
+            .target("unit", &unit.id)
+            .details(json!({ "name": unit.name, "kind": "district", "root": true })),
     )
     .await?;
     Ok(unit)
@@ -175,19 +168,10 @@ pub async fn create_unit(
         now,
     )
     .await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "unit.create",
-            target_kind: Some("unit"),
-            target_id: Some(&unit.id),
-            outcome: Outcome::Success,
-            details: json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code }),
-        },
+        Entry::by(ctx, &unit.id, "unit.create").target("unit", &unit.id).details(json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code })),
     )
     .await?;
     tx.commit().await?;

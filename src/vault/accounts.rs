@@ -10,7 +10,7 @@ use super::model::{
 use super::secrets::{NewVersion, insert_version, record_exposure, seal_totp, unit_key_for};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -325,18 +325,12 @@ pub async fn insert_account(
     )
     .await?;
     record_exposure(tx, ctx, &unit.id, &id, 1, "create", now).await?;
-    audit::append(
-        tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "account.create",
-            target_kind: Some("account"),
-            target_id: Some(&id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "account.create")
+            .target("account", &id)
+            .details(json!({
                 "name": v.name,
                 "platform": input.platform.as_str(),
                 "classification": input.classification.as_str(),
@@ -344,8 +338,7 @@ pub async fn insert_account(
                 "score": strength.0,
                 "weak": strength.1,
                 "managed_totp": v.totp_raw.is_some(),
-            }),
-        },
+            })),
     )
     .await?;
     Ok(id)
@@ -522,19 +515,12 @@ pub async fn update_account(
             (k.to_string(), shown)
         })
         .collect();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "account.update",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "name": account.name, "changed": changed }),
-        },
+        Entry::by(ctx, &unit.id, "account.update")
+            .target("account", &account.id)
+            .details(json!({ "name": account.name, "changed": changed })),
     )
     .await?;
     tx.commit().await?;

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::accounts::{account_for, load_account};
 use super::model::Account;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
 
@@ -68,19 +68,12 @@ pub async fn add_custodian(
         }
         return Err(e.into());
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "custodian.add",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "account": account.name, "user_id": user_id, "username": username }),
-        },
+        Entry::by(ctx, &unit.id, "custodian.add")
+            .target("account", &account.id)
+            .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
     .await?;
     tx.commit().await?;
@@ -111,19 +104,12 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("custodian"));
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "custodian.remove",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "account": account.name, "user_id": user_id }),
-        },
+        Entry::by(ctx, &unit.id, "custodian.remove")
+            .target("account", &account.id)
+            .details(json!({ "account": account.name, "user_id": user_id })),
     )
     .await?;
     tx.commit().await?;

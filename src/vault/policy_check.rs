@@ -11,7 +11,7 @@ use super::accounts::account_for;
 use super::throttle;
 use super::validate::{CheckTarget, PasswordCheck, check_password};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::clock::MINUTE_MS;
 use crate::error::{AppError, AppResult};
@@ -34,19 +34,13 @@ async fn audit_check(
 ) -> AppResult<()> {
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id,
-            actor: Actor::from(ctx),
-            action: "policy.check",
-            target_kind: Some("account"),
-            target_id: Some(account.0),
-            outcome,
-            details: json!({ "account": account.1, "refused": refused }),
-        },
+        Entry::by(ctx, unit_id, "policy.check")
+            .target("account", account.0)
+            .outcome(outcome)
+            .details(json!({ "account": account.1, "refused": refused })),
     )
     .await?;
     tx.commit().await?;

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::accounts::{account_for, account_for_secret};
 use super::secrets::{open_totp, open_version, record_exposure};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
 
@@ -124,25 +124,18 @@ pub async fn reveal_current(
     for v in &versions {
         record_exposure(&mut tx, ctx, &unit.id, &account.id, *v, "reveal", now).await?;
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "secret.reveal",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "secret.reveal")
+            .target("account", &account.id)
+            .details(json!({
                 "account": account.name,
                 "version": version,
                 "pending_version": pending.as_ref().map(|p| p.version),
                 "totp_code_shown": totp.is_some(),
                 "reason": reason,
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -181,19 +174,12 @@ pub async fn reveal_version(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "secret.reveal_version",
-            target_kind: Some("account"),
-            target_id: Some(&account.id),
-            outcome: Outcome::Success,
-            details: json!({ "account": account.name, "version": version, "reason": reason }),
-        },
+        Entry::by(ctx, &unit.id, "secret.reveal_version")
+            .target("account", &account.id)
+            .details(json!({ "account": account.name, "version": version, "reason": reason })),
     )
     .await?;
     tx.commit().await?;

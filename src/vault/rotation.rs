@@ -12,7 +12,7 @@ use super::model::AccountStatus;
 use super::secrets::{NewVersion, insert_version, record_exposure};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
 use crate::db::{is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
@@ -126,16 +126,15 @@ pub async fn start_rotation(
     )
     .await?;
     record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "rotate", now).await?;
-    audit::append(&mut tx, now, meta, Entry {
-        unit_id: &unit.id,
-        actor: Actor::from(ctx),
-        action: "rotation.start",
-        target_kind: Some("account"),
-        target_id: Some(&account.id),
-        outcome: Outcome::Success,
-        details: json!({ "account": account.name, "rotation_id": rotation_id, "version": version, "generated": generated, "score": check.score }),
-    })
-    .await?;
+    let details = json!({
+        "account": account.name,
+        "rotation_id": rotation_id,
+        "version": version,
+        "generated": generated,
+        "score": check.score,
+    });
+    let entry = Entry::by(ctx, &unit.id, "rotation.start").target("account", &account.id);
+    tx.audit(now, meta, entry.details(details)).await?;
     tx.commit().await?;
     Ok(RotationStarted {
         rotation_id,
@@ -249,19 +248,12 @@ async fn finish(
                 .await?;
         }
     }
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         meta,
-        Entry {
-            unit_id: &unit_id,
-            actor: Actor::from(ctx),
-            action,
-            target_kind: Some("account"),
-            target_id: Some(&account_id),
-            outcome: Outcome::Success,
-            details: json!({ "rotation_id": rotation_id, "version": version }),
-        },
+        Entry::by(ctx, &unit_id, action)
+            .target("account", &account_id)
+            .details(json!({ "rotation_id": rotation_id, "version": version })),
     )
     .await?;
     tx.commit().await?;

@@ -24,7 +24,7 @@ use self::check::{Item, Scorer, Strength};
 use super::accounts::AccountItem;
 use super::bulk::insert_accounts_bulk;
 use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
+use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Principal};
 use crate::error::AppError;
 use crate::policy::effective_policy;
@@ -370,18 +370,10 @@ pub async fn import_accounts(
         return Err(AppError::internal("import: password scoring ended early").into());
     }
     let now = state.now();
-    audit::append(
-        &mut tx,
+    tx.audit(
         now,
         &opts.meta,
-        Entry {
-            unit_id: &unit.id,
-            actor: Actor::from(ctx),
-            action: "account.import",
-            target_kind: Some("unit"),
-            target_id: Some(&unit.id),
-            outcome: Outcome::Success,
-            details: json!({
+        Entry::by(ctx, &unit.id, "account.import").target("unit", &unit.id).details(json!({
                 "file": opts.file_name,
                 "format": opts.format,
                 "rows": total,
@@ -389,8 +381,7 @@ pub async fn import_accounts(
                 "weak": weak,
                 "reused": reused,
                 "accounts": ids.iter().zip(items.iter()).map(|(id, item)| json!({ "id": id, "name": item.input.name })).collect::<Vec<_>>(),
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -1,0 +1,202 @@
+//! Paged lists: `{items, next_cursor}`, `limit` and an opaque `cursor`, filters applied
+//! in SQL, scoped to the caller's units, and a constant number of queries per page.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both_engines;
+use crate::common::{TestApp, captured_logs, error_code};
+use crate::vault::{Vault, vault};
+
+both_engines!(
+    accounts_page_through_filter_and_stay_in_scope,
+    account_list_queries_do_not_grow_with_page_size,
+    bad_cursor_and_limit_get_the_error_shape,
+);
+
+async fn create(app: &TestApp, v: &Vault, name: &str, platform: &str) -> String {
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/units/{}/accounts", v.unit),
+            &v.admin.token,
+            json!({ "name": name, "platform": platform, "login_name": name, "classification": "general", "generate": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["id"].as_str().unwrap().to_string()
+}
+
+/// Follows `next_cursor` to the end; returns the page sizes and all items.
+async fn all_pages(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    query: &str,
+) -> (Vec<usize>, Vec<Value>) {
+    let (mut sizes, mut items) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}?{query}&cursor={c}"),
+            None => format!("{path}?{query}"),
+        };
+        let (s, page) = app.get(&url, token).await;
+        assert_eq!(s, StatusCode::OK, "{url}: {page}");
+        let got = page["items"].as_array().expect("items").clone();
+        sizes.push(got.len());
+        items.extend(got);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => {
+                assert!(page["next_cursor"].is_null(), "{page}");
+                return (sizes, items);
+            }
+        }
+        assert!(sizes.len() < 50, "paging does not end");
+    }
+}
+
+async fn accounts_page_through_filter_and_stay_in_scope(app: TestApp) {
+    let v = vault(&app, "区融媒体中心").await;
+    let other = vault(&app, "区文旅局").await;
+    // 120 weibo accounts interleaved (by name) with 30 douyin accounts.
+    for i in 0..120 {
+        create(&app, &v, &format!("账号{i:03}"), "weibo").await;
+        if i % 4 == 0 {
+            create(&app, &v, &format!("账号{i:03}b"), "douyin").await;
+        }
+    }
+    let foreign = create(&app, &other, "账号000", "weibo").await;
+    // A custodian on one account of the first page comes with the page.
+    let custodian = app.user_with_role(&v.unit, "custodian").await;
+    let (_, first) = app
+        .get(
+            &format!("/api/v1/units/{}/accounts?limit=3", v.unit),
+            &v.admin.token,
+        )
+        .await;
+    let with_custodian = first["items"][2]["id"].as_str().unwrap().to_string();
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/accounts/{with_custodian}/custodians"),
+            &v.admin.token,
+            json!({ "user_id": custodian.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+
+    let path = format!("/api/v1/units/{}/accounts", v.unit);
+    let (sizes, items) = all_pages(&app, &v.admin.token, &path, "platform=weibo&limit=50").await;
+    assert_eq!(sizes, vec![50, 50, 20]);
+    let names: Vec<&str> = items.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..120).map(|i| format!("账号{i:03}")).collect();
+    assert_eq!(names, expected, "no repeats, no gaps, in name order");
+    assert!(items.iter().all(|a| a["platform"] == "weibo"));
+    let ids: HashSet<&str> = items.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 120);
+    assert!(
+        !ids.contains(foreign.as_str()),
+        "a foreign unit's account listed"
+    );
+    let listed = items
+        .iter()
+        .find(|a| a["id"] == with_custodian.as_str())
+        .unwrap();
+    assert_eq!(
+        listed["custodians"][0]["user_id"],
+        custodian.id.as_str(),
+        "{listed}"
+    );
+    assert!(
+        items
+            .iter()
+            .filter(|a| a["custodians"].as_array().unwrap().is_empty())
+            .count()
+            == 119
+    );
+
+    // The filter is in SQL: pages of douyin accounts are full although most rows are weibo.
+    let (sizes, items) = all_pages(&app, &v.admin.token, &path, "platform=douyin&limit=7").await;
+    assert_eq!(sizes, vec![7, 7, 7, 7, 2]);
+    assert!(items.iter().all(|a| a["platform"] == "douyin"));
+    // Unfiltered: everything once, default page size 50.
+    let (sizes, _) = all_pages(&app, &v.admin.token, &path, "limit=500").await;
+    assert_eq!(sizes, vec![150]);
+    let (s, page) = app.get(&path, &v.admin.token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["items"].as_array().unwrap().len(), 50);
+    // The other unit's admin sees only its own account; the first unit is 404 to it.
+    let (sizes, items) = all_pages(
+        &app,
+        &other.admin.token,
+        &format!("/api/v1/units/{}/accounts", other.unit),
+        "limit=50",
+    )
+    .await;
+    assert_eq!(
+        (sizes, items[0]["id"].as_str().unwrap()),
+        (vec![1], foreign.as_str())
+    );
+    let (s, e) = app.get(&path, &other.admin.token).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+}
+
+/// The statements sqlx logged for one request (by its request id).
+pub async fn statements_for(app: &TestApp, token: &str, path: &str) -> usize {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let req = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("x-request-id", &id);
+    let (s, v) = app.send(req).await;
+    assert_eq!(s, StatusCode::OK, "{path}: {v}");
+    captured_logs()
+        .lines()
+        .filter(|l| l.contains(&id) && l.contains("\"target\":\"sqlx::query\""))
+        .count()
+}
+
+async fn account_list_queries_do_not_grow_with_page_size(app: TestApp) {
+    let v = vault(&app, "区档案馆").await;
+    let custodian = app.user_with_role(&v.unit, "custodian").await;
+    for i in 0..60 {
+        let id = create(&app, &v, &format!("档案{i:02}"), "weibo").await;
+        let (s, b) = app
+            .post(
+                &format!("/api/v1/accounts/{id}/custodians"),
+                &v.admin.token,
+                json!({ "user_id": custodian.id }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let path = format!("/api/v1/units/{}/accounts", v.unit);
+    let small = statements_for(&app, &v.admin.token, &format!("{path}?limit=5")).await;
+    let large = statements_for(&app, &v.admin.token, &format!("{path}?limit=50")).await;
+    assert!(small > 0, "statement logging not captured");
+    assert_eq!(small, large, "queries grow with the page size");
+}
+
+async fn bad_cursor_and_limit_get_the_error_shape(app: TestApp) {
+    let v = vault(&app, "区统计局").await;
+    let path = format!("/api/v1/units/{}/accounts", v.unit);
+    for (q, status, code) in [
+        ("cursor=%21%21", StatusCode::BAD_REQUEST, "bad_request"),
+        ("cursor=WzFd", StatusCode::BAD_REQUEST, "bad_request"),
+        ("limit=abc", StatusCode::BAD_REQUEST, "bad_request"),
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+        (
+            "limit=501",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        ("platform=myspace", StatusCode::BAD_REQUEST, "bad_request"),
+    ] {
+        let (s, e) = app.get(&format!("{path}?{q}"), &v.admin.token).await;
+        assert_eq!(s, status, "{q}: {e}");
+        assert_eq!(error_code(&e), code, "{q}");
+    }
+}

@@ -79,6 +79,23 @@ impl Paging {
     }
 }
 
+/// `$first, $first+1, …` for `n` values bound in that order (an `IN (…)` list).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `(column LIKE $first OR …)` for `n` unit-path prefixes bound in that order (each
+/// bound as `prefix%`): rows in any of the caller's subtrees.
+pub fn under_any(column: &str, first: usize, n: usize) -> String {
+    let terms: Vec<String> = (first..first + n)
+        .map(|i| format!("{column} LIKE ${i}"))
+        .collect();
+    format!("({})", terms.join(" OR "))
+}
+
 fn bad_cursor() -> AppError {
     AppError::bad_request("cursor is not valid: pass the next_cursor of a previous page unchanged")
         .with_details(serde_json::json!({ "field": "cursor" }))

@@ -36,6 +36,23 @@ fn check_code(code: Option<String>) -> AppResult<Option<String>> {
     }
 }
 
+/// The units with these ids (one query), in no particular order.
+pub async fn get_units(pool: &sqlx::AnyPool, ids: &[&str]) -> AppResult<Vec<Unit>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{SELECT_UNIT} WHERE id IN ({})",
+        crate::http::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows.iter().map(Unit::from_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>> {
     let sql = format!("{SELECT_UNIT} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -14,7 +14,7 @@ use crate::audit::{self, Actor, Entry, Outcome, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
-use crate::http::{Page, Paging};
+use crate::http::{Page, Paging, placeholders};
 use crate::policy::{effective_policy, generate_password};
 use crate::tenancy::Unit;
 
@@ -109,13 +109,10 @@ async fn custodians_of_page(
     if account_ids.is_empty() {
         return Ok(out);
     }
-    let marks: Vec<String> = (0..account_ids.len())
-        .map(|i| format!("${}", i + 2))
-        .collect();
     let sql = format!(
         "SELECT c.account_id, c.user_id, u.username FROM account_custodians c JOIN users u ON u.id = c.user_id \
          WHERE c.unit_id = $1 AND c.account_id IN ({}) ORDER BY c.account_id, u.username",
-        marks.join(", ")
+        placeholders(2, account_ids.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit_id);
     for id in account_ids {

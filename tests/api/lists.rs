@@ -14,6 +14,7 @@ both_engines!(
     accounts_page_through_filter_and_stay_in_scope,
     account_list_queries_do_not_grow_with_page_size,
     bad_cursor_and_limit_get_the_error_shape,
+    handovers_page_by_state_in_sql_with_constant_queries,
 );
 
 async fn create(app: &TestApp, v: &Vault, name: &str, platform: &str) -> String {
@@ -199,4 +200,113 @@ async fn bad_cursor_and_limit_get_the_error_shape(app: TestApp) {
         assert_eq!(s, status, "{q}: {e}");
         assert_eq!(error_code(&e), code, "{q}");
     }
+}
+
+/// A departure case for a new custodian of `v.unit` (custodian of `account`, if any).
+async fn departure(app: &TestApp, v: &Vault, hr: &str, key: &str, account: Option<&str>) -> String {
+    let leaver = app.user_with_role(&v.unit, "custodian").await;
+    if let Some(a) = account {
+        let (s, b) = app
+            .post(
+                &format!("/api/v1/accounts/{a}/custodians"),
+                &v.admin.token,
+                json!({ "user_id": leaver.id }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (s, ev) = app
+        .hr_event(
+            hr,
+            key,
+            json!({ "type": "departure", "username": leaver.username, "unit_id": v.unit }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
+    ev["handover_id"].as_str().unwrap().to_string()
+}
+
+async fn handovers_page_by_state_in_sql_with_constant_queries(app: TestApp) {
+    let v = vault(&app, "区人社局").await;
+    let other = vault(&app, "区医保局").await;
+    let hr = app.user_with_role(&v.unit, "hr").await;
+    let other_hr = app.user_with_role(&other.unit, "hr").await;
+    let mut open = Vec::new();
+    let mut cancelled = Vec::new();
+    for i in 0..9 {
+        let account = create(&app, &v, &format!("人社{i}"), "weibo").await;
+        let id = departure(&app, &v, &hr.token, &format!("ls-{i}"), Some(&account)).await;
+        if i % 3 == 0 {
+            open.push(id);
+        } else {
+            let (s, c) = app
+                .post(
+                    &format!("/api/v1/handovers/{id}/cancel"),
+                    &v.admin.token,
+                    json!({ "reason": "录入错误" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{c}");
+            cancelled.push(id);
+        }
+    }
+    let foreign = departure(&app, &other, &other_hr.token, "ls-x", None).await;
+    let ids = |items: &[Value]| -> HashSet<String> {
+        items
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = "/api/v1/handovers";
+    let (sizes, items) = all_pages(&app, &v.admin.token, path, "state=open&limit=2").await;
+    assert_eq!(sizes, vec![2, 1], "pages are filled from SQL");
+    assert_eq!(ids(&items), open.iter().cloned().collect());
+    assert!(
+        items
+            .iter()
+            .all(|h| h["items"].as_array().unwrap().len() == 1),
+        "each case shows its account"
+    );
+    let (sizes, items) = all_pages(&app, &v.admin.token, path, "state=cancelled&limit=4").await;
+    assert_eq!(sizes, vec![4, 2]);
+    assert_eq!(ids(&items), cancelled.iter().cloned().collect());
+    let (sizes, items) = all_pages(
+        &app,
+        &v.admin.token,
+        path,
+        &format!("unit_id={}&limit=4", v.unit),
+    )
+    .await;
+    assert_eq!(sizes, vec![4, 4, 1]);
+    assert_eq!(ids(&items).len(), 9);
+    assert!(
+        !ids(&items).contains(&foreign),
+        "a foreign unit's case listed"
+    );
+    // Newest first.
+    let created: Vec<i64> = items
+        .iter()
+        .map(|h| h["created_at"].as_i64().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    // Escalation is computed at read time and filtered in SQL too.
+    app.clock.advance_ms(30 * 86_400_000);
+    let token = app.login(&v.admin).await;
+    let (sizes, items) = all_pages(&app, &token, path, "state=escalated&limit=2").await;
+    assert_eq!(sizes, vec![2, 1]);
+    assert!(
+        items
+            .iter()
+            .all(|h| h["state"] == "escalated" && h["progress_state"] == "open")
+    );
+    let (s, e) = app.get(&format!("{path}?state=lost"), &token).await;
+    assert_eq!(
+        (s, error_code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
+    );
+
+    let small = statements_for(&app, &token, &format!("{path}?limit=2")).await;
+    let large = statements_for(&app, &token, &format!("{path}?limit=9")).await;
+    assert!(small > 0, "statement logging not captured");
+    assert_eq!(small, large, "queries grow with the page size");
 }

@@ -20,6 +20,23 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The query of a list without filters: `limit` and `cursor` only.
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn paging(&self) -> AppResult<Paging> {
+        Paging::new(self.limit, self.cursor.as_deref())
+    }
+}
+
 /// A checked `limit` and decoded `cursor`.
 #[derive(Debug, Clone)]
 pub struct Paging {

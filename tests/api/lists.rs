@@ -15,6 +15,7 @@ both_engines!(
     account_list_queries_do_not_grow_with_page_size,
     bad_cursor_and_limit_get_the_error_shape,
     handovers_page_by_state_in_sql_with_constant_queries,
+    every_list_pages_to_the_same_rows_as_one_big_page,
 );
 
 async fn create(app: &TestApp, v: &Vault, name: &str, platform: &str) -> String {
@@ -38,10 +39,11 @@ async fn all_pages(
 ) -> (Vec<usize>, Vec<Value>) {
     let (mut sizes, mut items) = (Vec::new(), Vec::new());
     let mut cursor: Option<String> = None;
+    let join = if path.contains('?') { '&' } else { '?' };
     loop {
         let url = match &cursor {
-            Some(c) => format!("{path}?{query}&cursor={c}"),
-            None => format!("{path}?{query}"),
+            Some(c) => format!("{path}{join}{query}&cursor={c}"),
+            None => format!("{path}{join}{query}"),
         };
         let (s, page) = app.get(&url, token).await;
         assert_eq!(s, StatusCode::OK, "{url}: {page}");
@@ -309,4 +311,90 @@ async fn handovers_page_by_state_in_sql_with_constant_queries(app: TestApp) {
     let large = statements_for(&app, &token, &format!("{path}?limit=9")).await;
     assert!(small > 0, "statement logging not captured");
     assert_eq!(small, large, "queries grow with the page size");
+}
+
+fn ids_of(items: &[Value], field: &str) -> Vec<String> {
+    items.iter().map(|v| v[field].to_string()).collect()
+}
+
+async fn every_list_pages_to_the_same_rows_as_one_big_page(app: TestApp) {
+    let dept = app
+        .create_unit(&app.root_id, "区财政局", "department")
+        .await;
+    for i in 0..6 {
+        let unit = app
+            .create_unit(&dept, &format!("财政所{i}"), "institution")
+            .await;
+        app.user_with_role(&unit, "custodian").await;
+        app.user_with_role(&dept, if i % 2 == 0 { "auditor" } else { "custodian" })
+            .await;
+        let (s, v) = app
+            .post(
+                "/api/v1/tokens",
+                &app.admin_token,
+                json!({ "name": format!("系统{i}"), "role": "hr", "unit_id": unit }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let auditor = app.user_with_role(&app.root_id, "auditor").await;
+    let admin = app.admin_token.clone();
+    for (token, path, sep, id_field, at_least) in [
+        (&admin, "/api/v1/units".to_string(), "?", "id", 8),
+        (&admin, "/api/v1/users".to_string(), "?", "id", 13),
+        (&admin, "/api/v1/tokens".to_string(), "?", "id", 6),
+        (
+            &admin,
+            format!("/api/v1/units/{dept}/members"),
+            "?",
+            "user_id",
+            6,
+        ),
+        (
+            &auditor.token,
+            format!("/api/v1/audit?unit_id={}", app.root_id),
+            "&",
+            "seq",
+            8,
+        ),
+    ] {
+        let (sizes, whole) = all_pages(&app, token, &path, "limit=500").await;
+        assert_eq!(sizes.len(), 1, "{path}");
+        assert!(whole.len() >= at_least, "{path}: {}", whole.len());
+        let (sizes, paged) = all_pages(&app, token, &path, "limit=3").await;
+        assert!(
+            sizes.iter().rev().skip(1).all(|n| *n == 3),
+            "{path}: {sizes:?}"
+        );
+        assert_eq!(ids_of(&paged, id_field), ids_of(&whole, id_field), "{path}");
+        if id_field != "user_id" {
+            let unique: HashSet<String> = ids_of(&paged, id_field).into_iter().collect();
+            assert_eq!(unique.len(), paged.len(), "{path}: repeats");
+        }
+        let small = statements_for(&app, token, &format!("{path}{sep}limit=2")).await;
+        let large = statements_for(&app, token, &format!("{path}{sep}limit=20")).await;
+        assert_eq!(small, large, "{path}: queries grow with the page size");
+    }
+    // A unit admin of one institution sees only its subtree.
+    let (_, units) = app.get("/api/v1/units?limit=500", &admin).await;
+    let inst = units["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "财政所3")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let local = app.user_with_role(&inst, "unit_admin").await;
+    let (sizes, items) = all_pages(&app, &local.token, "/api/v1/units", "limit=1").await;
+    assert_eq!(
+        (sizes, items[0]["id"].as_str().unwrap()),
+        (vec![1], inst.as_str())
+    );
+    let (_, users) = all_pages(&app, &local.token, "/api/v1/users", "limit=1").await;
+    assert!(
+        users.iter().all(|u| u["unit_id"] == inst.as_str()),
+        "{users:?}"
+    );
 }

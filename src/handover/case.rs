@@ -2,13 +2,17 @@
 //! the state — computed, so a deadline that passes shows as `escalated` on the next
 //! read without any job running.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::{Unit, get_unit};
+use crate::http::placeholders;
+use crate::tenancy::{Unit, get_units};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HandoverAction {
@@ -96,52 +100,93 @@ impl Handover {
     }
 }
 
-async fn person(pool: &sqlx::AnyPool, id: &str) -> AppResult<PersonRef> {
-    let r = sqlx::query("SELECT id, username, display_name FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
-    Ok(PersonRef {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        display_name: r.try_get(2)?,
-    })
-}
-
 /// Loads a case with everything it shows. `None` if there is no such case.
 pub(super) async fn load(state: &AppState, id: &str) -> AppResult<Option<Handover>> {
-    let pool = state.db.pool();
-    let Some(r) = sqlx::query("SELECT * FROM handovers WHERE id = $1")
+    let rows = sqlx::query("SELECT * FROM handovers WHERE id = $1")
         .bind(id)
-        .fetch_optional(pool)
-        .await?
-    else {
-        return Ok(None);
+        .fetch_all(state.db.pool())
+        .await?;
+    Ok(assemble(state, &rows).await?.pop())
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: &'q [&'q str],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for v in values {
+        q = q.bind(*v);
+    }
+    q
+}
+
+/// Builds cases from their `handovers` rows (in that order) with a constant number of
+/// queries: their units, the people named, and every action of every case.
+pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec<Handover>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pool = state.db.pool();
+    let mut case_ids = Vec::new();
+    let mut unit_ids = Vec::new();
+    let mut people = Vec::new();
+    for r in rows {
+        case_ids.push(r.try_get::<String, _>("id")?);
+        unit_ids.push(r.try_get::<String, _>("unit_id")?);
+        people.push(r.try_get::<String, _>("leaver_id")?);
+        if let Some(s) = r.try_get::<Option<String>, _>("successor_id")? {
+            people.push(s);
+        }
+    }
+    let as_refs = |v: &[String]| -> Vec<String> {
+        let mut v = v.to_vec();
+        v.sort();
+        v.dedup();
+        v
     };
-    let unit_id: String = r.try_get("unit_id")?;
-    let unit = get_unit(pool, &unit_id)
+    let unit_ids = as_refs(&unit_ids);
+    let people = as_refs(&people);
+    let unit_refs: Vec<&str> = unit_ids.iter().map(String::as_str).collect();
+    let units: HashMap<String, Unit> = get_units(pool, &unit_refs)
         .await?
-        .ok_or_else(|| AppError::internal("case's unit is missing"))?;
-    let created_at: i64 = r.try_get("created_at")?;
-    let leaver_id: String = r.try_get("leaver_id")?;
-    let successor_id: Option<String> = r.try_get("successor_id")?;
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let people_refs: Vec<&str> = people.iter().map(String::as_str).collect();
+    let sql = format!(
+        "SELECT id, username, display_name FROM users WHERE id IN ({})",
+        placeholders(1, people_refs.len())
+    );
+    let mut persons: HashMap<String, PersonRef> = HashMap::new();
+    for r in &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &people_refs)
+        .fetch_all(pool)
+        .await?
+    {
+        let p = PersonRef {
+            id: r.try_get(0)?,
+            username: r.try_get(1)?,
+            display_name: r.try_get(2)?,
+        };
+        persons.insert(p.id.clone(), p);
+    }
     // Actions; `rotate` is done once a rotation of the account was confirmed after the
     // case opened — derived, so no other part of the service has to remember the case.
-    let rows = sqlx::query(
-        "SELECT h.item_id, h.account_id, a.name, a.platform, h.action, h.reason, h.done_at, h.done_by, h.evidence, \
+    let case_refs: Vec<&str> = case_ids.iter().map(String::as_str).collect();
+    let sql = format!(
+        "SELECT h.handover_id, h.item_id, h.account_id, a.name, a.platform, h.action, h.reason, h.done_at, h.done_by, h.evidence, \
          (SELECT MIN(r.finished_at) FROM rotations r WHERE r.account_id = h.account_id AND r.state = 'confirmed' \
-            AND r.finished_at >= $2) AS rotated_at, \
+            AND r.finished_at >= c.created_at) AS rotated_at, \
          (SELECT r.finished_by FROM rotations r WHERE r.account_id = h.account_id AND r.state = 'confirmed' \
-            AND r.finished_at >= $2 ORDER BY r.finished_at LIMIT 1) AS rotated_by \
-         FROM handover_actions h JOIN accounts a ON a.id = h.account_id \
-         WHERE h.handover_id = $1 ORDER BY a.name, h.action",
-    )
-    .bind(id)
-    .bind(created_at)
-    .fetch_all(pool)
-    .await?;
-    let mut items: Vec<HandoverItem> = Vec::new();
-    for row in &rows {
+            AND r.finished_at >= c.created_at ORDER BY r.finished_at LIMIT 1) AS rotated_by \
+         FROM handover_actions h JOIN handovers c ON c.id = h.handover_id JOIN accounts a ON a.id = h.account_id \
+         WHERE h.handover_id IN ({}) ORDER BY h.handover_id, a.name, h.action",
+        placeholders(1, case_refs.len())
+    );
+    let mut items: HashMap<String, Vec<HandoverItem>> = HashMap::new();
+    for row in &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &case_refs)
+        .fetch_all(pool)
+        .await?
+    {
+        let case_items = items.entry(row.try_get("handover_id")?).or_default();
         let item_id: String = row.try_get("item_id")?;
         let action: String = row.try_get("action")?;
         let mut done_at: Option<i64> = row.try_get("done_at")?;
@@ -163,9 +208,9 @@ pub(super) async fn load(state: &AppState, id: &str) -> AppResult<Option<Handove
             done_by,
             evidence,
         };
-        match items.iter_mut().find(|i| i.id == item_id) {
+        match case_items.iter_mut().find(|i| i.id == item_id) {
             Some(i) => i.actions.push(entry),
-            None => items.push(HandoverItem {
+            None => case_items.push(HandoverItem {
                 id: item_id,
                 account_id: row.try_get("account_id")?,
                 account_name: row.try_get("name")?,
@@ -174,52 +219,67 @@ pub(super) async fn load(state: &AppState, id: &str) -> AppResult<Option<Handove
             }),
         }
     }
-    let check = |by: &str, at: &str, note: &str| -> AppResult<ChecklistEntry> {
-        let at: Option<i64> = r.try_get(at)?;
-        Ok(ChecklistEntry {
-            done: at.is_some(),
-            confirmed_by: r.try_get(by)?,
-            confirmed_at: at,
-            note: r.try_get(note)?,
-        })
+    let person = |id: &str| -> AppResult<PersonRef> {
+        persons
+            .get(id)
+            .cloned()
+            .ok_or_else(|| AppError::internal("a case names a missing user"))
     };
-    let stored_state: String = r.try_get("state")?;
-    let mut h = Handover {
-        id: r.try_get("id")?,
-        unit_id: unit.id.clone(),
-        unit_name: unit.name.clone(),
-        event_id: r.try_get("event_id")?,
-        event_type: r.try_get("event_type")?,
-        leaver: person(pool, &leaver_id).await?,
-        successor: match &successor_id {
-            Some(s) => Some(person(pool, s).await?),
-            None => None,
-        },
-        state: String::new(),
-        progress_state: String::new(),
-        deadline_at: r.try_get("deadline_at")?,
-        items,
-        materials: check("materials_by", "materials_at", "materials_note")?,
-        training: check("training_by", "training_at", "training_note")?,
-        acknowledged_at: r.try_get("acknowledged_at")?,
-        acknowledgement_note: r.try_get("acknowledgement_note")?,
-        signed_off_by: r.try_get("signed_off_by")?,
-        signed_off_at: r.try_get("signed_off_at")?,
-        cancelled_by: r.try_get("cancelled_by")?,
-        cancelled_at: r.try_get("cancelled_at")?,
-        cancel_reason: r.try_get("cancel_reason")?,
-        created_at,
-        updated_at: r.try_get("updated_at")?,
-        stored_state,
-        unit: Some(unit),
-    };
-    h.progress_state = progress(&h).to_string();
-    h.state = if !h.is_final() && state.now() > h.deadline_at {
-        "escalated".into()
-    } else {
-        h.progress_state.clone()
-    };
-    Ok(Some(h))
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let unit_id: String = r.try_get("unit_id")?;
+        let unit = units
+            .get(&unit_id)
+            .cloned()
+            .ok_or_else(|| AppError::internal("case's unit is missing"))?;
+        let leaver_id: String = r.try_get("leaver_id")?;
+        let successor_id: Option<String> = r.try_get("successor_id")?;
+        let check = |by: &str, at: &str, note: &str| -> AppResult<ChecklistEntry> {
+            let at: Option<i64> = r.try_get(at)?;
+            Ok(ChecklistEntry {
+                done: at.is_some(),
+                confirmed_by: r.try_get(by)?,
+                confirmed_at: at,
+                note: r.try_get(note)?,
+            })
+        };
+        let stored_state: String = r.try_get("state")?;
+        let mut h = Handover {
+            items: items.remove(&id).unwrap_or_default(),
+            id,
+            unit_id: unit.id.clone(),
+            unit_name: unit.name.clone(),
+            event_id: r.try_get("event_id")?,
+            event_type: r.try_get("event_type")?,
+            leaver: person(&leaver_id)?,
+            successor: successor_id.as_deref().map(person).transpose()?,
+            state: String::new(),
+            progress_state: String::new(),
+            deadline_at: r.try_get("deadline_at")?,
+            materials: check("materials_by", "materials_at", "materials_note")?,
+            training: check("training_by", "training_at", "training_note")?,
+            acknowledged_at: r.try_get("acknowledged_at")?,
+            acknowledgement_note: r.try_get("acknowledgement_note")?,
+            signed_off_by: r.try_get("signed_off_by")?,
+            signed_off_at: r.try_get("signed_off_at")?,
+            cancelled_by: r.try_get("cancelled_by")?,
+            cancelled_at: r.try_get("cancelled_at")?,
+            cancel_reason: r.try_get("cancel_reason")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            stored_state,
+            unit: Some(unit),
+        };
+        h.progress_state = progress(&h).to_string();
+        h.state = if !h.is_final() && state.now() > h.deadline_at {
+            "escalated".into()
+        } else {
+            h.progress_state.clone()
+        };
+        out.push(h);
+    }
+    Ok(out)
 }
 
 fn progress(h: &Handover) -> &'static str {
@@ -260,39 +320,4 @@ pub(super) async fn case_for(
 
 pub async fn read(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Handover> {
     case_for(state, ctx, id, Permission::HandoverRead).await
-}
-
-/// Cases of a unit's subtree, optionally filtered by (computed) state.
-pub async fn list(
-    state: &AppState,
-    ctx: &AuthContext,
-    unit_id: Option<&str>,
-    state_filter: Option<&str>,
-) -> AppResult<Vec<Handover>> {
-    let prefixes: Vec<String> = match unit_id {
-        Some(u) => {
-            let unit =
-                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
-            vec![unit.path]
-        }
-        None => authz::require_anywhere(ctx, Permission::HandoverRead)?,
-    };
-    let mut out = Vec::new();
-    for prefix in prefixes {
-        let ids = sqlx::query(
-            "SELECT h.id FROM handovers h JOIN units n ON n.id = h.unit_id WHERE n.path LIKE $1 ORDER BY h.created_at DESC",
-        )
-        .bind(format!("{prefix}%"))
-        .fetch_all(state.db.pool())
-        .await?;
-        for r in &ids {
-            let id: String = r.try_get(0)?;
-            if let Some(h) = load(state, &id).await?
-                && state_filter.is_none_or(|f| f == h.state || f == h.progress_state)
-            {
-                out.push(h);
-            }
-        }
-    }
-    Ok(out)
 }

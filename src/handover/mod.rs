@@ -9,6 +9,7 @@ mod case;
 mod deadline;
 mod events;
 mod exposure;
+mod list;
 pub(crate) mod routes;
 mod sheet;
 mod signature;

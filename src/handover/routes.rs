@@ -14,7 +14,7 @@ use super::exposure::{Exposure, user_exposure};
 use super::{sheet, signature, workflow};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -80,17 +80,23 @@ pub struct ListQuery {
     pub unit_id: Option<String>,
     /// `open`, `awaiting_acknowledgement`, `awaiting_sign_off`, `closed`, `cancelled` or `escalated`.
     pub state: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/handovers", tag = "handover", params(ListQuery),
-    responses((status = 200, body = [Handover]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<Handover>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Vec<Handover>>> {
+) -> AppResult<Json<Page<Handover>>> {
+    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    let (unit, filter) = (q.unit_id.as_deref(), q.state.as_deref());
     Ok(Json(
-        case::list(&state, &ctx, q.unit_id.as_deref(), q.state.as_deref()).await?,
+        super::list::list(&state, &ctx, unit, filter, &paging).await?,
     ))
 }
 

@@ -4,6 +4,7 @@
 mod extract;
 mod health;
 mod openapi;
+mod page;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub use extract::{
     REQUEST_ID_HEADER, in_range, optional_json,
 };
 pub use openapi::{ApiDoc, ErrorBody, openapi_json};
+pub use page::{Page, PageQuery, Paging, placeholders, under_any};
 
 use crate::app::AppState;
 use crate::error::AppError;

@@ -13,6 +13,7 @@ use crate::authz::{self, AuthContext, Permission, Role};
 use crate::crypto::{hash_token, random_token};
 use crate::db::{Tx, new_id};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging, under_any};
 use crate::tenancy::get_unit;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -164,35 +165,41 @@ pub async fn revoke(
     Ok(())
 }
 
-/// Tokens in the subtrees where the caller administers tokens, else the caller's own.
-pub async fn list(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<ApiToken>> {
+/// One page of the tokens in the subtrees where the caller administers tokens, else of
+/// the caller's own, oldest first.
+pub async fn list(
+    state: &AppState,
+    ctx: &AuthContext,
+    paging: &Paging,
+) -> AppResult<Page<ApiToken>> {
     let scopes = authz::scopes(ctx, Permission::TokensWrite);
-    let mut out = Vec::new();
-    if scopes.is_empty() {
+    let (scope, binds) = if scopes.is_empty() {
         let creator = ctx.user_id().ok_or_else(AppError::forbidden)?;
-        let sql = format!("{SELECT_TOKEN} WHERE created_by = $1 ORDER BY created_at");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(creator)
-            .fetch_all(state.db.pool())
-            .await?;
-        for r in &rows {
-            out.push(ApiToken::from_row(r)?);
-        }
-        return Ok(out);
-    }
-    for prefix in scopes {
-        let sql = format!(
-            "{SELECT_TOKEN} WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) ORDER BY created_at"
+        ("created_by = $4".to_string(), vec![creator.to_string()])
+    } else {
+        let scope = format!(
+            "unit_id IN (SELECT n.id FROM units n WHERE {})",
+            under_any("n.path", 4, scopes.len())
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(format!("{prefix}%"))
-            .fetch_all(state.db.pool())
-            .await?;
-        for r in &rows {
-            out.push(ApiToken::from_row(r)?);
-        }
+        (scope, scopes.iter().map(|p| format!("{p}%")).collect())
+    };
+    let sql = format!(
+        "{SELECT_TOKEN} WHERE {scope} AND ($1 IS NULL OR (created_at, id) > ($1, $2)) \
+         ORDER BY created_at, id LIMIT $3"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(paging.after_int()?)
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for b in &binds {
+        q = q.bind(b);
     }
-    Ok(out)
+    let rows = q.fetch_all(state.db.pool()).await?;
+    let tokens = rows
+        .iter()
+        .map(ApiToken::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.page(tokens, |t| (t.created_at.to_string(), t.id.clone())))
 }
 
 /// Revokes every live token a user created (they left or were disabled).

@@ -9,6 +9,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Membership {
@@ -154,20 +155,27 @@ pub async fn revoke(
     Ok(())
 }
 
+/// One page of a unit's memberships, by username and role.
 pub async fn list_for_unit(
     state: &AppState,
     ctx: &AuthContext,
     unit_id: &str,
-) -> AppResult<Vec<Membership>> {
+    paging: &Paging,
+) -> AppResult<Page<Membership>> {
     let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UsersRead).await?;
     let rows = sqlx::query(
         "SELECT m.unit_id, m.user_id, u.username, m.role, m.created_at FROM memberships m \
-         JOIN users u ON u.id = m.user_id WHERE m.unit_id = $1 ORDER BY u.username, m.role",
+         JOIN users u ON u.id = m.user_id WHERE m.unit_id = $1 \
+         AND ($2 IS NULL OR (u.username, m.role) > ($2, $3)) ORDER BY u.username, m.role LIMIT $4",
     )
     .bind(&unit.id)
+    .bind(paging.after_key())
+    .bind(paging.after_id())
+    .bind(paging.fetch())
     .fetch_all(state.db.pool())
     .await?;
-    rows.iter()
+    let members = rows
+        .iter()
         .map(|r| {
             let role: String = r.try_get("role")?;
             Ok(Membership {
@@ -180,7 +188,10 @@ pub async fn list_for_unit(
                 created_at: r.try_get("created_at")?,
             })
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(paging.page(members, |m| {
+        (m.username.clone(), m.role.as_str().to_string())
+    }))
 }
 
 /// The memberships of one user, with unit names (for /me).

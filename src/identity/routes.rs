@@ -17,7 +17,8 @@ use crate::app::AppState;
 use crate::authz::{Principal, Role};
 use crate::error::AppResult;
 use crate::http::{
-    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta, NoQuery,
+    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta, Page,
+    PageQuery,
 };
 
 pub fn router() -> Router<AppState> {
@@ -214,13 +215,14 @@ pub async fn create_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
-    responses((status = 200, body = [User])), security(("bearer" = [])))]
+    params(PageQuery),
+    responses((status = 200, body = Page<User>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    _: ApiQuery<NoQuery>,
-) -> AppResult<Json<Vec<User>>> {
-    Ok(Json(users::list_users(&state, &ctx).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<User>>> {
+    Ok(Json(users::list_users(&state, &ctx, &q.paging()?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
@@ -286,15 +288,18 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, Json(m)))
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)),
-    responses((status = 200, body = [Membership]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Membership>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
     ApiPath(unit_id): ApiPath<String>,
-    _: ApiQuery<NoQuery>,
-) -> AppResult<Json<Vec<Membership>>> {
-    Ok(Json(members::list_for_unit(&state, &ctx, &unit_id).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<Membership>>> {
+    let paging = q.paging()?;
+    Ok(Json(
+        members::list_for_unit(&state, &ctx, &unit_id, &paging).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/units/{id}/members/{user_id}/{role}", tag = "units",
@@ -358,13 +363,14 @@ pub async fn create_token(
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, body = [ApiToken])), security(("bearer" = [])))]
+    params(PageQuery),
+    responses((status = 200, body = Page<ApiToken>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    _: ApiQuery<NoQuery>,
-) -> AppResult<Json<Vec<ApiToken>>> {
-    Ok(Json(api_tokens::list(&state, &ctx).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<ApiToken>>> {
+    Ok(Json(api_tokens::list(&state, &ctx, &q.paging()?).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),

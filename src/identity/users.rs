@@ -13,6 +13,7 @@ use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging, under_any};
 use crate::policy::check_strength;
 use crate::tenancy::{Unit, get_unit};
 
@@ -276,22 +277,31 @@ pub async fn read_user(state: &AppState, ctx: &AuthContext, id: &str) -> AppResu
     Ok(user)
 }
 
-pub async fn list_users(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<User>> {
+/// One page of the users of the caller's subtrees, by username.
+pub async fn list_users(
+    state: &AppState,
+    ctx: &AuthContext,
+    paging: &Paging,
+) -> AppResult<Page<User>> {
     let scopes = authz::require_anywhere(ctx, Permission::UsersRead)?;
-    let mut out = Vec::new();
-    for prefix in scopes {
-        let sql = format!(
-            "{SELECT_USER} WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) ORDER BY username"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(format!("{prefix}%"))
-            .fetch_all(state.db.pool())
-            .await?;
-        for r in &rows {
-            out.push(User::from_row(r)?);
-        }
+    let sql = format!(
+        "{SELECT_USER} WHERE unit_id IN (SELECT n.id FROM units n WHERE {}) \
+         AND ($1 IS NULL OR (username, id) > ($1, $2)) ORDER BY username, id LIMIT $3",
+        under_any("n.path", 4, scopes.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(paging.after_key())
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for prefix in &scopes {
+        q = q.bind(format!("{prefix}%"));
     }
-    Ok(out)
+    let rows = q.fetch_all(state.db.pool()).await?;
+    let users = rows
+        .iter()
+        .map(User::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.page(users, |u| (u.username.clone(), u.id.clone())))
 }
 
 #[derive(Default)]

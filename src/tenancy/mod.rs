@@ -9,5 +9,6 @@ mod service;
 pub use model::{Unit, UnitKind};
 pub use routes::router;
 pub use service::{
-    NewUnit, authorized_unit, create_root, create_unit, get_unit, list_units, read_unit, root_unit,
+    NewUnit, authorized_unit, create_root, create_unit, get_unit, get_units, list_units, read_unit,
+    root_unit,
 };

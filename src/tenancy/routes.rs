@@ -8,7 +8,7 @@ use super::model::{Unit, UnitKind};
 use super::service::{self, NewUnit};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, NoQuery};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, Page, PageQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,14 +26,15 @@ pub struct CreateUnit {
 }
 
 #[utoipa::path(get, path = "/api/v1/units", tag = "units",
-    responses((status = 200, body = [Unit]), (status = 401, body = crate::http::ErrorBody)),
+    params(PageQuery),
+    responses((status = 200, body = Page<Unit>), (status = 400, body = crate::http::ErrorBody), (status = 401, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    _: ApiQuery<NoQuery>,
-) -> AppResult<Json<Vec<Unit>>> {
-    Ok(Json(service::list_units(&state, &ctx).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<Unit>>> {
+    Ok(Json(service::list_units(&state, &ctx, &q.paging()?).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = CreateUnit,

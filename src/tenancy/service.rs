@@ -6,6 +6,7 @@ use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging, under_any};
 
 const SELECT_UNIT: &str =
     "SELECT id, parent_id, path, depth, kind, name, code, created_at FROM units";
@@ -36,6 +37,23 @@ fn check_code(code: Option<String>) -> AppResult<Option<String>> {
     }
 }
 
+/// The units with these ids (one query), in no particular order.
+pub async fn get_units(pool: &sqlx::AnyPool, ids: &[&str]) -> AppResult<Vec<Unit>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{SELECT_UNIT} WHERE id IN ({})",
+        crate::http::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows.iter().map(Unit::from_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>> {
     let sql = format!("{SELECT_UNIT} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -59,21 +77,30 @@ pub async fn root_unit(pool: &sqlx::AnyPool) -> AppResult<Option<Unit>> {
     Ok(row.as_ref().map(Unit::from_row).transpose()?)
 }
 
-/// Units the caller may read, in tree order.
-pub async fn list_units(state: &AppState, ctx: &AuthContext) -> AppResult<Vec<Unit>> {
+/// One page of the units the caller may read, in tree order.
+pub async fn list_units(
+    state: &AppState,
+    ctx: &AuthContext,
+    paging: &Paging,
+) -> AppResult<Page<Unit>> {
     let scopes = authz::require_anywhere(ctx, Permission::UnitsRead)?;
-    let mut out = Vec::new();
-    for prefix in scopes {
-        let sql = format!("{SELECT_UNIT} WHERE path LIKE $1 ORDER BY path");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(format!("{prefix}%"))
-            .fetch_all(state.db.pool())
-            .await?;
-        for r in &rows {
-            out.push(Unit::from_row(r)?);
-        }
+    let sql = format!(
+        "{SELECT_UNIT} WHERE {} AND ($1 IS NULL OR (path, id) > ($1, $2)) ORDER BY path, id LIMIT $3",
+        under_any("path", 4, scopes.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(paging.after_key())
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for prefix in &scopes {
+        q = q.bind(format!("{prefix}%"));
     }
-    Ok(out)
+    let rows = q.fetch_all(state.db.pool()).await?;
+    let units = rows
+        .iter()
+        .map(Unit::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.page(units, |u| (u.path.clone(), u.id.clone())))
 }
 
 async fn insert_unit(

@@ -14,6 +14,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging, placeholders};
 use crate::policy::{effective_policy, generate_password};
 use crate::tenancy::Unit;
 
@@ -98,27 +99,32 @@ pub(super) async fn load_account(
     Ok(Some((account, unit)))
 }
 
-pub(super) async fn custodians_of(
+/// The custodians of a page of accounts of one unit, in one query, by account id.
+async fn custodians_of_page(
     pool: &sqlx::AnyPool,
     unit_id: &str,
-    account_id: &str,
-) -> AppResult<Vec<Custodian>> {
-    let rows = sqlx::query(
-        "SELECT c.user_id, u.username FROM account_custodians c JOIN users u ON u.id = c.user_id \
-         WHERE c.unit_id = $1 AND c.account_id = $2 ORDER BY u.username",
-    )
-    .bind(unit_id)
-    .bind(account_id)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Custodian {
-                user_id: r.try_get(0)?,
-                username: r.try_get(1)?,
-            })
-        })
-        .collect()
+    account_ids: &[&str],
+) -> AppResult<std::collections::HashMap<String, Vec<Custodian>>> {
+    let mut out: std::collections::HashMap<String, Vec<Custodian>> = Default::default();
+    if account_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT c.account_id, c.user_id, u.username FROM account_custodians c JOIN users u ON u.id = c.user_id \
+         WHERE c.unit_id = $1 AND c.account_id IN ({}) ORDER BY c.account_id, u.username",
+        placeholders(2, account_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit_id);
+    for id in account_ids {
+        q = q.bind(*id);
+    }
+    for r in &q.fetch_all(pool).await? {
+        out.entry(r.try_get(0)?).or_default().push(Custodian {
+            user_id: r.try_get(1)?,
+            username: r.try_get(2)?,
+        });
+    }
+    Ok(out)
 }
 
 /// An account the caller may act on with `perm` (404 outside their subtree).
@@ -159,25 +165,41 @@ pub async fn read_account(state: &AppState, ctx: &AuthContext, id: &str) -> AppR
         .0)
 }
 
+/// One page of a unit's accounts by name, optionally of one platform: one query for
+/// the accounts and one for their custodians, whatever the page size.
 pub async fn list_accounts(
     state: &AppState,
     ctx: &AuthContext,
     unit_id: &str,
-) -> AppResult<Vec<Account>> {
+    platform: Option<Platform>,
+    paging: &Paging,
+) -> AppResult<Page<Account>> {
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsRead).await?;
-    let sql = format!("{SELECT_ACCOUNT} WHERE a.unit_id = $1 ORDER BY a.name");
+    let sql = format!(
+        "{SELECT_ACCOUNT} WHERE a.unit_id = $1 AND ($2 IS NULL OR a.platform = $2) \
+         AND ($3 IS NULL OR (a.name, a.id) > ($3, $4)) ORDER BY a.name, a.id LIMIT $5"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&unit.id)
+        .bind(platform.map(Platform::as_str))
+        .bind(paging.after_key())
+        .bind(paging.after_id())
+        .bind(paging.fetch())
         .fetch_all(state.db.pool())
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let mut a = Account::from_row(r)?;
-        a.custodians = custodians_of(state.db.pool(), &a.unit_id, &a.id).await?;
-        out.push(a);
+    let mut page = paging.page(
+        rows.iter()
+            .map(Account::from_row)
+            .collect::<Result<Vec<_>, _>>()?,
+        |a| (a.name.clone(), a.id.clone()),
+    );
+    let ids: Vec<&str> = page.items.iter().map(|a| a.id.as_str()).collect();
+    let mut custodians = custodians_of_page(state.db.pool(), &unit.id, &ids).await?;
+    for a in &mut page.items {
+        a.custodians = custodians.remove(&a.id).unwrap_or_default();
     }
-    Ok(out)
+    Ok(page)
 }
 
 pub async fn list_versions(

@@ -18,7 +18,7 @@ use super::throttle;
 use super::validate::PasswordCheck;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, no_store};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, Page, Paging, no_store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -118,15 +118,30 @@ pub async fn create_account(
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)),
-    responses((status = 200, body = [Account]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListQuery {
+    /// Only accounts of this platform.
+    pub platform: Option<Platform>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path), AccountListQuery),
+    responses((status = 200, body = Page<Account>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_accounts(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
     ApiPath(unit_id): ApiPath<String>,
-    _: ApiQuery<NoQuery>,
-) -> AppResult<Json<Vec<Account>>> {
-    Ok(Json(accounts::list_accounts(&state, &ctx, &unit_id).await?))
+    ApiQuery(q): ApiQuery<AccountListQuery>,
+) -> AppResult<Json<Page<Account>>> {
+    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    Ok(Json(
+        accounts::list_accounts(&state, &ctx, &unit_id, q.platform, &paging).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "vault", params(("id" = String, Path)),

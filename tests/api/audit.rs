@@ -131,23 +131,33 @@ async fn only_auditors_read_the_trail(app: TestApp) {
         .get(&format!("/api/v1/audit?unit_id={dept}"), &auditor.token)
         .await;
     assert_eq!(s, StatusCode::OK, "{page}");
-    let events = page["events"].as_array().unwrap();
+    let events = page["items"].as_array().unwrap();
     assert!(events.iter().any(|e| e["action"] == "membership.grant"));
     assert_eq!(events[0]["seq"], 1);
     assert!(events[0]["hash"].as_str().unwrap().len() == 64);
     // Default unit and paging.
     let (s, p1) = app.get("/api/v1/audit?limit=2", &auditor.token).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(p1["events"].as_array().unwrap().len(), 2);
-    let next = p1["next_after"].as_i64().unwrap();
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2);
+    let next = p1["items"][1]["seq"].as_i64().unwrap();
+    let cursor = p1["next_cursor"].as_str().unwrap();
     let (s, p2) = app
+        .get(
+            &format!("/api/v1/audit?limit=2&cursor={cursor}"),
+            &auditor.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(p2["items"][0]["seq"], next + 1);
+    // `after` (a sequence number) still works instead of the cursor.
+    let (s, p3) = app
         .get(
             &format!("/api/v1/audit?limit=2&after={next}"),
             &auditor.token,
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(p2["events"][0]["seq"], next + 1);
+    assert_eq!(p3["items"], p2["items"]);
     let (s, v) = app.get("/api/v1/audit?limit=0", &auditor.token).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     error_code(&v);
@@ -207,7 +217,7 @@ async fn audit_failure_blocks_the_change(app: TestApp) {
     let (s, units) = app.get("/api/v1/units", &app.admin_token).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
-        units.as_array().unwrap().len(),
+        units["items"].as_array().unwrap().len(),
         1,
         "the unit was not created"
     );

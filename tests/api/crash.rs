@@ -259,7 +259,7 @@ async fn crash_scenario(engine: Engine) {
             .send()
             .await
             .unwrap();
-        r.json::<Value>().await.unwrap()[0]["id"]
+        r.json::<Value>().await.unwrap()["items"][0]["id"]
             .as_str()
             .unwrap()
             .to_string()

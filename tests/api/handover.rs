@@ -361,7 +361,7 @@ async fn departure_runs_from_event_to_closed_case(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
 async fn transfer_keeps_roles_in_other_units(app: TestApp) {
@@ -617,7 +617,7 @@ async fn a_passed_deadline_escalates_the_case(app: TestApp) {
     assert_eq!(case["progress_state"], "open");
     let (s, list) = app.get("/api/v1/handovers?state=escalated", &token).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Cancelled cases do not escalate.
     let (s, c) = app
         .post(

@@ -167,7 +167,8 @@ async fn account_id(app: &TestApp, v: &Vault, name: &str) -> Value {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
-    list.as_array()
+    list["items"]
+        .as_array()
         .expect("list")
         .iter()
         .find(|a| a["name"] == name)

@@ -11,6 +11,7 @@ mod errors;
 mod handover;
 mod import;
 mod keys;
+mod lists;
 mod lockout;
 mod matrix;
 mod openapi;

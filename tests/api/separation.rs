@@ -139,7 +139,7 @@ async fn tokens_carry_no_more_than_their_creator_holds(app: TestApp) {
     // The unit admin sees and revokes the token they minted.
     let (s, list) = app.get("/api/v1/tokens", &ua.token).await;
     assert_eq!(s, StatusCode::OK, "{list}");
-    let mine = list.as_array().unwrap();
+    let mine = list["items"].as_array().unwrap();
     assert_eq!(mine.len(), 2, "{list}");
     let id = mine[0]["id"].as_str().unwrap();
     let (s, v) = app.delete(&format!("/api/v1/tokens/{id}"), &ua.token).await;

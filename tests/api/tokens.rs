@@ -45,7 +45,7 @@ async fn api_token_lifecycle(app: TestApp) {
     let (s, list) = app.get("/api/v1/tokens", &app.admin_token).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!list.to_string().contains(&token));
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // No sysadmin tokens, no past expiry.
     let (s, v) = app
         .post(

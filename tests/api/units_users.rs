@@ -22,7 +22,7 @@ async fn unit_tree_and_subtree_visibility(app: TestApp) {
     let admin = app.user_with_role(&dept, "unit_admin").await;
     let (s, list) = app.get("/api/v1/units", &admin.token).await;
     assert_eq!(s, StatusCode::OK);
-    let ids: Vec<&str> = list
+    let ids: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -48,7 +48,7 @@ async fn unit_tree_and_subtree_visibility(app: TestApp) {
     }
     let (s, list) = app.get("/api/v1/units", &app.admin_token).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 4);
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
     // A unit admin cannot create units.
     let (s, _) = app
         .post(
@@ -206,7 +206,7 @@ async fn memberships_grant_revoke_and_separation_of_duties(app: TestApp) {
         .get(&format!("/api/v1/units/{dept}/members"), &app.admin_token)
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let (s, _) = app
         .delete(
             &format!("/api/v1/units/{dept}/members/{}/auditor", auditor.id),

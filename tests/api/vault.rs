@@ -82,7 +82,7 @@ async fn accounts_are_created_read_and_updated_without_secrets(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert!(!list.to_string().contains(&generated) && !list.to_string().contains(pw));
     // Update metadata.
     let holder = app.user_with_role(&v.unit, "custodian").await;
@@ -211,7 +211,7 @@ async fn weak_and_reused_passwords_are_refused_with_feedback(app: TestApp) {
             &v.admin.token,
         )
         .await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
 async fn staged_rotation_confirm_cancel_and_history(app: TestApp) {

@@ -1,0 +1,80 @@
+//! Listing cases: one page of the caller's cases, newest first, with the (computed)
+//! state filter expressed in SQL, loaded with a constant number of queries.
+
+use super::case::{Handover, assemble};
+use crate::app::AppState;
+use crate::authz::{self, AuthContext, Permission};
+use crate::error::{AppError, AppResult};
+use crate::http::{Page, Paging, under_any};
+
+/// Every action done (a `rotate` also counts once a rotation was confirmed after the
+/// case opened) and both checklist entries confirmed: mirrors `case::progress`.
+const READY: &str = "(h.materials_at IS NOT NULL AND h.training_at IS NOT NULL AND NOT EXISTS ( \
+     SELECT 1 FROM handover_actions x WHERE x.handover_id = h.id AND x.done_at IS NULL \
+     AND NOT (x.action = 'rotate' AND EXISTS (SELECT 1 FROM rotations r WHERE r.account_id = x.account_id \
+     AND r.state = 'confirmed' AND r.finished_at >= h.created_at))))";
+
+/// The SQL condition for a state filter; `$1` is now. A case matches its state or its
+/// progress state (an escalated case is also listed under the step it is stuck at).
+fn state_condition(filter: &str) -> AppResult<String> {
+    const LIVE: &str = "h.state NOT IN ('closed', 'cancelled', 'acknowledged')";
+    Ok(match filter {
+        "closed" => "h.state = 'closed'".into(),
+        "cancelled" => "h.state = 'cancelled'".into(),
+        "escalated" => "(h.state NOT IN ('closed', 'cancelled') AND h.deadline_at < $1)".into(),
+        "open" => format!("({LIVE} AND NOT {READY})"),
+        "awaiting_acknowledgement" => {
+            format!("({LIVE} AND {READY} AND h.successor_id IS NOT NULL)")
+        }
+        "awaiting_sign_off" => {
+            format!("(h.state = 'acknowledged' OR ({LIVE} AND {READY} AND h.successor_id IS NULL))")
+        }
+        _ => {
+            return Err(AppError::invalid_field(
+                "state",
+                "state must be open, awaiting_acknowledgement, awaiting_sign_off, closed, cancelled or escalated",
+            ));
+        }
+    })
+}
+
+/// One page of the cases of a unit's subtree (or of every subtree the caller may read),
+/// newest first, optionally filtered by state.
+pub async fn list(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: Option<&str>,
+    state_filter: Option<&str>,
+    paging: &Paging,
+) -> AppResult<Page<Handover>> {
+    let prefixes: Vec<String> = match unit_id {
+        Some(u) => {
+            let unit =
+                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
+            vec![unit.path]
+        }
+        None => authz::require_anywhere(ctx, Permission::HandoverRead)?,
+    };
+    let filter = state_filter
+        .map(state_condition)
+        .transpose()?
+        .unwrap_or_else(|| "1 = 1".into());
+    let scope = under_any("n.path", 5, prefixes.len());
+    let sql = format!(
+        "SELECT h.* FROM handovers h JOIN units n ON n.id = h.unit_id \
+         WHERE {scope} AND {filter} AND ($2 IS NULL OR (h.created_at, h.id) < ($2, $3)) \
+         ORDER BY h.created_at DESC, h.id DESC LIMIT $4"
+    );
+    // `$1` is bound even when the filter does not use it (numbered binds stay aligned).
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(state.now())
+        .bind(paging.after_int()?)
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for p in &prefixes {
+        q = q.bind(format!("{p}%"));
+    }
+    let rows = q.fetch_all(state.db.pool()).await?;
+    let cases = assemble(state, &rows).await?;
+    Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.clone())))
+}

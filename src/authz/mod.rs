@@ -5,11 +5,13 @@
 //! caller's subtree but without the permission is forbidden (403).
 
 mod context;
+mod custody;
 mod role;
 mod separation;
 mod user_target;
 
 pub use context::{AuthContext, Grant, Principal};
+pub use custody::may_be_custodian;
 pub use role::{Permission, Role};
 pub use separation::{
     authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant, held_covers,

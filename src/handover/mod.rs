@@ -6,16 +6,21 @@
 //! supervisor signs off once everything is done.
 
 mod case;
+mod case_opening;
 mod deadline;
+mod event_idempotency;
+mod event_people;
 mod events;
 mod exposure;
 mod list;
+mod revocation;
 pub(crate) mod routes;
 mod sheet;
 mod signature;
 mod workflow;
 
 pub use case::{Handover, HandoverAction, HandoverItem};
-pub use events::{EventInput, EventResult, EventType, record_event, request_hash as events_key};
+pub use event_idempotency::request_hash as events_key;
+pub use events::{EventInput, EventResult, EventType, record_event};
 pub use routes::router;
 pub use signature::{sign, verify_signature};

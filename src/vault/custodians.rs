@@ -7,7 +7,7 @@ use super::accounts::{account_for, load_account};
 use super::model::Account;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
-use crate::authz::{AuthContext, Permission, Role};
+use crate::authz::{self, AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
 
 pub async fn add_custodian(
@@ -35,7 +35,7 @@ pub async fn add_custodian(
         username = Some(r.try_get::<String, _>("username")?);
         if status == "active"
             && unit.path.starts_with(&path)
-            && matches!(Role::parse(&role), Some(Role::Custodian | Role::UnitAdmin))
+            && Role::parse(&role).is_some_and(|r| authz::may_be_custodian(&[r]))
         {
             eligible = true;
         }

@@ -16,4 +16,5 @@ pub mod identity;
 pub mod policy;
 pub mod server;
 pub mod tenancy;
+pub mod text;
 pub mod vault;

@@ -12,6 +12,7 @@ use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
+use crate::text::{Evidence, Note, Reason};
 
 fn closed(h: &Handover) -> AppResult<()> {
     if h.is_final() {
@@ -21,17 +22,6 @@ fn closed(h: &Handover) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-fn text(field: &str, v: &str, min: usize, max: usize) -> AppResult<String> {
-    let v = v.trim();
-    let n = v.chars().count();
-    if n < min || n > max {
-        return Err(AppError::invalid(format!(
-            "{field} must be {min} to {max} characters"
-        )));
-    }
-    Ok(v.to_string())
 }
 
 /// The stored state a transition requires.
@@ -130,7 +120,7 @@ pub async fn complete_action(
 ) -> AppResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
-    let evidence = text("evidence", evidence, 2, 1000)?;
+    let evidence = Evidence::parse("evidence", evidence)?.into_string();
     let item = h
         .items
         .iter()
@@ -257,7 +247,9 @@ pub async fn confirm_checklist(
     if done {
         return Err(AppError::conflict("already_done", "already confirmed"));
     }
-    let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
+    let note = note
+        .map(|n| Note::parse("note", n).map(String::from))
+        .transpose()?;
     let mut tx = state.db.begin_write().await?;
     claim(&mut tx, state, &h, Expect::NotFinal).await?;
     // Column names come from the fixed match above.
@@ -328,7 +320,9 @@ pub async fn acknowledge(
         tx.commit().await?;
         return Err(e);
     }
-    let note = note.map(|n| text("note", n, 0, 1000)).transpose()?;
+    let note = note
+        .map(|n| Note::parse("note", n).map(String::from))
+        .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let mut tx = state.db.begin_write().await?;
     claim(&mut tx, state, &h, Expect::Exactly("open")).await?;
@@ -440,7 +434,7 @@ pub async fn cancel(
 ) -> AppResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
-    let reason = text("reason", reason, 4, 500)?;
+    let reason = Reason::parse("reason", reason)?.into_string();
     let mut tx = state.db.begin_write().await?;
     claim(&mut tx, state, &h, Expect::NotFinal).await?;
     let done = sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5 AND state IN ('open', 'acknowledged')")

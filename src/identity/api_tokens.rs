@@ -15,6 +15,7 @@ use crate::db::{Tx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::http::{Page, Paging, under_any};
 use crate::tenancy::get_unit;
+use crate::text::Name;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiToken {
@@ -64,10 +65,7 @@ pub async fn create(
         .await?
         .ok_or_else(|| AppError::not_found("unit"))?;
     authz::authorize_token_mint(ctx, input.role, &unit.as_ref())?;
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name must be 1 to 100 characters"));
-    }
+    let name = Name::parse("name", &input.name)?.into_string();
     let now = state.now();
     // In the future, and at most about five years ahead (no overflow, no "forever").
     const MAX_AHEAD_MS: i64 = 5 * 366 * 24 * 3600 * 1000;

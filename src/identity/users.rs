@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Page, Paging, under_any};
 use crate::policy::check_strength;
 use crate::tenancy::{Unit, get_unit};
+use crate::text::{DisplayName, Email, Phone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -129,29 +130,6 @@ fn check_username(u: &str) -> AppResult<String> {
     }
 }
 
-fn check_display_name(d: &str) -> AppResult<String> {
-    let d = d.trim();
-    let n = d.chars().count();
-    if n == 0 || n > 64 || d.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "display_name must be 1 to 64 printable characters",
-        ));
-    }
-    Ok(d.to_string())
-}
-
-fn check_optional(field: &str, v: Option<String>, max: usize) -> AppResult<Option<String>> {
-    match v.map(|s| s.trim().to_string()) {
-        Some(s) if s.is_empty() => Ok(None),
-        Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => {
-            Err(AppError::invalid(format!(
-                "{field} must be at most {max} printable characters"
-            )))
-        }
-        other => Ok(other),
-    }
-}
-
 /// Enforces the policy on a user's chosen password.
 pub(super) fn require_strong(
     state: &AppState,
@@ -240,9 +218,9 @@ pub async fn create_user(
     let unit =
         crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::UsersWrite).await?;
     input.username = check_username(&input.username)?;
-    let display_name = check_display_name(&input.display_name)?;
-    input.phone = check_optional("phone", input.phone.take(), 32)?;
-    input.email = check_optional("email", input.email.take(), 254)?;
+    let display_name = DisplayName::parse("display_name", &input.display_name)?.into_string();
+    input.phone = Phone::parse_optional("phone", input.phone.as_deref())?.map(String::from);
+    input.email = Email::parse_optional("email", input.email.as_deref())?.map(String::from);
     let (password, generated) = match input.password.take() {
         Some(p) => {
             require_strong(state, &p, &input.username, &display_name)?;
@@ -327,10 +305,10 @@ pub async fn update_user(
     let display_name = patch
         .display_name
         .as_deref()
-        .map(check_display_name)
+        .map(|d| DisplayName::parse("display_name", d).map(String::from))
         .transpose()?;
-    let phone = check_optional("phone", patch.phone, 32)?;
-    let email = check_optional("email", patch.email, 254)?;
+    let phone = Phone::parse_optional("phone", patch.phone.as_deref())?.map(String::from);
+    let email = Email::parse_optional("email", patch.email.as_deref())?.map(String::from);
     let mut changed: Vec<&str> = Vec::new();
     let now = state.now();
     let mut tx = state.db.begin_write().await?;

@@ -7,6 +7,7 @@ use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
 use crate::http::{Page, Paging, under_any};
+use crate::text::{Name, UnitCode};
 
 const SELECT_UNIT: &str =
     "SELECT id, parent_id, path, depth, kind, name, code, created_at FROM units";
@@ -16,25 +17,6 @@ pub struct NewUnit {
     pub kind: UnitKind,
     pub parent_id: String,
     pub code: Option<String>,
-}
-
-fn check_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    let n = name.chars().count();
-    if n == 0 || n > 100 {
-        return Err(AppError::invalid("name must be 1 to 100 characters"));
-    }
-    Ok(name.to_string())
-}
-
-fn check_code(code: Option<String>) -> AppResult<Option<String>> {
-    match code.map(|c| c.trim().to_string()) {
-        Some(c) if c.is_empty() => Ok(None),
-        Some(c) if c.chars().count() > 64 || c.chars().any(char::is_control) => Err(
-            AppError::invalid("code must be at most 64 printable characters"),
-        ),
-        other => Ok(other),
-    }
 }
 
 /// The units with these ids (one query), in no particular order.
@@ -154,7 +136,7 @@ async fn insert_unit(
 
 /// Creates the root unit (the district) inside `tx`; used by `init`.
 pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> AppResult<Unit> {
-    let name = check_name(name)?;
+    let name = Name::parse("name", name)?.into_string();
     let unit = insert_unit(tx, None, &name, UnitKind::District, None, now).await?;
     tx.audit(
         now,
@@ -182,8 +164,8 @@ pub async fn create_unit(
             "kind district is reserved for the root unit; use department, town, street, institution, enterprise or other",
         ));
     }
-    let name = check_name(&input.name)?;
-    let code = check_code(input.code)?;
+    let name = Name::parse("name", &input.name)?.into_string();
+    let code = UnitCode::parse_optional("code", input.code.as_deref())?.map(String::from);
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let unit = insert_unit(

@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Page, Paging, placeholders};
 use crate::policy::{effective_policy, generate_password};
 use crate::tenancy::Unit;
+use crate::text::{Email, LoginName, LongNote, Name, Phone, Url};
 
 pub struct NewAccount {
     pub name: String,
@@ -32,28 +33,6 @@ pub struct NewAccount {
     pub password: Option<Zeroizing<String>>,
     /// Base32 TOTP secret of the account, if credgov should keep it.
     pub totp_secret: Option<Zeroizing<String>>,
-}
-
-fn text(field: &str, v: &str, max: usize) -> AppResult<String> {
-    let v = v.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(AppError::invalid(format!(
-            "{field} must be 1 to {max} printable characters"
-        )));
-    }
-    Ok(v.to_string())
-}
-
-fn optional(field: &str, v: Option<String>, max: usize) -> AppResult<Option<String>> {
-    match v.map(|s| s.trim().to_string()) {
-        Some(s) if s.is_empty() => Ok(None),
-        Some(s) if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(AppError::invalid(format!(
-                "{field} must be at most {max} printable characters"
-            )))
-        }
-        other => Ok(other),
-    }
 }
 
 pub(super) async fn load_account(
@@ -254,12 +233,14 @@ pub(super) fn validate_new(input: &NewAccount) -> AppResult<ValidAccount> {
         }
     };
     Ok(ValidAccount {
-        name: text("name", &input.name, 100)?,
-        login_name: text("login_name", &input.login_name, 200)?,
-        login_url: optional("login_url", input.login_url.clone(), 500)?,
-        bound_phone: optional("bound_phone", input.bound_phone.clone(), 32)?,
-        bound_email: optional("bound_email", input.bound_email.clone(), 254)?,
-        notes: optional("notes", input.notes.clone(), 2000)?,
+        name: Name::parse("name", &input.name)?.into_string(),
+        login_name: LoginName::parse("login_name", &input.login_name)?.into_string(),
+        login_url: Url::parse_optional("login_url", input.login_url.as_deref())?.map(String::from),
+        bound_phone: Phone::parse_optional("bound_phone", input.bound_phone.as_deref())?
+            .map(String::from),
+        bound_email: Email::parse_optional("bound_email", input.bound_email.as_deref())?
+            .map(String::from),
+        notes: LongNote::parse_optional("notes", input.notes.as_deref())?.map(String::from),
         totp_raw,
     })
 }
@@ -469,13 +450,19 @@ pub async fn update_account(
     }
     let mut sets: Vec<(&'static str, Option<String>)> = Vec::new();
     if let Some(v) = &patch.name {
-        sets.push(("name", Some(text("name", v, 100)?)));
+        sets.push(("name", Some(Name::parse("name", v)?.into_string())));
     }
     if let Some(v) = &patch.login_name {
-        sets.push(("login_name", Some(text("login_name", v, 200)?)));
+        sets.push((
+            "login_name",
+            Some(LoginName::parse("login_name", v)?.into_string()),
+        ));
     }
     if let Some(v) = &patch.login_url {
-        sets.push(("login_url", optional("login_url", Some(v.clone()), 500)?));
+        sets.push((
+            "login_url",
+            Url::parse_optional("login_url", Some(v))?.map(String::from),
+        ));
     }
     if let Some(v) = patch.classification {
         sets.push(("classification", Some(v.as_str().into())));
@@ -484,19 +471,25 @@ pub async fn update_account(
         sets.push(("status", Some(v.as_str().into())));
     }
     if let Some(v) = &patch.bound_phone {
-        sets.push(("bound_phone", optional("bound_phone", Some(v.clone()), 32)?));
+        sets.push((
+            "bound_phone",
+            Phone::parse_optional("bound_phone", Some(v))?.map(String::from),
+        ));
     }
     if let Some(v) = &patch.bound_email {
         sets.push((
             "bound_email",
-            optional("bound_email", Some(v.clone()), 254)?,
+            Email::parse_optional("bound_email", Some(v))?.map(String::from),
         ));
     }
     if let Some(v) = &patch.binding_holder_id {
         sets.push(("binding_holder_id", v.clone()));
     }
     if let Some(v) = &patch.notes {
-        sets.push(("notes", optional("notes", Some(v.clone()), 2000)?));
+        sets.push((
+            "notes",
+            LongNote::parse_optional("notes", Some(v))?.map(String::from),
+        ));
     }
     if sets.is_empty() {
         return Err(AppError::invalid("nothing to change"));

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
+use crate::text::Reason;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PendingSecret {
@@ -44,15 +45,14 @@ impl std::fmt::Debug for Revealed {
     }
 }
 
+/// The reason for a reveal, with a hint of what to write when it is missing.
 pub fn check_reason(reason: &str) -> AppResult<String> {
-    let r = reason.trim();
-    let n = r.chars().count();
-    if !(4..=500).contains(&n) {
-        return Err(AppError::invalid(
+    Reason::parse("reason", reason).map(String::from).map_err(|_| {
+        AppError::invalid_field(
+            "reason",
             "reason must be 4 to 500 characters: say why you need the password (e.g. 发布通知 / 平台年检)",
-        ));
-    }
-    Ok(r.to_string())
+        )
+    })
 }
 
 fn totp_now(raw: &[u8], now_ms: i64) -> AppResult<(String, u64)> {

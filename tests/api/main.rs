@@ -21,6 +21,7 @@ mod races;
 mod secrets;
 mod separation;
 mod sessions;
+mod text;
 mod tokens;
 mod units_users;
 mod vault;

@@ -1,9 +1,10 @@
 //! `GET /api/v1/audit`: auditors read a unit's chain.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::store::{self, AuditEvent};
 use crate::app::AppState;
@@ -11,8 +12,8 @@ use crate::authz::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiQuery, Auth, ErrorBody, Page, Paging, in_range};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -28,7 +29,7 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Page<AuditEvent>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -1,12 +1,13 @@
 //! HTTP for staff changes and handover cases.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::case::{self, Handover};
 use super::events::{EventInput, EventResult, record_event};
@@ -16,25 +17,25 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hr/events", post(hr_event))
-        .route("/handovers", get(list))
-        .route("/handovers/{id}", get(read))
-        .route("/handovers/{id}/sheet", get(sheet_html))
-        .route("/handovers/{id}/items/{item_id}/complete", post(complete))
-        .route("/handovers/{id}/checklist", post(checklist))
-        .route("/handovers/{id}/acknowledge", post(acknowledge))
-        .route("/handovers/{id}/sign-off", post(sign_off))
-        .route("/handovers/{id}/cancel", post(cancel))
-        .route("/users/{id}/exposure", get(exposure))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hr_event))
+        .routes(routes!(list))
+        .routes(routes!(read))
+        .routes(routes!(sheet_html))
+        .routes(routes!(complete))
+        .routes(routes!(checklist))
+        .routes(routes!(acknowledge))
+        .routes(routes!(sign_off))
+        .routes(routes!(cancel))
+        .routes(routes!(exposure))
 }
 
 fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-#[utoipa::path(post, path = "/api/v1/hr/events", tag = "handover", request_body = EventInput,
+#[utoipa::path(post, path = "/hr/events", tag = "handover", request_body = EventInput,
     params(("Idempotency-Key" = String, Header, description = "required; same key + same body → same result"),
            ("X-Credgov-Timestamp" = Option<String>, Header, description = "unix seconds; required when HR signing is configured"),
            ("X-Credgov-Signature" = Option<String>, Header, description = "sha256=<hex HMAC of timestamp.body>")),
@@ -86,7 +87,7 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/handovers", tag = "handover", params(ListQuery),
+#[utoipa::path(get, path = "/handovers", tag = "handover", params(ListQuery),
     responses((status = 200, body = Page<Handover>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -100,7 +101,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/handovers/{id}", tag = "handover", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/handovers/{id}", tag = "handover", params(("id" = String, Path)),
     responses((status = 200, body = Handover), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn read(
     State(state): State<AppState>,
@@ -110,7 +111,7 @@ pub async fn read(
     Ok(Json(case::read(&state, &ctx, &id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/handovers/{id}/sheet", tag = "handover", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/handovers/{id}/sheet", tag = "handover", params(("id" = String, Path)),
     responses((status = 200, description = "交接单 as printable HTML", content_type = "text/html"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn sheet_html(
     State(state): State<AppState>,
@@ -135,7 +136,7 @@ pub struct CompleteAction {
     pub evidence: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/items/{item_id}/complete", tag = "handover",
+#[utoipa::path(post, path = "/handovers/{id}/items/{item_id}/complete", tag = "handover",
     params(("id" = String, Path), ("item_id" = String, Path)), request_body = CompleteAction,
     responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn complete(
@@ -166,7 +167,7 @@ pub struct Checklist {
     pub note: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/checklist", tag = "handover", params(("id" = String, Path)), request_body = Checklist,
+#[utoipa::path(post, path = "/handovers/{id}/checklist", tag = "handover", params(("id" = String, Path)), request_body = Checklist,
     responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn checklist(
     State(state): State<AppState>,
@@ -188,7 +189,7 @@ pub struct Acknowledge {
     pub note: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/acknowledge", tag = "handover", params(("id" = String, Path)), request_body = Acknowledge,
+#[utoipa::path(post, path = "/handovers/{id}/acknowledge", tag = "handover", params(("id" = String, Path)), request_body = Acknowledge,
     responses((status = 200, body = Handover), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 423, description = "locked: too many wrong codes (step-up counts toward lockout)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn acknowledge(
     State(state): State<AppState>,
@@ -209,7 +210,7 @@ pub async fn acknowledge(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/sign-off", tag = "handover", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/handovers/{id}/sign-off", tag = "handover", params(("id" = String, Path)),
     responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn sign_off(
     State(state): State<AppState>,
@@ -225,7 +226,7 @@ pub struct Cancel {
     pub reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/cancel", tag = "handover", params(("id" = String, Path)), request_body = Cancel,
+#[utoipa::path(post, path = "/handovers/{id}/cancel", tag = "handover", params(("id" = String, Path)), request_body = Cancel,
     responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -238,7 +239,7 @@ pub async fn cancel(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/exposure", tag = "handover", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/users/{id}/exposure", tag = "handover", params(("id" = String, Path)),
     responses((status = 200, body = [Exposure]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn exposure(
     State(state): State<AppState>,

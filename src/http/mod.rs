@@ -6,41 +6,59 @@ mod health;
 mod openapi;
 mod page;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use crate::identity::no_store;
 pub use extract::{
     ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, Meta, NoQuery,
     REQUEST_ID_HEADER, in_range, optional_json,
 };
-pub use openapi::{ApiDoc, ErrorBody, openapi_json};
+pub use openapi::{ErrorBody, openapi_json};
 pub use page::{Page, PageQuery, Paging, placeholders, under_any};
 
 use crate::app::AppState;
 use crate::error::AppError;
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// Every capability's routes with the OpenAPI paths they carry: the API under `/api/v1`,
+/// health at the root. Both the served router and the document come from here.
+fn routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
         .merge(crate::identity::router())
         .merge(crate::tenancy::router())
         .merge(crate::audit::router())
         .merge(crate::policy::router())
         .merge(crate::vault::router())
-        .merge(crate::handover::router())
-        .route("/openapi.json", axum::routing::get(openapi::serve));
-    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    let body_limit = state.config.max_body_bytes;
-    Router::new()
+        .merge(crate::handover::router());
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = routes().split_for_parts();
+    let doc = Arc::new(openapi::finish(doc));
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let body_limit = state.config.max_body_bytes;
+    routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&doc);
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,13 +1,13 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations. A checked-in
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, which each
+//! capability's router carries (`routes!`); `http` merges them. A checked-in
 //! copy lives at `docs/openapi.json`; a test fails when they differ
 //! (regenerate with `credgov openapi > docs/openapi.json`).
 
-use axum::Json;
 use serde::Serialize;
+use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 /// The error shape of every 4xx/5xx.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,7 +28,7 @@ pub struct ErrorDetail {
 struct Bearer;
 
 impl Modify for Bearer {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, openapi: &mut OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
             c.add_security_scheme(
                 "bearer",
@@ -107,7 +107,7 @@ fn add_standard_errors(op: &mut Operation) {
 }
 
 impl Modify for StandardErrors {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, openapi: &mut OpenApi) {
         for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
@@ -125,74 +125,33 @@ impl Modify for StandardErrors {
     }
 }
 
-#[derive(OpenApi)]
+#[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "credgov", description = "Custody, rotation, handover and risk ranking of a district's website and new-media account passwords."),
-    paths(
-        crate::identity::routes::login_route,
-        crate::identity::routes::logout_route,
-        crate::identity::routes::totp_enroll,
-        crate::identity::routes::totp_confirm,
-        crate::identity::routes::me,
-        crate::identity::routes::create_user,
-        crate::identity::routes::list_users,
-        crate::identity::routes::read_user,
-        crate::identity::routes::update_user,
-        crate::identity::routes::add_member,
-        crate::identity::routes::list_members,
-        crate::identity::routes::remove_member,
-        crate::identity::routes::create_token,
-        crate::identity::routes::list_tokens,
-        crate::identity::routes::revoke_token,
-        crate::identity::password_routes::change_password,
-        crate::identity::password_routes::revoke_all_sessions,
-        crate::identity::password_routes::reset_password,
-        crate::identity::password_routes::unlock_user,
-        crate::tenancy::routes::list,
-        crate::tenancy::routes::create,
-        crate::tenancy::routes::read,
-        crate::audit::routes::list,
-        crate::policy::routes::read_policy,
-        crate::policy::routes::update_policy,
-        crate::policy::routes::clear_policy,
-        crate::vault::routes::create_account,
-        crate::vault::routes::list_accounts,
-        crate::vault::routes::read_account,
-        crate::vault::routes::update_account,
-        crate::vault::routes::add_custodian,
-        crate::vault::routes::remove_custodian,
-        crate::vault::routes::list_versions,
-        crate::vault::routes::reveal_current,
-        crate::vault::routes::reveal_version,
-        crate::vault::routes::start_rotation,
-        crate::vault::routes::confirm_rotation,
-        crate::vault::routes::cancel_rotation,
-        crate::vault::routes::policy_check,
-        crate::handover::routes::hr_event,
-        crate::handover::routes::list,
-        crate::handover::routes::read,
-        crate::handover::routes::sheet_html,
-        crate::handover::routes::complete,
-        crate::handover::routes::checklist,
-        crate::handover::routes::acknowledge,
-        crate::handover::routes::sign_off,
-        crate::handover::routes::cancel,
-        crate::handover::routes::exposure,
-        super::health::healthz,
-        super::health::readyz,
+    info(
+        title = "credgov",
+        description = "Custody, rotation, handover and risk ranking of a district's website and new-media account passwords."
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Bearer, &StandardErrors),
+    components(schemas(ErrorBody, ErrorDetail))
 )]
-pub struct ApiDoc;
+pub(super) struct ApiDoc;
+
+/// The document: `ApiDoc`'s info and shared schemas, the paths that the capability
+/// routers carry (`super::routes`), then the document-wide modifiers (bearer scheme,
+/// standard error answers), which must see every path, so they run after merging.
+fn document() -> OpenApi {
+    finish(super::routes().into_openapi())
+}
+
+/// Applies the document-wide modifiers to the merged document.
+pub(super) fn finish(mut doc: OpenApi) -> OpenApi {
+    Bearer.modify(&mut doc);
+    StandardErrors.modify(&mut doc);
+    doc
+}
 
 /// The document as pretty JSON with a trailing newline (the checked-in form).
 pub fn openapi_json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    let mut s = document().to_pretty_json().unwrap_or_default();
     s.push('\n');
     s
-}
-
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

@@ -1,12 +1,13 @@
 //! HTTP for own passwords and an administrator's help: change, reset, unlock, log out
 //! everywhere.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
 use super::password;
@@ -16,12 +17,12 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, Auth, AuthAnySession, ErrorBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me/password", post(change_password))
-        .route("/me/sessions/revoke-all", post(revoke_all_sessions))
-        .route("/users/{id}/password-reset", post(reset_password))
-        .route("/users/{id}/unlock", post(unlock_user))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(change_password))
+        .routes(routes!(revoke_all_sessions))
+        .routes(routes!(reset_password))
+        .routes(routes!(unlock_user))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePassword,
+#[utoipa::path(post, path = "/me/password", tag = "auth", request_body = ChangePassword,
     responses((status = 204, description = "changed; every other session of the user ended"),
               (status = 401, description = "invalid_credentials (wrong current password, counted toward lockout)", body = ErrorBody),
               (status = 409, description = "password_changed (changed meanwhile)", body = ErrorBody),
@@ -55,7 +56,7 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/me/sessions/revoke-all", tag = "auth",
+#[utoipa::path(post, path = "/me/sessions/revoke-all", tag = "auth",
     responses((status = 204, description = "every session of the caller ended, this one included"),
               (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -74,7 +75,7 @@ pub struct PasswordReset {
     pub user: User,
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/users/{id}/password-reset", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = PasswordReset),
               (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
@@ -92,7 +93,7 @@ pub async fn reset_password(
     Ok(no_store(Json(body).into_response()))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/users/{id}/unlock", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User),
               (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
               (status = 404, body = ErrorBody)),

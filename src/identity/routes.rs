@@ -1,11 +1,12 @@
 //! HTTP for identity: auth, /me, users, memberships, API tokens.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
 use super::api_tokens::{self, ApiToken, NewApiToken};
@@ -21,22 +22,19 @@ use crate::http::{
     PageQuery,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(login_route))
-        .route("/auth/logout", post(logout_route))
-        .route("/auth/totp/enroll", post(totp_enroll))
-        .route("/auth/totp/confirm", post(totp_confirm))
-        .route("/me", get(me))
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{id}", get(read_user).patch(update_user))
-        .route("/units/{id}/members", get(list_members).post(add_member))
-        .route(
-            "/units/{id}/members/{user_id}/{role}",
-            delete(remove_member),
-        )
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", delete(revoke_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login_route))
+        .routes(routes!(logout_route))
+        .routes(routes!(totp_enroll))
+        .routes(routes!(totp_confirm))
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(read_user, update_user))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
         .merge(super::password_routes::router())
 }
 
@@ -55,7 +53,7 @@ pub struct LoginRequest {
     pub totp_code: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginOutput),
               (status = 401, description = "invalid_credentials, mfa_required, invalid_totp or totp_replayed", body = ErrorBody),
               (status = 403, description = "account_inactive", body = ErrorBody),
@@ -80,7 +78,7 @@ pub async fn login_route(
     Ok(no_store(Json(out).into_response()))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn logout_route(
     State(state): State<AppState>,
@@ -90,7 +88,7 @@ pub async fn logout_route(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/totp/enroll", tag = "auth",
+#[utoipa::path(post, path = "/auth/totp/enroll", tag = "auth",
     responses((status = 200, body = TotpEnrollment), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn totp_enroll(
     State(state): State<AppState>,
@@ -106,7 +104,7 @@ pub struct TotpConfirm {
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = TotpConfirm,
+#[utoipa::path(post, path = "/auth/totp/confirm", tag = "auth", request_body = TotpConfirm,
     responses((status = 204), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn totp_confirm(
     State(state): State<AppState>,
@@ -127,7 +125,7 @@ pub struct MeResponse {
     pub api_token: Option<ApiToken>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(get, path = "/me", tag = "auth",
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn me(
     State(state): State<AppState>,
@@ -185,7 +183,7 @@ pub struct CreatedUser {
     pub initial_password: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_user(
@@ -214,7 +212,7 @@ pub async fn create_user(
     Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(get, path = "/users", tag = "users",
     params(PageQuery),
     responses((status = 200, body = Page<User>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_users(
@@ -225,7 +223,7 @@ pub async fn list_users(
     Ok(Json(users::list_users(&state, &ctx, &q.paging()?).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn read_user(
     State(state): State<AppState>,
@@ -247,7 +245,7 @@ pub struct UpdateUser {
     pub reset_totp: bool,
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, description = "last_sysadmin: the last active sysadmin of the root unit cannot be disabled", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_user(
@@ -275,7 +273,7 @@ pub struct AddMember {
     pub role: Role,
 }
 
-#[utoipa::path(post, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path)), request_body = AddMember,
+#[utoipa::path(post, path = "/units/{id}/members", tag = "units", params(("id" = String, Path)), request_body = AddMember,
     responses((status = 201, body = Membership), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_member(
@@ -288,7 +286,7 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, Json(m)))
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{id}/members", tag = "units", params(("id" = String, Path), PageQuery),
+#[utoipa::path(get, path = "/units/{id}/members", tag = "units", params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<Membership>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -302,7 +300,7 @@ pub async fn list_members(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/units/{id}/members/{user_id}/{role}", tag = "units",
+#[utoipa::path(delete, path = "/units/{id}/members/{user_id}/{role}", tag = "units",
     params(("id" = String, Path), ("user_id" = String, Path), ("role" = Role, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_member(
@@ -334,7 +332,7 @@ pub struct CreatedToken {
     pub record: ApiToken,
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_token(
@@ -362,7 +360,7 @@ pub async fn create_token(
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
     params(PageQuery),
     responses((status = 200, body = Page<ApiToken>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_tokens(
@@ -373,7 +371,7 @@ pub async fn list_tokens(
     Ok(Json(api_tokens::list(&state, &ctx, &q.paging()?).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke_token(
     State(state): State<AppState>,

@@ -1,22 +1,20 @@
 //! HTTP for per-unit policies: the effective policy with its sources, and a unit's own
 //! preset and overrides.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::service::{self, PolicyInput, UnitPolicy};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, Auth, ErrorBody};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/units/{id}/policy",
-        get(read_policy).put(update_policy).delete(clear_policy),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read_policy, update_policy, clear_policy))
 }
 
 /// A unit's own settings. Each value applies only where at least as strict as what the
@@ -33,7 +31,7 @@ pub struct PutUnitPolicy {
     pub overrides: Map<String, Value>,
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{id}/policy", tag = "policy",
+#[utoipa::path(get, path = "/units/{id}/policy", tag = "policy",
     params(("id" = String, Path, description = "unit id")),
     responses((status = 200, body = UnitPolicy),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -46,7 +44,7 @@ pub async fn read_policy(
     Ok(Json(service::read(&state, &ctx, &id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/units/{id}/policy", tag = "policy", request_body = PutUnitPolicy,
+#[utoipa::path(put, path = "/units/{id}/policy", tag = "policy", request_body = PutUnitPolicy,
     params(("id" = String, Path, description = "unit id")),
     responses((status = 200, body = UnitPolicy),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -67,7 +65,7 @@ pub async fn update_policy(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/units/{id}/policy", tag = "policy",
+#[utoipa::path(delete, path = "/units/{id}/policy", tag = "policy",
     params(("id" = String, Path, description = "unit id")),
     responses((status = 200, description = "the unit inherits again; the policy now in force", body = UnitPolicy),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),

@@ -1,8 +1,9 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::{Unit, UnitKind};
 use super::service::{self, NewUnit};
@@ -10,10 +11,10 @@ use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, Page, PageQuery};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/units", get(list).post(create))
-        .route("/units/{id}", get(read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -25,7 +26,7 @@ pub struct CreateUnit {
     pub code: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/units", tag = "units",
+#[utoipa::path(get, path = "/units", tag = "units",
     params(PageQuery),
     responses((status = 200, body = Page<Unit>), (status = 400, body = crate::http::ErrorBody), (status = 401, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
@@ -37,7 +38,7 @@ pub async fn list(
     Ok(Json(service::list_units(&state, &ctx, &q.paging()?).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = CreateUnit,
+#[utoipa::path(post, path = "/units", tag = "units", request_body = CreateUnit,
     responses((status = 201, body = Unit), (status = 404, body = crate::http::ErrorBody),
               (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]
@@ -61,7 +62,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units",
+#[utoipa::path(get, path = "/units/{id}", tag = "units",
     params(("id" = String, Path, description = "unit id")),
     responses((status = 200, body = Unit), (status = 404, body = crate::http::ErrorBody)),
     security(("bearer" = [])))]

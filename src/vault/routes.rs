@@ -1,11 +1,12 @@
 //! HTTP for the vault.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
 use super::accounts::{self, AccountPatch, NewAccount};
@@ -20,28 +21,19 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, Page, Paging, no_store};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/units/{unit_id}/accounts",
-            get(list_accounts).post(create_account),
-        )
-        .route("/accounts/{id}", get(read_account).patch(update_account))
-        .route("/accounts/{id}/custodians", post(add_custodian))
-        .route(
-            "/accounts/{id}/custodians/{user_id}",
-            delete(remove_custodian),
-        )
-        .route("/accounts/{id}/versions", get(list_versions))
-        .route(
-            "/accounts/{id}/versions/{version}/reveal",
-            post(reveal_version),
-        )
-        .route("/accounts/{id}/reveal", post(reveal_current))
-        .route("/accounts/{id}/rotations", post(start_rotation))
-        .route("/rotations/{id}/confirm", post(confirm_rotation))
-        .route("/rotations/{id}/cancel", post(cancel_rotation))
-        .route("/policy/check", post(policy_check))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_accounts, create_account))
+        .routes(routes!(read_account, update_account))
+        .routes(routes!(add_custodian))
+        .routes(routes!(remove_custodian))
+        .routes(routes!(list_versions))
+        .routes(routes!(reveal_version))
+        .routes(routes!(reveal_current))
+        .routes(routes!(start_rotation))
+        .routes(routes!(confirm_rotation))
+        .routes(routes!(cancel_rotation))
+        .routes(routes!(policy_check))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -73,7 +65,7 @@ pub struct CreatedAccount {
     pub password: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)), request_body = CreateAccount,
+#[utoipa::path(post, path = "/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)), request_body = CreateAccount,
     responses((status = 201, body = CreatedAccount), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -130,7 +122,7 @@ pub struct AccountListQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path), AccountListQuery),
+#[utoipa::path(get, path = "/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path), AccountListQuery),
     responses((status = 200, body = Page<Account>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_accounts(
     State(state): State<AppState>,
@@ -144,7 +136,7 @@ pub async fn list_accounts(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "vault", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)),
     responses((status = 200, body = Account), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn read_account(
     State(state): State<AppState>,
@@ -177,7 +169,7 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
-#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = UpdateAccount,
+#[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = UpdateAccount,
     responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_account(
     State(state): State<AppState>,
@@ -207,7 +199,7 @@ pub struct AddCustodian {
     pub user_id: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/custodians", tag = "vault", params(("id" = String, Path)), request_body = AddCustodian,
+#[utoipa::path(post, path = "/accounts/{id}/custodians", tag = "vault", params(("id" = String, Path)), request_body = AddCustodian,
     responses((status = 201, body = Account), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_custodian(
     State(state): State<AppState>,
@@ -221,7 +213,7 @@ pub async fn add_custodian(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}/custodians/{user_id}", tag = "vault", params(("id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(delete, path = "/accounts/{id}/custodians/{user_id}", tag = "vault", params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_custodian(
     State(state): State<AppState>,
@@ -232,7 +224,7 @@ pub async fn remove_custodian(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/versions", tag = "vault", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/accounts/{id}/versions", tag = "vault", params(("id" = String, Path)),
     responses((status = 200, body = [VersionMeta]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_versions(
     State(state): State<AppState>,
@@ -250,7 +242,7 @@ pub struct RevealRequest {
     pub reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/reveal", tag = "vault", params(("id" = String, Path)), request_body = RevealRequest,
+#[utoipa::path(post, path = "/accounts/{id}/reveal", tag = "vault", params(("id" = String, Path)), request_body = RevealRequest,
     responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reveal_current(
     State(state): State<AppState>,
@@ -262,7 +254,7 @@ pub async fn reveal_current(
     Ok(no_store(Json(r).into_response()))
 }
 
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/versions/{version}/reveal", tag = "vault", params(("id" = String, Path), ("version" = i64, Path)), request_body = RevealRequest,
+#[utoipa::path(post, path = "/accounts/{id}/versions/{version}/reveal", tag = "vault", params(("id" = String, Path), ("version" = i64, Path)), request_body = RevealRequest,
     responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reveal_version(
     State(state): State<AppState>,
@@ -282,7 +274,7 @@ pub struct StartRotation {
     pub password: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/rotations", tag = "vault", params(("id" = String, Path)), request_body = StartRotation,
+#[utoipa::path(post, path = "/accounts/{id}/rotations", tag = "vault", params(("id" = String, Path)), request_body = StartRotation,
     responses((status = 201, body = RotationStarted), (status = 409, description = "rotation_pending", body = ErrorBody),
               (status = 422, description = "weak_password or reused_password", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn start_rotation(
@@ -297,7 +289,7 @@ pub async fn start_rotation(
     Ok(no_store((StatusCode::CREATED, Json(r)).into_response()))
 }
 
-#[utoipa::path(post, path = "/api/v1/rotations/{id}/confirm", tag = "vault", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/rotations/{id}/confirm", tag = "vault", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn confirm_rotation(
     State(state): State<AppState>,
@@ -308,7 +300,7 @@ pub async fn confirm_rotation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/rotations/{id}/cancel", tag = "vault", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/rotations/{id}/cancel", tag = "vault", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn cancel_rotation(
     State(state): State<AppState>,
@@ -331,7 +323,7 @@ pub struct PolicyCheckRequest {
     pub unit_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/policy/check", tag = "vault", request_body = PolicyCheckRequest,
+#[utoipa::path(post, path = "/policy/check", tag = "vault", request_body = PolicyCheckRequest,
     responses((status = 200, body = PasswordCheck),
               (status = 403, description = "account_id given by someone who may not reveal that account (forbidden, person_required)", body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),

@@ -18,6 +18,7 @@ mod openapi;
 mod passwords;
 mod policy;
 mod races;
+mod routing;
 mod secrets;
 mod separation;
 mod sessions;

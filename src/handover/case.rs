@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::case_state::CaseState;
+use super::case_state::{CaseState, ShownState};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::{AppError, AppResult};
@@ -276,25 +276,26 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
             stored_state,
             unit: Some(unit),
         };
-        h.progress_state = progress(&h).to_string();
+        let progress = progress(&h);
+        h.progress_state = progress.as_str().into();
         h.state = if !h.is_final() && state.now() > h.deadline_at {
-            "escalated".into()
+            ShownState::Escalated.as_str().into()
         } else {
-            h.progress_state.clone()
+            progress.as_str().into()
         };
         out.push(h);
     }
     Ok(out)
 }
 
-fn progress(h: &Handover) -> &'static str {
+fn progress(h: &Handover) -> ShownState {
     match h.stored_state {
-        CaseState::Closed => "closed",
-        CaseState::Cancelled => "cancelled",
-        CaseState::Acknowledged => "awaiting_sign_off",
-        _ if !(h.all_actions_done() && h.checklist_done()) => "open",
-        _ if h.successor.is_some() => "awaiting_acknowledgement",
-        _ => "awaiting_sign_off",
+        CaseState::Closed => ShownState::Closed,
+        CaseState::Cancelled => ShownState::Cancelled,
+        CaseState::Acknowledged => ShownState::AwaitingSignOff,
+        _ if !(h.all_actions_done() && h.checklist_done()) => ShownState::Open,
+        _ if h.successor.is_some() => ShownState::AwaitingAcknowledgement,
+        _ => ShownState::AwaitingSignOff,
     }
 }
 

@@ -16,6 +16,19 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// The state a case shows: its progress, or `escalated` once the deadline passed
+    /// on a case that is not final. Also the list's `state` filter.
+    ShownState {
+        Open => "open",
+        AwaitingAcknowledgement => "awaiting_acknowledgement",
+        AwaitingSignOff => "awaiting_sign_off",
+        Closed => "closed",
+        Cancelled => "cancelled",
+        Escalated => "escalated",
+    }
+);
+
 impl CaseState {
     /// Closed and cancelled cases can no longer change.
     pub fn is_final(self) -> bool {
@@ -25,7 +38,7 @@ impl CaseState {
 
 #[cfg(test)]
 mod tests {
-    use super::CaseState;
+    use super::{CaseState, ShownState};
 
     #[test]
     fn case_states_round_trip_and_only_closed_and_cancelled_are_final() {
@@ -39,5 +52,13 @@ mod tests {
             .collect();
         assert_eq!(finals, ["closed", "cancelled"]);
         assert_eq!(CaseState::parse("escalated"), None);
+    }
+
+    #[test]
+    fn shown_states_round_trip() {
+        for s in ShownState::ALL {
+            assert_eq!(ShownState::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(ShownState::parse("acknowledged"), None);
     }
 }

@@ -17,4 +17,5 @@ pub mod policy;
 pub mod server;
 pub mod tenancy;
 pub mod text;
+pub mod text_enum;
 pub mod vault;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::case_state::{CaseState, ShownState};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::{AppError, AppResult};
@@ -81,7 +82,7 @@ pub struct Handover {
     pub created_at: i64,
     pub updated_at: i64,
     #[serde(skip)]
-    pub(super) stored_state: String,
+    pub(super) stored_state: CaseState,
     #[serde(skip)]
     pub(super) unit: Option<Unit>,
 }
@@ -96,7 +97,7 @@ impl Handover {
     }
 
     pub fn is_final(&self) -> bool {
-        matches!(self.stored_state.as_str(), "closed" | "cancelled")
+        self.stored_state.is_final()
     }
 }
 
@@ -244,7 +245,11 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
                 note: r.try_get(note)?,
             })
         };
-        let stored_state: String = r.try_get("state")?;
+        let stored_text: String = r.try_get("state")?;
+        // Only the fixed transitions write this column; other text is an unreadable row.
+        let stored_state = CaseState::parse(&stored_text).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown handover state {stored_text:?}").into())
+        })?;
         let mut h = Handover {
             items: items.remove(&id).unwrap_or_default(),
             id,
@@ -271,25 +276,26 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
             stored_state,
             unit: Some(unit),
         };
-        h.progress_state = progress(&h).to_string();
+        let progress = progress(&h);
+        h.progress_state = progress.as_str().into();
         h.state = if !h.is_final() && state.now() > h.deadline_at {
-            "escalated".into()
+            ShownState::Escalated.as_str().into()
         } else {
-            h.progress_state.clone()
+            progress.as_str().into()
         };
         out.push(h);
     }
     Ok(out)
 }
 
-fn progress(h: &Handover) -> &'static str {
-    match h.stored_state.as_str() {
-        "closed" => "closed",
-        "cancelled" => "cancelled",
-        "acknowledged" => "awaiting_sign_off",
-        _ if !(h.all_actions_done() && h.checklist_done()) => "open",
-        _ if h.successor.is_some() => "awaiting_acknowledgement",
-        _ => "awaiting_sign_off",
+fn progress(h: &Handover) -> ShownState {
+    match h.stored_state {
+        CaseState::Closed => ShownState::Closed,
+        CaseState::Cancelled => ShownState::Cancelled,
+        CaseState::Acknowledged => ShownState::AwaitingSignOff,
+        _ if !(h.all_actions_done() && h.checklist_done()) => ShownState::Open,
+        _ if h.successor.is_some() => ShownState::AwaitingAcknowledgement,
+        _ => ShownState::AwaitingSignOff,
     }
 }
 

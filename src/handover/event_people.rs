@@ -8,6 +8,7 @@ use super::events::EventInput;
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
+use crate::identity::UserStatus;
 use crate::tenancy::Unit;
 
 /// The successor named by an event.
@@ -100,7 +101,7 @@ pub(super) async fn leaver_checks(
     unit: &Unit,
     input: &EventInput,
 ) -> AppResult<()> {
-    if status == "departed" {
+    if UserStatus::parse(status) == Some(UserStatus::Departed) {
         return Err(already_departed(input));
     }
     if roles_in(pool, leaver, unit).await?.is_empty() {
@@ -131,7 +132,7 @@ pub(super) async fn recheck_leaver(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    if status == "departed" {
+    if UserStatus::parse(&status) == Some(UserStatus::Departed) {
         return Err(already_departed(input));
     }
     if roles == 0 {

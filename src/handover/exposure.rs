@@ -7,6 +7,7 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::{AppError, AppResult};
+use crate::vault::VersionState;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Exposure {
@@ -73,7 +74,10 @@ pub async fn user_exposure(
                 kind: r.try_get("kind")?,
                 times: r.try_get("times")?,
                 last_at: r.try_get("last_at")?,
-                still_valid: st == "current" || st == "pending",
+                still_valid: matches!(
+                    VersionState::parse(&st),
+                    Some(VersionState::Current | VersionState::Pending)
+                ),
                 version_state: st,
             });
         }

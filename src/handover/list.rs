@@ -2,6 +2,7 @@
 //! state filter expressed in SQL, loaded with a constant number of queries.
 
 use super::case::{Handover, assemble};
+use super::case_state::ShownState;
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::{AppError, AppResult};
@@ -18,18 +19,20 @@ const READY: &str = "(h.materials_at IS NOT NULL AND h.training_at IS NOT NULL A
 /// progress state (an escalated case is also listed under the step it is stuck at).
 fn state_condition(filter: &str) -> AppResult<String> {
     const LIVE: &str = "h.state NOT IN ('closed', 'cancelled', 'acknowledged')";
-    Ok(match filter {
-        "closed" => "h.state = 'closed'".into(),
-        "cancelled" => "h.state = 'cancelled'".into(),
-        "escalated" => "(h.state NOT IN ('closed', 'cancelled') AND h.deadline_at < $1)".into(),
-        "open" => format!("({LIVE} AND NOT {READY})"),
-        "awaiting_acknowledgement" => {
+    Ok(match ShownState::parse(filter) {
+        Some(ShownState::Closed) => "h.state = 'closed'".into(),
+        Some(ShownState::Cancelled) => "h.state = 'cancelled'".into(),
+        Some(ShownState::Escalated) => {
+            "(h.state NOT IN ('closed', 'cancelled') AND h.deadline_at < $1)".into()
+        }
+        Some(ShownState::Open) => format!("({LIVE} AND NOT {READY})"),
+        Some(ShownState::AwaitingAcknowledgement) => {
             format!("({LIVE} AND {READY} AND h.successor_id IS NOT NULL)")
         }
-        "awaiting_sign_off" => {
+        Some(ShownState::AwaitingSignOff) => {
             format!("(h.state = 'acknowledged' OR ({LIVE} AND {READY} AND h.successor_id IS NULL))")
         }
-        _ => {
+        None => {
             return Err(AppError::invalid_field(
                 "state",
                 "state must be open, awaiting_acknowledgement, awaiting_sign_off, closed, cancelled or escalated",

@@ -7,6 +7,7 @@
 
 mod case;
 mod case_opening;
+mod case_state;
 mod deadline;
 mod event_idempotency;
 mod event_people;

@@ -1,6 +1,7 @@
 //! The printable handover sheet (交接单), HTML in Chinese. No secrets on it.
 
 use super::case::Handover;
+use super::case_state::ShownState;
 use crate::clock::to_rfc3339;
 
 fn esc(s: &str) -> String {
@@ -47,14 +48,14 @@ fn action_label(a: &str) -> &'static str {
 }
 
 fn state_label(s: &str) -> &'static str {
-    match s {
-        "open" => "办理中",
-        "awaiting_acknowledgement" => "待接收人确认",
-        "awaiting_sign_off" => "待审核签字",
-        "closed" => "已办结",
-        "cancelled" => "已撤销",
-        "escalated" => "已超期",
-        _ => "—",
+    match ShownState::parse(s) {
+        Some(ShownState::Open) => "办理中",
+        Some(ShownState::AwaitingAcknowledgement) => "待接收人确认",
+        Some(ShownState::AwaitingSignOff) => "待审核签字",
+        Some(ShownState::Closed) => "已办结",
+        Some(ShownState::Cancelled) => "已撤销",
+        Some(ShownState::Escalated) => "已超期",
+        None => "—",
     }
 }
 

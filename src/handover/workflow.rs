@@ -7,6 +7,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::case::{Handover, case_for, is_successor, load};
+use super::case_state::CaseState;
 use crate::app::AppState;
 use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{AuthContext, Permission};
@@ -26,11 +27,11 @@ fn closed(h: &Handover) -> AppResult<()> {
 
 /// The stored state a transition requires.
 #[derive(Clone, Copy)]
-enum Expect<'a> {
+enum Expect {
     /// Open or acknowledged: anything not closed or cancelled.
     NotFinal,
     /// Exactly this stored state (what the caller's checks were made against).
-    Exactly(&'a str),
+    Exactly(CaseState),
 }
 
 /// Claims the case for one transition: a conditional `UPDATE` of the case row that
@@ -39,7 +40,7 @@ enum Expect<'a> {
 /// the loser re-evaluates the condition against the winner's result; on SQLite the
 /// write transaction already serialises them. A lost race answers 409 and writes
 /// nothing (no second event, no second audit entry).
-async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect<'_>) -> AppResult<()> {
+async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> AppResult<()> {
     let done = match expect {
         Expect::NotFinal => sqlx::query(
             "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state IN ('open', 'acknowledged')",
@@ -55,7 +56,7 @@ async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect<'_>) 
         .bind(state.now())
         .bind(&h.unit_id)
         .bind(&h.id)
-        .bind(stored)
+        .bind(stored.as_str())
         .execute(&mut **tx)
         .await?,
     };
@@ -70,8 +71,8 @@ async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect<'_>) 
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
-    Err(match now.as_deref() {
-        Some(s @ ("closed" | "cancelled")) => AppError::conflict(
+    Err(match now.as_deref().and_then(CaseState::parse) {
+        Some(s) if s.is_final() => AppError::conflict(
             "case_closed",
             format!("this case is {s} and can no longer change"),
         ),
@@ -325,7 +326,7 @@ pub async fn acknowledge(
         .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let mut tx = state.db.begin_write().await?;
-    claim(&mut tx, state, &h, Expect::Exactly("open")).await?;
+    claim(&mut tx, state, &h, Expect::Exactly(CaseState::Open)).await?;
     let done = sqlx::query("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $1, acknowledgement_note = $2 WHERE unit_id = $3 AND id = $4 AND state = 'open'")
         .bind(state.now())
         .bind(note.as_deref())
@@ -384,7 +385,7 @@ pub async fn sign_off(
     let mut tx = state.db.begin_write().await?;
     // Against the state the checks above were made on: a concurrent cancel or
     // sign-off makes this one lose with 409.
-    claim(&mut tx, state, &h, Expect::Exactly(&h.stored_state)).await?;
+    claim(&mut tx, state, &h, Expect::Exactly(h.stored_state)).await?;
     // Persist the derived completion of rotate actions so the closed case keeps them.
     for item in &h.items {
         for a in item.actions.iter().filter(|a| a.action == "rotate") {

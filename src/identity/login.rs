@@ -11,6 +11,7 @@ use super::auth_audit::LoginAudit;
 pub use super::enrolment::{logout, session_label, totp_confirm, totp_enroll};
 use super::sessions::{create_session, requires_mfa};
 use super::totp;
+use super::users::UserStatus;
 use super::{lockout, throttle, usernames};
 use crate::app::AppState;
 use crate::audit::{Actor, Outcome, RequestMeta};
@@ -228,7 +229,7 @@ async fn check_credentials(
     {
         return Ok(Verdict::WrongPassword);
     }
-    if user.status != "active" {
+    if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
         return Ok(Verdict::Inactive);
     }
     let Some(sealed) = &user.totp_secret else {

@@ -10,6 +10,7 @@ use crate::clock::MINUTE_MS;
 use crate::crypto::{hash_token, random_token};
 use crate::db::{Tx, flag};
 use crate::error::{AppError, AppResult};
+use crate::identity::UserStatus;
 
 pub const SESSION_PREFIX: &str = "cgs_";
 pub const API_TOKEN_PREFIX: &str = "cgt_";
@@ -105,7 +106,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
     let expires: i64 = row.try_get("expires_at")?;
     let now = state.now();
     let idle_ms = i64::from(state.policy.session.idle_minutes) * MINUTE_MS;
-    let reason = if status != "active" {
+    let reason = if UserStatus::parse(&status) != Some(UserStatus::Active) {
         Some("your account is no longer active")
     } else if now >= expires {
         Some("the session reached its maximum lifetime; log in again")

@@ -2,7 +2,7 @@
 //! roles through memberships.
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -17,32 +17,16 @@ use crate::http::{Page, Paging, under_any};
 use crate::policy::check_strength;
 use crate::tenancy::{Unit, get_unit};
 use crate::text::{DisplayName, Email, Phone};
+use crate::text_enum::text_enum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Disabled,
-    /// 离职: left the organisation.
-    Departed,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-            UserStatus::Departed => "departed",
-        }
+text_enum!(
+    UserStatus {
+        Active => "active",
+        Disabled => "disabled",
+        /// 离职: left the organisation.
+        Departed => "departed",
     }
-    pub fn parse(s: &str) -> UserStatus {
-        match s {
-            "active" => UserStatus::Active,
-            "departed" => UserStatus::Departed,
-            _ => UserStatus::Disabled,
-        }
-    }
-}
+);
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
@@ -75,7 +59,8 @@ impl User {
             display_name: r.try_get("display_name")?,
             phone: r.try_get("phone")?,
             email: r.try_get("email")?,
-            status: UserStatus::parse(&status),
+            // Text no status owns reads as disabled: such a user cannot log in.
+            status: UserStatus::parse(&status).unwrap_or(UserStatus::Disabled),
             totp_enrolled: totp.is_some(),
             locked_until: r.try_get("locked_until")?,
             created_at: r.try_get("created_at")?,

@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::model::{
     Account, AccountStatus, Classification, Custodian, Platform, SELECT_ACCOUNT, VersionMeta,
+    VersionState,
 };
 use super::secrets::{NewVersion, insert_version, record_exposure, seal_totp, unit_key_for};
 use super::validate::{CheckTarget, check_password, require_acceptable};
@@ -319,7 +320,7 @@ pub async fn insert_account(
             unit_id: &unit.id,
             account_id: &id,
             version: 1,
-            state: "current",
+            state: VersionState::Current,
             password,
             score: strength.0,
             weak: strength.1,

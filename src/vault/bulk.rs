@@ -3,6 +3,7 @@
 //! naming every account, in the same transaction.
 
 use super::accounts::{AccountItem, validate_new};
+use super::model::{AccountStatus, VersionState};
 use super::secrets::{fingerprint, seal_totp, seal_version, unit_key_for};
 use crate::app::AppState;
 use crate::authz::AuthContext;
@@ -60,7 +61,7 @@ pub async fn insert_accounts_bulk(
                 .bind(v.login_name.clone())
                 .bind(v.login_url.clone())
                 .bind(item.input.classification.as_str())
-                .bind("active")
+                .bind(AccountStatus::Active.as_str())
                 .bind(v.bound_phone.clone())
                 .bind(v.bound_email.clone())
                 .bind(item.input.binding_holder_id.clone())
@@ -91,7 +92,7 @@ pub async fn insert_accounts_bulk(
                 .bind(unit.id.clone())
                 .bind(id.clone())
                 .bind(1i64)
-                .bind("current")
+                .bind(VersionState::Current.as_str())
                 .bind(seal_version(state, &key, &unit.id, id, 1, item.password))
                 .bind(i64::from(item.score))
                 .bind(i64::from(item.weak))

@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
+use crate::identity::UserStatus;
 
 pub async fn add_custodian(
     state: &AppState,
@@ -33,7 +34,7 @@ pub async fn add_custodian(
         let path: String = r.try_get("path")?;
         let status: String = r.try_get("status")?;
         username = Some(r.try_get::<String, _>("username")?);
-        if status == "active"
+        if UserStatus::parse(&status) == Some(UserStatus::Active)
             && unit.path.starts_with(&path)
             && Role::parse(&role).is_some_and(|r| authz::may_be_custodian(&[r]))
         {

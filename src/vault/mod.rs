@@ -21,7 +21,9 @@ pub use import::{
     ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
     parse_file,
 };
-pub use model::{Account, AccountStatus, Classification, Platform, VersionMeta, VersionState};
+pub use model::{
+    Account, AccountStatus, Classification, Platform, RotationState, VersionMeta, VersionState,
+};
 pub use routes::router;
 pub use secrets::fingerprint;
 pub use validate::{PasswordCheck, check_password};

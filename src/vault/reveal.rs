@@ -8,6 +8,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use super::accounts::{account_for, account_for_secret};
+use super::model::VersionState;
 use super::secrets::{open_totp, open_version, record_exposure};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
@@ -95,7 +96,7 @@ pub async fn reveal_current(
         let sealed: Vec<u8> = r.try_get("sealed")?;
         let secret = open_version(state, &unit.id, &account.id, version, &sealed).await?;
         versions.push(version);
-        if st == "current" {
+        if VersionState::parse(&st) == Some(VersionState::Current) {
             current = Some((version, secret));
         } else {
             let rotation_id: Option<String> = r.try_get("rotation_id")?;

@@ -8,7 +8,7 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use super::accounts::account_for_secret;
-use super::model::AccountStatus;
+use super::model::{AccountStatus, RotationState, VersionState};
 use super::secrets::{NewVersion, insert_version, record_exposure};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
@@ -117,7 +117,7 @@ pub async fn start_rotation(
             unit_id: &unit.id,
             account_id: &account.id,
             version,
-            state: "pending",
+            state: VersionState::Pending,
             password: &password,
             score: check.score,
             weak: false,
@@ -139,7 +139,7 @@ pub async fn start_rotation(
     Ok(RotationStarted {
         rotation_id,
         account_id: account.id,
-        state: "pending".into(),
+        state: RotationState::Pending.as_str().into(),
         version,
         password: password.to_string(),
     })
@@ -203,17 +203,17 @@ async fn finish(
 ) -> AppResult<()> {
     let (unit_id, account_id, version, current_state) =
         rotation_for(state, ctx, rotation_id).await?;
-    if current_state != "pending" {
+    if RotationState::parse(&current_state) != Some(RotationState::Pending) {
         return Err(not_pending(&current_state));
     }
     let (new_state, action) = match how {
-        Finish::Confirm => ("confirmed", "rotation.confirm"),
-        Finish::Cancel => ("cancelled", "rotation.cancel"),
+        Finish::Confirm => (RotationState::Confirmed, "rotation.confirm"),
+        Finish::Cancel => (RotationState::Cancelled, "rotation.cancel"),
     };
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let won = sqlx::query("UPDATE rotations SET state = $1, finished_by = $2, finished_at = $3 WHERE unit_id = $4 AND id = $5 AND state = 'pending'")
-        .bind(new_state)
+        .bind(new_state.as_str())
         .bind(ctx.user_id())
         .bind(now)
         .bind(&unit_id)

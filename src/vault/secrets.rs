@@ -5,6 +5,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::model::VersionState;
 use crate::app::AppState;
 use crate::crypto::{open, seal_with};
 use crate::db::{Tx, new_id};
@@ -58,7 +59,7 @@ pub(super) struct NewVersion<'a> {
     pub unit_id: &'a str,
     pub account_id: &'a str,
     pub version: i64,
-    pub state: &'static str,
+    pub state: VersionState,
     pub password: &'a str,
     pub score: u8,
     pub weak: bool,
@@ -85,14 +86,14 @@ pub(super) async fn insert_version(
     .bind(v.unit_id)
     .bind(v.account_id)
     .bind(v.version)
-    .bind(v.state)
+    .bind(v.state.as_str())
     .bind(sealed)
     .bind(i64::from(v.score))
     .bind(i64::from(v.weak))
     .bind(fingerprint(state, v.password))
     .bind(v.created_by)
     .bind(now)
-    .bind(if v.state == "current" { Some(now) } else { None })
+    .bind(if v.state == VersionState::Current { Some(now) } else { None })
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -95,6 +95,21 @@ impl AuthContext {
         }
     }
 
+    /// A person holding `role` on each unit path (`/root/…/id/`), for unit tests.
+    #[cfg(test)]
+    pub fn with_roles_for_tests(grants: &[(&str, super::Role)]) -> Self {
+        Self::for_tests(
+            grants
+                .iter()
+                .map(|(p, r)| Grant {
+                    unit_id: p.trim_matches('/').rsplit('/').next().unwrap_or("").into(),
+                    unit_path: p.to_string(),
+                    role: *r,
+                })
+                .collect(),
+        )
+    }
+
     #[cfg(test)]
     pub fn for_tests(grants: Vec<Grant>) -> Self {
         AuthContext {

@@ -160,16 +160,7 @@ mod tests {
     use super::*;
 
     fn ctx(grants: &[(&str, Role)]) -> AuthContext {
-        AuthContext::for_tests(
-            grants
-                .iter()
-                .map(|(p, r)| Grant {
-                    unit_id: p.trim_matches('/').rsplit('/').next().unwrap_or("").into(),
-                    unit_path: p.to_string(),
-                    role: *r,
-                })
-                .collect(),
-        )
+        AuthContext::with_roles_for_tests(grants)
     }
 
     #[test]

@@ -36,19 +36,10 @@ pub fn authorize_user_target(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::{Grant, Permission, Role};
+    use crate::authz::{Permission, Role};
 
     fn ctx(grants: &[(&str, Role)]) -> AuthContext {
-        AuthContext::for_tests(
-            grants
-                .iter()
-                .map(|(p, r)| Grant {
-                    unit_id: p.trim_matches('/').rsplit('/').next().unwrap_or("").into(),
-                    unit_path: p.to_string(),
-                    role: *r,
-                })
-                .collect(),
-        )
+        AuthContext::with_roles_for_tests(grants)
     }
 
     fn unit(path: &str) -> UnitRef<'_> {

@@ -1,5 +1,9 @@
-//! One error type for the whole service and its mapping to the documented shape
-//! `{"error":{"code":"…","message":"…","details":…}}`.
+//! Errors. Each capability says *what* went wrong in its own enum (`VaultError`,
+//! `AuthzError`, …) implementing [`DomainError`]: a stable machine code, a sentence a
+//! person can act on, and an [`ErrorKind`]. Only the edges translate: [`AppError`] is the
+//! HTTP answer `{"error":{"code":"…","message":"…","details":…}}` (the kind picks the
+//! status), and the CLI prints the sentence and exits with the kind's exit code.
+//! `domain_error!(XError)` wires an enum to both edges.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -22,6 +26,219 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What kind of failure a domain error is, whatever the transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be read at all (malformed, unknown cursor).
+    BadRequest,
+    /// A value breaks a rule; the message names it and how to fix it.
+    Invalid,
+    /// Who is asking is unknown (no, expired or wrong credentials).
+    Unauthenticated,
+    /// Known caller, not allowed.
+    Forbidden,
+    /// Absent, or outside every unit the caller may see.
+    NotFound,
+    /// The current state forbids it (duplicate, pending rotation, last admin…).
+    Conflict,
+    /// Too large to take.
+    TooLarge,
+    /// Locked for a while (account lockout).
+    Locked,
+    /// Too many attempts from this caller; retry later.
+    Throttled,
+    /// The service is saturated; retry later.
+    Busy,
+    /// Not the caller's doing; the cause goes to the log only.
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::Locked => StatusCode::LOCKED,
+            ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The CLI's exit code (README, "Command line"): 1 refused (invalid, conflict,
+    /// forbidden, locked), 3 not found, 75 try again later (EX_TEMPFAIL), 70 internal
+    /// (EX_SOFTWARE). clap itself exits 2 on a usage error.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::NotFound => 3,
+            ErrorKind::Throttled | ErrorKind::Busy => 75,
+            ErrorKind::Internal => 70,
+            _ => 1,
+        }
+    }
+}
+
+/// A capability's error: what went wrong, in words a person can act on (`Display`), a
+/// stable machine code, and its kind. Never holds a secret.
+pub trait DomainError: std::fmt::Display + std::fmt::Debug {
+    fn kind(&self) -> ErrorKind;
+    /// Stable machine code (`rotation_pending`, `not_found`, …) clients may branch on.
+    fn code(&self) -> &'static str;
+    /// Structured details for API clients (`{"field": …}`, …).
+    fn details(&self) -> Option<Value> {
+        None
+    }
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl AppError {
+    /// The HTTP answer for a domain error. Internal errors keep their cause for the log.
+    pub fn from_domain<E: DomainError + ?Sized>(e: &E) -> Self {
+        let kind = e.kind();
+        if kind == ErrorKind::Internal {
+            return AppError::Internal(e.to_string());
+        }
+        let mut out = AppError::Client {
+            status: kind.status(),
+            code: e.code(),
+            message: e.to_string(),
+            details: e.details(),
+        };
+        if let Some(s) = e.retry_after() {
+            out = out.with_retry_after(s);
+        }
+        out
+    }
+}
+
+/// Wires domain error enums to both edges: `From<X> for AppError` (HTTP) and
+/// `From<X> for CliError` (command line).
+#[macro_export]
+macro_rules! domain_error {
+    ($($t:ty),+ $(,)?) => {$(
+        impl From<$t> for $crate::error::AppError {
+            fn from(e: $t) -> Self {
+                $crate::error::AppError::from_domain(&e)
+            }
+        }
+        impl From<$t> for $crate::error::CliError {
+            fn from(e: $t) -> Self {
+                $crate::error::CliError::from_domain(&e)
+            }
+        }
+    )+};
+}
+
+/// A value that breaks a rule: 422 `invalid_input`, naming the field when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        InputError {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+    pub fn new(message: impl Into<String>) -> Self {
+        InputError {
+            field: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl DomainError for InputError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+    fn code(&self) -> &'static str {
+        "invalid_input"
+    }
+    fn details(&self) -> Option<Value> {
+        self.field.as_ref().map(|f| json!({ "field": f }))
+    }
+}
+
+/// Something that is not the caller's doing (database down, corrupt row). The text is
+/// for the log; callers see only "an internal error occurred".
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InternalError(pub String);
+
+impl InternalError {
+    pub fn new(cause: impl std::fmt::Display) -> Self {
+        InternalError(cause.to_string())
+    }
+}
+
+impl From<sqlx::Error> for InternalError {
+    fn from(e: sqlx::Error) -> Self {
+        InternalError(format!("database: {e}"))
+    }
+}
+
+impl DomainError for InternalError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Internal
+    }
+    fn code(&self) -> &'static str {
+        "internal"
+    }
+}
+
+crate::domain_error!(InputError, InternalError);
+
+/// What the command line prints (one sentence on stderr) and its exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl CliError {
+    pub fn from_domain<E: DomainError + ?Sized>(e: &E) -> Self {
+        CliError {
+            message: e.to_string(),
+            exit_code: e.kind().exit_code(),
+        }
+    }
+}
+
+/// Plain failures of the CLI itself (reading a file, a bad argument): exit code 1.
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        CliError {
+            message,
+            exit_code: 1,
+        }
+    }
+}
+
+impl From<&str> for CliError {
+    fn from(message: &str) -> Self {
+        CliError::from(message.to_string())
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 impl AppError {
     pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {

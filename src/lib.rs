@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod handover;
 pub mod http;
+pub mod ids;
 pub mod identity;
 pub mod policy;
 pub mod server;

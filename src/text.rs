@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::error::{AppError, AppResult};
+use crate::error::InputError;
 
 /// Which control characters a kind of text may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Rule {
 
 impl Rule {
     /// The trimmed text, or 422 `invalid_input` naming `field`.
-    pub fn check(&self, field: &str, raw: &str) -> AppResult<String> {
+    pub fn check(&self, field: &str, raw: &str) -> Result<String, InputError> {
         let v = raw.trim();
         let n = v.chars().count();
         let bad_char = match self.controls {
@@ -36,7 +36,7 @@ impl Rule {
             Controls::Allowed => false,
         };
         if n < self.min || n > self.max || bad_char {
-            return Err(AppError::invalid_field(field, self.message(field)));
+            return Err(InputError::field(field, self.message(field)));
         }
         Ok(v.to_string())
     }
@@ -65,12 +65,12 @@ macro_rules! text_types {
             pub const RULE: Rule = Rule { min: $min, max: $max, controls: Controls::$controls };
 
             /// The trimmed text, or 422 `invalid_input` naming `field`.
-            pub fn parse(field: &str, raw: &str) -> AppResult<Self> {
+            pub fn parse(field: &str, raw: &str) -> Result<Self, InputError> {
                 Self::RULE.check(field, raw).map(Self)
             }
 
             /// Like `parse`, but absent or blank is `None`.
-            pub fn parse_optional(field: &str, raw: Option<&str>) -> AppResult<Option<Self>> {
+            pub fn parse_optional(field: &str, raw: Option<&str>) -> Result<Option<Self>, InputError> {
                 match raw {
                     Some(r) if !r.trim().is_empty() => Self::parse(field, r).map(Some),
                     _ => Ok(None),
@@ -135,11 +135,8 @@ text_types! {
 mod tests {
     use super::*;
 
-    fn message(e: AppError) -> String {
-        match e {
-            AppError::Client { message, .. } => message,
-            other => panic!("expected a client error, got {other:?}"),
-        }
+    fn message(e: InputError) -> String {
+        e.message
     }
 
     #[test]
@@ -198,7 +195,7 @@ mod tests {
     #[test]
     fn messages_name_the_field_and_the_bounds() {
         let e = DisplayName::parse("display_name", "").unwrap_err();
-        assert_eq!(e.status().as_u16(), 422);
+        assert_eq!(e.field.as_deref(), Some("display_name"));
         assert_eq!(
             message(e),
             "display_name must be 1 to 64 printable characters"

@@ -6,12 +6,14 @@
 
 mod context;
 mod custody;
+mod error;
 mod role;
 mod separation;
 mod user_target;
 
 pub use context::{AuthContext, Grant, Principal};
 pub use custody::may_be_custodian;
+pub use error::{AuthzError, AuthzResult};
 pub use role::{Permission, Role};
 pub use separation::{
     authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant, held_covers,
@@ -19,7 +21,6 @@ pub use separation::{
 };
 pub use user_target::authorize_user_target;
 
-use crate::error::{AppError, AppResult};
 
 /// The unit a resource belongs to, as authorisation sees it.
 #[derive(Debug, Clone)]
@@ -34,8 +35,8 @@ pub fn authorize(
     ctx: &AuthContext,
     perm: Permission,
     unit: &UnitRef<'_>,
-    what: &str,
-) -> AppResult<()> {
+    what: &'static str,
+) -> AuthzResult<()> {
     // The operator at the console (CLI) already holds the database and the master key.
     if matches!(ctx.principal, Principal::Operator { .. }) {
         return Ok(());
@@ -50,9 +51,9 @@ pub fn authorize(
         }
     }
     if visible {
-        Err(AppError::forbidden())
+        Err(AuthzError::Forbidden)
     } else {
-        Err(AppError::not_found(what))
+        Err(AuthzError::NotFound(what))
     }
 }
 
@@ -63,14 +64,14 @@ pub fn authorize_secret(
     ctx: &AuthContext,
     unit: &UnitRef<'_>,
     custodians: &[String],
-) -> AppResult<()> {
+) -> AuthzResult<()> {
     let in_subtree: Vec<&Grant> = ctx
         .grants
         .iter()
         .filter(|g| unit.path.starts_with(&g.unit_path))
         .collect();
     if in_subtree.is_empty() {
-        return Err(AppError::not_found("account"));
+        return Err(AuthzError::NotFound("account"));
     }
     if in_subtree
         .iter()
@@ -84,11 +85,7 @@ pub fn authorize_secret(
     if named && in_subtree.iter().any(|g| g.role == Role::Custodian) {
         return Ok(());
     }
-    Err(AppError::client(
-        axum::http::StatusCode::FORBIDDEN,
-        "forbidden",
-        "only this account's custodians and the unit's administrators may see or change its password",
-    ))
+    Err(AuthzError::NotCustodian)
 }
 
 /// Path prefixes under which the caller holds `perm`: list queries are scoped to these.
@@ -122,10 +119,10 @@ fn collapse(mut out: Vec<String>) -> Vec<String> {
 
 /// For actions that are not about one unit (listing): the caller must hold `perm`
 /// somewhere.
-pub fn require_anywhere(ctx: &AuthContext, perm: Permission) -> AppResult<Vec<String>> {
+pub fn require_anywhere(ctx: &AuthContext, perm: Permission) -> AuthzResult<Vec<String>> {
     let s = scopes(ctx, perm);
     if s.is_empty() {
-        Err(AppError::forbidden())
+        Err(AuthzError::Forbidden)
     } else {
         Ok(s)
     }
@@ -138,7 +135,7 @@ pub fn authorize_reuse_check(
     ctx: &AuthContext,
     unit: &UnitRef<'_>,
     custodians: &[String],
-) -> AppResult<()> {
+) -> AuthzResult<()> {
     authorize_secret(ctx, unit, custodians)?;
     require_person(ctx)?;
     Ok(())
@@ -158,6 +155,7 @@ pub fn may_check_unit_reuse(ctx: &AuthContext, unit: &UnitRef<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
 
     fn ctx(grants: &[(&str, Role)]) -> AuthContext {
         AuthContext::with_roles_for_tests(grants)
@@ -176,20 +174,20 @@ mod tests {
             path: "/r/x/",
         };
         let e = authorize(&c, Permission::UnitsRead, &sibling, "unit").unwrap_err();
-        assert_eq!(e.status(), 404);
+        assert_eq!(e.kind().status(), 404);
         let b = UnitRef {
             id: "b",
             path: "/r/b/",
         };
         let e = authorize(&c, Permission::UnitsRead, &b, "unit").unwrap_err();
-        assert_eq!(e.status(), 403, "auditor reads only the audit trail");
+        assert_eq!(e.kind().status(), 403, "auditor reads only the audit trail");
         assert!(authorize(&c, Permission::AuditRead, &b, "unit").is_ok());
         let a = UnitRef {
             id: "a",
             path: "/r/a/",
         };
         let e = authorize(&c, Permission::AuditRead, &a, "unit").unwrap_err();
-        assert_eq!(e.status(), 403, "sysadmin reads no audit trail");
+        assert_eq!(e.kind().status(), 403, "sysadmin reads no audit trail");
     }
 
     #[test]
@@ -202,7 +200,7 @@ mod tests {
         assert_eq!(
             authorize(&c, Permission::UnitsRead, &other, "unit")
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             404
         );
     }
@@ -229,7 +227,7 @@ mod tests {
         let named = ctx(&[("/r/a/", Role::Custodian)]);
         assert!(authorize_secret(&named, &unit, &custodians).is_ok());
         assert_eq!(
-            authorize_secret(&named, &unit, &[]).unwrap_err().status(),
+            authorize_secret(&named, &unit, &[]).unwrap_err().kind().status(),
             403
         );
         for role in [Role::Supervisor, Role::Auditor, Role::Sysadmin, Role::Hr] {
@@ -237,7 +235,7 @@ mod tests {
             assert_eq!(
                 authorize_secret(&c, &unit, &custodians)
                     .unwrap_err()
-                    .status(),
+                    .kind().status(),
                 403,
                 "{role}"
             );
@@ -246,7 +244,7 @@ mod tests {
         assert_eq!(
             authorize_secret(&foreign, &unit, &custodians)
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             404
         );
     }
@@ -270,7 +268,7 @@ mod tests {
         assert_eq!(
             authorize(&nobody, Permission::HrEvents, &unit, "unit")
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             404
         );
     }
@@ -286,7 +284,7 @@ mod tests {
         }
         for unit_role in [Role::UnitAdmin, Role::Custodian] {
             let e = check_separation(&[Role::Sysadmin], unit_role, false).unwrap_err();
-            assert_eq!((e.status().as_u16(), e.code()), (409, "role_conflict"));
+            assert_eq!((e.kind().status().as_u16(), e.code()), (409, "role_conflict"));
             assert!(check_separation(&[unit_role], Role::Sysadmin, false).is_err());
             assert!(check_separation(&[Role::Sysadmin], unit_role, true).is_ok());
             assert!(check_separation(&[unit_role], Role::Sysadmin, true).is_ok());
@@ -389,7 +387,7 @@ mod tests {
         ] {
             let e = authorize_token_mint(&sys, role, &a).unwrap_err();
             assert_eq!(
-                (e.status().as_u16(), e.code()),
+                (e.kind().status().as_u16(), e.code()),
                 (403, "token_role_not_held"),
                 "{role}"
             );
@@ -397,7 +395,7 @@ mod tests {
         assert_eq!(
             authorize_token_mint(&sys, Role::Sysadmin, &a)
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             422
         );
         let ua = ctx(&[("/r/a/", Role::UnitAdmin)]);
@@ -406,13 +404,13 @@ mod tests {
         assert_eq!(
             authorize_token_mint(&ua, Role::Hr, &a)
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             403
         );
         assert_eq!(
             authorize_token_mint(&ua, Role::Custodian, &parent)
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             404
         );
         let t = token_ctx(Role::UnitAdmin, "/r/a/");
@@ -440,7 +438,7 @@ mod tests {
             "person_required"
         );
         assert_eq!(
-            authorize_reuse_check(&token, &a, &[]).unwrap_err().status(),
+            authorize_reuse_check(&token, &a, &[]).unwrap_err().kind().status(),
             403
         );
         assert!(!may_check_unit_reuse(&token, &a));
@@ -463,7 +461,7 @@ mod tests {
         assert_eq!(
             authorize_reuse_check(&supervisor, &a, &[])
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             403
         );
         assert!(!may_check_unit_reuse(&supervisor, &a));
@@ -471,7 +469,7 @@ mod tests {
         assert_eq!(
             authorize_reuse_check(&other_custodian, &a, &["x".into()])
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             403
         );
         assert!(authorize_reuse_check(&other_custodian, &a, &["u".into()]).is_ok());

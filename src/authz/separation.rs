@@ -3,10 +3,8 @@
 //! role, an API token carries no more than its creator holds, and secrets go only to
 //! people.
 
-use axum::http::StatusCode;
-
 use super::{AuthContext, Grant, Permission, Principal, Role, UnitRef};
-use crate::error::{AppError, AppResult};
+use super::{AuthzError, AuthzResult};
 
 /// Roles a sysadmin may not also hold unless policy relaxes it (`mlps-level2` only).
 const UNIT_ROLES: [Role; 2] = [Role::UnitAdmin, Role::Custodian];
@@ -18,7 +16,7 @@ pub fn check_separation(
     existing: &[Role],
     adding: Role,
     sysadmin_may_hold_unit_roles: bool,
-) -> AppResult<()> {
+) -> AuthzResult<()> {
     let conflicts = |a: Role, b: Role| -> bool {
         let pair = |x: Role, y: Role| (a == x && b == y) || (a == y && b == x);
         pair(Role::Sysadmin, Role::Auditor)
@@ -26,27 +24,18 @@ pub fn check_separation(
                 && UNIT_ROLES.iter().any(|r| pair(Role::Sysadmin, *r)))
     };
     if let Some(held) = existing.iter().find(|r| conflicts(**r, adding)) {
-        return Err(AppError::conflict(
-            "role_conflict",
-            format!(
-                "the user holds {held}, which cannot be combined with {adding}: a system \
-                 administrator may not also be an auditor, unit admin or custodian \
-                 (three-role separation, GB/T 22239); revoke {held} first or choose another person"
-            ),
-        )
-        .with_details(serde_json::json!({ "held": held.as_str(), "adding": adding.as_str() })));
+        return Err(AuthzError::RoleConflict {
+            held: *held,
+            adding,
+        });
     }
     Ok(())
 }
 
 /// Nobody changes their own roles: a grant names someone else.
-pub fn forbid_self_grant(ctx: &AuthContext, target_user_id: &str) -> AppResult<()> {
+pub fn forbid_self_grant(ctx: &AuthContext, target_user_id: &str) -> AuthzResult<()> {
     if ctx.user_id() == Some(target_user_id) {
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "self_grant",
-            "you cannot grant a role to yourself; another administrator must grant it",
-        ));
+        return Err(AuthzError::SelfGrant);
     }
     Ok(())
 }
@@ -55,18 +44,12 @@ pub fn forbid_self_grant(ctx: &AuthContext, target_user_id: &str) -> AppResult<(
 /// only a role whose permissions a role the creator holds on that unit (or above) also
 /// carries; a sysadmin may in addition mint `hr` integration tokens. No token carries
 /// `sysadmin`, and tokens do not mint tokens.
-pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -> AppResult<()> {
+pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -> AuthzResult<()> {
     if !matches!(ctx.principal, Principal::User { .. }) {
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "person_required",
-            "API tokens are minted by people signed in with their own account, not by other tokens",
-        ));
+        return Err(AuthzError::TokenByToken);
     }
     if role == Role::Sysadmin {
-        return Err(AppError::invalid(
-            "API tokens cannot carry the sysadmin role; use a personal account with two-factor login",
-        ));
+        return Err(AuthzError::SysadminToken);
     }
     held_covers(&ctx.grants, role, unit)
 }
@@ -74,27 +57,20 @@ pub fn authorize_token_mint(ctx: &AuthContext, role: Role, unit: &UnitRef<'_>) -
 /// Whether `grants` (a person's roles) back a token carrying `role` on `unit`: a role
 /// held on the unit or above that covers it, or `hr` from a sysadmin there. 404 when
 /// the unit is outside every grant, else 403 `token_role_not_held`.
-pub fn held_covers(grants: &[Grant], role: Role, unit: &UnitRef<'_>) -> AppResult<()> {
+pub fn held_covers(grants: &[Grant], role: Role, unit: &UnitRef<'_>) -> AuthzResult<()> {
     let held: Vec<&Grant> = grants
         .iter()
         .filter(|g| unit.path.starts_with(&g.unit_path))
         .collect();
     if held.is_empty() {
-        return Err(AppError::not_found("unit"));
+        return Err(AuthzError::NotFound("unit"));
     }
     let hr_by_sysadmin =
         role == Role::Hr && held.iter().any(|g| g.role.permits(Permission::TokensWrite));
     if role != Role::Sysadmin && (hr_by_sysadmin || held.iter().any(|g| g.role.covers(role))) {
         return Ok(());
     }
-    Err(AppError::client(
-        StatusCode::FORBIDDEN,
-        "token_role_not_held",
-        format!(
-            "an API token can carry only a role you hold on this unit or above (a sysadmin may \
-             also mint hr tokens); you cannot mint a {role} token here"
-        ),
-    ))
+    Err(AuthzError::TokenRoleNotHeld(role))
 }
 
 /// Whether the caller may revoke a token minted by `created_by` on `unit`: its minter
@@ -103,7 +79,7 @@ pub fn authorize_token_revoke(
     ctx: &AuthContext,
     created_by: &str,
     unit: &UnitRef<'_>,
-) -> AppResult<()> {
+) -> AuthzResult<()> {
     if ctx.user_id() == Some(created_by) {
         return Ok(());
     }
@@ -114,22 +90,14 @@ pub fn authorize_token_revoke(
 /// a complete session that passed a second factor: never to an API token, a session
 /// still waiting for enrolment, or a password-only session (a role the policy does not
 /// force to use TOTP must enrol it before it may see a password).
-pub fn require_person(ctx: &AuthContext) -> AppResult<&str> {
+pub fn require_person(ctx: &AuthContext) -> AuthzResult<&str> {
     match (&ctx.principal, ctx.session) {
         (Principal::User { id, .. }, crate::identity::SessionKind::Full) if ctx.second_factor => {
             Ok(id)
         }
-        (Principal::User { .. }, crate::identity::SessionKind::Full) => Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "second_factor_required",
-            "passwords are shown only after a second factor: set up two-factor login \
-             (POST /api/v1/auth/totp/enroll, then /auth/totp/confirm) and use it when you log in",
-        )),
-        _ => Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "person_required",
-            "passwords are shown only to a person signed in with their own account and second \
-             factor; API tokens and incomplete sessions cannot see secrets",
-        )),
+        (Principal::User { .. }, crate::identity::SessionKind::Full) => {
+            Err(AuthzError::SecondFactorRequired)
+        }
+        _ => Err(AuthzError::PersonRequired),
     }
 }

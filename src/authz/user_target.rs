@@ -3,7 +3,7 @@
 //! disable, reset or unlock someone whose powers reach above them.
 
 use super::{AuthContext, Principal, UnitRef, authorize};
-use crate::error::{AppError, AppResult};
+use super::{AuthzError, AuthzResult};
 
 /// Checks `perm` on the target user: their home unit decides visibility (outside every
 /// subtree of the caller → 404), and each unit in `role_units` must lie inside a subtree
@@ -13,7 +13,7 @@ pub fn authorize_user_target(
     perm: super::Permission,
     home_unit: &UnitRef<'_>,
     role_units: &[UnitRef<'_>],
-) -> AppResult<()> {
+) -> AuthzResult<()> {
     if matches!(ctx.principal, Principal::Operator { .. }) {
         return Ok(());
     }
@@ -26,16 +26,13 @@ pub fn authorize_user_target(
     if role_units.iter().all(covered) {
         return Ok(());
     }
-    Err(AppError::client(
-        axum::http::StatusCode::FORBIDDEN,
-        "forbidden",
-        "this user holds roles in units above or outside your scope; ask an administrator whose scope covers all of them",
-    ))
+    Err(AuthzError::TargetOutOfScope)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
     use crate::authz::{Permission, Role};
 
     fn ctx(grants: &[(&str, Role)]) -> AuthContext {
@@ -68,20 +65,20 @@ mod tests {
             &[unit("/r/a/"), unit("/r/")],
         )
         .unwrap_err();
-        assert_eq!(e.status(), 403);
+        assert_eq!(e.kind().status(), 403);
         assert_eq!(e.code(), "forbidden");
         // A sibling's role counts too.
         assert_eq!(
             authorize_user_target(&sub_admin, Permission::UsersWrite, &home, &[unit("/r/ab/")])
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             403
         );
         // Home outside every subtree: 404, whatever the roles.
         assert_eq!(
             authorize_user_target(&sub_admin, Permission::UsersWrite, &unit("/r/"), &[])
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             404
         );
     }
@@ -94,7 +91,7 @@ mod tests {
         assert_eq!(
             authorize_user_target(&c, Permission::UsersWrite, &unit("/r/a/"), &[unit("/r/")])
                 .unwrap_err()
-                .status(),
+                .kind().status(),
             403
         );
         let root = ctx(&[("/r/", Role::Sysadmin)]);

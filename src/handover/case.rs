@@ -320,7 +320,7 @@ pub(super) async fn case_for(
         .ok_or_else(|| AppError::internal("case without unit"))?;
     match authz::authorize(ctx, perm, &unit.as_ref(), "handover") {
         Err(_) if perm == Permission::HandoverRead && is_successor(ctx, &h) => Ok(h),
-        other => other.map(|()| h),
+        other => other.map(|()| h).map_err(Into::into),
     }
 }
 

@@ -94,6 +94,7 @@ pub async fn policy_check(
                 .collect();
             let named = (account.id.as_str(), account.name.as_str());
             if let Err(e) = authz::authorize_reuse_check(ctx, &unit.as_ref(), &custodians) {
+                let e = AppError::from(e);
                 let refused = Some(e.code());
                 audit_check(state, ctx, meta, &unit.id, named, Outcome::Denied, refused).await?;
                 return Err(reuse_refused(e));

@@ -225,6 +225,12 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl From<crate::authz::AuthzError> for ImportError {
+    fn from(e: crate::authz::AuthzError) -> Self {
+        ImportError::App(e.into())
+    }
+}
+
 impl From<AppError> for ImportError {
     fn from(e: AppError) -> Self {
         ImportError::App(e)

@@ -16,6 +16,7 @@ both_engines!(
     bad_cursor_and_limit_get_the_error_shape,
     handovers_page_by_state_in_sql_with_constant_queries,
     every_list_pages_to_the_same_rows_as_one_big_page,
+    every_list_reads_a_page_with_a_constant_number_of_statements,
 );
 
 async fn create(app: &TestApp, v: &Vault, name: &str, platform: &str) -> String {
@@ -397,4 +398,53 @@ async fn every_list_pages_to_the_same_rows_as_one_big_page(app: TestApp) {
         users.iter().all(|u| u["unit_id"] == inst.as_str()),
         "{users:?}"
     );
+}
+
+/// Units, users, members, tokens, accounts, handovers and the audit trail: the statements
+/// one page costs do not depend on the page size. Prints the figures (`--nocapture`).
+async fn every_list_reads_a_page_with_a_constant_number_of_statements(app: TestApp) {
+    let v = vault(&app, "区统计局").await;
+    let hr = app.user_with_role(&v.unit, "hr").await;
+    let auditor = app.user_with_role(&app.root_id, "auditor").await;
+    for i in 0..12 {
+        app.create_unit(&v.unit, &format!("统计科{i:02}"), "department")
+            .await;
+        app.user_with_role(&v.unit, "custodian").await;
+        let (s, t) = app
+            .post(
+                "/api/v1/tokens",
+                &app.admin_token,
+                json!({ "name": format!("HR {i}"), "role": "hr", "unit_id": v.unit }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let account = create(&app, &v, &format!("统计{i:02}"), "weibo").await;
+        departure(&app, &v, &hr.token, &format!("q-{i}"), Some(&account)).await;
+    }
+    let lists = [
+        ("/api/v1/units", app.admin_token.as_str()),
+        ("/api/v1/users", app.admin_token.as_str()),
+        (
+            &*format!("/api/v1/units/{}/members", v.unit),
+            app.admin_token.as_str(),
+        ),
+        ("/api/v1/tokens", app.admin_token.as_str()),
+        (
+            &*format!("/api/v1/units/{}/accounts", v.unit),
+            v.admin.token.as_str(),
+        ),
+        ("/api/v1/handovers", v.admin.token.as_str()),
+        (
+            &*format!("/api/v1/audit?unit_id={}", v.unit),
+            auditor.token.as_str(),
+        ),
+    ];
+    for (path, token) in lists {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let small = statements_for(&app, token, &format!("{path}{join}limit=2")).await;
+        let large = statements_for(&app, token, &format!("{path}{join}limit=10")).await;
+        eprintln!("statements per page {path}: limit=2 → {small}, limit=10 → {large}");
+        assert!(small > 0, "{path}: statement logging not captured");
+        assert_eq!(small, large, "{path}: statements grow with the page size");
+    }
 }

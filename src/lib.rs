@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,8 +13,8 @@ pub mod db;
 pub mod error;
 pub mod handover;
 pub mod http;
-pub mod ids;
 pub mod identity;
+pub mod ids;
 pub mod policy;
 pub mod server;
 pub mod tenancy;

@@ -1,10 +1,11 @@
 //! Application state and start-up: configuration → database → migrations → master
-//! key → policies → HTTP router.
+//! key → policies → holiday calendars → HTTP router.
 
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use crate::calendar::CalendarHandle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{Keyring, KeyringError};
@@ -30,6 +31,8 @@ pub struct Inner {
     pub keyring: Keyring,
     /// Seals users' TOTP secrets.
     pub totp_key: Zeroizing<[u8; 32]>,
+    /// Chinese working days (holiday calendars), for deadlines.
+    pub calendar: CalendarHandle,
 }
 
 impl std::ops::Deref for AppState {
@@ -73,6 +76,7 @@ impl AppState {
         let keyring = Keyring::load(&db, &config.master_key_file, clock.now_ms()).await?;
         let hasher = PasswordHasher::new(&config.argon2).map_err(StartError::Other)?;
         let totp_key = keyring.derive("user-totp");
+        let calendar = CalendarHandle::load(db.pool()).await?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 db,
@@ -83,6 +87,7 @@ impl AppState {
                 hasher,
                 keyring,
                 totp_key,
+                calendar,
             }),
         })
     }

@@ -1,6 +1,8 @@
-//! The operator's command line. Errors are one clear line on stderr and exit code 1.
+//! The operator's command line. Errors are one clear line on stderr and an exit code:
+//! 1 refused, 3 not found, 70 internal, 75 try again later (see `ErrorKind::exit_code`).
 
 mod audit;
+mod calendar;
 mod handover;
 mod import;
 mod init;
@@ -17,6 +19,7 @@ use zeroize::Zeroizing;
 use crate::app::AppState;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::error::CliError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -81,6 +84,23 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Holiday calendars (State Council notices) that working-day deadlines count with.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CalendarCommand {
+    /// Import a year's holidays and adjusted working days (holiday-cn JSON: `year`,
+    /// `days[]` of `{name, date, isOffDay}`); replaces that year's calendar.
+    Import {
+        /// The JSON file, e.g. 2027.json.
+        file: PathBuf,
+    },
+    /// List the years known, where each comes from (embedded/imported) and its days.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,9 +181,9 @@ pub async fn run() -> i32 {
     let cli = Cli::parse();
     match execute(cli).await {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("credgov: {message}");
-            1
+        Err(e) => {
+            eprintln!("credgov: {e}");
+            e.exit_code
         }
     }
 }
@@ -174,7 +194,7 @@ async fn start(config: Config) -> Result<AppState, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn execute(cli: Cli) -> Result<i32, String> {
+async fn execute(cli: Cli) -> Result<i32, CliError> {
     if let Command::Openapi = cli.command {
         print!("{}", crate::http::openapi_json());
         return Ok(0);
@@ -207,7 +227,7 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                     .map_err(|e| format!("reading the password from stdin: {e}"))?;
                 let trimmed = Zeroizing::new(s.trim_end_matches(['\n', '\r']).to_string());
                 if trimmed.is_empty() {
-                    return Err("the password read from stdin is empty".into());
+                    return Err(CliError::from("the password read from stdin is empty"));
                 }
                 Some(trimmed)
             } else {
@@ -219,10 +239,10 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         }
         Command::Audit {
             command: AuditCommand::Verify { anchor },
-        } => audit::verify(&start(config).await?, anchor.as_deref()).await,
+        } => Ok(audit::verify(&start(config).await?, anchor.as_deref()).await?),
         Command::Audit {
             command: AuditCommand::Anchor,
-        } => audit::anchor(&start(config).await?).await,
+        } => Ok(audit::anchor(&start(config).await?).await?),
         Command::Import {
             command:
                 ImportCommand::Accounts {
@@ -237,12 +257,24 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         }
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },
-        } => keys::rotate(config, &new_key_file).await,
+        } => Ok(keys::rotate(config, &new_key_file).await?),
         Command::Users {
             command: UsersCommand::ResetPassword { username },
         } => {
             let state = start(config).await?;
             users::reset_password(&state, &username).await?;
+            Ok(0)
+        }
+        Command::Calendar {
+            command: CalendarCommand::Import { file },
+        } => {
+            calendar::import(&start(config).await?, &file).await?;
+            Ok(0)
+        }
+        Command::Calendar {
+            command: CalendarCommand::List,
+        } => {
+            calendar::list(&start(config).await?).await?;
             Ok(0)
         }
         Command::Handover {

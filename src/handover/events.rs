@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::case_opening::{affected_accounts, open_case};
-use super::deadline::add_working_days;
+use super::deadline::case_deadline;
 use super::event_idempotency::{claim, existing, request_hash};
 use super::event_people::{
     Successor, leaver_checks, recheck_leaver, resolve_successor, user_in_scope,
@@ -151,6 +151,7 @@ pub async fn record_event(
     let now = state.now();
     let effective_at = input.effective_at.unwrap_or(now);
     let policy = effective_policy(state, &unit).await?.policy;
+    let calendar = state.calendar.current(pool).await?;
     let ev = NewEvent {
         unit: &unit,
         input: &input,
@@ -163,7 +164,12 @@ pub async fn record_event(
         successor,
         effective_at,
         note: clean_note(input.note.as_deref()),
-        deadline: add_working_days(effective_at.max(now), policy.handover.deadline_working_days),
+        deadline: case_deadline(
+            &calendar,
+            effective_at,
+            now,
+            policy.handover.deadline_working_days,
+        ),
         now,
     };
 

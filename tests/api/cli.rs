@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::common::{Engine, TestApp, fresh_database};
 
-fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(TestApp::binary());
     cmd.args(args)
         .env_clear()
@@ -30,7 +30,7 @@ fn run(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("credgov exits")
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

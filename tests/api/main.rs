@@ -5,6 +5,7 @@ mod common;
 mod anchor;
 mod audit;
 mod auth;
+mod calendar;
 mod cli;
 mod crash;
 mod errors;

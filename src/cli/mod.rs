@@ -1,4 +1,5 @@
-//! The operator's command line. Errors are one clear line on stderr and exit code 1.
+//! The operator's command line. An error is one sentence on stderr (`credgov: …`) and
+//! an exit code saying what kind of failure it was (README, "Command line").
 
 mod audit;
 mod handover;
@@ -17,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::app::AppState;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::error::CliError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -161,20 +163,21 @@ pub async fn run() -> i32 {
     let cli = Cli::parse();
     match execute(cli).await {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("credgov: {message}");
-            1
+        Err(e) => {
+            eprintln!("credgov: {e}");
+            e.exit_code
         }
     }
 }
 
-async fn start(config: Config) -> Result<AppState, String> {
+/// Starting fails on configuration, keys or the database: a refusal (exit 1).
+async fn start(config: Config) -> Result<AppState, CliError> {
     AppState::start(config, Arc::new(SystemClock))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| CliError::from(e.to_string()))
 }
 
-async fn execute(cli: Cli) -> Result<i32, String> {
+async fn execute(cli: Cli) -> Result<i32, CliError> {
     if let Command::Openapi = cli.command {
         print!("{}", crate::http::openapi_json());
         return Ok(0);
@@ -207,7 +210,7 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                     .map_err(|e| format!("reading the password from stdin: {e}"))?;
                 let trimmed = Zeroizing::new(s.trim_end_matches(['\n', '\r']).to_string());
                 if trimmed.is_empty() {
-                    return Err("the password read from stdin is empty".into());
+                    return Err(CliError::from("the password read from stdin is empty"));
                 }
                 Some(trimmed)
             } else {

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use sqlx::Row;
+use sqlx::any::AnyQueryResult;
 
 use super::case::{Handover, case_for, is_successor, load};
 use super::case_state::{CaseState, ShownState};
@@ -77,24 +78,36 @@ async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> H
     })
 }
 
-async fn record(
-    tx: &mut Tx,
+/// Ends a transition: writes its audit event, commits, and returns the case as it now is.
+async fn finish(
+    mut tx: Tx,
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
     h: &Handover,
     action: &'static str,
     details: serde_json::Value,
-) -> HandoverResult<()> {
-    Ok(tx
-        .audit(
-            state.now(),
-            meta,
-            Entry::by(ctx, &h.unit_id, action)
-                .target("handover", &h.id)
-                .details(details),
-        )
-        .await?)
+) -> HandoverResult<Handover> {
+    tx.audit(
+        state.now(),
+        meta,
+        Entry::by(ctx, &h.unit_id, action)
+            .target("handover", &h.id)
+            .details(details),
+    )
+    .await?;
+    tx.commit().await?;
+    reload(state, &h.id).await
+}
+
+/// The conditional update of a transition changed its one row, or `lost` (a concurrent
+/// transition got there first).
+fn one_row(done: &AnyQueryResult, lost: HandoverError) -> HandoverResult<()> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(lost)
+    }
 }
 
 async fn reload(state: &AppState, id: &CaseId) -> HandoverResult<Handover> {
@@ -180,12 +193,8 @@ pub async fn complete_action(
     .bind(action)
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() != 1 {
-        return Err(HandoverError::ActionDone);
-    }
-    record(&mut tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await?;
-    tx.commit().await?;
-    reload(state, id).await
+    one_row(&done, HandoverError::ActionDone)?;
+    finish(tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
 }
 
 /// Confirms the materials hand-over (资料交接) or the training (业务培训).
@@ -222,7 +231,7 @@ pub async fn confirm_checklist(
         return Err(HandoverError::ChecklistDone);
     }
     let note = note
-        .map(|n| Note::parse("note", n).map(String::from))
+        .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let mut tx = state.db.begin_write().await?;
     claim(&mut tx, state, &h, Expect::NotFinal).await?;
@@ -238,11 +247,9 @@ pub async fn confirm_checklist(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(HandoverError::ChecklistDone);
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::ChecklistDone)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -250,9 +257,7 @@ pub async fn confirm_checklist(
         "handover.checklist",
         json!({ "entry": entry, "note": note }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
 /// The successor acknowledges what they received, confirming with a fresh TOTP code.
@@ -288,7 +293,7 @@ pub async fn acknowledge(
         return Err(e.into());
     }
     let note = note
-        .map(|n| Note::parse("note", n).map(String::from))
+        .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let mut tx = state.db.begin_write().await?;
@@ -300,11 +305,9 @@ pub async fn acknowledge(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(HandoverError::CaseChanged);
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -312,9 +315,7 @@ pub async fn acknowledge(
         "handover.acknowledge",
         json!({ "received_accounts": received, "note": note }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
 /// A unit admin or supervisor closes a case whose work is complete.
@@ -359,11 +360,9 @@ pub async fn sign_off(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(HandoverError::CaseChanged);
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -371,9 +370,7 @@ pub async fn sign_off(
         "handover.sign_off",
         json!({ "items": h.items.len(), "late": state.now() > h.deadline_at }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
 /// A unit admin cancels a case that is not final, giving a reason.
@@ -397,11 +394,9 @@ pub async fn cancel(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(HandoverError::CaseChanged);
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -409,7 +404,5 @@ pub async fn cancel(
         "handover.cancel",
         json!({ "reason": reason }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }

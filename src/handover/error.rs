@@ -160,3 +160,77 @@ impl DomainError for HandoverError {
 crate::domain_error!(HandoverError);
 
 pub type HandoverResult<T> = Result<T, HandoverError>;
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use super::*;
+
+    fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
+        match AppError::from(e) {
+            AppError::Client {
+                status,
+                code,
+                message,
+                details,
+            } => (status, code, message, details),
+            AppError::Internal(cause) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", cause, None)
+            }
+        }
+    }
+
+    #[test]
+    fn domain_conditions_keep_their_http_answers() {
+        let closed = http(HandoverError::CaseClosed {
+            state: CaseState::Cancelled,
+        });
+        assert_eq!(
+            (closed.0, closed.1, closed.2.as_str()),
+            (
+                StatusCode::CONFLICT,
+                "case_closed",
+                "this case is cancelled and can no longer change"
+            )
+        );
+        let sig = http(HandoverError::BadSignature(
+            "the signature does not match the body",
+        ));
+        assert_eq!((sig.0, sig.1), (StatusCode::UNAUTHORIZED, "bad_signature"));
+        let moved = http(HandoverError::SuccessorNotInUnit {
+            username: "li.na".into(),
+        });
+        assert_eq!(
+            (moved.0, moved.1, moved.2.as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "successor_not_in_unit",
+                "li.na holds no role in this unit; give them one first"
+            )
+        );
+        let rotate = http(HandoverError::RotateRequired);
+        assert!(
+            rotate.2.contains("/api/v1/accounts/{id}/rotations"),
+            "{}",
+            rotate.2
+        );
+        let field = http(InputError::field("state", "bad state").into());
+        assert_eq!(field.3, Some(json!({ "field": "state" })));
+    }
+
+    #[test]
+    fn an_upstream_app_error_passes_through_unchanged() {
+        let locked = AppError::client(StatusCode::LOCKED, "locked", "account locked")
+            .with_details(json!({ "locked_until": 5 }));
+        let (status, code, message, details) = http(locked.into());
+        assert_eq!(
+            (status, code, message.as_str()),
+            (StatusCode::LOCKED, "locked", "account locked")
+        );
+        assert_eq!(details, Some(json!({ "locked_until": 5 })));
+        let cli = crate::error::CliError::from(HandoverError::from(AppError::not_found("user")));
+        assert_eq!((cli.message.as_str(), cli.exit_code), ("user not found", 3));
+    }
+}

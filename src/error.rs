@@ -402,3 +402,48 @@ impl IntoResponse for AppError {
         }
     }
 }
+
+/// Transitional: an [`AppError`] returned by a capability that does not have its own
+/// domain enum yet, carried through another capability's enum unchanged (same status,
+/// code, message and details at the HTTP edge; its message and exit code in the CLI).
+/// Remove once every capability returns its domain error.
+#[derive(Debug)]
+pub struct Upstream(pub AppError);
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            AppError::Client { message, .. } => f.write_str(message),
+            AppError::Internal(cause) => f.write_str(cause),
+        }
+    }
+}
+
+impl DomainError for Upstream {
+    fn kind(&self) -> ErrorKind {
+        match self.0.status() {
+            StatusCode::BAD_REQUEST => ErrorKind::BadRequest,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
+            StatusCode::UNAUTHORIZED => ErrorKind::Unauthenticated,
+            StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+            StatusCode::NOT_FOUND => ErrorKind::NotFound,
+            StatusCode::CONFLICT => ErrorKind::Conflict,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+            StatusCode::LOCKED => ErrorKind::Locked,
+            StatusCode::TOO_MANY_REQUESTS => ErrorKind::Throttled,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Busy,
+            _ => ErrorKind::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        self.0.code()
+    }
+    fn details(&self) -> Option<Value> {
+        match &self.0 {
+            AppError::Client { details, .. } => details.clone(),
+            AppError::Internal(_) => None,
+        }
+    }
+}
+
+impl std::error::Error for Upstream {}

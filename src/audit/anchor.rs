@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use sqlx::Row;
 
+use super::error::AuditResult;
 use super::verify::{VerifyReport, verify_all};
 use crate::db::Db;
-use crate::error::AppResult;
+use crate::ids::UnitId;
 
 /// Identifies the file format.
 pub const ANCHOR_FORMAT: &str = "credgov-audit-anchor/1";
@@ -19,7 +20,7 @@ pub const ANCHOR_FORMAT: &str = "credgov-audit-anchor/1";
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AnchoredHead {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub seq: i64,
     pub hash: String,
     /// Last event of the chain written before keying (v1), if any.
@@ -97,7 +98,7 @@ impl Anchor {
 }
 
 /// Reads every chain head and signs the digest.
-pub async fn take_anchor(db: &Db, key: &[u8; 32], at: i64) -> AppResult<Anchor> {
+pub async fn take_anchor(db: &Db, key: &[u8; 32], at: i64) -> AuditResult<Anchor> {
     let rows =
         sqlx::query("SELECT unit_id, seq, hash, legacy_seq FROM audit_heads ORDER BY unit_id")
             .fetch_all(db.pool())
@@ -126,7 +127,7 @@ pub async fn take_anchor(db: &Db, key: &[u8; 32], at: i64) -> AppResult<Anchor> 
 /// Verifies every chain (as [`verify_all`]) and then that each anchored chain still
 /// exists, still reaches the anchored event, still holds it with the anchored link, and
 /// still has the anchored keying boundary.
-pub async fn verify_against(db: &Db, anchor: &Anchor) -> AppResult<VerifyReport> {
+pub async fn verify_against(db: &Db, anchor: &Anchor) -> AuditResult<VerifyReport> {
     let report = verify_all(db).await?;
     if let VerifyReport::Broken { .. } = report {
         return Ok(report);
@@ -189,7 +190,7 @@ pub async fn verify_against(db: &Db, anchor: &Anchor) -> AppResult<VerifyReport>
     .fetch_all(db.pool())
     .await?;
     for r in &rows {
-        let unit: String = r.try_get("unit_id")?;
+        let unit: UnitId = r.try_get("unit_id")?;
         if !anchor.heads.iter().any(|h| h.unit_id == unit) {
             return Ok(VerifyReport::Broken {
                 unit_id: unit,

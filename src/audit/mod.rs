@@ -8,6 +8,7 @@
 
 mod anchor;
 mod chain;
+mod error;
 pub(crate) mod routes;
 mod store;
 mod verify;
@@ -16,6 +17,7 @@ mod write_path_guard;
 
 pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
 pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};
+pub use error::{AuditError, AuditResult};
 pub use routes::router;
 pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, list};
 pub use verify::{VerifyReport, verify_all};

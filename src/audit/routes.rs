@@ -8,9 +8,10 @@ use utoipa_axum::routes;
 
 use super::store::{self, AuditEvent};
 use crate::app::AppState;
-use crate::authz::Permission;
+use crate::authz::{self, Permission};
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiQuery, Auth, ErrorBody, Page, Paging, in_range};
+use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
@@ -20,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Unit whose chain to read; defaults to the auditor's own (top) unit.
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Instead of `cursor`: return events with a sequence number above this (≥ 0).
@@ -49,16 +50,13 @@ pub async fn list(
     };
     let unit_id = match q.unit_id {
         Some(u) => u,
-        None => ctx
-            .grants
-            .iter()
-            .find(|g| g.role.permits(Permission::AuditRead))
-            .map(|g| g.unit_id.clone())
-            .ok_or_else(AppError::forbidden)?,
+        None => UnitId::new(authz::first_unit_with(&ctx, Permission::AuditRead)?),
     };
     let unit =
-        crate::tenancy::authorized_unit(&state, &ctx, &unit_id, Permission::AuditRead).await?;
-    let events = store::list(state.db.pool(), &unit.id, after, paging.fetch()).await?;
+        crate::tenancy::authorized_unit(&state, &ctx, unit_id.as_str(), Permission::AuditRead)
+            .await?;
+    let unit_id = UnitId::new(unit.id);
+    let events = store::list(state.db.pool(), &unit_id, after, paging.fetch()).await?;
     Ok(Json(
         paging.page(events, |e| (e.seq.to_string(), e.id.clone())),
     ))

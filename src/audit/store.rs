@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use super::chain::{Canonical, GENESIS_HASH, V_KEYED, event_mac};
 use crate::clock::Millis;
 use crate::db::{Tx, new_id};
-use crate::error::{AppError, AppResult};
+use crate::error::InternalError;
+use crate::ids::UnitId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -106,10 +107,11 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// An event by `actor` on `unit_id`: success, no target, empty details.
-    pub fn new(unit_id: &'a str, actor: Actor, action: &'static str) -> Self {
+    /// An event by `actor` on `unit_id` (a [`UnitId`], or its text): success, no
+    /// target, empty details.
+    pub fn new<U: AsRef<str> + ?Sized>(unit_id: &'a U, actor: Actor, action: &'static str) -> Self {
         Entry {
-            unit_id,
+            unit_id: unit_id.as_ref(),
             actor,
             action,
             target_kind: None,
@@ -120,14 +122,18 @@ impl<'a> Entry<'a> {
     }
 
     /// An event by the authenticated principal of `ctx` (user or API token).
-    pub fn by(ctx: &crate::authz::AuthContext, unit_id: &'a str, action: &'static str) -> Self {
+    pub fn by<U: AsRef<str> + ?Sized>(
+        ctx: &crate::authz::AuthContext,
+        unit_id: &'a U,
+        action: &'static str,
+    ) -> Self {
         Entry::new(unit_id, Actor::from(ctx), action)
     }
 
     /// What the event is about (`"user"`, `"account"`, … and its id).
-    pub fn target(mut self, kind: &'static str, id: &'a str) -> Self {
+    pub fn target<I: AsRef<str> + ?Sized>(mut self, kind: &'static str, id: &'a I) -> Self {
         self.target_kind = Some(kind);
-        self.target_id = Some(id);
+        self.target_id = Some(id.as_ref());
         self
     }
 
@@ -154,7 +160,7 @@ impl Tx {
         at: Millis,
         meta: &RequestMeta,
         entry: Entry<'_>,
-    ) -> AppResult<()> {
+    ) -> Result<(), InternalError> {
         append(self, at, meta, entry).await
     }
 }
@@ -164,11 +170,16 @@ impl Tx {
 /// lock on PostgreSQL, the write lock on SQLite). Without a chain key (no keyring
 /// loaded on this database handle) nothing is written: fail closed. Private: callers
 /// go through [`Tx::audit`].
-async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -> AppResult<()> {
+async fn append(
+    tx: &mut Tx,
+    at: Millis,
+    meta: &RequestMeta,
+    entry: Entry<'_>,
+) -> Result<(), InternalError> {
     let key = tx
         .chain_key()
         .cloned()
-        .ok_or_else(|| AppError::internal("the audit chain key is not loaded"))?;
+        .ok_or_else(|| InternalError::new(super::AuditError::ChainKeyMissing))?;
     // One statement claims the next sequence number and returns the previous hash; the
     // row stays locked (PostgreSQL) or the write lock is held (SQLite) until commit.
     let head = sqlx::query(
@@ -236,7 +247,7 @@ async fn append(tx: &mut Tx, at: Millis, meta: &RequestMeta, entry: Entry<'_>) -
 /// An event as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub seq: i64,
     pub id: String,
     /// Unix milliseconds UTC.
@@ -292,7 +303,7 @@ impl AuditEvent {
         Canonical {
             // An out-of-range stored version is no known version (0): the link fails.
             v: u8::try_from(self.v).unwrap_or(0),
-            unit_id: &self.unit_id,
+            unit_id: self.unit_id.as_str(),
             seq: self.seq,
             id: &self.id,
             at: self.at,
@@ -316,10 +327,10 @@ pub(super) const SELECT_EVENTS: &str = "SELECT unit_id, seq, id, at, actor_kind,
 /// Events of one unit's chain with `seq > after`, oldest first.
 pub async fn list(
     pool: &sqlx::AnyPool,
-    unit_id: &str,
+    unit_id: &UnitId,
     after: i64,
     limit: i64,
-) -> AppResult<Vec<AuditEvent>> {
+) -> Result<Vec<AuditEvent>, InternalError> {
     let sql = format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(unit_id)

@@ -3,9 +3,10 @@
 use sqlx::Row;
 
 use super::chain::{GENESIS_HASH, V_HASHED, V_KEYED, link};
+use super::error::{AuditError, AuditResult};
 use super::store::{AuditEvent, SELECT_EVENTS};
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::ids::UnitId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyReport {
@@ -14,7 +15,7 @@ pub enum VerifyReport {
         events: u64,
     },
     Broken {
-        unit_id: String,
+        unit_id: UnitId,
         seq: i64,
         reason: String,
     },
@@ -27,19 +28,16 @@ const PAGE: i64 = 1000;
 /// for v1 events, HMAC-SHA256 under the chain key for v2), no unkeyed (v1) event after
 /// the chain's last pre-keying event, and the chain head matching the last event (so
 /// removing the newest events is caught too).
-pub async fn verify_all(db: &Db) -> AppResult<VerifyReport> {
-    let key = db
-        .chain_key()
-        .ok_or_else(|| AppError::internal("the audit chain key is not loaded"))?
-        .bytes();
+pub async fn verify_all(db: &Db) -> AuditResult<VerifyReport> {
+    let key = db.chain_key().ok_or(AuditError::ChainKeyMissing)?.bytes();
     let pool = db.pool();
-    let units: Vec<String> = sqlx::query(
+    let units: Vec<UnitId> = sqlx::query(
         "SELECT unit_id FROM audit_heads UNION SELECT DISTINCT unit_id FROM audit_events ORDER BY 1",
     )
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| r.try_get::<String, _>(0))
+    .map(|r| r.try_get::<UnitId, _>(0))
     .collect::<Result<_, _>>()?;
     let mut total = 0u64;
     for unit in &units {
@@ -136,9 +134,9 @@ fn check_event(
     }
 }
 
-fn broken(unit: &str, seq: i64, reason: &str) -> VerifyReport {
+fn broken(unit: &UnitId, seq: i64, reason: &str) -> VerifyReport {
     VerifyReport::Broken {
-        unit_id: unit.to_string(),
+        unit_id: unit.clone(),
         seq,
         reason: reason.to_string(),
     }

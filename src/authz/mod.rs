@@ -127,6 +127,17 @@ pub fn require_anywhere(ctx: &AuthContext, perm: Permission) -> AuthzResult<Vec<
     }
 }
 
+/// The first unit (in grant order) where the caller holds `perm`: what a read that
+/// names no unit defaults to (an auditor's own chain). Forbidden when it holds `perm`
+/// nowhere.
+pub fn first_unit_with(ctx: &AuthContext, perm: Permission) -> AuthzResult<&str> {
+    ctx.grants
+        .iter()
+        .find(|g| g.role.permits(perm))
+        .map(|g| g.unit_id.as_str())
+        .ok_or(AuthzError::Forbidden)
+}
+
 /// May the caller learn whether a candidate password equals one of this account's
 /// stored versions (`POST /policy/check` with `account_id`)? Only someone who may
 /// reveal the account anyway: otherwise the check is a guessing oracle.

@@ -5,21 +5,20 @@ use std::path::Path;
 use crate::app::AppState;
 use crate::audit::{Anchor, VerifyReport, take_anchor, verify_against, verify_all};
 use crate::crypto::AUDIT_ANCHOR_LABEL;
+use crate::error::CliError;
 
 /// Exit 0 when intact, 1 naming the first problem. With an anchor file, also checks
 /// every anchored chain against it; a file whose signature does not verify is refused.
-pub async fn verify(state: &AppState, anchor: Option<&Path>) -> Result<i32, String> {
+pub async fn verify(state: &AppState, anchor: Option<&Path>) -> Result<i32, CliError> {
     let report = match anchor {
-        None => verify_all(&state.db).await.map_err(|e| e.to_string())?,
+        None => verify_all(&state.db).await?,
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("reading the anchor file {}: {e}", path.display()))?;
             let key = state.keyring.derive(AUDIT_ANCHOR_LABEL);
             let anchor = Anchor::parse(&text, &key)
                 .map_err(|e| format!("anchor file {} refused: {e}", path.display()))?;
-            verify_against(&state.db, &anchor)
-                .await
-                .map_err(|e| e.to_string())?
+            verify_against(&state.db, &anchor).await?
         }
     };
     match report {
@@ -44,11 +43,9 @@ pub async fn verify(state: &AppState, anchor: Option<&Path>) -> Result<i32, Stri
 }
 
 /// Prints a signed anchor (JSON) of every chain head on standard output.
-pub async fn anchor(state: &AppState) -> Result<i32, String> {
+pub async fn anchor(state: &AppState) -> Result<i32, CliError> {
     let key = state.keyring.derive(AUDIT_ANCHOR_LABEL);
-    let anchor = take_anchor(&state.db, &key, state.now())
-        .await
-        .map_err(|e| e.to_string())?;
+    let anchor = take_anchor(&state.db, &key, state.now()).await?;
     println!("{}", anchor.to_json());
     Ok(0)
 }

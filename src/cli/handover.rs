@@ -5,8 +5,10 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::authz::AuthContext;
+use crate::error::CliError;
 use crate::handover::{EventInput, record_event};
 
+/// `credgov handover open` as typed.
 pub struct OpenArgs {
     pub event_type: String,
     pub username: String,
@@ -16,7 +18,8 @@ pub struct OpenArgs {
     pub idempotency_key: Option<String>,
 }
 
-pub async fn open(state: &AppState, a: OpenArgs) -> Result<(), String> {
+/// Records the staff change as the console operator and prints the case opened.
+pub async fn open(state: &AppState, a: OpenArgs) -> Result<(), CliError> {
     let body = json!({
         "type": a.event_type,
         "username": a.username,
@@ -37,8 +40,7 @@ pub async fn open(state: &AppState, a: OpenArgs) -> Result<(), String> {
         &body,
         input,
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if replayed {
         println!(
             "already recorded: event {} → handover case {}",

@@ -6,22 +6,24 @@ use std::path::Path;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::crypto::{MasterKey, rotate_master_key};
+use crate::crypto::{KeyringError, MasterKey, rotate_master_key};
 use crate::db::Db;
+use crate::error::CliError;
 
-pub async fn rotate(config: Config, new_key_file: &Path) -> Result<i32, String> {
+/// Exit 0 when every key is re-wrapped, 2 at the test crash point, 1 when refused.
+pub async fn rotate(config: Config, new_key_file: &Path) -> Result<i32, CliError> {
     let db = Db::connect(&config.database_url, config.database_max_connections)
         .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
-    let old = MasterKey::load(&config.master_key_file).map_err(|e| e.to_string())?;
-    let new = MasterKey::load(new_key_file).map_err(|e| e.to_string())?;
+        .map_err(|e| CliError::from(e.to_string()))?;
+    db.migrate()
+        .await
+        .map_err(|e| CliError::from(e.to_string()))?;
+    let old = MasterKey::load(&config.master_key_file).map_err(KeyringError::from)?;
+    let new = MasterKey::load(new_key_file).map_err(KeyringError::from)?;
     let crash_after = std::env::var("CREDGOV_TEST_CRASH_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());
-    let report = rotate_master_key(&db, &old, &new, SystemClock.now_ms(), crash_after)
-        .await
-        .map_err(|e| e.to_string())?;
+    let report = rotate_master_key(&db, &old, &new, SystemClock.now_ms(), crash_after).await?;
     db.close().await;
     if !report.finished {
         println!(

@@ -1,5 +1,5 @@
-//! The operator's command line. Errors are one clear line on stderr and an exit code:
-//! 1 refused, 3 not found, 70 internal, 75 try again later (see `ErrorKind::exit_code`).
+//! The operator's command line. An error is one sentence on stderr (`credgov: …`) and
+//! an exit code saying what kind of failure it was (README, "Command line").
 
 mod audit;
 mod calendar;
@@ -188,10 +188,11 @@ pub async fn run() -> i32 {
     }
 }
 
-async fn start(config: Config) -> Result<AppState, String> {
+/// Starting fails on configuration, keys or the database: a refusal (exit 1).
+async fn start(config: Config) -> Result<AppState, CliError> {
     AppState::start(config, Arc::new(SystemClock))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| CliError::from(e.to_string()))
 }
 
 async fn execute(cli: Cli) -> Result<i32, CliError> {

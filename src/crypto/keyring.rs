@@ -91,25 +91,40 @@ pub enum KeyringError {
     Damaged,
     #[error("{0}")]
     Rotation(String),
+    /// The master key was rotated (or a rotation is under way) since this server
+    /// started: restart it with `CREDGOV_MASTER_KEY_FILE` pointing at the new key file.
     #[error(
-        "the master key was rotated (or a rotation is under way) since this server started; restart it with CREDGOV_MASTER_KEY_FILE pointing at the new key file"
+        "the master key was rotated while this server was running; nothing was saved. \
+         The operator must restart the server with the new master key file, then retry"
     )]
     RestartRequired,
 }
 
-impl From<KeyringError> for crate::error::AppError {
-    fn from(e: KeyringError) -> Self {
-        match e {
-            KeyringError::RestartRequired => crate::error::AppError::client(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "restart_required",
-                "the master key was rotated while this server was running; nothing was saved. \
-                 The operator must restart the server with the new master key file, then retry",
-            ),
-            other => crate::error::AppError::internal(other),
+impl crate::error::DomainError for KeyringError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            // A running server: the operator must restart it (HTTP 503).
+            KeyringError::RestartRequired => ErrorKind::Busy,
+            // The operator's command cannot go on as asked (exit 1).
+            KeyringError::Key(_) | KeyringError::RotationUnfinished | KeyringError::Rotation(_) => {
+                ErrorKind::Conflict
+            }
+            KeyringError::Db(_) | KeyringError::Damaged => ErrorKind::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            KeyringError::RestartRequired => "restart_required",
+            KeyringError::Key(_) => "master_key",
+            KeyringError::RotationUnfinished | KeyringError::Rotation(_) => "key_rotation",
+            KeyringError::Db(_) | KeyringError::Damaged => "internal",
         }
     }
 }
+
+crate::domain_error!(KeyringError);
 
 impl Keyring {
     /// A sub-key for one purpose, derived from the system key.

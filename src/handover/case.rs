@@ -9,10 +9,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::case_state::{CaseState, ShownState};
+use super::error::{HandoverError, HandoverResult};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::InternalError;
 use crate::http::placeholders;
+use crate::ids::{AccountId, CaseId, EventId, UnitId, UserId};
 use crate::tenancy::{Unit, get_units};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -30,7 +32,7 @@ pub struct HandoverAction {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HandoverItem {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
     pub platform: String,
     pub actions: Vec<HandoverAction>,
@@ -46,17 +48,17 @@ pub struct ChecklistEntry {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonRef {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Handover {
-    pub id: String,
-    pub unit_id: String,
+    pub id: CaseId,
+    pub unit_id: UnitId,
     pub unit_name: String,
-    pub event_id: String,
+    pub event_id: EventId,
     /// `departure`, `transfer`, `role_change` or `leave`.
     pub event_type: String,
     pub leaver: PersonRef,
@@ -102,7 +104,7 @@ impl Handover {
 }
 
 /// Loads a case with everything it shows. `None` if there is no such case.
-pub(super) async fn load(state: &AppState, id: &str) -> AppResult<Option<Handover>> {
+pub(super) async fn load(state: &AppState, id: &CaseId) -> HandoverResult<Option<Handover>> {
     let rows = sqlx::query("SELECT * FROM handovers WHERE id = $1")
         .bind(id)
         .fetch_all(state.db.pool())
@@ -122,7 +124,7 @@ fn bind_all<'q>(
 
 /// Builds cases from their `handovers` rows (in that order) with a constant number of
 /// queries: their units, the people named, and every action of every case.
-pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec<Handover>> {
+pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> HandoverResult<Vec<Handover>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -157,7 +159,7 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
         "SELECT id, username, display_name FROM users WHERE id IN ({})",
         placeholders(1, people_refs.len())
     );
-    let mut persons: HashMap<String, PersonRef> = HashMap::new();
+    let mut persons: HashMap<UserId, PersonRef> = HashMap::new();
     for r in &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &people_refs)
         .fetch_all(pool)
         .await?
@@ -220,23 +222,23 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
             }),
         }
     }
-    let person = |id: &str| -> AppResult<PersonRef> {
+    let person = |id: &UserId| -> Result<PersonRef, InternalError> {
         persons
             .get(id)
             .cloned()
-            .ok_or_else(|| AppError::internal("a case names a missing user"))
+            .ok_or_else(|| InternalError::new("a case names a missing user"))
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: String = r.try_get("id")?;
+        let id: CaseId = r.try_get("id")?;
         let unit_id: String = r.try_get("unit_id")?;
         let unit = units
             .get(&unit_id)
             .cloned()
-            .ok_or_else(|| AppError::internal("case's unit is missing"))?;
-        let leaver_id: String = r.try_get("leaver_id")?;
-        let successor_id: Option<String> = r.try_get("successor_id")?;
-        let check = |by: &str, at: &str, note: &str| -> AppResult<ChecklistEntry> {
+            .ok_or_else(|| InternalError::new("case's unit is missing"))?;
+        let leaver_id: UserId = r.try_get("leaver_id")?;
+        let successor_id: Option<UserId> = r.try_get("successor_id")?;
+        let check = |by: &str, at: &str, note: &str| -> Result<ChecklistEntry, sqlx::Error> {
             let at: Option<i64> = r.try_get(at)?;
             Ok(ChecklistEntry {
                 done: at.is_some(),
@@ -251,14 +253,14 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
             sqlx::Error::Decode(format!("unknown handover state {stored_text:?}").into())
         })?;
         let mut h = Handover {
-            items: items.remove(&id).unwrap_or_default(),
+            items: items.remove(id.as_str()).unwrap_or_default(),
             id,
-            unit_id: unit.id.clone(),
+            unit_id: UnitId::new(unit.id.clone()),
             unit_name: unit.name.clone(),
             event_id: r.try_get("event_id")?,
             event_type: r.try_get("event_type")?,
             leaver: person(&leaver_id)?,
-            successor: successor_id.as_deref().map(person).transpose()?,
+            successor: successor_id.as_ref().map(person).transpose()?,
             state: String::new(),
             progress_state: String::new(),
             deadline_at: r.try_get("deadline_at")?,
@@ -301,29 +303,28 @@ fn progress(h: &Handover) -> ShownState {
 
 /// Whether the caller is this case's successor.
 pub(super) fn is_successor(ctx: &AuthContext, h: &Handover) -> bool {
-    matches!((ctx.user_id(), &h.successor), (Some(u), Some(s)) if u == s.id)
+    matches!((ctx.user_id(), &h.successor), (Some(u), Some(s)) if s.id == u)
 }
 
 /// A case the caller may act on with `perm`; its successor may always read it.
 pub(super) async fn case_for(
     state: &AppState,
     ctx: &AuthContext,
-    id: &str,
+    id: &CaseId,
     perm: Permission,
-) -> AppResult<Handover> {
-    let h = load(state, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("handover"))?;
+) -> HandoverResult<Handover> {
+    let h = load(state, id).await?.ok_or(HandoverError::CaseNotFound)?;
     let unit = h
         .unit
         .clone()
-        .ok_or_else(|| AppError::internal("case without unit"))?;
+        .ok_or_else(|| InternalError::new("case without unit"))?;
     match authz::authorize(ctx, perm, &unit.as_ref(), "handover") {
         Err(_) if perm == Permission::HandoverRead && is_successor(ctx, &h) => Ok(h),
         other => other.map(|()| h).map_err(Into::into),
     }
 }
 
-pub async fn read(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Handover> {
+/// A case the caller may read (its successor always may).
+pub async fn read(state: &AppState, ctx: &AuthContext, id: &CaseId) -> HandoverResult<Handover> {
     case_for(state, ctx, id, Permission::HandoverRead).await
 }

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
+use super::error::HandoverResult;
 use super::events::{EventType, NewEvent};
 use crate::authz::AuthContext;
 use crate::db::{Tx, new_id};
-use crate::error::AppResult;
+use crate::ids::{AccountId, UnitId, UserId};
 use crate::tenancy::Unit;
 
 /// What the case needs for one account.
@@ -24,12 +25,12 @@ pub(super) struct Needs {
 /// or holds the binding of, keyed by account id. Read before anything is revoked.
 pub(super) async fn affected_accounts(
     tx: &mut Tx,
-    leaver: &str,
+    leaver: &UserId,
     unit: &Unit,
     event: EventType,
-) -> AppResult<BTreeMap<String, Needs>> {
+) -> HandoverResult<BTreeMap<AccountId, Needs>> {
     let like = format!("{}%", unit.path);
-    let mut needs: BTreeMap<String, Needs> = BTreeMap::new();
+    let mut needs: BTreeMap<AccountId, Needs> = BTreeMap::new();
     let custodian_rows = sqlx::query(
         "SELECT c.account_id, (SELECT COUNT(*) FROM account_custodians o WHERE o.account_id = c.account_id) AS n \
          FROM account_custodians c JOIN units u ON u.id = c.unit_id JOIN accounts a ON a.id = c.account_id \
@@ -40,7 +41,7 @@ pub(super) async fn affected_accounts(
     .fetch_all(&mut **tx)
     .await?;
     for r in &custodian_rows {
-        let id: String = r.try_get(0)?;
+        let id: AccountId = r.try_get(0)?;
         let n: i64 = r.try_get(1)?;
         let e = needs.entry(id).or_default();
         if event != EventType::Leave {
@@ -63,7 +64,7 @@ pub(super) async fn affected_accounts(
         .fetch_all(&mut **tx)
         .await?;
         for r in &seen {
-            let id: String = r.try_get(0)?;
+            let id: AccountId = r.try_get(0)?;
             let version: i64 = r.try_get(1)?;
             needs
                 .entry(id)
@@ -92,8 +93,8 @@ pub(super) async fn open_case(
     tx: &mut Tx,
     ctx: &AuthContext,
     ev: &NewEvent<'_>,
-    needs: &BTreeMap<String, Needs>,
-) -> AppResult<usize> {
+    needs: &BTreeMap<AccountId, Needs>,
+) -> HandoverResult<usize> {
     let now = ev.now;
     sqlx::query(
         "INSERT INTO handovers (unit_id, id, event_id, event_type, leaver_id, successor_id, state, deadline_at, created_at, updated_at) \
@@ -112,7 +113,7 @@ pub(super) async fn open_case(
     let custody_heir = ev.successor.as_ref().filter(|s| s.may_hold_custody);
     let mut auto_assigned = 0;
     for (account_id, need) in needs {
-        let account_unit: String = sqlx::query("SELECT unit_id FROM accounts WHERE id = $1")
+        let account_unit: UnitId = sqlx::query("SELECT unit_id FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut **tx)
             .await?

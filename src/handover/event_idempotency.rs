@@ -5,9 +5,9 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::error::{HandoverError, HandoverResult};
 use super::events::{EventResult, NewEvent};
 use crate::db::{Tx, is_unique_violation};
-use crate::error::{AppError, AppResult};
 
 /// sha256 of the canonical JSON (keys sorted) of the request body.
 pub fn request_hash(body: &serde_json::Value) -> String {
@@ -21,7 +21,7 @@ pub(super) async fn existing(
     actor_key: &str,
     key: &str,
     hash: &str,
-) -> AppResult<Option<EventResult>> {
+) -> HandoverResult<Option<EventResult>> {
     let row = sqlx::query("SELECT id, handover_id, request_hash FROM hr_events WHERE actor_key = $1 AND idempotency_key = $2")
         .bind(actor_key)
         .bind(key)
@@ -30,10 +30,7 @@ pub(super) async fn existing(
     let Some(r) = row else { return Ok(None) };
     let stored: String = r.try_get("request_hash")?;
     if stored != hash {
-        return Err(AppError::conflict(
-            "idempotency_conflict",
-            "this Idempotency-Key was already used with a different request body",
-        ));
+        return Err(HandoverError::IdempotencyConflict);
     }
     Ok(Some(EventResult {
         event_id: r.try_get("id")?,
@@ -43,7 +40,7 @@ pub(super) async fn existing(
 
 /// Claims the key by inserting the event's row. `Ok(false)`: a concurrent duplicate
 /// holds it already (the transaction is then unusable; answer with [`existing`]).
-pub(super) async fn claim(tx: &mut Tx, ev: &NewEvent<'_>) -> AppResult<bool> {
+pub(super) async fn claim(tx: &mut Tx, ev: &NewEvent<'_>) -> HandoverResult<bool> {
     let inserted = sqlx::query(
         "INSERT INTO hr_events (unit_id, id, actor_key, idempotency_key, request_hash, event_type, user_id, successor_id, \
          effective_at, note, handover_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

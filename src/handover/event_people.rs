@@ -1,19 +1,19 @@
 //! The people an HR event names: finding them inside the reporter's scope, the roles
 //! they hold in the unit, and the checks on the leaver and the successor.
 
-use axum::http::StatusCode;
 use sqlx::Row;
 
+use super::error::{HandoverError, HandoverResult};
 use super::events::EventInput;
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
 use crate::identity::UserStatus;
+use crate::ids::UserId;
 use crate::tenancy::Unit;
 
 /// The successor named by an event.
 pub(super) struct Successor {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     /// Their roles let them take over custody, so they become custodian of accounts
     /// that would otherwise be left without one.
@@ -32,7 +32,7 @@ pub(super) async fn user_in_scope(
     ctx: &AuthContext,
     unit: &Unit,
     username: &str,
-) -> AppResult<Option<(String, String)>> {
+) -> HandoverResult<Option<(UserId, String)>> {
     let mut prefixes = authz::scopes(ctx, Permission::HrEvents);
     if !prefixes.iter().any(|p| unit.path.starts_with(p.as_str())) {
         prefixes.push(unit.path.clone());
@@ -53,14 +53,18 @@ pub(super) async fn user_in_scope(
         .fetch_optional(pool)
         .await?;
         if row.is_some() {
-            return Ok(Some((id, status)));
+            return Ok(Some((UserId::new(id), status)));
         }
     }
     Ok(None)
 }
 
 /// Roles the user holds on units of `unit`'s subtree (active users only).
-async fn roles_in(pool: &sqlx::AnyPool, user_id: &str, unit: &Unit) -> AppResult<Vec<Role>> {
+async fn roles_in(
+    pool: &sqlx::AnyPool,
+    user_id: &UserId,
+    unit: &Unit,
+) -> HandoverResult<Vec<Role>> {
     let rows = sqlx::query(
         "SELECT m.role FROM memberships m JOIN units n ON n.id = m.unit_id JOIN users u ON u.id = m.user_id \
          WHERE m.user_id = $1 AND n.path LIKE $2 AND u.status = 'active'",
@@ -76,19 +80,16 @@ async fn roles_in(pool: &sqlx::AnyPool, user_id: &str, unit: &Unit) -> AppResult
         .collect())
 }
 
-fn already_departed(input: &EventInput) -> AppError {
-    AppError::conflict(
-        "already_departed",
-        format!("{} has already departed", input.username),
-    )
+fn already_departed(input: &EventInput) -> HandoverError {
+    HandoverError::AlreadyDeparted {
+        username: input.username.clone(),
+    }
 }
 
-fn not_in_unit(input: &EventInput) -> AppError {
-    AppError::client(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "not_in_unit",
-        format!("{} holds no role in this unit", input.username),
-    )
+fn not_in_unit(input: &EventInput) -> HandoverError {
+    HandoverError::NotInUnit {
+        username: input.username.clone(),
+    }
 }
 
 /// The leaver has not departed and holds a role in the unit (every event, `leave`
@@ -96,11 +97,11 @@ fn not_in_unit(input: &EventInput) -> AppError {
 /// transaction; [`recheck_leaver`] repeats it inside.
 pub(super) async fn leaver_checks(
     pool: &sqlx::AnyPool,
-    leaver: &str,
+    leaver: &UserId,
     status: &str,
     unit: &Unit,
     input: &EventInput,
-) -> AppResult<()> {
+) -> HandoverResult<()> {
     if UserStatus::parse(status) == Some(UserStatus::Departed) {
         return Err(already_departed(input));
     }
@@ -115,10 +116,10 @@ pub(super) async fn leaver_checks(
 /// pooled connection while holding locks could starve the pool under load.
 pub(super) async fn recheck_leaver(
     tx: &mut Tx,
-    leaver: &str,
+    leaver: &UserId,
     unit: &Unit,
     input: &EventInput,
-) -> AppResult<()> {
+) -> HandoverResult<()> {
     let status: String = sqlx::query("SELECT status FROM users WHERE id = $1")
         .bind(leaver)
         .fetch_one(&mut **tx)
@@ -147,27 +148,23 @@ pub(super) async fn resolve_successor(
     pool: &sqlx::AnyPool,
     ctx: &AuthContext,
     unit: &Unit,
-    leaver: &str,
+    leaver: &UserId,
     input: &EventInput,
-) -> AppResult<Option<Successor>> {
+) -> HandoverResult<Option<Successor>> {
     let Some(name) = &input.successor_username else {
         return Ok(None);
     };
     let (id, _) = user_in_scope(pool, ctx, unit, name)
         .await?
-        .ok_or_else(|| AppError::not_found("successor"))?;
-    if id == leaver {
-        return Err(AppError::invalid(
-            "the successor cannot be the person leaving",
-        ));
+        .ok_or(HandoverError::SuccessorNotFound)?;
+    if &id == leaver {
+        return Err(HandoverError::SuccessorIsLeaver);
     }
     let roles = roles_in(pool, &id, unit).await?;
     if roles.is_empty() {
-        return Err(AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "successor_not_in_unit",
-            format!("{name} holds no role in this unit; give them one first"),
-        ));
+        return Err(HandoverError::SuccessorNotInUnit {
+            username: name.clone(),
+        });
     }
     Ok(Some(Successor {
         id,

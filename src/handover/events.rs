@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::case_opening::{affected_accounts, open_case};
 use super::deadline::case_deadline;
+use super::error::{HandoverError, HandoverResult};
 use super::event_idempotency::{claim, existing, request_hash};
 use super::event_people::{
     Successor, leaver_checks, recheck_leaver, resolve_successor, user_in_scope,
@@ -16,8 +17,8 @@ use super::revocation::revoke;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
-use crate::db::new_id;
-use crate::error::{AppError, AppResult};
+use crate::error::{InputError, InternalError};
+use crate::ids::{CaseId, EventId, UnitId, UserId};
 use crate::policy::effective_policy;
 use crate::tenancy::Unit;
 
@@ -51,7 +52,7 @@ pub struct EventInput {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub username: String,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub successor_username: Option<String>,
     /// Unix milliseconds; defaults to now.
     pub effective_at: Option<i64>,
@@ -60,8 +61,8 @@ pub struct EventInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventResult {
-    pub event_id: String,
-    pub handover_id: String,
+    pub event_id: EventId,
+    pub handover_id: CaseId,
 }
 
 /// Earliest and latest `effective_at` accepted: 2000-01-01 and 2100-01-01 UTC (ms).
@@ -75,9 +76,9 @@ pub(super) struct NewEvent<'a> {
     pub actor_key: String,
     pub key: &'a str,
     pub hash: String,
-    pub event_id: String,
-    pub handover_id: String,
-    pub leaver: String,
+    pub event_id: EventId,
+    pub handover_id: CaseId,
+    pub leaver: UserId,
     pub successor: Option<Successor>,
     pub effective_at: i64,
     pub note: Option<String>,
@@ -85,21 +86,19 @@ pub(super) struct NewEvent<'a> {
     pub now: i64,
 }
 
-fn parse_idempotency_key(header: &str) -> AppResult<&str> {
+fn parse_idempotency_key(header: &str) -> HandoverResult<&str> {
     let key = header.trim();
     if key.is_empty() || key.len() > 200 {
-        return Err(AppError::bad_request(
-            "the Idempotency-Key header is required (1–200 characters)",
-        ));
+        return Err(HandoverError::IdempotencyKeyInvalid);
     }
     Ok(key)
 }
 
-fn check_effective_at(input: &EventInput) -> AppResult<()> {
+fn check_effective_at(input: &EventInput) -> Result<(), InputError> {
     if let Some(at) = input.effective_at
         && !(EFFECTIVE_AT_MIN..=EFFECTIVE_AT_MAX).contains(&at)
     {
-        return Err(AppError::invalid_field(
+        return Err(InputError::field(
             "effective_at",
             "effective_at must be unix milliseconds between 2000-01-01 and 2100-01-01",
         ));
@@ -123,11 +122,12 @@ pub async fn record_event(
     idempotency_key: &str,
     body: &serde_json::Value,
     input: EventInput,
-) -> AppResult<(EventResult, bool)> {
+) -> HandoverResult<(EventResult, bool)> {
     let key = parse_idempotency_key(idempotency_key)?;
     let pool = state.db.pool();
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::HrEvents).await?;
+        crate::tenancy::authorized_unit(state, ctx, input.unit_id.as_str(), Permission::HrEvents)
+            .await?;
     let (kind, actor_id, _) = ctx.actor();
     let actor_key = format!("{kind}:{actor_id}");
     let hash = request_hash(body);
@@ -137,7 +137,7 @@ pub async fn record_event(
     check_effective_at(&input)?;
     let (leaver, status) = user_in_scope(pool, ctx, &unit, &input.username)
         .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+        .ok_or(HandoverError::UserNotFound)?;
     // Quick answers for the common case; re-checked inside the transaction, after the
     // idempotency row is claimed, so a concurrent duplicate gets the first one's answer.
     if let Err(e) = leaver_checks(pool, &leaver, &status, &unit, &input).await {
@@ -158,8 +158,8 @@ pub async fn record_event(
         actor_key,
         key,
         hash,
-        event_id: new_id(),
-        handover_id: new_id(),
+        event_id: EventId::generate(),
+        handover_id: CaseId::generate(),
         leaver,
         successor,
         effective_at,
@@ -180,7 +180,7 @@ pub async fn record_event(
         return existing(pool, &ev.actor_key, key, &ev.hash)
             .await?
             .map(|r| (r, true))
-            .ok_or_else(|| AppError::internal("idempotency row vanished"));
+            .ok_or_else(|| InternalError::new("idempotency row vanished").into());
     }
     recheck_leaver(&mut tx, &ev.leaver, &unit, &input).await?;
     let needs = affected_accounts(&mut tx, &ev.leaver, &unit, input.event_type).await?;

@@ -4,16 +4,17 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use super::error::{HandoverError, HandoverResult};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
-use crate::error::{AppError, AppResult};
+use crate::ids::{AccountId, UnitId, UserId};
 use crate::vault::VersionState;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Exposure {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub version: i64,
     /// `create`, `rotate` or `reveal` (the most recent way they saw it).
     pub kind: String,
@@ -26,11 +27,12 @@ pub struct Exposure {
     pub still_valid: bool,
 }
 
+/// Which accounts and versions `user_id` saw, within the caller's units.
 pub async fn user_exposure(
     state: &AppState,
     ctx: &AuthContext,
-    user_id: &str,
-) -> AppResult<Vec<Exposure>> {
+    user_id: &UserId,
+) -> HandoverResult<Vec<Exposure>> {
     // The person must be someone the caller can see: homed in, or having seen accounts
     // of, the caller's units (404 otherwise, whatever the caller's role); then the
     // caller needs the permission (403).
@@ -48,7 +50,7 @@ pub async fn user_exposure(
         visible |= n > 0;
     }
     if !visible {
-        return Err(AppError::not_found("user"));
+        return Err(HandoverError::UserNotFound);
     }
     let scopes = authz::require_anywhere(ctx, Permission::ExposureRead)?;
     let mut out = Vec::new();

@@ -3,10 +3,12 @@
 
 use super::case::{Handover, assemble};
 use super::case_state::ShownState;
+use super::error::HandoverResult;
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::InputError;
 use crate::http::{Page, Paging, under_any};
+use crate::ids::UnitId;
 
 /// Every action done (a `rotate` also counts once a rotation was confirmed after the
 /// case opened) and both checklist entries confirmed: mirrors `case::progress`.
@@ -17,7 +19,7 @@ const READY: &str = "(h.materials_at IS NOT NULL AND h.training_at IS NOT NULL A
 
 /// The SQL condition for a state filter; `$1` is now. A case matches its state or its
 /// progress state (an escalated case is also listed under the step it is stuck at).
-fn state_condition(filter: &str) -> AppResult<String> {
+fn state_condition(filter: &str) -> Result<String, InputError> {
     const LIVE: &str = "h.state NOT IN ('closed', 'cancelled', 'acknowledged')";
     Ok(match ShownState::parse(filter) {
         Some(ShownState::Closed) => "h.state = 'closed'".into(),
@@ -33,7 +35,7 @@ fn state_condition(filter: &str) -> AppResult<String> {
             format!("(h.state = 'acknowledged' OR ({LIVE} AND {READY} AND h.successor_id IS NULL))")
         }
         None => {
-            return Err(AppError::invalid_field(
+            return Err(InputError::field(
                 "state",
                 "state must be open, awaiting_acknowledgement, awaiting_sign_off, closed, cancelled or escalated",
             ));
@@ -46,14 +48,15 @@ fn state_condition(filter: &str) -> AppResult<String> {
 pub async fn list(
     state: &AppState,
     ctx: &AuthContext,
-    unit_id: Option<&str>,
+    unit_id: Option<&UnitId>,
     state_filter: Option<&str>,
     paging: &Paging,
-) -> AppResult<Page<Handover>> {
+) -> HandoverResult<Page<Handover>> {
     let prefixes: Vec<String> = match unit_id {
         Some(u) => {
             let unit =
-                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
+                crate::tenancy::authorized_unit(state, ctx, u.as_str(), Permission::HandoverRead)
+                    .await?;
             vec![unit.path]
         }
         None => authz::require_anywhere(ctx, Permission::HandoverRead)?,
@@ -79,5 +82,5 @@ pub async fn list(
     }
     let rows = q.fetch_all(state.db.pool()).await?;
     let cases = assemble(state, &rows).await?;
-    Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.clone())))
+    Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.to_string())))
 }

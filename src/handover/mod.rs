@@ -9,6 +9,7 @@ mod case;
 mod case_opening;
 mod case_state;
 mod deadline;
+mod error;
 mod event_idempotency;
 mod event_people;
 mod events;
@@ -21,6 +22,7 @@ mod signature;
 mod workflow;
 
 pub use case::{Handover, HandoverAction, HandoverItem};
+pub use error::{HandoverError, HandoverResult};
 pub use event_idempotency::request_hash as events_key;
 pub use events::{EventInput, EventResult, EventType, record_event};
 pub use routes::router;

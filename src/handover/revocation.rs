@@ -6,12 +6,12 @@
 use serde_json::json;
 use sqlx::Row;
 
+use super::error::HandoverResult;
 use super::events::{EventType, NewEvent};
 use crate::db::Tx;
-use crate::error::AppResult;
 
 /// Revokes what the event calls for; returns the counts for the audit event.
-pub(super) async fn revoke(tx: &mut Tx, ev: &NewEvent<'_>) -> AppResult<serde_json::Value> {
+pub(super) async fn revoke(tx: &mut Tx, ev: &NewEvent<'_>) -> HandoverResult<serde_json::Value> {
     let event_type = ev.input.event_type;
     if event_type == EventType::Leave {
         return Ok(json!({}));

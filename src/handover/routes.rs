@@ -16,6 +16,7 @@ use super::{sheet, signature, workflow};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
+use crate::ids::{CaseId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,7 +79,7 @@ pub async fn hr_event(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
     /// `open`, `awaiting_acknowledgement`, `awaiting_sign_off`, `closed`, `cancelled` or `escalated`.
     pub state: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -95,7 +96,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<Handover>>> {
     let paging = Paging::new(q.limit, q.cursor.as_deref())?;
-    let (unit, filter) = (q.unit_id.as_deref(), q.state.as_deref());
+    let (unit, filter) = (q.unit_id.as_ref(), q.state.as_deref());
     Ok(Json(
         super::list::list(&state, &ctx, unit, filter, &paging).await?,
     ))
@@ -106,7 +107,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(case::read(&state, &ctx, &id).await?))
 }
@@ -116,7 +117,7 @@ pub async fn read(
 pub async fn sheet_html(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<Response> {
     let h = case::read(&state, &ctx, &id).await?;
     let mut r = sheet::render(&h).into_response();
@@ -142,7 +143,7 @@ pub struct CompleteAction {
 pub async fn complete(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath((id, item_id)): ApiPath<(String, String)>,
+    ApiPath((id, item_id)): ApiPath<(CaseId, String)>,
     ApiJson(body): ApiJson<CompleteAction>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -172,7 +173,7 @@ pub struct Checklist {
 pub async fn checklist(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Checklist>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -194,7 +195,7 @@ pub struct Acknowledge {
 pub async fn acknowledge(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Acknowledge>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -215,7 +216,7 @@ pub async fn acknowledge(
 pub async fn sign_off(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(workflow::sign_off(&state, &ctx, &meta, &id).await?))
 }
@@ -231,7 +232,7 @@ pub struct Cancel {
 pub async fn cancel(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Cancel>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
@@ -244,7 +245,7 @@ pub async fn cancel(
 pub async fn exposure(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Json<Vec<Exposure>>> {
     Ok(Json(user_exposure(&state, &ctx, &id).await?))
 }

@@ -137,7 +137,7 @@ th {{ background: #eee; }}
 </html>
 "#,
         unit = esc(&h.unit_name),
-        id = esc(&h.id),
+        id = esc(h.id.as_str()),
         event = event_label(&h.event_type),
         state = state_label(&h.state),
         leaver = esc(&format!(

@@ -2,16 +2,16 @@
 //! the HMAC-SHA256 of `"<timestamp>.<body>"` under the configured secret, and
 //! `X-Credgov-Timestamp` (unix seconds) must be within five minutes of now.
 
-use axum::http::StatusCode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::error::{AppError, AppResult};
+use super::error::{HandoverError, HandoverResult};
+use crate::error::InternalError;
 
 pub const MAX_SKEW_SECS: i64 = 300;
 
-fn bad(message: &str) -> AppError {
-    AppError::client(StatusCode::UNAUTHORIZED, "bad_signature", message)
+fn bad(message: &'static str) -> HandoverError {
+    HandoverError::BadSignature(message)
 }
 
 /// Verifies in constant time. `now_ms` from the service clock.
@@ -21,7 +21,7 @@ pub fn verify_signature(
     signature: Option<&str>,
     body: &[u8],
     now_ms: i64,
-) -> AppResult<()> {
+) -> HandoverResult<()> {
     let ts = timestamp.ok_or_else(|| {
         bad("X-Credgov-Timestamp is required when HR request signing is configured")
     })?;
@@ -43,7 +43,7 @@ pub fn verify_signature(
         .ok_or_else(|| bad("X-Credgov-Signature must look like sha256=<hex>"))?;
     let expected = hex::decode(hex_sig).map_err(|_| bad("X-Credgov-Signature is not hex"))?;
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .map_err(|_| AppError::internal("HMAC key"))?;
+        .map_err(|_| InternalError::new("HMAC key"))?;
     mac.update(ts.trim().as_bytes());
     mac.update(b".");
     mac.update(body);

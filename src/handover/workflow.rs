@@ -2,25 +2,26 @@
 //! successor's TOTP-confirmed acknowledgement, sign-off and cancellation. Every
 //! transition is audited; closed and cancelled cases are immutable.
 
-use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::Row;
+use sqlx::any::AnyQueryResult;
 
 use super::case::{Handover, case_for, is_successor, load};
-use super::case_state::CaseState;
+use super::case_state::{CaseState, ShownState};
+use super::error::{HandoverError, HandoverResult};
 use crate::app::AppState;
 use crate::audit::{Entry, Outcome, RequestMeta};
+use crate::authz::AuthzError;
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::ids::CaseId;
 use crate::text::{Evidence, Note, Reason};
 
-fn closed(h: &Handover) -> AppResult<()> {
+fn closed(h: &Handover) -> HandoverResult<()> {
     if h.is_final() {
-        return Err(AppError::conflict(
-            "case_closed",
-            format!("this case is {} and can no longer change", h.stored_state),
-        ));
+        return Err(HandoverError::CaseClosed {
+            state: h.stored_state,
+        });
     }
     Ok(())
 }
@@ -40,7 +41,7 @@ enum Expect {
 /// the loser re-evaluates the condition against the winner's result; on SQLite the
 /// write transaction already serialises them. A lost race answers 409 and writes
 /// nothing (no second event, no second audit entry).
-async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> AppResult<()> {
+async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> HandoverResult<()> {
     let done = match expect {
         Expect::NotFinal => sqlx::query(
             "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state IN ('open', 'acknowledged')",
@@ -72,26 +73,21 @@ async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> A
             .map(|r| r.try_get(0))
             .transpose()?;
     Err(match now.as_deref().and_then(CaseState::parse) {
-        Some(s) if s.is_final() => AppError::conflict(
-            "case_closed",
-            format!("this case is {s} and can no longer change"),
-        ),
-        _ => AppError::conflict(
-            "case_changed",
-            "the case changed meanwhile (another user acted on it); reload it and try again",
-        ),
+        Some(s) if s.is_final() => HandoverError::CaseClosed { state: s },
+        _ => HandoverError::CaseChanged,
     })
 }
 
-async fn record(
-    tx: &mut Tx,
+/// Ends a transition: writes its audit event, commits, and returns the case as it now is.
+async fn finish(
+    mut tx: Tx,
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
     h: &Handover,
     action: &'static str,
     details: serde_json::Value,
-) -> AppResult<()> {
+) -> HandoverResult<Handover> {
     tx.audit(
         state.now(),
         meta,
@@ -99,13 +95,23 @@ async fn record(
             .target("handover", &h.id)
             .details(details),
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    reload(state, &h.id).await
 }
 
-async fn reload(state: &AppState, id: &str) -> AppResult<Handover> {
-    load(state, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("handover"))
+/// The conditional update of a transition changed its one row, or `lost` (a concurrent
+/// transition got there first).
+fn one_row(done: &AnyQueryResult, lost: HandoverError) -> HandoverResult<()> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(lost)
+    }
+}
+
+async fn reload(state: &AppState, id: &CaseId) -> HandoverResult<Handover> {
+    load(state, id).await?.ok_or(HandoverError::CaseNotFound)
 }
 
 /// Completes a manual action (`rebind`, `reassign`; `rotate` completes itself when a
@@ -114,11 +120,11 @@ pub async fn complete_action(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
+    id: &CaseId,
     item_id: &str,
     action: &str,
     evidence: &str,
-) -> AppResult<Handover> {
+) -> HandoverResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
     let evidence = Evidence::parse("evidence", evidence)?.into_string();
@@ -126,34 +132,27 @@ pub async fn complete_action(
         .items
         .iter()
         .find(|i| i.id == item_id)
-        .ok_or_else(|| AppError::not_found("item"))?;
+        .ok_or(HandoverError::ItemNotFound)?;
     let entry = item
         .actions
         .iter()
         .find(|a| a.action == action)
-        .ok_or_else(|| {
-            AppError::invalid(format!(
-                "this item has no {action} action; it has: {}",
-                item.actions
-                    .iter()
-                    .map(|a| a.action.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+        .ok_or_else(|| HandoverError::NoSuchAction {
+            action: action.to_string(),
+            available: item
+                .actions
+                .iter()
+                .map(|a| a.action.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
     if entry.done {
-        return Err(AppError::conflict(
-            "already_done",
-            "this action is already done",
-        ));
+        return Err(HandoverError::ActionDone);
     }
     let pool = state.db.pool();
     match action {
         "rotate" => {
-            return Err(AppError::conflict(
-                "rotate_required",
-                "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{id}/rotations, then confirm",
-            ));
+            return Err(HandoverError::RotateRequired);
         }
         "rebind" => {
             let holder: Option<String> =
@@ -163,10 +162,7 @@ pub async fn complete_action(
                     .await?
                     .try_get(0)?;
             if holder.as_deref() == Some(h.leaver.id.as_str()) {
-                return Err(AppError::conflict(
-                    "binding_unchanged",
-                    "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{id}) first",
-                ));
+                return Err(HandoverError::BindingUnchanged);
             }
         }
         "reassign" => {
@@ -179,10 +175,7 @@ pub async fn complete_action(
             .await?
             .try_get(0)?;
             if others == 0 {
-                return Err(AppError::conflict(
-                    "no_custodian",
-                    "name a new custodian for the account first (POST /api/v1/accounts/{id}/custodians)",
-                ));
+                return Err(HandoverError::NoCustodian);
             }
         }
         _ => {}
@@ -200,15 +193,8 @@ pub async fn complete_action(
     .bind(action)
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "already_done",
-            "this action is already done",
-        ));
-    }
-    record(&mut tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await?;
-    tx.commit().await?;
-    reload(state, id).await
+    one_row(&done, HandoverError::ActionDone)?;
+    finish(tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
 }
 
 /// Confirms the materials hand-over (资料交接) or the training (业务培训).
@@ -216,10 +202,10 @@ pub async fn confirm_checklist(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
+    id: &CaseId,
     entry: &str,
     note: Option<&str>,
-) -> AppResult<Handover> {
+) -> HandoverResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverRead).await?;
     // Unit admins, or the successor who received them.
     if !is_successor(ctx, &h) {
@@ -239,17 +225,13 @@ pub async fn confirm_checklist(
             "training_note",
             h.training.done,
         ),
-        _ => {
-            return Err(AppError::invalid(
-                "entry must be materials (资料交接) or training (业务培训)",
-            ));
-        }
+        _ => return Err(HandoverError::UnknownChecklistEntry),
     };
     if done {
-        return Err(AppError::conflict("already_done", "already confirmed"));
+        return Err(HandoverError::ChecklistDone);
     }
     let note = note
-        .map(|n| Note::parse("note", n).map(String::from))
+        .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let mut tx = state.db.begin_write().await?;
     claim(&mut tx, state, &h, Expect::NotFinal).await?;
@@ -265,11 +247,9 @@ pub async fn confirm_checklist(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict("already_done", "already confirmed"));
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::ChecklistDone)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -277,9 +257,7 @@ pub async fn confirm_checklist(
         "handover.checklist",
         json!({ "entry": entry, "note": note }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
 /// The successor acknowledges what they received, confirming with a fresh TOTP code.
@@ -287,26 +265,19 @@ pub async fn acknowledge(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
+    id: &CaseId,
     totp_code: &str,
     note: Option<&str>,
-) -> AppResult<Handover> {
+) -> HandoverResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverRead).await?;
     closed(&h)?;
     if !is_successor(ctx, &h) {
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only the successor named on the case can acknowledge it",
-        ));
+        return Err(HandoverError::NotSuccessor);
     }
-    if h.progress_state != "awaiting_acknowledgement" {
-        return Err(AppError::conflict(
-            "items_open",
-            "every item and the checklist must be done before the successor acknowledges",
-        ));
+    if h.progress_state != ShownState::AwaitingAcknowledgement.as_str() {
+        return Err(HandoverError::NotReadyToAcknowledge);
     }
-    let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
+    let user_id = ctx.user_id().ok_or(AuthzError::Forbidden)?;
     if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
         let mut tx = state.db.begin_write().await?;
         tx.audit(
@@ -319,10 +290,10 @@ pub async fn acknowledge(
         )
         .await?;
         tx.commit().await?;
-        return Err(e);
+        return Err(e.into());
     }
     let note = note
-        .map(|n| Note::parse("note", n).map(String::from))
+        .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let mut tx = state.db.begin_write().await?;
@@ -334,14 +305,9 @@ pub async fn acknowledge(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "case_changed",
-            "the case changed meanwhile; reload it and try again",
-        ));
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -349,9 +315,7 @@ pub async fn acknowledge(
         "handover.acknowledge",
         json!({ "received_accounts": received, "note": note }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
 /// A unit admin or supervisor closes a case whose work is complete.
@@ -359,28 +323,18 @@ pub async fn sign_off(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
-) -> AppResult<Handover> {
+    id: &CaseId,
+) -> HandoverResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverSignOff).await?;
     closed(&h)?;
     if !(h.all_actions_done() && h.checklist_done()) {
-        return Err(AppError::conflict(
-            "items_open",
-            "some actions or checklist entries are still open",
-        ));
+        return Err(HandoverError::ItemsOpen);
     }
-    if h.progress_state != "awaiting_sign_off" {
-        return Err(AppError::conflict(
-            "not_acknowledged",
-            "the successor has not acknowledged the handover yet",
-        ));
+    if h.progress_state != ShownState::AwaitingSignOff.as_str() {
+        return Err(HandoverError::NotAcknowledged);
     }
     if is_successor(ctx, &h) || ctx.user_id() == Some(h.leaver.id.as_str()) {
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the leaver or successor cannot sign off their own handover",
-        ));
+        return Err(HandoverError::OwnCase);
     }
     let mut tx = state.db.begin_write().await?;
     // Against the state the checks above were made on: a concurrent cancel or
@@ -406,14 +360,9 @@ pub async fn sign_off(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "case_closed",
-            "the case changed meanwhile",
-        ));
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -421,18 +370,17 @@ pub async fn sign_off(
         "handover.sign_off",
         json!({ "items": h.items.len(), "late": state.now() > h.deadline_at }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }
 
+/// A unit admin cancels a case that is not final, giving a reason.
 pub async fn cancel(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
+    id: &CaseId,
     reason: &str,
-) -> AppResult<Handover> {
+) -> HandoverResult<Handover> {
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
     let reason = Reason::parse("reason", reason)?.into_string();
@@ -446,14 +394,9 @@ pub async fn cancel(
         .bind(&h.id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "case_changed",
-            "the case changed meanwhile; reload it and try again",
-        ));
-    }
-    record(
-        &mut tx,
+    one_row(&done, HandoverError::CaseChanged)?;
+    finish(
+        tx,
         state,
         ctx,
         meta,
@@ -461,7 +404,5 @@ pub async fn cancel(
         "handover.cancel",
         json!({ "reason": reason }),
     )
-    .await?;
-    tx.commit().await?;
-    reload(state, id).await
+    .await
 }

@@ -38,6 +38,7 @@ impl LoginAudit<'_> {
             },
         )
         .await
+        .map_err(Into::into)
     }
 
     /// Records a counted failure (`lockout::fail`): its audit event (`action`,

@@ -9,13 +9,14 @@ use super::Policy;
 use super::merge::{self, ResolveError, Resolved, UnitSettings};
 use super::store;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::InternalError;
+use crate::ids::UnitId;
 use crate::tenancy::Unit;
 
 /// The merged policy and, for every dotted key, where its value came from.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EffectivePolicy {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     #[schema(value_type = Object)]
     pub policy: Policy,
     /// `key → source`: `preset:<name>` (the configured preset), `unit:<id> (<name>)`
@@ -23,11 +24,16 @@ pub struct EffectivePolicy {
     pub sources: BTreeMap<String, String>,
 }
 
-pub async fn effective_policy(state: &AppState, unit: &Unit) -> AppResult<EffectivePolicy> {
+/// The policy in force for `unit`. Fails only for internal reasons (the database, a
+/// stored setting that no longer merges), so every capability takes the error as it is.
+pub async fn effective_policy(
+    state: &AppState,
+    unit: &Unit,
+) -> Result<EffectivePolicy, InternalError> {
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
     Ok(EffectivePolicy {
-        unit_id: unit.id.clone(),
+        unit_id: UnitId::new(unit.id.clone()),
         policy: r.policy,
         sources: r.sources,
     })
@@ -38,14 +44,15 @@ pub(super) fn resolve_stored(
     state: &AppState,
     unit: &Unit,
     layers: &[UnitSettings],
-) -> AppResult<Resolved> {
-    merge::resolve(&state.policy, &state.policies, layers, &unit.id, false).map_err(|e| match e {
+) -> Result<Resolved, InternalError> {
+    let id = UnitId::new(unit.id.clone());
+    merge::resolve(&state.policy, &state.policies, layers, &id, false).map_err(|e| match e {
         // Reading never fails on a floor; an inconsistency here is a bug.
-        ResolveError::Floor(f) => AppError::internal(format!("floor while reading: {f:?}")),
-        ResolveError::Invalid(i) => AppError::internal(format!(
+        ResolveError::Floor(f) => InternalError(format!("floor while reading: {f:?}")),
+        ResolveError::Invalid(i) => InternalError(format!(
             "stored policy of unit {} does not merge: {}",
             unit.id, i.message
         )),
-        ResolveError::Internal(m) => AppError::internal(m),
+        ResolveError::Internal(m) => InternalError(m),
     })
 }

@@ -8,6 +8,7 @@
 //! does the inheritance, `service` and `routes` serve `/units/{id}/policy`).
 
 mod effective;
+mod error;
 mod generator;
 mod merge;
 mod overrides;
@@ -19,6 +20,7 @@ mod store;
 mod strength;
 
 pub use effective::{EffectivePolicy, effective_policy};
+pub use error::{UnitPolicyError, UnitPolicyResult};
 pub use generator::generate_password;
 pub use merge::Shadowed;
 pub use preset::{

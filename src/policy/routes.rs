@@ -12,6 +12,7 @@ use super::service::{self, PolicyInput, UnitPolicy};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, Auth, ErrorBody};
+use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read_policy, update_policy, clear_policy))
@@ -39,7 +40,7 @@ pub struct PutUnitPolicy {
 pub async fn read_policy(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UnitId>,
 ) -> AppResult<Json<UnitPolicy>> {
     Ok(Json(service::read(&state, &ctx, &id).await?))
 }
@@ -53,7 +54,7 @@ pub async fn read_policy(
 pub async fn update_policy(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<PutUnitPolicy>,
 ) -> AppResult<Json<UnitPolicy>> {
     let input = PolicyInput {
@@ -73,7 +74,7 @@ pub async fn update_policy(
 pub async fn clear_policy(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UnitId>,
 ) -> AppResult<Json<UnitPolicy>> {
     Ok(Json(service::clear(&state, &ctx, &meta, &id).await?))
 }

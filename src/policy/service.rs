@@ -1,17 +1,18 @@
 //! Reading, setting and clearing a unit's own policy settings.
 
-use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::effective::{EffectivePolicy, resolve_stored};
-use super::merge::{self, FloorError, ResolveError, Resolved, Shadowed, UnitSettings};
+use super::error::{UnitPolicyError, UnitPolicyResult};
+use super::merge::{self, ResolveError, Resolved, Shadowed, UnitSettings};
 use super::overrides::{InvalidPolicy, Overrides};
 use super::store;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::InternalError;
+use crate::ids::{UnitId, UserId};
 use crate::tenancy::Unit;
 
 /// A unit's own settings, as stored.
@@ -24,7 +25,7 @@ pub struct OwnPolicy {
     pub overrides: Value,
     /// Unix milliseconds UTC.
     pub updated_at: i64,
-    pub updated_by: Option<String>,
+    pub updated_by: Option<UserId>,
 }
 
 impl From<&UnitSettings> for OwnPolicy {
@@ -56,35 +57,10 @@ pub struct PolicyInput {
     pub overrides: Map<String, Value>,
 }
 
-fn invalid(e: InvalidPolicy) -> AppError {
-    AppError::client(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_policy",
-        e.message,
-    )
-    .with_details(json!({ "key": e.key }))
-}
-
-fn floor(e: FloorError) -> AppError {
-    let message = format!(
-        "{} {} is looser than {}, the floor set by {}; a unit may only tighten what it inherits",
-        e.key, e.value, e.inherited, e.source
-    );
-    AppError::client(StatusCode::UNPROCESSABLE_ENTITY, "policy_floor", message).with_details(
-        json!({
-            "key": e.key,
-            "value": e.value,
-            "inherited": e.inherited,
-            "source": e.source.to_string(),
-            "unit_id": e.source.unit_id(),
-        }),
-    )
-}
-
 fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
     UnitPolicy {
         effective: EffectivePolicy {
-            unit_id: unit.id.clone(),
+            unit_id: UnitId::new(unit.id.clone()),
             policy: r.policy,
             sources: r.sources,
         },
@@ -93,15 +69,24 @@ fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
     }
 }
 
-async fn read_view(state: &AppState, unit: &Unit) -> AppResult<UnitPolicy> {
+async fn read_view(state: &AppState, unit: &Unit) -> UnitPolicyResult<UnitPolicy> {
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
-    Ok(view(unit, r, layers.iter().find(|l| l.unit_id == unit.id)))
+    Ok(view(
+        unit,
+        r,
+        layers.iter().find(|l| l.unit_id == unit.id.as_str()),
+    ))
 }
 
 /// `GET /units/{id}/policy`.
-pub async fn read(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<UnitPolicy> {
-    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UnitsRead).await?;
+pub async fn read(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &UnitId,
+) -> UnitPolicyResult<UnitPolicy> {
+    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::UnitsRead)
+        .await?;
     read_view(state, &unit).await
 }
 
@@ -111,17 +96,18 @@ pub async fn update(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    unit_id: &str,
+    unit_id: &UnitId,
     input: PolicyInput,
-) -> AppResult<UnitPolicy> {
+) -> UnitPolicyResult<UnitPolicy> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
-    let overrides = Overrides::parse(&input.overrides).map_err(invalid)?;
+        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::PolicyWrite)
+            .await?;
+    let overrides = Overrides::parse(&input.overrides).map_err(UnitPolicyError::Invalid)?;
     let preset = match input.preset.map(|p| p.trim().to_string()) {
         Some(p) if p.is_empty() => None,
         Some(p) => {
             state.policies.get(&p).map_err(|_| {
-                invalid(InvalidPolicy::new(
+                UnitPolicyError::Invalid(InvalidPolicy::new(
                     "preset",
                     format!(
                         "unknown preset {p}; known presets: {}",
@@ -135,26 +121,32 @@ pub async fn update(
     };
     let now = state.now();
     let settings = UnitSettings {
-        unit_id: unit.id.clone(),
+        unit_id: UnitId::new(unit.id.clone()),
         unit_name: unit.name.clone(),
         preset,
         overrides,
         updated_at: now,
-        updated_by: ctx.user_id().map(str::to_string),
+        updated_by: ctx.user_id().map(UserId::from),
     };
     let mut tx = state.db.begin_write().await?;
     let mut layers = store::chain(&mut *tx, &unit.path).await?;
     let previous = layers
         .iter()
-        .position(|l| l.unit_id == unit.id)
+        .position(|l| l.unit_id == settings.unit_id)
         .map(|i| layers.remove(i));
     layers.push(settings.clone());
-    let resolved = merge::resolve(&state.policy, &state.policies, &layers, &unit.id, true)
-        .map_err(|e| match e {
-            ResolveError::Floor(f) => floor(*f),
-            ResolveError::Invalid(i) => invalid(i),
-            ResolveError::Internal(m) => AppError::internal(m),
-        })?;
+    let resolved = merge::resolve(
+        &state.policy,
+        &state.policies,
+        &layers,
+        &settings.unit_id,
+        true,
+    )
+    .map_err(|e| match e {
+        ResolveError::Floor(f) => UnitPolicyError::Floor(f),
+        ResolveError::Invalid(i) => UnitPolicyError::Invalid(i),
+        ResolveError::Internal(m) => InternalError(m).into(),
+    })?;
     store::upsert(&mut tx, &settings).await?;
     tx.audit(
         now,
@@ -175,18 +167,20 @@ pub async fn clear(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    unit_id: &str,
-) -> AppResult<UnitPolicy> {
+    unit_id: &UnitId,
+) -> UnitPolicyResult<UnitPolicy> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
+        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::PolicyWrite)
+            .await?;
+    let id = UnitId::new(unit.id.clone());
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let previous = store::chain(&mut *tx, &unit.path)
         .await?
         .into_iter()
-        .find(|l| l.unit_id == unit.id);
-    if !store::delete(&mut tx, &unit.id).await? {
-        return Err(AppError::not_found("policy settings of this unit"));
+        .find(|l| l.unit_id == id);
+    if !store::delete(&mut tx, &id).await? {
+        return Err(UnitPolicyError::NoOwnSettings);
     }
     tx.audit(
         now,

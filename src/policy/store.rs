@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use super::merge::UnitSettings;
 use super::overrides::Overrides;
 use crate::db::Tx;
-use crate::error::AppResult;
+use crate::error::InternalError;
+use crate::ids::UnitId;
 
 /// The ids on a materialised path `/root/…/unit/`, root first.
 pub fn path_ids(path: &str) -> Vec<&str> {
@@ -14,10 +15,10 @@ pub fn path_ids(path: &str) -> Vec<&str> {
 }
 
 fn from_row(r: &AnyRow) -> Result<UnitSettings, sqlx::Error> {
-    let unit_id: String = r.try_get("unit_id")?;
+    let unit_id: UnitId = r.try_get("unit_id")?;
     let overrides: String = r.try_get("overrides")?;
     Ok(UnitSettings {
-        overrides: Overrides::from_stored(&unit_id, &overrides),
+        overrides: Overrides::from_stored(unit_id.as_str(), &overrides),
         unit_name: r.try_get("name")?,
         preset: r.try_get("preset")?,
         updated_at: r.try_get("updated_at")?,
@@ -27,7 +28,7 @@ fn from_row(r: &AnyRow) -> Result<UnitSettings, sqlx::Error> {
 }
 
 /// The settings of every unit on `path` that has some, root first.
-pub async fn chain<'c, E>(db: E, path: &str) -> AppResult<Vec<UnitSettings>>
+pub async fn chain<'c, E>(db: E, path: &str) -> Result<Vec<UnitSettings>, InternalError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -47,12 +48,12 @@ where
     }
     let rows = q.fetch_all(db).await?;
     let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    out.sort_by_key(|s| ids.iter().position(|id| *id == s.unit_id));
+    out.sort_by_key(|s| ids.iter().position(|id| s.unit_id == *id));
     Ok(out)
 }
 
 /// Replaces a unit's settings.
-pub async fn upsert(tx: &mut Tx, s: &UnitSettings) -> AppResult<()> {
+pub async fn upsert(tx: &mut Tx, s: &UnitSettings) -> Result<(), InternalError> {
     sqlx::query(
         "INSERT INTO unit_policies (unit_id, preset, overrides, updated_at, updated_by) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unit_id) DO UPDATE SET \
@@ -63,14 +64,14 @@ pub async fn upsert(tx: &mut Tx, s: &UnitSettings) -> AppResult<()> {
     .bind(s.preset.as_deref())
     .bind(s.overrides.to_json().to_string())
     .bind(s.updated_at)
-    .bind(s.updated_by.as_deref())
+    .bind(s.updated_by.as_ref())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Removes a unit's settings; false when it had none.
-pub async fn delete(tx: &mut Tx, unit_id: &str) -> AppResult<bool> {
+pub async fn delete(tx: &mut Tx, unit_id: &UnitId) -> Result<bool, InternalError> {
     let done = sqlx::query("DELETE FROM unit_policies WHERE unit_id = $1")
         .bind(unit_id)
         .execute(&mut **tx)

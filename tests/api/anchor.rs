@@ -187,7 +187,7 @@ async fn anchor_catches_a_deleted_unit_chain(app: TestApp) {
 /// Recomputes the links of `unit` from `from_seq` on with plain SHA-256 (what an attacker
 /// without the key can do), as v1 events or keeping `v = 2`, and moves the head.
 async fn rehash(app: &TestApp, unit: &str, from_seq: i64, as_v1: bool) {
-    let events = credgov::audit::list(app.pool(), unit, 0, 1000)
+    let events = credgov::audit::list(app.pool(), &credgov::ids::UnitId::new(unit), 0, 1000)
         .await
         .unwrap();
     let mut prev = GENESIS_HASH.to_string();

@@ -1,4 +1,5 @@
-//! The operator CLI: `init` runs once, `audit verify` exits 0 or 1, errors are one line.
+//! The operator CLI: `init` runs once, `audit verify` exits 0 or 1, errors are one
+//! sentence with the exit code of their kind.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -133,7 +134,15 @@ async fn cli_scenario(engine: Engine) {
             ],
             None,
         );
-        assert_eq!(o.status.code(), Some(1));
+        // Not found: exit 3 and the plain sentence, no HTTP-ish code.
+        assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .any(|l| l == "credgov: user not found"),
+            "{}",
+            text(&o)
+        );
     }
     // Tamper with the trail and verify again.
     sqlx::any::install_default_drivers();

@@ -20,16 +20,17 @@ use self::document::Merge;
 pub use self::source::Source;
 use super::overrides::{InvalidPolicy, Overrides};
 use super::{Policy, PolicySet};
+use crate::ids::{UnitId, UserId};
 
 /// One unit's own settings (a `unit_policies` row).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitSettings {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub preset: Option<String>,
     pub overrides: Overrides,
     pub updated_at: i64,
-    pub updated_by: Option<String>,
+    pub updated_by: Option<UserId>,
 }
 
 /// An override of the target unit that is not in force because a unit above has a
@@ -88,13 +89,13 @@ pub fn resolve(
     base: &Policy,
     presets: &PolicySet,
     layers: &[UnitSettings],
-    target_unit_id: &str,
+    target_unit_id: &UnitId,
     strict: bool,
 ) -> Result<Resolved, ResolveError> {
     let mut m = Merge::new(base)?;
     let mut shadowed = Vec::new();
     for layer in layers {
-        let is_target = layer.unit_id == target_unit_id;
+        let is_target = &layer.unit_id == target_unit_id;
         let strict = strict && is_target;
         if let Some(name) = &layer.preset {
             match presets.get(name) {

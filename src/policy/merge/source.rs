@@ -2,15 +2,17 @@
 
 use std::fmt;
 
+use crate::ids::UnitId;
+
 /// Where a value in force came from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// The preset configured for the whole service (`policy = …`).
     Configured(String),
     /// A preset a unit chose.
-    UnitPreset { unit_id: String, preset: String },
+    UnitPreset { unit_id: UnitId, preset: String },
     /// A unit's own override.
-    Unit { unit_id: String, unit_name: String },
+    Unit { unit_id: UnitId, unit_name: String },
     /// Raised so that the policy stays consistent with `key`, which came from `from`.
     Adjusted {
         key: &'static str,
@@ -23,7 +25,9 @@ impl Source {
     pub fn unit_id(&self) -> Option<&str> {
         match self {
             Source::Configured(_) => None,
-            Source::UnitPreset { unit_id, .. } | Source::Unit { unit_id, .. } => Some(unit_id),
+            Source::UnitPreset { unit_id, .. } | Source::Unit { unit_id, .. } => {
+                Some(unit_id.as_str())
+            }
             Source::Adjusted { from, .. } => from.unit_id(),
         }
     }

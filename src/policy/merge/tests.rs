@@ -25,7 +25,7 @@ fn layer(id: &str, preset: Option<&str>, overrides: Value) -> UnitSettings {
 }
 
 fn run(layers: &[UnitSettings], target: &str, strict: bool) -> Result<Resolved, ResolveError> {
-    resolve(&base(), &presets(), layers, target, strict)
+    resolve(&base(), &presets(), layers, &target.into(), strict)
 }
 
 #[test]
@@ -253,7 +253,7 @@ fn required_classes_widen_the_generator() {
         None,
         json!({ "account_password": { "required_classes": ["symbol"] } }),
     )];
-    let r = resolve(&b, &presets(), &layers, "a", true).unwrap();
+    let r = resolve(&b, &presets(), &layers, &"a".into(), true).unwrap();
     assert_eq!(r.policy.generator.classes, CharClass::ALL.to_vec());
     assert!(
         r.sources["generator.classes"]
@@ -268,7 +268,7 @@ fn required_classes_widen_the_generator() {
             "generator": { "classes": ["lower", "upper", "digit"] }
         }),
     )];
-    let Err(ResolveError::Invalid(e)) = resolve(&b, &presets(), &layers, "a", true) else {
+    let Err(ResolveError::Invalid(e)) = resolve(&b, &presets(), &layers, &"a".into(), true) else {
         panic!("generator without a required class accepted")
     };
     assert!(e.message.contains("symbol"), "{}", e.message);

@@ -270,7 +270,8 @@ pub async fn import_accounts(
         return Err(ImportError::NoRows);
     }
     let policy = effective_policy(state, &unit)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .policy
         .account_password;
     let existing = check::existing_names(state, &unit.id).await?;
@@ -389,7 +390,8 @@ pub async fn import_accounts(
                 "accounts": ids.iter().zip(items.iter()).map(|(id, item)| json!({ "id": id, "name": item.input.name })).collect::<Vec<_>>(),
             })),
     )
-    .await?;
+    .await
+    .map_err(AppError::from)?;
     tx.commit().await?;
     check::sort_issues(&mut warnings);
     Ok(ImportReport {

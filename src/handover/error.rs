@@ -1,0 +1,236 @@
+//! Why a staff change or a handover step was refused. The HTTP edge answers with the
+//! kind's status and the code below; the CLI prints the sentence.
+
+use super::case_state::CaseState;
+use crate::authz::AuthzError;
+use crate::error::{AppError, DomainError, ErrorKind, InputError, InternalError, Upstream};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandoverError {
+    #[error("the Idempotency-Key header is required (1–200 characters)")]
+    IdempotencyKeyInvalid,
+    #[error("this Idempotency-Key was already used with a different request body")]
+    IdempotencyConflict,
+    /// A signed HR request whose signature or timestamp does not verify.
+    #[error("{0}")]
+    BadSignature(&'static str),
+    /// The person named is unknown or outside the caller's scope (answered alike).
+    #[error("user not found")]
+    UserNotFound,
+    #[error("successor not found")]
+    SuccessorNotFound,
+    #[error("{username} has already departed")]
+    AlreadyDeparted { username: String },
+    #[error("{username} holds no role in this unit")]
+    NotInUnit { username: String },
+    #[error("the successor cannot be the person leaving")]
+    SuccessorIsLeaver,
+    #[error("{username} holds no role in this unit; give them one first")]
+    SuccessorNotInUnit { username: String },
+    #[error("handover not found")]
+    CaseNotFound,
+    #[error("item not found")]
+    ItemNotFound,
+    /// Closed and cancelled cases never change.
+    #[error("this case is {state} and can no longer change")]
+    CaseClosed { state: CaseState },
+    /// Another transition of the case won a race.
+    #[error("the case changed meanwhile (another user acted on it); reload it and try again")]
+    CaseChanged,
+    #[error("this item has no {action} action; it has: {available}")]
+    NoSuchAction { action: String, available: String },
+    #[error("this action is already done")]
+    ActionDone,
+    #[error("already confirmed")]
+    ChecklistDone,
+    #[error("entry must be materials (资料交接) or training (业务培训)")]
+    UnknownChecklistEntry,
+    #[error(
+        "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{{id}}/rotations, then confirm"
+    )]
+    RotateRequired,
+    #[error(
+        "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{{id}}) first"
+    )]
+    BindingUnchanged,
+    #[error("name a new custodian for the account first (POST /api/v1/accounts/{{id}}/custodians)")]
+    NoCustodian,
+    #[error("only the successor named on the case can acknowledge it")]
+    NotSuccessor,
+    #[error("every item and the checklist must be done before the successor acknowledges")]
+    NotReadyToAcknowledge,
+    #[error("some actions or checklist entries are still open")]
+    ItemsOpen,
+    #[error("the successor has not acknowledged the handover yet")]
+    NotAcknowledged,
+    #[error("the leaver or successor cannot sign off their own handover")]
+    OwnCase,
+    #[error(transparent)]
+    Authz(#[from] AuthzError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// From a capability that still answers with `AppError` (tenancy, identity).
+    #[error(transparent)]
+    Upstream(#[from] Upstream),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<sqlx::Error> for HandoverError {
+    fn from(e: sqlx::Error) -> Self {
+        HandoverError::Internal(e.into())
+    }
+}
+
+impl From<AppError> for HandoverError {
+    fn from(e: AppError) -> Self {
+        HandoverError::Upstream(Upstream(e))
+    }
+}
+
+impl DomainError for HandoverError {
+    fn kind(&self) -> ErrorKind {
+        use HandoverError::*;
+        match self {
+            IdempotencyKeyInvalid => ErrorKind::BadRequest,
+            BadSignature(_) => ErrorKind::Unauthenticated,
+            UserNotFound | SuccessorNotFound | CaseNotFound | ItemNotFound => ErrorKind::NotFound,
+            NotInUnit { .. }
+            | SuccessorIsLeaver
+            | SuccessorNotInUnit { .. }
+            | NoSuchAction { .. }
+            | UnknownChecklistEntry => ErrorKind::Invalid,
+            NotSuccessor | OwnCase => ErrorKind::Forbidden,
+            IdempotencyConflict
+            | AlreadyDeparted { .. }
+            | CaseClosed { .. }
+            | CaseChanged
+            | ActionDone
+            | ChecklistDone
+            | RotateRequired
+            | BindingUnchanged
+            | NoCustodian
+            | NotReadyToAcknowledge
+            | ItemsOpen
+            | NotAcknowledged => ErrorKind::Conflict,
+            Authz(e) => e.kind(),
+            Input(e) => e.kind(),
+            Upstream(e) => e.kind(),
+            Internal(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        use HandoverError::*;
+        match self {
+            IdempotencyKeyInvalid => "bad_request",
+            IdempotencyConflict => "idempotency_conflict",
+            BadSignature(_) => "bad_signature",
+            UserNotFound | SuccessorNotFound | CaseNotFound | ItemNotFound => "not_found",
+            AlreadyDeparted { .. } => "already_departed",
+            NotInUnit { .. } => "not_in_unit",
+            SuccessorIsLeaver | NoSuchAction { .. } | UnknownChecklistEntry => "invalid_input",
+            SuccessorNotInUnit { .. } => "successor_not_in_unit",
+            CaseClosed { .. } => "case_closed",
+            CaseChanged => "case_changed",
+            ActionDone | ChecklistDone => "already_done",
+            RotateRequired => "rotate_required",
+            BindingUnchanged => "binding_unchanged",
+            NoCustodian => "no_custodian",
+            NotSuccessor | OwnCase => "forbidden",
+            NotReadyToAcknowledge | ItemsOpen => "items_open",
+            NotAcknowledged => "not_acknowledged",
+            Authz(e) => e.code(),
+            Input(e) => e.code(),
+            Upstream(e) => e.code(),
+            Internal(e) => e.code(),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            HandoverError::Authz(e) => e.details(),
+            HandoverError::Input(e) => e.details(),
+            HandoverError::Upstream(e) => e.details(),
+            _ => None,
+        }
+    }
+}
+
+crate::domain_error!(HandoverError);
+
+pub type HandoverResult<T> = Result<T, HandoverError>;
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use super::*;
+
+    fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
+        match AppError::from(e) {
+            AppError::Client {
+                status,
+                code,
+                message,
+                details,
+            } => (status, code, message, details),
+            AppError::Internal(cause) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", cause, None)
+            }
+        }
+    }
+
+    #[test]
+    fn domain_conditions_keep_their_http_answers() {
+        let closed = http(HandoverError::CaseClosed {
+            state: CaseState::Cancelled,
+        });
+        assert_eq!(
+            (closed.0, closed.1, closed.2.as_str()),
+            (
+                StatusCode::CONFLICT,
+                "case_closed",
+                "this case is cancelled and can no longer change"
+            )
+        );
+        let sig = http(HandoverError::BadSignature(
+            "the signature does not match the body",
+        ));
+        assert_eq!((sig.0, sig.1), (StatusCode::UNAUTHORIZED, "bad_signature"));
+        let moved = http(HandoverError::SuccessorNotInUnit {
+            username: "li.na".into(),
+        });
+        assert_eq!(
+            (moved.0, moved.1, moved.2.as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "successor_not_in_unit",
+                "li.na holds no role in this unit; give them one first"
+            )
+        );
+        let rotate = http(HandoverError::RotateRequired);
+        assert!(
+            rotate.2.contains("/api/v1/accounts/{id}/rotations"),
+            "{}",
+            rotate.2
+        );
+        let field = http(InputError::field("state", "bad state").into());
+        assert_eq!(field.3, Some(json!({ "field": "state" })));
+    }
+
+    #[test]
+    fn an_upstream_app_error_passes_through_unchanged() {
+        let locked = AppError::client(StatusCode::LOCKED, "locked", "account locked")
+            .with_details(json!({ "locked_until": 5 }));
+        let (status, code, message, details) = http(locked.into());
+        assert_eq!(
+            (status, code, message.as_str()),
+            (StatusCode::LOCKED, "locked", "account locked")
+        );
+        assert_eq!(details, Some(json!({ "locked_until": 5 })));
+        let cli = crate::error::CliError::from(HandoverError::from(AppError::not_found("user")));
+        assert_eq!((cli.message.as_str(), cli.exit_code), ("user not found", 3));
+    }
+}

@@ -1,0 +1,86 @@
+//! Why setting or clearing a unit's own policy was refused.
+
+use serde_json::{Value, json};
+
+use super::merge::FloorError;
+use super::overrides::InvalidPolicy;
+use crate::authz::AuthzError;
+use crate::error::{AppError, DomainError, ErrorKind, InternalError, Upstream};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnitPolicyError {
+    /// Unknown section, key or preset, a bad value, or a login section.
+    #[error("{}", .0.message)]
+    Invalid(InvalidPolicy),
+    /// A value looser than the floor a unit above set.
+    #[error(
+        "{} {} is looser than {}, the floor set by {}; a unit may only tighten what it inherits",
+        .0.key, .0.value, .0.inherited, .0.source
+    )]
+    Floor(Box<FloorError>),
+    /// `DELETE` on a unit that only inherits.
+    #[error("policy settings of this unit not found")]
+    NoOwnSettings,
+    #[error(transparent)]
+    Authz(#[from] AuthzError),
+    /// From a capability that still answers with `AppError` (tenancy).
+    #[error(transparent)]
+    Upstream(#[from] Upstream),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<sqlx::Error> for UnitPolicyError {
+    fn from(e: sqlx::Error) -> Self {
+        UnitPolicyError::Internal(e.into())
+    }
+}
+
+impl From<AppError> for UnitPolicyError {
+    fn from(e: AppError) -> Self {
+        UnitPolicyError::Upstream(Upstream(e))
+    }
+}
+
+impl DomainError for UnitPolicyError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            UnitPolicyError::Invalid(_) | UnitPolicyError::Floor(_) => ErrorKind::Invalid,
+            UnitPolicyError::NoOwnSettings => ErrorKind::NotFound,
+            UnitPolicyError::Authz(e) => e.kind(),
+            UnitPolicyError::Upstream(e) => e.kind(),
+            UnitPolicyError::Internal(e) => e.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            UnitPolicyError::Invalid(_) => "invalid_policy",
+            UnitPolicyError::Floor(_) => "policy_floor",
+            UnitPolicyError::NoOwnSettings => "not_found",
+            UnitPolicyError::Authz(e) => e.code(),
+            UnitPolicyError::Upstream(e) => e.code(),
+            UnitPolicyError::Internal(e) => e.code(),
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            UnitPolicyError::Invalid(e) => Some(json!({ "key": e.key })),
+            UnitPolicyError::Floor(e) => Some(json!({
+                "key": e.key,
+                "value": e.value,
+                "inherited": e.inherited,
+                "source": e.source.to_string(),
+                "unit_id": e.source.unit_id(),
+            })),
+            UnitPolicyError::Authz(e) => e.details(),
+            UnitPolicyError::Upstream(e) => e.details(),
+            UnitPolicyError::NoOwnSettings | UnitPolicyError::Internal(_) => None,
+        }
+    }
+}
+
+crate::domain_error!(UnitPolicyError);
+
+pub type UnitPolicyResult<T> = Result<T, UnitPolicyError>;

@@ -1,4 +1,5 @@
-//! The operator's command line. Errors are one clear line on stderr and exit code 1.
+//! The operator's command line. Errors are one clear line on stderr and an exit code:
+//! 1 refused, 3 not found, 75 try again later, 70 internal (see `ErrorKind::exit_code`).
 
 mod audit;
 mod handover;
@@ -17,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::app::AppState;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::error::CliError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -161,9 +163,9 @@ pub async fn run() -> i32 {
     let cli = Cli::parse();
     match execute(cli).await {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("credgov: {message}");
-            1
+        Err(e) => {
+            eprintln!("credgov: {e}");
+            e.exit_code
         }
     }
 }
@@ -174,7 +176,7 @@ async fn start(config: Config) -> Result<AppState, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn execute(cli: Cli) -> Result<i32, String> {
+async fn execute(cli: Cli) -> Result<i32, CliError> {
     if let Command::Openapi = cli.command {
         print!("{}", crate::http::openapi_json());
         return Ok(0);
@@ -219,10 +221,10 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         }
         Command::Audit {
             command: AuditCommand::Verify { anchor },
-        } => audit::verify(&start(config).await?, anchor.as_deref()).await,
+        } => Ok(audit::verify(&start(config).await?, anchor.as_deref()).await?),
         Command::Audit {
             command: AuditCommand::Anchor,
-        } => audit::anchor(&start(config).await?).await,
+        } => Ok(audit::anchor(&start(config).await?).await?),
         Command::Import {
             command:
                 ImportCommand::Accounts {
@@ -237,7 +239,7 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         }
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },
-        } => keys::rotate(config, &new_key_file).await,
+        } => Ok(keys::rotate(config, &new_key_file).await?),
         Command::Users {
             command: UsersCommand::ResetPassword { username },
         } => {

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::accounts::{self, NewAccount};
 use super::custodians;
 use super::load;
-use super::model::{Account, AccountStatus, Classification, Platform, VersionMeta};
+use super::model::{Account, Classification, Platform, VersionMeta};
 use super::policy_check::{self, CheckFor};
 use super::reveal::{self, Revealed};
 use super::rotation::{self, RotationStarted};
@@ -148,48 +148,14 @@ pub async fn read_account(
     Ok(Json(load::read_account(&state, &ctx, &id).await?))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAccount {
-    pub name: Option<String>,
-    pub login_name: Option<String>,
-    pub login_url: Option<String>,
-    pub classification: Option<Classification>,
-    pub status: Option<AccountStatus>,
-    pub bound_phone: Option<String>,
-    pub bound_email: Option<String>,
-    /// A user id, or null to clear.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub binding_holder_id: Option<Option<UserId>>,
-    pub notes: Option<String>,
-}
-
-fn double_option<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<UserId>>, D::Error> {
-    Option::<UserId>::deserialize(d).map(Some)
-}
-
-#[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = UpdateAccount,
+#[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = AccountPatch,
     responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_account(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
     ApiPath(id): ApiPath<AccountId>,
-    ApiJson(body): ApiJson<UpdateAccount>,
+    ApiJson(patch): ApiJson<AccountPatch>,
 ) -> AppResult<Json<Account>> {
-    let patch = AccountPatch {
-        name: body.name,
-        login_name: body.login_name,
-        login_url: body.login_url,
-        classification: body.classification,
-        status: body.status,
-        bound_phone: body.bound_phone,
-        bound_email: body.bound_email,
-        binding_holder_id: body.binding_holder_id,
-        notes: body.notes,
-    };
     Ok(Json(
         update::update_account(&state, &ctx, &meta, &id, patch).await?,
     ))

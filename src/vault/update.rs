@@ -1,5 +1,6 @@
 //! Editing a managed account's metadata (never its password: that is rotation).
 
+use serde::Deserialize;
 use serde_json::json;
 
 use super::accounts::check_binding_holder;
@@ -13,7 +14,10 @@ use crate::error::InputError;
 use crate::ids::{AccountId, UserId};
 use crate::text::{Email, LoginName, LongNote, Name, Phone, Url};
 
-#[derive(Default)]
+/// The fields to change (`PATCH /accounts/{id}`); an absent field stays as it is.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateAccount)]
 pub struct AccountPatch {
     pub name: Option<String>,
     pub login_name: Option<String>,
@@ -22,9 +26,17 @@ pub struct AccountPatch {
     pub status: Option<AccountStatus>,
     pub bound_phone: Option<String>,
     pub bound_email: Option<String>,
-    /// `Some(None)` clears the holder.
+    /// A user id, or null to clear.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub binding_holder_id: Option<Option<UserId>>,
     pub notes: Option<String>,
+}
+
+/// A field that is present (possibly `null`): `Some(value)`; absent stays `None` by
+/// `#[serde(default)]`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<UserId>>, D::Error> {
+    Option::<UserId>::deserialize(d).map(Some)
 }
 
 /// The columns to set, each with its validated value (`None` clears it).

@@ -492,3 +492,33 @@ fn progress_bar(enabled: bool, len: usize) -> indicatif::ProgressBar {
     }
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CliError;
+
+    #[test]
+    fn the_command_line_exits_1_for_what_the_operator_can_fix() {
+        let e = CliError::from(ImportError::UnitNotFound(UnitId::new("nope")));
+        assert_eq!(e.exit_code, 1);
+        assert_eq!(
+            e.message,
+            "unit nope not found (--unit takes a unit id, as listed by GET /api/v1/units)"
+        );
+        assert_eq!(CliError::from(ImportError::NoRows).exit_code, 1);
+        let taken = CliError::from(ImportError::from(VaultError::ImportNameTaken));
+        assert_eq!(taken.exit_code, 1);
+        assert!(
+            taken
+                .message
+                .starts_with("an account name in the file was taken")
+        );
+    }
+
+    #[test]
+    fn internal_failures_exit_70_without_a_code_prefix() {
+        let e = CliError::from(ImportError::from(VaultError::internal("disk full")));
+        assert_eq!((e.exit_code, e.message.as_str()), (70, "disk full"));
+    }
+}

@@ -115,7 +115,7 @@ async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
     let report = import_accounts(
         &h.state,
         &AuthContext::operator(),
-        &unit_id,
+        &credgov::ids::UnitId::new(unit_id.as_str()),
         parsed.rows,
         &opts,
     )

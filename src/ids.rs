@@ -95,6 +95,8 @@ id_types! {
     AccountId;
     /// One sealed password version of an account.
     VersionId;
+    /// A staged rotation of an account's password.
+    RotationId;
     /// A handover case.
     CaseId;
     /// A staff-change event reported by HR.

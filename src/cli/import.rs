@@ -7,17 +7,14 @@ use std::path::Path;
 
 use crate::app::AppState;
 use crate::authz::AuthContext;
-use crate::tenancy::get_unit;
-use crate::vault::import::{ImportError, ImportOpts, import_accounts, parse_file};
+use crate::error::CliError;
+use crate::ids::UnitId;
+use crate::vault::import::{ImportError, ImportOpts, import_accounts, import_unit, parse_file};
 
-pub async fn run(state: &AppState, unit: &str, file: &Path, dry_run: bool) -> Result<(), String> {
+pub async fn run(state: &AppState, unit: &str, file: &Path, dry_run: bool) -> Result<(), CliError> {
+    let unit = UnitId::new(unit);
     // The unit first: a wrong id is one clear line, whatever the file holds.
-    let found = get_unit(state.db.pool(), unit)
-        .await
-        .map_err(|e| e.to_string())?;
-    if found.is_none() {
-        return Err(ImportError::UnitNotFound(unit.to_string()).to_string());
-    }
+    import_unit(state, &unit).await?;
     let path = file.to_path_buf();
     let parsed = tokio::task::spawn_blocking(move || parse_file(&path))
         .await
@@ -32,7 +29,7 @@ pub async fn run(state: &AppState, unit: &str, file: &Path, dry_run: bool) -> Re
         meta: Default::default(),
     };
     let ctx = AuthContext::operator();
-    let result = import_accounts(state, &ctx, unit, parsed.rows, &opts).await;
+    let result = import_accounts(state, &ctx, &unit, parsed.rows, &opts).await;
     // A closed pipe (`| head`) must not turn a finished import into a panic: write
     // errors on the report are ignored.
     match result {
@@ -86,8 +83,12 @@ pub async fn run(state: &AppState, unit: &str, file: &Path, dry_run: bool) -> Re
                 problems,
                 warnings: Vec::new(),
             }
-            .to_string())
+            .into())
         }
-        Err(e) => Err(format!("{}: {e}", file.display())),
+        Err(e) => {
+            let mut out = CliError::from(e);
+            out.message = format!("{}: {}", file.display(), out.message);
+            Err(out)
+        }
     }
 }

@@ -3,12 +3,13 @@
 //! naming every account, in the same transaction.
 
 use super::accounts::{AccountItem, validate_new};
-use super::model::{AccountStatus, VersionState};
+use super::error::{VaultError, VaultResult, unique_or};
+use super::model::{AccountStatus, VersionState, unit_id_of};
 use super::secrets::{fingerprint, seal_totp, seal_version, unit_key_for};
 use crate::app::AppState;
 use crate::authz::AuthContext;
-use crate::db::{Tx, is_unique_violation, new_id};
-use crate::error::{AppError, AppResult};
+use crate::db::{Tx, new_id};
+use crate::ids::AccountId;
 use crate::tenancy::Unit;
 
 /// Rows per statement (accounts have 17 columns: 40 rows stay far below every
@@ -32,8 +33,9 @@ pub async fn insert_accounts_bulk(
     ctx: &AuthContext,
     unit: &Unit,
     items: &[AccountItem<'_>],
-) -> AppResult<Vec<String>> {
-    let key = unit_key_for(state, tx, &unit.id).await?;
+) -> VaultResult<Vec<AccountId>> {
+    let unit_id = unit_id_of(unit);
+    let key = unit_key_for(state, tx, &unit_id).await?;
     let now = state.now();
     let mut all_ids = Vec::with_capacity(items.len());
     for chunk in items.chunks(CHUNK) {
@@ -41,7 +43,7 @@ pub async fn insert_accounts_bulk(
         for item in chunk {
             valid.push(validate_new(item.input)?);
         }
-        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+        let ids: Vec<AccountId> = chunk.iter().map(|_| AccountId::generate()).collect();
         let sql = format!(
             "INSERT INTO accounts (unit_id, id, name, platform, login_name, login_url, classification, status, bound_phone, \
              bound_email, binding_holder_id, totp_secret, notes, created_by, created_at, updated_at, last_rotated_at) VALUES {}",
@@ -52,9 +54,9 @@ pub async fn insert_accounts_bulk(
             let totp = v
                 .totp_raw
                 .as_ref()
-                .map(|raw| seal_totp(state, &key, &unit.id, id, raw));
+                .map(|raw| seal_totp(state, &key, (&unit_id, id), raw));
             q = q
-                .bind(unit.id.clone())
+                .bind(unit_id.clone())
                 .bind(id.clone())
                 .bind(v.name.clone())
                 .bind(item.input.platform.as_str())
@@ -72,15 +74,7 @@ pub async fn insert_accounts_bulk(
                 .bind(now)
                 .bind(now);
         }
-        if let Err(e) = q.execute(&mut **tx).await {
-            if is_unique_violation(&e) {
-                return Err(AppError::conflict(
-                    "account_exists",
-                    "an account name in the file was taken meanwhile; check the file again",
-                ));
-            }
-            return Err(e.into());
-        }
+        unique_or(q.execute(&mut **tx).await, || VaultError::ImportNameTaken)?;
         let sql = format!(
             "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, weak, fingerprint, \
              created_by, created_at, confirmed_at) VALUES {}",
@@ -89,11 +83,11 @@ pub async fn insert_accounts_bulk(
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (item, id) in chunk.iter().zip(&ids) {
             q = q
-                .bind(unit.id.clone())
+                .bind(unit_id.clone())
                 .bind(id.clone())
                 .bind(1i64)
                 .bind(VersionState::Current.as_str())
-                .bind(seal_version(state, &key, &unit.id, id, 1, item.password))
+                .bind(seal_version(state, &key, (&unit_id, id), 1, item.password))
                 .bind(i64::from(item.score))
                 .bind(i64::from(item.weak))
                 .bind(fingerprint(state, item.password))
@@ -112,7 +106,7 @@ pub async fn insert_accounts_bulk(
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in &ids {
                 q = q
-                    .bind(unit.id.clone())
+                    .bind(unit_id.clone())
                     .bind(new_id())
                     .bind(id.clone())
                     .bind(1i64)

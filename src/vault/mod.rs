@@ -5,7 +5,9 @@
 mod accounts;
 mod bulk;
 mod custodians;
+mod error;
 pub mod import;
+mod load;
 mod model;
 mod policy_check;
 mod reveal;
@@ -13,10 +15,12 @@ mod rotation;
 pub(crate) mod routes;
 mod secrets;
 mod throttle;
+mod update;
 mod validate;
 
-pub use accounts::{AccountItem, AccountPatch, NewAccount, create_account, insert_account};
+pub use accounts::{AccountItem, NewAccount, create_account, insert_account};
 pub use bulk::insert_accounts_bulk;
+pub use error::{VaultError, VaultResult};
 pub use import::{
     ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
     parse_file,
@@ -26,4 +30,5 @@ pub use model::{
 };
 pub use routes::router;
 pub use secrets::fingerprint;
+pub use update::AccountPatch;
 pub use validate::{PasswordCheck, check_password};

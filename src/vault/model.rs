@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::ids::{AccountId, RotationId, UnitId, UserId};
 use crate::text_enum::text_enum;
 
 text_enum!(
@@ -74,17 +75,22 @@ text_enum!(
     }
 );
 
+/// The typed id of a unit loaded by the tenancy capability.
+pub(super) fn unit_id_of(unit: &crate::tenancy::Unit) -> UnitId {
+    UnitId::new(unit.id.as_str())
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Custodian {
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
 }
 
 /// A managed account's metadata. Never contains a secret.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
-    pub id: String,
-    pub unit_id: String,
+    pub id: AccountId,
+    pub unit_id: UnitId,
     pub name: String,
     pub platform: Platform,
     pub login_name: String,
@@ -94,16 +100,16 @@ pub struct Account {
     pub bound_phone: Option<String>,
     pub bound_email: Option<String>,
     /// The user who holds the bound phone or e-mail.
-    pub binding_holder_id: Option<String>,
+    pub binding_holder_id: Option<UserId>,
     /// Whether credgov keeps this account's TOTP secret (it can then show codes).
     pub has_totp: bool,
     pub notes: Option<String>,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_rotated_at: Option<i64>,
     pub current_version: Option<i64>,
-    pub pending_rotation_id: Option<String>,
+    pub pending_rotation_id: Option<RotationId>,
     pub custodians: Vec<Custodian>,
     /// The sealed TOTP secret (ciphertext), for reveal.
     #[serde(skip)]
@@ -118,6 +124,19 @@ pub(super) const SELECT_ACCOUNT: &str = "SELECT a.unit_id, a.id, a.name, a.platf
     FROM accounts a";
 
 impl Account {
+    /// Where the account's secrets live: what their sealing is bound to.
+    pub(super) fn place(&self) -> (&UnitId, &AccountId) {
+        (&self.unit_id, &self.id)
+    }
+
+    /// The user ids of the account's custodians.
+    pub fn custodian_ids(&self) -> Vec<String> {
+        self.custodians
+            .iter()
+            .map(|c| c.user_id.as_str().to_string())
+            .collect()
+    }
+
     pub(super) fn from_row(r: &AnyRow) -> Result<Account, sqlx::Error> {
         let platform: String = r.try_get("platform")?;
         let classification: String = r.try_get("classification")?;
@@ -158,7 +177,7 @@ pub struct VersionMeta {
     pub score: i64,
     /// Stored although below policy (imports flag instead of refusing).
     pub weak: bool,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
 }

@@ -7,40 +7,46 @@
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::accounts::account_for;
+use super::error::{VaultError, VaultResult};
+use super::load::account_for;
+use super::model::{Account, unit_id_of};
 use super::throttle;
 use super::validate::{CheckTarget, PasswordCheck, check_password};
 use crate::app::AppState;
 use crate::audit::{Entry, Outcome, RequestMeta};
-use crate::authz::{self, AuthContext, Permission};
+use crate::authz::{self, AuthContext, AuthzError, Permission};
 use crate::clock::MINUTE_MS;
-use crate::error::{AppError, AppResult};
+use crate::error::{DomainError, ErrorKind};
+use crate::ids::{AccountId, UnitId};
 use crate::policy::effective_policy;
 
 /// Where the candidate would go.
 pub enum CheckFor {
-    Account(String),
-    Unit(String),
+    Account(AccountId),
+    Unit(UnitId),
 }
 
+/// Records a check against `account` (refused with `refused`'s code, or done).
 async fn audit_check(
     state: &AppState,
-    ctx: &AuthContext,
-    meta: &RequestMeta,
-    unit_id: &str,
-    account: (&str, &str),
-    outcome: Outcome,
-    refused: Option<&str>,
-) -> AppResult<()> {
+    (ctx, meta): (&AuthContext, &RequestMeta),
+    account: &Account,
+    refused: Option<&'static str>,
+) -> VaultResult<()> {
+    let outcome = if refused.is_some() {
+        Outcome::Denied
+    } else {
+        Outcome::Success
+    };
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit_id, "policy.check")
-            .target("account", account.0)
+        Entry::by(ctx, account.unit_id.as_str(), "policy.check")
+            .target("account", account.id.as_str())
             .outcome(outcome)
-            .details(json!({ "account": account.1, "refused": refused })),
+            .details(json!({ "account": account.name, "refused": refused })),
     )
     .await?;
     tx.commit().await?;
@@ -52,7 +58,7 @@ fn throttle_bucket(ctx: &AuthContext) -> String {
     format!("policy_check:{kind}:{id}")
 }
 
-async fn throttle(state: &AppState, ctx: &AuthContext) -> AppResult<()> {
+async fn throttle(state: &AppState, ctx: &AuthContext) -> VaultResult<()> {
     throttle::hit(
         state,
         &throttle_bucket(ctx),
@@ -68,16 +74,21 @@ pub async fn policy_check(
     meta: &RequestMeta,
     target: CheckFor,
     password: Zeroizing<String>,
-) -> AppResult<PasswordCheck> {
+) -> VaultResult<PasswordCheck> {
     match target {
         CheckFor::Unit(unit_id) => {
-            let unit =
-                crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::AccountsRead)
-                    .await?;
+            let unit = crate::tenancy::authorized_unit(
+                state,
+                ctx,
+                unit_id.as_str(),
+                Permission::AccountsRead,
+            )
+            .await?;
             throttle(state, ctx).await?;
             let policy = effective_policy(state, &unit).await?.policy;
+            let unit_id = unit_id_of(&unit);
             let target = CheckTarget {
-                unit_id: &unit.id,
+                unit_id: &unit_id,
                 account_id: None,
                 context: vec![unit.name.as_str()],
                 reuse: authz::may_check_unit_reuse(ctx, &unit.as_ref()),
@@ -87,52 +98,29 @@ pub async fn policy_check(
         CheckFor::Account(account_id) => {
             let (account, unit) =
                 account_for(state, ctx, &account_id, Permission::AccountsRead).await?;
-            let custodians: Vec<String> = account
-                .custodians
-                .iter()
-                .map(|c| c.user_id.clone())
-                .collect();
-            let named = (account.id.as_str(), account.name.as_str());
+            let who = (ctx, meta);
+            let custodians = account.custodian_ids();
             if let Err(e) = authz::authorize_reuse_check(ctx, &unit.as_ref(), &custodians) {
-                let e = AppError::from(e);
-                let refused = Some(e.code());
-                audit_check(state, ctx, meta, &unit.id, named, Outcome::Denied, refused).await?;
-                return Err(reuse_refused(e));
+                audit_check(state, who, &account, Some(e.code())).await?;
+                return Err(history_refused(e));
             }
             if let Err(e) = throttle(state, ctx).await {
-                let refused = Some(e.code());
-                audit_check(state, ctx, meta, &unit.id, named, Outcome::Denied, refused).await?;
+                audit_check(state, who, &account, Some(e.code())).await?;
                 return Err(e);
             }
             let policy = effective_policy(state, &unit).await?.policy;
-            let target = CheckTarget {
-                unit_id: &unit.id,
-                account_id: Some(&account.id),
-                context: vec![
-                    unit.name.as_str(),
-                    account.name.as_str(),
-                    account.platform.as_str(),
-                    account.login_name.as_str(),
-                ],
-                reuse: true,
-            };
+            let target = CheckTarget::account(&unit.name, &account);
             let check = check_password(state, &policy.account_password, &target, &password).await?;
-            audit_check(state, ctx, meta, &unit.id, named, Outcome::Success, None).await?;
+            audit_check(state, who, &account, None).await?;
             Ok(check)
         }
     }
 }
 
-/// A 403 that says what to do instead.
-fn reuse_refused(e: AppError) -> AppError {
-    if e.status() != 403 || e.code() == "person_required" {
-        return e;
+/// A refusal that says what to do instead (a 403 other than `person_required`).
+fn history_refused(e: AuthzError) -> VaultError {
+    if e.kind() != ErrorKind::Forbidden || e.code() == "person_required" {
+        return e.into();
     }
-    AppError::client(
-        axum::http::StatusCode::FORBIDDEN,
-        "forbidden",
-        "checking against an account's password history is only for people who may reveal \
-         that account (its custodians and the unit's administrators); check against the \
-         unit's policy with unit_id instead",
-    )
+    VaultError::HistoryCheckForbidden
 }

@@ -7,25 +7,27 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::accounts::{account_for, account_for_secret};
-use super::model::VersionState;
+use super::error::{VaultError, VaultResult};
+use super::load::{account_for, account_for_secret};
+use super::model::{Account, VersionState};
 use super::secrets::{open_totp, open_version, record_exposure};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
-use crate::error::{AppError, AppResult};
+use crate::error::InputError;
+use crate::ids::{AccountId, RotationId};
 use crate::text::Reason;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PendingSecret {
-    pub rotation_id: String,
+    pub rotation_id: RotationId,
     pub version: i64,
     pub password: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Revealed {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub login_name: String,
     pub password: String,
     pub version: i64,
@@ -47,22 +49,43 @@ impl std::fmt::Debug for Revealed {
 }
 
 /// The reason for a reveal, with a hint of what to write when it is missing.
-pub fn check_reason(reason: &str) -> AppResult<String> {
+pub fn check_reason(reason: &str) -> Result<String, InputError> {
     Reason::parse("reason", reason).map(String::from).map_err(|_| {
-        AppError::invalid_field(
+        InputError::field(
             "reason",
             "reason must be 4 to 500 characters: say why you need the password (e.g. 发布通知 / 平台年检)",
         )
     })
 }
 
-fn totp_now(raw: &[u8], now_ms: i64) -> AppResult<(String, u64)> {
+fn totp_now(raw: &[u8], now_ms: i64) -> VaultResult<(String, u64)> {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::from(raw))
         .build()
-        .map_err(AppError::internal)?;
+        .map_err(VaultError::internal)?;
     let secs = u64::try_from(now_ms / 1000).unwrap_or(0);
     Ok((totp.generate(secs).to_string(), 30 - secs % 30))
+}
+
+/// Commits who saw which versions (exposures) and the audit event, in one write
+/// transaction; a secret may be returned only after this succeeds.
+async fn record_reveal(
+    state: &AppState,
+    (ctx, meta): (&AuthContext, &RequestMeta),
+    account: &Account,
+    (versions, now): (&[i64], i64),
+    action: &'static str,
+    details: serde_json::Value,
+) -> VaultResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    for v in versions {
+        record_exposure(&mut tx, ctx, account.place(), *v, "reveal", now).await?;
+    }
+    let entry =
+        Entry::by(ctx, account.unit_id.as_str(), action).target("account", account.id.as_str());
+    tx.audit(now, meta, entry.details(details)).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Reveals the current password (and the pending one during a rotation). Values are
@@ -72,18 +95,18 @@ pub async fn reveal_current(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    account_id: &str,
+    account_id: &AccountId,
     reason: &str,
-) -> AppResult<Revealed> {
+) -> VaultResult<Revealed> {
     let reason = check_reason(reason)?;
-    let (account, unit) = account_for_secret(state, ctx, account_id).await?;
+    let (account, _) = account_for_secret(state, ctx, account_id).await?;
     crate::authz::require_person(ctx)?;
     let rows = sqlx::query(
         "SELECT v.version, v.state, v.sealed, r.id AS rotation_id FROM credential_versions v \
          LEFT JOIN rotations r ON r.account_id = v.account_id AND r.version = v.version AND r.state = 'pending' \
          WHERE v.unit_id = $1 AND v.account_id = $2 AND v.state IN ('current', 'pending') ORDER BY v.version",
     )
-    .bind(&unit.id)
+    .bind(&account.unit_id)
     .bind(&account.id)
     .fetch_all(state.db.pool())
     .await?;
@@ -94,52 +117,37 @@ pub async fn reveal_current(
         let version: i64 = r.try_get("version")?;
         let st: String = r.try_get("state")?;
         let sealed: Vec<u8> = r.try_get("sealed")?;
-        let secret = open_version(state, &unit.id, &account.id, version, &sealed).await?;
+        let secret = open_version(state, account.place(), version, &sealed).await?;
         versions.push(version);
         if VersionState::parse(&st) == Some(VersionState::Current) {
             current = Some((version, secret));
         } else {
-            let rotation_id: Option<String> = r.try_get("rotation_id")?;
+            let rotation_id: Option<RotationId> = r.try_get("rotation_id")?;
             pending = Some(PendingSecret {
-                rotation_id: rotation_id.unwrap_or_default(),
+                rotation_id: rotation_id.unwrap_or_else(|| RotationId::new("")),
                 version,
                 password: secret.to_string(),
             });
         }
     }
-    let (version, password) = current.ok_or_else(|| {
-        AppError::conflict(
-            "no_current_password",
-            "this account has no current password",
-        )
-    })?;
+    let (version, password) = current.ok_or(VaultError::NoCurrentPassword)?;
     let now = state.now();
     let totp = match &account.totp_sealed {
         Some(sealed) => Some(totp_now(
-            &open_totp(state, &unit.id, &account.id, sealed).await?,
+            &open_totp(state, account.place(), sealed).await?,
             now,
         )?),
         None => None,
     };
-    let mut tx = state.db.begin_write().await?;
-    for v in &versions {
-        record_exposure(&mut tx, ctx, &unit.id, &account.id, *v, "reveal", now).await?;
-    }
-    tx.audit(
-        now,
-        meta,
-        Entry::by(ctx, &unit.id, "secret.reveal")
-            .target("account", &account.id)
-            .details(json!({
-                "account": account.name,
-                "version": version,
-                "pending_version": pending.as_ref().map(|p| p.version),
-                "totp_code_shown": totp.is_some(),
-                "reason": reason,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
+    let details = json!({
+        "account": account.name,
+        "version": version,
+        "pending_version": pending.as_ref().map(|p| p.version),
+        "totp_code_shown": totp.is_some(),
+        "reason": reason,
+    });
+    let seen = (versions.as_slice(), now);
+    record_reveal(state, (ctx, meta), &account, seen, "secret.reveal", details).await?;
     Ok(Revealed {
         account_id: account.id,
         login_name: account.login_name,
@@ -156,34 +164,26 @@ pub async fn reveal_version(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    account_id: &str,
+    account_id: &AccountId,
     version: i64,
     reason: &str,
-) -> AppResult<Revealed> {
+) -> VaultResult<Revealed> {
     let reason = check_reason(reason)?;
-    let (account, unit) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
+    let (account, _) = account_for(state, ctx, account_id, Permission::SecretsAll).await?;
     crate::authz::require_person(ctx)?;
     let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM credential_versions WHERE unit_id = $1 AND account_id = $2 AND version = $3")
-        .bind(&unit.id)
+        .bind(&account.unit_id)
         .bind(&account.id)
         .bind(version)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| AppError::not_found("version"))?
+        .ok_or(VaultError::NotFound("version"))?
         .try_get(0)?;
-    let password = open_version(state, &unit.id, &account.id, version, &sealed).await?;
-    let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
-    tx.audit(
-        now,
-        meta,
-        Entry::by(ctx, &unit.id, "secret.reveal_version")
-            .target("account", &account.id)
-            .details(json!({ "account": account.name, "version": version, "reason": reason })),
-    )
-    .await?;
-    tx.commit().await?;
+    let password = open_version(state, account.place(), version, &sealed).await?;
+    let details = json!({ "account": account.name, "version": version, "reason": reason });
+    let seen = (&[version][..], state.now());
+    let action = "secret.reveal_version";
+    record_reveal(state, (ctx, meta), &account, seen, action, details).await?;
     Ok(Revealed {
         account_id: account.id,
         login_name: account.login_name,

@@ -7,21 +7,22 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::accounts::account_for_secret;
+use super::error::{VaultError, VaultResult, unique_or};
+use super::load::account_for_secret;
 use super::model::{AccountStatus, RotationState, VersionState};
 use super::secrets::{NewVersion, insert_version, record_exposure};
 use super::validate::{CheckTarget, check_password, require_acceptable};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
-use crate::db::{is_unique_violation, new_id};
-use crate::error::{AppError, AppResult};
+use crate::error::{DomainError, ErrorKind};
+use crate::ids::{AccountId, RotationId, UnitId};
 use crate::policy::{effective_policy, generate_password};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RotationStarted {
-    pub rotation_id: String,
-    pub account_id: String,
+    pub rotation_id: RotationId,
+    pub account_id: AccountId,
     /// Always `pending` here.
     pub state: String,
     pub version: i64,
@@ -38,56 +39,33 @@ impl std::fmt::Debug for RotationStarted {
     }
 }
 
-fn rotation_pending() -> AppError {
-    AppError::conflict(
-        "rotation_pending",
-        "this account already has a pending rotation: confirm or cancel it first",
-    )
-}
-
 pub async fn start_rotation(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    account_id: &str,
+    account_id: &AccountId,
     password: Option<Zeroizing<String>>,
-) -> AppResult<RotationStarted> {
+) -> VaultResult<RotationStarted> {
     let (account, unit) = account_for_secret(state, ctx, account_id).await?;
     // The response carries the new password: people with a second factor only.
     crate::authz::require_person(ctx)?;
     if account.status != AccountStatus::Active {
-        return Err(AppError::conflict(
-            "account_inactive",
-            format!(
-                "the account is {}; reactivate it before rotating",
-                account.status.as_str()
-            ),
-        ));
+        return Err(VaultError::AccountInactive(account.status));
     }
     if account.pending_rotation_id.is_some() {
-        return Err(rotation_pending());
+        return Err(VaultError::RotationPending);
     }
     let policy = effective_policy(state, &unit).await?.policy;
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| generate_password(&policy.generator));
-    let target = CheckTarget {
-        unit_id: &unit.id,
-        account_id: Some(&account.id),
-        context: vec![
-            &unit.name,
-            &account.name,
-            account.platform.as_str(),
-            &account.login_name,
-        ],
-        reuse: true,
-    };
+    let target = CheckTarget::account(&unit.name, &account);
     let check = check_password(state, &policy.account_password, &target, &password).await?;
     require_acceptable(&check)?;
     let now = state.now();
-    let rotation_id = new_id();
+    let rotation_id = RotationId::generate();
     let mut tx = state.db.begin_write().await?;
     let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM credential_versions WHERE unit_id = $1 AND account_id = $2")
-        .bind(&unit.id)
+        .bind(&account.unit_id)
         .bind(&account.id)
         .fetch_one(&mut *tx)
         .await?
@@ -95,7 +73,7 @@ pub async fn start_rotation(
     let res = sqlx::query(
         "INSERT INTO rotations (unit_id, id, account_id, version, state, created_by, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
     )
-    .bind(&unit.id)
+    .bind(&account.unit_id)
     .bind(&rotation_id)
     .bind(&account.id)
     .bind(version)
@@ -103,18 +81,12 @@ pub async fn start_rotation(
     .bind(now)
     .execute(&mut *tx)
     .await;
-    if let Err(e) = res {
-        return Err(if is_unique_violation(&e) {
-            rotation_pending()
-        } else {
-            e.into()
-        });
-    }
+    unique_or(res, || VaultError::RotationPending)?;
     insert_version(
         state,
         &mut tx,
         NewVersion {
-            unit_id: &unit.id,
+            unit_id: &account.unit_id,
             account_id: &account.id,
             version,
             state: VersionState::Pending,
@@ -125,7 +97,7 @@ pub async fn start_rotation(
         },
     )
     .await?;
-    record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "rotate", now).await?;
+    record_exposure(&mut tx, ctx, account.place(), version, "rotate", now).await?;
     let details = json!({
         "account": account.name,
         "rotation_id": rotation_id,
@@ -133,7 +105,8 @@ pub async fn start_rotation(
         "generated": generated,
         "score": check.score,
     });
-    let entry = Entry::by(ctx, &unit.id, "rotation.start").target("account", &account.id);
+    let entry = Entry::by(ctx, account.unit_id.as_str(), "rotation.start")
+        .target("account", account.id.as_str());
     tx.audit(now, meta, entry.details(details)).await?;
     tx.commit().await?;
     Ok(RotationStarted {
@@ -145,42 +118,44 @@ pub async fn start_rotation(
     })
 }
 
-/// The rotation and the account it belongs to, for confirm and cancel.
+/// A rotation as stored, for confirm and cancel.
+struct Rotation {
+    unit_id: UnitId,
+    account_id: AccountId,
+    version: i64,
+    /// As stored (`pending`, `confirmed`, `cancelled`).
+    state: String,
+}
+
+/// The rotation, if the caller may finish it: the same people who may rotate the
+/// account (anyone else is told it does not exist).
 async fn rotation_for(
     state: &AppState,
     ctx: &AuthContext,
-    rotation_id: &str,
-) -> AppResult<(String, String, i64, String)> {
+    rotation_id: &RotationId,
+) -> VaultResult<Rotation> {
     let row =
         sqlx::query("SELECT unit_id, account_id, version, state FROM rotations WHERE id = $1")
             .bind(rotation_id)
             .fetch_optional(state.db.pool())
             .await?
-            .ok_or_else(|| AppError::not_found("rotation"))?;
-    let account_id: String = row.try_get("account_id")?;
-    // Authorise on the account: the same people who may rotate may finish.
-    account_for_secret(state, ctx, &account_id)
+            .ok_or(VaultError::NotFound("rotation"))?;
+    let rotation = Rotation {
+        unit_id: row.try_get("unit_id")?,
+        account_id: row.try_get("account_id")?,
+        version: row.try_get("version")?,
+        state: row.try_get("state")?,
+    };
+    account_for_secret(state, ctx, &rotation.account_id)
         .await
         .map_err(|e| {
-            if e.status() == 404 {
-                AppError::not_found("rotation")
+            if e.kind() == ErrorKind::NotFound {
+                VaultError::NotFound("rotation")
             } else {
                 e
             }
         })?;
-    Ok((
-        row.try_get("unit_id")?,
-        account_id,
-        row.try_get("version")?,
-        row.try_get("state")?,
-    ))
-}
-
-fn not_pending(state: &str) -> AppError {
-    AppError::conflict(
-        "rotation_not_pending",
-        format!("this rotation is already {state}"),
-    )
+    Ok(rotation)
 }
 
 /// How a pending rotation ends.
@@ -198,13 +173,17 @@ async fn finish(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    rotation_id: &str,
+    rotation_id: &RotationId,
     how: Finish,
-) -> AppResult<()> {
-    let (unit_id, account_id, version, current_state) =
-        rotation_for(state, ctx, rotation_id).await?;
+) -> VaultResult<()> {
+    let Rotation {
+        unit_id,
+        account_id,
+        version,
+        state: current_state,
+    } = rotation_for(state, ctx, rotation_id).await?;
     if RotationState::parse(&current_state) != Some(RotationState::Pending) {
-        return Err(not_pending(&current_state));
+        return Err(VaultError::RotationNotPending(current_state));
     }
     let (new_state, action) = match how {
         Finish::Confirm => (RotationState::Confirmed, "rotation.confirm"),
@@ -223,7 +202,7 @@ async fn finish(
         .rows_affected()
         == 1;
     if !won {
-        return Err(not_pending("finished"));
+        return Err(VaultError::RotationNotPending("finished".into()));
     }
     let versions = |sql: &'static str| sqlx::query(sql).bind(&unit_id).bind(&account_id);
     match how {
@@ -251,8 +230,8 @@ async fn finish(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit_id, action)
-            .target("account", &account_id)
+        Entry::by(ctx, unit_id.as_str(), action)
+            .target("account", account_id.as_str())
             .details(json!({ "rotation_id": rotation_id, "version": version })),
     )
     .await?;
@@ -265,8 +244,8 @@ pub async fn confirm_rotation(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    rotation_id: &str,
-) -> AppResult<()> {
+    rotation_id: &RotationId,
+) -> VaultResult<()> {
     finish(state, ctx, meta, rotation_id, Finish::Confirm).await
 }
 
@@ -275,7 +254,7 @@ pub async fn cancel_rotation(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    rotation_id: &str,
-) -> AppResult<()> {
+    rotation_id: &RotationId,
+) -> VaultResult<()> {
     finish(state, ctx, meta, rotation_id, Finish::Cancel).await
 }

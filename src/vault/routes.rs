@@ -9,17 +9,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
-use super::accounts::{self, AccountPatch, NewAccount};
+use super::accounts::{self, NewAccount};
 use super::custodians;
-use super::model::{Account, AccountStatus, Classification, Platform, VersionMeta};
+use super::load;
+use super::model::{Account, Classification, Platform, VersionMeta};
 use super::policy_check::{self, CheckFor};
 use super::reveal::{self, Revealed};
 use super::rotation::{self, RotationStarted};
-use super::throttle;
+use super::update::{self, AccountPatch};
 use super::validate::PasswordCheck;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, Page, Paging, no_store};
+use crate::ids::{AccountId, RotationId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,7 +48,7 @@ pub struct CreateAccount {
     pub classification: Classification,
     pub bound_phone: Option<String>,
     pub bound_email: Option<String>,
-    pub binding_holder_id: Option<String>,
+    pub binding_holder_id: Option<UserId>,
     pub notes: Option<String>,
     /// The account's current password. Give this or `generate: true`.
     pub password: Option<String>,
@@ -72,7 +74,7 @@ pub struct CreatedAccount {
 pub async fn create_account(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(unit_id): ApiPath<String>,
+    ApiPath(unit_id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<CreateAccount>,
 ) -> AppResult<Response> {
     let password = match (body.password, body.generate) {
@@ -127,12 +129,12 @@ pub struct AccountListQuery {
 pub async fn list_accounts(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(unit_id): ApiPath<String>,
+    ApiPath(unit_id): ApiPath<UnitId>,
     ApiQuery(q): ApiQuery<AccountListQuery>,
 ) -> AppResult<Json<Page<Account>>> {
     let paging = Paging::new(q.limit, q.cursor.as_deref())?;
     Ok(Json(
-        accounts::list_accounts(&state, &ctx, &unit_id, q.platform, &paging).await?,
+        load::list_accounts(&state, &ctx, &unit_id, q.platform, &paging).await?,
     ))
 }
 
@@ -141,62 +143,28 @@ pub async fn list_accounts(
 pub async fn read_account(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AccountId>,
 ) -> AppResult<Json<Account>> {
-    Ok(Json(accounts::read_account(&state, &ctx, &id).await?))
+    Ok(Json(load::read_account(&state, &ctx, &id).await?))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAccount {
-    pub name: Option<String>,
-    pub login_name: Option<String>,
-    pub login_url: Option<String>,
-    pub classification: Option<Classification>,
-    pub status: Option<AccountStatus>,
-    pub bound_phone: Option<String>,
-    pub bound_email: Option<String>,
-    /// A user id, or null to clear.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub binding_holder_id: Option<Option<String>>,
-    pub notes: Option<String>,
-}
-
-fn double_option<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-#[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = UpdateAccount,
+#[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = AccountPatch,
     responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_account(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<UpdateAccount>,
+    ApiPath(id): ApiPath<AccountId>,
+    ApiJson(patch): ApiJson<AccountPatch>,
 ) -> AppResult<Json<Account>> {
-    let patch = AccountPatch {
-        name: body.name,
-        login_name: body.login_name,
-        login_url: body.login_url,
-        classification: body.classification,
-        status: body.status,
-        bound_phone: body.bound_phone,
-        bound_email: body.bound_email,
-        binding_holder_id: body.binding_holder_id,
-        notes: body.notes,
-    };
     Ok(Json(
-        accounts::update_account(&state, &ctx, &meta, &id, patch).await?,
+        update::update_account(&state, &ctx, &meta, &id, patch).await?,
     ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddCustodian {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 #[utoipa::path(post, path = "/accounts/{id}/custodians", tag = "vault", params(("id" = String, Path)), request_body = AddCustodian,
@@ -204,7 +172,7 @@ pub struct AddCustodian {
 pub async fn add_custodian(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<AddCustodian>,
 ) -> AppResult<(StatusCode, Json<Account>)> {
     Ok((
@@ -218,7 +186,7 @@ pub async fn add_custodian(
 pub async fn remove_custodian(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(AccountId, UserId)>,
 ) -> AppResult<StatusCode> {
     custodians::remove_custodian(&state, &ctx, &meta, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -229,10 +197,10 @@ pub async fn remove_custodian(
 pub async fn list_versions(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AccountId>,
     _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<VersionMeta>>> {
-    Ok(Json(accounts::list_versions(&state, &ctx, &id).await?))
+    Ok(Json(load::list_versions(&state, &ctx, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -247,7 +215,7 @@ pub struct RevealRequest {
 pub async fn reveal_current(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
     let r = reveal::reveal_current(&state, &ctx, &meta, &id, &body.reason).await?;
@@ -259,7 +227,7 @@ pub async fn reveal_current(
 pub async fn reveal_version(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath((id, version)): ApiPath<(String, i64)>,
+    ApiPath((id, version)): ApiPath<(AccountId, i64)>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
     let version = crate::http::in_range("version", version, 1, i64::MAX)?;
@@ -280,7 +248,7 @@ pub struct StartRotation {
 pub async fn start_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<AccountId>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let body: StartRotation = crate::http::optional_json(&body)?;
@@ -294,7 +262,7 @@ pub async fn start_rotation(
 pub async fn confirm_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RotationId>,
 ) -> AppResult<StatusCode> {
     rotation::confirm_rotation(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -305,7 +273,7 @@ pub async fn confirm_rotation(
 pub async fn cancel_rotation(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RotationId>,
 ) -> AppResult<StatusCode> {
     rotation::cancel_rotation(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -317,10 +285,10 @@ pub struct PolicyCheckRequest {
     pub password: String,
     /// Check against this account's unit policy and history (only for people who may
     /// reveal the account: its custodians and the unit's administrators; audited)…
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// …or against a unit's policy (reuse across the unit's accounts is reported only
     /// to people who may reveal every account of the unit).
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
 }
 
 #[utoipa::path(post, path = "/policy/check", tag = "vault", request_body = PolicyCheckRequest,
@@ -333,17 +301,17 @@ pub async fn policy_check(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
     ApiJson(body): ApiJson<PolicyCheckRequest>,
-) -> Response {
+) -> AppResult<Response> {
     let password = Zeroizing::new(body.password);
     let target = match (body.account_id, body.unit_id) {
         (Some(a), None) => CheckFor::Account(a),
         (None, Some(u)) => CheckFor::Unit(u),
         _ => {
-            return AppError::invalid("give exactly one of account_id or unit_id").into_response();
+            return Err(AppError::invalid(
+                "give exactly one of account_id or unit_id",
+            ));
         }
     };
-    match policy_check::policy_check(&state, &ctx, &meta, target, password).await {
-        Ok(check) => no_store(Json(check).into_response()),
-        Err(e) => throttle::error_response(e),
-    }
+    let check = policy_check::policy_check(&state, &ctx, &meta, target, password).await?;
+    Ok(no_store(Json(check).into_response()))
 }

@@ -5,17 +5,18 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::error::{VaultError, VaultResult};
 use super::model::VersionState;
 use crate::app::AppState;
 use crate::crypto::{open, seal_with};
 use crate::db::{Tx, new_id};
-use crate::error::{AppError, AppResult};
+use crate::ids::{AccountId, UnitId, UserId};
 
-fn version_aad(unit_id: &str, account_id: &str, version: i64) -> Vec<u8> {
+fn version_aad(unit_id: &UnitId, account_id: &AccountId, version: i64) -> Vec<u8> {
     format!("credgov/secret/v1/{unit_id}/{account_id}/{version}").into_bytes()
 }
 
-fn totp_aad(unit_id: &str, account_id: &str) -> Vec<u8> {
+fn totp_aad(unit_id: &UnitId, account_id: &AccountId) -> Vec<u8> {
     format!("credgov/account-totp/v1/{unit_id}/{account_id}").into_bytes()
 }
 
@@ -29,20 +30,23 @@ pub fn fingerprint(state: &AppState, password: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-async fn unit_key(state: &AppState, tx: &mut Tx, unit_id: &str) -> AppResult<Zeroizing<[u8; 32]>> {
-    state
+/// The unit's data key, created on first use, in `tx`.
+pub(super) async fn unit_key_for(
+    state: &AppState,
+    tx: &mut Tx,
+    unit_id: &UnitId,
+) -> VaultResult<Zeroizing<[u8; 32]>> {
+    Ok(state
         .keyring
-        .unit_key(tx, unit_id, state.now())
-        .await
-        .map_err(AppError::from)
+        .unit_key(tx, unit_id.as_str(), state.now())
+        .await?)
 }
 
 /// Seals a version's password under the unit's data key, bound to its place.
 pub(super) fn seal_version(
     state: &AppState,
     key: &[u8; 32],
-    unit_id: &str,
-    account_id: &str,
+    (unit_id, account_id): (&UnitId, &AccountId),
     version: i64,
     password: &str,
 ) -> Vec<u8> {
@@ -56,8 +60,8 @@ pub(super) fn seal_version(
 
 /// A new version row (sealed), in `tx`.
 pub(super) struct NewVersion<'a> {
-    pub unit_id: &'a str,
-    pub account_id: &'a str,
+    pub unit_id: &'a UnitId,
+    pub account_id: &'a AccountId,
     pub version: i64,
     pub state: VersionState,
     pub password: &'a str,
@@ -70,13 +74,14 @@ pub(super) async fn insert_version(
     state: &AppState,
     tx: &mut Tx,
     v: NewVersion<'_>,
-) -> AppResult<()> {
-    let key = unit_key(state, tx, v.unit_id).await?;
-    let sealed = seal_with(
-        state.config.cipher_suite,
+) -> VaultResult<()> {
+    let key = unit_key_for(state, tx, v.unit_id).await?;
+    let sealed = seal_version(
+        state,
         &key,
-        &version_aad(v.unit_id, v.account_id, v.version),
-        v.password.as_bytes(),
+        (v.unit_id, v.account_id),
+        v.version,
+        v.password,
     );
     let now = state.now();
     sqlx::query(
@@ -100,42 +105,39 @@ pub(super) async fn insert_version(
 }
 
 /// The data key of a unit that already has sealed data.
-async fn existing_key(state: &AppState, unit_id: &str) -> AppResult<Zeroizing<[u8; 32]>> {
+async fn existing_key(state: &AppState, unit_id: &UnitId) -> VaultResult<Zeroizing<[u8; 32]>> {
     state
         .keyring
-        .existing_unit_key(state.db.pool(), unit_id)
-        .await
-        .map_err(AppError::from)?
+        .existing_unit_key(state.db.pool(), unit_id.as_str())
+        .await?
         .ok_or_else(|| {
-            AppError::internal(format!("unit {unit_id} has sealed data but no data key"))
+            VaultError::internal(format!("unit {unit_id} has sealed data but no data key"))
         })
 }
 
 /// Opens a stored version's sealed bytes.
 pub(super) async fn open_version(
     state: &AppState,
-    unit_id: &str,
-    account_id: &str,
+    (unit_id, account_id): (&UnitId, &AccountId),
     version: i64,
     sealed: &[u8],
-) -> AppResult<Zeroizing<String>> {
+) -> VaultResult<Zeroizing<String>> {
     let key = existing_key(state, unit_id).await?;
     let plain = open(&key, &version_aad(unit_id, account_id, version), sealed).map_err(|e| {
         // Tampering or a moved row: never return anything.
-        AppError::internal(format!(
+        VaultError::internal(format!(
             "credential version {account_id}/{version} does not open: {e}"
         ))
     })?;
     let text = String::from_utf8(plain.to_vec())
-        .map_err(|_| AppError::internal("stored secret is not UTF-8"))?;
+        .map_err(|_| VaultError::internal("stored secret is not UTF-8"))?;
     Ok(Zeroizing::new(text))
 }
 
 pub(super) fn seal_totp(
     state: &AppState,
     key: &[u8; 32],
-    unit_id: &str,
-    account_id: &str,
+    (unit_id, account_id): (&UnitId, &AccountId),
     secret: &[u8],
 ) -> Vec<u8> {
     seal_with(
@@ -146,23 +148,14 @@ pub(super) fn seal_totp(
     )
 }
 
-pub(super) async fn unit_key_for(
-    state: &AppState,
-    tx: &mut Tx,
-    unit_id: &str,
-) -> AppResult<Zeroizing<[u8; 32]>> {
-    unit_key(state, tx, unit_id).await
-}
-
 pub(super) async fn open_totp(
     state: &AppState,
-    unit_id: &str,
-    account_id: &str,
+    (unit_id, account_id): (&UnitId, &AccountId),
     sealed: &[u8],
-) -> AppResult<Zeroizing<Vec<u8>>> {
+) -> VaultResult<Zeroizing<Vec<u8>>> {
     let key = existing_key(state, unit_id).await?;
     open(&key, &totp_aad(unit_id, account_id), sealed)
-        .map_err(|e| AppError::internal(format!("account TOTP secret does not open: {e}")))
+        .map_err(|e| VaultError::internal(format!("account TOTP secret does not open: {e}")))
 }
 
 /// Records that someone saw (or chose) a version. Every row names a person: the user,
@@ -170,20 +163,16 @@ pub(super) async fn open_totp(
 pub(super) async fn record_exposure(
     tx: &mut Tx,
     ctx: &crate::authz::AuthContext,
-    unit_id: &str,
-    account_id: &str,
+    (unit_id, account_id): (&UnitId, &AccountId),
     version: i64,
     kind: &str,
     now: i64,
-) -> AppResult<()> {
+) -> VaultResult<()> {
     let (actor_kind, actor_id, _) = ctx.actor();
-    let person = ctx.accountable_person().ok_or_else(|| {
-        AppError::client(
-            axum::http::StatusCode::FORBIDDEN,
-            "person_required",
-            "only a person (or a token minted by one) may handle a password here",
-        )
-    })?;
+    let person = ctx
+        .accountable_person()
+        .map(UserId::from)
+        .ok_or(VaultError::NoAccountablePerson)?;
     sqlx::query(
         "INSERT INTO exposures (unit_id, id, account_id, version, user_id, actor_kind, actor_id, kind, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -1,15 +1,16 @@
 //! Checking a candidate password against the unit's effective policy: strength with
 //! context words, history of the account, and reuse across the unit's accounts.
 
-use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
+use super::accounts::NewAccount;
+use super::error::{VaultError, VaultResult};
+use super::model::Account;
 use super::secrets::fingerprint;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::ids::{AccountId, UnitId};
 use crate::policy::{AccountPasswordPolicy, check_strength};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -25,12 +26,46 @@ pub struct PasswordCheck {
 
 /// What the check knows about where the password will go.
 pub struct CheckTarget<'a> {
-    pub unit_id: &'a str,
-    pub account_id: Option<&'a str>,
+    pub unit_id: &'a UnitId,
+    pub account_id: Option<&'a AccountId>,
     pub context: Vec<&'a str>,
     /// Whether to look for reuse (history, other accounts). False only where the
     /// caller may not learn whether a candidate equals a stored password.
     pub reuse: bool,
+}
+
+impl<'a> CheckTarget<'a> {
+    /// A new password for an existing account: checked against its history and the
+    /// unit's other accounts, with the unit, account, platform and login names as
+    /// context words.
+    pub fn account(unit_name: &'a str, account: &'a Account) -> Self {
+        CheckTarget {
+            unit_id: &account.unit_id,
+            account_id: Some(&account.id),
+            context: vec![
+                unit_name,
+                &account.name,
+                account.platform.as_str(),
+                &account.login_name,
+            ],
+            reuse: true,
+        }
+    }
+
+    /// The first password of an account about to be created in `unit_id`.
+    pub fn new_account(unit_id: &'a UnitId, unit_name: &'a str, input: &'a NewAccount) -> Self {
+        CheckTarget {
+            unit_id,
+            account_id: None,
+            context: vec![
+                unit_name,
+                &input.name,
+                input.platform.as_str(),
+                &input.login_name,
+            ],
+            reuse: true,
+        }
+    }
 }
 
 pub async fn check_password(
@@ -38,7 +73,7 @@ pub async fn check_password(
     policy: &AccountPasswordPolicy,
     target: &CheckTarget<'_>,
     password: &str,
-) -> AppResult<PasswordCheck> {
+) -> VaultResult<PasswordCheck> {
     let exec = state.db.pool();
     // zxcvbn is CPU work: run it on the hashing pool, not on the async executor.
     let report = {
@@ -82,7 +117,7 @@ pub async fn check_password(
         )
         .bind(target.unit_id)
         .bind(&fp)
-        .bind(target.account_id.unwrap_or(""))
+        .bind(target.account_id.map_or("", AccountId::as_str))
         .fetch_one(exec)
         .await?
         .try_get(0)?;
@@ -108,25 +143,14 @@ pub async fn check_password(
     })
 }
 
-/// Turns a failed check into the documented 422.
-pub fn require_acceptable(check: &PasswordCheck) -> AppResult<()> {
+/// A failed check as the documented 422 (`reused_password` or `weak_password`).
+pub fn require_acceptable(check: &PasswordCheck) -> VaultResult<()> {
     if check.acceptable {
         return Ok(());
     }
-    let details =
-        json!({ "score": check.score, "min_score": check.min_score, "feedback": check.feedback });
-    if check.reused.is_some() {
-        return Err(AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reused_password",
-            "the password was used before; choose another or let credgov generate one",
-        )
-        .with_details(details));
-    }
-    Err(AppError::client(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "weak_password",
-        "the password does not meet the unit's password policy",
-    )
-    .with_details(details))
+    Err(if check.reused.is_some() {
+        VaultError::ReusedPassword(check.clone())
+    } else {
+        VaultError::WeakPassword(check.clone())
+    })
 }

@@ -11,9 +11,10 @@ use zeroize::Zeroizing;
 use super::columns::{Field, parse_classification, parse_platform, platform_choices};
 use super::{ImportRow, RowIssue};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::ids::UnitId;
 use crate::policy::{AccountPasswordPolicy, check_strength};
 use crate::vault::accounts::{NewAccount, validate_new};
+use crate::vault::error::VaultResult;
 use crate::vault::model::{Classification, Platform};
 use crate::vault::secrets::fingerprint;
 
@@ -77,21 +78,25 @@ impl Scorer {
     }
 }
 
-pub(crate) async fn existing_names(state: &AppState, unit_id: &str) -> AppResult<HashSet<String>> {
+pub(crate) async fn existing_names(
+    state: &AppState,
+    unit_id: &UnitId,
+) -> VaultResult<HashSet<String>> {
     let rows = sqlx::query("SELECT name FROM accounts WHERE unit_id = $1")
         .bind(unit_id)
         .fetch_all(state.db.pool())
         .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String, _>(0).map_err(Into::into))
-        .collect()
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Fingerprint → names of the unit's accounts whose current (or pending) password it is.
 pub(crate) async fn current_fingerprints(
     state: &AppState,
-    unit_id: &str,
-) -> AppResult<HashMap<String, Vec<String>>> {
+    unit_id: &UnitId,
+) -> VaultResult<HashMap<String, Vec<String>>> {
     let rows = sqlx::query(
         "SELECT v.fingerprint, a.name FROM credential_versions v \
          JOIN accounts a ON a.unit_id = v.unit_id AND a.id = v.account_id \
@@ -277,21 +282,15 @@ fn vault_rules(input: &mut NewAccount, out: &mut Vec<(Option<Field>, String)>) {
         input.login_name = "-".into();
     }
     for _ in 0..Field::ALL.len() {
-        let message = match validate_new(input) {
-            Ok(_) => return,
-            Err(AppError::Client { message, .. }) => message,
-            Err(e) => {
-                out.push((None, e.to_string()));
-                return;
-            }
-        };
-        let Some(field) = Field::ALL
-            .into_iter()
-            .find(|f| message.starts_with(&format!("{} ", f.key())))
-        else {
-            out.push((None, message));
+        let Err(e) = validate_new(input) else {
             return;
         };
+        let field = e.field.as_deref();
+        let Some(field) = Field::ALL.into_iter().find(|f| field == Some(f.key())) else {
+            out.push((None, e.message));
+            return;
+        };
+        let message = e.message;
         if !already.contains(&Some(field)) {
             out.push((Some(field), message));
         }

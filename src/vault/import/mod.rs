@@ -23,12 +23,14 @@ pub use parse::{FileKind, ParsedFile, decode_text, parse_bytes, parse_file};
 use self::check::{Item, Scorer, Strength};
 use super::accounts::AccountItem;
 use super::bulk::insert_accounts_bulk;
+use super::error::VaultError;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Principal};
-use crate::error::AppError;
+use crate::error::{DomainError, ErrorKind};
+use crate::ids::{AccountId, UnitId};
 use crate::policy::effective_policy;
-use crate::tenancy::get_unit;
+use crate::tenancy::{Unit, get_unit};
 
 /// One data row of an import file. Cells are as read (trimmed, except the password,
 /// which is kept exactly); nothing is checked yet.
@@ -135,7 +137,7 @@ pub struct ImportOpts {
 /// What an import did (or, on a dry run, would do).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub dry_run: bool,
     /// Data rows in the file.
@@ -150,7 +152,7 @@ pub struct ImportReport {
     /// One entry per flagged fact, in row order.
     pub warnings: Vec<RowIssue>,
     /// Ids of the new accounts, in row order.
-    pub account_ids: Vec<String>,
+    pub account_ids: Vec<AccountId>,
 }
 
 #[derive(Debug)]
@@ -166,13 +168,14 @@ pub enum ImportError {
     },
     /// A header and no data rows.
     NoRows,
-    UnitNotFound(String),
+    UnitNotFound(UnitId),
     /// Rows failed the checks; nothing was written.
     Invalid {
         problems: Vec<RowIssue>,
         warnings: Vec<RowIssue>,
     },
-    App(AppError),
+    /// The vault refused or failed (a name taken meanwhile, the database …).
+    Vault(VaultError),
 }
 
 impl fmt::Display for ImportError {
@@ -218,29 +221,49 @@ impl fmt::Display for ImportError {
                     rows.len()
                 )
             }
-            ImportError::App(e) => write!(f, "{e}"),
+            ImportError::Vault(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for ImportError {}
 
-impl From<crate::authz::AuthzError> for ImportError {
-    fn from(e: crate::authz::AuthzError) -> Self {
-        ImportError::App(e.into())
+/// Every import failure is the operator's to fix (exit 1 on the command line), except
+/// what the vault itself reports (e.g. an internal error).
+impl DomainError for ImportError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ImportError::Vault(e) => e.kind(),
+            // A wrong `--unit` is a bad argument of the command.
+            _ => ErrorKind::Invalid,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ImportError::File(_) => "unreadable_file",
+            ImportError::Columns { .. } => "bad_columns",
+            ImportError::NoRows => "no_rows",
+            ImportError::UnitNotFound(_) => "unit_not_found",
+            ImportError::Invalid { .. } => "invalid_rows",
+            ImportError::Vault(e) => e.code(),
+        }
     }
 }
 
-impl From<AppError> for ImportError {
-    fn from(e: AppError) -> Self {
-        ImportError::App(e)
+crate::domain_error!(ImportError);
+
+impl<E: Into<VaultError>> From<E> for ImportError {
+    fn from(e: E) -> Self {
+        ImportError::Vault(e.into())
     }
 }
 
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        ImportError::App(e.into())
-    }
+/// The unit an import goes into; `UnitNotFound` names the id when there is none.
+pub async fn import_unit(state: &AppState, unit_id: &UnitId) -> Result<Unit, ImportError> {
+    get_unit(state.db.pool(), unit_id.as_str())
+        .await?
+        .ok_or_else(|| ImportError::UnitNotFound(unit_id.clone()))
 }
 
 /// Rows scored per batch: large enough to keep every core busy, small enough that the
@@ -256,13 +279,11 @@ const BATCH: usize = 128;
 pub async fn import_accounts(
     state: &AppState,
     ctx: &AuthContext,
-    unit_id: &str,
+    unit_id: &UnitId,
     rows: Vec<ImportRow>,
     opts: &ImportOpts,
 ) -> Result<ImportReport, ImportError> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
-        .ok_or_else(|| ImportError::UnitNotFound(unit_id.to_string()))?;
+    let unit = import_unit(state, unit_id).await?;
     if !matches!(ctx.principal, Principal::Operator { .. }) {
         authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
     }
@@ -271,11 +292,11 @@ pub async fn import_accounts(
     }
     let policy = effective_policy(state, &unit)
         .await
-        .map_err(AppError::from)?
+        .map_err(VaultError::from)?
         .policy
         .account_password;
-    let existing = check::existing_names(state, &unit.id).await?;
-    let in_use = check::current_fingerprints(state, &unit.id).await?;
+    let existing = check::existing_names(state, unit_id).await?;
+    let in_use = check::current_fingerprints(state, unit_id).await?;
     let prepared = check::prepare(state, rows, &existing, &in_use);
     let forbid_reuse = policy.forbid_unit_reuse;
     let scorer = Arc::new(Scorer {
@@ -307,7 +328,7 @@ pub async fn import_accounts(
             });
         }
         return Ok(ImportReport {
-            unit_id: unit.id,
+            unit_id: unit_id.clone(),
             unit_name: unit.name,
             dry_run: true,
             rows: total,
@@ -329,7 +350,7 @@ pub async fn import_accounts(
         .num_threads(threads)
         .thread_name(|i| format!("import-score-{i}"))
         .build()
-        .map_err(|e| AppError::internal(format!("cannot start scoring threads: {e}")))?;
+        .map_err(|e| VaultError::internal(format!("cannot start scoring threads: {e}")))?;
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Strength>>(4);
     let scoring = {
         let items = items.clone();
@@ -345,12 +366,12 @@ pub async fn import_accounts(
         })
     };
     let mut tx = state.db.begin_write().await?;
-    let mut ids: Vec<String> = Vec::with_capacity(total);
+    let mut ids: Vec<AccountId> = Vec::with_capacity(total);
     let mut weak = 0;
     while let Some(batch) = receiver.recv().await {
         let start = ids.len();
         let Some(rows) = items.get(start..start + batch.len()) else {
-            return Err(AppError::internal("import: more scores than rows").into());
+            return Err(VaultError::internal("import: more scores than rows").into());
         };
         let mut accounts = Vec::with_capacity(rows.len());
         for (item, s) in rows.iter().zip(&batch) {
@@ -372,15 +393,15 @@ pub async fn import_accounts(
     }
     scoring
         .await
-        .map_err(|e| AppError::internal(format!("password scoring stopped: {e}")))?;
+        .map_err(|e| VaultError::internal(format!("password scoring stopped: {e}")))?;
     if ids.len() != total {
-        return Err(AppError::internal("import: password scoring ended early").into());
+        return Err(VaultError::internal("import: password scoring ended early").into());
     }
     let now = state.now();
     tx.audit(
         now,
         &opts.meta,
-        Entry::by(ctx, &unit.id, "account.import").target("unit", &unit.id).details(json!({
+        Entry::by(ctx, unit_id.as_str(), "account.import").target("unit", unit_id.as_str()).details(json!({
                 "file": opts.file_name,
                 "format": opts.format,
                 "rows": total,
@@ -391,11 +412,11 @@ pub async fn import_accounts(
             })),
     )
     .await
-    .map_err(AppError::from)?;
+    .map_err(VaultError::from)?;
     tx.commit().await?;
     check::sort_issues(&mut warnings);
     Ok(ImportReport {
-        unit_id: unit.id,
+        unit_id: unit_id.clone(),
         unit_name: unit.name,
         dry_run: false,
         rows: total,
@@ -446,7 +467,7 @@ async fn score_all(
             .collect()
     })
     .await
-    .map_err(|e| AppError::internal(format!("password scoring stopped: {e}")).into())
+    .map_err(|e| VaultError::internal(format!("password scoring stopped: {e}")).into())
 }
 
 /// Removes the bar however the import ends.
@@ -472,4 +493,34 @@ fn progress_bar(enabled: bool, len: usize) -> indicatif::ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CliError;
+
+    #[test]
+    fn the_command_line_exits_1_for_what_the_operator_can_fix() {
+        let e = CliError::from(ImportError::UnitNotFound(UnitId::new("nope")));
+        assert_eq!(e.exit_code, 1);
+        assert_eq!(
+            e.message,
+            "unit nope not found (--unit takes a unit id, as listed by GET /api/v1/units)"
+        );
+        assert_eq!(CliError::from(ImportError::NoRows).exit_code, 1);
+        let taken = CliError::from(ImportError::from(VaultError::ImportNameTaken));
+        assert_eq!(taken.exit_code, 1);
+        assert!(
+            taken
+                .message
+                .starts_with("an account name in the file was taken")
+        );
+    }
+
+    #[test]
+    fn internal_failures_exit_70_without_a_code_prefix() {
+        let e = CliError::from(ImportError::from(VaultError::internal("disk full")));
+        assert_eq!((e.exit_code, e.message.as_str()), (70, "disk full"));
+    }
 }

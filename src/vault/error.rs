@@ -1,0 +1,302 @@
+//! What can go wrong in the vault, in its own words. The HTTP edge turns a
+//! [`VaultError`] into status + code + message (`domain_error!`), the CLI into a
+//! sentence and an exit code. Never holds a secret: a refused password is described by
+//! its score and feedback only.
+
+use serde_json::{Value, json};
+
+use super::model::AccountStatus;
+use super::validate::PasswordCheck;
+use crate::authz::AuthzError;
+use crate::crypto::KeyringError;
+use crate::error::{AppError, DomainError, ErrorKind, InputError, InternalError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// Absent, or outside every unit the caller may see; names what (`account`,
+    /// `rotation`, `version`, `custodian`).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the unit already has an account named {name}")]
+    AccountExists { name: String },
+    /// A rename onto a name the unit already uses.
+    #[error("the unit already has an account with this name")]
+    AccountNameTaken,
+    /// Bulk import: a name that was free when the file was checked was taken before
+    /// the rows were written.
+    #[error("an account name in the file was taken meanwhile; check the file again")]
+    ImportNameTaken,
+    #[error(
+        "a custodian must be an active user with the custodian or unit_admin role on this unit; grant the role first"
+    )]
+    NotEligibleCustodian,
+    #[error("the user is already a custodian of this account")]
+    AlreadyCustodian,
+    #[error("this account has no current password")]
+    NoCurrentPassword,
+    #[error("the account is {}; reactivate it before rotating", .0.as_str())]
+    AccountInactive(AccountStatus),
+    #[error("this account already has a pending rotation: confirm or cancel it first")]
+    RotationPending,
+    /// The rotation already ended (`confirmed`, `cancelled`, or `finished` when another
+    /// request ended it first).
+    #[error("this rotation is already {0}")]
+    RotationNotPending(String),
+    #[error("the password does not meet the unit's password policy")]
+    WeakPassword(PasswordCheck),
+    #[error("the password was used before; choose another or let credgov generate one")]
+    ReusedPassword(PasswordCheck),
+    #[error("too many checks: at most {limit} per minute; try again in {retry_after} seconds")]
+    Throttled { limit: u32, retry_after: u64 },
+    /// A history check (`policy/check` with an account) by someone who may not reveal it.
+    #[error(
+        "checking against an account's password history is only for people who may reveal \
+         that account (its custodians and the unit's administrators); check against the \
+         unit's policy with unit_id instead"
+    )]
+    HistoryCheckForbidden,
+    /// A password would be handled by no accountable person (the operator).
+    #[error("only a person (or a token minted by one) may handle a password here")]
+    NoAccountablePerson,
+    #[error(
+        "the master key was rotated while this server was running; nothing was saved. \
+         The operator must restart the server with the new master key file, then retry"
+    )]
+    RestartRequired,
+    #[error(transparent)]
+    Authz(#[from] AuthzError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+    /// An error from a capability that still answers with `AppError` (tenancy, policy,
+    /// the hashing pool, the audit trail), kept as it is until that capability has its
+    /// own enum.
+    #[error("{}", upstream_message(.0))]
+    Upstream(#[from] AppError),
+}
+
+pub type VaultResult<T> = Result<T, VaultError>;
+
+impl VaultError {
+    /// An internal failure with its cause (for the log only).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        VaultError::Internal(InternalError::new(cause))
+    }
+}
+
+impl From<sqlx::Error> for VaultError {
+    fn from(e: sqlx::Error) -> Self {
+        VaultError::Internal(e.into())
+    }
+}
+
+impl From<KeyringError> for VaultError {
+    fn from(e: KeyringError) -> Self {
+        match e {
+            KeyringError::RestartRequired => VaultError::RestartRequired,
+            other => VaultError::internal(other),
+        }
+    }
+}
+
+/// `res`, with a unique-key violation turned into `conflict()` (the guard that makes
+/// "check then insert" hold with two writers).
+pub(super) fn unique_or<T>(
+    res: Result<T, sqlx::Error>,
+    conflict: impl FnOnce() -> VaultError,
+) -> VaultResult<T> {
+    res.map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            conflict()
+        } else {
+            e.into()
+        }
+    })
+}
+
+fn upstream_message(e: &AppError) -> &str {
+    match e {
+        AppError::Client { message, .. } => message,
+        AppError::Internal(cause) => cause,
+    }
+}
+
+/// The kind an `AppError`'s status stands for (inverse of `ErrorKind::status`).
+fn upstream_kind(e: &AppError) -> ErrorKind {
+    use axum::http::StatusCode as S;
+    match e.status() {
+        S::BAD_REQUEST => ErrorKind::BadRequest,
+        S::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
+        S::UNAUTHORIZED => ErrorKind::Unauthenticated,
+        S::FORBIDDEN => ErrorKind::Forbidden,
+        S::NOT_FOUND => ErrorKind::NotFound,
+        S::CONFLICT => ErrorKind::Conflict,
+        S::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+        S::LOCKED => ErrorKind::Locked,
+        S::TOO_MANY_REQUESTS => ErrorKind::Throttled,
+        S::SERVICE_UNAVAILABLE => ErrorKind::Busy,
+        _ => ErrorKind::Internal,
+    }
+}
+
+fn check_details(c: &PasswordCheck) -> Value {
+    json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback })
+}
+
+impl DomainError for VaultError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            VaultError::NotFound(_) => ErrorKind::NotFound,
+            VaultError::AccountExists { .. }
+            | VaultError::AccountNameTaken
+            | VaultError::ImportNameTaken
+            | VaultError::AlreadyCustodian
+            | VaultError::NoCurrentPassword
+            | VaultError::AccountInactive(_)
+            | VaultError::RotationPending
+            | VaultError::RotationNotPending(_) => ErrorKind::Conflict,
+            VaultError::NotEligibleCustodian
+            | VaultError::WeakPassword(_)
+            | VaultError::ReusedPassword(_) => ErrorKind::Invalid,
+            VaultError::Throttled { .. } => ErrorKind::Throttled,
+            VaultError::HistoryCheckForbidden | VaultError::NoAccountablePerson => {
+                ErrorKind::Forbidden
+            }
+            VaultError::RestartRequired => ErrorKind::Busy,
+            VaultError::Authz(e) => e.kind(),
+            VaultError::Input(e) => e.kind(),
+            VaultError::Internal(e) => e.kind(),
+            VaultError::Upstream(e) => upstream_kind(e),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            VaultError::NotFound(_) => "not_found",
+            VaultError::AccountExists { .. }
+            | VaultError::AccountNameTaken
+            | VaultError::ImportNameTaken => "account_exists",
+            VaultError::NotEligibleCustodian => "not_eligible",
+            VaultError::AlreadyCustodian => "already_custodian",
+            VaultError::NoCurrentPassword => "no_current_password",
+            VaultError::AccountInactive(_) => "account_inactive",
+            VaultError::RotationPending => "rotation_pending",
+            VaultError::RotationNotPending(_) => "rotation_not_pending",
+            VaultError::WeakPassword(_) => "weak_password",
+            VaultError::ReusedPassword(_) => "reused_password",
+            VaultError::Throttled { .. } => "throttled",
+            VaultError::HistoryCheckForbidden => "forbidden",
+            VaultError::NoAccountablePerson => "person_required",
+            VaultError::RestartRequired => "restart_required",
+            VaultError::Authz(e) => e.code(),
+            VaultError::Input(e) => e.code(),
+            VaultError::Internal(e) => e.code(),
+            VaultError::Upstream(e) => e.code(),
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => Some(check_details(c)),
+            VaultError::Throttled { limit, .. } => Some(json!({ "limit": limit })),
+            VaultError::Authz(e) => e.details(),
+            VaultError::Input(e) => e.details(),
+            VaultError::Upstream(AppError::Client { details, .. }) => details.clone(),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            VaultError::Throttled { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+crate::domain_error!(VaultError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    fn http(e: VaultError) -> (StatusCode, &'static str, String, Option<Value>) {
+        match AppError::from(e) {
+            AppError::Client {
+                status,
+                code,
+                message,
+                details,
+            } => (status, code, message, details),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "".into(),
+                None,
+            ),
+        }
+    }
+
+    #[test]
+    fn conditions_keep_their_status_code_and_message() {
+        let (s, c, m, _) = http(VaultError::RotationPending);
+        assert_eq!((s, c), (StatusCode::CONFLICT, "rotation_pending"));
+        assert!(m.starts_with("this account already has a pending rotation"));
+        let (s, c, m, _) = http(VaultError::NotFound("rotation"));
+        assert_eq!(
+            (s, c, m.as_str()),
+            (StatusCode::NOT_FOUND, "not_found", "rotation not found")
+        );
+        let (s, c, _, _) = http(VaultError::RestartRequired);
+        assert_eq!(
+            (s, c),
+            (StatusCode::SERVICE_UNAVAILABLE, "restart_required")
+        );
+        let (s, c, m, _) = http(VaultError::AccountInactive(AccountStatus::Suspended));
+        assert_eq!((s, c), (StatusCode::CONFLICT, "account_inactive"));
+        assert_eq!(m, "the account is suspended; reactivate it before rotating");
+    }
+
+    #[test]
+    fn throttled_carries_limit_and_retry_after() {
+        let (s, c, _, d) = http(VaultError::Throttled {
+            limit: 30,
+            retry_after: 12,
+        });
+        assert_eq!((s, c), (StatusCode::TOO_MANY_REQUESTS, "throttled"));
+        assert_eq!(d, Some(json!({ "limit": 30, "retry_after_seconds": 12 })));
+    }
+
+    #[test]
+    fn a_weak_password_is_described_without_the_password() {
+        let check = PasswordCheck {
+            acceptable: false,
+            score: 1,
+            min_score: 3,
+            feedback: vec!["add another word".into()],
+            reused: None,
+        };
+        let (s, c, _, d) = http(VaultError::WeakPassword(check));
+        assert_eq!((s, c), (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"));
+        assert_eq!(
+            d,
+            Some(json!({ "score": 1, "min_score": 3, "feedback": ["add another word"] }))
+        );
+    }
+
+    #[test]
+    fn upstream_app_errors_pass_through_unchanged() {
+        let original = AppError::client(StatusCode::SERVICE_UNAVAILABLE, "busy", "try later")
+            .with_retry_after(5);
+        let (s, c, m, d) = http(VaultError::Upstream(original));
+        assert_eq!(
+            (s, c, m.as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, "busy", "try later")
+        );
+        assert_eq!(d, Some(json!({ "retry_after_seconds": 5 })));
+        let cli = crate::error::CliError::from(VaultError::Upstream(AppError::not_found("unit")));
+        assert_eq!((cli.message.as_str(), cli.exit_code), ("unit not found", 3));
+    }
+}

@@ -103,34 +103,43 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         .map_or(Public, |(_, _, class)| *class)
 }
 
+fn in_v6(ip: Ipv6Addr, net: u128, prefix: u32) -> bool {
+    let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+    u128::from(ip) & mask == net & mask
+}
+
 fn classify_v6(ip: Ipv6Addr) -> AddressClass {
     use AddressClass::*;
     if let Some(v4) = embedded_v4(ip) {
         return classify_v4(v4);
     }
-    let s = ip.segments();
-    if ip.is_unspecified() {
-        Unspecified
-    } else if ip.is_loopback() {
-        Loopback
-    } else if s[0] & 0xff00 == 0xff00 {
-        Multicast
-    } else if s[0] & 0xfe00 == 0xfc00 {
-        Private
-    } else if s[0] & 0xffc0 == 0xfe80 {
-        LinkLocal
-    } else if s[0] & 0xffc0 == 0xfec0 {
-        Reserved // site-local, deprecated but still routed inside some networks
-    } else if s[0] == 0x2001 && s[1] == 0x0db8 {
-        Documentation
-    } else if s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0 {
-        Reserved // discard-only 100::/64
-    } else if s[0] == 0x2001 && (s[1] == 0 || s[1] & 0xfff0 == 0x0010 || s[1] & 0xfff0 == 0x0020) {
-        Reserved // Teredo 2001::/32 (hides an IPv4 peer), ORCHID 2001:10::/28 and 2001:20::/28
-    } else if s[0] & 0xe000 != 0x2000 {
-        Reserved // outside 2000::/3, the only global unicast block allocated
-    } else {
+    let table: &[(u128, u32, AddressClass)] = &[
+        (0, 128, Unspecified),
+        (1, 128, Loopback),
+        (0xff00 << 112, 8, Multicast),
+        (0xfc00 << 112, 7, Private),
+        (0xfe80 << 112, 10, LinkLocal),
+        // Site-local, deprecated but still routed inside some networks.
+        (0xfec0 << 112, 10, Reserved),
+        (0x2001_0db8 << 96, 32, Documentation),
+        // Discard-only 100::/64.
+        (0x0100 << 112, 64, Reserved),
+        // Teredo (hides an IPv4 peer), ORCHID v1 and v2.
+        (0x2001 << 112, 32, Reserved),
+        (0x2001_0010 << 96, 28, Reserved),
+        (0x2001_0020 << 96, 28, Reserved),
+    ];
+    if let Some((_, _, class)) = table
+        .iter()
+        .find(|(net, prefix, _)| in_v6(ip, *net, *prefix))
+    {
+        return *class;
+    }
+    // Only 2000::/3 is allocated as global unicast.
+    if in_v6(ip, 0x2000 << 112, 3) {
         Public
+    } else {
+        Reserved
     }
 }
 

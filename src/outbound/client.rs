@@ -133,7 +133,10 @@ impl OutboundClient {
             }
             let response = self
                 .within(deadline, &host, async {
-                    request.send().await.map_err(|e| from_reqwest(&e, &host))
+                    request
+                        .send()
+                        .await
+                        .map_err(|e| from_reqwest(&e, &host, self.timeout_ms()))
                 })
                 .await?;
             let next = match redirect_target(&response, &url) {
@@ -142,7 +145,11 @@ impl OutboundClient {
                     let status = response.status();
                     let headers = response.headers().clone();
                     let body = self
-                        .within(deadline, &host, read_capped(response, &host))
+                        .within(
+                            deadline,
+                            &host,
+                            read_capped(response, &host, self.timeout_ms()),
+                        )
                         .await?;
                     return Ok(Fetched {
                         status,
@@ -170,6 +177,10 @@ impl OutboundClient {
         }
     }
 
+    fn timeout_ms(&self) -> u64 {
+        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)
+    }
+
     async fn within<T>(
         &self,
         deadline: Instant,
@@ -180,7 +191,7 @@ impl OutboundClient {
             .await
             .map_err(|_| OutboundError::Timeout {
                 host: host.to_string(),
-                timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+                timeout_ms: self.timeout_ms(),
             })?
     }
 }
@@ -213,6 +224,7 @@ fn redirect_target(response: &reqwest::Response, current: &Url) -> Option<Option
 async fn read_capped(
     mut response: reqwest::Response,
     host: &str,
+    timeout_ms: u64,
 ) -> Result<Vec<u8>, OutboundError> {
     let too_large = || OutboundError::TooLarge {
         host: host.to_string(),
@@ -225,7 +237,11 @@ async fn read_capped(
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| from_reqwest(&e, host))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| from_reqwest(&e, host, timeout_ms))?
+    {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }
@@ -236,7 +252,7 @@ async fn read_capped(
 
 /// Turns a client error into ours: a refusal from the resolver comes back as itself;
 /// the rest is described without the URL (which may carry a token).
-fn from_reqwest(e: &reqwest::Error, host: &str) -> OutboundError {
+fn from_reqwest(e: &reqwest::Error, host: &str, timeout_ms: u64) -> OutboundError {
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(ours) = s.downcast_ref::<OutboundError>() {
@@ -246,10 +262,7 @@ fn from_reqwest(e: &reqwest::Error, host: &str) -> OutboundError {
     }
     let host = host.to_string();
     if e.is_timeout() {
-        OutboundError::Timeout {
-            host,
-            timeout_ms: 0,
-        }
+        OutboundError::Timeout { host, timeout_ms }
     } else if e.is_connect() {
         OutboundError::Unreachable {
             host,

@@ -55,6 +55,8 @@ pub struct Config {
     /// the audit trail (e.g. `["127.0.0.1"]` behind a local nginx).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub argon2: Argon2Config,
+    /// Outgoing requests (freshness probes, webhooks): allowed non-public hosts, timeout.
+    pub outbound: crate::outbound::OutboundConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
@@ -97,6 +99,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             hr_signing_secret: None,
             argon2: Argon2Config::default(),
+            outbound: crate::outbound::OutboundConfig::default(),
         }
     }
 }
@@ -156,6 +159,7 @@ impl fmt::Debug for Config {
                 &self.hr_signing_secret.as_ref().map(|_| "***"),
             )
             .field("argon2", &self.argon2)
+            .field("outbound", &self.outbound)
             .finish()
     }
 }
@@ -289,6 +293,7 @@ impl Config {
                 "argon2.max_concurrent and argon2.max_queue must be at least 1 when set".into(),
             ));
         }
+        self.outbound.validate().map_err(ConfigError::Invalid)?;
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_max_connections must be at least 1".into(),

@@ -50,6 +50,8 @@ pub enum ErrorKind {
     Throttled,
     /// The service is saturated; retry later.
     Busy,
+    /// A remote server credgov called failed (timeout, unreachable, endless redirects).
+    Upstream,
     /// Not the caller's doing; the cause goes to the log only.
     Internal,
 }
@@ -67,17 +69,19 @@ impl ErrorKind {
             ErrorKind::Locked => StatusCode::LOCKED,
             ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Upstream => StatusCode::BAD_GATEWAY,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The CLI's exit code (README, "Command line"): 1 refused (invalid, conflict,
-    /// forbidden, locked), 3 not found, 75 try again later (EX_TEMPFAIL), 70 internal
-    /// (EX_SOFTWARE). clap itself exits 2 on a usage error.
+    /// forbidden, locked), 3 not found, 75 try again later (EX_TEMPFAIL, also when a
+    /// remote server failed), 70 internal (EX_SOFTWARE). clap itself exits 2 on a usage
+    /// error.
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorKind::NotFound => 3,
-            ErrorKind::Throttled | ErrorKind::Busy => 75,
+            ErrorKind::Throttled | ErrorKind::Busy | ErrorKind::Upstream => 75,
             ErrorKind::Internal => 70,
             _ => 1,
         }

@@ -192,6 +192,8 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
     config.argon2.parallelism = 1;
     config.argon2.max_concurrent = Some(2);
     config.argon2.insecure_allow_weak_params_for_tests = true;
+    // Probes and webhooks in tests reach local servers on 127.0.0.1.
+    config.outbound.allowed_hosts = vec!["127.0.0.1".into()];
     config
 }
 
@@ -415,7 +417,7 @@ impl TestApp {
     pub async fn user_with_role(&self, unit_id: &str, role: &str) -> TestUser {
         let username = format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let password = format!(
-            "Tidal-Granite-{}-Orchid",
+            "Tidal-Granite-{}-Orchid7",
             &uuid::Uuid::new_v4().simple().to_string()[..6]
         );
         let (s, v) = self

@@ -325,7 +325,7 @@ async fn check_world(app: &TestApp) -> CheckWorld {
         .await;
     let admin = app.user_with_role(&unit, "unit_admin").await;
     let password = format!(
-        "Indigo-Thistle-{}-Cairn",
+        "Indigo-Thistle-{}-Cairn7",
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
     let account = account(app, &unit, &admin.token, "交通委公众号", &password).await;

@@ -1,0 +1,3 @@
+//! Content freshness of new-media and website accounts.
+
+pub mod probe;

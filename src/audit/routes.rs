@@ -56,9 +56,14 @@ pub async fn list(
             .map(|g| g.unit_id.clone())
             .ok_or_else(AppError::forbidden)?,
     };
-    let unit =
-        crate::tenancy::authorized_unit(&state, &ctx, &unit_id, Permission::AuditRead).await?;
-    let events = store::list(state.db.pool(), &unit.id, after, paging.fetch()).await?;
+    let unit = crate::tenancy::authorized_unit(
+        &state,
+        &ctx,
+        &crate::ids::UnitId::from(unit_id.as_str()),
+        Permission::AuditRead,
+    )
+    .await?;
+    let events = store::list(state.db.pool(), unit.id.as_str(), after, paging.fetch()).await?;
     Ok(Json(
         paging.page(events, |e| (e.seq.to_string(), e.id.clone())),
     ))

@@ -12,7 +12,7 @@ use crate::vault::import::{ImportError, ImportOpts, import_accounts, parse_file}
 
 pub async fn run(state: &AppState, unit: &str, file: &Path, dry_run: bool) -> Result<(), String> {
     // The unit first: a wrong id is one clear line, whatever the file holds.
-    let found = get_unit(state.db.pool(), unit)
+    let found = get_unit(state.db.pool(), &crate::ids::UnitId::from(unit))
         .await
         .map_err(|e| e.to_string())?;
     if found.is_none() {

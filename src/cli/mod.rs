@@ -214,7 +214,9 @@ async fn execute(cli: Cli) -> Result<i32, String> {
                 None
             };
             let state = start(config).await?;
-            init::init(&state, &district, &admin, password).await?;
+            init::init(&state, &district, &admin, password)
+                .await
+                .map_err(|e| e.message)?;
             Ok(0)
         }
         Command::Audit {
@@ -242,7 +244,9 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             command: UsersCommand::ResetPassword { username },
         } => {
             let state = start(config).await?;
-            users::reset_password(&state, &username).await?;
+            users::reset_password(&state, &username)
+                .await
+                .map_err(|e| e.message)?;
             Ok(0)
         }
         Command::Handover {
@@ -271,7 +275,7 @@ async fn execute(cli: Cli) -> Result<i32, String> {
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
-            init::first_run(&state).await?;
+            init::first_run(&state).await.map_err(|e| e.message)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -146,11 +146,12 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
     };
     let unit_ids = as_refs(&unit_ids);
     let people = as_refs(&people);
-    let unit_refs: Vec<&str> = unit_ids.iter().map(String::as_str).collect();
+    let unit_ids: Vec<crate::ids::UnitId> = unit_ids.into_iter().map(Into::into).collect();
+    let unit_refs: Vec<&crate::ids::UnitId> = unit_ids.iter().collect();
     let units: HashMap<String, Unit> = get_units(pool, &unit_refs)
         .await?
         .into_iter()
-        .map(|u| (u.id.clone(), u))
+        .map(|u| (u.id.to_string(), u))
         .collect();
     let people_refs: Vec<&str> = people.iter().map(String::as_str).collect();
     let sql = format!(
@@ -253,7 +254,7 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> AppResult<Vec
         let mut h = Handover {
             items: items.remove(&id).unwrap_or_default(),
             id,
-            unit_id: unit.id.clone(),
+            unit_id: unit.id.to_string(),
             unit_name: unit.name.clone(),
             event_id: r.try_get("event_id")?,
             event_type: r.try_get("event_type")?,

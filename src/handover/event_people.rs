@@ -53,7 +53,7 @@ pub(super) async fn user_in_scope(
         .fetch_optional(pool)
         .await?;
         if row.is_some() {
-            return Ok(Some((id, status)));
+            return Ok(Some((id.into_string(), status)));
         }
     }
     Ok(None)

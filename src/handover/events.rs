@@ -126,8 +126,13 @@ pub async fn record_event(
 ) -> AppResult<(EventResult, bool)> {
     let key = parse_idempotency_key(idempotency_key)?;
     let pool = state.db.pool();
-    let unit =
-        crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::HrEvents).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(input.unit_id.as_str()),
+        Permission::HrEvents,
+    )
+    .await?;
     let (kind, actor_id, _) = ctx.actor();
     let actor_key = format!("{kind}:{actor_id}");
     let hash = request_hash(body);
@@ -193,7 +198,7 @@ pub async fn record_event(
         tx.audit(
             now,
             meta,
-            Entry::by(ctx, &unit.id, action)
+            Entry::by(ctx, unit.id.as_str(), action)
                 .target("user", &ev.leaver)
                 .details(details),
         )

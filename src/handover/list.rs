@@ -52,8 +52,13 @@ pub async fn list(
 ) -> AppResult<Page<Handover>> {
     let prefixes: Vec<String> = match unit_id {
         Some(u) => {
-            let unit =
-                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
+            let unit = crate::tenancy::authorized_unit(
+                state,
+                ctx,
+                &crate::ids::UnitId::from(u),
+                Permission::HandoverRead,
+            )
+            .await?;
             vec![unit.path]
         }
         None => authz::require_anywhere(ctx, Permission::HandoverRead)?,

@@ -307,7 +307,9 @@ pub async fn acknowledge(
         ));
     }
     let user_id = ctx.user_id().ok_or_else(AppError::forbidden)?;
+    let user_id = &crate::ids::UserId::from(user_id);
     if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
+        let e = AppError::from(e);
         let mut tx = state.db.begin_write().await?;
         tx.audit(
             state.now(),

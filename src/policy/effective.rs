@@ -27,7 +27,7 @@ pub async fn effective_policy(state: &AppState, unit: &Unit) -> AppResult<Effect
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
     Ok(EffectivePolicy {
-        unit_id: unit.id.clone(),
+        unit_id: unit.id.to_string(),
         policy: r.policy,
         sources: r.sources,
     })
@@ -39,7 +39,14 @@ pub(super) fn resolve_stored(
     unit: &Unit,
     layers: &[UnitSettings],
 ) -> AppResult<Resolved> {
-    merge::resolve(&state.policy, &state.policies, layers, &unit.id, false).map_err(|e| match e {
+    merge::resolve(
+        &state.policy,
+        &state.policies,
+        layers,
+        unit.id.as_str(),
+        false,
+    )
+    .map_err(|e| match e {
         // Reading never fails on a floor; an inconsistency here is a bug.
         ResolveError::Floor(f) => AppError::internal(format!("floor while reading: {f:?}")),
         ResolveError::Invalid(i) => AppError::internal(format!(

@@ -84,7 +84,7 @@ fn floor(e: FloorError) -> AppError {
 fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
     UnitPolicy {
         effective: EffectivePolicy {
-            unit_id: unit.id.clone(),
+            unit_id: unit.id.to_string(),
             policy: r.policy,
             sources: r.sources,
         },
@@ -96,12 +96,22 @@ fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
 async fn read_view(state: &AppState, unit: &Unit) -> AppResult<UnitPolicy> {
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
-    Ok(view(unit, r, layers.iter().find(|l| l.unit_id == unit.id)))
+    Ok(view(
+        unit,
+        r,
+        layers.iter().find(|l| l.unit_id == unit.id.as_str()),
+    ))
 }
 
 /// `GET /units/{id}/policy`.
 pub async fn read(state: &AppState, ctx: &AuthContext, unit_id: &str) -> AppResult<UnitPolicy> {
-    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UnitsRead).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(unit_id),
+        Permission::UnitsRead,
+    )
+    .await?;
     read_view(state, &unit).await
 }
 
@@ -114,8 +124,13 @@ pub async fn update(
     unit_id: &str,
     input: PolicyInput,
 ) -> AppResult<UnitPolicy> {
-    let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(unit_id),
+        Permission::PolicyWrite,
+    )
+    .await?;
     let overrides = Overrides::parse(&input.overrides).map_err(invalid)?;
     let preset = match input.preset.map(|p| p.trim().to_string()) {
         Some(p) if p.is_empty() => None,
@@ -135,7 +150,7 @@ pub async fn update(
     };
     let now = state.now();
     let settings = UnitSettings {
-        unit_id: unit.id.clone(),
+        unit_id: unit.id.to_string(),
         unit_name: unit.name.clone(),
         preset,
         overrides,
@@ -146,20 +161,26 @@ pub async fn update(
     let mut layers = store::chain(&mut *tx, &unit.path).await?;
     let previous = layers
         .iter()
-        .position(|l| l.unit_id == unit.id)
+        .position(|l| l.unit_id == unit.id.as_str())
         .map(|i| layers.remove(i));
     layers.push(settings.clone());
-    let resolved = merge::resolve(&state.policy, &state.policies, &layers, &unit.id, true)
-        .map_err(|e| match e {
-            ResolveError::Floor(f) => floor(*f),
-            ResolveError::Invalid(i) => invalid(i),
-            ResolveError::Internal(m) => AppError::internal(m),
-        })?;
+    let resolved = merge::resolve(
+        &state.policy,
+        &state.policies,
+        &layers,
+        unit.id.as_str(),
+        true,
+    )
+    .map_err(|e| match e {
+        ResolveError::Floor(f) => floor(*f),
+        ResolveError::Invalid(i) => invalid(i),
+        ResolveError::Internal(m) => AppError::internal(m),
+    })?;
     store::upsert(&mut tx, &settings).await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "policy.update").target("unit", &unit.id).details(json!({
+        Entry::by(ctx, unit.id.as_str(), "policy.update").target("unit", unit.id.as_str()).details(json!({
                 "preset": settings.preset,
                 "overrides": settings.overrides.to_json(),
                 "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
@@ -177,21 +198,26 @@ pub async fn clear(
     meta: &RequestMeta,
     unit_id: &str,
 ) -> AppResult<UnitPolicy> {
-    let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(unit_id),
+        Permission::PolicyWrite,
+    )
+    .await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let previous = store::chain(&mut *tx, &unit.path)
         .await?
         .into_iter()
-        .find(|l| l.unit_id == unit.id);
-    if !store::delete(&mut tx, &unit.id).await? {
+        .find(|l| l.unit_id == unit.id.as_str());
+    if !store::delete(&mut tx, unit.id.as_str()).await? {
         return Err(AppError::not_found("policy settings of this unit"));
     }
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "policy.clear").target("unit", &unit.id).details(json!({
+        Entry::by(ctx, unit.id.as_str(), "policy.clear").target("unit", unit.id.as_str()).details(json!({
                 "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
             })),
     )

@@ -67,7 +67,7 @@ pub(super) async fn load_account(
     }
     let kind: String = first.try_get("u_kind")?;
     let unit = Unit {
-        id: account.unit_id.clone(),
+        id: account.unit_id.clone().into(),
         parent_id: first.try_get("u_parent_id")?,
         kind: crate::tenancy::UnitKind::parse(&kind).unwrap_or(crate::tenancy::UnitKind::Other),
         name: first.try_get("u_name")?,
@@ -154,8 +154,13 @@ pub async fn list_accounts(
     platform: Option<Platform>,
     paging: &Paging,
 ) -> AppResult<Page<Account>> {
-    let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsRead).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(unit_id),
+        Permission::AccountsRead,
+    )
+    .await?;
     let sql = format!(
         "{SELECT_ACCOUNT} WHERE a.unit_id = $1 AND ($2 IS NULL OR a.platform = $2) \
          AND ($3 IS NULL OR (a.name, a.id) > ($3, $4)) ORDER BY a.name, a.id LIMIT $5"
@@ -175,7 +180,7 @@ pub async fn list_accounts(
         |a| (a.name.clone(), a.id.clone()),
     );
     let ids: Vec<&str> = page.items.iter().map(|a| a.id.as_str()).collect();
-    let mut custodians = custodians_of_page(state.db.pool(), &unit.id, &ids).await?;
+    let mut custodians = custodians_of_page(state.db.pool(), unit.id.as_str(), &ids).await?;
     for a in &mut page.items {
         a.custodians = custodians.remove(&a.id).unwrap_or_default();
     }
@@ -277,8 +282,8 @@ pub async fn insert_account(
     let now = state.now();
     let sealed_totp = match &v.totp_raw {
         Some(raw) => {
-            let key = unit_key_for(state, tx, &unit.id).await?;
-            Some(seal_totp(state, &key, &unit.id, &id, raw))
+            let key = unit_key_for(state, tx, unit.id.as_str()).await?;
+            Some(seal_totp(state, &key, unit.id.as_str(), &id, raw))
         }
         None => None,
     };
@@ -317,7 +322,7 @@ pub async fn insert_account(
         state,
         tx,
         NewVersion {
-            unit_id: &unit.id,
+            unit_id: unit.id.as_str(),
             account_id: &id,
             version: 1,
             state: VersionState::Current,
@@ -328,11 +333,11 @@ pub async fn insert_account(
         },
     )
     .await?;
-    record_exposure(tx, ctx, &unit.id, &id, 1, "create", now).await?;
+    record_exposure(tx, ctx, unit.id.as_str(), &id, 1, "create", now).await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "account.create")
+        Entry::by(ctx, unit.id.as_str(), "account.create")
             .target("account", &id)
             .details(json!({
                 "name": v.name,
@@ -357,8 +362,13 @@ pub async fn create_account(
     unit_id: &str,
     mut input: NewAccount,
 ) -> AppResult<(Account, Option<Zeroizing<String>>)> {
-    let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsWrite).await?;
+    let unit = crate::tenancy::authorized_unit(
+        state,
+        ctx,
+        &crate::ids::UnitId::from(unit_id),
+        Permission::AccountsWrite,
+    )
+    .await?;
     validate_new(&input)?;
     if input.password.is_none() {
         // A generated password is returned: people only.
@@ -373,7 +383,7 @@ pub async fn create_account(
         None => (generate_password(&policy.generator), true),
     };
     let target = CheckTarget {
-        unit_id: &unit.id,
+        unit_id: unit.id.as_str(),
         account_id: None,
         context: vec![
             &unit.name,
@@ -534,7 +544,7 @@ pub async fn update_account(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "account.update")
+        Entry::by(ctx, unit.id.as_str(), "account.update")
             .target("account", &account.id)
             .details(json!({ "name": account.name, "changed": changed })),
     )

@@ -33,7 +33,7 @@ pub async fn insert_accounts_bulk(
     unit: &Unit,
     items: &[AccountItem<'_>],
 ) -> AppResult<Vec<String>> {
-    let key = unit_key_for(state, tx, &unit.id).await?;
+    let key = unit_key_for(state, tx, unit.id.as_str()).await?;
     let now = state.now();
     let mut all_ids = Vec::with_capacity(items.len());
     for chunk in items.chunks(CHUNK) {
@@ -52,7 +52,7 @@ pub async fn insert_accounts_bulk(
             let totp = v
                 .totp_raw
                 .as_ref()
-                .map(|raw| seal_totp(state, &key, &unit.id, id, raw));
+                .map(|raw| seal_totp(state, &key, unit.id.as_str(), id, raw));
             q = q
                 .bind(unit.id.clone())
                 .bind(id.clone())
@@ -93,7 +93,14 @@ pub async fn insert_accounts_bulk(
                 .bind(id.clone())
                 .bind(1i64)
                 .bind(VersionState::Current.as_str())
-                .bind(seal_version(state, &key, &unit.id, id, 1, item.password))
+                .bind(seal_version(
+                    state,
+                    &key,
+                    unit.id.as_str(),
+                    id,
+                    1,
+                    item.password,
+                ))
                 .bind(i64::from(item.score))
                 .bind(i64::from(item.weak))
                 .bind(fingerprint(state, item.password))

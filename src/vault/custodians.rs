@@ -72,7 +72,7 @@ pub async fn add_custodian(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "custodian.add")
+        Entry::by(ctx, unit.id.as_str(), "custodian.add")
             .target("account", &account.id)
             .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
@@ -108,7 +108,7 @@ pub async fn remove_custodian(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "custodian.remove")
+        Entry::by(ctx, unit.id.as_str(), "custodian.remove")
             .target("account", &account.id)
             .details(json!({ "account": account.name, "user_id": user_id })),
     )

@@ -71,13 +71,17 @@ pub async fn policy_check(
 ) -> AppResult<PasswordCheck> {
     match target {
         CheckFor::Unit(unit_id) => {
-            let unit =
-                crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::AccountsRead)
-                    .await?;
+            let unit = crate::tenancy::authorized_unit(
+                state,
+                ctx,
+                &crate::ids::UnitId::from(unit_id.as_str()),
+                Permission::AccountsRead,
+            )
+            .await?;
             throttle(state, ctx).await?;
             let policy = effective_policy(state, &unit).await?.policy;
             let target = CheckTarget {
-                unit_id: &unit.id,
+                unit_id: unit.id.as_str(),
                 account_id: None,
                 context: vec![unit.name.as_str()],
                 reuse: authz::may_check_unit_reuse(ctx, &unit.as_ref()),
@@ -96,17 +100,35 @@ pub async fn policy_check(
             if let Err(e) = authz::authorize_reuse_check(ctx, &unit.as_ref(), &custodians) {
                 let e = AppError::from(e);
                 let refused = Some(e.code());
-                audit_check(state, ctx, meta, &unit.id, named, Outcome::Denied, refused).await?;
+                audit_check(
+                    state,
+                    ctx,
+                    meta,
+                    unit.id.as_str(),
+                    named,
+                    Outcome::Denied,
+                    refused,
+                )
+                .await?;
                 return Err(reuse_refused(e));
             }
             if let Err(e) = throttle(state, ctx).await {
                 let refused = Some(e.code());
-                audit_check(state, ctx, meta, &unit.id, named, Outcome::Denied, refused).await?;
+                audit_check(
+                    state,
+                    ctx,
+                    meta,
+                    unit.id.as_str(),
+                    named,
+                    Outcome::Denied,
+                    refused,
+                )
+                .await?;
                 return Err(e);
             }
             let policy = effective_policy(state, &unit).await?.policy;
             let target = CheckTarget {
-                unit_id: &unit.id,
+                unit_id: unit.id.as_str(),
                 account_id: Some(&account.id),
                 context: vec![
                     unit.name.as_str(),
@@ -117,7 +139,16 @@ pub async fn policy_check(
                 reuse: true,
             };
             let check = check_password(state, &policy.account_password, &target, &password).await?;
-            audit_check(state, ctx, meta, &unit.id, named, Outcome::Success, None).await?;
+            audit_check(
+                state,
+                ctx,
+                meta,
+                unit.id.as_str(),
+                named,
+                Outcome::Success,
+                None,
+            )
+            .await?;
             Ok(check)
         }
     }

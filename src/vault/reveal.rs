@@ -94,7 +94,7 @@ pub async fn reveal_current(
         let version: i64 = r.try_get("version")?;
         let st: String = r.try_get("state")?;
         let sealed: Vec<u8> = r.try_get("sealed")?;
-        let secret = open_version(state, &unit.id, &account.id, version, &sealed).await?;
+        let secret = open_version(state, unit.id.as_str(), &account.id, version, &sealed).await?;
         versions.push(version);
         if VersionState::parse(&st) == Some(VersionState::Current) {
             current = Some((version, secret));
@@ -116,19 +116,28 @@ pub async fn reveal_current(
     let now = state.now();
     let totp = match &account.totp_sealed {
         Some(sealed) => Some(totp_now(
-            &open_totp(state, &unit.id, &account.id, sealed).await?,
+            &open_totp(state, unit.id.as_str(), &account.id, sealed).await?,
             now,
         )?),
         None => None,
     };
     let mut tx = state.db.begin_write().await?;
     for v in &versions {
-        record_exposure(&mut tx, ctx, &unit.id, &account.id, *v, "reveal", now).await?;
+        record_exposure(
+            &mut tx,
+            ctx,
+            unit.id.as_str(),
+            &account.id,
+            *v,
+            "reveal",
+            now,
+        )
+        .await?;
     }
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "secret.reveal")
+        Entry::by(ctx, unit.id.as_str(), "secret.reveal")
             .target("account", &account.id)
             .details(json!({
                 "account": account.name,
@@ -171,14 +180,23 @@ pub async fn reveal_version(
         .await?
         .ok_or_else(|| AppError::not_found("version"))?
         .try_get(0)?;
-    let password = open_version(state, &unit.id, &account.id, version, &sealed).await?;
+    let password = open_version(state, unit.id.as_str(), &account.id, version, &sealed).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "reveal", now).await?;
+    record_exposure(
+        &mut tx,
+        ctx,
+        unit.id.as_str(),
+        &account.id,
+        version,
+        "reveal",
+        now,
+    )
+    .await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "secret.reveal_version")
+        Entry::by(ctx, unit.id.as_str(), "secret.reveal_version")
             .target("account", &account.id)
             .details(json!({ "account": account.name, "version": version, "reason": reason })),
     )

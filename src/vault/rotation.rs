@@ -71,7 +71,7 @@ pub async fn start_rotation(
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| generate_password(&policy.generator));
     let target = CheckTarget {
-        unit_id: &unit.id,
+        unit_id: unit.id.as_str(),
         account_id: Some(&account.id),
         context: vec![
             &unit.name,
@@ -114,7 +114,7 @@ pub async fn start_rotation(
         state,
         &mut tx,
         NewVersion {
-            unit_id: &unit.id,
+            unit_id: unit.id.as_str(),
             account_id: &account.id,
             version,
             state: VersionState::Pending,
@@ -125,7 +125,16 @@ pub async fn start_rotation(
         },
     )
     .await?;
-    record_exposure(&mut tx, ctx, &unit.id, &account.id, version, "rotate", now).await?;
+    record_exposure(
+        &mut tx,
+        ctx,
+        unit.id.as_str(),
+        &account.id,
+        version,
+        "rotate",
+        now,
+    )
+    .await?;
     let details = json!({
         "account": account.name,
         "rotation_id": rotation_id,
@@ -133,7 +142,7 @@ pub async fn start_rotation(
         "generated": generated,
         "score": check.score,
     });
-    let entry = Entry::by(ctx, &unit.id, "rotation.start").target("account", &account.id);
+    let entry = Entry::by(ctx, unit.id.as_str(), "rotation.start").target("account", &account.id);
     tx.audit(now, meta, entry.details(details)).await?;
     tx.commit().await?;
     Ok(RotationStarted {

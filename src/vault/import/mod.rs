@@ -260,8 +260,9 @@ pub async fn import_accounts(
     rows: Vec<ImportRow>,
     opts: &ImportOpts,
 ) -> Result<ImportReport, ImportError> {
-    let unit = get_unit(state.db.pool(), unit_id)
-        .await?
+    let unit = get_unit(state.db.pool(), &crate::ids::UnitId::from(unit_id))
+        .await
+        .map_err(AppError::from)?
         .ok_or_else(|| ImportError::UnitNotFound(unit_id.to_string()))?;
     if !matches!(ctx.principal, Principal::Operator { .. }) {
         authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
@@ -273,8 +274,8 @@ pub async fn import_accounts(
         .await?
         .policy
         .account_password;
-    let existing = check::existing_names(state, &unit.id).await?;
-    let in_use = check::current_fingerprints(state, &unit.id).await?;
+    let existing = check::existing_names(state, unit.id.as_str()).await?;
+    let in_use = check::current_fingerprints(state, unit.id.as_str()).await?;
     let prepared = check::prepare(state, rows, &existing, &in_use);
     let forbid_reuse = policy.forbid_unit_reuse;
     let scorer = Arc::new(Scorer {
@@ -306,7 +307,7 @@ pub async fn import_accounts(
             });
         }
         return Ok(ImportReport {
-            unit_id: unit.id,
+            unit_id: unit.id.into_string(),
             unit_name: unit.name,
             dry_run: true,
             rows: total,
@@ -379,7 +380,7 @@ pub async fn import_accounts(
     tx.audit(
         now,
         &opts.meta,
-        Entry::by(ctx, &unit.id, "account.import").target("unit", &unit.id).details(json!({
+        Entry::by(ctx, unit.id.as_str(), "account.import").target("unit", unit.id.as_str()).details(json!({
                 "file": opts.file_name,
                 "format": opts.format,
                 "rows": total,
@@ -393,7 +394,7 @@ pub async fn import_accounts(
     tx.commit().await?;
     check::sort_issues(&mut warnings);
     Ok(ImportReport {
-        unit_id: unit.id,
+        unit_id: unit.id.into_string(),
         unit_name: unit.name,
         dry_run: false,
         rows: total,

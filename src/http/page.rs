@@ -113,6 +113,25 @@ pub fn under_any(column: &str, first: usize, n: usize) -> String {
     format!("({})", terms.join(" OR "))
 }
 
+/// The query for one keyset page of rows in the caller's subtrees. `sql` uses `$1`,
+/// `$2` for the cursor (`($1 IS NULL OR (key, id) > ($1, $2))`), `$3` for the rows to
+/// fetch and [`under_any`]`(column, 4, scopes.len())` for the subtrees; this binds them
+/// all, each scope as `prefix%`.
+pub fn scoped_page_query<'q>(
+    paging: &'q Paging,
+    sql: String,
+    scopes: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(paging.after_key())
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for prefix in scopes {
+        q = q.bind(format!("{prefix}%"));
+    }
+    q
+}
+
 fn bad_cursor() -> AppError {
     AppError::bad_request("cursor is not valid: pass the next_cursor of a previous page unchanged")
         .with_details(serde_json::json!({ "field": "cursor" }))

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use super::error::{IdentityError, IdentityResult};
 use super::target::authorized_target;
-use super::users::{User, find_user, generate_password, require_strong};
+use super::users::{User, existing_user, generate_password, require_strong};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
@@ -182,9 +182,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), id)
-        .await?
-        .ok_or(IdentityError::NotFound("user"))?;
+    let user = existing_user(state.db.pool(), id).await?;
     Ok((user, password))
 }
 
@@ -238,9 +236,7 @@ pub async fn unlock(
     )
     .await?;
     tx.commit().await?;
-    find_user(state.db.pool(), id)
-        .await?
-        .ok_or(IdentityError::NotFound("user"))
+    existing_user(state.db.pool(), id).await
 }
 
 /// "Log out everywhere": ends every session of the caller, this one included.

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation};
-use crate::http::{Page, Paging, under_any};
+use crate::http::{Page, Paging, scoped_page_query, under_any};
 use crate::ids::{UnitId, UserId};
 use crate::policy::check_strength;
 use crate::tenancy::{TenancyError, Unit, get_unit};
@@ -79,11 +79,16 @@ pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResu
     Ok(row.as_ref().map(User::from_row).transpose()?)
 }
 
+/// The user `id`, or 404 `not_found` when there is none.
+pub(super) async fn existing_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<User> {
+    find_user(pool, id)
+        .await?
+        .ok_or(IdentityError::NotFound("user"))
+}
+
 /// A user with its home unit, for authorisation.
 pub(super) async fn user_and_unit(state: &AppState, id: &UserId) -> IdentityResult<(User, Unit)> {
-    let user = find_user(state.db.pool(), id)
-        .await?
-        .ok_or(IdentityError::NotFound("user"))?;
+    let user = existing_user(state.db.pool(), id).await?;
     let unit = get_unit(state.db.pool(), &user.unit_id)
         .await?
         .ok_or_else(|| IdentityError::internal("user's home unit is missing"))?;
@@ -248,14 +253,9 @@ pub async fn list_users(
          AND ($1 IS NULL OR (username, id) > ($1, $2)) ORDER BY username, id LIMIT $3",
         under_any("n.path", 4, scopes.len())
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(paging.after_key())
-        .bind(paging.after_id())
-        .bind(paging.fetch());
-    for prefix in &scopes {
-        q = q.bind(format!("{prefix}%"));
-    }
-    let rows = q.fetch_all(state.db.pool()).await?;
+    let rows = scoped_page_query(paging, sql, &scopes)
+        .fetch_all(state.db.pool())
+        .await?;
     let users = rows
         .iter()
         .map(User::from_row)
@@ -299,29 +299,21 @@ pub async fn update_user(
     {
         super::last_admin::guard_last_sysadmin(&mut tx, id).await?;
     }
-    if let Some(d) = &display_name {
-        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
-            .bind(d)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("display_name");
-    }
-    if let Some(p) = &phone {
-        sqlx::query("UPDATE users SET phone = $1 WHERE id = $2")
-            .bind(p)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("phone");
-    }
-    if let Some(e) = &email {
-        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
-            .bind(e)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("email");
+    // Column names are these constants, never input.
+    for (column, value) in [
+        ("display_name", &display_name),
+        ("phone", &phone),
+        ("email", &email),
+    ] {
+        if let Some(value) = value {
+            let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changed.push(column);
+        }
     }
     if patch.reset_totp {
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1")
@@ -371,9 +363,7 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await?;
-    find_user(state.db.pool(), id)
-        .await?
-        .ok_or(IdentityError::NotFound("user"))
+    existing_user(state.db.pool(), id).await
 }
 
 /// `init`: the root unit and its first sysadmin in one transaction. Refuses when a

@@ -7,7 +7,7 @@ use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
 use crate::db::{Tx, is_unique_violation};
 use crate::error::InputError;
-use crate::http::{Page, Paging, under_any};
+use crate::http::{Page, Paging, scoped_page_query, under_any};
 use crate::ids::UnitId;
 use crate::text::{Name, UnitCode};
 
@@ -71,14 +71,9 @@ pub async fn list_units(
         "{SELECT_UNIT} WHERE {} AND ($1 IS NULL OR (path, id) > ($1, $2)) ORDER BY path, id LIMIT $3",
         under_any("path", 4, scopes.len())
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(paging.after_key())
-        .bind(paging.after_id())
-        .bind(paging.fetch());
-    for prefix in &scopes {
-        q = q.bind(format!("{prefix}%"));
-    }
-    let rows = q.fetch_all(state.db.pool()).await?;
+    let rows = scoped_page_query(paging, sql, &scopes)
+        .fetch_all(state.db.pool())
+        .await?;
     let units = rows
         .iter()
         .map(Unit::from_row)

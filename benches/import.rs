@@ -74,10 +74,13 @@ async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
         .await;
     assert_eq!(s, 201, "{unit}");
     let unit_id = unit["id"].as_str().expect("unit").to_string();
-    let unit_obj = credgov::tenancy::get_unit(h.state.db.pool(), &unit_id)
-        .await
-        .expect("db")
-        .expect("unit");
+    let unit_obj = credgov::tenancy::get_unit(
+        h.state.db.pool(),
+        &credgov::ids::UnitId::new(unit_id.as_str()),
+    )
+    .await
+    .expect("db")
+    .expect("unit");
     let policy = credgov::policy::effective_policy(&h.state, &unit_obj)
         .await
         .expect("policy")

@@ -90,17 +90,44 @@ impl ErrorKind {
 
 /// A capability's error: what went wrong, in words a person can act on (`Display`), a
 /// stable machine code, and its kind. Never holds a secret.
+///
+/// An enum implements `own_kind`/`own_code` (and `own_details`/`own_retry_after` when it
+/// has them) for its own variants, and `nested` for the variants that carry another
+/// capability's error unchanged (`#[error(transparent)] Authz(#[from] AuthzError)`):
+/// `kind`, `code`, `details` and `retry_after` then answer from the nested error, so a
+/// throttled login stays 429 with its `Retry-After` whichever capability passes it on.
 pub trait DomainError: std::fmt::Display + std::fmt::Debug {
-    fn kind(&self) -> ErrorKind;
+    /// Another capability's error this one carries unchanged, if any.
+    fn nested(&self) -> Option<&dyn DomainError> {
+        None
+    }
+    /// The kind of this enum's own variants (not asked for nested ones).
+    fn own_kind(&self) -> ErrorKind;
+    /// The stable code of this enum's own variants (not asked for nested ones).
+    fn own_code(&self) -> &'static str;
+    fn own_details(&self) -> Option<Value> {
+        None
+    }
+    fn own_retry_after(&self) -> Option<u64> {
+        None
+    }
+
+    fn kind(&self) -> ErrorKind {
+        self.nested().map_or_else(|| self.own_kind(), |n| n.kind())
+    }
     /// Stable machine code (`rotation_pending`, `not_found`, …) clients may branch on.
-    fn code(&self) -> &'static str;
+    fn code(&self) -> &'static str {
+        self.nested().map_or_else(|| self.own_code(), |n| n.code())
+    }
     /// Structured details for API clients (`{"field": …}`, …).
     fn details(&self) -> Option<Value> {
-        None
+        self.nested()
+            .map_or_else(|| self.own_details(), |n| n.details())
     }
     /// Seconds after which a retry may succeed (sent as `Retry-After`).
     fn retry_after(&self) -> Option<u64> {
-        None
+        self.nested()
+            .map_or_else(|| self.own_retry_after(), |n| n.retry_after())
     }
 }
 
@@ -142,12 +169,15 @@ macro_rules! domain_error {
     )+};
 }
 
-/// A value that breaks a rule: 422 `invalid_input`, naming the field when there is one.
+/// A value that breaks a rule: 422 `invalid_input`, naming the field when there is one;
+/// or, when `malformed`, a value that cannot be read at all (400 `bad_request`, e.g. a
+/// cursor that was not handed out).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InputError {
     pub field: Option<String>,
     pub message: String,
+    pub malformed: bool,
 }
 
 impl InputError {
@@ -155,24 +185,41 @@ impl InputError {
         InputError {
             field: Some(field.to_string()),
             message: message.into(),
+            malformed: false,
         }
     }
     pub fn new(message: impl Into<String>) -> Self {
         InputError {
             field: None,
             message: message.into(),
+            malformed: false,
+        }
+    }
+    /// 400 `bad_request` naming `field`: the value cannot be read at all.
+    pub fn malformed(field: &str, message: impl Into<String>) -> Self {
+        InputError {
+            malformed: true,
+            ..InputError::field(field, message)
         }
     }
 }
 
 impl DomainError for InputError {
-    fn kind(&self) -> ErrorKind {
-        ErrorKind::Invalid
+    fn own_kind(&self) -> ErrorKind {
+        if self.malformed {
+            ErrorKind::BadRequest
+        } else {
+            ErrorKind::Invalid
+        }
     }
-    fn code(&self) -> &'static str {
-        "invalid_input"
+    fn own_code(&self) -> &'static str {
+        if self.malformed {
+            "bad_request"
+        } else {
+            "invalid_input"
+        }
     }
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         self.field.as_ref().map(|f| json!({ "field": f }))
     }
 }
@@ -196,10 +243,10 @@ impl From<sqlx::Error> for InternalError {
 }
 
 impl DomainError for InternalError {
-    fn kind(&self) -> ErrorKind {
+    fn own_kind(&self) -> ErrorKind {
         ErrorKind::Internal
     }
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         "internal"
     }
 }
@@ -406,48 +453,3 @@ impl IntoResponse for AppError {
         }
     }
 }
-
-/// Transitional: an [`AppError`] returned by a capability that does not have its own
-/// domain enum yet, carried through another capability's enum unchanged (same status,
-/// code, message and details at the HTTP edge; its message and exit code in the CLI).
-/// Remove once every capability returns its domain error.
-#[derive(Debug)]
-pub struct Upstream(pub AppError);
-
-impl std::fmt::Display for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            AppError::Client { message, .. } => f.write_str(message),
-            AppError::Internal(cause) => f.write_str(cause),
-        }
-    }
-}
-
-impl DomainError for Upstream {
-    fn kind(&self) -> ErrorKind {
-        match self.0.status() {
-            StatusCode::BAD_REQUEST => ErrorKind::BadRequest,
-            StatusCode::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
-            StatusCode::UNAUTHORIZED => ErrorKind::Unauthenticated,
-            StatusCode::FORBIDDEN => ErrorKind::Forbidden,
-            StatusCode::NOT_FOUND => ErrorKind::NotFound,
-            StatusCode::CONFLICT => ErrorKind::Conflict,
-            StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
-            StatusCode::LOCKED => ErrorKind::Locked,
-            StatusCode::TOO_MANY_REQUESTS => ErrorKind::Throttled,
-            StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Busy,
-            _ => ErrorKind::Internal,
-        }
-    }
-    fn code(&self) -> &'static str {
-        self.0.code()
-    }
-    fn details(&self) -> Option<Value> {
-        match &self.0 {
-            AppError::Client { details, .. } => details.clone(),
-            AppError::Internal(_) => None,
-        }
-    }
-}
-
-impl std::error::Error for Upstream {}

@@ -89,7 +89,7 @@ impl Harness {
             client,
             state,
             admin_token: String::new(),
-            root_id: root.id,
+            root_id: root.id.into_string(),
             _dir: dir,
         };
         h.admin_token = h.login_enrolled("bench-admin", ADMIN_PW).await;

@@ -23,14 +23,14 @@ impl From<sqlx::Error> for AuditError {
 }
 
 impl DomainError for AuditError {
-    fn kind(&self) -> ErrorKind {
+    fn own_kind(&self) -> ErrorKind {
         match self {
             AuditError::Anchor(_) => ErrorKind::Invalid,
             AuditError::ChainKeyMissing | AuditError::Internal(_) => ErrorKind::Internal,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             AuditError::Anchor(_) => "invalid_anchor",
             AuditError::ChainKeyMissing | AuditError::Internal(_) => "internal",

@@ -53,9 +53,8 @@ pub async fn list(
         None => UnitId::new(authz::first_unit_with(&ctx, Permission::AuditRead)?),
     };
     let unit =
-        crate::tenancy::authorized_unit(&state, &ctx, unit_id.as_str(), Permission::AuditRead)
-            .await?;
-    let unit_id = UnitId::new(unit.id);
+        crate::tenancy::authorized_unit(&state, &ctx, &unit_id, Permission::AuditRead).await?;
+    let unit_id = unit.id;
     let events = store::list(state.db.pool(), &unit_id, after, paging.fetch()).await?;
     Ok(Json(
         paging.page(events, |e| (e.seq.to_string(), e.id.clone())),

@@ -55,7 +55,7 @@ pub enum AuthzError {
 }
 
 impl DomainError for AuthzError {
-    fn kind(&self) -> ErrorKind {
+    fn own_kind(&self) -> ErrorKind {
         match self {
             AuthzError::NotFound(_) => ErrorKind::NotFound,
             AuthzError::RoleConflict { .. } => ErrorKind::Conflict,
@@ -64,7 +64,7 @@ impl DomainError for AuthzError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             AuthzError::NotFound(_) => "not_found",
             AuthzError::Forbidden | AuthzError::NotCustodian | AuthzError::TargetOutOfScope => {
@@ -79,7 +79,7 @@ impl DomainError for AuthzError {
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         match self {
             AuthzError::RoleConflict { held, adding } => {
                 Some(json!({ "held": held.as_str(), "adding": adding.as_str() }))

@@ -51,14 +51,14 @@ impl From<sqlx::Error> for CalendarError {
 }
 
 impl DomainError for CalendarError {
-    fn kind(&self) -> ErrorKind {
+    fn own_kind(&self) -> ErrorKind {
         match self {
             CalendarError::Internal(_) => ErrorKind::Internal,
             _ => ErrorKind::Invalid,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             CalendarError::Unreadable { .. } => "unreadable_file",
             CalendarError::Internal(_) => "internal",
@@ -66,7 +66,7 @@ impl DomainError for CalendarError {
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         match self {
             CalendarError::BadDate { index, .. } | CalendarError::BadName { index } => {
                 Some(json!({ "day": index }))

@@ -5,7 +5,8 @@ use std::io::{IsTerminal, Write};
 use zeroize::Zeroizing;
 
 use crate::app::AppState;
-use crate::identity::create_first_admin;
+use crate::error::CliError;
+use crate::identity::{IdentityError, create_first_admin};
 
 pub const DEFAULT_ADMIN: &str = "admin";
 pub const DEFAULT_DISTRICT: &str = "区人民政府";
@@ -25,10 +26,8 @@ pub async fn init(
     district: &str,
     admin: &str,
     password: Option<Zeroizing<String>>,
-) -> Result<(), String> {
-    let (root, user, generated) = create_first_admin(state, district, admin, password)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<(), CliError> {
+    let (root, user, generated) = create_first_admin(state, district, admin, password).await?;
     println!(
         "root unit {} ({}) created; sysadmin {} created",
         root.name, root.id, user.username
@@ -43,12 +42,8 @@ pub async fn init(
 /// the terminal when there is one; otherwise (systemd, containers) to a 0600 file in
 /// the data folder, never to the log. The file is opened before the admin is created,
 /// so a read-only folder stops start-up instead of losing the password.
-pub async fn first_run(state: &AppState) -> Result<(), String> {
-    if crate::tenancy::root_unit(state.db.pool())
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some()
-    {
+pub async fn first_run(state: &AppState) -> Result<(), CliError> {
+    if crate::tenancy::root_unit(state.db.pool()).await?.is_some() {
         return Ok(());
     }
     let terminal = std::io::stdout().is_terminal();
@@ -78,10 +73,13 @@ pub async fn first_run(state: &AppState) -> Result<(), String> {
                 let _ = std::fs::remove_file(&path);
             }
             // Another server on the same database initialised it first: nothing to do.
-            if e.code() == "already_initialised" {
+            if matches!(
+                e,
+                IdentityError::AlreadyInitialised | IdentityError::InitialisedMeanwhile
+            ) {
                 return Ok(());
             }
-            return Err(e.to_string());
+            return Err(e.into());
         }
     };
     let Some(password) = generated else {

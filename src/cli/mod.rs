@@ -235,7 +235,9 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
                 None
             };
             let state = start(config).await?;
-            init::init(&state, &district, &admin, password).await?;
+            init::init(&state, &district, &admin, password)
+                .await
+                .map_err(|e| e.message)?;
             Ok(0)
         }
         Command::Audit {
@@ -263,7 +265,9 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             command: UsersCommand::ResetPassword { username },
         } => {
             let state = start(config).await?;
-            users::reset_password(&state, &username).await?;
+            users::reset_password(&state, &username)
+                .await
+                .map_err(|e| e.message)?;
             Ok(0)
         }
         Command::Calendar {
@@ -304,7 +308,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
-            init::first_run(&state).await?;
+            init::first_run(&state).await.map_err(|e| e.message)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -2,11 +2,10 @@
 //! the only administrator is locked out or has lost their password.
 
 use crate::app::AppState;
+use crate::error::CliError;
 
-pub async fn reset_password(state: &AppState, username: &str) -> Result<(), String> {
-    let (user, password) = crate::identity::reset_password_by_username(state, username)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn reset_password(state: &AppState, username: &str) -> Result<(), CliError> {
+    let (user, password) = crate::identity::reset_password_by_username(state, username).await?;
     println!(
         "password of {} reset; lock cleared, sessions ended.",
         user.username

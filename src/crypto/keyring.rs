@@ -101,7 +101,7 @@ pub enum KeyringError {
 }
 
 impl crate::error::DomainError for KeyringError {
-    fn kind(&self) -> crate::error::ErrorKind {
+    fn own_kind(&self) -> crate::error::ErrorKind {
         use crate::error::ErrorKind;
         match self {
             // A running server: the operator must restart it (HTTP 503).
@@ -114,7 +114,7 @@ impl crate::error::DomainError for KeyringError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             KeyringError::RestartRequired => "restart_required",
             KeyringError::Key(_) => "master_key",

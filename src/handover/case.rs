@@ -148,11 +148,12 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> HandoverResul
     };
     let unit_ids = as_refs(&unit_ids);
     let people = as_refs(&people);
-    let unit_refs: Vec<&str> = unit_ids.iter().map(String::as_str).collect();
+    let typed_units: Vec<UnitId> = unit_ids.iter().map(|u| UnitId::new(u.as_str())).collect();
+    let unit_refs: Vec<&UnitId> = typed_units.iter().collect();
     let units: HashMap<String, Unit> = get_units(pool, &unit_refs)
         .await?
         .into_iter()
-        .map(|u| (u.id.clone(), u))
+        .map(|u| (u.id.to_string(), u))
         .collect();
     let people_refs: Vec<&str> = people.iter().map(String::as_str).collect();
     let sql = format!(
@@ -255,7 +256,7 @@ pub(super) async fn assemble(state: &AppState, rows: &[AnyRow]) -> HandoverResul
         let mut h = Handover {
             items: items.remove(id.as_str()).unwrap_or_default(),
             id,
-            unit_id: UnitId::new(unit.id.clone()),
+            unit_id: unit.id.clone(),
             unit_name: unit.name.clone(),
             event_id: r.try_get("event_id")?,
             event_type: r.try_get("event_type")?,

@@ -3,7 +3,9 @@
 
 use super::case_state::CaseState;
 use crate::authz::AuthzError;
-use crate::error::{AppError, DomainError, ErrorKind, InputError, InternalError, Upstream};
+use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::identity::IdentityError;
+use crate::tenancy::TenancyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandoverError {
@@ -69,9 +71,10 @@ pub enum HandoverError {
     Authz(#[from] AuthzError),
     #[error(transparent)]
     Input(#[from] InputError),
-    /// From a capability that still answers with `AppError` (tenancy, identity).
     #[error(transparent)]
-    Upstream(#[from] Upstream),
+    Tenancy(#[from] TenancyError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -82,14 +85,19 @@ impl From<sqlx::Error> for HandoverError {
     }
 }
 
-impl From<AppError> for HandoverError {
-    fn from(e: AppError) -> Self {
-        HandoverError::Upstream(Upstream(e))
-    }
-}
-
 impl DomainError for HandoverError {
-    fn kind(&self) -> ErrorKind {
+    fn nested(&self) -> Option<&dyn DomainError> {
+        match self {
+            HandoverError::Authz(e) => Some(e),
+            HandoverError::Input(e) => Some(e),
+            HandoverError::Tenancy(e) => Some(e),
+            HandoverError::Identity(e) => Some(e),
+            HandoverError::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn own_kind(&self) -> ErrorKind {
         use HandoverError::*;
         match self {
             IdempotencyKeyInvalid => ErrorKind::BadRequest,
@@ -113,14 +121,12 @@ impl DomainError for HandoverError {
             | NotReadyToAcknowledge
             | ItemsOpen
             | NotAcknowledged => ErrorKind::Conflict,
-            Authz(e) => e.kind(),
-            Input(e) => e.kind(),
-            Upstream(e) => e.kind(),
-            Internal(e) => e.kind(),
+            // Nested errors answer through `nested`.
+            _ => ErrorKind::Internal,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         use HandoverError::*;
         match self {
             IdempotencyKeyInvalid => "bad_request",
@@ -140,19 +146,8 @@ impl DomainError for HandoverError {
             NotSuccessor | OwnCase => "forbidden",
             NotReadyToAcknowledge | ItemsOpen => "items_open",
             NotAcknowledged => "not_acknowledged",
-            Authz(e) => e.code(),
-            Input(e) => e.code(),
-            Upstream(e) => e.code(),
-            Internal(e) => e.code(),
-        }
-    }
-
-    fn details(&self) -> Option<serde_json::Value> {
-        match self {
-            HandoverError::Authz(e) => e.details(),
-            HandoverError::Input(e) => e.details(),
-            HandoverError::Upstream(e) => e.details(),
-            _ => None,
+            // Nested errors answer through `nested`.
+            _ => "internal",
         }
     }
 }
@@ -167,6 +162,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::error::AppError;
 
     fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
         match AppError::from(e) {
@@ -221,16 +217,13 @@ mod tests {
     }
 
     #[test]
-    fn an_upstream_app_error_passes_through_unchanged() {
-        let locked = AppError::client(StatusCode::LOCKED, "locked", "account locked")
-            .with_details(json!({ "locked_until": 5 }));
-        let (status, code, message, details) = http(locked.into());
-        assert_eq!(
-            (status, code, message.as_str()),
-            (StatusCode::LOCKED, "locked", "account locked")
-        );
-        assert_eq!(details, Some(json!({ "locked_until": 5 })));
-        let cli = crate::error::CliError::from(HandoverError::from(AppError::not_found("user")));
-        assert_eq!((cli.message.as_str(), cli.exit_code), ("user not found", 3));
+    fn a_nested_error_answers_for_itself() {
+        let e = HandoverError::from(IdentityError::Throttled(30));
+        assert_eq!(e.kind(), ErrorKind::Throttled);
+        assert_eq!(e.retry_after(), Some(30));
+        let (status, code, _, _) = http(e);
+        assert_eq!((status, code), (StatusCode::TOO_MANY_REQUESTS, "throttled"));
+        let cli = crate::error::CliError::from(HandoverError::from(TenancyError::NotFound("unit")));
+        assert_eq!((cli.message.as_str(), cli.exit_code), ("unit not found", 3));
     }
 }

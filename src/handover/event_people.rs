@@ -53,7 +53,7 @@ pub(super) async fn user_in_scope(
         .fetch_optional(pool)
         .await?;
         if row.is_some() {
-            return Ok(Some((UserId::new(id), status)));
+            return Ok(Some((id, status)));
         }
     }
     Ok(None)

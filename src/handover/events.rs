@@ -126,8 +126,7 @@ pub async fn record_event(
     let key = parse_idempotency_key(idempotency_key)?;
     let pool = state.db.pool();
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, input.unit_id.as_str(), Permission::HrEvents)
-            .await?;
+        crate::tenancy::authorized_unit(state, ctx, &input.unit_id, Permission::HrEvents).await?;
     let (kind, actor_id, _) = ctx.actor();
     let actor_key = format!("{kind}:{actor_id}");
     let hash = request_hash(body);

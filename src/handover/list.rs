@@ -55,8 +55,7 @@ pub async fn list(
     let prefixes: Vec<String> = match unit_id {
         Some(u) => {
             let unit =
-                crate::tenancy::authorized_unit(state, ctx, u.as_str(), Permission::HandoverRead)
-                    .await?;
+                crate::tenancy::authorized_unit(state, ctx, u, Permission::HandoverRead).await?;
             vec![unit.path]
         }
         None => authz::require_anywhere(ctx, Permission::HandoverRead)?,

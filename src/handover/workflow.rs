@@ -14,7 +14,8 @@ use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::AuthzError;
 use crate::authz::{AuthContext, Permission};
 use crate::db::Tx;
-use crate::ids::CaseId;
+use crate::error::DomainError;
+use crate::ids::{CaseId, UserId};
 use crate::text::{Evidence, Note, Reason};
 
 fn closed(h: &Handover) -> HandoverResult<()> {
@@ -278,7 +279,9 @@ pub async fn acknowledge(
         return Err(HandoverError::NotReadyToAcknowledge);
     }
     let user_id = ctx.user_id().ok_or(AuthzError::Forbidden)?;
-    if let Err(e) = crate::identity::verify_step_up(state, meta, user_id, totp_code).await {
+    if let Err(e) =
+        crate::identity::verify_step_up(state, meta, &UserId::new(user_id), totp_code).await
+    {
         let mut tx = state.db.begin_write().await?;
         tx.audit(
             state.now(),

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::authz::AuthContext;
-use crate::error::AppError;
+use crate::error::{AppError, InputError};
 use crate::identity::{SessionKind, authenticate};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -313,11 +313,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 pub struct NoQuery {}
 
 /// Checks a client-sent number against a range: 422 `invalid_input` naming the field.
-pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, AppError> {
+pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, InputError> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(AppError::invalid_field(
+        Err(InputError::field(
             field,
             format!("{field} must be between {min} and {max}"),
         ))

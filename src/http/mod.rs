@@ -26,7 +26,7 @@ pub use extract::{
     REQUEST_ID_HEADER, in_range, optional_json,
 };
 pub use openapi::{ErrorBody, openapi_json};
-pub use page::{Page, PageQuery, Paging, placeholders, under_any};
+pub use page::{Page, PageQuery, Paging, placeholders, scoped_page_query, under_any};
 
 use crate::app::AppState;
 use crate::error::AppError;

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use super::in_range;
-use crate::error::{AppError, AppResult};
+use crate::error::InputError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -32,7 +32,7 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn paging(&self) -> AppResult<Paging> {
+    pub fn paging(&self) -> Result<Paging, InputError> {
         Paging::new(self.limit, self.cursor.as_deref())
     }
 }
@@ -47,7 +47,7 @@ pub struct Paging {
 
 impl Paging {
     /// Checks `limit` (422 when out of range) and decodes `cursor` (400 when malformed).
-    pub fn new(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Paging> {
+    pub fn new(limit: Option<i64>, cursor: Option<&str>) -> Result<Paging, InputError> {
         let limit = in_range("limit", limit.unwrap_or(DEFAULT_LIMIT), 1, MAX_LIMIT)?;
         let after = cursor.map(decode).transpose()?;
         Ok(Paging { limit, after })
@@ -69,7 +69,7 @@ impl Paging {
     }
 
     /// The cursor's sort key as a number, for lists ordered by a number.
-    pub fn after_int(&self) -> AppResult<Option<i64>> {
+    pub fn after_int(&self) -> Result<Option<i64>, InputError> {
         self.after_key()
             .map(|k| k.parse::<i64>().map_err(|_| bad_cursor()))
             .transpose()
@@ -113,9 +113,30 @@ pub fn under_any(column: &str, first: usize, n: usize) -> String {
     format!("({})", terms.join(" OR "))
 }
 
-fn bad_cursor() -> AppError {
-    AppError::bad_request("cursor is not valid: pass the next_cursor of a previous page unchanged")
-        .with_details(serde_json::json!({ "field": "cursor" }))
+/// The query for one keyset page of rows in the caller's subtrees. `sql` uses `$1`,
+/// `$2` for the cursor (`($1 IS NULL OR (key, id) > ($1, $2))`), `$3` for the rows to
+/// fetch and [`under_any`]`(column, 4, scopes.len())` for the subtrees; this binds them
+/// all, each scope as `prefix%`.
+pub fn scoped_page_query<'q>(
+    paging: &'q Paging,
+    sql: String,
+    scopes: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(paging.after_key())
+        .bind(paging.after_id())
+        .bind(paging.fetch());
+    for prefix in scopes {
+        q = q.bind(format!("{prefix}%"));
+    }
+    q
+}
+
+fn bad_cursor() -> InputError {
+    InputError::malformed(
+        "cursor",
+        "cursor is not valid: pass the next_cursor of a previous page unchanged",
+    )
 }
 
 pub fn encode(key: &str, id: &str) -> String {
@@ -123,7 +144,7 @@ pub fn encode(key: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode(cursor: &str) -> AppResult<(String, String)> {
+fn decode(cursor: &str) -> Result<(String, String), InputError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim_end_matches('='))
         .map_err(|_| bad_cursor())?;

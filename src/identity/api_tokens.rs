@@ -6,37 +6,39 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::error::{IdentityError, IdentityResult};
+use super::members::stored_role;
 use super::sessions::API_TOKEN_PREFIX;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
-use crate::authz::{self, AuthContext, Permission, Role};
+use crate::authz::{self, AuthContext, AuthzError, Permission, Role};
 use crate::crypto::{hash_token, random_token};
-use crate::db::{Tx, new_id};
-use crate::error::{AppError, AppResult};
+use crate::db::Tx;
+use crate::error::InputError;
 use crate::http::{Page, Paging, under_any};
+use crate::ids::{TokenId, UnitId, UserId};
 use crate::tenancy::get_unit;
 use crate::text::Name;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiToken {
-    pub id: String,
-    pub unit_id: String,
+    pub id: TokenId,
+    pub unit_id: UnitId,
     pub name: String,
     pub role: Role,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
 
 impl ApiToken {
-    fn from_row(r: &AnyRow) -> AppResult<ApiToken> {
-        let role: String = r.try_get("role")?;
+    fn from_row(r: &AnyRow) -> IdentityResult<ApiToken> {
         Ok(ApiToken {
             id: r.try_get("id")?,
             unit_id: r.try_get("unit_id")?,
             name: r.try_get("name")?,
-            role: Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?,
+            role: stored_role(r)?,
             created_by: r.try_get("created_by")?,
             created_at: r.try_get("created_at")?,
             expires_at: r.try_get("expires_at")?,
@@ -48,7 +50,7 @@ impl ApiToken {
 pub struct NewApiToken {
     pub name: String,
     pub role: Role,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub expires_at: Option<i64>,
 }
 
@@ -60,10 +62,10 @@ pub async fn create(
     ctx: &AuthContext,
     meta: &RequestMeta,
     input: NewApiToken,
-) -> AppResult<(ApiToken, String)> {
+) -> IdentityResult<(ApiToken, String)> {
     let unit = get_unit(state.db.pool(), &input.unit_id)
         .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
+        .ok_or(IdentityError::NotFound("unit"))?;
     authz::authorize_token_mint(ctx, input.role, &unit.as_ref())?;
     let name = Name::parse("name", &input.name)?.into_string();
     let now = state.now();
@@ -73,16 +75,17 @@ pub async fn create(
         .expires_at
         .is_some_and(|e| e <= now || e > now.saturating_add(MAX_AHEAD_MS))
     {
-        return Err(AppError::invalid_field(
+        return Err(InputError::field(
             "expires_at",
             "expires_at must be in the future and at most five years ahead (unix milliseconds)",
-        ));
+        )
+        .into());
     }
-    let creator = ctx.user_id().ok_or_else(|| {
-        AppError::invalid("API tokens are created by people, not by other tokens")
+    let creator = ctx.user_id().map(UserId::from).ok_or_else(|| {
+        IdentityError::invalid("API tokens are created by people, not by other tokens")
     })?;
     let token = random_token(API_TOKEN_PREFIX);
-    let id = new_id();
+    let id = TokenId::generate();
     let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO api_tokens (unit_id, id, name, role, token_hash, created_by, created_at, expires_at) \
@@ -93,7 +96,7 @@ pub async fn create(
     .bind(&name)
     .bind(input.role.as_str())
     .bind(hash_token(&token))
-    .bind(creator)
+    .bind(&creator)
     .bind(now)
     .bind(input.expires_at)
     .execute(&mut *tx)
@@ -101,7 +104,9 @@ pub async fn create(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "api_token.create").target("api_token", &id).details(json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at })),
+        Entry::by(ctx, unit.id.as_str(), "api_token.create")
+            .target("api_token", id.as_str())
+            .details(json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at })),
     )
     .await?;
     tx.commit().await?;
@@ -111,7 +116,7 @@ pub async fn create(
             unit_id: unit.id,
             name,
             role: input.role,
-            created_by: creator.to_string(),
+            created_by: creator,
             created_at: now,
             expires_at: input.expires_at,
             revoked_at: None,
@@ -124,24 +129,17 @@ pub async fn revoke(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
-) -> AppResult<()> {
-    let sql = format!("{SELECT_TOKEN} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(state.db.pool())
+    id: &TokenId,
+) -> IdentityResult<()> {
+    let token = find(state.db.pool(), id)
         .await?
-        .ok_or_else(|| AppError::not_found("API token"))?;
-    let token = ApiToken::from_row(&row)?;
+        .ok_or(IdentityError::NotFound("API token"))?;
     let unit = get_unit(state.db.pool(), &token.unit_id)
         .await?
-        .ok_or_else(|| AppError::not_found("API token"))?;
-    authz::authorize_token_revoke(ctx, &token.created_by, &unit.as_ref())?;
+        .ok_or(IdentityError::NotFound("API token"))?;
+    authz::authorize_token_revoke(ctx, token.created_by.as_str(), &unit.as_ref())?;
     if token.revoked_at.is_some() {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "this API token is already revoked",
-        ));
+        return Err(IdentityError::TokenAlreadyRevoked);
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -154,8 +152,8 @@ pub async fn revoke(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "api_token.revoke")
-            .target("api_token", id)
+        Entry::by(ctx, unit.id.as_str(), "api_token.revoke")
+            .target("api_token", id.as_str())
             .details(json!({ "name": token.name })),
     )
     .await?;
@@ -169,10 +167,10 @@ pub async fn list(
     state: &AppState,
     ctx: &AuthContext,
     paging: &Paging,
-) -> AppResult<Page<ApiToken>> {
+) -> IdentityResult<Page<ApiToken>> {
     let scopes = authz::scopes(ctx, Permission::TokensWrite);
     let (scope, binds) = if scopes.is_empty() {
-        let creator = ctx.user_id().ok_or_else(AppError::forbidden)?;
+        let creator = ctx.user_id().ok_or(AuthzError::Forbidden)?;
         ("created_by = $4".to_string(), vec![creator.to_string()])
     } else {
         let scope = format!(
@@ -197,11 +195,15 @@ pub async fn list(
         .iter()
         .map(ApiToken::from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(paging.page(tokens, |t| (t.created_at.to_string(), t.id.clone())))
+    Ok(paging.page(tokens, |t| (t.created_at.to_string(), t.id.to_string())))
 }
 
 /// Revokes every live token a user created (they left or were disabled).
-pub(super) async fn revoke_created_by(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<u64> {
+pub(super) async fn revoke_created_by(
+    tx: &mut Tx,
+    user_id: &UserId,
+    now: i64,
+) -> IdentityResult<u64> {
     Ok(sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL",
     )
@@ -212,7 +214,7 @@ pub(super) async fn revoke_created_by(tx: &mut Tx, user_id: &str, now: i64) -> A
     .rows_affected())
 }
 
-pub(super) async fn find(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<ApiToken>> {
+pub(super) async fn find(pool: &sqlx::AnyPool, id: &TokenId) -> IdentityResult<Option<ApiToken>> {
     let sql = format!("{SELECT_TOKEN} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)

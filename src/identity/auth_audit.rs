@@ -1,12 +1,13 @@
-//! Audit events about authentication (login, lockout, step-up, enrolment, logout).
+//! Audit events of login and of the checks that count toward lockout (step-up, current
+//! password): about a user who is not (yet) the authenticated caller.
 
 use serde_json::json;
 
+use super::error::IdentityResult;
 use super::lockout;
 use crate::app::AppState;
 use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::db::Tx;
-use crate::error::AppResult;
 
 /// Who an authentication event is about, and where it is recorded.
 pub(super) struct LoginAudit<'a> {
@@ -17,28 +18,23 @@ pub(super) struct LoginAudit<'a> {
 }
 
 impl LoginAudit<'_> {
+    /// The event `action`: by the user it is about (or, for an unknown name, by an
+    /// anonymous caller), targeting that user.
     pub async fn write(
         &self,
         tx: &mut Tx,
         action: &'static str,
         outcome: Outcome,
         details: serde_json::Value,
-    ) -> AppResult<()> {
-        tx.audit(
-            self.state.now(),
-            self.meta,
-            Entry {
-                unit_id: self.unit_id,
-                actor: self.actor.clone(),
-                action,
-                target_kind: Some("user"),
-                target_id: self.actor.id.as_deref(),
-                outcome,
-                details,
-            },
-        )
-        .await
-        .map_err(Into::into)
+    ) -> IdentityResult<()> {
+        let mut entry = Entry::new(self.unit_id, self.actor.clone(), action)
+            .outcome(outcome)
+            .details(details);
+        // Anonymous callers have no id: the event still names its target kind.
+        entry.target_kind = Some("user");
+        entry.target_id = self.actor.id.as_deref();
+        tx.audit(self.state.now(), self.meta, entry).await?;
+        Ok(())
     }
 
     /// Records a counted failure (`lockout::fail`): its audit event (`action`,
@@ -49,7 +45,7 @@ impl LoginAudit<'_> {
         f: lockout::Failure,
         action: &'static str,
         reason: &str,
-    ) -> AppResult<Option<i64>> {
+    ) -> IdentityResult<Option<i64>> {
         self.write(
             tx,
             action,

@@ -1,27 +1,26 @@
 //! TOTP enrolment (start, confirm) and logout for a signed-in user.
 
-use axum::http::StatusCode;
-use serde_json::json;
 use sqlx::Row;
 
-use super::auth_audit::LoginAudit;
+use super::error::{IdentityError, IdentityResult};
 use super::sessions::SessionKind;
 use super::totp::{self, TotpEnrollment};
 use crate::app::AppState;
-use crate::audit::{Actor, Outcome, RequestMeta};
+use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::AuthContext;
-use crate::error::{AppError, AppResult};
+use crate::ids::{UnitId, UserId};
 
-fn user_of(ctx: &AuthContext) -> AppResult<(&str, &str)> {
+/// The signed-in person (id, username); API tokens and the operator have none.
+fn user_of(ctx: &AuthContext) -> IdentityResult<(UserId, &str)> {
     match &ctx.principal {
-        crate::authz::Principal::User { id, username } => Ok((id, username)),
+        crate::authz::Principal::User { id, username } => Ok((UserId::from(id.as_str()), username)),
         crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => Err(
-            AppError::invalid("API tokens have no two-factor enrolment or session"),
+            IdentityError::invalid("API tokens have no two-factor enrolment or session"),
         ),
     }
 }
 
-async fn home_unit(state: &AppState, user_id: &str) -> AppResult<String> {
+async fn home_unit(state: &AppState, user_id: &UserId) -> IdentityResult<UnitId> {
     Ok(sqlx::query("SELECT unit_id FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(state.db.pool())
@@ -29,45 +28,41 @@ async fn home_unit(state: &AppState, user_id: &str) -> AppResult<String> {
         .try_get(0)?)
 }
 
+/// An authentication event by the signed-in user about themselves.
+fn own_event<'a>(
+    ctx: &AuthContext,
+    unit: &'a UnitId,
+    user_id: &'a UserId,
+    action: &'static str,
+) -> Entry<'a> {
+    Entry::by(ctx, unit.as_str(), action).target("user", user_id.as_str())
+}
+
 /// Starts TOTP enrolment: a new secret, kept pending until a code confirms it.
 pub async fn totp_enroll(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-) -> AppResult<TotpEnrollment> {
+) -> IdentityResult<TotpEnrollment> {
     let (user_id, username) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
+    let unit = home_unit(state, &user_id).await?;
     let mut tx = state.db.begin_write().await?;
     let enrolled: Option<Vec<u8>> = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
-        .bind(user_id)
+        .bind(&user_id)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
     if enrolled.is_some() {
-        return Err(AppError::conflict(
-            "totp_already_enrolled",
-            "two-factor login is already set up; a sysadmin can reset it if the device is lost",
-        ));
+        return Err(IdentityError::TotpAlreadyEnrolled);
     }
-    let (sealed, enrollment) = totp::new_enrollment(&state.totp_key, user_id, username)?;
+    let (sealed, enrollment) = totp::new_enrollment(&state.totp_key, &user_id, username)?;
     sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
         .bind(sealed)
-        .bind(user_id)
+        .bind(&user_id)
         .execute(&mut *tx)
         .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(
-        &mut tx,
-        "auth.totp_enroll_start",
-        Outcome::Success,
-        json!({}),
-    )
-    .await?;
+    let entry = own_event(ctx, &unit, &user_id, "auth.totp_enroll_start");
+    tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(enrollment)
 }
@@ -78,40 +73,24 @@ pub async fn totp_confirm(
     ctx: &AuthContext,
     meta: &RequestMeta,
     code: &str,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let (user_id, username) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
+    let unit = home_unit(state, &user_id).await?;
     let pending: Option<Vec<u8>> = sqlx::query("SELECT totp_pending FROM users WHERE id = $1")
-        .bind(user_id)
+        .bind(&user_id)
         .fetch_one(state.db.pool())
         .await?
         .try_get(0)?;
-    let pending = pending.ok_or_else(|| {
-        AppError::conflict("no_enrollment", "start with POST /api/v1/auth/totp/enroll")
-    })?;
+    let pending = pending.ok_or(IdentityError::NoEnrollment)?;
     let now = state.now();
-    let step = totp::check_code(&state.totp_key, user_id, username, &pending, code, now)?;
+    let step = totp::check_code(&state.totp_key, &user_id, username, &pending, code, now)?;
     let mut tx = state.db.begin_write().await?;
     let Some(step) = step else {
-        LoginAudit {
-            state,
-            meta,
-            unit_id: &unit,
-            actor: Actor::from(ctx),
-        }
-        .write(
-            &mut tx,
-            "auth.totp_enroll_confirm",
-            Outcome::Failure,
-            json!({}),
-        )
-        .await?;
+        let entry =
+            own_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm").outcome(Outcome::Failure);
+        tx.audit(state.now(), meta, entry).await?;
         tx.commit().await?;
-        return Err(AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_totp",
-            "the code does not match; check the device clock and enter the current code",
-        ));
+        return Err(IdentityError::EnrollmentCodeMismatch);
     };
     // The pending secret must still be the one checked (no concurrent re-enrolment).
     let done = sqlx::query(
@@ -119,53 +98,33 @@ pub async fn totp_confirm(
          WHERE id = $2 AND totp_pending = $3 AND totp_secret IS NULL",
     )
     .bind(step)
-    .bind(user_id)
+    .bind(&user_id)
     .bind(&pending)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "no_enrollment",
-            "the enrolment changed meanwhile; start again",
-        ));
+        return Err(IdentityError::EnrollmentChanged);
     }
     sqlx::query("UPDATE sessions SET mfa_satisfied = 1 WHERE id = $1")
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(
-        &mut tx,
-        "auth.totp_enroll_confirm",
-        Outcome::Success,
-        json!({}),
-    )
-    .await?;
+    let entry = own_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm");
+    tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> AppResult<()> {
+pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> IdentityResult<()> {
     let (user_id, _) = user_of(ctx)?;
-    let unit = home_unit(state, user_id).await?;
+    let unit = home_unit(state, &user_id).await?;
     let mut tx = state.db.begin_write().await?;
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    LoginAudit {
-        state,
-        meta,
-        unit_id: &unit,
-        actor: Actor::from(ctx),
-    }
-    .write(&mut tx, "auth.logout", Outcome::Success, json!({}))
-    .await?;
+    let entry = own_event(ctx, &unit, &user_id, "auth.logout");
+    tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(())
 }

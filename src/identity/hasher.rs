@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 use crate::config::Argon2Config;
-use crate::error::{AppError, AppResult};
+use crate::error::{DomainError, ErrorKind, InternalError};
 
 /// Niceness of hashing threads (Linux: 0 normal … 19 lowest).
 const HASH_NICENESS: i32 = 10;
@@ -138,8 +138,8 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
-    ) -> AppResult<T> {
-        let slot = PoolSlot::take(&self.in_pool, self.capacity).ok_or_else(busy)?;
+    ) -> Result<T, HashError> {
+        let slot = PoolSlot::take(&self.in_pool, self.capacity).ok_or(HashError::Busy)?;
         let (tx, rx) = oneshot::channel();
         let this = self.clone();
         self.jobs
@@ -149,15 +149,15 @@ impl PasswordHasher {
                 drop(slot);
                 let _ = tx.send(out);
             }))
-            .map_err(|_| AppError::internal("hashing pool stopped"))?;
+            .map_err(|_| HashError::internal("hashing pool stopped"))?;
         rx.await
-            .map_err(|_| AppError::internal("hashing job dropped"))
+            .map_err(|_| HashError::internal("hashing job dropped"))
     }
 
-    pub async fn hash(&self, password: Zeroizing<String>) -> AppResult<String> {
+    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, HashError> {
         self.run(move |h| h.hash_blocking(password.as_bytes()))
             .await?
-            .map_err(AppError::internal)
+            .map_err(HashError::internal)
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no user.
@@ -165,7 +165,7 @@ impl PasswordHasher {
         &self,
         password: Zeroizing<String>,
         hash: Option<String>,
-    ) -> AppResult<bool> {
+    ) -> Result<bool, HashError> {
         self.run(move |h| {
             h.verifications.fetch_add(1, Ordering::Relaxed);
             match hash {
@@ -186,20 +186,60 @@ impl PasswordHasher {
     pub async fn run_cpu<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> AppResult<T> {
+    ) -> Result<T, HashError> {
         self.run(move |_| f()).await
     }
 }
 
-/// The refusal when the hashing queue is full.
-pub fn busy() -> AppError {
-    AppError::client(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "busy",
-        "the server is busy checking other passwords; try again in a moment",
-    )
-    .with_retry_after(BUSY_RETRY_SECONDS)
+/// Why the hashing pool did not compute: full (retry later) or broken.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every worker is busy and the queue is full; nothing was computed.
+    #[error("the server is busy checking other passwords; try again in a moment")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] InternalError),
 }
+
+impl HashError {
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        HashError::Internal(InternalError::new(cause))
+    }
+}
+
+impl DomainError for HashError {
+    fn nested(&self) -> Option<&dyn DomainError> {
+        match self {
+            HashError::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn own_kind(&self) -> ErrorKind {
+        match self {
+            HashError::Busy => ErrorKind::Busy,
+            // Nested errors answer through `nested`.
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    fn own_code(&self) -> &'static str {
+        match self {
+            HashError::Busy => "busy",
+            // Nested errors answer through `nested`.
+            _ => "internal",
+        }
+    }
+
+    fn own_retry_after(&self) -> Option<u64> {
+        match self {
+            HashError::Busy => Some(BUSY_RETRY_SECONDS),
+            HashError::Internal(_) => None,
+        }
+    }
+}
+
+crate::domain_error!(HashError);
 
 /// One place in the pool (queued or running), given back when dropped.
 struct PoolSlot(Arc<AtomicUsize>);
@@ -298,10 +338,11 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let before = h.verifications();
-        let e = h
-            .verify(Zeroizing::new("b".into()), None)
-            .await
-            .unwrap_err();
+        let e = crate::error::AppError::from(
+            h.verify(Zeroizing::new("b".into()), None)
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(e.code(), "busy");
         assert_eq!(e.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(

@@ -3,17 +3,18 @@
 
 use sqlx::Row;
 
+use super::error::{IdentityError, IdentityResult};
 use super::users::UserStatus;
 use crate::authz::Role;
 use crate::db::{Tx, lock_root_unit};
-use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 
 /// Refuses (409 `last_sysadmin`) when `user_id` holds sysadmin on the root unit and no
 /// other active user does. Locks the root unit row first, so two writers that each
 /// remove a different sysadmin at once are checked one after the other on PostgreSQL
 /// too (SQLite's write transaction already serialises them). Call it before the change,
 /// in the transaction that makes it.
-pub(super) async fn guard_last_sysadmin(tx: &mut Tx, user_id: &str) -> AppResult<()> {
+pub(super) async fn guard_last_sysadmin(tx: &mut Tx, user_id: &UserId) -> IdentityResult<()> {
     let Some(root) = lock_root_unit(tx).await? else {
         return Ok(());
     };
@@ -31,10 +32,7 @@ pub(super) async fn guard_last_sysadmin(tx: &mut Tx, user_id: &str) -> AppResult
     let holds: i64 = row.try_get("holds")?;
     let others: i64 = row.try_get("others")?;
     if holds > 0 && others == 0 {
-        return Err(AppError::conflict(
-            "last_sysadmin",
-            "this is the last active sysadmin of the root unit; grant the role to someone else first",
-        ));
+        return Err(IdentityError::LastSysadmin);
     }
     Ok(())
 }

@@ -11,19 +11,19 @@
 //! Lock order (PostgreSQL row locks): a transaction touches `users`, then
 //! `login_throttle`, then the audit chain head, never the other way round.
 
-use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::Row;
 
+use super::error::{IdentityError, IdentityResult};
 use crate::clock::MINUTE_MS;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::policy::LockoutPolicy;
 
 /// How long a reserved slot counts when its server never gives it back.
 const LEASE_MS: i64 = 60_000;
 /// What to wait when every slot is taken by attempts still being checked.
-const IN_PROGRESS_RETRY_SECONDS: u64 = 2;
+pub(super) const IN_PROGRESS_RETRY_SECONDS: u64 = 2;
 
 /// Slots held by live reservations (an expired lease counts as none).
 const LIVE_PENDING: &str = "(CASE WHEN login_pending_until > $2 THEN login_pending ELSE 0 END)";
@@ -38,34 +38,12 @@ pub(super) enum Reservation {
     InProgress,
 }
 
-pub(super) fn locked(until: i64) -> AppError {
-    AppError::client(
-        StatusCode::LOCKED,
-        "locked",
-        format!(
-            "too many failed logins: this account is locked until {} (UTC)",
-            crate::clock::to_rfc3339(until)
-        ),
-    )
-    .with_details(json!({ "locked_until": until }))
-}
-
-pub(super) fn in_progress() -> AppError {
-    AppError::client(
-        StatusCode::LOCKED,
-        "locked",
-        "too many attempts for this account are being checked right now; try again in a few seconds",
-    )
-    .with_details(json!({ "locked_until": null }))
-    .with_retry_after(IN_PROGRESS_RETRY_SECONDS)
-}
-
 impl Reservation {
-    pub(super) fn refusal(&self) -> Option<AppError> {
+    pub(super) fn refusal(&self) -> Option<IdentityError> {
         match self {
             Reservation::Granted => None,
-            Reservation::Locked(until) => Some(locked(*until)),
-            Reservation::InProgress => Some(in_progress()),
+            Reservation::Locked(until) => Some(IdentityError::Locked(*until)),
+            Reservation::InProgress => Some(IdentityError::AttemptsInProgress),
         }
     }
 
@@ -83,9 +61,9 @@ impl Reservation {
 pub(super) async fn reserve(
     tx: &mut Tx,
     policy: &LockoutPolicy,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
-) -> AppResult<Reservation> {
+) -> IdentityResult<Reservation> {
     let sql = format!(
         "UPDATE users SET login_pending = {LIVE_PENDING} + 1, login_pending_until = $2 + $4 \
          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
@@ -110,7 +88,7 @@ pub(super) async fn reserve(
 }
 
 /// The end of the user's lock, if they are locked at `now`.
-async fn locked_until(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<Option<i64>> {
+async fn locked_until(tx: &mut Tx, user_id: &UserId, now: i64) -> IdentityResult<Option<i64>> {
     let until: Option<i64> = sqlx::query("SELECT locked_until FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&mut **tx)
@@ -122,7 +100,7 @@ async fn locked_until(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<Option<
 }
 
 /// Gives a slot back without counting anything (the attempt was not a wrong guess).
-pub(super) async fn release(tx: &mut Tx, user_id: &str) -> AppResult<()> {
+pub(super) async fn release(tx: &mut Tx, user_id: &UserId) -> IdentityResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET {GIVE_BACK} WHERE id = $1"
     )))
@@ -146,9 +124,9 @@ pub(super) struct Failure {
 pub(super) async fn fail(
     tx: &mut Tx,
     policy: &LockoutPolicy,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
-) -> AppResult<Failure> {
+) -> IdentityResult<Failure> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET failed_logins = failed_logins + 1, {GIVE_BACK} WHERE id = $1 \
          RETURNING failed_logins, locked_until"
@@ -183,7 +161,11 @@ pub(super) async fn fail(
 
 /// A successful login: gives the slot back and clears the counter, unless a lock was
 /// set meanwhile by concurrent failures. `Err(until)` then: the login must be refused.
-pub(super) async fn succeed(tx: &mut Tx, user_id: &str, now: i64) -> AppResult<Result<(), i64>> {
+pub(super) async fn succeed(
+    tx: &mut Tx,
+    user_id: &UserId,
+    now: i64,
+) -> IdentityResult<Result<(), i64>> {
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE users SET failed_logins = 0, locked_until = NULL, {GIVE_BACK} \
          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)"

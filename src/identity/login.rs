@@ -1,7 +1,6 @@
 //! Login with lockout, per-address throttling and two factors. TOTP enrolment and
 //! logout live in `enrolment.rs` (re-exported here).
 
-use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -9,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::auth_audit::LoginAudit;
 pub use super::enrolment::{logout, session_label, totp_confirm, totp_enroll};
+use super::error::{IdentityError, IdentityResult};
 use super::sessions::{create_session, requires_mfa};
 use super::totp;
 use super::users::UserStatus;
@@ -17,7 +17,8 @@ use crate::app::AppState;
 use crate::audit::{Actor, Outcome, RequestMeta};
 use crate::authz::Role;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
+use crate::error::DomainError;
+use crate::ids::{UnitId, UserId};
 
 pub struct LoginInput {
     pub username: String,
@@ -50,33 +51,9 @@ impl std::fmt::Debug for LoginOutput {
     }
 }
 
-fn invalid_credentials() -> AppError {
-    AppError::client(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "wrong username or password",
-    )
-}
-
-pub(super) fn invalid_totp() -> AppError {
-    AppError::client(
-        StatusCode::UNAUTHORIZED,
-        "invalid_totp",
-        "the two-factor code is wrong or expired",
-    )
-}
-
-pub(super) fn totp_replayed() -> AppError {
-    AppError::client(
-        StatusCode::UNAUTHORIZED,
-        "totp_replayed",
-        "this code was already used; wait for the next code",
-    )
-}
-
 struct LoginUser {
-    id: String,
-    unit_id: String,
+    id: UserId,
+    unit_id: UnitId,
     username: String,
     status: String,
     password_hash: String,
@@ -85,19 +62,19 @@ struct LoginUser {
 
 /// The attempt slots one login holds: its user's and its client address's.
 struct Slots {
-    user: Option<String>,
+    user: Option<UserId>,
     addr: Option<String>,
 }
 
 impl Slots {
-    async fn release(&self, tx: &mut Tx) -> AppResult<()> {
+    async fn release(&self, tx: &mut Tx) -> IdentityResult<()> {
         if let Some(user) = &self.user {
             lockout::release(tx, user).await?;
         }
         self.release_addr(tx).await
     }
 
-    async fn release_addr(&self, tx: &mut Tx) -> AppResult<()> {
+    async fn release_addr(&self, tx: &mut Tx) -> IdentityResult<()> {
         if let Some(addr) = &self.addr {
             throttle::release(tx, addr).await?;
         }
@@ -110,7 +87,7 @@ impl Slots {
             let mut tx = state.db.begin_write().await?;
             self.release(&mut tx).await?;
             tx.commit().await?;
-            Ok::<(), AppError>(())
+            Ok::<(), IdentityError>(())
         };
         if let Err(e) = released.await {
             tracing::warn!(error = %e, "could not give back login attempt slots; they expire with their lease");
@@ -134,7 +111,10 @@ enum Verdict {
 }
 
 /// Loads the user named `typed` (any case) and their roles in one round trip.
-async fn load_user(state: &AppState, typed: &str) -> AppResult<(Option<LoginUser>, Vec<Role>)> {
+async fn load_user(
+    state: &AppState,
+    typed: &str,
+) -> IdentityResult<(Option<LoginUser>, Vec<Role>)> {
     let rows = sqlx::query(
         "SELECT u.id, u.unit_id, u.username, u.status, u.password_hash, u.totp_secret, m.role \
          FROM users u LEFT JOIN memberships m ON m.user_id = u.id \
@@ -187,7 +167,7 @@ async fn check(
     password: Zeroizing<String>,
     totp_code: Option<&str>,
     now: i64,
-) -> AppResult<Verdict> {
+) -> IdentityResult<Verdict> {
     let verdict = check_credentials(state, user, password.clone(), totp_code, now).await?;
     match (verdict, user) {
         (
@@ -216,7 +196,7 @@ async fn check_credentials(
     password: Zeroizing<String>,
     totp_code: Option<&str>,
     now: i64,
-) -> AppResult<Verdict> {
+) -> IdentityResult<Verdict> {
     let Some(user) = user else {
         // Same cost as a real check.
         state.hasher.verify(password, None).await?;
@@ -267,7 +247,7 @@ pub async fn login(
     state: &AppState,
     meta: &RequestMeta,
     input: LoginInput,
-) -> AppResult<LoginOutput> {
+) -> IdentityResult<LoginOutput> {
     let (user, roles) = load_user(state, &input.username).await?;
     // Events about unknown users (and throttled ones) go to the root unit's chain.
     let root = match &user {
@@ -275,7 +255,10 @@ pub async fn login(
         None => crate::tenancy::root_unit(state.db.pool()).await?,
     };
     let (unit_id, actor) = match (&user, &root) {
-        (Some(u), _) => (Some(u.unit_id.as_str()), Actor::user(&u.id, &u.username)),
+        (Some(u), _) => (
+            Some(u.unit_id.as_str()),
+            Actor::user(u.id.as_str(), &u.username),
+        ),
         (None, Some(r)) => (Some(r.id.as_str()), Actor::anonymous(&input.username)),
         (None, None) => (None, Actor::anonymous(&input.username)),
     };
@@ -327,7 +310,7 @@ pub async fn login(
             .await?;
         }
         tx.commit().await?;
-        return Err(throttle::throttled(retry));
+        return Err(IdentityError::Throttled(retry));
     }
     tx.commit().await?;
 
@@ -359,7 +342,7 @@ pub async fn login(
     {
         Ok(out) => Ok(out),
         Err(e) => {
-            if e.status().is_server_error() {
+            if e.kind().status().is_server_error() {
                 slots.abandon(state).await;
             }
             Err(e)
@@ -376,7 +359,7 @@ async fn finish(
     roles: &[Role],
     verdict: Verdict,
     now: i64,
-) -> AppResult<LoginOutput> {
+) -> IdentityResult<LoginOutput> {
     let policy = &state.policy.lockout;
     let Some(user) = user else {
         let mut tx = state.db.begin_write().await?;
@@ -393,11 +376,11 @@ async fn finish(
             .await?;
         }
         tx.commit().await?;
-        return Err(invalid_credentials());
+        return Err(IdentityError::InvalidCredentials);
     };
-    let audit = audit.ok_or_else(|| AppError::internal("login audit without a unit"))?;
+    let audit = audit.ok_or_else(|| IdentityError::internal("login audit without a unit"))?;
     match verdict {
-        Verdict::UnknownUser => Err(AppError::internal("verdict for an unknown user")),
+        Verdict::UnknownUser => Err(IdentityError::internal("verdict for an unknown user")),
         Verdict::WrongPassword | Verdict::WrongTotp => {
             let totp = matches!(verdict, Verdict::WrongTotp);
             let mut tx = state.db.begin_write().await?;
@@ -411,9 +394,9 @@ async fn finish(
             let lock = audit.failure(&mut tx, f, "auth.login", reason).await?;
             tx.commit().await?;
             Err(match lock {
-                Some(until) => lockout::locked(until),
-                None if totp => invalid_totp(),
-                None => invalid_credentials(),
+                Some(until) => IdentityError::Locked(until),
+                None if totp => IdentityError::InvalidTotp,
+                None => IdentityError::InvalidCredentials,
             })
         }
         Verdict::Inactive => {
@@ -428,21 +411,13 @@ async fn finish(
                 )
                 .await?;
             tx.commit().await?;
-            Err(AppError::client(
-                StatusCode::FORBIDDEN,
-                "account_inactive",
-                "this account is disabled or departed; ask your unit administrator",
-            ))
+            Err(IdentityError::AccountInactive)
         }
         Verdict::MfaRequired => {
             let mut tx = state.db.begin_write().await?;
             slots.release(&mut tx).await?;
             tx.commit().await?;
-            Err(AppError::client(
-                StatusCode::UNAUTHORIZED,
-                "mfa_required",
-                "enter the 6-digit code from your authenticator app (totp_code)",
-            ))
+            Err(IdentityError::MfaRequired)
         }
         Verdict::Replayed => {
             let mut tx = state.db.begin_write().await?;
@@ -451,7 +426,7 @@ async fn finish(
                 .write(&mut tx, "auth.totp_replay", Outcome::Denied, json!({}))
                 .await?;
             tx.commit().await?;
-            Err(totp_replayed())
+            Err(IdentityError::TotpReplayed)
         }
         Verdict::Passed {
             mfa_satisfied,
@@ -470,7 +445,7 @@ async fn finish(
                     )
                     .await?;
                 tx.commit().await?;
-                return Err(lockout::locked(until));
+                return Err(IdentityError::Locked(until));
             }
             slots.release_addr(&mut tx).await?;
             let (token, expires_at) =

@@ -3,32 +3,53 @@
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
+use super::error::{IdentityError, IdentityResult};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
-use crate::error::{AppError, AppResult};
 use crate::http::{Page, Paging};
+use crate::ids::{UnitId, UserId};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Membership {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub unit_name: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
     pub role: Role,
     pub created_at: i64,
 }
 
+impl Membership {
+    fn from_row(r: &AnyRow, unit_name: String) -> IdentityResult<Membership> {
+        Ok(Membership {
+            unit_id: r.try_get("unit_id")?,
+            unit_name,
+            user_id: r.try_get("user_id")?,
+            username: r.try_get("username")?,
+            role: stored_role(r)?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+/// The `role` column of a row; a text no role owns is an internal error.
+pub(super) fn stored_role(r: &AnyRow) -> IdentityResult<Role> {
+    let role: String = r.try_get("role")?;
+    Role::parse(&role).ok_or_else(|| IdentityError::internal("unknown role stored"))
+}
+
 pub(super) async fn insert_membership(
     tx: &mut Tx,
-    unit_id: &str,
-    user_id: &str,
+    unit_id: &UnitId,
+    user_id: &UserId,
     role: Role,
-    by: Option<&str>,
+    by: Option<&UserId>,
     now: i64,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let res = sqlx::query(
         "INSERT INTO memberships (unit_id, user_id, role, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -41,16 +62,13 @@ pub(super) async fn insert_membership(
     .await;
     match res {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
-            "already_member",
-            "the user already holds this role on this unit",
-        )),
+        Err(e) if is_unique_violation(&e) => Err(IdentityError::AlreadyMember),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Every role the user holds anywhere.
-pub(super) async fn roles_of(tx: &mut Tx, user_id: &str) -> AppResult<Vec<Role>> {
+pub(super) async fn roles_of(tx: &mut Tx, user_id: &UserId) -> IdentityResult<Vec<Role>> {
     let rows = sqlx::query("SELECT role FROM memberships WHERE user_id = $1")
         .bind(user_id)
         .fetch_all(&mut **tx)
@@ -66,31 +84,27 @@ pub async fn grant(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    unit_id: &str,
-    user_id: &str,
+    unit_id: &UnitId,
+    user_id: &UserId,
     role: Role,
-) -> AppResult<Membership> {
+) -> IdentityResult<Membership> {
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::MembersWrite).await?;
-    authz::forbid_self_grant(ctx, user_id)?;
+    authz::forbid_self_grant(ctx, user_id.as_str())?;
     // The user must be someone the caller can see.
     let (user, home) = super::users::user_and_unit(state, user_id).await?;
     authz::authorize(ctx, Permission::UsersRead, &home.as_ref(), "user")?;
     if user.status != super::UserStatus::Active {
-        return Err(AppError::conflict(
-            "user_inactive",
-            format!(
-                "user {} is {}; only active users can be given roles",
-                user.username,
-                user.status.as_str()
-            ),
-        ));
+        return Err(IdentityError::UserInactive {
+            username: user.username,
+            status: user.status.as_str(),
+        });
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     // Two grants to the same user at once must not both pass the separation check.
-    if !lock_user(&mut tx, user_id).await? {
-        return Err(AppError::not_found("user"));
+    if !lock_user(&mut tx, user_id.as_str()).await? {
+        return Err(IdentityError::NotFound("user"));
     }
     let existing = roles_of(&mut tx, user_id).await?;
     authz::check_separation(
@@ -98,12 +112,13 @@ pub async fn grant(
         role,
         state.policy.separation.sysadmin_may_hold_unit_roles,
     )?;
-    insert_membership(&mut tx, &unit.id, user_id, role, ctx.user_id(), now).await?;
+    let by = ctx.user_id().map(UserId::from);
+    insert_membership(&mut tx, &unit.id, user_id, role, by.as_ref(), now).await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "membership.grant")
-            .target("user", user_id)
+        Entry::by(ctx, unit.id.as_str(), "membership.grant")
+            .target("user", user_id.as_str())
             .details(json!({ "username": user.username, "role": role.as_str() })),
     )
     .await?;
@@ -122,10 +137,10 @@ pub async fn revoke(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    unit_id: &str,
-    user_id: &str,
+    unit_id: &UnitId,
+    user_id: &UserId,
     role: Role,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::MembersWrite).await?;
     let now = state.now();
@@ -141,13 +156,13 @@ pub async fn revoke(
             .execute(&mut *tx)
             .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::not_found("membership"));
+        return Err(IdentityError::NotFound("membership"));
     }
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "membership.revoke")
-            .target("user", user_id)
+        Entry::by(ctx, unit.id.as_str(), "membership.revoke")
+            .target("user", user_id.as_str())
             .details(json!({ "role": role.as_str() })),
     )
     .await?;
@@ -159,9 +174,9 @@ pub async fn revoke(
 pub async fn list_for_unit(
     state: &AppState,
     ctx: &AuthContext,
-    unit_id: &str,
+    unit_id: &UnitId,
     paging: &Paging,
-) -> AppResult<Page<Membership>> {
+) -> IdentityResult<Page<Membership>> {
     let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UsersRead).await?;
     let rows = sqlx::query(
         "SELECT m.unit_id, m.user_id, u.username, m.role, m.created_at FROM memberships m \
@@ -176,26 +191,15 @@ pub async fn list_for_unit(
     .await?;
     let members = rows
         .iter()
-        .map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok(Membership {
-                unit_id: r.try_get("unit_id")?,
-                unit_name: unit.name.clone(),
-                user_id: r.try_get("user_id")?,
-                username: r.try_get("username")?,
-                role: Role::parse(&role)
-                    .ok_or_else(|| AppError::internal("unknown role stored"))?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+        .map(|r| Membership::from_row(r, unit.name.clone()))
+        .collect::<IdentityResult<Vec<_>>>()?;
     Ok(paging.page(members, |m| {
         (m.username.clone(), m.role.as_str().to_string())
     }))
 }
 
 /// The memberships of one user, with unit names (for /me).
-pub async fn of_user(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Membership>> {
+pub async fn of_user(pool: &sqlx::AnyPool, user_id: &UserId) -> IdentityResult<Vec<Membership>> {
     let rows = sqlx::query(
         "SELECT m.unit_id, n.name, m.user_id, u.username, m.role, m.created_at FROM memberships m \
          JOIN units n ON n.id = m.unit_id JOIN users u ON u.id = m.user_id \
@@ -205,17 +209,6 @@ pub async fn of_user(pool: &sqlx::AnyPool, user_id: &str) -> AppResult<Vec<Membe
     .fetch_all(pool)
     .await?;
     rows.iter()
-        .map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok(Membership {
-                unit_id: r.try_get("unit_id")?,
-                unit_name: r.try_get("name")?,
-                user_id: r.try_get("user_id")?,
-                username: r.try_get("username")?,
-                role: Role::parse(&role)
-                    .ok_or_else(|| AppError::internal("unknown role stored"))?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
+        .map(|r| Membership::from_row(r, r.try_get("name")?))
         .collect()
 }

@@ -4,6 +4,7 @@
 mod api_tokens;
 mod auth_audit;
 mod enrolment;
+mod error;
 mod hasher;
 mod last_admin;
 mod lockout;
@@ -22,7 +23,8 @@ pub mod usernames;
 mod users;
 
 pub use api_tokens::{ApiToken, NewApiToken};
-pub use hasher::{PasswordHasher, busy};
+pub use error::{IdentityError, IdentityResult};
+pub use hasher::{HashError, PasswordHasher};
 pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
 pub use password::reset_password_by_username;

@@ -6,14 +6,15 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
+use super::error::{IdentityError, IdentityResult};
 use super::target::authorized_target;
-use super::users::{User, find_user, generate_password, require_strong};
+use super::users::{User, existing_user, generate_password, require_strong};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
 use crate::db::flag;
-use crate::error::{AppError, AppResult};
+use crate::ids::{UnitId, UserId};
 
 const DAY_MS: i64 = 24 * HOUR_MS;
 
@@ -33,10 +34,10 @@ pub(super) fn change_required(
 /// changing the password.
 pub(super) async fn after_login(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     stored_hash: &str,
     password: Zeroizing<String>,
-) -> AppResult<bool> {
+) -> IdentityResult<bool> {
     super::rehash::rehash_if_needed(state, user_id, stored_hash, password).await;
     let row =
         sqlx::query("SELECT must_change_password, password_changed_at FROM users WHERE id = $1")
@@ -51,21 +52,23 @@ pub(super) async fn after_login(
     ))
 }
 
-fn own_user_id(ctx: &AuthContext) -> AppResult<&str> {
-    ctx.user_id().ok_or_else(|| {
-        AppError::invalid("API tokens and the console operator have no login password or session")
+fn own_user_id(ctx: &AuthContext) -> IdentityResult<UserId> {
+    ctx.user_id().map(UserId::from).ok_or_else(|| {
+        IdentityError::invalid(
+            "API tokens and the console operator have no login password or session",
+        )
     })
 }
 
 fn entry<'a>(
     ctx: &AuthContext,
-    unit_id: &'a str,
+    unit_id: &'a UnitId,
     action: &'static str,
-    target_id: &'a str,
+    target_id: &'a UserId,
     details: serde_json::Value,
 ) -> Entry<'a> {
-    Entry::by(ctx, unit_id, action)
-        .target("user", target_id)
+    Entry::by(ctx, unit_id.as_str(), action)
+        .target("user", target_id.as_str())
         .details(details)
 }
 
@@ -78,21 +81,21 @@ pub async fn change_own_password(
     meta: &RequestMeta,
     current: Zeroizing<String>,
     new: Zeroizing<String>,
-) -> AppResult<()> {
-    let user_id = own_user_id(ctx)?;
+) -> IdentityResult<()> {
+    let user_id = &own_user_id(ctx)?;
     let row = sqlx::query(
         "SELECT username, display_name, unit_id, password_hash FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(state.db.pool())
     .await?
-    .ok_or_else(|| AppError::unauthenticated("your account no longer exists"))?;
+    .ok_or(IdentityError::AccountGone)?;
     let username: String = row.try_get("username")?;
     let display_name: String = row.try_get("display_name")?;
-    let unit_id: String = row.try_get("unit_id")?;
+    let unit_id: UnitId = row.try_get("unit_id")?;
     let stored: String = row.try_get("password_hash")?;
     if *current == *new {
-        return Err(AppError::invalid(
+        return Err(IdentityError::invalid(
             "new_password must differ from current_password",
         ));
     }
@@ -113,10 +116,7 @@ pub async fn change_own_password(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(AppError::conflict(
-            "password_changed",
-            "your password was changed meanwhile; log in again with the new one",
-        ));
+        return Err(IdentityError::PasswordChangedMeanwhile);
     }
     let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
@@ -147,11 +147,11 @@ pub async fn reset_password(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
-) -> AppResult<(User, Zeroizing<String>)> {
+    id: &UserId,
+) -> IdentityResult<(User, Zeroizing<String>)> {
     let (user, unit) = authorized_target(state, ctx, id, Permission::UsersWrite).await?;
-    if ctx.user_id() == Some(id) {
-        return Err(AppError::invalid(
+    if ctx.user_id() == Some(id.as_str()) {
+        return Err(IdentityError::invalid(
             "to change your own password use POST /api/v1/me/password",
         ));
     }
@@ -182,9 +182,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let user = existing_user(state.db.pool(), id).await?;
     Ok((user, password))
 }
 
@@ -192,12 +190,12 @@ pub async fn reset_password(
 pub async fn reset_password_by_username(
     state: &AppState,
     username: &str,
-) -> AppResult<(User, Zeroizing<String>)> {
-    let id: String = sqlx::query("SELECT id FROM users WHERE username = $1")
+) -> IdentityResult<(User, Zeroizing<String>)> {
+    let id: UserId = sqlx::query("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| AppError::not_found(&format!("user {username}")))?
+        .ok_or_else(|| IdentityError::UsernameNotFound(username.to_string()))?
         .try_get(0)?;
     reset_password(
         state,
@@ -213,8 +211,8 @@ pub async fn unlock(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
-) -> AppResult<User> {
+    id: &UserId,
+) -> IdentityResult<User> {
     let (user, unit) = authorized_target(state, ctx, id, Permission::UsersWrite).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -238,9 +236,7 @@ pub async fn unlock(
     )
     .await?;
     tx.commit().await?;
-    find_user(state.db.pool(), id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))
+    existing_user(state.db.pool(), id).await
 }
 
 /// "Log out everywhere": ends every session of the caller, this one included.
@@ -248,9 +244,9 @@ pub async fn revoke_all_sessions(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-) -> AppResult<u64> {
-    let user_id = own_user_id(ctx)?;
-    let unit_id: String = sqlx::query("SELECT unit_id FROM users WHERE id = $1")
+) -> IdentityResult<u64> {
+    let user_id = &own_user_id(ctx)?;
+    let unit_id: UnitId = sqlx::query("SELECT unit_id FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(state.db.pool())
         .await?

@@ -16,6 +16,7 @@ use super::users::User;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, Auth, AuthAnySession, ErrorBody};
+use crate::ids::UserId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -83,7 +84,7 @@ pub struct PasswordReset {
 pub async fn reset_password(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Response> {
     let (user, one_time) = password::reset_password(&state, &ctx, &meta, &id).await?;
     let body = PasswordReset {
@@ -101,7 +102,7 @@ pub async fn reset_password(
 pub async fn unlock_user(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Json<User>> {
     Ok(Json(password::unlock(&state, &ctx, &meta, &id).await?))
 }

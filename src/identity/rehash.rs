@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::app::AppState;
 use crate::config::Argon2Config;
+use crate::ids::UserId;
 
 /// Whether `stored` (a PHC string) was made with weaker settings than `cfg`: another
 /// algorithm or version than argon2id v19, or a lower memory, time or parallelism cost.
@@ -29,7 +30,7 @@ pub(super) fn needs_rehash(stored: &str, cfg: &Argon2Config) -> bool {
 /// problem is logged as a warning without any secret.
 pub(super) async fn rehash_if_needed(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     stored: &str,
     password: Zeroizing<String>,
 ) {
@@ -39,7 +40,7 @@ pub(super) async fn rehash_if_needed(
     let fresh = match state.hasher.hash(password).await {
         Ok(h) => h,
         Err(e) => {
-            tracing::warn!(user_id, error = %e, "re-hashing a login password failed; the old hash stays");
+            tracing::warn!(user_id = %user_id, error = %e, "re-hashing a login password failed; the old hash stays");
             return;
         }
     };
@@ -51,7 +52,7 @@ pub(super) async fn rehash_if_needed(
             .execute(state.db.pool())
             .await;
     if let Err(e) = res {
-        tracing::warn!(user_id, error = %e, "storing a re-hashed login password failed; the old hash stays");
+        tracing::warn!(user_id = %user_id, error = %e, "storing a re-hashed login password failed; the old hash stays");
     }
 }
 

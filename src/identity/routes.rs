@@ -21,6 +21,7 @@ use crate::http::{
     ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta, Page,
     PageQuery,
 };
+use crate::ids::{TokenId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -134,8 +135,9 @@ pub async fn me(
     let session = session_label(ctx.session).to_string();
     match &ctx.principal {
         Principal::User { id, .. } => {
-            let user = users::find_user(state.db.pool(), id).await?;
-            let memberships = members::of_user(state.db.pool(), id).await?;
+            let id = UserId::from(id.as_str());
+            let user = users::find_user(state.db.pool(), &id).await?;
+            let memberships = members::of_user(state.db.pool(), &id).await?;
             Ok(Json(MeResponse {
                 session,
                 user,
@@ -150,7 +152,7 @@ pub async fn me(
             api_token: None,
         })),
         Principal::Token { id, .. } => {
-            let token = api_tokens::find(state.db.pool(), id).await?;
+            let token = api_tokens::find(state.db.pool(), &TokenId::from(id.as_str())).await?;
             Ok(Json(MeResponse {
                 session,
                 user: None,
@@ -171,7 +173,7 @@ pub struct CreateUser {
     pub phone: Option<String>,
     pub email: Option<String>,
     /// Home unit; defaults to the top unit where the caller may manage users.
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -228,7 +230,7 @@ pub async fn list_users(
 pub async fn read_user(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> AppResult<Json<User>> {
     Ok(Json(users::read_user(&state, &ctx, &id).await?))
 }
@@ -251,7 +253,7 @@ pub struct UpdateUser {
 pub async fn update_user(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
     let patch = UserPatch {
@@ -269,7 +271,7 @@ pub async fn update_user(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
 }
 
@@ -279,7 +281,7 @@ pub struct AddMember {
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(unit_id): ApiPath<String>,
+    ApiPath(unit_id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> AppResult<(StatusCode, Json<Membership>)> {
     let m = members::grant(&state, &ctx, &meta, &unit_id, &body.user_id, body.role).await?;
@@ -291,7 +293,7 @@ pub async fn add_member(
 pub async fn list_members(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(unit_id): ApiPath<String>,
+    ApiPath(unit_id): ApiPath<UnitId>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<Membership>>> {
     let paging = q.paging()?;
@@ -306,7 +308,7 @@ pub async fn list_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath((unit_id, user_id, role)): ApiPath<(String, String, String)>,
+    ApiPath((unit_id, user_id, role)): ApiPath<(UnitId, UserId, String)>,
 ) -> AppResult<StatusCode> {
     let role = Role::parse(&role).ok_or_else(|| crate::error::AppError::not_found("membership"))?;
     members::revoke(&state, &ctx, &meta, &unit_id, &user_id, role).await?;
@@ -318,14 +320,14 @@ pub async fn remove_member(
 pub struct CreateToken {
     pub name: String,
     pub role: Role,
-    pub unit_id: String,
+    pub unit_id: UnitId,
     /// Unix milliseconds UTC; omit for a token that lives until revoked.
     pub expires_at: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
-    pub id: String,
+    pub id: TokenId,
     /// The bearer token. Shown once; only its hash is stored.
     pub token: String,
     #[serde(flatten)]
@@ -376,7 +378,7 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> AppResult<StatusCode> {
     api_tokens::revoke(&state, &ctx, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,13 +4,15 @@
 
 use sqlx::Row;
 
+use super::error::{IdentityError, IdentityResult};
+use super::members::stored_role;
 use crate::app::AppState;
 use crate::authz::{AuthContext, Grant, Principal, Role};
 use crate::clock::MINUTE_MS;
 use crate::crypto::{hash_token, random_token};
 use crate::db::{Tx, flag};
-use crate::error::{AppError, AppResult};
 use crate::identity::UserStatus;
+use crate::ids::UserId;
 
 pub const SESSION_PREFIX: &str = "cgs_";
 pub const API_TOKEN_PREFIX: &str = "cgt_";
@@ -38,10 +40,10 @@ pub(super) fn requires_mfa(state: &AppState, roles: impl IntoIterator<Item = Rol
 pub(super) async fn create_session(
     tx: &mut Tx,
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     mfa_satisfied: bool,
     now: i64,
-) -> AppResult<(String, i64)> {
+) -> IdentityResult<(String, i64)> {
     let token = random_token(SESSION_PREFIX);
     let expires = now + i64::from(state.policy.session.absolute_hours) * 60 * MINUTE_MS;
     sqlx::query(
@@ -58,7 +60,7 @@ pub(super) async fn create_session(
     Ok((token, expires))
 }
 
-pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &str) -> AppResult<u64> {
+pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &UserId) -> IdentityResult<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
@@ -66,23 +68,13 @@ pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &str) -> AppResult
         .rows_affected())
 }
 
-fn expired(message: &str) -> AppError {
-    AppError::client(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "session_expired",
-        message,
-    )
-}
-
 /// Resolves a bearer token.
-pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContext> {
+pub async fn authenticate(state: &AppState, token: &str) -> IdentityResult<AuthContext> {
     if token.starts_with(API_TOKEN_PREFIX) {
         return authenticate_api_token(state, token).await;
     }
     if !token.starts_with(SESSION_PREFIX) || token.len() > 128 {
-        return Err(AppError::unauthenticated(
-            "the bearer token is not a credgov token; log in again",
-        ));
+        return Err(IdentityError::NotACredgovToken);
     }
     let hash = hash_token(token);
     let pool = state.db.pool();
@@ -97,9 +89,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
     .bind(&hash)
     .fetch_all(pool)
     .await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| expired("the session has ended or never existed; log in again"))?;
+    let row = rows.first().ok_or(IdentityError::SessionExpired(
+        "the session has ended or never existed; log in again",
+    ))?;
     let user_id: String = row.try_get("user_id")?;
     let status: String = row.try_get("status")?;
     let last_seen: i64 = row.try_get("last_seen_at")?;
@@ -120,7 +112,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
             .bind(&hash)
             .execute(pool)
             .await?;
-        return Err(expired(reason));
+        return Err(IdentityError::SessionExpired(reason));
     }
     if now - last_seen >= TOUCH_EVERY_MS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
@@ -169,7 +161,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<AuthContex
     })
 }
 
-async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<AuthContext> {
+async fn authenticate_api_token(state: &AppState, token: &str) -> IdentityResult<AuthContext> {
     let hash = hash_token(token);
     let row = sqlx::query(
         "SELECT t.id, t.name, t.role, t.unit_id, t.created_by, t.expires_at, t.revoked_at, n.path \
@@ -178,20 +170,19 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
     .bind(&hash)
     .fetch_optional(state.db.pool())
     .await?
-    .ok_or_else(|| AppError::unauthenticated("unknown API token"))?;
+    .ok_or(IdentityError::UnknownApiToken)?;
     let revoked: Option<i64> = row.try_get("revoked_at")?;
     let expires: Option<i64> = row.try_get("expires_at")?;
     if revoked.is_some() {
-        return Err(AppError::unauthenticated("this API token has been revoked"));
+        return Err(IdentityError::ApiTokenRevoked);
     }
     if expires.is_some_and(|e| state.now() >= e) {
-        return Err(AppError::unauthenticated("this API token has expired"));
+        return Err(IdentityError::ApiTokenExpired);
     }
-    let role: String = row.try_get("role")?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role stored"))?;
+    let role = stored_role(&row)?;
     let unit_id: String = row.try_get("unit_id")?;
     let unit_path: String = row.try_get("path")?;
-    let created_by: String = row.try_get("created_by")?;
+    let created_by: UserId = row.try_get("created_by")?;
     // A token is worth only what its minter still holds: a minter who lost the role
     // (transfer, revocation) takes the token's powers with them.
     let minter = minter_grants(state, &created_by).await?;
@@ -200,17 +191,14 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
         path: &unit_path,
     };
     if crate::authz::held_covers(&minter, role, &unit).is_err() {
-        return Err(AppError::unauthenticated(
-            "the person who minted this API token no longer holds its role on this unit; \
-             ask someone who does to mint a new token",
-        ));
+        return Err(IdentityError::MinterLostRole);
     }
     Ok(AuthContext {
         principal: Principal::Token {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             unit_id: unit_id.clone(),
-            created_by,
+            created_by: created_by.into_string(),
         },
         grants: vec![Grant {
             unit_id,
@@ -224,7 +212,7 @@ async fn authenticate_api_token(state: &AppState, token: &str) -> AppResult<Auth
 }
 
 /// The roles an active user holds (for API tokens they minted).
-async fn minter_grants(state: &AppState, user_id: &str) -> AppResult<Vec<Grant>> {
+async fn minter_grants(state: &AppState, user_id: &UserId) -> IdentityResult<Vec<Grant>> {
     let rows = sqlx::query(
         "SELECT m.unit_id, n.path, m.role FROM memberships m JOIN units n ON n.id = m.unit_id \
          JOIN users u ON u.id = m.user_id WHERE m.user_id = $1 AND u.status = 'active'",

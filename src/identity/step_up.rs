@@ -7,40 +7,35 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use super::auth_audit::LoginAudit;
+use super::error::{IdentityError, IdentityResult};
 use super::lockout;
-use super::login::{invalid_totp, totp_replayed};
 use super::totp;
 use crate::app::AppState;
 use crate::audit::{Actor, Outcome, RequestMeta};
-use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 
 /// Checks `code` for `user_id`. A replay is refused and audited by the caller's event; a
 /// wrong code is also recorded as `auth.step_up` failure (and `auth.lockout` when it locks).
 pub async fn verify_step_up(
     state: &AppState,
     meta: &RequestMeta,
-    user_id: &str,
+    user_id: &UserId,
     code: &str,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let row = sqlx::query("SELECT username, unit_id, totp_secret FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+        .ok_or(IdentityError::NotFound("user"))?;
     let username: String = row.try_get("username")?;
     let unit_id: String = row.try_get("unit_id")?;
     let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
-    let sealed = sealed.ok_or_else(|| {
-        AppError::conflict(
-            "totp_not_enrolled",
-            "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code",
-        )
-    })?;
+    let sealed = sealed.ok_or(IdentityError::TotpNotEnrolled)?;
     let audit = LoginAudit {
         state,
         meta,
         unit_id: &unit_id,
-        actor: Actor::user(user_id, &username),
+        actor: Actor::user(user_id.as_str(), &username),
     };
     let now = state.now();
     reserve_attempt(state, &audit, user_id, "auth.step_up", now).await?;
@@ -52,7 +47,7 @@ pub async fn verify_step_up(
             let f = lockout::fail(&mut tx, &state.policy.lockout, user_id, now).await?;
             let lock = audit.failure(&mut tx, f, "auth.step_up", "totp").await?;
             tx.commit().await?;
-            return Err(lock.map_or_else(invalid_totp, lockout::locked));
+            return Err(lock.map_or(IdentityError::InvalidTotp, IdentityError::Locked));
         }
         Err(e) => {
             lockout::release(&mut tx, user_id).await?;
@@ -72,7 +67,7 @@ pub async fn verify_step_up(
         == 1;
     tx.commit().await?;
     if !fresh {
-        return Err(totp_replayed());
+        return Err(IdentityError::TotpReplayed);
     }
     Ok(())
 }
@@ -84,14 +79,14 @@ pub async fn verify_step_up(
 pub async fn verify_current_password(
     state: &AppState,
     meta: &RequestMeta,
-    user_id: &str,
+    user_id: &UserId,
     password: Zeroizing<String>,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let row = sqlx::query("SELECT username, unit_id, password_hash FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| AppError::unauthenticated("your account no longer exists"))?;
+        .ok_or(IdentityError::AccountGone)?;
     let username: String = row.try_get("username")?;
     let unit_id: String = row.try_get("unit_id")?;
     let stored: String = row.try_get("password_hash")?;
@@ -99,7 +94,7 @@ pub async fn verify_current_password(
         state,
         meta,
         unit_id: &unit_id,
-        actor: Actor::user(user_id, &username),
+        actor: Actor::user(user_id.as_str(), &username),
     };
     let now = state.now();
     reserve_attempt(state, &audit, user_id, "auth.password_check", now).await?;
@@ -117,21 +112,12 @@ pub async fn verify_current_password(
                 .failure(&mut tx, f, "auth.password_check", "current_password")
                 .await?;
             tx.commit().await?;
-            Err(lock.map_or_else(
-                || {
-                    AppError::client(
-                        axum::http::StatusCode::UNAUTHORIZED,
-                        "invalid_credentials",
-                        "current_password is wrong; repeated failures lock the account",
-                    )
-                },
-                lockout::locked,
-            ))
+            Err(lock.map_or(IdentityError::WrongCurrentPassword, IdentityError::Locked))
         }
         Err(e) => {
             lockout::release(&mut tx, user_id).await?;
             tx.commit().await?;
-            Err(e)
+            Err(e.into())
         }
     }
 }
@@ -141,10 +127,10 @@ pub async fn verify_current_password(
 async fn reserve_attempt(
     state: &AppState,
     audit: &LoginAudit<'_>,
-    user_id: &str,
+    user_id: &UserId,
     action: &'static str,
     now: i64,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let mut tx = state.db.begin_write().await?;
     let reservation = lockout::reserve(&mut tx, &state.policy.lockout, user_id, now).await?;
     if let Some(refusal) = reservation.refusal() {

@@ -2,10 +2,11 @@
 
 use sqlx::Row;
 
+use super::error::IdentityResult;
 use super::users::{User, user_and_unit};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission, UnitRef};
-use crate::error::AppResult;
+use crate::ids::UserId;
 use crate::tenancy::Unit;
 
 /// The user `id` and their home unit, when the caller may act on them with `perm`: the
@@ -14,9 +15,9 @@ use crate::tenancy::Unit;
 pub(super) async fn authorized_target(
     state: &AppState,
     ctx: &AuthContext,
-    id: &str,
+    id: &UserId,
     perm: Permission,
-) -> AppResult<(User, Unit)> {
+) -> IdentityResult<(User, Unit)> {
     let (user, unit) = user_and_unit(state, id).await?;
     let rows = sqlx::query(
         "SELECT DISTINCT n.id, n.path FROM memberships m JOIN units n ON n.id = m.unit_id \

@@ -8,12 +8,11 @@
 
 use std::net::IpAddr;
 
-use axum::http::StatusCode;
 use sqlx::Row;
 
+use super::error::IdentityResult;
 use crate::clock::MINUTE_MS;
 use crate::db::Tx;
-use crate::error::{AppError, AppResult};
 use crate::policy::LockoutPolicy;
 
 /// How long a reserved slot counts when its server never gives it back.
@@ -42,18 +41,6 @@ pub(super) fn key(client_addr: &str) -> String {
     }
 }
 
-pub(super) fn throttled(retry_after_seconds: u64) -> AppError {
-    AppError::client(
-        StatusCode::TOO_MANY_REQUESTS,
-        "throttled",
-        format!(
-            "too many failed logins from your network address; try again in {} seconds",
-            retry_after_seconds.max(1)
-        ),
-    )
-    .with_retry_after(retry_after_seconds)
-}
-
 fn window_ms(policy: &LockoutPolicy) -> i64 {
     i64::from(policy.address_window_minutes) * MINUTE_MS
 }
@@ -64,7 +51,7 @@ pub(super) async fn reserve(
     policy: &LockoutPolicy,
     key: &str,
     now: i64,
-) -> AppResult<Result<(), u64>> {
+) -> IdentityResult<Result<(), u64>> {
     let sql = format!(
         "INSERT INTO login_throttle (client_addr, window_start, failures, pending, pending_until) \
          VALUES ($1, $2, 0, 1, $2 + $5) \
@@ -113,7 +100,7 @@ pub(super) async fn reserve(
 }
 
 /// Gives the slot back without counting.
-pub(super) async fn release(tx: &mut Tx, key: &str) -> AppResult<()> {
+pub(super) async fn release(tx: &mut Tx, key: &str) -> IdentityResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE login_throttle SET {GIVE_BACK} WHERE client_addr = $1"
     )))
@@ -130,7 +117,7 @@ pub(super) async fn fail(
     policy: &LockoutPolicy,
     key: &str,
     now: i64,
-) -> AppResult<i64> {
+) -> IdentityResult<i64> {
     let failures: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE login_throttle SET failures = failures + 1, {GIVE_BACK} WHERE client_addr = $1 \
          RETURNING failures"

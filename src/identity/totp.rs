@@ -7,12 +7,13 @@ use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use zeroize::Zeroizing;
 
+use super::error::{IdentityError, IdentityResult};
 use crate::crypto;
-use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 
 pub const ISSUER: &str = "credgov";
 
-fn build(secret: &[u8], username: &str) -> AppResult<Totp> {
+fn build(secret: &[u8], username: &str) -> IdentityResult<Totp> {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -22,10 +23,10 @@ fn build(secret: &[u8], username: &str) -> AppResult<Totp> {
         .with_issuer(Some(ISSUER))
         .with_account_name(username.replace(':', "_"))
         .build()
-        .map_err(AppError::internal)
+        .map_err(IdentityError::internal)
 }
 
-fn aad(user_id: &str) -> Vec<u8> {
+fn aad(user_id: &UserId) -> Vec<u8> {
     format!("credgov/user-totp/{user_id}").into_bytes()
 }
 
@@ -49,14 +50,14 @@ impl std::fmt::Debug for TotpEnrollment {
 /// A new secret, sealed for storage, and the enrolment material.
 pub fn new_enrollment(
     key: &[u8; 32],
-    user_id: &str,
+    user_id: &UserId,
     username: &str,
-) -> AppResult<(Vec<u8>, TotpEnrollment)> {
+) -> IdentityResult<(Vec<u8>, TotpEnrollment)> {
     let mut raw = Zeroizing::new([0u8; 20]);
     crypto::random_bytes(raw.as_mut());
     let totp = build(raw.as_ref(), username)?;
-    let uri = totp.to_url().map_err(AppError::internal)?;
-    let png = totp.to_qr_png().map_err(AppError::internal)?;
+    let uri = totp.to_url().map_err(IdentityError::internal)?;
+    let png = totp.to_qr_png().map_err(IdentityError::internal)?;
     let enrollment = TotpEnrollment {
         secret: Secret::from(raw.as_ref()).to_base32(),
         otpauth_uri: uri,
@@ -68,13 +69,13 @@ pub fn new_enrollment(
 /// The step a code matches at `now_ms`, if any.
 pub fn check_code(
     key: &[u8; 32],
-    user_id: &str,
+    user_id: &UserId,
     username: &str,
     sealed: &[u8],
     code: &str,
     now_ms: i64,
-) -> AppResult<Option<i64>> {
-    let raw = crypto::open(key, &aad(user_id), sealed).map_err(AppError::internal)?;
+) -> IdentityResult<Option<i64>> {
+    let raw = crypto::open(key, &aad(user_id), sealed).map_err(IdentityError::internal)?;
     let totp = build(&raw, username)?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
@@ -101,32 +102,33 @@ mod tests {
     #[test]
     fn enroll_then_check() {
         let key = [3u8; 32];
-        let (sealed, e) = new_enrollment(&key, "u1", "alice").unwrap();
+        let (u1, u2) = (UserId::new("u1"), UserId::new("u2"));
+        let (sealed, e) = new_enrollment(&key, &u1, "alice").unwrap();
         assert!(e.otpauth_uri.starts_with("otpauth://totp/"));
         assert!(e.otpauth_uri.contains("issuer=credgov"));
         assert!(!e.qr_png_base64.is_empty());
         let now = 1_800_000_000_000;
         let code = code_at(&e.secret, now).unwrap();
-        let step = check_code(&key, "u1", "alice", &sealed, &code, now).unwrap();
+        let step = check_code(&key, &u1, "alice", &sealed, &code, now).unwrap();
         assert_eq!(step, Some(1_800_000_000 / 30));
         // ±1 step of skew, not more.
         assert!(
-            check_code(&key, "u1", "alice", &sealed, &code, now + 30_000)
+            check_code(&key, &u1, "alice", &sealed, &code, now + 30_000)
                 .unwrap()
                 .is_some()
         );
         assert!(
-            check_code(&key, "u1", "alice", &sealed, &code, now + 95_000)
+            check_code(&key, &u1, "alice", &sealed, &code, now + 95_000)
                 .unwrap()
                 .is_none()
         );
         assert!(
-            check_code(&key, "u1", "alice", &sealed, "abcdef", now)
+            check_code(&key, &u1, "alice", &sealed, "abcdef", now)
                 .unwrap()
                 .is_none()
         );
         // Sealed for another user does not open.
-        assert!(check_code(&key, "u2", "alice", &sealed, &code, now).is_err());
+        assert!(check_code(&key, &u2, "alice", &sealed, &code, now).is_err());
         assert!(!format!("{e:?}").contains(&e.secret));
     }
 }

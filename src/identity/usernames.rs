@@ -6,7 +6,8 @@
 
 use sqlx::Row;
 
-use crate::error::AppResult;
+use super::error::IdentityResult;
+use crate::ids::UserId;
 
 /// The stored form of a username (usernames are ASCII: see `users::check_username`).
 pub fn normalize(raw: &str) -> String {
@@ -30,7 +31,7 @@ pub(super) fn pick<'a>(typed: &str, names: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// The id and status of the user named `typed` (any case).
-pub async fn find(pool: &sqlx::AnyPool, typed: &str) -> AppResult<Option<(String, String)>> {
+pub async fn find(pool: &sqlx::AnyPool, typed: &str) -> IdentityResult<Option<(UserId, String)>> {
     let rows =
         sqlx::query("SELECT id, status, username FROM users WHERE username = $1 OR username = $2")
             .bind(typed)
@@ -40,7 +41,7 @@ pub async fn find(pool: &sqlx::AnyPool, typed: &str) -> AppResult<Option<(String
     let mut named = Vec::with_capacity(rows.len());
     for r in &rows {
         named.push((
-            r.try_get::<String, _>(0)?,
+            r.try_get::<UserId, _>(0)?,
             r.try_get::<String, _>(1)?,
             r.try_get::<String, _>(2)?,
         ));

@@ -8,14 +8,15 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use zeroize::Zeroizing;
 
+use super::error::{IdentityError, IdentityResult};
 use crate::app::AppState;
 use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
-use crate::db::{Tx, is_unique_violation, new_id};
-use crate::error::{AppError, AppResult};
-use crate::http::{Page, Paging, under_any};
+use crate::db::{Tx, is_unique_violation};
+use crate::http::{Page, Paging, scoped_page_query, under_any};
+use crate::ids::{UnitId, UserId};
 use crate::policy::check_strength;
-use crate::tenancy::{Unit, get_unit};
+use crate::tenancy::{TenancyError, Unit, get_unit};
 use crate::text::{DisplayName, Email, Phone};
 use crate::text_enum::text_enum;
 
@@ -30,9 +31,9 @@ text_enum!(
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     /// Home unit: the unit whose administrators manage this user record.
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub username: String,
     pub display_name: String,
     pub phone: Option<String>,
@@ -69,7 +70,7 @@ impl User {
     }
 }
 
-pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<User>> {
+pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<Option<User>> {
     let sql = format!("{SELECT_USER} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -78,14 +79,19 @@ pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &str) -> AppResult<Optio
     Ok(row.as_ref().map(User::from_row).transpose()?)
 }
 
-/// A user with its home unit, for authorisation.
-pub(super) async fn user_and_unit(state: &AppState, id: &str) -> AppResult<(User, Unit)> {
-    let user = find_user(state.db.pool(), id)
+/// The user `id`, or 404 `not_found` when there is none.
+pub(super) async fn existing_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<User> {
+    find_user(pool, id)
         .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+        .ok_or(IdentityError::NotFound("user"))
+}
+
+/// A user with its home unit, for authorisation.
+pub(super) async fn user_and_unit(state: &AppState, id: &UserId) -> IdentityResult<(User, Unit)> {
+    let user = existing_user(state.db.pool(), id).await?;
     let unit = get_unit(state.db.pool(), &user.unit_id)
         .await?
-        .ok_or_else(|| AppError::internal("user's home unit is missing"))?;
+        .ok_or_else(|| IdentityError::internal("user's home unit is missing"))?;
     Ok((user, unit))
 }
 
@@ -102,14 +108,14 @@ pub fn generate_password() -> Zeroizing<String> {
 }
 
 /// Validates a new username and returns its stored (lower-case) form.
-fn check_username(u: &str) -> AppResult<String> {
+fn check_username(u: &str) -> IdentityResult<String> {
     let ok = (3..=64).contains(&u.len())
         && u.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(super::usernames::normalize(u))
     } else {
-        Err(AppError::invalid(
+        Err(IdentityError::invalid(
             "username must be 3 to 64 characters: letters, digits, '.', '_' or '-'",
         ))
     }
@@ -121,7 +127,7 @@ pub(super) fn require_strong(
     password: &str,
     username: &str,
     display_name: &str,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let report = check_strength(
         &state.policy.user_password,
         password,
@@ -130,12 +136,11 @@ pub(super) fn require_strong(
     if report.acceptable {
         return Ok(());
     }
-    Err(AppError::client(
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "weak_password",
-        "the password does not meet the password policy",
-    )
-    .with_details(json!({ "score": report.score, "min_score": report.min_score, "feedback": report.feedback })))
+    Err(IdentityError::WeakPassword {
+        score: report.score,
+        min_score: report.min_score,
+        feedback: report.feedback,
+    })
 }
 
 pub struct NewUser {
@@ -144,18 +149,18 @@ pub struct NewUser {
     pub password: Option<Zeroizing<String>>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub unit_id: Option<String>,
+    pub unit_id: Option<UnitId>,
 }
 
 async fn insert_user(
     tx: &mut Tx,
-    id: &str,
-    unit_id: &str,
+    id: &UserId,
+    unit_id: &UnitId,
     input: &NewUser,
     display_name: &str,
     hash: &str,
     now: i64,
-) -> AppResult<()> {
+) -> IdentityResult<()> {
     let res = sqlx::query(
         "INSERT INTO users (id, unit_id, username, display_name, phone, email, status, password_hash, \
          failed_logins, created_at, updated_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, 0, $8, $8, $8)",
@@ -172,10 +177,9 @@ async fn insert_user(
     .await;
     match res {
         Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
-            "username_taken",
-            format!("username {} is already taken", input.username),
-        )),
+        Err(e) if is_unique_violation(&e) => {
+            Err(IdentityError::UsernameTaken(input.username.clone()))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -187,18 +191,13 @@ pub async fn create_user(
     ctx: &AuthContext,
     meta: &RequestMeta,
     mut input: NewUser,
-) -> AppResult<(User, Option<Zeroizing<String>>)> {
+) -> IdentityResult<(User, Option<Zeroizing<String>>)> {
     let unit_id = match input.unit_id.clone() {
         Some(u) => u,
         None => authz::require_anywhere(ctx, Permission::UsersWrite)?
             .first()
-            .and_then(|p| {
-                p.trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .map(str::to_string)
-            })
-            .ok_or_else(AppError::forbidden)?,
+            .and_then(|p| p.trim_end_matches('/').rsplit('/').next().map(UnitId::from))
+            .ok_or(crate::authz::AuthzError::Forbidden)?,
     };
     let unit =
         crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::UsersWrite).await?;
@@ -218,23 +217,25 @@ pub async fn create_user(
     };
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
-    let id = new_id();
+    let id = UserId::generate();
     let mut tx = state.db.begin_write().await?;
     insert_user(&mut tx, &id, &unit.id, &input, &display_name, &hash, now).await?;
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "user.create").target("user", &id).details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
+        Entry::by(ctx, unit.id.as_str(), "user.create")
+            .target("user", id.as_str())
+            .details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
     )
     .await?;
     tx.commit().await?;
     let user = find_user(state.db.pool(), &id)
         .await?
-        .ok_or_else(|| AppError::internal("user vanished after insert"))?;
+        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
     Ok((user, generated))
 }
 
-pub async fn read_user(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<User> {
+pub async fn read_user(state: &AppState, ctx: &AuthContext, id: &UserId) -> IdentityResult<User> {
     let (user, unit) = user_and_unit(state, id).await?;
     authz::authorize(ctx, Permission::UsersRead, &unit.as_ref(), "user")?;
     Ok(user)
@@ -245,26 +246,21 @@ pub async fn list_users(
     state: &AppState,
     ctx: &AuthContext,
     paging: &Paging,
-) -> AppResult<Page<User>> {
+) -> IdentityResult<Page<User>> {
     let scopes = authz::require_anywhere(ctx, Permission::UsersRead)?;
     let sql = format!(
         "{SELECT_USER} WHERE unit_id IN (SELECT n.id FROM units n WHERE {}) \
          AND ($1 IS NULL OR (username, id) > ($1, $2)) ORDER BY username, id LIMIT $3",
         under_any("n.path", 4, scopes.len())
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(paging.after_key())
-        .bind(paging.after_id())
-        .bind(paging.fetch());
-    for prefix in &scopes {
-        q = q.bind(format!("{prefix}%"));
-    }
-    let rows = q.fetch_all(state.db.pool()).await?;
+    let rows = scoped_page_query(paging, sql, &scopes)
+        .fetch_all(state.db.pool())
+        .await?;
     let users = rows
         .iter()
         .map(User::from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(paging.page(users, |u| (u.username.clone(), u.id.clone())))
+    Ok(paging.page(users, |u| (u.username.clone(), u.id.to_string())))
 }
 
 #[derive(Default)]
@@ -282,9 +278,9 @@ pub async fn update_user(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    id: &str,
+    id: &UserId,
     patch: UserPatch,
-) -> AppResult<User> {
+) -> IdentityResult<User> {
     let (user, unit) =
         super::target::authorized_target(state, ctx, id, Permission::UsersWrite).await?;
     let display_name = patch
@@ -303,29 +299,21 @@ pub async fn update_user(
     {
         super::last_admin::guard_last_sysadmin(&mut tx, id).await?;
     }
-    if let Some(d) = &display_name {
-        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
-            .bind(d)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("display_name");
-    }
-    if let Some(p) = &phone {
-        sqlx::query("UPDATE users SET phone = $1 WHERE id = $2")
-            .bind(p)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("phone");
-    }
-    if let Some(e) = &email {
-        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
-            .bind(e)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        changed.push("email");
+    // Column names are these constants, never input.
+    for (column, value) in [
+        ("display_name", &display_name),
+        ("phone", &phone),
+        ("email", &email),
+    ] {
+        if let Some(value) = value {
+            let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            changed.push(column);
+        }
     }
     if patch.reset_totp {
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1")
@@ -351,7 +339,7 @@ pub async fn update_user(
         }
     }
     if changed.is_empty() {
-        return Err(AppError::invalid(
+        return Err(IdentityError::invalid(
             "nothing to change: give status, display_name, phone, email or reset_totp",
         ));
     }
@@ -363,8 +351,8 @@ pub async fn update_user(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "user.update")
-            .target("user", id)
+        Entry::by(ctx, unit.id.as_str(), "user.update")
+            .target("user", id.as_str())
             .details(json!({
                 "username": user.username,
                 "fields": changed,
@@ -375,9 +363,7 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await?;
-    find_user(state.db.pool(), id)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))
+    existing_user(state.db.pool(), id).await
 }
 
 /// `init`: the root unit and its first sysadmin in one transaction. Refuses when a
@@ -387,13 +373,10 @@ pub async fn create_first_admin(
     district_name: &str,
     username: &str,
     password: Option<Zeroizing<String>>,
-) -> AppResult<(Unit, User, Option<Zeroizing<String>>)> {
+) -> IdentityResult<(Unit, User, Option<Zeroizing<String>>)> {
     let username = &check_username(username)?;
     if crate::tenancy::root_unit(state.db.pool()).await?.is_some() {
-        return Err(AppError::conflict(
-            "already_initialised",
-            "this database is already initialised (a root unit exists); init runs once",
-        ));
+        return Err(IdentityError::AlreadyInitialised);
     }
     let display = "系统管理员";
     let (password, generated) = match password {
@@ -415,23 +398,15 @@ pub async fn create_first_admin(
         .await?
         .try_get(0)?;
     if roots > 0 {
-        return Err(AppError::conflict(
-            "already_initialised",
-            "this database is already initialised",
-        ));
+        return Err(IdentityError::InitialisedMeanwhile);
     }
     // A concurrent init on another server passes the check above too; the unique
     // index `units_one_root` stops the second root.
     let root = match crate::tenancy::create_root(&mut tx, district_name, now).await {
-        Err(e) if e.code() == "unit_exists" => {
-            return Err(AppError::conflict(
-                "already_initialised",
-                "this database is already initialised",
-            ));
-        }
+        Err(TenancyError::UnitExists) => return Err(IdentityError::InitialisedMeanwhile),
         other => other?,
     };
-    let id = new_id();
+    let id = UserId::generate();
     let input = NewUser {
         username: username.to_string(),
         display_name: display.to_string(),
@@ -445,14 +420,14 @@ pub async fn create_first_admin(
     tx.audit(
         now,
         &RequestMeta::default(),
-        Entry::new(&root.id, Actor::system(), "user.create")
-            .target("user", &id)
+        Entry::new(root.id.as_str(), Actor::system(), "user.create")
+            .target("user", id.as_str())
             .details(json!({ "username": username, "role": "sysadmin", "init": true })),
     )
     .await?;
     tx.commit().await?;
     let user = find_user(state.db.pool(), &id)
         .await?
-        .ok_or_else(|| AppError::internal("user vanished after insert"))?;
+        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
     Ok((root, user, generated))
 }

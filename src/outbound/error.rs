@@ -55,7 +55,7 @@ impl OutboundError {
 }
 
 impl DomainError for OutboundError {
-    fn kind(&self) -> ErrorKind {
+    fn own_kind(&self) -> ErrorKind {
         match self {
             OutboundError::InvalidUrl
             | OutboundError::SchemeNotAllowed { .. }
@@ -71,7 +71,7 @@ impl DomainError for OutboundError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             OutboundError::InvalidUrl => "invalid_url",
             OutboundError::SchemeNotAllowed { .. } => "scheme_not_allowed",
@@ -87,7 +87,7 @@ impl DomainError for OutboundError {
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         match self {
             OutboundError::DestinationRefused { host, class } => {
                 Some(json!({ "host": host, "class": class.as_str() }))

@@ -33,7 +33,7 @@ pub async fn effective_policy(
     let layers = store::chain(state.db.pool(), &unit.path).await?;
     let r = resolve_stored(state, unit, &layers)?;
     Ok(EffectivePolicy {
-        unit_id: UnitId::new(unit.id.clone()),
+        unit_id: unit.id.clone(),
         policy: r.policy,
         sources: r.sources,
     })
@@ -45,7 +45,7 @@ pub(super) fn resolve_stored(
     unit: &Unit,
     layers: &[UnitSettings],
 ) -> Result<Resolved, InternalError> {
-    let id = UnitId::new(unit.id.clone());
+    let id = unit.id.clone();
     merge::resolve(&state.policy, &state.policies, layers, &id, false).map_err(|e| match e {
         // Reading never fails on a floor; an inconsistency here is a bug.
         ResolveError::Floor(f) => InternalError(format!("floor while reading: {f:?}")),

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use super::merge::FloorError;
 use super::overrides::InvalidPolicy;
 use crate::authz::AuthzError;
-use crate::error::{AppError, DomainError, ErrorKind, InternalError, Upstream};
+use crate::error::{DomainError, ErrorKind, InternalError};
+use crate::tenancy::TenancyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnitPolicyError {
@@ -23,9 +24,8 @@ pub enum UnitPolicyError {
     NoOwnSettings,
     #[error(transparent)]
     Authz(#[from] AuthzError),
-    /// From a capability that still answers with `AppError` (tenancy).
     #[error(transparent)]
-    Upstream(#[from] Upstream),
+    Tenancy(#[from] TenancyError),
     #[error(transparent)]
     Internal(#[from] InternalError),
 }
@@ -36,35 +36,36 @@ impl From<sqlx::Error> for UnitPolicyError {
     }
 }
 
-impl From<AppError> for UnitPolicyError {
-    fn from(e: AppError) -> Self {
-        UnitPolicyError::Upstream(Upstream(e))
-    }
-}
-
 impl DomainError for UnitPolicyError {
-    fn kind(&self) -> ErrorKind {
+    fn nested(&self) -> Option<&dyn DomainError> {
         match self {
-            UnitPolicyError::Invalid(_) | UnitPolicyError::Floor(_) => ErrorKind::Invalid,
-            UnitPolicyError::NoOwnSettings => ErrorKind::NotFound,
-            UnitPolicyError::Authz(e) => e.kind(),
-            UnitPolicyError::Upstream(e) => e.kind(),
-            UnitPolicyError::Internal(e) => e.kind(),
+            UnitPolicyError::Authz(e) => Some(e),
+            UnitPolicyError::Tenancy(e) => Some(e),
+            UnitPolicyError::Internal(e) => Some(e),
+            _ => None,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_kind(&self) -> ErrorKind {
+        match self {
+            UnitPolicyError::Invalid(_) | UnitPolicyError::Floor(_) => ErrorKind::Invalid,
+            UnitPolicyError::NoOwnSettings => ErrorKind::NotFound,
+            // Nested errors answer through `nested`.
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    fn own_code(&self) -> &'static str {
         match self {
             UnitPolicyError::Invalid(_) => "invalid_policy",
             UnitPolicyError::Floor(_) => "policy_floor",
             UnitPolicyError::NoOwnSettings => "not_found",
-            UnitPolicyError::Authz(e) => e.code(),
-            UnitPolicyError::Upstream(e) => e.code(),
-            UnitPolicyError::Internal(e) => e.code(),
+            // Nested errors answer through `nested`.
+            _ => "internal",
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         match self {
             UnitPolicyError::Invalid(e) => Some(json!({ "key": e.key })),
             UnitPolicyError::Floor(e) => Some(json!({
@@ -74,9 +75,7 @@ impl DomainError for UnitPolicyError {
                 "source": e.source.to_string(),
                 "unit_id": e.source.unit_id(),
             })),
-            UnitPolicyError::Authz(e) => e.details(),
-            UnitPolicyError::Upstream(e) => e.details(),
-            UnitPolicyError::NoOwnSettings | UnitPolicyError::Internal(_) => None,
+            _ => None,
         }
     }
 }

@@ -60,7 +60,7 @@ pub struct PolicyInput {
 fn view(unit: &Unit, r: Resolved, own: Option<&UnitSettings>) -> UnitPolicy {
     UnitPolicy {
         effective: EffectivePolicy {
-            unit_id: UnitId::new(unit.id.clone()),
+            unit_id: unit.id.clone(),
             policy: r.policy,
             sources: r.sources,
         },
@@ -85,8 +85,7 @@ pub async fn read(
     ctx: &AuthContext,
     unit_id: &UnitId,
 ) -> UnitPolicyResult<UnitPolicy> {
-    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::UnitsRead)
-        .await?;
+    let unit = crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::UnitsRead).await?;
     read_view(state, &unit).await
 }
 
@@ -100,8 +99,7 @@ pub async fn update(
     input: PolicyInput,
 ) -> UnitPolicyResult<UnitPolicy> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::PolicyWrite)
-            .await?;
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
     let overrides = Overrides::parse(&input.overrides).map_err(UnitPolicyError::Invalid)?;
     let preset = match input.preset.map(|p| p.trim().to_string()) {
         Some(p) if p.is_empty() => None,
@@ -121,7 +119,7 @@ pub async fn update(
     };
     let now = state.now();
     let settings = UnitSettings {
-        unit_id: UnitId::new(unit.id.clone()),
+        unit_id: unit.id.clone(),
         unit_name: unit.name.clone(),
         preset,
         overrides,
@@ -170,9 +168,8 @@ pub async fn clear(
     unit_id: &UnitId,
 ) -> UnitPolicyResult<UnitPolicy> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::PolicyWrite)
-            .await?;
-    let id = UnitId::new(unit.id.clone());
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::PolicyWrite).await?;
+    let id = unit.id.clone();
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let previous = store::chain(&mut *tx, &unit.path)

@@ -2,10 +2,12 @@
 //! and institutions below. Subtree queries use the materialised path
 //! (`/root-id/…/unit-id/`): a subtree is a `LIKE 'path%'` range scan.
 
+mod error;
 mod model;
 pub(crate) mod routes;
 mod service;
 
+pub use error::{TenancyError, TenancyResult};
 pub use model::{Unit, UnitKind};
 pub use routes::router;
 pub use service::{

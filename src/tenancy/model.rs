@@ -3,6 +3,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::authz::UnitRef;
+use crate::ids::UnitId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -52,8 +53,8 @@ impl UnitKind {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {
-    pub id: String,
-    pub parent_id: Option<String>,
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
     pub kind: UnitKind,
     pub name: String,
     pub code: Option<String>,
@@ -82,7 +83,7 @@ impl Unit {
 
     pub fn as_ref(&self) -> UnitRef<'_> {
         UnitRef {
-            id: &self.id,
+            id: self.id.as_str(),
             path: &self.path,
         }
     }

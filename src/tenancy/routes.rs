@@ -10,6 +10,7 @@ use super::service::{self, NewUnit};
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, Page, PageQuery};
+use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CreateUnit {
     pub name: String,
     pub kind: UnitKind,
-    pub parent_id: String,
+    pub parent_id: UnitId,
     pub code: Option<String>,
 }
 
@@ -69,7 +70,7 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UnitId>,
 ) -> AppResult<Json<Unit>> {
     Ok(Json(service::read_unit(&state, &ctx, &id).await?))
 }

@@ -1,12 +1,14 @@
 use serde_json::json;
 
+use super::error::{TenancyError, TenancyResult};
 use super::model::{Unit, UnitKind};
 use crate::app::AppState;
 use crate::audit::{Actor, Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission};
-use crate::db::{Tx, is_unique_violation, new_id};
-use crate::error::{AppError, AppResult};
-use crate::http::{Page, Paging, under_any};
+use crate::db::{Tx, is_unique_violation};
+use crate::error::InputError;
+use crate::http::{Page, Paging, scoped_page_query, under_any};
+use crate::ids::UnitId;
 use crate::text::{Name, UnitCode};
 
 const SELECT_UNIT: &str =
@@ -15,12 +17,12 @@ const SELECT_UNIT: &str =
 pub struct NewUnit {
     pub name: String,
     pub kind: UnitKind,
-    pub parent_id: String,
+    pub parent_id: UnitId,
     pub code: Option<String>,
 }
 
 /// The units with these ids (one query), in no particular order.
-pub async fn get_units(pool: &sqlx::AnyPool, ids: &[&str]) -> AppResult<Vec<Unit>> {
+pub async fn get_units(pool: &sqlx::AnyPool, ids: &[&UnitId]) -> TenancyResult<Vec<Unit>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -36,7 +38,7 @@ pub async fn get_units(pool: &sqlx::AnyPool, ids: &[&str]) -> AppResult<Vec<Unit
     Ok(rows.iter().map(Unit::from_row).collect::<Result<_, _>>()?)
 }
 
-pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>> {
+pub async fn get_unit(pool: &sqlx::AnyPool, id: &UnitId) -> TenancyResult<Option<Unit>> {
     let sql = format!("{SELECT_UNIT} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -46,12 +48,11 @@ pub async fn get_unit(pool: &sqlx::AnyPool, id: &str) -> AppResult<Option<Unit>>
 }
 
 /// A unit the caller may read (404 outside their subtrees).
-pub async fn read_unit(state: &AppState, ctx: &AuthContext, id: &str) -> AppResult<Unit> {
-    let unit = crate::tenancy::authorized_unit(state, ctx, id, Permission::UnitsRead).await?;
-    Ok(unit)
+pub async fn read_unit(state: &AppState, ctx: &AuthContext, id: &UnitId) -> TenancyResult<Unit> {
+    authorized_unit(state, ctx, id, Permission::UnitsRead).await
 }
 
-pub async fn root_unit(pool: &sqlx::AnyPool) -> AppResult<Option<Unit>> {
+pub async fn root_unit(pool: &sqlx::AnyPool) -> TenancyResult<Option<Unit>> {
     let sql = format!("{SELECT_UNIT} WHERE parent_id IS NULL ORDER BY created_at LIMIT 1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_optional(pool)
@@ -64,25 +65,20 @@ pub async fn list_units(
     state: &AppState,
     ctx: &AuthContext,
     paging: &Paging,
-) -> AppResult<Page<Unit>> {
+) -> TenancyResult<Page<Unit>> {
     let scopes = authz::require_anywhere(ctx, Permission::UnitsRead)?;
     let sql = format!(
         "{SELECT_UNIT} WHERE {} AND ($1 IS NULL OR (path, id) > ($1, $2)) ORDER BY path, id LIMIT $3",
         under_any("path", 4, scopes.len())
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(paging.after_key())
-        .bind(paging.after_id())
-        .bind(paging.fetch());
-    for prefix in &scopes {
-        q = q.bind(format!("{prefix}%"));
-    }
-    let rows = q.fetch_all(state.db.pool()).await?;
+    let rows = scoped_page_query(paging, sql, &scopes)
+        .fetch_all(state.db.pool())
+        .await?;
     let units = rows
         .iter()
         .map(Unit::from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(paging.page(units, |u| (u.path.clone(), u.id.clone())))
+    Ok(paging.page(units, |u| (u.path.clone(), u.id.to_string())))
 }
 
 async fn insert_unit(
@@ -92,8 +88,8 @@ async fn insert_unit(
     kind: UnitKind,
     code: Option<&str>,
     now: i64,
-) -> AppResult<Unit> {
-    let id = new_id();
+) -> TenancyResult<Unit> {
+    let id = UnitId::generate();
     let (path, depth) = match parent {
         Some(p) => (format!("{}{id}/", p.path), p.depth + 1),
         None => (format!("/{id}/"), 0),
@@ -103,7 +99,7 @@ async fn insert_unit(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
-    .bind(parent.map(|p| p.id.as_str()))
+    .bind(parent.map(|p| &p.id))
     .bind(&path)
     .bind(depth)
     .bind(kind.as_str())
@@ -114,12 +110,7 @@ async fn insert_unit(
     .await;
     match res {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::conflict(
-                "unit_exists",
-                "a unit with this name already exists under the same parent, or the code is taken",
-            ));
-        }
+        Err(e) if is_unique_violation(&e) => return Err(TenancyError::UnitExists),
         Err(e) => return Err(e.into()),
     }
     Ok(Unit {
@@ -135,14 +126,14 @@ async fn insert_unit(
 }
 
 /// Creates the root unit (the district) inside `tx`; used by `init`.
-pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> AppResult<Unit> {
+pub async fn create_root(tx: &mut Tx, name: &str, now: i64) -> TenancyResult<Unit> {
     let name = Name::parse("name", name)?.into_string();
     let unit = insert_unit(tx, None, &name, UnitKind::District, None, now).await?;
     tx.audit(
         now,
         &RequestMeta::default(),
-        Entry::new(&unit.id, Actor::system(), "unit.create")
-            .target("unit", &unit.id)
+        Entry::new(unit.id.as_str(), Actor::system(), "unit.create")
+            .target("unit", unit.id.as_str())
             .details(json!({ "name": unit.name, "kind": "district", "root": true })),
     )
     .await?;
@@ -154,15 +145,16 @@ pub async fn create_unit(
     ctx: &AuthContext,
     meta: &RequestMeta,
     input: NewUnit,
-) -> AppResult<Unit> {
+) -> TenancyResult<Unit> {
     let parent = get_unit(state.db.pool(), &input.parent_id)
         .await?
-        .ok_or_else(|| AppError::not_found("parent unit"))?;
+        .ok_or(TenancyError::NotFound("parent unit"))?;
     authz::authorize(ctx, Permission::UnitsWrite, &parent.as_ref(), "parent unit")?;
     if input.kind == UnitKind::District {
-        return Err(AppError::invalid(
+        return Err(InputError::new(
             "kind district is reserved for the root unit; use department, town, street, institution, enterprise or other",
-        ));
+        )
+        .into());
     }
     let name = Name::parse("name", &input.name)?.into_string();
     let code = UnitCode::parse_optional("code", input.code.as_deref())?.map(String::from);
@@ -180,7 +172,9 @@ pub async fn create_unit(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "unit.create").target("unit", &unit.id).details(json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code })),
+        Entry::by(ctx, unit.id.as_str(), "unit.create")
+            .target("unit", unit.id.as_str())
+            .details(json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code })),
     )
     .await?;
     tx.commit().await?;
@@ -192,12 +186,12 @@ pub async fn create_unit(
 pub async fn authorized_unit(
     state: &AppState,
     ctx: &AuthContext,
-    id: &str,
+    id: &UnitId,
     perm: Permission,
-) -> AppResult<Unit> {
+) -> TenancyResult<Unit> {
     let unit = get_unit(state.db.pool(), id)
         .await?
-        .ok_or_else(|| AppError::not_found("unit"))?;
+        .ok_or(TenancyError::NotFound("unit"))?;
     authz::authorize(ctx, perm, &unit.as_ref(), "unit")?;
     Ok(unit)
 }

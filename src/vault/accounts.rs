@@ -192,8 +192,7 @@ pub async fn create_account(
     mut input: NewAccount,
 ) -> VaultResult<(Account, Option<Zeroizing<String>>)> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::AccountsWrite)
-            .await?;
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsWrite).await?;
     validate_new(&input)?;
     if input.password.is_none() {
         // A generated password is returned: people only.

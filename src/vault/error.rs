@@ -9,7 +9,9 @@ use super::model::AccountStatus;
 use super::validate::PasswordCheck;
 use crate::authz::AuthzError;
 use crate::crypto::KeyringError;
-use crate::error::{AppError, DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::identity::IdentityError;
+use crate::tenancy::TenancyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -69,11 +71,10 @@ pub enum VaultError {
     Input(#[from] InputError),
     #[error(transparent)]
     Internal(#[from] InternalError),
-    /// An error from a capability that still answers with `AppError` (tenancy, policy,
-    /// the hashing pool, the audit trail), kept as it is until that capability has its
-    /// own enum.
-    #[error("{}", upstream_message(.0))]
-    Upstream(#[from] AppError),
+    #[error(transparent)]
+    Tenancy(#[from] TenancyError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
 }
 
 pub type VaultResult<T> = Result<T, VaultError>;
@@ -88,6 +89,12 @@ impl VaultError {
 impl From<sqlx::Error> for VaultError {
     fn from(e: sqlx::Error) -> Self {
         VaultError::Internal(e.into())
+    }
+}
+
+impl From<crate::identity::HashError> for VaultError {
+    fn from(e: crate::identity::HashError) -> Self {
+        VaultError::Identity(e.into())
     }
 }
 
@@ -115,37 +122,23 @@ pub(super) fn unique_or<T>(
     })
 }
 
-fn upstream_message(e: &AppError) -> &str {
-    match e {
-        AppError::Client { message, .. } => message,
-        AppError::Internal(cause) => cause,
-    }
-}
-
-/// The kind an `AppError`'s status stands for (inverse of `ErrorKind::status`).
-fn upstream_kind(e: &AppError) -> ErrorKind {
-    use axum::http::StatusCode as S;
-    match e.status() {
-        S::BAD_REQUEST => ErrorKind::BadRequest,
-        S::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
-        S::UNAUTHORIZED => ErrorKind::Unauthenticated,
-        S::FORBIDDEN => ErrorKind::Forbidden,
-        S::NOT_FOUND => ErrorKind::NotFound,
-        S::CONFLICT => ErrorKind::Conflict,
-        S::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
-        S::LOCKED => ErrorKind::Locked,
-        S::TOO_MANY_REQUESTS => ErrorKind::Throttled,
-        S::SERVICE_UNAVAILABLE => ErrorKind::Busy,
-        _ => ErrorKind::Internal,
-    }
-}
-
 fn check_details(c: &PasswordCheck) -> Value {
     json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback })
 }
 
 impl DomainError for VaultError {
-    fn kind(&self) -> ErrorKind {
+    fn nested(&self) -> Option<&dyn DomainError> {
+        match self {
+            VaultError::Authz(e) => Some(e),
+            VaultError::Input(e) => Some(e),
+            VaultError::Internal(e) => Some(e),
+            VaultError::Tenancy(e) => Some(e),
+            VaultError::Identity(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn own_kind(&self) -> ErrorKind {
         match self {
             VaultError::NotFound(_) => ErrorKind::NotFound,
             VaultError::AccountExists { .. }
@@ -164,14 +157,12 @@ impl DomainError for VaultError {
                 ErrorKind::Forbidden
             }
             VaultError::RestartRequired => ErrorKind::Busy,
-            VaultError::Authz(e) => e.kind(),
-            VaultError::Input(e) => e.kind(),
-            VaultError::Internal(e) => e.kind(),
-            VaultError::Upstream(e) => upstream_kind(e),
+            // Nested errors answer through `nested`.
+            _ => ErrorKind::Internal,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_code(&self) -> &'static str {
         match self {
             VaultError::NotFound(_) => "not_found",
             VaultError::AccountExists { .. }
@@ -189,25 +180,20 @@ impl DomainError for VaultError {
             VaultError::HistoryCheckForbidden => "forbidden",
             VaultError::NoAccountablePerson => "person_required",
             VaultError::RestartRequired => "restart_required",
-            VaultError::Authz(e) => e.code(),
-            VaultError::Input(e) => e.code(),
-            VaultError::Internal(e) => e.code(),
-            VaultError::Upstream(e) => e.code(),
+            // Nested errors answer through `nested`.
+            _ => "internal",
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn own_details(&self) -> Option<Value> {
         match self {
             VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => Some(check_details(c)),
             VaultError::Throttled { limit, .. } => Some(json!({ "limit": limit })),
-            VaultError::Authz(e) => e.details(),
-            VaultError::Input(e) => e.details(),
-            VaultError::Upstream(AppError::Client { details, .. }) => details.clone(),
             _ => None,
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
+    fn own_retry_after(&self) -> Option<u64> {
         match self {
             VaultError::Throttled { retry_after, .. } => Some(*retry_after),
             _ => None,
@@ -220,6 +206,7 @@ crate::domain_error!(VaultError);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::AppError;
     use axum::http::StatusCode;
 
     fn http(e: VaultError) -> (StatusCode, &'static str, String, Option<Value>) {
@@ -284,19 +271,5 @@ mod tests {
             d,
             Some(json!({ "score": 1, "min_score": 3, "feedback": ["add another word"] }))
         );
-    }
-
-    #[test]
-    fn upstream_app_errors_pass_through_unchanged() {
-        let original = AppError::client(StatusCode::SERVICE_UNAVAILABLE, "busy", "try later")
-            .with_retry_after(5);
-        let (s, c, m, d) = http(VaultError::Upstream(original));
-        assert_eq!(
-            (s, c, m.as_str()),
-            (StatusCode::SERVICE_UNAVAILABLE, "busy", "try later")
-        );
-        assert_eq!(d, Some(json!({ "retry_after_seconds": 5 })));
-        let cli = crate::error::CliError::from(VaultError::Upstream(AppError::not_found("unit")));
-        assert_eq!((cli.message.as_str(), cli.exit_code), ("unit not found", 3));
     }
 }

@@ -143,8 +143,7 @@ pub async fn list_accounts(
     paging: &Paging,
 ) -> VaultResult<Page<Account>> {
     let unit =
-        crate::tenancy::authorized_unit(state, ctx, unit_id.as_str(), Permission::AccountsRead)
-            .await?;
+        crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::AccountsRead).await?;
     let sql = format!(
         "{SELECT_ACCOUNT} WHERE a.unit_id = $1 AND ($2 IS NULL OR a.platform = $2) \
          AND ($3 IS NULL OR (a.name, a.id) > ($3, $4)) ORDER BY a.name, a.id LIMIT $5"

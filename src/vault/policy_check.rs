@@ -77,13 +77,9 @@ pub async fn policy_check(
 ) -> VaultResult<PasswordCheck> {
     match target {
         CheckFor::Unit(unit_id) => {
-            let unit = crate::tenancy::authorized_unit(
-                state,
-                ctx,
-                unit_id.as_str(),
-                Permission::AccountsRead,
-            )
-            .await?;
+            let unit =
+                crate::tenancy::authorized_unit(state, ctx, &unit_id, Permission::AccountsRead)
+                    .await?;
             throttle(state, ctx).await?;
             let policy = effective_policy(state, &unit).await?.policy;
             let unit_id = unit_id_of(&unit);

@@ -237,7 +237,7 @@ pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> 
         clock,
         state,
         config,
-        root_id: root.id,
+        root_id: root.id.into_string(),
         admin_token: String::new(),
         admin_totp: String::new(),
         dir,

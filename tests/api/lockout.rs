@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use credgov::error::DomainError;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -197,8 +198,9 @@ async fn totp_failures_at_login_and_step_up_count_toward_lockout(app: TestApp) {
     }
     assert_eq!(user_state(&app, &user.id).await.0, 2, "wrong codes count");
     let meta = credgov::audit::RequestMeta::default();
+    let user_id = credgov::ids::UserId::new(user.id.as_str());
     for _ in 0..2 {
-        let e = credgov::identity::verify_step_up(&app.state, &meta, &user.id, "000000")
+        let e = credgov::identity::verify_step_up(&app.state, &meta, &user_id, "000000")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "invalid_totp");
@@ -210,16 +212,16 @@ async fn totp_failures_at_login_and_step_up_count_toward_lockout(app: TestApp) {
     );
     // A right step-up code is not a failure and does not reset the counter.
     let code = app.fresh_code(&secret);
-    credgov::identity::verify_step_up(&app.state, &meta, &user.id, &code)
+    credgov::identity::verify_step_up(&app.state, &meta, &user_id, &code)
         .await
         .unwrap();
     assert_eq!(user_state(&app, &user.id).await, (4, None, 0));
     // The fifth failure, over the handover acknowledgement endpoint's check, locks.
-    let e = credgov::identity::verify_step_up(&app.state, &meta, &user.id, "000000")
+    let e = credgov::identity::verify_step_up(&app.state, &meta, &user_id, "000000")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "locked");
-    assert_eq!(e.status(), StatusCode::LOCKED);
+    assert_eq!(e.kind().status(), StatusCode::LOCKED);
     let code = app.fresh_code(&secret);
     let (s, v) = app
         .login_raw(&user.username, &user.password, Some(&code))
@@ -227,7 +229,7 @@ async fn totp_failures_at_login_and_step_up_count_toward_lockout(app: TestApp) {
     assert_eq!(s, StatusCode::LOCKED, "{v}");
     // Step-up is refused too while locked, even with a right code.
     let code = app.fresh_code(&secret);
-    let e = credgov::identity::verify_step_up(&app.state, &meta, &user.id, &code)
+    let e = credgov::identity::verify_step_up(&app.state, &meta, &user_id, &code)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "locked");
@@ -367,7 +369,7 @@ async fn legacy_usernames_differing_in_case_are_reported_not_broken(app: TestApp
             .await
             .unwrap()
             .map(|(id, _)| id);
-        assert_eq!(found.as_deref(), Some(id), "{typed}");
+        assert_eq!(found.as_ref().map(|i| i.as_str()), Some(id), "{typed}");
     }
 }
 

@@ -100,7 +100,7 @@ async fn policy_inherits_down_three_levels(app: TestApp) {
         );
     }
     // The vault's view is the same as the API's.
-    let unit = credgov::tenancy::get_unit(app.pool(), &branch)
+    let unit = credgov::tenancy::get_unit(app.pool(), &credgov::ids::UnitId::new(branch.as_str()))
         .await
         .unwrap()
         .unwrap();

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use credgov::app::AppState;
+use credgov::error::DomainError;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;

@@ -231,22 +231,26 @@ impl std::error::Error for ImportError {}
 /// Every import failure is the operator's to fix (exit 1 on the command line), except
 /// what the vault itself reports (e.g. an internal error).
 impl DomainError for ImportError {
-    fn kind(&self) -> ErrorKind {
+    fn nested(&self) -> Option<&dyn DomainError> {
         match self {
-            ImportError::Vault(e) => e.kind(),
-            // A wrong `--unit` is a bad argument of the command.
-            _ => ErrorKind::Invalid,
+            ImportError::Vault(e) => Some(e),
+            _ => None,
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn own_kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    fn own_code(&self) -> &'static str {
         match self {
             ImportError::File(_) => "unreadable_file",
             ImportError::Columns { .. } => "bad_columns",
             ImportError::NoRows => "no_rows",
             ImportError::UnitNotFound(_) => "unit_not_found",
             ImportError::Invalid { .. } => "invalid_rows",
-            ImportError::Vault(e) => e.code(),
+            // Nested errors answer through `nested`.
+            _ => "internal",
         }
     }
 }
@@ -261,7 +265,7 @@ impl<E: Into<VaultError>> From<E> for ImportError {
 
 /// The unit an import goes into; `UnitNotFound` names the id when there is none.
 pub async fn import_unit(state: &AppState, unit_id: &UnitId) -> Result<Unit, ImportError> {
-    get_unit(state.db.pool(), unit_id.as_str())
+    get_unit(state.db.pool(), unit_id)
         .await?
         .ok_or_else(|| ImportError::UnitNotFound(unit_id.clone()))
 }

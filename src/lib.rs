@@ -14,6 +14,7 @@ pub mod handover;
 pub mod http;
 pub mod identity;
 pub mod ids;
+pub mod inspection;
 pub mod policy;
 pub mod server;
 pub mod tenancy;

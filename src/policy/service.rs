@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{AppError, AppResult};
+use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// A unit's own settings, as stored.
@@ -156,6 +157,13 @@ pub async fn update(
             ResolveError::Internal(m) => AppError::internal(m),
         })?;
     store::upsert(&mut tx, &settings).await?;
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::unit(unit.id.as_str(), "policy.update"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,
@@ -188,6 +196,13 @@ pub async fn clear(
     if !store::delete(&mut tx, &unit.id).await? {
         return Err(AppError::not_found("policy settings of this unit"));
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::unit(unit.id.as_str(), "policy.clear"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

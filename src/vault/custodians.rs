@@ -10,6 +10,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::identity::UserStatus;
+use crate::inspection::Targets;
 
 pub async fn add_custodian(
     state: &AppState,
@@ -69,6 +70,13 @@ pub async fn add_custodian(
         }
         return Err(e.into());
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account.id.as_str(), "custodian.add"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,
@@ -105,6 +113,13 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("custodian"));
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account.id.as_str(), "custodian.remove"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

@@ -16,6 +16,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
 use crate::db::{is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
+use crate::inspection::Targets;
 use crate::policy::{effective_policy, generate_password};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -248,6 +249,13 @@ async fn finish(
                 .await?;
         }
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account_id.as_str(), action),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

@@ -23,6 +23,7 @@ both_engines!(
     rescan_is_idempotent_and_moves_last_seen,
     concurrent_scans_keep_one_row_per_rule_and_target,
     findings_list_is_scoped_paged_and_filtered,
+    scan_command_prints_the_counts,
 );
 
 const DAY: i64 = 24 * 3_600_000;
@@ -705,5 +706,38 @@ async fn findings_list_is_scoped_paged_and_filtered(app: TestApp) {
         s,
         StatusCode::FORBIDDEN,
         "sysadmins do not read findings: {v}"
+    );
+}
+
+async fn scan_command_prints_the_counts(app: TestApp) {
+    let u = unit(&app, "区统计局").await;
+    let acct = account(&app, &u, "统计公众号", "core", None).await;
+    let out = std::process::Command::new(TestApp::binary())
+        .args(["scan", "--json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CREDGOV_DATABASE_URL", &app.config.database_url)
+        .env("CREDGOV_MASTER_KEY_FILE", &app.config.master_key_file)
+        .env("CREDGOV_ARGON2__MEMORY_KIB", "256")
+        .env("CREDGOV_ARGON2__ITERATIONS", "1")
+        .env(
+            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS",
+            "true",
+        )
+        .env("CREDGOV_LOG_LEVEL", "warn")
+        .output()
+        .expect("credgov scan runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(counts["by_rule"]["no_custodian"], 1, "{counts}");
+    assert_eq!(counts["opened"], 1, "{counts}");
+    assert_eq!(
+        state_of(&app, "no_custodian", &acct).await.as_deref(),
+        Some("open")
     );
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{Input, Observation, bind_filter};
+use super::{Input, Observation, account_rows};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
 
@@ -11,18 +11,14 @@ pub(super) async fn no_custodian(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
-        return Ok(Vec::new());
-    };
-    let sql = format!(
+    let rows = account_rows(
+        conn,
+        input,
         "SELECT a.id, a.unit_id, a.name FROM accounts a WHERE a.status = 'active' \
          AND NOT EXISTS (SELECT 1 FROM account_custodians c JOIN users us ON us.id = c.user_id \
-         WHERE c.unit_id = a.unit_id AND c.account_id = a.id AND us.status = 'active'){}",
-        filter.sql
-    );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+         WHERE c.unit_id = a.unit_id AND c.account_id = a.id AND us.status = 'active'){scope}",
+    )
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(Observation {

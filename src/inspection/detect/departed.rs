@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{Input, Observation, bind_filter};
+use super::{Input, Observation, account_rows};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
 
@@ -23,21 +23,15 @@ pub(super) async fn exposed_to_departed(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
-        return Ok(Vec::new());
-    };
     let sql = format!(
         "SELECT DISTINCT a.id, a.unit_id, a.name, v.version, us.id AS user_id, us.username \
          FROM accounts a JOIN units n ON n.id = a.unit_id \
          JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
          JOIN exposures x ON x.unit_id = a.unit_id AND x.account_id = a.id AND x.version = v.version \
          JOIN users us ON us.id = x.user_id \
-         WHERE a.status = 'active' AND {GONE}{} ORDER BY a.id, us.username",
-        filter.sql
+         WHERE a.status = 'active' AND {GONE}{{scope}} ORDER BY a.id, us.username"
     );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = account_rows(conn, input, &sql).await?;
     // account id → (unit, name, version, [(user id, username)])
     type Seen = (String, String, i64, Vec<(String, String)>);
     let mut by_account: BTreeMap<String, Seen> = BTreeMap::new();
@@ -71,18 +65,12 @@ pub(super) async fn binding_holder_departed(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
-        return Ok(Vec::new());
-    };
     let sql = format!(
         "SELECT a.id, a.unit_id, a.name, us.id AS user_id, us.username \
          FROM accounts a JOIN units n ON n.id = a.unit_id JOIN users us ON us.id = a.binding_holder_id \
-         WHERE a.status = 'active' AND {GONE}{}",
-        filter.sql
+         WHERE a.status = 'active' AND {GONE}{{scope}}"
     );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = account_rows(conn, input, &sql).await?;
     rows.iter()
         .map(|r| {
             Ok(Observation {

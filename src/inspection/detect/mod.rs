@@ -11,7 +11,7 @@ mod rotation;
 
 use serde_json::Value;
 use sqlx::AnyConnection;
-use sqlx::any::AnyArguments;
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 
 use super::error::InspectionError;
@@ -48,6 +48,22 @@ pub(super) fn bind_filter<'q>(
         q = q.bind(b.clone());
     }
     q
+}
+
+/// Rows of an account query (`a` the accounts table) narrowed to the scope: `{scope}`
+/// in `sql` is replaced by the scope's condition. No rows when no account is in scope.
+pub(super) async fn account_rows(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    sql: &str,
+) -> Result<Vec<AnyRow>, InspectionError> {
+    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
+        return Ok(Vec::new());
+    };
+    let sql = sql.replace("{scope}", &filter.sql);
+    Ok(bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Runs every detector over the scope.

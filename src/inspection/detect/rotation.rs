@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{DAY_MS, Input, Observation, bind_filter};
+use super::{DAY_MS, Input, Observation, account_rows};
 use crate::clock::HOUR_MS;
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
@@ -45,20 +45,16 @@ pub(super) async fn rotation_age(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
-        return Ok(Vec::new());
-    };
-    let sql = format!(
+    let rows = account_rows(
+        conn,
+        input,
         "SELECT a.id, a.unit_id, n.path, a.name, a.classification, v.version, \
          COALESCE(v.confirmed_at, v.created_at) AS since \
          FROM accounts a JOIN units n ON n.id = a.unit_id \
          JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
-         WHERE a.status = 'active'{}",
-        filter.sql
-    );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+         WHERE a.status = 'active'{scope}",
+    )
+    .await?;
     let policies = policies_for(conn, input, &rows).await?;
     let mut out = Vec::new();
     for r in &rows {
@@ -118,19 +114,15 @@ pub(super) async fn pending_stale(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
-        return Ok(Vec::new());
-    };
-    let sql = format!(
+    let rows = account_rows(
+        conn,
+        input,
         "SELECT r.id AS rotation_id, a.id, a.unit_id, n.path, a.name, r.version, r.created_at \
          FROM rotations r JOIN accounts a ON a.unit_id = r.unit_id AND a.id = r.account_id \
          JOIN units n ON n.id = a.unit_id \
-         WHERE r.state = 'pending' AND a.status = 'active'{}",
-        filter.sql
-    );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+         WHERE r.state = 'pending' AND a.status = 'active'{scope}",
+    )
+    .await?;
     let policies = policies_for(conn, input, &rows).await?;
     let mut out = Vec::new();
     for r in &rows {

@@ -16,6 +16,7 @@ pub mod handover;
 pub mod http;
 pub mod identity;
 pub mod ids;
+pub mod inspection;
 pub mod outbound;
 pub mod policy;
 pub mod server;

@@ -337,6 +337,7 @@ mod tests {
                     HandoverRead,
                     HandoverSignOff,
                     ExposureRead,
+                    FindingsRead,
                 ],
             ),
             (
@@ -352,11 +353,12 @@ mod tests {
                     HandoverSignOff,
                     ExposureRead,
                     PolicyWrite,
+                    FindingsRead,
                 ],
             ),
             (Role::Custodian, &[UnitsRead, AccountsRead]),
             (Role::Hr, &[UnitsRead, UsersRead, HrEvents, HandoverRead]),
-            (Role::Auditor, &[AuditRead]),
+            (Role::Auditor, &[AuditRead, FindingsRead]),
         ];
         for (role, perms) in expect {
             for p in Permission::ALL {

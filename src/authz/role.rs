@@ -59,10 +59,12 @@ pub enum Permission {
     HandoverSignOff,
     /// Ask "what did this person see?" (the exposure ledger).
     ExposureRead,
+    /// Read daily inspection findings (巡检发现) of the subtree.
+    FindingsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -79,6 +81,7 @@ impl Permission {
         Permission::HandoverManage,
         Permission::HandoverSignOff,
         Permission::ExposureRead,
+        Permission::FindingsRead,
     ];
 }
 
@@ -128,6 +131,7 @@ impl Role {
                     | HandoverRead
                     | HandoverSignOff
                     | ExposureRead
+                    | FindingsRead
             ),
             Role::UnitAdmin => matches!(
                 p,
@@ -141,10 +145,11 @@ impl Role {
                     | HandoverSignOff
                     | ExposureRead
                     | PolicyWrite
+                    | FindingsRead
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
-            Role::Auditor => matches!(p, AuditRead),
+            Role::Auditor => matches!(p, AuditRead | FindingsRead),
         }
     }
 }

@@ -7,6 +7,7 @@ mod handover;
 mod import;
 mod init;
 mod keys;
+mod scan;
 mod users;
 
 use std::io::Read;
@@ -78,6 +79,12 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Run the daily inspection (每日巡检) once now and print the counts.
+    Scan {
+        /// Print the counts as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// User accounts of credgov itself.
     Users {
@@ -258,6 +265,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             import::run(&state, &unit, &file, dry_run).await?;
             Ok(0)
         }
+        Command::Scan { json } => scan::run(&start(config).await?, json).await,
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },
         } => Ok(keys::rotate(config, &new_key_file).await?),

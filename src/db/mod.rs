@@ -285,6 +285,17 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// True when the statement lost a race it may simply retry: a PostgreSQL deadlock
+/// victim or serialisation failure, or SQLite busy.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c == "40P01" || c == "40001" || c == "5" || c == "517"),
+        _ => false,
+    }
+}
+
 /// Adds `mode=rwc` so a missing file is created, and creates its folder.
 fn prepare_sqlite_url(url: &str) -> Result<String, String> {
     let rest = url

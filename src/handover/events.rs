@@ -19,6 +19,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{InputError, InternalError};
 use crate::ids::{CaseId, EventId, UnitId, UserId};
+use crate::inspection::Targets;
 use crate::policy::effective_policy;
 use crate::tenancy::Unit;
 
@@ -185,6 +186,13 @@ pub async fn record_event(
     let needs = affected_accounts(&mut tx, &ev.leaver, &unit, input.event_type).await?;
     let effects = revoke(&mut tx, &ev).await?;
     let auto_assigned = open_case(&mut tx, ctx, &ev, &needs).await?;
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::user(ev.leaver.as_str(), "hr.event"),
+    )
+    .await?;
     for (action, details) in [
         (
             "hr.event",

@@ -1,7 +1,7 @@
 //! The policy in force for a unit: the configured preset, then the settings of every
 //! unit from the root down to this one, each only where stricter (see `merge`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -37,6 +37,56 @@ pub async fn effective_policy(
         policy: r.policy,
         sources: r.sources,
     })
+}
+
+/// The policy in force for each of many units, given as `(unit id, materialised path)`:
+/// every unit's own settings are read with one query through `db` (inside a
+/// transaction, its uncommitted changes count), and units inheriting the same layers
+/// share one merge. Keyed by unit id.
+pub async fn effective_policies<'c, E>(
+    state: &AppState,
+    db: E,
+    units: &[(String, String)],
+) -> Result<HashMap<String, Policy>, InternalError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let settings: HashMap<String, UnitSettings> = store::all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.unit_id.to_string(), s))
+        .collect();
+    let mut by_layers: HashMap<Vec<String>, Policy> = HashMap::new();
+    let mut out = HashMap::new();
+    for (unit_id, path) in units {
+        let layers: Vec<UnitSettings> = store::path_ids(path)
+            .into_iter()
+            .filter_map(|id| settings.get(id).cloned())
+            .collect();
+        let key: Vec<String> = layers.iter().map(|l| l.unit_id.to_string()).collect();
+        let policy = match by_layers.get(&key) {
+            Some(p) => p.clone(),
+            None => {
+                let p = merge::resolve(
+                    &state.policy,
+                    &state.policies,
+                    &layers,
+                    &UnitId::new(unit_id.as_str()),
+                    false,
+                )
+                .map_err(|e| {
+                    InternalError::new(format!(
+                        "stored policy of unit {unit_id} does not merge: {e:?}"
+                    ))
+                })?
+                .policy;
+                by_layers.insert(key, p.clone());
+                p
+            }
+        };
+        out.insert(unit_id.clone(), policy);
+    }
+    Ok(out)
 }
 
 /// Merges stored settings; values looser than a floor above are left out.

@@ -19,7 +19,7 @@ mod service;
 mod store;
 mod strength;
 
-pub use effective::{EffectivePolicy, effective_policy};
+pub use effective::{EffectivePolicy, effective_policies, effective_policy};
 pub use error::{UnitPolicyError, UnitPolicyResult};
 pub use generator::generate_password;
 pub use merge::Shadowed;

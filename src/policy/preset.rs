@@ -125,6 +125,14 @@ pub struct SessionPolicy {
 pub struct MfaPolicy {
     /// A user holding any of these roles must use TOTP.
     pub required_roles: Vec<Role>,
+    /// Days a user holding such a role may stay without TOTP before daily inspection
+    /// reports `mfa_not_enrolled` (counted from the earliest such role).
+    #[serde(default = "default_enrol_within_days")]
+    pub enrol_within_days: u32,
+}
+
+fn default_enrol_within_days() -> u32 {
+    7
 }
 
 /// Character classes for complexity rules (等保 "复杂度") and the generator.
@@ -195,6 +203,22 @@ pub struct RotationPolicy {
     pub max_age_days_core: u32,
     pub max_age_days_important: u32,
     pub max_age_days_general: u32,
+    /// Days before the maximum age at which daily inspection reports `rotation_due`
+    /// (each one a reminder stage; largest first).
+    #[serde(default = "default_reminder_days")]
+    pub reminder_days: Vec<u32>,
+    /// Hours a staged rotation may stay pending before daily inspection reports
+    /// `rotation_pending_stale` (nobody knows which password the platform has).
+    #[serde(default = "default_pending_max_hours")]
+    pub pending_max_hours: u32,
+}
+
+fn default_reminder_days() -> Vec<u32> {
+    vec![15, 7, 1]
+}
+
+fn default_pending_max_hours() -> u32 {
+    72
 }
 
 /// How generated passwords look.
@@ -300,6 +324,23 @@ impl Policy {
                     "key rotation.{k}: {v} must be between 1 and 3650 days"
                 ));
             }
+        }
+        if r.reminder_days.len() > 10 || r.reminder_days.iter().any(|d| !(1..=365).contains(d)) {
+            return Err(
+                "key rotation.reminder_days: at most 10 days, each between 1 and 365".into(),
+            );
+        }
+        if !(1..=720).contains(&r.pending_max_hours) {
+            return Err(format!(
+                "key rotation.pending_max_hours: {} must be between 1 and 720",
+                r.pending_max_hours
+            ));
+        }
+        if self.mfa.enrol_within_days > 365 {
+            return Err(format!(
+                "key mfa.enrol_within_days: {} must be between 0 and 365",
+                self.mfa.enrol_within_days
+            ));
         }
         let g = &self.generator;
         if g.classes.is_empty() {

@@ -38,6 +38,13 @@ pub enum Kind {
         members: &'static [&'static str],
         min_len: usize,
     },
+    /// A list of whole numbers in `min..=max`, at most `max_len` of them (kept
+    /// deduplicated, largest first).
+    Ints {
+        min: u64,
+        max: u64,
+        max_len: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -140,6 +147,18 @@ pub const KEYS: &[KeyDef] = &[
         int(1, 3650),
         Rule::Lower,
     ),
+    // Reminder stages before the maximum age: a unit may choose its own.
+    def(
+        "rotation",
+        "reminder_days",
+        Kind::Ints {
+            min: 1,
+            max: 365,
+            max_len: 10,
+        },
+        Rule::Free,
+    ),
+    def("rotation", "pending_max_hours", int(1, 720), Rule::Lower),
     def("generator", "length", int(8, 1024), Rule::Higher),
     def(
         "generator",
@@ -203,6 +222,8 @@ pub const KEYS: &[KeyDef] = &[
         },
         Rule::Superset,
     ),
+    // Days before daily inspection reports a role holder without TOTP; global.
+    def("mfa", "enrol_within_days", int(0, 365), Rule::Lower),
     // Three-role separation: relaxable in mlps-level2 only (checked at load).
     def(
         "separation",
@@ -330,6 +351,33 @@ pub fn canonical(def: &KeyDef, value: &Value) -> Result<Value, String> {
                     .iter()
                     .filter(|m| names.contains(*m))
                     .map(|m| Value::from(*m))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        Kind::Ints { min, max, max_len } => {
+            let bad = || {
+                format!(
+                    "{name} must be a list of at most {max_len} whole numbers from {min} to {max}, not {value}"
+                )
+            };
+            let items = value.as_array().ok_or_else(bad)?;
+            let mut numbers = BTreeSet::new();
+            for item in items {
+                match item.as_u64() {
+                    Some(n) if (min..=max).contains(&n) => {
+                        numbers.insert(n);
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            if numbers.len() > max_len {
+                return Err(bad());
+            }
+            Ok(Value::from(
+                numbers
+                    .into_iter()
+                    .rev()
+                    .map(Value::from)
                     .collect::<Vec<_>>(),
             ))
         }

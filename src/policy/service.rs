@@ -13,6 +13,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::InternalError;
 use crate::ids::{UnitId, UserId};
+use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// A unit's own settings, as stored.
@@ -146,6 +147,13 @@ pub async fn update(
         ResolveError::Internal(m) => InternalError(m).into(),
     })?;
     store::upsert(&mut tx, &settings).await?;
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::unit(unit.id.as_str(), "policy.update"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,
@@ -179,6 +187,13 @@ pub async fn clear(
     if !store::delete(&mut tx, &id).await? {
         return Err(UnitPolicyError::NoOwnSettings);
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::unit(unit.id.as_str(), "policy.clear"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

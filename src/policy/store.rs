@@ -52,6 +52,21 @@ where
     Ok(out)
 }
 
+/// The settings of every unit that has some (one query; the table has at most one row
+/// per unit).
+pub async fn all<'c, E>(db: E) -> Result<Vec<UnitSettings>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT p.unit_id, u.name, p.preset, p.overrides, p.updated_at, p.updated_by \
+         FROM unit_policies p JOIN units u ON u.id = p.unit_id",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Replaces a unit's settings.
 pub async fn upsert(tx: &mut Tx, s: &UnitSettings) -> Result<(), InternalError> {
     sqlx::query(

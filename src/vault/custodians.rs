@@ -11,6 +11,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::identity::UserStatus;
 use crate::ids::{AccountId, UserId};
+use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// The username of `user_id` when the user is active and holds a custodian or
@@ -69,6 +70,13 @@ pub async fn add_custodian(
     .execute(&mut *tx)
     .await;
     unique_or(res, || VaultError::AlreadyCustodian)?;
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account.id.as_str(), "custodian.add"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,
@@ -102,6 +110,13 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(VaultError::NotFound("custodian"));
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account.id.as_str(), "custodian.remove"),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

@@ -17,6 +17,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
 use crate::error::{DomainError, ErrorKind};
 use crate::ids::{AccountId, RotationId, UnitId};
+use crate::inspection::Targets;
 use crate::policy::{effective_policy, generate_password};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -227,6 +228,13 @@ async fn finish(
                 .await?;
         }
     }
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account_id.as_str(), action),
+    )
+    .await?;
     tx.audit(
         now,
         meta,

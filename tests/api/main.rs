@@ -11,6 +11,7 @@ mod crash;
 mod errors;
 mod handover;
 mod import;
+mod inspection;
 mod keys;
 mod lists;
 mod lockout;

@@ -369,6 +369,10 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
             ("/api/v1/users", user_readers),
             // Everyone lists the tokens they minted (sysadmins: those of their units).
             ("/api/v1/tokens", &ROLES[..]),
+            (
+                "/api/v1/findings",
+                &["supervisor", "unit_admin", "auditor"][..],
+            ),
         ] {
             let (s, v) = app.get(path, &user.token).await;
             // Tokens neither mint nor list tokens.
@@ -550,6 +554,16 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
                 json!({ "overrides": { "account_password": { "min_length": 14 } } }),
             ),
             allowed: &["sysadmin", "unit_admin"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET findings",
+            method: Method::GET,
+            own: format!("/api/v1/findings?unit_id={af}"),
+            foreign: format!("/api/v1/findings?unit_id={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["supervisor", "unit_admin", "auditor"],
             ok: StatusCode::OK,
         },
         Case {

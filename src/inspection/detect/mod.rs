@@ -1,0 +1,84 @@
+//! Detectors: each reads what its rules need with one set-based query (narrowed to the
+//! scope) and turns the rows into observations — the findings that hold right now.
+//! One detector may serve several rules that read the same rows.
+
+mod custody;
+mod departed;
+mod handover;
+mod mfa;
+mod reuse;
+mod rotation;
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+
+use super::error::InspectionError;
+use super::rules::Rule;
+use super::scope::{Filter, Scope};
+use crate::app::AppState;
+
+/// One day in milliseconds.
+pub(super) const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
+
+/// A condition that holds now: `rule` about `target_id` (of the rule's target kind),
+/// owned by `unit_id`. `details` never holds a secret.
+#[derive(Debug, Clone)]
+pub(super) struct Observation {
+    pub rule: Rule,
+    pub target_id: String,
+    pub unit_id: String,
+    pub details: Value,
+}
+
+/// What every detector gets.
+pub(super) struct Input<'a> {
+    pub state: &'a AppState,
+    pub now: i64,
+    pub scope: &'a Scope,
+}
+
+/// Binds a filter's values after the query's own.
+pub(super) fn bind_filter<'q>(
+    mut q: Query<'q, sqlx::Any, AnyArguments>,
+    f: &Filter,
+) -> Query<'q, sqlx::Any, AnyArguments> {
+    for b in &f.binds {
+        q = q.bind(b.clone());
+    }
+    q
+}
+
+/// Rows of an account query (`a` the accounts table) narrowed to the scope: `{scope}`
+/// in `sql` is replaced by the scope's condition. No rows when no account is in scope.
+pub(super) async fn account_rows(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    sql: &str,
+) -> Result<Vec<AnyRow>, InspectionError> {
+    let Some(filter) = input.scope.accounts("a.id", "a.unit_id", 1) else {
+        return Ok(Vec::new());
+    };
+    let sql = sql.replace("{scope}", &filter.sql);
+    Ok(bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Runs every detector over the scope.
+pub(super) async fn detect_all(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+) -> Result<Vec<Observation>, InspectionError> {
+    let mut out = Vec::new();
+    out.extend(rotation::rotation_age(conn, input).await?);
+    out.extend(rotation::pending_stale(conn, input).await?);
+    out.extend(reuse::reused(conn, input).await?);
+    out.extend(departed::exposed_to_departed(conn, input).await?);
+    out.extend(departed::binding_holder_departed(conn, input).await?);
+    out.extend(custody::no_custodian(conn, input).await?);
+    out.extend(handover::handover_overdue(conn, input).await?);
+    out.extend(mfa::mfa_not_enrolled(conn, input).await?);
+    Ok(out)
+}

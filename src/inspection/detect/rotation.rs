@@ -1,0 +1,153 @@
+//! `rotation_overdue`, `rotation_due` (one query over current versions) and
+//! `rotation_pending_stale` (one over pending rotations), against the policy in force
+//! for each account's unit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::{DAY_MS, Input, Observation, account_rows};
+use crate::clock::HOUR_MS;
+use crate::inspection::error::InspectionError;
+use crate::inspection::rules::Rule;
+use crate::policy::{Policy, RotationPolicy, effective_policies};
+use crate::vault::Classification;
+
+/// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
+async fn policies_for(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    rows: &[sqlx::any::AnyRow],
+) -> Result<HashMap<String, Policy>, InspectionError> {
+    let mut units = BTreeMap::new();
+    for r in rows {
+        units.insert(
+            r.try_get::<String, _>("unit_id")?,
+            r.try_get::<String, _>("path")?,
+        );
+    }
+    let units: Vec<(String, String)> = units.into_iter().collect();
+    Ok(effective_policies(input.state, &mut *conn, &units).await?)
+}
+
+fn max_age_days(r: &RotationPolicy, c: Option<Classification>) -> u32 {
+    match c {
+        Some(Classification::Core) => r.max_age_days_core,
+        Some(Classification::General) => r.max_age_days_general,
+        // Unknown text counts as the default class.
+        Some(Classification::Important) | None => r.max_age_days_important,
+    }
+}
+
+/// Overdue past the maximum age, or due within the largest reminder stage.
+pub(super) async fn rotation_age(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+) -> Result<Vec<Observation>, InspectionError> {
+    let rows = account_rows(
+        conn,
+        input,
+        "SELECT a.id, a.unit_id, n.path, a.name, a.classification, v.version, \
+         COALESCE(v.confirmed_at, v.created_at) AS since \
+         FROM accounts a JOIN units n ON n.id = a.unit_id \
+         JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
+         WHERE a.status = 'active'{scope}",
+    )
+    .await?;
+    let policies = policies_for(conn, input, &rows).await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let unit_id: String = r.try_get("unit_id")?;
+        let Some(policy) = policies.get(&unit_id) else {
+            continue;
+        };
+        let class: String = r.try_get("classification")?;
+        let max_days = max_age_days(&policy.rotation, Classification::parse(&class));
+        let since: i64 = r.try_get("since")?;
+        let due_at = since + i64::from(max_days) * DAY_MS;
+        let account: String = r.try_get("name")?;
+        let version: i64 = r.try_get("version")?;
+        let left = due_at - input.now;
+        let (rule, details) = if left < 0 {
+            (
+                Rule::RotationOverdue,
+                json!({
+                    "account": account, "classification": class, "version": version,
+                    "max_age_days": max_days, "age_days": (input.now - since) / DAY_MS,
+                    "since": since, "due_at": due_at,
+                }),
+            )
+        } else {
+            // The nearest reminder stage reached, if any.
+            let Some(stage) = policy
+                .rotation
+                .reminder_days
+                .iter()
+                .copied()
+                .filter(|d| left <= i64::from(*d) * DAY_MS)
+                .min()
+            else {
+                continue;
+            };
+            (
+                Rule::RotationDue,
+                json!({
+                    "account": account, "classification": class, "version": version,
+                    "max_age_days": max_days, "days_left": (left + DAY_MS - 1) / DAY_MS,
+                    "stage_days": stage, "due_at": due_at,
+                }),
+            )
+        };
+        out.push(Observation {
+            rule,
+            target_id: r.try_get("id")?,
+            unit_id,
+            details,
+        });
+    }
+    Ok(out)
+}
+
+/// Pending rotations older than the unit's `rotation.pending_max_hours`.
+pub(super) async fn pending_stale(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+) -> Result<Vec<Observation>, InspectionError> {
+    let rows = account_rows(
+        conn,
+        input,
+        "SELECT r.id AS rotation_id, a.id, a.unit_id, n.path, a.name, r.version, r.created_at \
+         FROM rotations r JOIN accounts a ON a.unit_id = r.unit_id AND a.id = r.account_id \
+         JOIN units n ON n.id = a.unit_id \
+         WHERE r.state = 'pending' AND a.status = 'active'{scope}",
+    )
+    .await?;
+    let policies = policies_for(conn, input, &rows).await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let unit_id: String = r.try_get("unit_id")?;
+        let Some(policy) = policies.get(&unit_id) else {
+            continue;
+        };
+        let max_hours = policy.rotation.pending_max_hours;
+        let started: i64 = r.try_get("created_at")?;
+        if input.now - started <= i64::from(max_hours) * HOUR_MS {
+            continue;
+        }
+        out.push(Observation {
+            rule: Rule::RotationPendingStale,
+            target_id: r.try_get("id")?,
+            unit_id,
+            details: json!({
+                "account": r.try_get::<String, _>("name")?,
+                "rotation_id": r.try_get::<String, _>("rotation_id")?,
+                "version": r.try_get::<i64, _>("version")?,
+                "started_at": started,
+                "age_hours": (input.now - started) / HOUR_MS,
+                "max_hours": max_hours,
+            }),
+        });
+    }
+    Ok(out)
+}

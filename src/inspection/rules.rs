@@ -1,0 +1,279 @@
+//! Every inspection rule, defined once: its code, severity, what kind of thing it is
+//! about, the message in Chinese and English, and what fixes it. The daily scan, the
+//! re-evaluation after a write and the findings list all read this table. Adding a rule
+//! is one variant here, one entry in [`Rule::def`] and its detector in `detect`.
+
+use serde_json::Value;
+
+use crate::text_enum::text_enum;
+
+text_enum!(
+    /// A condition daily inspection looks for.
+    Rule {
+        /// The current password is older than the policy's maximum age for its class.
+        RotationOverdue => "rotation_overdue",
+        /// The maximum age is near (a reminder stage of `rotation.reminder_days`).
+        RotationDue => "rotation_due",
+        /// A staged rotation has been pending longer than `rotation.pending_max_hours`.
+        RotationPendingStale => "rotation_pending_stale",
+        /// The current password equals another account's current password.
+        ReusedPassword => "reused_password",
+        /// Someone who left or moved away saw the current password.
+        ExposedToDeparted => "exposed_to_departed",
+        /// The bound phone or e-mail belongs to someone who left or moved away.
+        BindingHolderDeparted => "binding_holder_departed",
+        /// An active account without an active custodian.
+        NoCustodian => "no_custodian",
+        /// A handover case past its deadline.
+        HandoverOverdue => "handover_overdue",
+        /// A user whose role needs TOTP has not enrolled in time.
+        MfaNotEnrolled => "mfa_not_enrolled",
+    }
+);
+
+text_enum!(
+    /// How bad a finding is. `veto` is the national indicators' 单项否决: one such
+    /// finding fails the unit's account or site.
+    Severity {
+        Veto => "veto",
+        High => "high",
+        Medium => "medium",
+        Low => "low",
+    }
+);
+
+text_enum!(
+    /// What a finding is about.
+    TargetKind {
+        Account => "account",
+        User => "user",
+        Case => "case",
+        Unit => "unit",
+        District => "district",
+    }
+);
+
+text_enum!(
+    /// Whether the condition still holds.
+    FindingState {
+        Open => "open",
+        Resolved => "resolved",
+    }
+);
+
+/// One rule's fixed description. Messages are templates: `{key}` is replaced by the
+/// finding's `details.key`.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleDef {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub target: TargetKind,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+    pub fix_zh: &'static str,
+    pub fix_en: &'static str,
+}
+
+const fn def(
+    rule: Rule,
+    severity: Severity,
+    target: TargetKind,
+    message: (&'static str, &'static str),
+    fix: (&'static str, &'static str),
+) -> RuleDef {
+    RuleDef {
+        rule,
+        severity,
+        target,
+        message_zh: message.0,
+        message_en: message.1,
+        fix_zh: fix.0,
+        fix_en: fix.1,
+    }
+}
+
+impl Rule {
+    /// The rule's definition.
+    pub fn def(self) -> RuleDef {
+        use Severity::*;
+        use TargetKind::*;
+        match self {
+            Rule::RotationOverdue => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”的密码已 {age_days} 天未更换，超过{classification}级账号 {max_age_days} 天的上限",
+                    "the password of account “{account}” is {age_days} days old, past the {max_age_days}-day limit for {classification} accounts",
+                ),
+                (
+                    "立即轮换密码（发起轮换、在平台上修改、确认）",
+                    "rotate the password now (start a rotation, set it on the platform, confirm)",
+                ),
+            ),
+            Rule::RotationDue => def(
+                self,
+                Low,
+                Account,
+                (
+                    "账号“{account}”的密码将在 {days_left} 天内到期，请提前更换",
+                    "the password of account “{account}” reaches its maximum age in {days_left} days",
+                ),
+                ("在到期前轮换密码", "rotate the password before it expires"),
+            ),
+            Rule::RotationPendingStale => def(
+                self,
+                Medium,
+                Account,
+                (
+                    "账号“{account}”的密码轮换已挂起 {age_hours} 小时（上限 {max_hours} 小时），无法确定平台上使用的是哪个密码",
+                    "a rotation of account “{account}” has been pending for {age_hours} hours (limit {max_hours}): nobody knows which password the platform has",
+                ),
+                (
+                    "确认平台上的密码后确认轮换，或撤销轮换",
+                    "check which password the platform accepts, then confirm or cancel the rotation",
+                ),
+            ),
+            Rule::ReusedPassword => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”的密码与本单位 {same_unit_count} 个、其他单位 {other_units} 个账号的当前密码相同",
+                    "account “{account}” shares its password with {same_unit_count} account(s) of its unit and {other_units} elsewhere in the district",
+                ),
+                (
+                    "为每个账号轮换为不同的密码",
+                    "rotate each of these accounts to a password of its own",
+                ),
+            ),
+            Rule::ExposedToDeparted => def(
+                self,
+                High,
+                Account,
+                (
+                    "已离职或调离的人员（{people}）看过账号“{account}”的当前密码",
+                    "people who left or moved away ({people}) saw the current password of account “{account}”",
+                ),
+                ("轮换密码", "rotate the password"),
+            ),
+            Rule::BindingHolderDeparted => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”绑定的手机或邮箱属于已离职或调离的 {holder}",
+                    "the phone or e-mail bound to account “{account}” belongs to {holder}, who left or moved away",
+                ),
+                (
+                    "在平台上改绑到在岗人员，并更新账号的绑定人",
+                    "rebind the account to a current member of staff on the platform and update its binding holder",
+                ),
+            ),
+            Rule::NoCustodian => def(
+                self,
+                Medium,
+                Account,
+                (
+                    "账号“{account}”没有在岗的保管人",
+                    "account “{account}” has no active custodian",
+                ),
+                ("指定一名保管人", "name a custodian"),
+            ),
+            Rule::HandoverOverdue => def(
+                self,
+                High,
+                Case,
+                (
+                    "{leaver} 的交接已超过期限 {days_overdue} 天",
+                    "the handover of {leaver} is {days_overdue} day(s) past its deadline",
+                ),
+                (
+                    "完成交接事项并由继任人确认、负责人签字",
+                    "finish the case's items, have the successor acknowledge and sign it off",
+                ),
+            ),
+            Rule::MfaNotEnrolled => def(
+                self,
+                Medium,
+                User,
+                (
+                    "用户 {username} 担任须双因素登录的角色已 {days} 天，仍未绑定动态口令",
+                    "user {username} has held a role that needs two-factor login for {days} days without enrolling TOTP",
+                ),
+                ("登录后绑定动态口令（TOTP）", "log in and enrol TOTP"),
+            ),
+        }
+    }
+}
+
+/// Fills `{key}` placeholders from `details` (strings as they are, other values as
+/// JSON); unknown keys stay as written.
+pub fn render(template: &str, details: &Value) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let key = &after[..end];
+                match details.get(key) {
+                    Some(Value::String(s)) => out.push_str(s),
+                    Some(v) => out.push_str(&v.to_string()),
+                    None => {
+                        out.push('{');
+                        out.push_str(key);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_rule_is_defined_once_with_both_languages() {
+        for r in Rule::ALL {
+            let d = r.def();
+            assert_eq!(d.rule, *r);
+            for text in [d.message_zh, d.message_en, d.fix_zh, d.fix_en] {
+                assert!(!text.trim().is_empty(), "{r}");
+            }
+        }
+    }
+
+    #[test]
+    fn templates_take_details() {
+        let d = json!({ "account": "区网信办公众号", "age_days": 120, "max_age_days": 90, "classification": "core" });
+        let m = render(Rule::RotationOverdue.def().message_en, &d);
+        assert!(
+            m.contains("120 days") && m.contains("区网信办公众号"),
+            "{m}"
+        );
+        assert_eq!(render("{missing} {", &json!({})), "{missing} {");
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(*s));
+        }
+        for r in Rule::ALL {
+            assert_eq!(Rule::parse(r.as_str()), Some(*r));
+        }
+    }
+}

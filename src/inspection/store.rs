@@ -1,0 +1,97 @@
+//! The findings table: upserting what holds now (one multi-row statement per batch) and
+//! resolving what no longer does (one statement). `(rule, target_id)` is unique, so
+//! concurrent scanners update the same row; `last_seen` only moves forward.
+
+use std::collections::BTreeMap;
+
+use sqlx::AnyConnection;
+
+use super::detect::Observation;
+use super::rules::{FindingState, Rule};
+use super::scope::Scope;
+use crate::db::new_id;
+use crate::http::placeholders;
+
+/// Rows per upsert statement (10 values each; well under both engines' bind limits).
+pub(super) const BATCH: usize = 400;
+
+/// One observation per (rule, target), in key order (the order rows are locked in,
+/// so two scanners never wait on each other in a cycle).
+pub(super) fn dedupe(obs: Vec<Observation>) -> Vec<Observation> {
+    let mut by_key: BTreeMap<(&'static str, String), Observation> = BTreeMap::new();
+    for o in obs {
+        by_key.insert((o.rule.as_str(), o.target_id.clone()), o);
+    }
+    by_key.into_values().collect()
+}
+
+/// Inserts or refreshes the findings for `obs` (at most [`BATCH`]): a new row is open
+/// from `now`; an existing one gets the new details and severity, `last_seen` = the
+/// later of its own and `now`, and is reopened (first_seen = now) if it was resolved.
+pub(super) async fn upsert(
+    conn: &mut AnyConnection,
+    obs: &[Observation],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if obs.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..obs.len())
+        .map(|i| format!("({})", placeholders(1 + i * 10, 10)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO findings (unit_id, id, rule, target_kind, target_id, severity, details, state, first_seen, last_seen) \
+         VALUES {} ON CONFLICT (rule, target_id) DO UPDATE SET \
+         unit_id = excluded.unit_id, target_kind = excluded.target_kind, severity = excluded.severity, \
+         details = excluded.details, \
+         first_seen = CASE WHEN findings.state = 'open' THEN findings.first_seen ELSE excluded.first_seen END, \
+         state = excluded.state, resolved_at = NULL, resolved_how = NULL, \
+         last_seen = CASE WHEN findings.last_seen > excluded.last_seen THEN findings.last_seen ELSE excluded.last_seen END",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for o in obs {
+        let def = o.rule.def();
+        q = q
+            .bind(o.unit_id.clone())
+            .bind(new_id())
+            .bind(o.rule.as_str())
+            .bind(def.target.as_str())
+            .bind(o.target_id.clone())
+            .bind(def.severity.as_str())
+            .bind(o.details.to_string())
+            .bind(FindingState::Open.as_str())
+            .bind(now)
+            .bind(now);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// Resolves the open findings of `rules` within `scope` that were not seen at `now`
+/// (their `last_seen` is older); `how` says what cleared them. Returns how many.
+pub(super) async fn resolve_unseen(
+    conn: &mut AnyConnection,
+    rules: &[Rule],
+    scope: &Scope,
+    now: i64,
+    how: &str,
+) -> Result<u64, sqlx::Error> {
+    let filter = scope.findings(3 + rules.len());
+    let sql = format!(
+        "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_how = $2 \
+         WHERE state = 'open' AND last_seen < $1 AND rule IN ({}){}",
+        placeholders(3, rules.len()),
+        filter.sql
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(how.to_string());
+    for r in rules {
+        q = q.bind(r.as_str());
+    }
+    for b in &filter.binds {
+        q = q.bind(b.clone());
+    }
+    Ok(q.execute(conn).await?.rows_affected())
+}

@@ -55,6 +55,8 @@ pub struct Config {
     /// the audit trail (e.g. `["127.0.0.1"]` behind a local nginx).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub argon2: Argon2Config,
+    /// `[jobs]`: scheduler time zone, sweep and lease, and `[jobs.<name>]` per job.
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
@@ -97,6 +99,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             hr_signing_secret: None,
             argon2: Argon2Config::default(),
+            jobs: crate::jobs::JobsConfig::default(),
         }
     }
 }
@@ -156,6 +159,7 @@ impl fmt::Debug for Config {
                 &self.hr_signing_secret.as_ref().map(|_| "***"),
             )
             .field("argon2", &self.argon2)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -299,6 +303,7 @@ impl Config {
                 "max_body_bytes must be at least 1024".into(),
             ));
         }
+        self.jobs.validate().map_err(ConfigError::Invalid)?;
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

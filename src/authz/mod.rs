@@ -21,7 +21,6 @@ pub use separation::{
 };
 pub use user_target::authorize_user_target;
 
-
 /// The unit a resource belongs to, as authorisation sees it.
 #[derive(Debug, Clone)]
 pub struct UnitRef<'a> {
@@ -200,7 +199,8 @@ mod tests {
         assert_eq!(
             authorize(&c, Permission::UnitsRead, &other, "unit")
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             404
         );
     }
@@ -227,7 +227,10 @@ mod tests {
         let named = ctx(&[("/r/a/", Role::Custodian)]);
         assert!(authorize_secret(&named, &unit, &custodians).is_ok());
         assert_eq!(
-            authorize_secret(&named, &unit, &[]).unwrap_err().kind().status(),
+            authorize_secret(&named, &unit, &[])
+                .unwrap_err()
+                .kind()
+                .status(),
             403
         );
         for role in [Role::Supervisor, Role::Auditor, Role::Sysadmin, Role::Hr] {
@@ -235,7 +238,8 @@ mod tests {
             assert_eq!(
                 authorize_secret(&c, &unit, &custodians)
                     .unwrap_err()
-                    .kind().status(),
+                    .kind()
+                    .status(),
                 403,
                 "{role}"
             );
@@ -244,7 +248,8 @@ mod tests {
         assert_eq!(
             authorize_secret(&foreign, &unit, &custodians)
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             404
         );
     }
@@ -268,7 +273,8 @@ mod tests {
         assert_eq!(
             authorize(&nobody, Permission::HrEvents, &unit, "unit")
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             404
         );
     }
@@ -284,7 +290,10 @@ mod tests {
         }
         for unit_role in [Role::UnitAdmin, Role::Custodian] {
             let e = check_separation(&[Role::Sysadmin], unit_role, false).unwrap_err();
-            assert_eq!((e.kind().status().as_u16(), e.code()), (409, "role_conflict"));
+            assert_eq!(
+                (e.kind().status().as_u16(), e.code()),
+                (409, "role_conflict")
+            );
             assert!(check_separation(&[unit_role], Role::Sysadmin, false).is_err());
             assert!(check_separation(&[Role::Sysadmin], unit_role, true).is_ok());
             assert!(check_separation(&[unit_role], Role::Sysadmin, true).is_ok());
@@ -395,7 +404,8 @@ mod tests {
         assert_eq!(
             authorize_token_mint(&sys, Role::Sysadmin, &a)
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             422
         );
         let ua = ctx(&[("/r/a/", Role::UnitAdmin)]);
@@ -404,13 +414,15 @@ mod tests {
         assert_eq!(
             authorize_token_mint(&ua, Role::Hr, &a)
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             403
         );
         assert_eq!(
             authorize_token_mint(&ua, Role::Custodian, &parent)
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             404
         );
         let t = token_ctx(Role::UnitAdmin, "/r/a/");
@@ -438,7 +450,10 @@ mod tests {
             "person_required"
         );
         assert_eq!(
-            authorize_reuse_check(&token, &a, &[]).unwrap_err().kind().status(),
+            authorize_reuse_check(&token, &a, &[])
+                .unwrap_err()
+                .kind()
+                .status(),
             403
         );
         assert!(!may_check_unit_reuse(&token, &a));
@@ -461,7 +476,8 @@ mod tests {
         assert_eq!(
             authorize_reuse_check(&supervisor, &a, &[])
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             403
         );
         assert!(!may_check_unit_reuse(&supervisor, &a));
@@ -469,7 +485,8 @@ mod tests {
         assert_eq!(
             authorize_reuse_check(&other_custodian, &a, &["x".into()])
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             403
         );
         assert!(authorize_reuse_check(&other_custodian, &a, &["u".into()]).is_ok());

@@ -59,10 +59,12 @@ pub enum Permission {
     HandoverSignOff,
     /// Ask "what did this person see?" (the exposure ledger).
     ExposureRead,
+    /// See the scheduled jobs' status (`GET /jobs`).
+    JobsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -79,6 +81,7 @@ impl Permission {
         Permission::HandoverManage,
         Permission::HandoverSignOff,
         Permission::ExposureRead,
+        Permission::JobsRead,
     ];
 }
 
@@ -119,6 +122,7 @@ impl Role {
                     | MembersWrite
                     | TokensWrite
                     | PolicyWrite
+                    | JobsRead
             ),
             Role::Supervisor => matches!(
                 p,

@@ -32,8 +32,8 @@ pub fn authorize_user_target(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::DomainError;
     use crate::authz::{Permission, Role};
+    use crate::error::DomainError;
 
     fn ctx(grants: &[(&str, Role)]) -> AuthContext {
         AuthContext::with_roles_for_tests(grants)
@@ -71,14 +71,16 @@ mod tests {
         assert_eq!(
             authorize_user_target(&sub_admin, Permission::UsersWrite, &home, &[unit("/r/ab/")])
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             403
         );
         // Home outside every subtree: 404, whatever the roles.
         assert_eq!(
             authorize_user_target(&sub_admin, Permission::UsersWrite, &unit("/r/"), &[])
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             404
         );
     }
@@ -91,7 +93,8 @@ mod tests {
         assert_eq!(
             authorize_user_target(&c, Permission::UsersWrite, &unit("/r/a/"), &[unit("/r/")])
                 .unwrap_err()
-                .kind().status(),
+                .kind()
+                .status(),
             403
         );
         let root = ctx(&[("/r/", Role::Sysadmin)]);

@@ -4,6 +4,7 @@ mod audit;
 mod handover;
 mod import;
 mod init;
+mod jobs;
 mod keys;
 mod users;
 
@@ -80,6 +81,22 @@ pub enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Each job's schedule, last run (outcome, duration, counts) and next run.
+    List,
+    /// Run a job now, in this process (refused while it runs on a server).
+    Run {
+        /// The job's name (see `jobs list`).
+        name: String,
     },
 }
 
@@ -268,10 +285,28 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             handover::open(&state, args).await?;
             Ok(0)
         }
+        Command::Jobs { command } => {
+            let state = start(config).await?;
+            let done = match command {
+                JobsCommand::List => jobs::list(&state).await,
+                JobsCommand::Run { name } => jobs::run(&state, &name).await,
+            };
+            state.db.close().await;
+            Ok(done.map_or_else(
+                |e| {
+                    eprintln!("credgov: {e}");
+                    e.exit_code
+                },
+                |()| 0,
+            ))
+        }
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
             init::first_run(&state).await?;
+            let ticker = crate::jobs::Ticker::start(state.clone())
+                .await
+                .map_err(|e| e.to_string())?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -283,6 +318,7 @@ async fn execute(cli: Cli) -> Result<i32, String> {
             crate::server::serve(state, listener, crate::server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            ticker.shutdown().await;
             Ok(0)
         }
     }

@@ -40,7 +40,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::audit::router())
         .merge(crate::policy::router())
         .merge(crate::vault::router())
-        .merge(crate::handover::router());
+        .merge(crate::handover::router())
+        .merge(crate::jobs::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())

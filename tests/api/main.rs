@@ -10,6 +10,7 @@ mod crash;
 mod errors;
 mod handover;
 mod import;
+mod jobs;
 mod keys;
 mod lists;
 mod lockout;

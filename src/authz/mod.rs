@@ -315,6 +315,7 @@ mod tests {
                     MembersWrite,
                     TokensWrite,
                     PolicyWrite,
+                    JobsRead,
                 ],
             ),
             (

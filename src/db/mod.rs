@@ -61,19 +61,8 @@ impl Tx {
         table: LockTable,
         id: &str,
     ) -> Result<bool, sqlx::Error> {
-        let sql = match self.backend {
-            // NO KEY: inserts whose foreign keys point at the row are not blocked.
-            Backend::Postgres => format!(
-                "SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE",
-                table.as_str()
-            ),
-            Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),
-        };
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(row.is_some())
+        // NO KEY: inserts whose foreign keys point at the row are not blocked.
+        self.lock_row(table, id, "FOR NO KEY UPDATE").await
     }
 
     /// Locks one row (by `id`) until this transaction ends unless another transaction
@@ -81,9 +70,19 @@ impl Tx {
     /// other; SQLite's write transaction already holds the database, so only the row's
     /// existence is read. Returns false when the row is absent or locked elsewhere.
     pub async fn try_lock_row(&mut self, table: LockTable, id: &str) -> Result<bool, sqlx::Error> {
+        self.lock_row(table, id, "FOR UPDATE SKIP LOCKED").await
+    }
+
+    /// `SELECT id … WHERE id = $1` with the PostgreSQL lock clause (none on SQLite).
+    async fn lock_row(
+        &mut self,
+        table: LockTable,
+        id: &str,
+        pg_clause: &'static str,
+    ) -> Result<bool, sqlx::Error> {
         let sql = match self.backend {
             Backend::Postgres => format!(
-                "SELECT id FROM {} WHERE id = $1 FOR UPDATE SKIP LOCKED",
+                "SELECT id FROM {} WHERE id = $1 {pg_clause}",
                 table.as_str()
             ),
             Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),

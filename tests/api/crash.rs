@@ -197,6 +197,27 @@ async fn churn(
     }
 }
 
+/// `credgov init --admin root-admin --password-stdin` with `env`; panics unless it succeeds.
+pub(crate) fn init_database(env: &[(String, String)], admin_pw: &str) {
+    let mut init = Command::new(TestApp::binary())
+        .args(["init", "--admin", "root-admin", "--password-stdin"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        init.stdin
+            .take()
+            .unwrap()
+            .write_all(admin_pw.as_bytes())
+            .unwrap();
+    }
+    assert!(init.wait().unwrap().success());
+}
+
 async fn crash_scenario(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let Some((url, _guard)) = fresh_database(engine, dir.path()).await else {
@@ -222,23 +243,7 @@ async fn crash_scenario(engine: Engine) {
         ("CREDGOV_LOG_LEVEL".into(), "error".into()),
     ];
     let admin_pw = "Obsidian-Lantern-Fescue-73";
-    let mut init = Command::new(TestApp::binary())
-        .args(["init", "--admin", "root-admin", "--password-stdin"])
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        init.stdin
-            .take()
-            .unwrap()
-            .write_all(admin_pw.as_bytes())
-            .unwrap();
-    }
-    assert!(init.wait().unwrap().success());
+    init_database(&env, admin_pw);
     let mut server = Server {
         env,
         addr: format!("127.0.0.1:{port}"),

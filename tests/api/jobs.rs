@@ -302,23 +302,7 @@ async fn prepared_env(
     ];
     let o = cli(&env, &["migrate"]);
     assert!(o.status.success(), "{o:?}");
-    let mut init = Command::new(TestApp::binary())
-        .args(["init", "--admin", "root-admin", "--password-stdin"])
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        init.stdin
-            .take()
-            .unwrap()
-            .write_all(b"Obsidian-Lantern-Fescue-73")
-            .unwrap();
-    }
-    assert!(init.wait().unwrap().success());
+    crate::crash::init_database(&env, "Obsidian-Lantern-Fescue-73");
     Some((env, url, guard))
 }
 

@@ -20,8 +20,9 @@ pub struct JobsConfig {
     pub sweep_seconds: u64,
     /// Seconds a claimed run stays owned without renewal (renewed every third of it).
     pub lease_seconds: u64,
-    /// Test hook, 0 in production: `housekeeping` sleeps this many milliseconds before
-    /// its work, so the test suite can kill a server in the middle of a run.
+    /// Test hook, 0 in production: `housekeeping` holds its write transaction open this
+    /// many milliseconds before its work, so the test suite can kill a server in the
+    /// middle of a run (and check that lease renewals never wait on the run itself).
     pub test_sleep_ms: u64,
     /// `[jobs.<name>]` for every registered and planned job.
     #[serde(flatten)]

@@ -39,15 +39,17 @@ impl Job for Housekeeping {
 }
 
 async fn run(state: &AppState) -> Result<Counts, JobFailure> {
-    let pause = state.config.jobs.test_sleep_ms;
-    if pause > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-    }
     let now = state.now();
     let idle_ms = i64::from(state.policy.session.idle_minutes) * MINUTE_MS;
     let throttle_window_ms = i64::from(state.policy.lockout.address_window_minutes) * MINUTE_MS;
     let mut counts = Counts::new();
     let mut tx = state.db.begin_write().await?;
+    // Test hook (0 in production): a long run that holds its write transaction, so the
+    // suite can kill a server mid-run and check that lease renewals never wait on it.
+    let pause = state.config.jobs.test_sleep_ms;
+    if pause > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+    }
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - idle_ms)

@@ -142,21 +142,26 @@ impl Runner {
         let lease_ms = self.lease_ms();
         let renew_every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1000).max(1));
         let body = job.run(&self.state, &ctx);
-        tokio::pin!(body);
-        let result = loop {
-            tokio::select! {
-                result = &mut body => break result,
-                _ = tokio::time::sleep(renew_every) => {
-                    let until = self.state.now() + lease_ms;
-                    match store::renew(&self.state.db, &ctx.run_id, &self.instance, until).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::warn!(job = job.name(), run_id = %ctx.run_id, "job run lost its lease; stopping");
-                            return Err(JobsError::LeaseLost(job.name().to_string()));
-                        }
-                        Err(e) => tracing::warn!(job = job.name(), error = %e, "renewing a job lease failed; retrying"),
+        // Both futures are polled together: a renewal waiting for the database (on
+        // SQLite: for the write permit the body's transaction holds) never stops the body.
+        let renewals = async {
+            loop {
+                tokio::time::sleep(renew_every).await;
+                let until = self.state.now() + lease_ms;
+                match store::renew(&self.state.db, &ctx.run_id, &self.instance, until).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(job = job.name(), error = %e, "renewing a job lease failed; retrying");
                     }
                 }
+            }
+        };
+        let result = tokio::select! {
+            result = body => result,
+            () = renewals => {
+                tracing::warn!(job = job.name(), run_id = %ctx.run_id, "job run lost its lease; stopping");
+                return Err(JobsError::LeaseLost(job.name().to_string()));
             }
         };
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);

@@ -71,26 +71,14 @@ pub async fn list(state: &AppState) -> Result<Vec<JobStatus>, InternalError> {
             timezone: config.timezone.clone(),
             enabled,
             next_run_at: enabled.then(|| schedule.next_after(now)).flatten(),
-            last_run: finished.iter().find(|f| f.job == name).map(|f| LastRun {
-                run_id: f.run_id.clone(),
-                due_at: f.due_at,
-                trigger: f.trigger,
-                outcome: f.state,
-                started_at: f.started_at,
-                finished_at: f.finished_at,
-                duration_ms: f.duration_ms,
-                attempts: f.attempts,
-                counts: f.counts.clone(),
-                error: f.error.clone(),
-            }),
-            running: running.iter().find(|r| r.job == name).map(|r| CurrentRun {
-                run_id: r.run_id.clone(),
-                due_at: r.due_at,
-                owner: r.owner.clone(),
-                started_at: r.started_at,
-                lease_expires_at: r.lease_expires_at,
-                attempts: r.attempts,
-            }),
+            last_run: finished
+                .iter()
+                .find(|(job, _)| job == name)
+                .map(|(_, run)| run.clone()),
+            running: running
+                .iter()
+                .find(|(job, _)| job == name)
+                .map(|(_, run)| run.clone()),
         });
     }
     Ok(out)

@@ -5,6 +5,7 @@
 use sqlx::{AnyPool, Row};
 
 use super::registry::Counts;
+use super::status::{CurrentRun, LastRun};
 use crate::clock::Millis;
 use crate::db::{Db, LockTable, Tx, new_id};
 use crate::text_enum::text_enum;
@@ -39,34 +40,6 @@ pub struct Claimed {
     pub run_id: String,
     pub due_at: Millis,
     pub attempt: i64,
-}
-
-/// A finished occurrence as stored.
-#[derive(Debug, Clone)]
-pub struct FinishedRow {
-    pub job: String,
-    pub run_id: String,
-    pub due_at: Millis,
-    pub trigger: Trigger,
-    pub state: RunState,
-    pub started_at: Option<Millis>,
-    pub finished_at: Option<Millis>,
-    pub duration_ms: Option<i64>,
-    pub attempts: i64,
-    pub counts: Counts,
-    pub error: Option<String>,
-}
-
-/// An occurrence being run right now (live lease).
-#[derive(Debug, Clone)]
-pub struct RunningRow {
-    pub job: String,
-    pub run_id: String,
-    pub due_at: Millis,
-    pub owner: String,
-    pub started_at: Option<Millis>,
-    pub lease_expires_at: Millis,
-    pub attempts: i64,
 }
 
 /// Makes sure every job has its lock row.
@@ -260,8 +233,8 @@ pub async fn finish(
     Ok(done.rows_affected() > 0)
 }
 
-/// Each job's latest finished (succeeded or failed) occurrence.
-pub async fn latest_finished(pool: &AnyPool) -> Result<Vec<FinishedRow>, sqlx::Error> {
+/// Each job's latest finished (succeeded or failed) occurrence, with the job's name.
+pub async fn latest_finished(pool: &AnyPool) -> Result<Vec<(String, LastRun)>, sqlx::Error> {
     let ok = RunState::Succeeded.as_str();
     let failed = RunState::Failed.as_str();
     let rows = sqlx::query(
@@ -277,13 +250,12 @@ pub async fn latest_finished(pool: &AnyPool) -> Result<Vec<FinishedRow>, sqlx::E
     rows.iter()
         .map(|r| {
             let counts: Option<String> = r.try_get("counts")?;
-            Ok(FinishedRow {
-                job: r.try_get("job")?,
+            let run = LastRun {
                 run_id: r.try_get("id")?,
                 due_at: r.try_get("due_at")?,
                 trigger: Trigger::parse(&r.try_get::<String, _>("trigger_kind")?)
                     .unwrap_or(Trigger::Schedule),
-                state: RunState::parse(&r.try_get::<String, _>("state")?)
+                outcome: RunState::parse(&r.try_get::<String, _>("state")?)
                     .unwrap_or(RunState::Failed),
                 started_at: r.try_get("started_at")?,
                 finished_at: r.try_get("finished_at")?,
@@ -293,13 +265,17 @@ pub async fn latest_finished(pool: &AnyPool) -> Result<Vec<FinishedRow>, sqlx::E
                     .and_then(|c| serde_json::from_str(&c).ok())
                     .unwrap_or_default(),
                 error: r.try_get("error")?,
-            })
+            };
+            Ok((r.try_get("job")?, run))
         })
         .collect()
 }
 
-/// Occurrences running under a live lease.
-pub async fn running(pool: &AnyPool, now: Millis) -> Result<Vec<RunningRow>, sqlx::Error> {
+/// Occurrences running under a live lease, with their job's name.
+pub async fn running(
+    pool: &AnyPool,
+    now: Millis,
+) -> Result<Vec<(String, CurrentRun)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT job, id, due_at, owner, started_at, lease_expires_at, attempts FROM job_runs \
          WHERE state = $1 AND lease_expires_at > $2",
@@ -310,8 +286,7 @@ pub async fn running(pool: &AnyPool, now: Millis) -> Result<Vec<RunningRow>, sql
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(RunningRow {
-                job: r.try_get("job")?,
+            let run = CurrentRun {
                 run_id: r.try_get("id")?,
                 due_at: r.try_get("due_at")?,
                 owner: r.try_get::<Option<String>, _>("owner")?.unwrap_or_default(),
@@ -320,7 +295,8 @@ pub async fn running(pool: &AnyPool, now: Millis) -> Result<Vec<RunningRow>, sql
                     .try_get::<Option<i64>, _>("lease_expires_at")?
                     .unwrap_or_default(),
                 attempts: r.try_get("attempts")?,
-            })
+            };
+            Ok((r.try_get("job")?, run))
         })
         .collect()
 }

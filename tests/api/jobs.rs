@@ -279,6 +279,7 @@ async fn prepared_env(
     lease_seconds: u64,
 ) -> Option<(Vec<(String, String)>, String, Option<crate::common::PgDb>)> {
     let (url, guard) = fresh_database(engine, dir).await?;
+    sqlx::any::install_default_drivers();
     let env: Vec<(String, String)> = vec![
         ("CREDGOV_DATABASE_URL".into(), url.clone()),
         (
@@ -368,7 +369,7 @@ async fn two_servers_on_one_postgres_run_an_occurrence_once() {
 
 async fn killed_mid_run_the_occurrence_completes_once(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((env, url, _guard)) = prepared_env(engine, dir.path(), 5000, 5).await else {
+    let Some((env, url, _guard)) = prepared_env(engine, dir.path(), 3000, 8).await else {
         return;
     };
     let client = reqwest::Client::new();
@@ -378,7 +379,7 @@ async fn killed_mid_run_the_occurrence_completes_once(engine: Engine) {
     first.wait_ready(&client).await;
     let running = wait_for_state(&pool, "running").await;
     let first_owner = running[0].2.clone();
-    first.kill(); // SIGKILL in the middle of the 5 s run
+    first.kill(); // SIGKILL in the middle of the 3 s run
     // While it was held, the CLI refuses to run the job a second time.
     let o = cli(&env, &["jobs", "run", "housekeeping"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");

@@ -57,6 +57,8 @@ pub struct Config {
     pub argon2: Argon2Config,
     /// Outgoing requests (freshness probes, webhooks): allowed non-public hosts, timeout.
     pub outbound: crate::outbound::OutboundConfig,
+    /// `[jobs]`: scheduler time zone, sweep and lease, and `[jobs.<name>]` per job.
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
@@ -100,6 +102,7 @@ impl Default for Config {
             hr_signing_secret: None,
             argon2: Argon2Config::default(),
             outbound: crate::outbound::OutboundConfig::default(),
+            jobs: crate::jobs::JobsConfig::default(),
         }
     }
 }
@@ -160,6 +163,7 @@ impl fmt::Debug for Config {
             )
             .field("argon2", &self.argon2)
             .field("outbound", &self.outbound)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -304,6 +308,7 @@ impl Config {
                 "max_body_bytes must be at least 1024".into(),
             ));
         }
+        self.jobs.validate().map_err(ConfigError::Invalid)?;
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

@@ -17,6 +17,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod inspection;
+pub mod jobs;
 pub mod outbound;
 pub mod policy;
 pub mod server;

@@ -326,6 +326,7 @@ mod tests {
                     MembersWrite,
                     TokensWrite,
                     PolicyWrite,
+                    JobsRead,
                 ],
             ),
             (

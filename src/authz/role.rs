@@ -61,10 +61,12 @@ pub enum Permission {
     ExposureRead,
     /// Read daily inspection findings (巡检发现) of the subtree.
     FindingsRead,
+    /// See the scheduled jobs' status (`GET /jobs`).
+    JobsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -82,6 +84,7 @@ impl Permission {
         Permission::HandoverSignOff,
         Permission::ExposureRead,
         Permission::FindingsRead,
+        Permission::JobsRead,
     ];
 }
 
@@ -122,6 +125,7 @@ impl Role {
                     | MembersWrite
                     | TokensWrite
                     | PolicyWrite
+                    | JobsRead
             ),
             Role::Supervisor => matches!(
                 p,

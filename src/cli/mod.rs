@@ -6,6 +6,7 @@ mod calendar;
 mod handover;
 mod import;
 mod init;
+mod jobs;
 mod keys;
 mod scan;
 mod users;
@@ -96,6 +97,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +114,17 @@ pub enum CalendarCommand {
     },
     /// List the years known, where each comes from (embedded/imported) and its days.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Each job's schedule, last run (outcome, duration, counts) and next run.
+    List,
+    /// Run a job now, in this process (refused while it runs on a server).
+    Run {
+        /// The job's name (see `jobs list`).
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -313,10 +330,28 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             handover::open(&state, args).await?;
             Ok(0)
         }
+        Command::Jobs { command } => {
+            let state = start(config).await?;
+            let done = match command {
+                JobsCommand::List => jobs::list(&state).await,
+                JobsCommand::Run { name } => jobs::run(&state, &name).await,
+            };
+            state.db.close().await;
+            Ok(done.map_or_else(
+                |e| {
+                    eprintln!("credgov: {e}");
+                    e.exit_code
+                },
+                |()| 0,
+            ))
+        }
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
-            init::first_run(&state).await.map_err(|e| e.message)?;
+            init::first_run(&state).await?;
+            let ticker = crate::jobs::Ticker::start(state.clone())
+                .await
+                .map_err(|e| e.to_string())?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -328,6 +363,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             crate::server::serve(state, listener, crate::server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            ticker.shutdown().await;
             Ok(0)
         }
     }

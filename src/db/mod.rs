@@ -33,12 +33,15 @@ pub struct Tx {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockTable {
     Units,
+    /// Scheduled jobs (`jobs.id` is the job's name).
+    Jobs,
 }
 
 impl LockTable {
     fn as_str(self) -> &'static str {
         match self {
             LockTable::Units => "units",
+            LockTable::Jobs => "jobs",
         }
     }
 }
@@ -58,10 +61,28 @@ impl Tx {
         table: LockTable,
         id: &str,
     ) -> Result<bool, sqlx::Error> {
+        // NO KEY: inserts whose foreign keys point at the row are not blocked.
+        self.lock_row(table, id, "FOR NO KEY UPDATE").await
+    }
+
+    /// Locks one row (by `id`) until this transaction ends unless another transaction
+    /// holds it: PostgreSQL `FOR UPDATE SKIP LOCKED`, so claimers never queue behind each
+    /// other; SQLite's write transaction already holds the database, so only the row's
+    /// existence is read. Returns false when the row is absent or locked elsewhere.
+    pub async fn try_lock_row(&mut self, table: LockTable, id: &str) -> Result<bool, sqlx::Error> {
+        self.lock_row(table, id, "FOR UPDATE SKIP LOCKED").await
+    }
+
+    /// `SELECT id … WHERE id = $1` with the PostgreSQL lock clause (none on SQLite).
+    async fn lock_row(
+        &mut self,
+        table: LockTable,
+        id: &str,
+        pg_clause: &'static str,
+    ) -> Result<bool, sqlx::Error> {
         let sql = match self.backend {
-            // NO KEY: inserts whose foreign keys point at the row are not blocked.
             Backend::Postgres => format!(
-                "SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE",
+                "SELECT id FROM {} WHERE id = $1 {pg_clause}",
                 table.as_str()
             ),
             Backend::Sqlite => format!("SELECT id FROM {} WHERE id = $1", table.as_str()),

@@ -18,14 +18,15 @@ use crate::common::{Engine, TestApp, fresh_database};
 const TRIALS: usize = 20;
 const ACCOUNTS: usize = 3;
 
-struct Server {
-    env: Vec<(String, String)>,
-    addr: String,
-    child: Option<Child>,
+/// A `credgov serve` child process (also used by the scheduler tests).
+pub(crate) struct Server {
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) addr: String,
+    pub(crate) child: Option<Child>,
 }
 
 impl Server {
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let child = Command::new(TestApp::binary())
             .args(["serve", "--listen", &self.addr])
             .env_clear()
@@ -39,7 +40,7 @@ impl Server {
         self.child = Some(child);
     }
 
-    async fn wait_ready(&self, client: &reqwest::Client) {
+    pub(crate) async fn wait_ready(&self, client: &reqwest::Client) {
         for _ in 0..600 {
             if let Ok(r) = client
                 .get(format!("http://{}/readyz", self.addr))
@@ -54,7 +55,7 @@ impl Server {
         panic!("server did not become ready within 30 s");
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill(); // SIGKILL
             let _ = c.wait();
@@ -196,6 +197,27 @@ async fn churn(
     }
 }
 
+/// `credgov init --admin root-admin --password-stdin` with `env`; panics unless it succeeds.
+pub(crate) fn init_database(env: &[(String, String)], admin_pw: &str) {
+    let mut init = Command::new(TestApp::binary())
+        .args(["init", "--admin", "root-admin", "--password-stdin"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        init.stdin
+            .take()
+            .unwrap()
+            .write_all(admin_pw.as_bytes())
+            .unwrap();
+    }
+    assert!(init.wait().unwrap().success());
+}
+
 async fn crash_scenario(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let Some((url, _guard)) = fresh_database(engine, dir.path()).await else {
@@ -221,23 +243,7 @@ async fn crash_scenario(engine: Engine) {
         ("CREDGOV_LOG_LEVEL".into(), "error".into()),
     ];
     let admin_pw = "Obsidian-Lantern-Fescue-73";
-    let mut init = Command::new(TestApp::binary())
-        .args(["init", "--admin", "root-admin", "--password-stdin"])
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        init.stdin
-            .take()
-            .unwrap()
-            .write_all(admin_pw.as_bytes())
-            .unwrap();
-    }
-    assert!(init.wait().unwrap().success());
+    init_database(&env, admin_pw);
     let mut server = Server {
         env,
         addr: format!("127.0.0.1:{port}"),

@@ -12,6 +12,7 @@ mod errors;
 mod handover;
 mod import;
 mod inspection;
+mod jobs;
 mod keys;
 mod lists;
 mod lockout;

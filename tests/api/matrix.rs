@@ -373,6 +373,9 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
                 "/api/v1/findings",
                 &["supervisor", "unit_admin", "auditor"][..],
             ),
+            // Scheduled jobs belong to no unit (no foreign case): system administrators
+            // only; no token is ever a sysadmin.
+            ("/api/v1/jobs", admin),
         ] {
             let (s, v) = app.get(path, &user.token).await;
             // Tokens neither mint nor list tokens.

@@ -1,0 +1,92 @@
+//! `housekeeping` (hourly): deletes rows nothing reads any more — sessions past their
+//! idle or absolute limit, login-throttle windows long over, stale rate-limit windows,
+//! login slots of crashed servers, and job history older than [`JOB_HISTORY_DAYS`].
+//! Every statement is a conditional delete, so a repeated run does nothing new.
+
+use futures::future::BoxFuture;
+
+use super::registry::{Counts, Job, JobFailure, RunContext};
+use crate::app::AppState;
+use crate::clock::{HOUR_MS, MINUTE_MS};
+
+/// Rate-limit windows are at most a minute today; a day leaves a wide margin.
+const RATE_LIMIT_KEEP_MS: i64 = 24 * HOUR_MS;
+/// Finished job runs kept (each job's latest is always kept).
+pub const JOB_HISTORY_DAYS: i64 = 90;
+
+pub struct Housekeeping;
+
+impl Job for Housekeeping {
+    fn name(&self) -> &'static str {
+        "housekeeping"
+    }
+
+    fn description(&self) -> &'static str {
+        "deletes expired sessions, stale login-throttle and rate-limit rows, abandoned login slots and old job history"
+    }
+
+    fn default_cron(&self) -> &'static str {
+        "10 * * * *"
+    }
+
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        _run: &'a RunContext,
+    ) -> BoxFuture<'a, Result<Counts, JobFailure>> {
+        Box::pin(run(state))
+    }
+}
+
+async fn run(state: &AppState) -> Result<Counts, JobFailure> {
+    let now = state.now();
+    let idle_ms = i64::from(state.policy.session.idle_minutes) * MINUTE_MS;
+    let throttle_window_ms = i64::from(state.policy.lockout.address_window_minutes) * MINUTE_MS;
+    let mut counts = Counts::new();
+    let mut tx = state.db.begin_write().await?;
+    // Test hook (0 in production): a long run that holds its write transaction, so the
+    // suite can kill a server mid-run and check that lease renewals never wait on it.
+    let pause = state.config.jobs.test_sleep_ms;
+    if pause > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+    }
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - idle_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let throttle =
+        sqlx::query("DELETE FROM login_throttle WHERE window_start < $1 AND pending_until < $2")
+            .bind(now - 2 * throttle_window_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    let rate_limits = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+        .bind(now - RATE_LIMIT_KEEP_MS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    // A slot whose lease ran out already counts as zero; this only tidies the row.
+    let login_slots = sqlx::query(
+        "UPDATE users SET login_pending = 0, login_pending_until = NULL \
+         WHERE login_pending > 0 AND login_pending_until <= $1",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let job_runs = super::store::prune(&mut tx, now - JOB_HISTORY_DAYS * 24 * HOUR_MS).await?;
+    tx.commit().await?;
+    for (name, n) in [
+        ("sessions_deleted", sessions),
+        ("login_throttle_deleted", throttle),
+        ("rate_limits_deleted", rate_limits),
+        ("login_slots_cleared", login_slots),
+        ("job_runs_pruned", job_runs),
+    ] {
+        counts.insert(name.into(), i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    Ok(counts)
+}

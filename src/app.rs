@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::crypto::{Keyring, KeyringError};
 use crate::db::Db;
 use crate::identity::PasswordHasher;
+use crate::outbound::OutboundClient;
 use crate::policy::{Policy, PolicySet};
 
 /// Shared by every request; cheap to clone.
@@ -33,6 +34,9 @@ pub struct Inner {
     pub totp_key: Zeroizing<[u8; 32]>,
     /// Chinese working days (holiday calendars), for deadlines.
     pub calendar: CalendarHandle,
+    /// The one outgoing HTTP client (freshness probes, later webhooks), built from
+    /// `[outbound]`, so its one-request-per-host limit holds across callers.
+    pub outbound: Arc<OutboundClient>,
 }
 
 impl std::ops::Deref for AppState {
@@ -77,6 +81,8 @@ impl AppState {
         let hasher = PasswordHasher::new(&config.argon2).map_err(StartError::Other)?;
         let totp_key = keyring.derive("user-totp");
         let calendar = CalendarHandle::load(db.pool()).await?;
+        let outbound = OutboundClient::new(&config.outbound)
+            .map_err(|e| StartError::Other(format!("outbound client: {e}")))?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 db,
@@ -88,6 +94,7 @@ impl AppState {
                 keyring,
                 totp_key,
                 calendar,
+                outbound: Arc::new(outbound),
             }),
         })
     }

@@ -129,6 +129,8 @@ text_types! {
     Url(0, 500, Rejected);
     /// An organisation's own code for a unit: at most 64 printable characters.
     UnitCode(0, 64, Rejected);
+    /// The title of a publication (an article, a post): at most 200 printable characters.
+    Title(0, 200, Rejected);
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ mod separation;
 mod user_target;
 
 pub use context::{AuthContext, Grant, Principal};
-pub use custody::may_be_custodian;
+pub use custody::{authorize_custodial, may_be_custodian};
 pub use error::{AuthzError, AuthzResult};
 pub use role::{Permission, Role};
 pub use separation::{

@@ -8,6 +8,7 @@ mod import;
 mod init;
 mod jobs;
 mod keys;
+mod publications;
 mod scan;
 mod users;
 
@@ -151,6 +152,19 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a publication log of website and new-media accounts from CSV (columns:
+    /// account name or id, published_at, title, url). Every row is checked first; any
+    /// bad row stops the import with all problems listed.
+    Publications {
+        /// Unit the accounts belong to.
+        #[arg(long)]
+        unit: String,
+        /// The .csv file.
+        file: PathBuf,
+        /// Check the file and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +294,18 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         } => {
             let state = start(config).await?;
             import::run(&state, &unit, &file, dry_run).await?;
+            Ok(0)
+        }
+        Command::Import {
+            command:
+                ImportCommand::Publications {
+                    unit,
+                    file,
+                    dry_run,
+                },
+        } => {
+            let state = start(config).await?;
+            publications::run(&state, &unit, &file, dry_run).await?;
             Ok(0)
         }
         Command::Scan { json } => scan::run(&start(config).await?, json).await,

@@ -42,6 +42,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::vault::router())
         .merge(crate::handover::router())
         .merge(crate::inspection::router())
+        .merge(crate::freshness::router())
         .merge(crate::jobs::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)

@@ -28,6 +28,14 @@ text_enum!(
         HandoverOverdue => "handover_overdue",
         /// A user whose role needs TOTP has not enrolled in time.
         MfaNotEnrolled => "mfa_not_enrolled",
+        /// A website or new-media account has published nothing for longer than its
+        /// platform's content rule (`veto` past the veto threshold).
+        ContentStale => "content_stale",
+        /// A website or new-media account silent so long that it should be announced
+        /// and closed (停更公告 + 注销).
+        ZombieAccount => "zombie_account",
+        /// The account's feed or page failed several probes in a row.
+        AccountUnreachable => "account_unreachable",
     }
 );
 
@@ -203,7 +211,59 @@ impl Rule {
                 ),
                 ("登录后绑定动态口令（TOTP）", "log in and enrol TOTP"),
             ),
+            // Severity at the warning stage; `severity_of` raises it to veto.
+            Rule::ContentStale => def(
+                self,
+                Medium,
+                Account,
+                (
+                    "账号“{account}”已 {days} 天未更新内容（超过 {limit_days} 天的要求）",
+                    "account “{account}” has published nothing for {days} days (limit {limit_days})",
+                ),
+                (
+                    "发布内容后登记发布记录（或等待订阅源探测到更新）",
+                    "publish, then report the publication (or let the feed probe find it)",
+                ),
+            ),
+            Rule::ZombieAccount => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”已 {days} 天未更新（超过 {limit_days} 天），属“僵尸”账号",
+                    "account “{account}” has been silent for {days} days (over {limit_days}): a zombie account",
+                ),
+                (
+                    "恢复更新；不再运营的，发布停更公告后注销账号",
+                    "resume publishing, or announce the end of the account and close it",
+                ),
+            ),
+            Rule::AccountUnreachable => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”的订阅源或页面连续 {failures} 次无法访问（{reason}）",
+                    "the feed or page of account “{account}” failed {failures} probes in a row ({reason})",
+                ),
+                (
+                    "恢复网站或订阅源的访问，或更正账号的 feed_url",
+                    "bring the site or feed back, or correct the account's feed_url",
+                ),
+            ),
         }
+    }
+}
+
+impl RuleDef {
+    /// The severity of one finding of this rule: the rule's own, except
+    /// `content_stale` past its veto threshold (`details.stage = "veto"`), which is the
+    /// national indicators' 单项否决.
+    pub fn severity_of(&self, details: &Value) -> Severity {
+        if self.rule == Rule::ContentStale && details.get("stage") == Some(&Value::from("veto")) {
+            return Severity::Veto;
+        }
+        self.severity
     }
 }
 

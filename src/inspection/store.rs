@@ -58,7 +58,7 @@ pub(super) async fn upsert(
             .bind(o.rule.as_str())
             .bind(def.target.as_str())
             .bind(o.target_id.clone())
-            .bind(def.severity.as_str())
+            .bind(def.severity_of(&o.details).as_str())
             .bind(o.details.to_string())
             .bind(FindingState::Open.as_str())
             .bind(now)

@@ -9,6 +9,7 @@
 
 mod effective;
 mod error;
+mod freshness;
 mod generator;
 mod merge;
 mod overrides;
@@ -21,6 +22,7 @@ mod strength;
 
 pub use effective::{EffectivePolicy, effective_policies, effective_policy};
 pub use error::{UnitPolicyError, UnitPolicyResult};
+pub use freshness::{ContentRule, FreshnessPolicy};
 pub use generator::generate_password;
 pub use merge::Shadowed;
 pub use preset::{

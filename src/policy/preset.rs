@@ -43,6 +43,9 @@ pub struct Policy {
     pub separation: SeparationPolicy,
     #[serde(default)]
     pub policy_check: PolicyCheckPolicy,
+    /// Content rules per platform and the probe's unreachable threshold.
+    #[serde(default)]
+    pub freshness: super::freshness::FreshnessPolicy,
 }
 
 /// Three-role separation (三员分立). The sysadmin/auditor split is never relaxable.
@@ -376,6 +379,7 @@ impl Policy {
                 self.policy_check.max_per_minute
             ));
         }
+        self.freshness.validate()?;
         if self.meta.name.trim().is_empty() {
             return Err("key meta.name: must not be empty".into());
         }

@@ -67,8 +67,13 @@ impl KeyDef {
 
 /// Sections a unit may override; everything else is about logging in to credgov
 /// itself and comes from the configured preset only.
-pub const OVERRIDABLE_SECTIONS: [&str; 4] =
-    ["account_password", "rotation", "generator", "handover"];
+pub const OVERRIDABLE_SECTIONS: [&str; 5] = [
+    "account_password",
+    "rotation",
+    "generator",
+    "handover",
+    "freshness",
+];
 
 /// Sections that stay global (the configured preset).
 pub const GLOBAL_SECTIONS: [&str; 7] = [
@@ -239,9 +244,31 @@ pub const KEYS: &[KeyDef] = &[
     ),
 ];
 
+/// `freshness.*`: generated from the content platforms (three thresholds each, in
+/// days, smaller is stricter) and `unreachable_failures` (fewer is stricter).
+static FRESHNESS_KEYS: std::sync::LazyLock<Vec<KeyDef>> = std::sync::LazyLock::new(|| {
+    super::freshness::key_defaults()
+        .into_iter()
+        .map(|(key, _)| {
+            let kind = if key == super::freshness::UNREACHABLE_FAILURES {
+                int(1, 100)
+            } else {
+                int(1, 3650)
+            };
+            // Built once per process: the table lives as long as the program.
+            def("freshness", key.leak(), kind, Rule::Lower)
+        })
+        .collect()
+});
+
+/// Every key: the table above and the generated `freshness` keys.
+pub fn all_keys() -> impl Iterator<Item = &'static KeyDef> {
+    KEYS.iter().chain(FRESHNESS_KEYS.iter())
+}
+
 /// The definition of `section.key`.
 pub fn find(section: &str, key: &str) -> Option<&'static KeyDef> {
-    KEYS.iter().find(|d| d.section == section && d.key == key)
+    all_keys().find(|d| d.section == section && d.key == key)
 }
 
 /// The definition of a dotted key.
@@ -252,7 +279,7 @@ pub fn find_dotted(dotted: &str) -> Option<&'static KeyDef> {
 
 /// The keys of one section, in table order.
 pub fn keys_of(section: &str) -> impl Iterator<Item = &'static KeyDef> + '_ {
-    KEYS.iter().filter(move |d| d.section == section)
+    all_keys().filter(move |d| d.section == section)
 }
 
 /// How a candidate value compares with the value in force.
@@ -414,7 +441,7 @@ mod tests {
         }
         assert_eq!(
             seen,
-            KEYS.len(),
+            all_keys().count(),
             "the table lists keys the policy does not have"
         );
     }
@@ -460,6 +487,10 @@ mod tests {
             "lockout.address_max_failures",
             "session.idle_minutes",
             "session.absolute_hours",
+            "freshness.weibo_warn_days",
+            "freshness.gov_website_cms_veto_days",
+            "freshness.douyin_zombie_days",
+            "freshness.unreachable_failures",
         ] {
             assert_eq!(v(k, json!(90), json!(60)), Stricter, "{k}");
             assert_eq!(v(k, json!(60), json!(90)), Looser, "{k}");

@@ -34,6 +34,8 @@ pub struct NewAccount {
     pub password: Option<Zeroizing<String>>,
     /// Base32 TOTP secret of the account, if credgov should keep it.
     pub totp_secret: Option<Zeroizing<String>>,
+    /// Website and new-media accounts: a feed or page to probe for freshness.
+    pub feed_url: Option<String>,
 }
 
 /// Validated fields of a new account, ready to insert.
@@ -45,6 +47,7 @@ pub(super) struct ValidAccount {
     pub bound_email: Option<String>,
     pub notes: Option<String>,
     pub totp_raw: Option<Zeroizing<Vec<u8>>>,
+    pub feed_url: Option<String>,
 }
 
 /// The raw bytes of a base32 TOTP secret as platforms show it (spaces, padding and
@@ -84,7 +87,23 @@ pub(super) fn validate_new(input: &NewAccount) -> Result<ValidAccount, InputErro
             .map(String::from),
         notes: LongNote::parse_optional("notes", input.notes.as_deref())?.map(String::from),
         totp_raw,
+        feed_url: feed_url_for(input.platform, input.feed_url.as_deref())?,
     })
+}
+
+/// A checked feed URL for an account of `platform`: only content platforms have one.
+pub(super) fn feed_url_for(
+    platform: Platform,
+    value: Option<&str>,
+) -> Result<Option<String>, InputError> {
+    let url = crate::freshness::parse_http_url("feed_url", value)?;
+    if url.is_some() && !crate::freshness::publishes_content(platform) {
+        return Err(InputError::field(
+            "feed_url",
+            "only website and new-media accounts have a feed_url",
+        ));
+    }
+    Ok(url)
 }
 
 /// One account to insert with its first password.
@@ -125,8 +144,8 @@ pub async fn insert_account(
     };
     let res = sqlx::query(
         "INSERT INTO accounts (unit_id, id, name, platform, login_name, login_url, classification, status, \
-         bound_phone, bound_email, binding_holder_id, totp_secret, notes, created_by, created_at, updated_at, last_rotated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $14, $14)",
+         bound_phone, bound_email, binding_holder_id, totp_secret, notes, created_by, created_at, updated_at, last_rotated_at, feed_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10, $11, $12, $13, $14, $14, $14, $15)",
     )
     .bind(&unit_id)
     .bind(&id)
@@ -142,6 +161,7 @@ pub async fn insert_account(
     .bind(v.notes.as_deref())
     .bind(ctx.user_id())
     .bind(now)
+    .bind(v.feed_url.as_deref())
     .execute(&mut **tx)
     .await;
     unique_or(res, || VaultError::AccountExists {

@@ -111,6 +111,16 @@ pub struct Account {
     pub current_version: Option<i64>,
     pub pending_rotation_id: Option<RotationId>,
     pub custodians: Vec<Custodian>,
+    /// Website and new-media accounts: the newest publication known (Unix ms).
+    pub last_published_at: Option<i64>,
+    /// Website and new-media accounts: the feed or page `freshness_probe` reads.
+    pub feed_url: Option<String>,
+    /// When the feed was last probed.
+    pub last_probe_at: Option<i64>,
+    /// `ok`, or why the last probe failed (`timeout`, `http_status`, …).
+    pub last_probe_status: Option<String>,
+    /// Probes in a row that failed.
+    pub probe_failures: i64,
     /// The sealed TOTP secret (ciphertext), for reveal.
     #[serde(skip)]
     pub(super) totp_sealed: Option<Vec<u8>>,
@@ -119,6 +129,7 @@ pub struct Account {
 pub(super) const SELECT_ACCOUNT: &str = "SELECT a.unit_id, a.id, a.name, a.platform, a.login_name, a.login_url, \
     a.classification, a.status, a.bound_phone, a.bound_email, a.binding_holder_id, a.totp_secret, a.notes, \
     a.created_by, a.created_at, a.updated_at, a.last_rotated_at, \
+    a.last_published_at, a.feed_url, a.probe_at, a.probe_status, a.probe_failures, \
     (SELECT MAX(v.version) FROM credential_versions v WHERE v.account_id = a.id AND v.state = 'current') AS current_version, \
     (SELECT r.id FROM rotations r WHERE r.account_id = a.id AND r.state = 'pending') AS pending_rotation_id \
     FROM accounts a";
@@ -164,6 +175,11 @@ impl Account {
             current_version: r.try_get("current_version")?,
             pending_rotation_id: r.try_get("pending_rotation_id")?,
             custodians: Vec::new(),
+            last_published_at: r.try_get("last_published_at")?,
+            feed_url: r.try_get("feed_url")?,
+            last_probe_at: r.try_get("probe_at")?,
+            last_probe_status: r.try_get("probe_status")?,
+            probe_failures: r.try_get("probe_failures")?,
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct CreateAccount {
     pub generate: bool,
     /// Base32 TOTP secret of the account (from the platform's 2FA setup), optional.
     pub totp_secret: Option<String>,
+    /// Website and new-media accounts: an RSS/Atom/JSON feed or a page (http/https)
+    /// that `freshness_probe` reads for new publications.
+    pub feed_url: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -102,6 +105,7 @@ pub async fn create_account(
         notes: body.notes,
         password,
         totp_secret: body.totp_secret.map(Zeroizing::new),
+        feed_url: body.feed_url,
     };
     let (account, generated) =
         accounts::create_account(&state, &ctx, &meta, &unit_id, input).await?;

@@ -3,15 +3,16 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::accounts::check_binding_holder;
+use super::accounts::{check_binding_holder, feed_url_for};
 use super::error::{VaultError, VaultResult, unique_or};
 use super::load::{account_for, reload};
-use super::model::{Account, AccountStatus, Classification};
+use super::model::{Account, AccountStatus, Classification, Platform};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
 use crate::ids::{AccountId, UserId};
+use crate::inspection::Targets;
 use crate::text::{Email, LoginName, LongNote, Name, Phone, Url};
 
 /// The fields to change (`PATCH /accounts/{id}`); an absent field stays as it is.
@@ -31,6 +32,8 @@ pub struct AccountPatch {
     #[schema(value_type = Option<String>)]
     pub binding_holder_id: Option<Option<UserId>>,
     pub notes: Option<String>,
+    /// Website and new-media accounts: the feed or page to probe (empty text clears it).
+    pub feed_url: Option<String>,
 }
 
 /// A field that is present (possibly `null`): `Some(value)`; absent stays `None` by
@@ -42,8 +45,9 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<UserI
 /// The columns to set, each with its validated value (`None` clears it).
 type Sets = Vec<(&'static str, Option<String>)>;
 
-/// Validates every given field of `patch`; "nothing to change" when none is given.
-fn columns(patch: &AccountPatch) -> Result<Sets, InputError> {
+/// Validates every given field of `patch` (for an account of `platform`); "nothing to
+/// change" when none is given.
+fn columns(patch: &AccountPatch, platform: Platform) -> Result<Sets, InputError> {
     let mut sets: Sets = Vec::new();
     if let Some(v) = &patch.name {
         sets.push(("name", Some(Name::parse("name", v)?.into_string())));
@@ -90,6 +94,9 @@ fn columns(patch: &AccountPatch) -> Result<Sets, InputError> {
             LongNote::parse_optional("notes", Some(v))?.map(String::from),
         ));
     }
+    if let Some(v) = &patch.feed_url {
+        sets.push(("feed_url", feed_url_for(platform, Some(v))?));
+    }
     if sets.is_empty() {
         return Err(InputError::new("nothing to change"));
     }
@@ -107,7 +114,7 @@ pub async fn update_account(
     if let Some(Some(holder)) = &patch.binding_holder_id {
         check_binding_holder(state, ctx, holder).await?;
     }
-    let sets = columns(&patch)?;
+    let sets = columns(&patch, account.platform)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     for (column, value) in &sets {
@@ -124,6 +131,25 @@ pub async fn update_account(
             .await;
         unique_or(res, || VaultError::AccountNameTaken)?;
     }
+    if patch.feed_url.is_some() {
+        // A new (or no) feed starts with a clean probe record.
+        sqlx::query(
+            "UPDATE accounts SET probe_at = NULL, probe_status = NULL, probe_http_status = NULL, \
+             probe_hash = NULL, probe_failures = 0 WHERE unit_id = $1 AND id = $2",
+        )
+        .bind(&account.unit_id)
+        .bind(&account.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Status and feed changes can clear or raise findings: show it at once.
+    crate::inspection::reevaluate(
+        state,
+        &mut tx,
+        now,
+        &Targets::account(account.id.clone(), "account.update"),
+    )
+    .await?;
     let changed: serde_json::Map<String, serde_json::Value> = sets
         .iter()
         .map(|(k, v)| {

@@ -4,6 +4,7 @@
 
 mod custody;
 mod departed;
+mod freshness;
 mod handover;
 mod mfa;
 mod reuse;
@@ -80,5 +81,7 @@ pub(super) async fn detect_all(
     out.extend(custody::no_custodian(conn, input).await?);
     out.extend(handover::handover_overdue(conn, input).await?);
     out.extend(mfa::mfa_not_enrolled(conn, input).await?);
+    out.extend(freshness::content_silence(conn, input).await?);
+    out.extend(freshness::unreachable(conn, input).await?);
     Ok(out)
 }

@@ -15,7 +15,7 @@ use crate::policy::{Policy, RotationPolicy, effective_policies};
 use crate::vault::Classification;
 
 /// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
-async fn policies_for(
+pub(super) async fn policies_for(
     conn: &mut AnyConnection,
     input: &Input<'_>,
     rows: &[sqlx::any::AnyRow],

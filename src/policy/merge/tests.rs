@@ -35,7 +35,7 @@ fn no_settings_is_the_configured_preset() {
     assert!(r.sources.values().all(|s| s == "preset:district-default"));
     assert_eq!(
         r.sources.len(),
-        3 + rules::KEYS.len(),
+        3 + rules::all_keys().count(),
         "meta has three keys"
     );
 }

@@ -243,6 +243,7 @@ pub(crate) fn prepare(
             notes: opt(r.notes),
             password: None,
             totp_secret: None,
+            feed_url: None,
         };
         vault_rules(&mut input, &mut row_problems);
 
@@ -419,6 +420,7 @@ mod tests {
             notes: None,
             password: None,
             totp_secret: None,
+            feed_url: None,
         };
         let mut out = Vec::new();
         vault_rules(&mut input, &mut out);
@@ -448,6 +450,7 @@ mod tests {
                 notes: None,
                 password: None,
                 totp_secret: None,
+                feed_url: None,
             },
             password: Zeroizing::new(password.into()),
             reused: false,

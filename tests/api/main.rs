@@ -9,6 +9,7 @@ mod calendar;
 mod cli;
 mod crash;
 mod errors;
+mod freshness;
 mod handover;
 mod import;
 mod inspection;

@@ -527,6 +527,17 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
             allowed: admins,
             ok: StatusCode::NO_CONTENT,
         },
+        // The custodian of A is no longer named on the account (removed above).
+        Case {
+            name: "report publication",
+            method: Method::POST,
+            own: format!("/api/v1/accounts/{acct_a}/publications"),
+            foreign: format!("/api/v1/accounts/{acct_b}/publications"),
+            body_own: Some(json!({ "published_at": app.now() - 60_000, "title": "矩阵" })),
+            body_foreign: Some(json!({ "published_at": app.now() - 60_000 })),
+            allowed: admins,
+            ok: StatusCode::CREATED,
+        },
         Case {
             name: "policy check",
             method: Method::POST,

@@ -3,7 +3,8 @@
 //! file, the key and the reason.
 //!
 //! Per unit: a unit inherits the policy of the units above it and may choose a preset
-//! and override values of `account_password`, `rotation` and `generator`, each only
+//! and override values of `account_password`, `rotation`, `generator`, `handover` and
+//! `freshness` (content rules per platform, `freshness.rs`), each only
 //! where stricter than what it inherits (`rules` says which way is stricter, `merge`
 //! does the inheritance, `service` and `routes` serve `/units/{id}/policy`).
 

@@ -26,6 +26,12 @@ fn housekeeping() -> &'static dyn credgov::jobs::Job {
 
 async fn app_with_cron(engine: Engine, cron: &'static str, enabled: bool) -> Option<TestApp> {
     spawn_app_with(engine, |c| {
+        // These scenarios are about housekeeping alone: the other jobs stay off.
+        for (name, s) in c.jobs.schedules.iter_mut() {
+            if name != "housekeeping" {
+                s.enabled = false;
+            }
+        }
         let s = c
             .jobs
             .schedules

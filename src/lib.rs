@@ -19,6 +19,7 @@ pub mod ids;
 pub mod inspection;
 pub mod outbound;
 pub mod policy;
+pub mod rectification;
 pub mod server;
 pub mod tenancy;
 pub mod text;

@@ -61,10 +61,17 @@ pub enum Permission {
     ExposureRead,
     /// Read daily inspection findings (巡检发现) of the subtree.
     FindingsRead,
+    /// Read rectification items (整改) of the subtree.
+    RectificationsRead,
+    /// Submit a rectification item of the subtree with evidence (the unit fixes it).
+    RectificationsSubmit,
+    /// Accept or return a submitted rectification item; held on a unit strictly above
+    /// the item's unit (see `authz::authorize_review`).
+    RectificationsReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 20] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -82,6 +89,9 @@ impl Permission {
         Permission::HandoverSignOff,
         Permission::ExposureRead,
         Permission::FindingsRead,
+        Permission::RectificationsRead,
+        Permission::RectificationsSubmit,
+        Permission::RectificationsReview,
     ];
 }
 
@@ -132,6 +142,8 @@ impl Role {
                     | HandoverSignOff
                     | ExposureRead
                     | FindingsRead
+                    | RectificationsRead
+                    | RectificationsReview
             ),
             Role::UnitAdmin => matches!(
                 p,
@@ -146,10 +158,12 @@ impl Role {
                     | ExposureRead
                     | PolicyWrite
                     | FindingsRead
+                    | RectificationsRead
+                    | RectificationsSubmit
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
-            Role::Auditor => matches!(p, AuditRead | FindingsRead),
+            Role::Auditor => matches!(p, AuditRead | FindingsRead | RectificationsRead),
         }
     }
 }

@@ -41,7 +41,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::policy::router())
         .merge(crate::vault::router())
         .merge(crate::handover::router())
-        .merge(crate::inspection::router());
+        .merge(crate::inspection::router())
+        .merge(crate::rectification::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())

@@ -21,4 +21,5 @@ pub use list::{Finding, FindingFilter, Localized, list_findings};
 pub use routes::router;
 pub use rules::{FindingState, Rule, RuleDef, Severity, TargetKind, render};
 pub use scan::{RESOLVED_BY_SCAN, ScanCounts, daily_scan, reevaluate};
+pub(crate) use scope::Scope;
 pub use scope::Targets;

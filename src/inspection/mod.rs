@@ -17,6 +17,7 @@ mod scope;
 mod store;
 
 pub use error::InspectionError;
+pub(crate) use list::readable_prefixes;
 pub use list::{Finding, FindingFilter, Localized, list_findings};
 pub use routes::router;
 pub use rules::{FindingState, Rule, RuleDef, Severity, TargetKind, render};

@@ -1,51 +1,21 @@
 //! `GET /rectifications`: one page of the items in the caller's subtrees (or one unit's
 //! subtree), newest first, filtered by state in SQL.
 
-use sqlx::Row;
-
 use super::Rectification;
 use super::error::RectificationError;
 use super::item::{SELECT, from_row};
 use super::state::RectificationState;
 use crate::app::AppState;
-use crate::authz::{self, AuthContext, AuthzError, Permission, UnitRef};
+use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
 use crate::http::{Page, Paging, under_any};
+use crate::inspection::readable_prefixes;
 
 /// The list's filters, as given.
 #[derive(Debug, Default)]
 pub struct RectificationFilter<'a> {
     pub unit_id: Option<&'a str>,
     pub state: Option<&'a str>,
-}
-
-/// The unit paths the caller may read items under: one unit's subtree (404 outside the
-/// caller's units, 403 without the permission) or all of the caller's.
-async fn prefixes(
-    state: &AppState,
-    ctx: &AuthContext,
-    unit_id: Option<&str>,
-) -> Result<Vec<String>, RectificationError> {
-    let Some(id) = unit_id else {
-        return Ok(authz::require_anywhere(
-            ctx,
-            Permission::RectificationsRead,
-        )?);
-    };
-    let path: String = sqlx::query("SELECT path FROM units WHERE id = $1")
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?
-        .ok_or(AuthzError::NotFound("unit"))?;
-    authz::authorize(
-        ctx,
-        Permission::RectificationsRead,
-        &UnitRef { id, path: &path },
-        "unit",
-    )?;
-    Ok(vec![path])
 }
 
 /// One page of items, newest first.
@@ -55,7 +25,13 @@ pub async fn list_rectifications(
     filter: &RectificationFilter<'_>,
     paging: &Paging,
 ) -> Result<Page<Rectification>, RectificationError> {
-    let prefixes = prefixes(state, ctx, filter.unit_id).await?;
+    let prefixes: Vec<String> = readable_prefixes::<RectificationError>(
+        state,
+        ctx,
+        Permission::RectificationsRead,
+        filter.unit_id,
+    )
+    .await?;
     let wanted = filter
         .state
         .map(|s| {

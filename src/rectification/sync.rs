@@ -5,6 +5,8 @@
 //! once); [`sync_all`] at the end of the daily scan. Every change is audited as the
 //! system's.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -86,16 +88,47 @@ pub async fn sync_all(state: &AppState, now: i64) -> Result<SyncCounts, Internal
     }
 }
 
+/// One sync: what it looks at, and the calendar once it was needed.
+struct Run<'a> {
+    state: &'a AppState,
+    now: i64,
+    scope: &'a Scope,
+    calendar: Option<Arc<WorkingCalendar>>,
+}
+
+impl Run<'_> {
+    /// The working-day calendar, read once per sync and only when a deadline is set.
+    async fn calendar(&mut self) -> Result<Arc<WorkingCalendar>, sqlx::Error> {
+        if let Some(c) = &self.calendar {
+            return Ok(c.clone());
+        }
+        let c = self.state.calendar.current(self.state.db.pool()).await?;
+        self.calendar = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The deadline of an item of `severity` (re)opened now.
+    async fn deadline(&mut self, severity: Severity) -> Result<i64, sqlx::Error> {
+        let days = deadline_working_days(&self.state.policy.rectification, severity);
+        Ok(self.calendar().await?.add_working_days(self.now, days))
+    }
+}
+
 async fn run(
     state: &AppState,
     tx: &mut Tx,
     now: i64,
     scope: &Scope,
 ) -> Result<SyncCounts, SyncError> {
-    let mut calendar = None;
+    let mut run = Run {
+        state,
+        now,
+        scope,
+        calendar: None,
+    };
     let auto_resolved = auto_resolve(tx, now, scope).await?;
-    let reopened = expire_risks(state, tx, now, scope, &mut calendar).await?;
-    let opened = open_missing(state, tx, now, scope, &mut calendar).await?;
+    let reopened = expire_risks(&mut run, tx).await?;
+    let opened = open_missing(&mut run, tx).await?;
     let escalated = escalate(tx, now, scope).await?;
     Ok(SyncCounts {
         opened,
@@ -123,16 +156,9 @@ fn in_scope(scope: &Scope, first: usize) -> (String, Vec<String>) {
     }
 }
 
-/// The working-day calendar, read once per sync and only when a deadline is set.
-async fn calendar<'a>(
-    state: &AppState,
-    slot: &'a mut Option<std::sync::Arc<WorkingCalendar>>,
-) -> Result<&'a WorkingCalendar, sqlx::Error> {
-    let c = match slot.take() {
-        Some(c) => c,
-        None => state.calendar.current(state.db.pool()).await?,
-    };
-    Ok(slot.insert(c))
+/// A row's `severity` (text no variant owns counts as `high`).
+fn severity_of(r: &AnyRow) -> Result<Severity, sqlx::Error> {
+    Ok(Severity::parse(&r.try_get::<String, _>("severity")?).unwrap_or(Severity::High))
 }
 
 async fn audit(
@@ -190,28 +216,18 @@ async fn auto_resolve(tx: &mut Tx, now: i64, scope: &Scope) -> Result<u64, SyncE
 }
 
 /// Risk acceptances past their expiry: open again with a new deadline.
-async fn expire_risks(
-    state: &AppState,
-    tx: &mut Tx,
-    now: i64,
-    scope: &Scope,
-    cal: &mut Option<std::sync::Arc<WorkingCalendar>>,
-) -> Result<u64, SyncError> {
-    let (cond, binds) = in_scope(scope, 2);
+async fn expire_risks(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> {
+    let now = run.now;
+    let (cond, binds) = in_scope(run.scope, 2);
     let sql = format!(
         "SELECT unit_id, id, severity, risk_accepted_until FROM rectifications \
          WHERE closed_at IS NULL AND state = '{}' AND risk_accepted_until <= $1{cond} ORDER BY id",
         RectificationState::Accepted.as_str()
     );
     let rows = fetch_with(tx, sql, now, &binds).await?;
-    let policy = &state.policy.rectification;
     let mut n = 0;
     for r in &rows {
-        let severity =
-            Severity::parse(&r.try_get::<String, _>("severity")?).unwrap_or(Severity::High);
-        let deadline = calendar(state, cal)
-            .await?
-            .add_working_days(now, deadline_working_days(policy, severity));
+        let deadline = run.deadline(severity_of(r)?).await?;
         let expired: Option<i64> = r.try_get("risk_accepted_until")?;
         let done = sqlx::query(
             "UPDATE rectifications SET state = $1, deadline_at = $2, escalated_at = NULL, \
@@ -242,19 +258,13 @@ async fn expire_risks(
 }
 
 /// Open findings at or above the threshold without a live item: one item each.
-async fn open_missing(
-    state: &AppState,
-    tx: &mut Tx,
-    now: i64,
-    scope: &Scope,
-    cal: &mut Option<std::sync::Arc<WorkingCalendar>>,
-) -> Result<u64, SyncError> {
-    let policy = &state.policy.rectification;
-    let severities: Vec<&'static str> = opening_severities(policy)
+async fn open_missing(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> {
+    let now = run.now;
+    let severities: Vec<&'static str> = opening_severities(&run.state.policy.rectification)
         .into_iter()
         .map(Severity::as_str)
         .collect();
-    let filter = scope.findings(1 + severities.len());
+    let filter = run.scope.findings(1 + severities.len());
     let sql = format!(
         "SELECT id, unit_id, rule, severity FROM findings WHERE state = 'open' AND severity IN ({}){} \
          AND NOT EXISTS (SELECT 1 FROM rectifications r WHERE r.finding_id = findings.id AND r.closed_at IS NULL) \
@@ -273,7 +283,6 @@ async fn open_missing(
     if findings.is_empty() {
         return Ok(0);
     }
-    let cal = calendar(state, cal).await?;
     let mut opened = 0;
     for chunk in findings.chunks(BATCH) {
         let rows: Vec<String> = (0..chunk.len())
@@ -284,20 +293,21 @@ async fn open_missing(
              VALUES {} ON CONFLICT DO NOTHING RETURNING unit_id, id, finding_id, rule, deadline_at",
             rows.join(", ")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut deadlines = Vec::with_capacity(chunk.len());
         for f in chunk {
-            let severity: String = f.try_get("severity")?;
-            let days =
-                deadline_working_days(policy, Severity::parse(&severity).unwrap_or(Severity::High));
+            deadlines.push(run.deadline(severity_of(f)?).await?);
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (f, deadline) in chunk.iter().zip(deadlines) {
             q = q
                 .bind(f.try_get::<String, _>("unit_id")?)
                 .bind(new_id())
                 .bind(f.try_get::<String, _>("id")?)
                 .bind(f.try_get::<String, _>("rule")?)
-                .bind(severity)
+                .bind(f.try_get::<String, _>("severity")?)
                 .bind(RectificationState::Open.as_str())
                 .bind(now)
-                .bind(cal.add_working_days(now, days));
+                .bind(deadline);
         }
         let inserted = q.fetch_all(&mut **tx).await?;
         for r in &inserted {

@@ -105,6 +105,8 @@ id_types! {
     TokenId;
     /// A login session.
     SessionId;
+    /// A rectification item (整改) opened for a finding.
+    RectificationId;
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod inspection;
 pub mod jobs;
 pub mod outbound;
 pub mod policy;
+pub mod rectification;
 pub mod server;
 pub mod tenancy;
 pub mod text;

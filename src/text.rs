@@ -117,6 +117,9 @@ text_types! {
     Reason(4, 500, Allowed);
     /// What was done to complete a handover step: 2 to 1000 characters.
     Evidence(2, 1000, Allowed);
+    /// What a unit did to fix a finding (整改情况), submitted for review: 2 to 2000
+    /// characters, line breaks allowed.
+    RectificationEvidence(2, 2000, NewlinesOnly);
     /// A short remark on a handover step: at most 1000 characters.
     Note(0, 1000, Allowed);
     /// Longer notes kept with an account: at most 2000 characters, line breaks allowed.

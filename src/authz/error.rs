@@ -52,6 +52,11 @@ pub enum AuthzError {
          factor; API tokens and incomplete sessions cannot see secrets"
     )]
     PersonRequired,
+    #[error(
+        "only a supervisor of a unit above this one may accept or return its rectification; \
+         supervisors of the unit itself cannot review their own unit's work"
+    )]
+    NotAbove,
 }
 
 impl DomainError for AuthzError {
@@ -67,9 +72,10 @@ impl DomainError for AuthzError {
     fn own_code(&self) -> &'static str {
         match self {
             AuthzError::NotFound(_) => "not_found",
-            AuthzError::Forbidden | AuthzError::NotCustodian | AuthzError::TargetOutOfScope => {
-                "forbidden"
-            }
+            AuthzError::Forbidden
+            | AuthzError::NotCustodian
+            | AuthzError::TargetOutOfScope
+            | AuthzError::NotAbove => "forbidden",
             AuthzError::RoleConflict { .. } => "role_conflict",
             AuthzError::SelfGrant => "self_grant",
             AuthzError::TokenByToken | AuthzError::PersonRequired => "person_required",

@@ -7,6 +7,7 @@
 mod context;
 mod custody;
 mod error;
+mod review;
 mod role;
 mod separation;
 mod user_target;
@@ -14,6 +15,7 @@ mod user_target;
 pub use context::{AuthContext, Grant, Principal};
 pub use custody::{authorize_custodial, may_be_custodian};
 pub use error::{AuthzError, AuthzResult};
+pub use review::authorize_review;
 pub use role::{Permission, Role};
 pub use separation::{
     authorize_token_mint, authorize_token_revoke, check_separation, forbid_self_grant, held_covers,
@@ -339,6 +341,8 @@ mod tests {
                     HandoverSignOff,
                     ExposureRead,
                     FindingsRead,
+                    RectificationsRead,
+                    RectificationsReview,
                 ],
             ),
             (
@@ -355,11 +359,16 @@ mod tests {
                     ExposureRead,
                     PolicyWrite,
                     FindingsRead,
+                    RectificationsRead,
+                    RectificationsSubmit,
                 ],
             ),
             (Role::Custodian, &[UnitsRead, AccountsRead]),
             (Role::Hr, &[UnitsRead, UsersRead, HrEvents, HandoverRead]),
-            (Role::Auditor, &[AuditRead, FindingsRead]),
+            (
+                Role::Auditor,
+                &[AuditRead, FindingsRead, RectificationsRead],
+            ),
         ];
         for (role, perms) in expect {
             for p in Permission::ALL {

@@ -63,10 +63,17 @@ pub enum Permission {
     FindingsRead,
     /// See the scheduled jobs' status (`GET /jobs`).
     JobsRead,
+    /// Read rectification items (整改) of the subtree.
+    RectificationsRead,
+    /// Submit a rectification item of the subtree with evidence (the unit fixes it).
+    RectificationsSubmit,
+    /// Accept or return a submitted rectification item; held on a unit strictly above
+    /// the item's unit (see `authz::authorize_review`).
+    RectificationsReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 21] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -85,6 +92,9 @@ impl Permission {
         Permission::ExposureRead,
         Permission::FindingsRead,
         Permission::JobsRead,
+        Permission::RectificationsRead,
+        Permission::RectificationsSubmit,
+        Permission::RectificationsReview,
     ];
 }
 
@@ -136,6 +146,8 @@ impl Role {
                     | HandoverSignOff
                     | ExposureRead
                     | FindingsRead
+                    | RectificationsRead
+                    | RectificationsReview
             ),
             Role::UnitAdmin => matches!(
                 p,
@@ -150,10 +162,12 @@ impl Role {
                     | ExposureRead
                     | PolicyWrite
                     | FindingsRead
+                    | RectificationsRead
+                    | RectificationsSubmit
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
-            Role::Auditor => matches!(p, AuditRead | FindingsRead),
+            Role::Auditor => matches!(p, AuditRead | FindingsRead | RectificationsRead),
         }
     }
 }

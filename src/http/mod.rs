@@ -43,7 +43,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::handover::router())
         .merge(crate::inspection::router())
         .merge(crate::freshness::router())
-        .merge(crate::jobs::router());
+        .merge(crate::jobs::router())
+        .merge(crate::rectification::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())

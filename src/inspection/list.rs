@@ -115,15 +115,20 @@ fn from_row(r: &AnyRow) -> Result<Option<Finding>, sqlx::Error> {
     }))
 }
 
-/// The unit paths the caller may read findings under: one unit's subtree (404 outside
-/// the caller's units, 403 without the permission) or all of the caller's.
-async fn prefixes(
+/// The unit paths the caller may read under with `perm`: one unit's subtree (404
+/// outside the caller's units, 403 without the permission) or all of the caller's.
+/// Shared by the findings and rectification lists.
+pub(crate) async fn readable_prefixes<E>(
     state: &AppState,
     ctx: &AuthContext,
+    perm: Permission,
     unit_id: Option<&str>,
-) -> Result<Vec<String>, InspectionError> {
+) -> Result<Vec<String>, E>
+where
+    E: From<authz::AuthzError> + From<sqlx::Error>,
+{
     let Some(id) = unit_id else {
-        return Ok(authz::require_anywhere(ctx, Permission::FindingsRead)?);
+        return Ok(authz::require_anywhere(ctx, perm)?);
     };
     let path: Option<String> = sqlx::query("SELECT path FROM units WHERE id = $1")
         .bind(id)
@@ -132,12 +137,7 @@ async fn prefixes(
         .map(|r| r.try_get(0))
         .transpose()?;
     let path = path.ok_or(authz::AuthzError::NotFound("unit"))?;
-    authz::authorize(
-        ctx,
-        Permission::FindingsRead,
-        &UnitRef { id, path: &path },
-        "unit",
-    )?;
+    authz::authorize(ctx, perm, &UnitRef { id, path: &path }, "unit")?;
     Ok(vec![path])
 }
 
@@ -148,7 +148,9 @@ pub async fn list_findings(
     filter: &FindingFilter<'_>,
     paging: &Paging,
 ) -> AppResult<Page<Finding>> {
-    let prefixes = prefixes(state, ctx, filter.unit_id).await?;
+    let prefixes: Vec<String> =
+        readable_prefixes::<InspectionError>(state, ctx, Permission::FindingsRead, filter.unit_id)
+            .await?;
     let rule = parsed("rule", filter.rule, Rule::parse, Rule::ALL, Rule::as_str)?;
     let severity = parsed(
         "severity",

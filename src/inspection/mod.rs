@@ -17,8 +17,10 @@ mod scope;
 mod store;
 
 pub use error::InspectionError;
+pub(crate) use list::readable_prefixes;
 pub use list::{Finding, FindingFilter, Localized, list_findings};
 pub use routes::router;
 pub use rules::{FindingState, Rule, RuleDef, Severity, TargetKind, render};
 pub use scan::{RESOLVED_BY_SCAN, ScanCounts, daily_scan, reevaluate};
+pub(crate) use scope::Scope;
 pub use scope::Targets;

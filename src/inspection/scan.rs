@@ -85,6 +85,7 @@ pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, Inspec
         Ok(n)
     })
     .await?;
+    crate::rectification::sync_all(state, now).await?;
     let opened: i64 =
         sqlx::query("SELECT COUNT(*) FROM findings WHERE state = 'open' AND first_seen = $1")
             .bind(now)
@@ -140,6 +141,7 @@ async fn evaluate_targets(
         upsert(conn, chunk, now).await?;
     }
     resolve_unseen(conn, Rule::ALL, &scope, now, targets.cause).await?;
+    crate::rectification::sync(state, tx, now, &scope).await?;
     Ok(())
 }
 

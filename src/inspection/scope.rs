@@ -49,7 +49,7 @@ impl Targets {
 
 /// The targets of one evaluation, after expansion (see `scan::expand`).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Narrow {
+pub(crate) struct Narrow {
     pub accounts: Vec<String>,
     /// Materialised paths: every account under them.
     pub unit_paths: Vec<String>,
@@ -58,7 +58,7 @@ pub(super) struct Narrow {
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum Scope {
+pub(crate) enum Scope {
     All,
     Narrow(Narrow),
 }
@@ -66,7 +66,7 @@ pub(super) enum Scope {
 /// An SQL condition (starting with ` AND `, or empty) and the values it binds, in
 /// order, from the placeholder it was built for.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Filter {
+pub(crate) struct Filter {
     pub sql: String,
     pub binds: Vec<String>,
 }

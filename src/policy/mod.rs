@@ -28,8 +28,8 @@ pub use generator::generate_password;
 pub use merge::Shadowed;
 pub use preset::{
     AccountPasswordPolicy, CharClass, GeneratorPolicy, HandoverPolicy, LockoutPolicy, MfaPolicy,
-    Policy, PolicyCheckPolicy, PolicyError, PolicySet, RotationPolicy, SeparationPolicy,
-    SessionPolicy, UserPasswordPolicy,
+    Policy, PolicyCheckPolicy, PolicyError, PolicySet, RectificationPolicy, RotationPolicy,
+    SeparationPolicy, SessionPolicy, UserPasswordPolicy,
 };
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};

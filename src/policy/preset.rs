@@ -46,6 +46,60 @@ pub struct Policy {
     /// Content rules per platform and the probe's unreachable threshold.
     #[serde(default)]
     pub freshness: super::freshness::FreshnessPolicy,
+    #[serde(default)]
+    pub rectification: RectificationPolicy,
+}
+
+/// Rectification (整改) of findings: which findings open an item, how many working days
+/// a unit has to fix one, and how long a supervisor may accept a risk. Global (the
+/// configured preset): every unit is assessed against the same deadlines.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationPolicy {
+    /// The least severe finding that opens an item: `veto`, `high`, `medium` or `low`.
+    #[serde(default = "default_min_severity")]
+    pub min_severity: String,
+    /// Working days to fix a `veto` finding (单项否决).
+    #[serde(default = "default_deadline_veto")]
+    pub deadline_working_days_veto: u32,
+    /// Working days to fix a `high` finding.
+    #[serde(default = "default_deadline_high")]
+    pub deadline_working_days_high: u32,
+    /// Working days to fix a `medium` finding (and a `low` one when `min_severity` is low).
+    #[serde(default = "default_deadline_medium")]
+    pub deadline_working_days_medium: u32,
+    /// The longest a supervisor may accept a risk (accept while the condition holds), in
+    /// days; the item reopens after that.
+    #[serde(default = "default_max_acceptance_days")]
+    pub max_acceptance_days: u32,
+}
+
+impl Default for RectificationPolicy {
+    fn default() -> Self {
+        RectificationPolicy {
+            min_severity: default_min_severity(),
+            deadline_working_days_veto: default_deadline_veto(),
+            deadline_working_days_high: default_deadline_high(),
+            deadline_working_days_medium: default_deadline_medium(),
+            max_acceptance_days: default_max_acceptance_days(),
+        }
+    }
+}
+
+fn default_min_severity() -> String {
+    "high".into()
+}
+fn default_deadline_veto() -> u32 {
+    1
+}
+fn default_deadline_high() -> u32 {
+    3
+}
+fn default_deadline_medium() -> u32 {
+    5
+}
+fn default_max_acceptance_days() -> u32 {
+    90
 }
 
 /// Three-role separation (三员分立). The sysadmin/auditor split is never relaxable.
@@ -380,6 +434,34 @@ impl Policy {
             ));
         }
         self.freshness.validate()?;
+        let rp = &self.rectification;
+        if !super::rules::SEVERITIES.contains(&rp.min_severity.as_str()) {
+            return Err(format!(
+                "key rectification.min_severity: {:?} must be one of {}",
+                rp.min_severity,
+                super::rules::SEVERITIES.join(", ")
+            ));
+        }
+        for (k, v) in [
+            ("deadline_working_days_veto", rp.deadline_working_days_veto),
+            ("deadline_working_days_high", rp.deadline_working_days_high),
+            (
+                "deadline_working_days_medium",
+                rp.deadline_working_days_medium,
+            ),
+        ] {
+            if !(1..=60).contains(&v) {
+                return Err(format!(
+                    "key rectification.{k}: {v} must be between 1 and 60 working days"
+                ));
+            }
+        }
+        if !(1..=365).contains(&rp.max_acceptance_days) {
+            return Err(format!(
+                "key rectification.max_acceptance_days: {} must be between 1 and 365",
+                rp.max_acceptance_days
+            ));
+        }
         if self.meta.name.trim().is_empty() {
             return Err("key meta.name: must not be empty".into());
         }

@@ -23,6 +23,9 @@ pub enum Rule {
     /// A technical upper bound, not a floor: a unit may set any value that keeps the
     /// policy consistent (≥ min_length); choosing a preset does not change it.
     Bound,
+    /// One of the names listed, the earlier the stricter (`rectification.min_severity`:
+    /// a lower threshold opens more items).
+    Ranked(&'static [&'static str]),
 }
 
 /// The type and range a value must have.
@@ -44,6 +47,10 @@ pub enum Kind {
         min: u64,
         max: u64,
         max_len: usize,
+    },
+    /// One name out of `members`.
+    Choice {
+        members: &'static [&'static str],
     },
 }
 
@@ -76,7 +83,7 @@ pub const OVERRIDABLE_SECTIONS: [&str; 5] = [
 ];
 
 /// Sections that stay global (the configured preset).
-pub const GLOBAL_SECTIONS: [&str; 7] = [
+pub const GLOBAL_SECTIONS: [&str; 8] = [
     "meta",
     "user_password",
     "lockout",
@@ -84,10 +91,15 @@ pub const GLOBAL_SECTIONS: [&str; 7] = [
     "mfa",
     "separation",
     "policy_check",
+    "rectification",
 ];
 
 /// Character class names, in canonical order (as `CharClass` serialises them).
 pub const CLASSES: &[&str] = &["lower", "upper", "digit", "symbol"];
+
+/// Finding severities, the least severe first (the order `Rule::Ranked` reads: a lower
+/// `rectification.min_severity` is stricter).
+pub const SEVERITIES: &[&str] = &["low", "medium", "high", "veto"];
 
 /// Role names (as `Role` serialises them).
 pub const ROLES: &[&str] = &[
@@ -242,6 +254,39 @@ pub const KEYS: &[KeyDef] = &[
         int(1, 10_000),
         Rule::Lower,
     ),
+    // Rectification (整改): global, so every unit is assessed against the same deadlines.
+    def(
+        "rectification",
+        "min_severity",
+        Kind::Choice {
+            members: SEVERITIES,
+        },
+        Rule::Ranked(SEVERITIES),
+    ),
+    def(
+        "rectification",
+        "deadline_working_days_veto",
+        int(1, 60),
+        Rule::Lower,
+    ),
+    def(
+        "rectification",
+        "deadline_working_days_high",
+        int(1, 60),
+        Rule::Lower,
+    ),
+    def(
+        "rectification",
+        "deadline_working_days_medium",
+        int(1, 60),
+        Rule::Lower,
+    ),
+    def(
+        "rectification",
+        "max_acceptance_days",
+        int(1, 365),
+        Rule::Lower,
+    ),
 ];
 
 /// `freshness.*`: generated from the content platforms (three thresholds each, in
@@ -323,6 +368,13 @@ pub fn compare(rule: Rule, current: &Value, candidate: &Value) -> Verdict {
             (Some(a), Some(b)) => ordered(b.cmp(&a)),
             _ => Verdict::Looser,
         },
+        Rule::Ranked(order) => {
+            let rank = |v: &Value| v.as_str().and_then(|s| order.iter().position(|m| *m == s));
+            match (rank(current), rank(candidate)) {
+                (Some(a), Some(b)) => ordered(a.cmp(&b)),
+                _ => Verdict::Looser,
+            }
+        }
         Rule::Free | Rule::Bound => {
             if current == candidate {
                 Verdict::Same
@@ -381,6 +433,13 @@ pub fn canonical(def: &KeyDef, value: &Value) -> Result<Value, String> {
                     .collect::<Vec<_>>(),
             ))
         }
+        Kind::Choice { members } => match value.as_str() {
+            Some(s) if members.contains(&s) => Ok(value.clone()),
+            _ => Err(format!(
+                "{name} must be one of {}, not {value}",
+                members.join(", ")
+            )),
+        },
         Kind::Ints { min, max, max_len } => {
             let bad = || {
                 format!(
@@ -534,6 +593,15 @@ mod tests {
         assert_eq!(
             v("account_password.max_length", json!(128), json!(64)),
             Either
+        );
+        // A lower severity threshold opens more items.
+        assert_eq!(
+            v("rectification.min_severity", json!("high"), json!("medium")),
+            Stricter
+        );
+        assert_eq!(
+            v("rectification.min_severity", json!("high"), json!("veto")),
+            Looser
         );
         // Garbage never counts as a tightening.
         assert_eq!(

@@ -25,6 +25,7 @@ mod passwords;
 mod policy;
 mod probe;
 mod races;
+mod rectification;
 mod routing;
 mod secrets;
 mod separation;

@@ -376,6 +376,10 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
             // Scheduled jobs belong to no unit (no foreign case): system administrators
             // only; no token is ever a sysadmin.
             ("/api/v1/jobs", admin),
+            (
+                "/api/v1/rectifications",
+                &["supervisor", "unit_admin", "auditor"][..],
+            ),
         ] {
             let (s, v) = app.get(path, &user.token).await;
             // Tokens neither mint nor list tokens.
@@ -394,6 +398,7 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
     }
     vault_and_policy_endpoints(&app, &f, &users).await;
     handover_endpoints(&app, &f, &users).await;
+    rectification_endpoints(&app, &f, &users).await;
     // Sanity: the root sysadmin does see B.
     let (s, v) = app
         .get(&format!("/api/v1/units/{bf}"), &app.admin_token)
@@ -773,5 +778,106 @@ async fn handover_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser
             StatusCode::FORBIDDEN
         };
         assert_eq!(s, want, "HR event as {role} on its own unit: {v}");
+    }
+}
+
+/// An overdue account of `unit` (a `high` finding once scanned).
+async fn overdue_account(app: &TestApp, unit: &str, token: &str, name: &str) -> String {
+    let acct = create_account(app, unit, token, name).await;
+    sqlx::query("UPDATE credential_versions SET created_at = created_at - $1, confirmed_at = confirmed_at - $1 WHERE account_id = $2")
+        .bind(91 * 24 * 3_600_000_i64)
+        .bind(&acct)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    acct
+}
+
+async fn live_item(app: &TestApp, account: &str) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT r.id FROM rectifications r JOIN findings f ON f.id = r.finding_id WHERE f.rule = 'rotation_overdue' AND f.target_id = $1 AND r.closed_at IS NULL")
+        .bind(account)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The rectification endpoints, same matrix. Items sit in A's child unit, so A's
+/// supervisor is strictly above them. Reading: supervisor, unit admin, auditor;
+/// submitting: unit admin; accepting and returning: the supervisor above (the item is
+/// open, so they pass authorisation and get 409).
+async fn rectification_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]) {
+    let admin_a = &users.iter().find(|(r, _)| *r == "unit_admin").unwrap().1;
+    let admin_b = app.user_with_role(&f.b, "unit_admin").await;
+    let submitted = overdue_account(app, &f.a_child, &admin_a.token, "矩阵整改一").await;
+    let reviewed = overdue_account(app, &f.a_child, &admin_a.token, "矩阵整改二").await;
+    let foreign = overdue_account(app, &f.b, &admin_b.token, "矩阵整改B").await;
+    credgov::inspection::daily_scan(&app.state, app.now())
+        .await
+        .expect("scan");
+    let (item_a, review_a, item_b) = (
+        live_item(app, &submitted).await,
+        live_item(app, &reviewed).await,
+        live_item(app, &foreign).await,
+    );
+    let (af, bf) = (&f.a, &f.b);
+    let readers: &[&str] = &["supervisor", "unit_admin", "auditor"];
+    let until = json!({ "accept_risk_until": app.now() + 24 * 3_600_000 });
+    let reason = json!({ "reason": "矩阵测试退回" });
+    let cases = vec![
+        Case {
+            name: "GET rectifications",
+            method: Method::GET,
+            own: format!("/api/v1/rectifications?unit_id={af}"),
+            foreign: format!("/api/v1/rectifications?unit_id={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET rectification",
+            method: Method::GET,
+            own: format!("/api/v1/rectifications/{item_a}"),
+            foreign: format!("/api/v1/rectifications/{item_b}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: readers,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "submit rectification",
+            method: Method::POST,
+            own: format!("/api/v1/rectifications/{item_a}/submit"),
+            foreign: format!("/api/v1/rectifications/{item_b}/submit"),
+            body_own: Some(json!({ "evidence": "矩阵整改情况" })),
+            body_foreign: Some(json!({ "evidence": "矩阵整改情况" })),
+            allowed: &["unit_admin"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "accept rectification",
+            method: Method::POST,
+            own: format!("/api/v1/rectifications/{review_a}/accept"),
+            foreign: format!("/api/v1/rectifications/{item_b}/accept"),
+            body_own: Some(until.clone()),
+            body_foreign: Some(until),
+            allowed: &["supervisor"],
+            ok: StatusCode::CONFLICT,
+        },
+        Case {
+            name: "return rectification",
+            method: Method::POST,
+            own: format!("/api/v1/rectifications/{review_a}/return"),
+            foreign: format!("/api/v1/rectifications/{item_b}/return"),
+            body_own: Some(reason.clone()),
+            body_foreign: Some(reason),
+            allowed: &["supervisor"],
+            ok: StatusCode::CONFLICT,
+        },
+    ];
+    for case in &cases {
+        run_case(app, users, case).await;
     }
 }

@@ -1,0 +1,94 @@
+//! Why a rectification step was refused.
+
+use serde_json::{Value, json};
+
+use super::state::RectificationState;
+use crate::authz::AuthzError;
+use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RectificationError {
+    #[error("rectification not found")]
+    NotFound,
+    /// The step does not apply to the item's state (e.g. accepting an open item).
+    #[error("this item is {state}; {action} needs an item that is {needs}")]
+    WrongState {
+        state: RectificationState,
+        action: &'static str,
+        needs: &'static str,
+    },
+    /// Another step on the item won a race.
+    #[error("the item changed meanwhile (someone else acted on it); reload it and try again")]
+    Changed,
+    #[error(transparent)]
+    Authz(#[from] AuthzError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<sqlx::Error> for RectificationError {
+    fn from(e: sqlx::Error) -> Self {
+        RectificationError::Internal(e.into())
+    }
+}
+
+impl DomainError for RectificationError {
+    fn nested(&self) -> Option<&dyn DomainError> {
+        match self {
+            RectificationError::Authz(e) => Some(e),
+            RectificationError::Input(e) => Some(e),
+            RectificationError::Internal(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn own_kind(&self) -> ErrorKind {
+        match self {
+            RectificationError::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Conflict,
+        }
+    }
+    fn own_code(&self) -> &'static str {
+        match self {
+            RectificationError::NotFound => "not_found",
+            RectificationError::WrongState { .. } => "rectification_state",
+            _ => "rectification_changed",
+        }
+    }
+    fn own_details(&self) -> Option<Value> {
+        match self {
+            RectificationError::WrongState { state, .. } => Some(json!({ "state": state })),
+            _ => None,
+        }
+    }
+}
+
+crate::domain_error!(RectificationError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_kinds() {
+        let e = RectificationError::WrongState {
+            state: RectificationState::Open,
+            action: "accepting",
+            needs: "submitted",
+        };
+        assert_eq!(
+            (e.kind().status().as_u16(), e.code()),
+            (409, "rectification_state")
+        );
+        assert_eq!(e.details(), Some(json!({ "state": "open" })));
+        assert!(
+            e.to_string()
+                .contains("accepting needs an item that is submitted")
+        );
+        assert_eq!(RectificationError::Changed.code(), "rectification_changed");
+        assert_eq!(RectificationError::NotFound.kind().status(), 404);
+        let e = RectificationError::from(AuthzError::NotAbove);
+        assert_eq!((e.kind().status().as_u16(), e.code()), (403, "forbidden"));
+    }
+}

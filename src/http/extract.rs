@@ -131,6 +131,66 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
         .ok_or_else(|| AppError::unauthenticated("use Authorization: Bearer <token>"))
 }
 
+/// Which sessions an extractor admits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admit {
+    /// Two-factor login done where the role requires it, password not due.
+    Full,
+    /// Also a session that may only enrol TOTP.
+    Enrolment,
+    /// Any valid session, even one limited to changing the password or enrolling TOTP.
+    AnySession,
+}
+
+/// The bearer's context and the request facts, if the session is one `admit` takes.
+async fn authenticated(
+    parts: &Parts,
+    state: &AppState,
+    admit: Admit,
+) -> Result<(AuthContext, RequestMeta), AppError> {
+    let ctx = authenticate(state, bearer(parts)?).await?;
+    if admit != Admit::AnySession && ctx.session == SessionKind::PasswordChangeOnly {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "your password was reset or has expired: set a new one with POST /api/v1/me/password {current_password, new_password} first",
+        ));
+    }
+    if admit == Admit::Full && ctx.session == SessionKind::EnrollOnly {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "your role requires two-factor login: enrol with POST /api/v1/auth/totp/enroll and confirm a code first",
+        ));
+    }
+    Ok((ctx, request_meta(parts, state)))
+}
+
+/// What most handlers take: the application state and a fully authenticated caller
+/// (as [`Auth`]) with the request facts, so a handler reads
+/// `service(&c.state, &c.ctx, &c.meta, …)`.
+pub struct Caller {
+    pub state: AppState,
+    pub ctx: AuthContext,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (ctx, meta) = authenticated(parts, state, Admit::Full).await?;
+        Ok(Caller {
+            state: state.clone(),
+            ctx,
+            meta,
+        })
+    }
+}
+
 /// A fully authenticated caller (two-factor done where required), with request facts.
 pub struct Auth(pub AuthContext, pub RequestMeta);
 
@@ -141,16 +201,8 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        refuse_password_change_only(&ctx)?;
-        if ctx.session == SessionKind::EnrollOnly {
-            return Err(AppError::client(
-                StatusCode::FORBIDDEN,
-                "mfa_enrollment_required",
-                "your role requires two-factor login: enrol with POST /api/v1/auth/totp/enroll and confirm a code first",
-            ));
-        }
-        Ok(Auth(ctx, request_meta(parts, state)))
+        let (ctx, meta) = authenticated(parts, state, Admit::Full).await?;
+        Ok(Auth(ctx, meta))
     }
 }
 
@@ -164,21 +216,9 @@ impl FromRequestParts<AppState> for AuthAllowEnroll {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        refuse_password_change_only(&ctx)?;
-        Ok(AuthAllowEnroll(ctx, request_meta(parts, state)))
+        let (ctx, meta) = authenticated(parts, state, Admit::Enrolment).await?;
+        Ok(AuthAllowEnroll(ctx, meta))
     }
-}
-
-fn refuse_password_change_only(ctx: &AuthContext) -> Result<(), AppError> {
-    if ctx.session == SessionKind::PasswordChangeOnly {
-        return Err(AppError::client(
-            StatusCode::FORBIDDEN,
-            "password_change_required",
-            "your password was reset or has expired: set a new one with POST /api/v1/me/password {current_password, new_password} first",
-        ));
-    }
-    Ok(())
 }
 
 /// Any valid session, even one limited to changing the password or enrolling TOTP
@@ -192,8 +232,8 @@ impl FromRequestParts<AppState> for AuthAnySession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        Ok(AuthAnySession(ctx, request_meta(parts, state)))
+        let (ctx, meta) = authenticated(parts, state, Admit::AnySession).await?;
+        Ok(AuthAnySession(ctx, meta))
     }
 }
 

@@ -152,17 +152,7 @@ mod tests {
     use crate::error::AppError;
 
     fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
-        match AppError::from(e) {
-            AppError::Client {
-                status,
-                code,
-                message,
-                details,
-            } => (status, code, message, details),
-            AppError::Internal(cause) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", cause, None)
-            }
-        }
+        AppError::from(e).parts()
     }
 
     #[test]

@@ -175,67 +175,46 @@ pub struct Caller {
     pub meta: RequestMeta,
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let (ctx, meta) = authenticated(parts, state, Admit::Full).await?;
-        Ok(Caller {
-            state: state.clone(),
-            ctx,
-            meta,
-        })
-    }
-}
-
 /// A fully authenticated caller (two-factor done where required), with request facts.
 pub struct Auth(pub AuthContext, pub RequestMeta);
 
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let (ctx, meta) = authenticated(parts, state, Admit::Full).await?;
-        Ok(Auth(ctx, meta))
-    }
-}
-
 /// A caller who may still have to enrol TOTP (enrolment only).
 pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
-
-impl FromRequestParts<AppState> for AuthAllowEnroll {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let (ctx, meta) = authenticated(parts, state, Admit::Enrolment).await?;
-        Ok(AuthAllowEnroll(ctx, meta))
-    }
-}
 
 /// Any valid session, even one limited to changing the password or enrolling TOTP
 /// (`/me`, `/me/password`, logout).
 pub struct AuthAnySession(pub AuthContext, pub RequestMeta);
 
-impl FromRequestParts<AppState> for AuthAnySession {
-    type Rejection = AppError;
+/// Implements `FromRequestParts` for an extractor of the caller a session admits:
+/// `|ctx, meta, state|` builds it from the context, the request facts and the state.
+macro_rules! caller_extractor {
+    ($name:ident, $admit:expr, |$ctx:ident, $meta:ident, $state:ident| $build:expr) => {
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let (ctx, meta) = authenticated(parts, state, Admit::AnySession).await?;
-        Ok(AuthAnySession(ctx, meta))
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                $state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                let ($ctx, $meta) = authenticated(parts, $state, $admit).await?;
+                Ok($build)
+            }
+        }
+    };
 }
+
+caller_extractor!(Caller, Admit::Full, |ctx, meta, state| Caller {
+    state: state.clone(),
+    ctx,
+    meta
+});
+caller_extractor!(Auth, Admit::Full, |ctx, meta, _state| Auth(ctx, meta));
+caller_extractor!(AuthAllowEnroll, Admit::Enrolment, |ctx, meta, _state| {
+    AuthAllowEnroll(ctx, meta)
+});
+caller_extractor!(AuthAnySession, Admit::AnySession, |ctx, meta, _state| {
+    AuthAnySession(ctx, meta)
+});
 
 /// `Path<T>` whose failures (a segment that does not parse, bad percent-encoding) are
 /// 400 in the error shape, naming the parameter.

@@ -197,20 +197,7 @@ mod tests {
     use axum::http::StatusCode;
 
     fn http(e: VaultError) -> (StatusCode, &'static str, String, Option<Value>) {
-        match AppError::from(e) {
-            AppError::Client {
-                status,
-                code,
-                message,
-                details,
-            } => (status, code, message, details),
-            AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "".into(),
-                None,
-            ),
-        }
+        AppError::from(e).parts()
     }
 
     #[test]

@@ -301,45 +301,38 @@ impl AppError {
         }
     }
 
-    pub fn with_details(self, value: Value) -> Self {
-        match self {
-            AppError::Client {
-                status,
-                code,
-                message,
-                ..
-            } => AppError::Client {
-                status,
-                code,
-                message,
-                details: Some(value),
-            },
-            other => other,
+    pub fn with_details(mut self, value: Value) -> Self {
+        if let AppError::Client { details, .. } = &mut self {
+            *details = Some(value);
         }
+        self
     }
 
     /// Adds `retry_after_seconds` to the details; the response then carries a
     /// `Retry-After` header with that many seconds.
-    pub fn with_retry_after(self, seconds: u64) -> Self {
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        if let AppError::Client { details, .. } = &mut self
+            && let Some(obj) = details.get_or_insert_with(|| json!({})).as_object_mut()
+        {
+            obj.insert("retry_after_seconds".into(), json!(seconds.max(1)));
+        }
+        self
+    }
+
+    /// Status, code, message (for an internal error, its cause) and details: what a
+    /// unit test of an error's HTTP answer compares.
+    #[cfg(test)]
+    pub(crate) fn parts(self) -> (StatusCode, &'static str, String, Option<Value>) {
         match self {
             AppError::Client {
                 status,
                 code,
                 message,
                 details,
-            } => {
-                let mut details = details.unwrap_or_else(|| json!({}));
-                if let Some(obj) = details.as_object_mut() {
-                    obj.insert("retry_after_seconds".into(), json!(seconds.max(1)));
-                }
-                AppError::Client {
-                    status,
-                    code,
-                    message,
-                    details: Some(details),
-                }
+            } => (status, code, message, details),
+            AppError::Internal(cause) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", cause, None)
             }
-            other => other,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod error_enum;
 pub mod freshness;
 pub mod handover;
 pub mod http;

@@ -4,28 +4,31 @@
 
 use crate::error::{DomainError, ErrorKind, InternalError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// This database handle has no chain key: nothing can be linked or verified.
-    #[error("the audit chain key is not loaded")]
-    ChainKeyMissing,
-    /// An anchor file that is not one, or whose signature does not verify.
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum AuditError {
+        /// This database handle has no chain key: nothing can be linked or verified.
+        #[error("the audit chain key is not loaded")]
+        ChainKeyMissing,
+        /// An anchor file that is not one, or whose signature does not verify.
+        #[error(transparent)]
+        Anchor(#[from] super::AnchorError),
+    }
     #[error(transparent)]
-    Anchor(#[from] super::AnchorError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for AuditError {
-    fn from(e: sqlx::Error) -> Self {
-        AuditError::Internal(e.into())
+    nested {
+        Internal(InternalError),
     }
 }
 
 impl DomainError for AuditError {
+    fn nested(&self) -> Option<&dyn DomainError> {
+        self.nested_error()
+    }
+
     fn own_kind(&self) -> ErrorKind {
         match self {
             AuditError::Anchor(_) => ErrorKind::Invalid,
+            // Nested errors answer through `nested`.
             AuditError::ChainKeyMissing | AuditError::Internal(_) => ErrorKind::Internal,
         }
     }

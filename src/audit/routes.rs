@@ -1,7 +1,6 @@
 //! `GET /api/v1/audit`: auditors read a unit's chain.
 
 use axum::Json;
-use axum::extract::State;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,7 +9,7 @@ use super::store::{self, AuditEvent};
 use crate::app::AppState;
 use crate::authz::{self, Permission};
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiQuery, Auth, ErrorBody, Page, Paging, in_range};
+use crate::http::{ApiQuery, Caller, ErrorBody, Page, Paging, in_range};
 use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,11 +30,9 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Page<AuditEvent>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<AuditEvent>), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
     let paging = Paging::new(q.limit, q.cursor.as_deref())?;
@@ -50,12 +47,12 @@ pub async fn list(
     };
     let unit_id = match q.unit_id {
         Some(u) => u,
-        None => UnitId::new(authz::first_unit_with(&ctx, Permission::AuditRead)?),
+        None => UnitId::new(authz::first_unit_with(&c.ctx, Permission::AuditRead)?),
     };
     let unit =
-        crate::tenancy::authorized_unit(&state, &ctx, &unit_id, Permission::AuditRead).await?;
+        crate::tenancy::authorized_unit(&c.state, &c.ctx, &unit_id, Permission::AuditRead).await?;
     let unit_id = unit.id;
-    let events = store::list(state.db.pool(), &unit_id, after, paging.fetch()).await?;
+    let events = store::list(c.state.db.pool(), &unit_id, after, paging.fetch()).await?;
     Ok(Json(
         paging.page(events, |e| (e.seq.to_string(), e.id.clone())),
     ))

@@ -132,9 +132,17 @@ impl Keyring {
         derive_from_system(&self.system, label)
     }
 
-    /// Gives `db` the audit chain key (every audited write transaction links with it).
-    fn arm(&self, db: &Db) {
-        db.set_chain_key(ChainKey::new(self.derive(AUDIT_CHAIN_LABEL)));
+    /// The keyring of `kek` and the system key, having given `db` the audit chain key
+    /// (every audited write transaction links with it).
+    fn armed(db: &Db, kek: MasterKey, kek_check: String, system: Zeroizing<[u8; 32]>) -> Keyring {
+        let keyring = Keyring {
+            kek_check,
+            kek,
+            system,
+            unit_keys: Mutex::new(HashMap::new()),
+        };
+        db.set_chain_key(ChainKey::new(keyring.derive(AUDIT_CHAIN_LABEL)));
+        keyring
     }
 
     /// Loads the master key and checks it against the database; on a database that has
@@ -169,14 +177,7 @@ impl Keyring {
         }
         let wrapped: Vec<u8> = row.try_get("wrapped_system_key")?;
         let system = unwrap(&kek, SYSTEM_AAD, &wrapped).ok_or(KeyringError::Damaged)?;
-        let keyring = Keyring {
-            kek_check: check,
-            kek,
-            system,
-            unit_keys: Mutex::new(HashMap::new()),
-        };
-        keyring.arm(db);
-        Ok(keyring)
+        Ok(Keyring::armed(db, kek, check, system))
     }
 
     async fn create(db: &Db, path: &Path, now: i64) -> Result<Keyring, KeyringError> {
@@ -203,14 +204,7 @@ impl Keyring {
         .bind(now)
         .execute(db.pool())
         .await?;
-        let keyring = Keyring {
-            kek_check: check,
-            kek,
-            system,
-            unit_keys: Mutex::new(HashMap::new()),
-        };
-        keyring.arm(db);
-        Ok(keyring)
+        Ok(Keyring::armed(db, kek, check, system))
     }
 
     /// The data key of `unit_id`, created (inside `tx`) on first use. Creating one

@@ -7,94 +7,81 @@ use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 use crate::identity::IdentityError;
 use crate::tenancy::TenancyError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandoverError {
-    #[error("the Idempotency-Key header is required (1–200 characters)")]
-    IdempotencyKeyInvalid,
-    #[error("this Idempotency-Key was already used with a different request body")]
-    IdempotencyConflict,
-    /// A signed HR request whose signature or timestamp does not verify.
-    #[error("{0}")]
-    BadSignature(&'static str),
-    /// The person named is unknown or outside the caller's scope (answered alike).
-    #[error("user not found")]
-    UserNotFound,
-    #[error("successor not found")]
-    SuccessorNotFound,
-    #[error("{username} has already departed")]
-    AlreadyDeparted { username: String },
-    #[error("{username} holds no role in this unit")]
-    NotInUnit { username: String },
-    #[error("the successor cannot be the person leaving")]
-    SuccessorIsLeaver,
-    #[error("{username} holds no role in this unit; give them one first")]
-    SuccessorNotInUnit { username: String },
-    #[error("handover not found")]
-    CaseNotFound,
-    #[error("item not found")]
-    ItemNotFound,
-    /// Closed and cancelled cases never change.
-    #[error("this case is {state} and can no longer change")]
-    CaseClosed { state: CaseState },
-    /// Another transition of the case won a race.
-    #[error("the case changed meanwhile (another user acted on it); reload it and try again")]
-    CaseChanged,
-    #[error("this item has no {action} action; it has: {available}")]
-    NoSuchAction { action: String, available: String },
-    #[error("this action is already done")]
-    ActionDone,
-    #[error("already confirmed")]
-    ChecklistDone,
-    #[error("entry must be materials (资料交接) or training (业务培训)")]
-    UnknownChecklistEntry,
-    #[error(
-        "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{{id}}/rotations, then confirm"
-    )]
-    RotateRequired,
-    #[error(
-        "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{{id}}) first"
-    )]
-    BindingUnchanged,
-    #[error("name a new custodian for the account first (POST /api/v1/accounts/{{id}}/custodians)")]
-    NoCustodian,
-    #[error("only the successor named on the case can acknowledge it")]
-    NotSuccessor,
-    #[error("every item and the checklist must be done before the successor acknowledges")]
-    NotReadyToAcknowledge,
-    #[error("some actions or checklist entries are still open")]
-    ItemsOpen,
-    #[error("the successor has not acknowledged the handover yet")]
-    NotAcknowledged,
-    #[error("the leaver or successor cannot sign off their own handover")]
-    OwnCase,
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum HandoverError {
+        #[error("the Idempotency-Key header is required (1–200 characters)")]
+        IdempotencyKeyInvalid,
+        #[error("this Idempotency-Key was already used with a different request body")]
+        IdempotencyConflict,
+        /// A signed HR request whose signature or timestamp does not verify.
+        #[error("{0}")]
+        BadSignature(&'static str),
+        /// The person named is unknown or outside the caller's scope (answered alike).
+        #[error("user not found")]
+        UserNotFound,
+        #[error("successor not found")]
+        SuccessorNotFound,
+        #[error("{username} has already departed")]
+        AlreadyDeparted { username: String },
+        #[error("{username} holds no role in this unit")]
+        NotInUnit { username: String },
+        #[error("the successor cannot be the person leaving")]
+        SuccessorIsLeaver,
+        #[error("{username} holds no role in this unit; give them one first")]
+        SuccessorNotInUnit { username: String },
+        #[error("handover not found")]
+        CaseNotFound,
+        #[error("item not found")]
+        ItemNotFound,
+        /// Closed and cancelled cases never change.
+        #[error("this case is {state} and can no longer change")]
+        CaseClosed { state: CaseState },
+        /// Another transition of the case won a race.
+        #[error("the case changed meanwhile (another user acted on it); reload it and try again")]
+        CaseChanged,
+        #[error("this item has no {action} action; it has: {available}")]
+        NoSuchAction { action: String, available: String },
+        #[error("this action is already done")]
+        ActionDone,
+        #[error("already confirmed")]
+        ChecklistDone,
+        #[error("entry must be materials (资料交接) or training (业务培训)")]
+        UnknownChecklistEntry,
+        #[error(
+            "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{{id}}/rotations, then confirm"
+        )]
+        RotateRequired,
+        #[error(
+            "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{{id}}) first"
+        )]
+        BindingUnchanged,
+        #[error("name a new custodian for the account first (POST /api/v1/accounts/{{id}}/custodians)")]
+        NoCustodian,
+        #[error("only the successor named on the case can acknowledge it")]
+        NotSuccessor,
+        #[error("every item and the checklist must be done before the successor acknowledges")]
+        NotReadyToAcknowledge,
+        #[error("some actions or checklist entries are still open")]
+        ItemsOpen,
+        #[error("the successor has not acknowledged the handover yet")]
+        NotAcknowledged,
+        #[error("the leaver or successor cannot sign off their own handover")]
+        OwnCase,
+    }
     #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Tenancy(#[from] TenancyError),
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for HandoverError {
-    fn from(e: sqlx::Error) -> Self {
-        HandoverError::Internal(e.into())
+    nested {
+        Authz(AuthzError),
+        Input(InputError),
+        Tenancy(TenancyError),
+        Identity(IdentityError),
+        Internal(InternalError),
     }
 }
 
 impl DomainError for HandoverError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            HandoverError::Authz(e) => Some(e),
-            HandoverError::Input(e) => Some(e),
-            HandoverError::Tenancy(e) => Some(e),
-            HandoverError::Identity(e) => Some(e),
-            HandoverError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {
@@ -165,17 +152,7 @@ mod tests {
     use crate::error::AppError;
 
     fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
-        match AppError::from(e) {
-            AppError::Client {
-                status,
-                code,
-                message,
-                details,
-            } => (status, code, message, details),
-            AppError::Internal(cause) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", cause, None)
-            }
-        }
+        AppError::from(e).parts()
     }
 
     #[test]

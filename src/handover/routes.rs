@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use super::exposure::{Exposure, user_exposure};
 use super::{sheet, signature, workflow};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, Page, Paging};
 use crate::ids::{CaseId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,22 +39,20 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     params(("Idempotency-Key" = String, Header, description = "required; same key + same body → same result"),
            ("X-Credgov-Timestamp" = Option<String>, Header, description = "unix seconds; required when HR signing is configured"),
            ("X-Credgov-Signature" = Option<String>, Header, description = "sha256=<hex HMAC of timestamp.body>")),
-    responses((status = 201, body = EventResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = EventResult),
+              (status = 409, body = ErrorBody)))]
 pub async fn hr_event(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<EventResult>)> {
-    if let Some(secret) = &state.config.hr_signing_secret {
+    if let Some(secret) = &c.state.config.hr_signing_secret {
         signature::verify_signature(
             secret.as_bytes(),
             header_str(&headers, "x-credgov-timestamp"),
             header_str(&headers, "x-credgov-signature"),
             &body,
-            state.now(),
+            c.state.now(),
         )?;
     }
     let key = header_str(&headers, "idempotency-key")
@@ -72,7 +69,7 @@ pub async fn hr_event(
             "the JSON body does not have the expected fields: {e}"
         ))
     })?;
-    let (result, _replayed) = record_event(&state, &ctx, &meta, &key, &value, input).await?;
+    let (result, _replayed) = record_event(&c.state, &c.ctx, &c.meta, &key, &value, input).await?;
     Ok((StatusCode::CREATED, Json(result)))
 }
 
@@ -89,37 +86,25 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/handovers", tag = "handover", params(ListQuery),
-    responses((status = 200, body = Page<Handover>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Page<Handover>>> {
+    responses((status = 200, body = Page<Handover>), (status = 422, body = ErrorBody)))]
+pub async fn list(c: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Json<Page<Handover>>> {
     let paging = Paging::new(q.limit, q.cursor.as_deref())?;
     let (unit, filter) = (q.unit_id.as_ref(), q.state.as_deref());
     Ok(Json(
-        super::list::list(&state, &ctx, unit, filter, &paging).await?,
+        super::list::list(&c.state, &c.ctx, unit, filter, &paging).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/handovers/{id}", tag = "handover", params(("id" = String, Path)),
-    responses((status = 200, body = Handover), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn read(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<CaseId>,
-) -> AppResult<Json<Handover>> {
-    Ok(Json(case::read(&state, &ctx, &id).await?))
+    responses((status = 200, body = Handover)))]
+pub async fn read(c: Caller, ApiPath(id): ApiPath<CaseId>) -> AppResult<Json<Handover>> {
+    Ok(Json(case::read(&c.state, &c.ctx, &id).await?))
 }
 
 #[utoipa::path(get, path = "/handovers/{id}/sheet", tag = "handover", params(("id" = String, Path)),
-    responses((status = 200, description = "交接单 as printable HTML", content_type = "text/html"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn sheet_html(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<CaseId>,
-) -> AppResult<Response> {
-    let h = case::read(&state, &ctx, &id).await?;
+    responses((status = 200, description = "交接单 as printable HTML", content_type = "text/html")))]
+pub async fn sheet_html(c: Caller, ApiPath(id): ApiPath<CaseId>) -> AppResult<Response> {
+    let h = case::read(&c.state, &c.ctx, &id).await?;
     let mut r = sheet::render(&h).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -139,18 +124,17 @@ pub struct CompleteAction {
 
 #[utoipa::path(post, path = "/handovers/{id}/items/{item_id}/complete", tag = "handover",
     params(("id" = String, Path), ("item_id" = String, Path)), request_body = CompleteAction,
-    responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Handover), (status = 409, body = ErrorBody)))]
 pub async fn complete(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath((id, item_id)): ApiPath<(CaseId, String)>,
     ApiJson(body): ApiJson<CompleteAction>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
         workflow::complete_action(
-            &state,
-            &ctx,
-            &meta,
+            &c.state,
+            &c.ctx,
+            &c.meta,
             &id,
             &item_id,
             &body.action,
@@ -169,16 +153,22 @@ pub struct Checklist {
 }
 
 #[utoipa::path(post, path = "/handovers/{id}/checklist", tag = "handover", params(("id" = String, Path)), request_body = Checklist,
-    responses((status = 200, body = Handover), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Handover), (status = 409, body = ErrorBody)))]
 pub async fn checklist(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Checklist>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
-        workflow::confirm_checklist(&state, &ctx, &meta, &id, &body.entry, body.note.as_deref())
-            .await?,
+        workflow::confirm_checklist(
+            &c.state,
+            &c.ctx,
+            &c.meta,
+            &id,
+            &body.entry,
+            body.note.as_deref(),
+        )
+        .await?,
     ))
 }
 
@@ -191,18 +181,17 @@ pub struct Acknowledge {
 }
 
 #[utoipa::path(post, path = "/handovers/{id}/acknowledge", tag = "handover", params(("id" = String, Path)), request_body = Acknowledge,
-    responses((status = 200, body = Handover), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 423, description = "locked: too many wrong codes (step-up counts toward lockout)", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Handover), (status = 409, body = ErrorBody), (status = 423, description = "locked: too many wrong codes (step-up counts toward lockout)", body = ErrorBody)))]
 pub async fn acknowledge(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Acknowledge>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
         workflow::acknowledge(
-            &state,
-            &ctx,
-            &meta,
+            &c.state,
+            &c.ctx,
+            &c.meta,
             &id,
             &body.totp_code,
             body.note.as_deref(),
@@ -212,13 +201,11 @@ pub async fn acknowledge(
 }
 
 #[utoipa::path(post, path = "/handovers/{id}/sign-off", tag = "handover", params(("id" = String, Path)),
-    responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn sign_off(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<CaseId>,
-) -> AppResult<Json<Handover>> {
-    Ok(Json(workflow::sign_off(&state, &ctx, &meta, &id).await?))
+    responses((status = 200, body = Handover), (status = 409, body = ErrorBody)))]
+pub async fn sign_off(c: Caller, ApiPath(id): ApiPath<CaseId>) -> AppResult<Json<Handover>> {
+    Ok(Json(
+        workflow::sign_off(&c.state, &c.ctx, &c.meta, &id).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -228,24 +215,19 @@ pub struct Cancel {
 }
 
 #[utoipa::path(post, path = "/handovers/{id}/cancel", tag = "handover", params(("id" = String, Path)), request_body = Cancel,
-    responses((status = 200, body = Handover), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Handover), (status = 409, body = ErrorBody)))]
 pub async fn cancel(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<CaseId>,
     ApiJson(body): ApiJson<Cancel>,
 ) -> AppResult<Json<Handover>> {
     Ok(Json(
-        workflow::cancel(&state, &ctx, &meta, &id, &body.reason).await?,
+        workflow::cancel(&c.state, &c.ctx, &c.meta, &id, &body.reason).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/users/{id}/exposure", tag = "handover", params(("id" = String, Path)),
-    responses((status = 200, body = [Exposure]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn exposure(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<UserId>,
-) -> AppResult<Json<Vec<Exposure>>> {
-    Ok(Json(user_exposure(&state, &ctx, &id).await?))
+    responses((status = 200, body = [Exposure])))]
+pub async fn exposure(c: Caller, ApiPath(id): ApiPath<UserId>) -> AppResult<Json<Vec<Exposure>>> {
+    Ok(Json(user_exposure(&c.state, &c.ctx, &id).await?))
 }

@@ -131,71 +131,90 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
         .ok_or_else(|| AppError::unauthenticated("use Authorization: Bearer <token>"))
 }
 
-/// A fully authenticated caller (two-factor done where required), with request facts.
-pub struct Auth(pub AuthContext, pub RequestMeta);
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        refuse_password_change_only(&ctx)?;
-        if ctx.session == SessionKind::EnrollOnly {
-            return Err(AppError::client(
-                StatusCode::FORBIDDEN,
-                "mfa_enrollment_required",
-                "your role requires two-factor login: enrol with POST /api/v1/auth/totp/enroll and confirm a code first",
-            ));
-        }
-        Ok(Auth(ctx, request_meta(parts, state)))
-    }
+/// Which sessions an extractor admits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admit {
+    /// Two-factor login done where the role requires it, password not due.
+    Full,
+    /// Also a session that may only enrol TOTP.
+    Enrolment,
+    /// Any valid session, even one limited to changing the password or enrolling TOTP.
+    AnySession,
 }
 
-/// A caller who may still have to enrol TOTP (enrolment only).
-pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
-
-impl FromRequestParts<AppState> for AuthAllowEnroll {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        refuse_password_change_only(&ctx)?;
-        Ok(AuthAllowEnroll(ctx, request_meta(parts, state)))
-    }
-}
-
-fn refuse_password_change_only(ctx: &AuthContext) -> Result<(), AppError> {
-    if ctx.session == SessionKind::PasswordChangeOnly {
+/// The bearer's context and the request facts, if the session is one `admit` takes.
+async fn authenticated(
+    parts: &Parts,
+    state: &AppState,
+    admit: Admit,
+) -> Result<(AuthContext, RequestMeta), AppError> {
+    let ctx = authenticate(state, bearer(parts)?).await?;
+    if admit != Admit::AnySession && ctx.session == SessionKind::PasswordChangeOnly {
         return Err(AppError::client(
             StatusCode::FORBIDDEN,
             "password_change_required",
             "your password was reset or has expired: set a new one with POST /api/v1/me/password {current_password, new_password} first",
         ));
     }
-    Ok(())
+    if admit == Admit::Full && ctx.session == SessionKind::EnrollOnly {
+        return Err(AppError::client(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "your role requires two-factor login: enrol with POST /api/v1/auth/totp/enroll and confirm a code first",
+        ));
+    }
+    Ok((ctx, request_meta(parts, state)))
 }
+
+/// What most handlers take: the application state and a fully authenticated caller
+/// (as [`Auth`]) with the request facts, so a handler reads
+/// `service(&c.state, &c.ctx, &c.meta, …)`.
+pub struct Caller {
+    pub state: AppState,
+    pub ctx: AuthContext,
+    pub meta: RequestMeta,
+}
+
+/// A fully authenticated caller (two-factor done where required), with request facts.
+pub struct Auth(pub AuthContext, pub RequestMeta);
+
+/// A caller who may still have to enrol TOTP (enrolment only).
+pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
 
 /// Any valid session, even one limited to changing the password or enrolling TOTP
 /// (`/me`, `/me/password`, logout).
 pub struct AuthAnySession(pub AuthContext, pub RequestMeta);
 
-impl FromRequestParts<AppState> for AuthAnySession {
-    type Rejection = AppError;
+/// Implements `FromRequestParts` for an extractor of the caller a session admits:
+/// `|ctx, meta, state|` builds it from the context, the request facts and the state.
+macro_rules! caller_extractor {
+    ($name:ident, $admit:expr, |$ctx:ident, $meta:ident, $state:ident| $build:expr) => {
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ctx = authenticate(state, bearer(parts)?).await?;
-        Ok(AuthAnySession(ctx, request_meta(parts, state)))
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                $state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                let ($ctx, $meta) = authenticated(parts, $state, $admit).await?;
+                Ok($build)
+            }
+        }
+    };
 }
+
+caller_extractor!(Caller, Admit::Full, |ctx, meta, state| Caller {
+    state: state.clone(),
+    ctx,
+    meta
+});
+caller_extractor!(Auth, Admit::Full, |ctx, meta, _state| Auth(ctx, meta));
+caller_extractor!(AuthAllowEnroll, Admit::Enrolment, |ctx, meta, _state| {
+    AuthAllowEnroll(ctx, meta)
+});
+caller_extractor!(AuthAnySession, Admit::AnySession, |ctx, meta, _state| {
+    AuthAnySession(ctx, meta)
+});
 
 /// `Path<T>` whose failures (a segment that does not parse, bad percent-encoding) are
 /// 400 in the error shape, naming the parameter.

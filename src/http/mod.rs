@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use crate::identity::no_store;
 pub use extract::{
-    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, Meta, NoQuery,
+    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, Caller, Meta, NoQuery,
     REQUEST_ID_HEADER, in_range, optional_json,
 };
 pub use openapi::{ErrorBody, openapi_json};

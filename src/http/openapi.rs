@@ -6,7 +6,7 @@
 use serde::Serialize;
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 /// The error shape of every 4xx/5xx.
@@ -35,6 +35,26 @@ impl Modify for Bearer {
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
         }
+    }
+}
+
+/// Every operation needs a bearer token unless its handler says `security(())`: the
+/// handlers need not repeat `security(("bearer" = []))`, and a public endpoint is one
+/// that says so. Public operations are left without `security` in the document.
+struct BearerByDefault;
+
+fn bearer_by_default(op: &mut Operation) {
+    let public = vec![SecurityRequirement::default()];
+    match &op.security {
+        None => op.security = Some(vec![SecurityRequirement::new("bearer", [""; 0])]),
+        Some(s) if *s == public => op.security = None,
+        Some(_) => {}
+    }
+}
+
+impl Modify for BearerByDefault {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for_each_operation(openapi, bearer_by_default);
     }
 }
 
@@ -108,19 +128,23 @@ fn add_standard_errors(op: &mut Operation) {
 
 impl Modify for StandardErrors {
     fn modify(&self, openapi: &mut OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                add_standard_errors(op);
-            }
+        for_each_operation(openapi, add_standard_errors);
+    }
+}
+
+fn for_each_operation(openapi: &mut OpenApi, mut f: impl FnMut(&mut Operation)) {
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            f(op);
         }
     }
 }
@@ -137,7 +161,8 @@ pub(super) struct ApiDoc;
 
 /// The document: `ApiDoc`'s info and shared schemas, the paths that the capability
 /// routers carry (`super::routes`), then the document-wide modifiers (bearer scheme,
-/// standard error answers), which must see every path, so they run after merging.
+/// bearer by default, standard error answers), which must see every path, so they run
+/// after merging.
 fn document() -> OpenApi {
     finish(super::routes().into_openapi())
 }
@@ -145,6 +170,7 @@ fn document() -> OpenApi {
 /// Applies the document-wide modifiers to the merged document.
 pub(super) fn finish(mut doc: OpenApi) -> OpenApi {
     Bearer.modify(&mut doc);
+    BearerByDefault.modify(&mut doc);
     StandardErrors.modify(&mut doc);
     doc
 }

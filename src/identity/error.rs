@@ -10,119 +10,113 @@ use crate::authz::AuthzError;
 use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 use crate::tenancy::TenancyError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    /// Unknown user or wrong password (the two are not told apart).
-    #[error("wrong username or password")]
-    InvalidCredentials,
-    /// The current password given before changing it is wrong (counted toward lockout).
-    #[error("current_password is wrong; repeated failures lock the account")]
-    WrongCurrentPassword,
-    #[error("enter the 6-digit code from your authenticator app (totp_code)")]
-    MfaRequired,
-    #[error("the two-factor code is wrong or expired")]
-    InvalidTotp,
-    #[error("this code was already used; wait for the next code")]
-    TotpReplayed,
-    #[error("this account is disabled or departed; ask your unit administrator")]
-    AccountInactive,
-    /// Locked after too many failures until this time (unix ms).
-    #[error(
-        "too many failed logins: this account is locked until {} (UTC)",
-        crate::clock::to_rfc3339(*.0)
-    )]
-    Locked(i64),
-    /// Not locked, but every remaining attempt is being checked right now.
-    #[error(
-        "too many attempts for this account are being checked right now; try again in a few seconds"
-    )]
-    AttemptsInProgress,
-    /// Too many failed logins from the client's address; retry after this many seconds.
-    #[error(
-        "too many failed logins from your network address; try again in {} seconds",
-        (*.0).max(1)
-    )]
-    Throttled(u64),
-    /// The session behind the bearer token is over; the reason says why.
-    #[error("{0}")]
-    SessionExpired(&'static str),
-    #[error("the bearer token is not a credgov token; log in again")]
-    NotACredgovToken,
-    #[error("unknown API token")]
-    UnknownApiToken,
-    #[error("this API token has been revoked")]
-    ApiTokenRevoked,
-    #[error("this API token has expired")]
-    ApiTokenExpired,
-    #[error(
-        "the person who minted this API token no longer holds its role on this unit; \
-         ask someone who does to mint a new token"
-    )]
-    MinterLostRole,
-    /// The signed-in user's record was deleted meanwhile.
-    #[error("your account no longer exists")]
-    AccountGone,
-    #[error("two-factor login is already set up; a sysadmin can reset it if the device is lost")]
-    TotpAlreadyEnrolled,
-    #[error("start with POST /api/v1/auth/totp/enroll")]
-    NoEnrollment,
-    /// The pending enrolment was replaced between the check and the confirmation.
-    #[error("the enrolment changed meanwhile; start again")]
-    EnrollmentChanged,
-    #[error("the code does not match; check the device clock and enter the current code")]
-    EnrollmentCodeMismatch,
-    #[error(
-        "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code"
-    )]
-    TotpNotEnrolled,
-    #[error("the password does not meet the password policy")]
-    WeakPassword {
-        score: u8,
-        min_score: u8,
-        feedback: Vec<String>,
-    },
-    #[error("your password was changed meanwhile; log in again with the new one")]
-    PasswordChangedMeanwhile,
-    #[error("username {0} is already taken")]
-    UsernameTaken(String),
-    #[error("user {username} is {status}; only active users can be given roles")]
-    UserInactive {
-        username: String,
-        status: &'static str,
-    },
-    #[error("the user already holds this role on this unit")]
-    AlreadyMember,
-    #[error("this API token is already revoked")]
-    TokenAlreadyRevoked,
-    #[error(
-        "this is the last active sysadmin of the root unit; grant the role to someone else first"
-    )]
-    LastSysadmin,
-    #[error("this database is already initialised (a root unit exists); init runs once")]
-    AlreadyInitialised,
-    /// Another `init` created the root unit between our check and our write.
-    #[error("this database is already initialised")]
-    InitialisedMeanwhile,
-    /// Absent, or outside the caller's units; names the resource (`user`, `membership`…).
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("user {0} not found")]
-    UsernameNotFound(String),
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum IdentityError {
+        /// Unknown user or wrong password (the two are not told apart).
+        #[error("wrong username or password")]
+        InvalidCredentials,
+        /// The current password given before changing it is wrong (counted toward lockout).
+        #[error("current_password is wrong; repeated failures lock the account")]
+        WrongCurrentPassword,
+        #[error("enter the 6-digit code from your authenticator app (totp_code)")]
+        MfaRequired,
+        #[error("the two-factor code is wrong or expired")]
+        InvalidTotp,
+        #[error("this code was already used; wait for the next code")]
+        TotpReplayed,
+        #[error("this account is disabled or departed; ask your unit administrator")]
+        AccountInactive,
+        /// Locked after too many failures until this time (unix ms).
+        #[error(
+            "too many failed logins: this account is locked until {} (UTC)",
+            crate::clock::to_rfc3339(*.0)
+        )]
+        Locked(i64),
+        /// Not locked, but every remaining attempt is being checked right now.
+        #[error(
+            "too many attempts for this account are being checked right now; try again in a few seconds"
+        )]
+        AttemptsInProgress,
+        /// Too many failed logins from the client's address; retry after this many seconds.
+        #[error(
+            "too many failed logins from your network address; try again in {} seconds",
+            (*.0).max(1)
+        )]
+        Throttled(u64),
+        /// The session behind the bearer token is over; the reason says why.
+        #[error("{0}")]
+        SessionExpired(&'static str),
+        #[error("the bearer token is not a credgov token; log in again")]
+        NotACredgovToken,
+        #[error("unknown API token")]
+        UnknownApiToken,
+        #[error("this API token has been revoked")]
+        ApiTokenRevoked,
+        #[error("this API token has expired")]
+        ApiTokenExpired,
+        #[error(
+            "the person who minted this API token no longer holds its role on this unit; \
+             ask someone who does to mint a new token"
+        )]
+        MinterLostRole,
+        /// The signed-in user's record was deleted meanwhile.
+        #[error("your account no longer exists")]
+        AccountGone,
+        #[error("two-factor login is already set up; a sysadmin can reset it if the device is lost")]
+        TotpAlreadyEnrolled,
+        #[error("start with POST /api/v1/auth/totp/enroll")]
+        NoEnrollment,
+        /// The pending enrolment was replaced between the check and the confirmation.
+        #[error("the enrolment changed meanwhile; start again")]
+        EnrollmentChanged,
+        #[error("the code does not match; check the device clock and enter the current code")]
+        EnrollmentCodeMismatch,
+        #[error(
+            "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code"
+        )]
+        TotpNotEnrolled,
+        #[error("the password does not meet the password policy")]
+        WeakPassword {
+            score: u8,
+            min_score: u8,
+            feedback: Vec<String>,
+        },
+        #[error("your password was changed meanwhile; log in again with the new one")]
+        PasswordChangedMeanwhile,
+        #[error("username {0} is already taken")]
+        UsernameTaken(String),
+        #[error("user {username} is {status}; only active users can be given roles")]
+        UserInactive {
+            username: String,
+            status: &'static str,
+        },
+        #[error("the user already holds this role on this unit")]
+        AlreadyMember,
+        #[error("this API token is already revoked")]
+        TokenAlreadyRevoked,
+        #[error(
+            "this is the last active sysadmin of the root unit; grant the role to someone else first"
+        )]
+        LastSysadmin,
+        #[error("this database is already initialised (a root unit exists); init runs once")]
+        AlreadyInitialised,
+        /// Another `init` created the root unit between our check and our write.
+        #[error("this database is already initialised")]
+        InitialisedMeanwhile,
+        /// Absent, or outside the caller's units; names the resource (`user`, `membership`…).
+        #[error("{0} not found")]
+        NotFound(&'static str),
+        #[error("user {0} not found")]
+        UsernameNotFound(String),
+    }
     #[error(transparent)]
-    Hash(#[from] HashError),
-    #[error(transparent)]
-    Tenancy(#[from] TenancyError),
-    #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for IdentityError {
-    fn from(e: sqlx::Error) -> Self {
-        IdentityError::Internal(e.into())
+    nested {
+        Hash(HashError),
+        Tenancy(TenancyError),
+        Authz(AuthzError),
+        Input(InputError),
+        Internal(InternalError),
     }
 }
 
@@ -140,14 +134,7 @@ impl IdentityError {
 
 impl DomainError for IdentityError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            IdentityError::Hash(e) => Some(e),
-            IdentityError::Tenancy(e) => Some(e),
-            IdentityError::Authz(e) => Some(e),
-            IdentityError::Input(e) => Some(e),
-            IdentityError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {

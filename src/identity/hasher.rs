@@ -191,14 +191,18 @@ impl PasswordHasher {
     }
 }
 
-/// Why the hashing pool did not compute: full (retry later) or broken.
-#[derive(Debug, thiserror::Error)]
-pub enum HashError {
-    /// Every worker is busy and the queue is full; nothing was computed.
-    #[error("the server is busy checking other passwords; try again in a moment")]
-    Busy,
+crate::error_enum! {
+    /// Why the hashing pool did not compute: full (retry later) or broken.
+    #[derive(Debug, thiserror::Error)]
+    pub enum HashError {
+        /// Every worker is busy and the queue is full; nothing was computed.
+        #[error("the server is busy checking other passwords; try again in a moment")]
+        Busy,
+    }
     #[error(transparent)]
-    Internal(#[from] InternalError),
+    nested {
+        Internal(InternalError),
+    }
 }
 
 impl HashError {
@@ -209,10 +213,7 @@ impl HashError {
 
 impl DomainError for HashError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            HashError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {

@@ -15,7 +15,7 @@ use super::routes::no_store;
 use super::users::User;
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, ApiPath, Auth, AuthAnySession, ErrorBody};
+use crate::http::{ApiJson, ApiPath, AuthAnySession, Caller, ErrorBody};
 use crate::ids::UserId;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,8 +39,7 @@ pub struct ChangePassword {
               (status = 401, description = "invalid_credentials (wrong current password, counted toward lockout)", body = ErrorBody),
               (status = 409, description = "password_changed (changed meanwhile)", body = ErrorBody),
               (status = 422, description = "weak_password (details: score, feedback) or invalid_input", body = ErrorBody),
-              (status = 423, description = "locked", body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
-    security(("bearer" = [])))]
+              (status = 423, description = "locked", body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     AuthAnySession(ctx, meta): AuthAnySession,
@@ -58,9 +57,7 @@ pub async fn change_password(
 }
 
 #[utoipa::path(post, path = "/me/sessions/revoke-all", tag = "auth",
-    responses((status = 204, description = "every session of the caller ended, this one included"),
-              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 204, description = "every session of the caller ended, this one included"), (status = 422, body = ErrorBody)))]
 pub async fn revoke_all_sessions(
     State(state): State<AppState>,
     AuthAnySession(ctx, meta): AuthAnySession,
@@ -79,14 +76,9 @@ pub struct PasswordReset {
 #[utoipa::path(post, path = "/users/{id}/password-reset", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = PasswordReset),
               (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn reset_password(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<UserId>,
-) -> AppResult<Response> {
-    let (user, one_time) = password::reset_password(&state, &ctx, &meta, &id).await?;
+              (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)))]
+pub async fn reset_password(c: Caller, ApiPath(id): ApiPath<UserId>) -> AppResult<Response> {
+    let (user, one_time) = password::reset_password(&c.state, &c.ctx, &c.meta, &id).await?;
     let body = PasswordReset {
         one_time_password: one_time.to_string(),
         user,
@@ -96,13 +88,9 @@ pub async fn reset_password(
 
 #[utoipa::path(post, path = "/users/{id}/unlock", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = User),
-              (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody),
-              (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn unlock_user(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<UserId>,
-) -> AppResult<Json<User>> {
-    Ok(Json(password::unlock(&state, &ctx, &meta, &id).await?))
+              (status = 403, description = "forbidden: the user holds roles outside your scope", body = ErrorBody)))]
+pub async fn unlock_user(c: Caller, ApiPath(id): ApiPath<UserId>) -> AppResult<Json<User>> {
+    Ok(Json(
+        password::unlock(&c.state, &c.ctx, &c.meta, &id).await?,
+    ))
 }

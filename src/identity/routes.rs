@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::authz::{Principal, Role};
 use crate::error::AppResult;
 use crate::http::{
-    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, ErrorBody, Meta, Page,
+    ApiJson, ApiPath, ApiQuery, AuthAllowEnroll, AuthAnySession, Caller, ErrorBody, Meta, Page,
     PageQuery,
 };
 use crate::ids::{TokenId, UnitId, UserId};
@@ -60,7 +60,8 @@ pub struct LoginRequest {
               (status = 403, description = "account_inactive", body = ErrorBody),
               (status = 423, description = "locked: the account is locked, or its remaining attempts are being checked (then with Retry-After)", body = ErrorBody),
               (status = 429, description = "throttled: too many failed logins from this client address; Retry-After says when to try again", body = ErrorBody),
-              (status = 503, description = "busy: the password-hashing queue is full; nothing was checked; retry after Retry-After", body = ErrorBody)))]
+              (status = 503, description = "busy: the password-hashing queue is full; nothing was checked; retry after Retry-After", body = ErrorBody)),
+    security(()))]
 pub async fn login_route(
     State(state): State<AppState>,
     Meta(meta): Meta,
@@ -80,7 +81,7 @@ pub async fn login_route(
 }
 
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204)))]
 pub async fn logout_route(
     State(state): State<AppState>,
     AuthAnySession(ctx, meta): AuthAnySession,
@@ -90,7 +91,7 @@ pub async fn logout_route(
 }
 
 #[utoipa::path(post, path = "/auth/totp/enroll", tag = "auth",
-    responses((status = 200, body = TotpEnrollment), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = TotpEnrollment), (status = 409, body = ErrorBody)))]
 pub async fn totp_enroll(
     State(state): State<AppState>,
     AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
@@ -106,7 +107,7 @@ pub struct TotpConfirm {
 }
 
 #[utoipa::path(post, path = "/auth/totp/confirm", tag = "auth", request_body = TotpConfirm,
-    responses((status = 204), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn totp_confirm(
     State(state): State<AppState>,
     AuthAllowEnroll(ctx, meta): AuthAllowEnroll,
@@ -127,7 +128,7 @@ pub struct MeResponse {
 }
 
 #[utoipa::path(get, path = "/me", tag = "auth",
-    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MeResponse)))]
 pub async fn me(
     State(state): State<AppState>,
     AuthAnySession(ctx, _): AuthAnySession,
@@ -186,17 +187,12 @@ pub struct CreatedUser {
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn create_user(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiJson(body): ApiJson<CreateUser>,
-) -> AppResult<Response> {
+    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody), (status = 503, description = "busy: the password hashing queue is full (Retry-After)", body = ErrorBody)))]
+pub async fn create_user(c: Caller, ApiJson(body): ApiJson<CreateUser>) -> AppResult<Response> {
     let (user, generated) = users::create_user(
-        &state,
-        &ctx,
-        &meta,
+        &c.state,
+        &c.ctx,
+        &c.meta,
         NewUser {
             username: body.username,
             display_name: body.display_name,
@@ -216,23 +212,20 @@ pub async fn create_user(
 
 #[utoipa::path(get, path = "/users", tag = "users",
     params(PageQuery),
-    responses((status = 200, body = Page<User>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<User>)))]
 pub async fn list_users(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<User>>> {
-    Ok(Json(users::list_users(&state, &ctx, &q.paging()?).await?))
+    Ok(Json(
+        users::list_users(&c.state, &c.ctx, &q.paging()?).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path)),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn read_user(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<UserId>,
-) -> AppResult<Json<User>> {
-    Ok(Json(users::read_user(&state, &ctx, &id).await?))
+    responses((status = 200, body = User)))]
+pub async fn read_user(c: Caller, ApiPath(id): ApiPath<UserId>) -> AppResult<Json<User>> {
+    Ok(Json(users::read_user(&c.state, &c.ctx, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -248,11 +241,9 @@ pub struct UpdateUser {
 }
 
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
-    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, description = "last_sysadmin: the last active sysadmin of the root unit cannot be disabled", body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = User), (status = 409, description = "last_sysadmin: the last active sysadmin of the root unit cannot be disabled", body = ErrorBody)))]
 pub async fn update_user(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
@@ -264,7 +255,7 @@ pub async fn update_user(
         reset_totp: body.reset_totp,
     };
     Ok(Json(
-        users::update_user(&state, &ctx, &meta, &id, patch).await?,
+        users::update_user(&c.state, &c.ctx, &c.meta, &id, patch).await?,
     ))
 }
 
@@ -276,42 +267,46 @@ pub struct AddMember {
 }
 
 #[utoipa::path(post, path = "/units/{id}/members", tag = "units", params(("id" = String, Path)), request_body = AddMember,
-    responses((status = 201, body = Membership), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = Membership), (status = 409, body = ErrorBody)))]
 pub async fn add_member(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(unit_id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> AppResult<(StatusCode, Json<Membership>)> {
-    let m = members::grant(&state, &ctx, &meta, &unit_id, &body.user_id, body.role).await?;
+    let m = members::grant(
+        &c.state,
+        &c.ctx,
+        &c.meta,
+        &unit_id,
+        &body.user_id,
+        body.role,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
 #[utoipa::path(get, path = "/units/{id}/members", tag = "units", params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = Page<Membership>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<Membership>)))]
 pub async fn list_members(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiPath(unit_id): ApiPath<UnitId>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<Membership>>> {
     let paging = q.paging()?;
     Ok(Json(
-        members::list_for_unit(&state, &ctx, &unit_id, &paging).await?,
+        members::list_for_unit(&c.state, &c.ctx, &unit_id, &paging).await?,
     ))
 }
 
 #[utoipa::path(delete, path = "/units/{id}/members/{user_id}/{role}", tag = "units",
     params(("id" = String, Path), ("user_id" = String, Path), ("role" = Role, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn remove_member(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath((unit_id, user_id, role)): ApiPath<(UnitId, UserId, String)>,
 ) -> AppResult<StatusCode> {
     let role = Role::parse(&role).ok_or_else(|| crate::error::AppError::not_found("membership"))?;
-    members::revoke(&state, &ctx, &meta, &unit_id, &user_id, role).await?;
+    members::revoke(&c.state, &c.ctx, &c.meta, &unit_id, &user_id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -335,17 +330,12 @@ pub struct CreatedToken {
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn create_token(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiJson(body): ApiJson<CreateToken>,
-) -> AppResult<Response> {
+    responses((status = 201, body = CreatedToken)))]
+pub async fn create_token(c: Caller, ApiJson(body): ApiJson<CreateToken>) -> AppResult<Response> {
     let (record, token) = api_tokens::create(
-        &state,
-        &ctx,
-        &meta,
+        &c.state,
+        &c.ctx,
+        &c.meta,
         NewApiToken {
             name: body.name,
             role: body.role,
@@ -364,22 +354,19 @@ pub async fn create_token(
 
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
     params(PageQuery),
-    responses((status = 200, body = Page<ApiToken>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<ApiToken>)))]
 pub async fn list_tokens(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Page<ApiToken>>> {
-    Ok(Json(api_tokens::list(&state, &ctx, &q.paging()?).await?))
+    Ok(Json(
+        api_tokens::list(&c.state, &c.ctx, &q.paging()?).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<TokenId>,
-) -> AppResult<StatusCode> {
-    api_tokens::revoke(&state, &ctx, &meta, &id).await?;
+    responses((status = 204)))]
+pub async fn revoke_token(c: Caller, ApiPath(id): ApiPath<TokenId>) -> AppResult<StatusCode> {
+    api_tokens::revoke(&c.state, &c.ctx, &c.meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

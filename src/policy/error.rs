@@ -8,42 +8,33 @@ use crate::authz::AuthzError;
 use crate::error::{DomainError, ErrorKind, InternalError};
 use crate::tenancy::TenancyError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum UnitPolicyError {
-    /// Unknown section, key or preset, a bad value, or a login section.
-    #[error("{}", .0.message)]
-    Invalid(InvalidPolicy),
-    /// A value looser than the floor a unit above set.
-    #[error(
-        "{} {} is looser than {}, the floor set by {}; a unit may only tighten what it inherits",
-        .0.key, .0.value, .0.inherited, .0.source
-    )]
-    Floor(Box<FloorError>),
-    /// `DELETE` on a unit that only inherits.
-    #[error("policy settings of this unit not found")]
-    NoOwnSettings,
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum UnitPolicyError {
+        /// Unknown section, key or preset, a bad value, or a login section.
+        #[error("{}", .0.message)]
+        Invalid(InvalidPolicy),
+        /// A value looser than the floor a unit above set.
+        #[error(
+            "{} {} is looser than {}, the floor set by {}; a unit may only tighten what it inherits",
+            .0.key, .0.value, .0.inherited, .0.source
+        )]
+        Floor(Box<FloorError>),
+        /// `DELETE` on a unit that only inherits.
+        #[error("policy settings of this unit not found")]
+        NoOwnSettings,
+    }
     #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Tenancy(#[from] TenancyError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for UnitPolicyError {
-    fn from(e: sqlx::Error) -> Self {
-        UnitPolicyError::Internal(e.into())
+    nested {
+        Authz(AuthzError),
+        Tenancy(TenancyError),
+        Internal(InternalError),
     }
 }
 
 impl DomainError for UnitPolicyError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            UnitPolicyError::Authz(e) => Some(e),
-            UnitPolicyError::Tenancy(e) => Some(e),
-            UnitPolicyError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {

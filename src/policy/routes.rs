@@ -2,7 +2,6 @@
 //! preset and overrides.
 
 use axum::Json;
-use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +10,7 @@ use utoipa_axum::routes;
 use super::service::{self, PolicyInput, UnitPolicy};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, ApiPath, Auth, ErrorBody};
+use crate::http::{ApiJson, ApiPath, Caller, ErrorBody};
 use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,26 +33,17 @@ pub struct PutUnitPolicy {
 
 #[utoipa::path(get, path = "/units/{id}/policy", tag = "policy",
     params(("id" = String, Path, description = "unit id")),
-    responses((status = 200, body = UnitPolicy),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn read_policy(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<UnitId>,
-) -> AppResult<Json<UnitPolicy>> {
-    Ok(Json(service::read(&state, &ctx, &id).await?))
+    responses((status = 200, body = UnitPolicy)))]
+pub async fn read_policy(c: Caller, ApiPath(id): ApiPath<UnitId>) -> AppResult<Json<UnitPolicy>> {
+    Ok(Json(service::read(&c.state, &c.ctx, &id).await?))
 }
 
 #[utoipa::path(put, path = "/units/{id}/policy", tag = "policy", request_body = PutUnitPolicy,
     params(("id" = String, Path, description = "unit id")),
     responses((status = 200, body = UnitPolicy),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 422, description = "invalid_policy (unknown section, key or preset; bad value) or policy_floor (looser than inherited)", body = ErrorBody)),
-    security(("bearer" = [])))]
+              (status = 422, description = "invalid_policy (unknown section, key or preset; bad value) or policy_floor (looser than inherited)", body = ErrorBody)))]
 pub async fn update_policy(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<PutUnitPolicy>,
 ) -> AppResult<Json<UnitPolicy>> {
@@ -62,19 +52,13 @@ pub async fn update_policy(
         overrides: body.overrides,
     };
     Ok(Json(
-        service::update(&state, &ctx, &meta, &id, input).await?,
+        service::update(&c.state, &c.ctx, &c.meta, &id, input).await?,
     ))
 }
 
 #[utoipa::path(delete, path = "/units/{id}/policy", tag = "policy",
     params(("id" = String, Path, description = "unit id")),
-    responses((status = 200, description = "the unit inherits again; the policy now in force", body = UnitPolicy),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn clear_policy(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<UnitId>,
-) -> AppResult<Json<UnitPolicy>> {
-    Ok(Json(service::clear(&state, &ctx, &meta, &id).await?))
+    responses((status = 200, description = "the unit inherits again; the policy now in force", body = UnitPolicy)))]
+pub async fn clear_policy(c: Caller, ApiPath(id): ApiPath<UnitId>) -> AppResult<Json<UnitPolicy>> {
+    Ok(Json(service::clear(&c.state, &c.ctx, &c.meta, &id).await?))
 }

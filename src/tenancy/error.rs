@@ -3,35 +3,26 @@
 use crate::authz::AuthzError;
 use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum TenancyError {
-    /// Absent, or outside the caller's units; names the resource (`unit`, `parent unit`).
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("a unit with this name already exists under the same parent, or the code is taken")]
-    UnitExists,
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum TenancyError {
+        /// Absent, or outside the caller's units; names the resource (`unit`, `parent unit`).
+        #[error("{0} not found")]
+        NotFound(&'static str),
+        #[error("a unit with this name already exists under the same parent, or the code is taken")]
+        UnitExists,
+    }
     #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for TenancyError {
-    fn from(e: sqlx::Error) -> Self {
-        TenancyError::Internal(e.into())
+    nested {
+        Authz(AuthzError),
+        Input(InputError),
+        Internal(InternalError),
     }
 }
 
 impl DomainError for TenancyError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            TenancyError::Authz(e) => Some(e),
-            TenancyError::Input(e) => Some(e),
-            TenancyError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {

@@ -1,5 +1,4 @@
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -9,7 +8,7 @@ use super::model::{Unit, UnitKind};
 use super::service::{self, NewUnit};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, Page, PageQuery};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, Page, PageQuery};
 use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,29 +28,24 @@ pub struct CreateUnit {
 
 #[utoipa::path(get, path = "/units", tag = "units",
     params(PageQuery),
-    responses((status = 200, body = Page<Unit>), (status = 400, body = crate::http::ErrorBody), (status = 401, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> AppResult<Json<Page<Unit>>> {
-    Ok(Json(service::list_units(&state, &ctx, &q.paging()?).await?))
+    responses((status = 200, body = Page<Unit>)))]
+pub async fn list(c: Caller, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Unit>>> {
+    Ok(Json(
+        service::list_units(&c.state, &c.ctx, &q.paging()?).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/units", tag = "units", request_body = CreateUnit,
-    responses((status = 201, body = Unit), (status = 404, body = crate::http::ErrorBody),
-              (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = Unit),
+              (status = 409, body = crate::http::ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiJson(body): ApiJson<CreateUnit>,
 ) -> AppResult<(StatusCode, Json<Unit>)> {
     let unit = service::create_unit(
-        &state,
-        &ctx,
-        &meta,
+        &c.state,
+        &c.ctx,
+        &c.meta,
         NewUnit {
             name: body.name,
             kind: body.kind,
@@ -65,12 +59,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/units/{id}", tag = "units",
     params(("id" = String, Path, description = "unit id")),
-    responses((status = 200, body = Unit), (status = 404, body = crate::http::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn read(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<UnitId>,
-) -> AppResult<Json<Unit>> {
-    Ok(Json(service::read_unit(&state, &ctx, &id).await?))
+    responses((status = 200, body = Unit)))]
+pub async fn read(c: Caller, ApiPath(id): ApiPath<UnitId>) -> AppResult<Json<Unit>> {
+    Ok(Json(service::read_unit(&c.state, &c.ctx, &id).await?))
 }

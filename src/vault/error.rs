@@ -13,68 +13,68 @@ use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 use crate::identity::IdentityError;
 use crate::tenancy::TenancyError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum VaultError {
-    /// Absent, or outside every unit the caller may see; names what (`account`,
-    /// `rotation`, `version`, `custodian`).
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("the unit already has an account named {name}")]
-    AccountExists { name: String },
-    /// A rename onto a name the unit already uses.
-    #[error("the unit already has an account with this name")]
-    AccountNameTaken,
-    /// Bulk import: a name that was free when the file was checked was taken before
-    /// the rows were written.
-    #[error("an account name in the file was taken meanwhile; check the file again")]
-    ImportNameTaken,
-    #[error(
-        "a custodian must be an active user with the custodian or unit_admin role on this unit; grant the role first"
-    )]
-    NotEligibleCustodian,
-    #[error("the user is already a custodian of this account")]
-    AlreadyCustodian,
-    #[error("this account has no current password")]
-    NoCurrentPassword,
-    #[error("the account is {}; reactivate it before rotating", .0.as_str())]
-    AccountInactive(AccountStatus),
-    #[error("this account already has a pending rotation: confirm or cancel it first")]
-    RotationPending,
-    /// The rotation already ended (`confirmed`, `cancelled`, or `finished` when another
-    /// request ended it first).
-    #[error("this rotation is already {0}")]
-    RotationNotPending(String),
-    #[error("the password does not meet the unit's password policy")]
-    WeakPassword(PasswordCheck),
-    #[error("the password was used before; choose another or let credgov generate one")]
-    ReusedPassword(PasswordCheck),
-    #[error("too many checks: at most {limit} per minute; try again in {retry_after} seconds")]
-    Throttled { limit: u32, retry_after: u64 },
-    /// A history check (`policy/check` with an account) by someone who may not reveal it.
-    #[error(
-        "checking against an account's password history is only for people who may reveal \
-         that account (its custodians and the unit's administrators); check against the \
-         unit's policy with unit_id instead"
-    )]
-    HistoryCheckForbidden,
-    /// A password would be handled by no accountable person (the operator).
-    #[error("only a person (or a token minted by one) may handle a password here")]
-    NoAccountablePerson,
-    #[error(
-        "the master key was rotated while this server was running; nothing was saved. \
-         The operator must restart the server with the new master key file, then retry"
-    )]
-    RestartRequired,
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum VaultError {
+        /// Absent, or outside every unit the caller may see; names what (`account`,
+        /// `rotation`, `version`, `custodian`).
+        #[error("{0} not found")]
+        NotFound(&'static str),
+        #[error("the unit already has an account named {name}")]
+        AccountExists { name: String },
+        /// A rename onto a name the unit already uses.
+        #[error("the unit already has an account with this name")]
+        AccountNameTaken,
+        /// Bulk import: a name that was free when the file was checked was taken before
+        /// the rows were written.
+        #[error("an account name in the file was taken meanwhile; check the file again")]
+        ImportNameTaken,
+        #[error(
+            "a custodian must be an active user with the custodian or unit_admin role on this unit; grant the role first"
+        )]
+        NotEligibleCustodian,
+        #[error("the user is already a custodian of this account")]
+        AlreadyCustodian,
+        #[error("this account has no current password")]
+        NoCurrentPassword,
+        #[error("the account is {}; reactivate it before rotating", .0.as_str())]
+        AccountInactive(AccountStatus),
+        #[error("this account already has a pending rotation: confirm or cancel it first")]
+        RotationPending,
+        /// The rotation already ended (`confirmed`, `cancelled`, or `finished` when another
+        /// request ended it first).
+        #[error("this rotation is already {0}")]
+        RotationNotPending(String),
+        #[error("the password does not meet the unit's password policy")]
+        WeakPassword(PasswordCheck),
+        #[error("the password was used before; choose another or let credgov generate one")]
+        ReusedPassword(PasswordCheck),
+        #[error("too many checks: at most {limit} per minute; try again in {retry_after} seconds")]
+        Throttled { limit: u32, retry_after: u64 },
+        /// A history check (`policy/check` with an account) by someone who may not reveal it.
+        #[error(
+            "checking against an account's password history is only for people who may reveal \
+             that account (its custodians and the unit's administrators); check against the \
+             unit's policy with unit_id instead"
+        )]
+        HistoryCheckForbidden,
+        /// A password would be handled by no accountable person (the operator).
+        #[error("only a person (or a token minted by one) may handle a password here")]
+        NoAccountablePerson,
+        #[error(
+            "the master key was rotated while this server was running; nothing was saved. \
+             The operator must restart the server with the new master key file, then retry"
+        )]
+        RestartRequired,
+    }
     #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-    #[error(transparent)]
-    Tenancy(#[from] TenancyError),
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
+    nested {
+        Authz(AuthzError),
+        Input(InputError),
+        Internal(InternalError),
+        Tenancy(TenancyError),
+        Identity(IdentityError),
+    }
 }
 
 pub type VaultResult<T> = Result<T, VaultError>;
@@ -83,12 +83,6 @@ impl VaultError {
     /// An internal failure with its cause (for the log only).
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         VaultError::Internal(InternalError::new(cause))
-    }
-}
-
-impl From<sqlx::Error> for VaultError {
-    fn from(e: sqlx::Error) -> Self {
-        VaultError::Internal(e.into())
     }
 }
 
@@ -128,14 +122,7 @@ fn check_details(c: &PasswordCheck) -> Value {
 
 impl DomainError for VaultError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            VaultError::Authz(e) => Some(e),
-            VaultError::Input(e) => Some(e),
-            VaultError::Internal(e) => Some(e),
-            VaultError::Tenancy(e) => Some(e),
-            VaultError::Identity(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
 
     fn own_kind(&self) -> ErrorKind {
@@ -210,20 +197,7 @@ mod tests {
     use axum::http::StatusCode;
 
     fn http(e: VaultError) -> (StatusCode, &'static str, String, Option<Value>) {
-        match AppError::from(e) {
-            AppError::Client {
-                status,
-                code,
-                message,
-                details,
-            } => (status, code, message, details),
-            AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "".into(),
-                None,
-            ),
-        }
+        AppError::from(e).parts()
     }
 
     #[test]

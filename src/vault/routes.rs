@@ -1,7 +1,6 @@
 //! HTTP for the vault.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use super::update::{self, AccountPatch};
 use super::validate::PasswordCheck;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, NoQuery, Page, Paging, no_store};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, NoQuery, Page, Paging, no_store};
 use crate::ids::{AccountId, RotationId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,12 +70,10 @@ pub struct CreatedAccount {
 }
 
 #[utoipa::path(post, path = "/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path)), request_body = CreateAccount,
-    responses((status = 201, body = CreatedAccount), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = CreatedAccount), (status = 409, body = ErrorBody),
+              (status = 422, description = "weak_password, reused_password or invalid_input", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)))]
 pub async fn create_account(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(unit_id): ApiPath<UnitId>,
     ApiJson(body): ApiJson<CreateAccount>,
 ) -> AppResult<Response> {
@@ -108,7 +105,7 @@ pub async fn create_account(
         feed_url: body.feed_url,
     };
     let (account, generated) =
-        accounts::create_account(&state, &ctx, &meta, &unit_id, input).await?;
+        accounts::create_account(&c.state, &c.ctx, &c.meta, &unit_id, input).await?;
     let out = CreatedAccount {
         account,
         password: generated.map(|p| p.to_string()),
@@ -129,39 +126,33 @@ pub struct AccountListQuery {
 }
 
 #[utoipa::path(get, path = "/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path), AccountListQuery),
-    responses((status = 200, body = Page<Account>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<Account>)))]
 pub async fn list_accounts(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiPath(unit_id): ApiPath<UnitId>,
     ApiQuery(q): ApiQuery<AccountListQuery>,
 ) -> AppResult<Json<Page<Account>>> {
     let paging = Paging::new(q.limit, q.cursor.as_deref())?;
     Ok(Json(
-        load::list_accounts(&state, &ctx, &unit_id, q.platform, &paging).await?,
+        load::list_accounts(&c.state, &c.ctx, &unit_id, q.platform, &paging).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)),
-    responses((status = 200, body = Account), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn read_account(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-    ApiPath(id): ApiPath<AccountId>,
-) -> AppResult<Json<Account>> {
-    Ok(Json(load::read_account(&state, &ctx, &id).await?))
+    responses((status = 200, body = Account)))]
+pub async fn read_account(c: Caller, ApiPath(id): ApiPath<AccountId>) -> AppResult<Json<Account>> {
+    Ok(Json(load::read_account(&c.state, &c.ctx, &id).await?))
 }
 
 #[utoipa::path(patch, path = "/accounts/{id}", tag = "vault", params(("id" = String, Path)), request_body = AccountPatch,
-    responses((status = 200, body = Account), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Account)))]
 pub async fn update_account(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<AccountId>,
     ApiJson(patch): ApiJson<AccountPatch>,
 ) -> AppResult<Json<Account>> {
     Ok(Json(
-        update::update_account(&state, &ctx, &meta, &id, patch).await?,
+        update::update_account(&c.state, &c.ctx, &c.meta, &id, patch).await?,
     ))
 }
 
@@ -172,39 +163,36 @@ pub struct AddCustodian {
 }
 
 #[utoipa::path(post, path = "/accounts/{id}/custodians", tag = "vault", params(("id" = String, Path)), request_body = AddCustodian,
-    responses((status = 201, body = Account), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = Account), (status = 409, body = ErrorBody)))]
 pub async fn add_custodian(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<AddCustodian>,
 ) -> AppResult<(StatusCode, Json<Account>)> {
     Ok((
         StatusCode::CREATED,
-        Json(custodians::add_custodian(&state, &ctx, &meta, &id, &body.user_id).await?),
+        Json(custodians::add_custodian(&c.state, &c.ctx, &c.meta, &id, &body.user_id).await?),
     ))
 }
 
 #[utoipa::path(delete, path = "/accounts/{id}/custodians/{user_id}", tag = "vault", params(("id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204)))]
 pub async fn remove_custodian(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath((id, user_id)): ApiPath<(AccountId, UserId)>,
 ) -> AppResult<StatusCode> {
-    custodians::remove_custodian(&state, &ctx, &meta, &id, &user_id).await?;
+    custodians::remove_custodian(&c.state, &c.ctx, &c.meta, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/accounts/{id}/versions", tag = "vault", params(("id" = String, Path)),
-    responses((status = 200, body = [VersionMeta]), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = [VersionMeta])))]
 pub async fn list_versions(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<AccountId>,
     _: ApiQuery<NoQuery>,
 ) -> AppResult<Json<Vec<VersionMeta>>> {
-    Ok(Json(load::list_versions(&state, &ctx, &id).await?))
+    Ok(Json(load::list_versions(&c.state, &c.ctx, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -215,27 +203,25 @@ pub struct RevealRequest {
 }
 
 #[utoipa::path(post, path = "/accounts/{id}/reveal", tag = "vault", params(("id" = String, Path)), request_body = RevealRequest,
-    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Revealed), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)))]
 pub async fn reveal_current(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
-    let r = reveal::reveal_current(&state, &ctx, &meta, &id, &body.reason).await?;
+    let r = reveal::reveal_current(&c.state, &c.ctx, &c.meta, &id, &body.reason).await?;
     Ok(no_store(Json(r).into_response()))
 }
 
 #[utoipa::path(post, path = "/accounts/{id}/versions/{version}/reveal", tag = "vault", params(("id" = String, Path), ("version" = i64, Path)), request_body = RevealRequest,
-    responses((status = 200, body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Revealed), (status = 503, description = "restart_required: the master key was rotated while serving", body = ErrorBody)))]
 pub async fn reveal_version(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath((id, version)): ApiPath<(AccountId, i64)>,
     ApiJson(body): ApiJson<RevealRequest>,
 ) -> AppResult<Response> {
     let version = crate::http::in_range("version", version, 1, i64::MAX)?;
-    let r = reveal::reveal_version(&state, &ctx, &meta, &id, version, &body.reason).await?;
+    let r = reveal::reveal_version(&c.state, &c.ctx, &c.meta, &id, version, &body.reason).await?;
     Ok(no_store(Json(r).into_response()))
 }
 
@@ -248,38 +234,38 @@ pub struct StartRotation {
 
 #[utoipa::path(post, path = "/accounts/{id}/rotations", tag = "vault", params(("id" = String, Path)), request_body = StartRotation,
     responses((status = 201, body = RotationStarted), (status = 409, description = "rotation_pending", body = ErrorBody),
-              (status = 422, description = "weak_password or reused_password", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)), security(("bearer" = [])))]
+              (status = 422, description = "weak_password or reused_password", body = ErrorBody), (status = 503, description = "busy (strength checks queue full) or restart_required (the master key was rotated while serving)", body = ErrorBody)))]
 pub async fn start_rotation(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<AccountId>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let body: StartRotation = crate::http::optional_json(&body)?;
-    let r = rotation::start_rotation(&state, &ctx, &meta, &id, body.password.map(Zeroizing::new))
-        .await?;
+    let r = rotation::start_rotation(
+        &c.state,
+        &c.ctx,
+        &c.meta,
+        &id,
+        body.password.map(Zeroizing::new),
+    )
+    .await?;
     Ok(no_store((StatusCode::CREATED, Json(r)).into_response()))
 }
 
 #[utoipa::path(post, path = "/rotations/{id}/confirm", tag = "vault", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn confirm_rotation(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<RotationId>,
 ) -> AppResult<StatusCode> {
-    rotation::confirm_rotation(&state, &ctx, &meta, &id).await?;
+    rotation::confirm_rotation(&c.state, &c.ctx, &c.meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/rotations/{id}/cancel", tag = "vault", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn cancel_rotation(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<RotationId>,
-) -> AppResult<StatusCode> {
-    rotation::cancel_rotation(&state, &ctx, &meta, &id).await?;
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn cancel_rotation(c: Caller, ApiPath(id): ApiPath<RotationId>) -> AppResult<StatusCode> {
+    rotation::cancel_rotation(&c.state, &c.ctx, &c.meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -298,12 +284,9 @@ pub struct PolicyCheckRequest {
 #[utoipa::path(post, path = "/policy/check", tag = "vault", request_body = PolicyCheckRequest,
     responses((status = 200, body = PasswordCheck),
               (status = 403, description = "account_id given by someone who may not reveal that account (forbidden, person_required)", body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-              (status = 429, description = "throttled: too many checks this minute; see Retry-After", body = ErrorBody), (status = 503, description = "busy: the strength-check queue is full (Retry-After)", body = ErrorBody)),
-    security(("bearer" = [])))]
+              (status = 429, description = "throttled: too many checks this minute; see Retry-After", body = ErrorBody), (status = 503, description = "busy: the strength-check queue is full (Retry-After)", body = ErrorBody)))]
 pub async fn policy_check(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiJson(body): ApiJson<PolicyCheckRequest>,
 ) -> AppResult<Response> {
     let password = Zeroizing::new(body.password);
@@ -316,6 +299,6 @@ pub async fn policy_check(
             ));
         }
     };
-    let check = policy_check::policy_check(&state, &ctx, &meta, target, password).await?;
+    let check = policy_check::policy_check(&c.state, &c.ctx, &c.meta, target, password).await?;
     Ok(no_store(Json(check).into_response()))
 }

@@ -4,32 +4,23 @@
 use crate::authz::AuthzError;
 use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum InspectionError {
-    /// Outside the caller's units (404) or not allowed (403).
+crate::error_enum! {
+    #[derive(Debug, thiserror::Error)]
+    pub enum InspectionError {}
     #[error(transparent)]
-    Authz(#[from] AuthzError),
-    /// A filter that names no rule, severity or state.
-    #[error(transparent)]
-    Input(#[from] InputError),
-    /// The database or a stored policy that does not merge; the cause goes to the log.
-    #[error(transparent)]
-    Internal(#[from] InternalError),
-}
-
-impl From<sqlx::Error> for InspectionError {
-    fn from(e: sqlx::Error) -> Self {
-        InspectionError::Internal(e.into())
+    nested {
+        /// Outside the caller's units (404) or not allowed (403).
+        Authz(AuthzError),
+        /// A filter that names no rule, severity or state.
+        Input(InputError),
+        /// The database or a stored policy that does not merge; the cause goes to the log.
+        Internal(InternalError),
     }
 }
 
 impl DomainError for InspectionError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            InspectionError::Authz(e) => Some(e),
-            InspectionError::Input(e) => Some(e),
-            InspectionError::Internal(e) => Some(e),
-        }
+        self.nested_error()
     }
     // Every variant is nested.
     fn own_kind(&self) -> ErrorKind {

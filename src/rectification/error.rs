@@ -6,6 +6,7 @@ use super::state::RectificationState;
 use crate::authz::AuthzError;
 use crate::error::{DomainError, ErrorKind, InputError, InternalError};
 
+crate::error_enum! {
 #[derive(Debug, thiserror::Error)]
 pub enum RectificationError {
     #[error("rectification not found")]
@@ -20,28 +21,18 @@ pub enum RectificationError {
     /// Another step on the item won a race.
     #[error("the item changed meanwhile (someone else acted on it); reload it and try again")]
     Changed,
-    #[error(transparent)]
-    Authz(#[from] AuthzError),
-    #[error(transparent)]
-    Input(#[from] InputError),
-    #[error(transparent)]
-    Internal(#[from] InternalError),
 }
-
-impl From<sqlx::Error> for RectificationError {
-    fn from(e: sqlx::Error) -> Self {
-        RectificationError::Internal(e.into())
-    }
+#[error(transparent)]
+nested {
+    Authz(AuthzError),
+    Input(InputError),
+    Internal(InternalError),
+}
 }
 
 impl DomainError for RectificationError {
     fn nested(&self) -> Option<&dyn DomainError> {
-        match self {
-            RectificationError::Authz(e) => Some(e),
-            RectificationError::Input(e) => Some(e),
-            RectificationError::Internal(e) => Some(e),
-            _ => None,
-        }
+        self.nested_error()
     }
     fn own_kind(&self) -> ErrorKind {
         match self {

@@ -28,6 +28,11 @@ text_enum!(
         HandoverOverdue => "handover_overdue",
         /// A user whose role needs TOTP has not enrolled in time.
         MfaNotEnrolled => "mfa_not_enrolled",
+        /// The current password falls short of the unit's current policy (judged on
+        /// the strength recorded when it was sealed).
+        WeakPassword => "weak_password",
+        /// Next year's holiday calendar is not loaded after 1 December.
+        CalendarMissing => "calendar_missing",
     }
 );
 
@@ -202,6 +207,32 @@ impl Rule {
                     "user {username} has held a role that needs two-factor login for {days} days without enrolling TOTP",
                 ),
                 ("登录后绑定动态口令（TOTP）", "log in and enrol TOTP"),
+            ),
+            Rule::WeakPassword => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”的当前密码（强度评分 {score}）不符合本单位现行的密码策略（最低评分 {min_score}，须含字符类别 {required_classes}，至少 {min_length} 位）",
+                    "the current password of account “{account}” (strength score {score}) falls short of its unit's current password policy (minimum score {min_score}, required character classes {required_classes}, at least {min_length} characters)",
+                ),
+                (
+                    "轮换为符合现行策略的密码",
+                    "rotate to a password that meets the current policy",
+                ),
+            ),
+            Rule::CalendarMissing => def(
+                self,
+                Medium,
+                District,
+                (
+                    "{year} 年节假日安排尚未导入：期限按周一至周五计算，可能不准",
+                    "the {year} holiday calendar is not loaded: deadlines count Monday to Friday and may be wrong",
+                ),
+                (
+                    "国务院办公厅通知发布后，用 credgov calendar import 导入该年文件",
+                    "once the State Council notice is out, import the year's file with `credgov calendar import`",
+                ),
             ),
         }
     }

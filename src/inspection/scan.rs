@@ -212,5 +212,6 @@ async fn expand(conn: &mut AnyConnection, targets: &Targets) -> Result<Narrow, s
         unit_paths,
         users,
         cases: cases.into_iter().collect(),
+        district: targets.district,
     })
 }

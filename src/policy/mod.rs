@@ -13,6 +13,7 @@ mod generator;
 mod merge;
 mod overrides;
 mod preset;
+mod recorded;
 pub(crate) mod routes;
 mod rules;
 mod service;
@@ -28,6 +29,7 @@ pub use preset::{
     Policy, PolicyCheckPolicy, PolicyError, PolicySet, RotationPolicy, SeparationPolicy,
     SessionPolicy, UserPasswordPolicy,
 };
+pub use recorded::{ClassSet, SealedStrength, Shortfall};
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};
 pub use strength::{Rules, StrengthReport, check_strength};

@@ -32,3 +32,4 @@ mod text;
 mod tokens;
 mod units_users;
 mod vault;
+mod weak_password;

@@ -2,22 +2,27 @@
 //! scope) and turns the rows into observations — the findings that hold right now.
 //! One detector may serve several rules that read the same rows.
 
+mod calendar;
 mod custody;
 mod departed;
 mod handover;
 mod mfa;
 mod reuse;
 mod rotation;
+mod weak;
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
-use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
+use sqlx::{AnyConnection, Row};
 
 use super::error::InspectionError;
 use super::rules::Rule;
 use super::scope::{Filter, Scope};
 use crate::app::AppState;
+use crate::policy::{Policy, effective_policies};
 
 /// One day in milliseconds.
 pub(super) const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
@@ -66,6 +71,23 @@ pub(super) async fn account_rows(
         .await?)
 }
 
+/// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
+pub(super) async fn policies_for(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    rows: &[AnyRow],
+) -> Result<HashMap<String, Policy>, InspectionError> {
+    let mut units = BTreeMap::new();
+    for r in rows {
+        units.insert(
+            r.try_get::<String, _>("unit_id")?,
+            r.try_get::<String, _>("path")?,
+        );
+    }
+    let units: Vec<(String, String)> = units.into_iter().collect();
+    Ok(effective_policies(input.state, &mut *conn, &units).await?)
+}
+
 /// Runs every detector over the scope.
 pub(super) async fn detect_all(
     conn: &mut AnyConnection,
@@ -80,5 +102,7 @@ pub(super) async fn detect_all(
     out.extend(custody::no_custodian(conn, input).await?);
     out.extend(handover::handover_overdue(conn, input).await?);
     out.extend(mfa::mfa_not_enrolled(conn, input).await?);
+    out.extend(weak::weak_password(conn, input).await?);
+    out.extend(calendar::calendar_missing(conn, input).await?);
     Ok(out)
 }

@@ -2,34 +2,15 @@
 //! `rotation_pending_stale` (one over pending rotations), against the policy in force
 //! for each account's unit.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{DAY_MS, Input, Observation, account_rows};
+use super::{DAY_MS, Input, Observation, account_rows, policies_for};
 use crate::clock::HOUR_MS;
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
-use crate::policy::{Policy, RotationPolicy, effective_policies};
+use crate::policy::RotationPolicy;
 use crate::vault::Classification;
-
-/// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
-async fn policies_for(
-    conn: &mut AnyConnection,
-    input: &Input<'_>,
-    rows: &[sqlx::any::AnyRow],
-) -> Result<HashMap<String, Policy>, InspectionError> {
-    let mut units = BTreeMap::new();
-    for r in rows {
-        units.insert(
-            r.try_get::<String, _>("unit_id")?,
-            r.try_get::<String, _>("path")?,
-        );
-    }
-    let units: Vec<(String, String)> = units.into_iter().collect();
-    Ok(effective_policies(input.state, &mut *conn, &units).await?)
-}
 
 fn max_age_days(r: &RotationPolicy, c: Option<Classification>) -> u32 {
     match c {

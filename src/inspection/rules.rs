@@ -238,6 +238,32 @@ impl Rule {
     }
 }
 
+const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
+
+impl Rule {
+    /// `details` as stored plus the values that change by the day without the
+    /// condition changing, computed as of `as_of` (now for an open finding, its
+    /// last sighting for a resolved one): `age_days` of an overdue password and
+    /// `days_left` before a due one. Stored details keep only the dates, so the daily
+    /// scan does not rewrite every rotation finding each day.
+    pub fn with_derived(self, mut details: Value, as_of: i64) -> Value {
+        let at = |key: &str| details.get(key).and_then(Value::as_i64);
+        let derived = match self {
+            Rule::RotationOverdue => {
+                at("since").map(|since| ("age_days", (as_of - since) / DAY_MS))
+            }
+            Rule::RotationDue => {
+                at("due_at").map(|due| ("days_left", ((due - as_of).max(0) + DAY_MS - 1) / DAY_MS))
+            }
+            _ => None,
+        };
+        if let (Some((key, value)), Some(map)) = (derived, details.as_object_mut()) {
+            map.insert(key.into(), value.into());
+        }
+        details
+    }
+}
+
 /// Fills `{key}` placeholders from `details` (strings as they are, other values as
 /// JSON); unknown keys stay as written.
 pub fn render(template: &str, details: &Value) -> String {
@@ -296,6 +322,25 @@ mod tests {
             "{m}"
         );
         assert_eq!(render("{missing} {", &json!({})), "{missing} {");
+    }
+
+    #[test]
+    fn day_counts_are_derived_when_read() {
+        let since = 1_000 * DAY_MS;
+        let d =
+            Rule::RotationOverdue.with_derived(json!({ "since": since }), since + 91 * DAY_MS + 5);
+        assert_eq!(d["age_days"], 91);
+        let due = json!({ "due_at": since + 10 * DAY_MS });
+        assert_eq!(
+            Rule::RotationDue.with_derived(due.clone(), since)["days_left"],
+            10
+        );
+        assert_eq!(
+            Rule::RotationDue.with_derived(due, since + 9 * DAY_MS + 1)["days_left"],
+            1
+        );
+        let other = json!({ "account": "x" });
+        assert_eq!(Rule::NoCustodian.with_derived(other.clone(), 0), other);
     }
 
     #[test]

@@ -232,27 +232,32 @@ async fn abandoned_run_is_finished_once_by_another_instance(engine: Engine) {
     assert!(runner.tick(housekeeping()).await.unwrap().is_none());
 }
 
+/// One job's entry in `GET /api/v1/jobs`, read by the sysadmin.
+async fn job_status(app: &TestApp, name: &str) -> serde_json::Value {
+    let (s, v) = app.get("/api/v1/jobs", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is listed: {v}"))
+        .clone()
+}
+
 async fn jobs_endpoint_is_for_sysadmins(app: TestApp) {
     let runner = Runner::new(app.state.clone());
     runner.prepare().await.unwrap();
     let report = runner.run_now("housekeeping").await.unwrap();
     assert_eq!(report.state, store::RunState::Succeeded);
-    let (s, v) = app.get("/api/v1/jobs", &app.admin_token).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let job = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["name"] == "housekeeping")
-        .unwrap();
+    let job = job_status(&app, "housekeeping").await;
     assert_eq!(job["timezone"], "Asia/Shanghai");
     assert_eq!(job["cron"], "10 * * * *");
     assert!(job["next_run_at"].as_i64().unwrap() > app.now());
     let last = &job["last_run"];
-    assert_eq!(last["outcome"], "succeeded", "{v}");
-    assert_eq!(last["trigger"], "manual", "{v}");
-    assert!(last["counts"]["sessions_deleted"].is_i64(), "{v}");
-    assert!(last["duration_ms"].is_i64(), "{v}");
+    assert_eq!(last["outcome"], "succeeded", "{job}");
+    assert_eq!(last["trigger"], "manual", "{job}");
+    assert!(last["counts"]["sessions_deleted"].is_i64(), "{job}");
+    assert!(last["duration_ms"].is_i64(), "{job}");
     for role in ["unit_admin", "supervisor", "auditor", "hr", "custodian"] {
         let user = app.user_with_role(&app.root_id, role).await;
         let (s, v) = app.get("/api/v1/jobs", &user.token).await;
@@ -308,14 +313,7 @@ async fn daily_scan_job_records_findings_and_counts(app: TestApp) {
     .unwrap();
     assert_eq!(state.as_deref(), Some("open"));
 
-    let (s, v) = app.get("/api/v1/jobs", &app.admin_token).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let job = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["name"] == "daily_scan")
-        .unwrap_or_else(|| panic!("daily_scan is registered: {v}"));
+    let job = job_status(&app, "daily_scan").await;
     assert_eq!(job["cron"], "30 2 * * *");
     assert_eq!(job["enabled"], true);
     assert!(job["next_run_at"].as_i64().unwrap() > app.now());
@@ -326,13 +324,13 @@ async fn daily_scan_job_records_findings_and_counts(app: TestApp) {
             &serde_json::json!("succeeded"),
             &serde_json::json!("manual")
         ),
-        "{v}"
+        "{job}"
     );
     let counts = &last["counts"];
-    assert_eq!(counts["open.no_custodian"], 1, "{v}");
-    assert!(counts["opened"].as_i64().unwrap() >= 1, "{v}");
-    assert!(counts["open"].as_i64().unwrap() >= 1, "{v}");
-    assert_eq!(counts["resolved"], 0, "{v}");
+    assert_eq!(counts["open.no_custodian"], 1, "{job}");
+    assert!(counts["opened"].as_i64().unwrap() >= 1, "{job}");
+    assert!(counts["open"].as_i64().unwrap() >= 1, "{job}");
+    assert_eq!(counts["resolved"], 0, "{job}");
 }
 
 // --- real server processes -------------------------------------------------------

@@ -84,8 +84,35 @@ pub(super) async fn policies_for(
             r.try_get::<String, _>("path")?,
         );
     }
+    if units.is_empty() {
+        return Ok(HashMap::new());
+    }
     let units: Vec<(String, String)> = units.into_iter().collect();
     Ok(effective_policies(input.state, &mut *conn, &units).await?)
+}
+
+/// Every distinct policy in force anywhere in the district (for the district scan's
+/// SQL pre-filters: a row that no policy in force can flag is not read).
+pub(super) async fn policies_in_force(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+) -> Result<Vec<Policy>, InspectionError> {
+    let units: Vec<(String, String)> = sqlx::query("SELECT id, path FROM units")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut out: Vec<Policy> = Vec::new();
+    for p in effective_policies(input.state, &mut *conn, &units)
+        .await?
+        .into_values()
+    {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// Runs every detector over the scope.

@@ -8,13 +8,11 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{Input, Observation, account_rows, policies_for};
+use super::{Input, Observation, account_rows, policies_for, policies_in_force};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
 use crate::inspection::scope::Scope;
-use crate::policy::{
-    AccountPasswordPolicy, CharClass, ClassSet, SealedStrength, effective_policies,
-};
+use crate::policy::{AccountPasswordPolicy, CharClass, ClassSet, SealedStrength};
 
 pub(super) async fn weak_password(
     conn: &mut AnyConnection,
@@ -85,15 +83,8 @@ async fn strictest_prefilter(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<String, InspectionError> {
-    let units: Vec<(String, String)> = sqlx::query("SELECT id, path FROM units")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-    let policies = effective_policies(input.state, &mut *conn, &units).await?;
-    let rules: Vec<&AccountPasswordPolicy> =
-        policies.values().map(|p| &p.account_password).collect();
+    let policies = policies_in_force(conn, input).await?;
+    let rules: Vec<&AccountPasswordPolicy> = policies.iter().map(|p| &p.account_password).collect();
     let min_score = rules.iter().map(|r| r.min_score).max().unwrap_or(0);
     let min_length = rules.iter().map(|r| r.min_length).max().unwrap_or(0);
     let required: ClassSet = rules

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use super::embedded::embedded_years;
 use super::store::{Revisions, load_imported, revisions};
@@ -50,6 +50,13 @@ impl CalendarHandle {
             return Ok(self.snapshot());
         }
         self.reload(pool).await
+    }
+
+    /// The calendar as `conn` sees the imported years — inside a transaction, with
+    /// its own uncommitted import — without touching the shared one.
+    pub async fn on(&self, conn: &mut AnyConnection) -> Result<WorkingCalendar, sqlx::Error> {
+        let (imported, _) = load_imported(conn).await?;
+        Ok(WorkingCalendar::new(self.embedded.clone(), imported))
     }
 
     /// Reads the imported years again and rebuilds the calendar.

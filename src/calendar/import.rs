@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::audit::{Actor, Entry, RequestMeta};
 use crate::db::lock_root_unit;
 use crate::error::InternalError;
+use crate::inspection::Targets;
 
 /// What an import stored.
 #[derive(Clone, Debug)]
@@ -44,8 +45,9 @@ pub fn read_file(path: &std::path::Path) -> Result<String, CalendarError> {
 
 /// Validates `text` and stores it as its year's calendar (replacing the embedded or an
 /// earlier imported one), recorded as `calendar.import` in the root unit's audit trail
-/// when the database is initialised; then reloads this process's calendar. Other
-/// servers reload at their next deadline.
+/// when the database is initialised, and re-evaluates `calendar_missing` in the same
+/// transaction; then reloads this process's calendar. Other servers reload at their
+/// next deadline.
 pub async fn import_year(state: &AppState, text: &str) -> Result<ImportedYear, CalendarError> {
     let file = YearFile::parse(text)?;
     if file.is_missing() {
@@ -79,6 +81,9 @@ pub async fn import_year(state: &AppState, text: &str) -> Result<ImportedYear, C
             .await
             .map_err(|e| InternalError::new(format!("writing the audit event: {e}")))?;
     }
+    // `calendar_missing` clears in the same transaction when this was the year missing.
+    crate::inspection::reevaluate(state, &mut tx, now, &Targets::district("calendar.import"))
+        .await?;
     tx.commit().await?;
     state.calendar.reload(state.db.pool()).await?;
     Ok(imported)

@@ -12,9 +12,12 @@ pub type Revisions = Vec<(i64, i64)>;
 
 /// The imported years (valid ones; a row that no longer parses is skipped with an error
 /// in the log, and the embedded calendar of its year stays in force) and their revisions.
-pub async fn load_imported(pool: &AnyPool) -> Result<(Vec<YearFile>, Revisions), sqlx::Error> {
+pub async fn load_imported<'c, E>(db: E) -> Result<(Vec<YearFile>, Revisions), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query("SELECT year, revision, document FROM holiday_calendars ORDER BY year")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     let mut years = Vec::with_capacity(rows.len());
     let mut revisions = Vec::with_capacity(rows.len());

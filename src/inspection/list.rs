@@ -78,7 +78,9 @@ where
         .transpose()
 }
 
-fn from_row(r: &AnyRow) -> Result<Option<Finding>, sqlx::Error> {
+/// A stored finding as the API shows it, with the day counts as of `now` (open) or of
+/// its last sighting (resolved).
+fn from_row(r: &AnyRow, now: i64) -> Result<Option<Finding>, sqlx::Error> {
     let rule: String = r.try_get("rule")?;
     let (Some(rule), Some(state)) = (
         Rule::parse(&rule),
@@ -88,8 +90,16 @@ fn from_row(r: &AnyRow) -> Result<Option<Finding>, sqlx::Error> {
         return Ok(None);
     };
     let def = rule.def();
-    let details: Value =
-        serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or(Value::Null);
+    let last_seen: i64 = r.try_get("last_seen")?;
+    let as_of = if state == FindingState::Open {
+        now
+    } else {
+        last_seen
+    };
+    let details = rule.with_derived(
+        serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or(Value::Null),
+        as_of,
+    );
     Ok(Some(Finding {
         id: r.try_get("id")?,
         rule,
@@ -100,7 +110,7 @@ fn from_row(r: &AnyRow) -> Result<Option<Finding>, sqlx::Error> {
         unit_id: UnitId::new(r.try_get::<String, _>("unit_id")?),
         state,
         first_seen: r.try_get("first_seen")?,
-        last_seen: r.try_get("last_seen")?,
+        last_seen,
         resolved_at: r.try_get("resolved_at")?,
         resolved_how: r.try_get("resolved_how")?,
         message: Localized {
@@ -185,9 +195,10 @@ pub async fn list_findings(
         q = q.bind(format!("{p}%"));
     }
     let rows = q.fetch_all(state.db.pool()).await?;
+    let now = state.now();
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
-        if let Some(f) = from_row(r)? {
+        if let Some(f) = from_row(r, now)? {
             items.push(f);
         }
     }

@@ -1,7 +1,8 @@
 //! Daily inspection (每日巡检): rules defined once (`rules`), detectors that find where
 //! they hold with set-based queries (`detect`), the findings table keyed by (rule,
 //! target) (`store`), the daily scan over the district and the re-evaluation that
-//! write paths call inside their transaction (`scan`), and the findings list.
+//! write paths call inside their transaction (`scan`), the scheduled job (`job`) and
+//! the findings list.
 //!
 //! "发现一起、整改一起": a rescan refreshes what still holds and resolves what is gone;
 //! a write that fixes a condition (rotation confirm, custodian change, HR event, policy
@@ -9,6 +10,7 @@
 
 mod detect;
 mod error;
+mod job;
 mod list;
 pub(crate) mod routes;
 mod rules;
@@ -17,6 +19,7 @@ mod scope;
 mod store;
 
 pub use error::InspectionError;
+pub use job::DailyScan;
 pub(crate) use list::readable_prefixes;
 pub use list::{Finding, FindingFilter, Localized, list_findings};
 pub use routes::router;

@@ -36,6 +36,11 @@ text_enum!(
         ZombieAccount => "zombie_account",
         /// The account's feed or page failed several probes in a row.
         AccountUnreachable => "account_unreachable",
+        /// The current password falls short of the unit's current policy (judged on
+        /// the strength recorded when it was sealed).
+        WeakPassword => "weak_password",
+        /// Next year's holiday calendar is not loaded after 1 December.
+        CalendarMissing => "calendar_missing",
     }
 );
 
@@ -251,6 +256,32 @@ impl Rule {
                     "bring the site or feed back, or correct the account's feed_url",
                 ),
             ),
+            Rule::WeakPassword => def(
+                self,
+                High,
+                Account,
+                (
+                    "账号“{account}”的当前密码（强度评分 {score}）不符合本单位现行的密码策略（最低评分 {min_score}，须含字符类别 {required_classes}，至少 {min_length} 位）",
+                    "the current password of account “{account}” (strength score {score}) falls short of its unit's current password policy (minimum score {min_score}, required character classes {required_classes}, at least {min_length} characters)",
+                ),
+                (
+                    "轮换为符合现行策略的密码",
+                    "rotate to a password that meets the current policy",
+                ),
+            ),
+            Rule::CalendarMissing => def(
+                self,
+                Medium,
+                District,
+                (
+                    "{year} 年节假日安排尚未导入：期限按周一至周五计算，可能不准",
+                    "the {year} holiday calendar is not loaded: deadlines count Monday to Friday and may be wrong",
+                ),
+                (
+                    "国务院办公厅通知发布后，用 credgov calendar import 导入该年文件",
+                    "once the State Council notice is out, import the year's file with `credgov calendar import`",
+                ),
+            ),
         }
     }
 }
@@ -264,6 +295,32 @@ impl RuleDef {
             return Severity::Veto;
         }
         self.severity
+    }
+}
+
+const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
+
+impl Rule {
+    /// `details` as stored plus the values that change by the day without the
+    /// condition changing, computed as of `as_of` (now for an open finding, its
+    /// last sighting for a resolved one): `age_days` of an overdue password and
+    /// `days_left` before a due one. Stored details keep only the dates, so the daily
+    /// scan does not rewrite every rotation finding each day.
+    pub fn with_derived(self, mut details: Value, as_of: i64) -> Value {
+        let at = |key: &str| details.get(key).and_then(Value::as_i64);
+        let derived = match self {
+            Rule::RotationOverdue => {
+                at("since").map(|since| ("age_days", (as_of - since) / DAY_MS))
+            }
+            Rule::RotationDue => {
+                at("due_at").map(|due| ("days_left", ((due - as_of).max(0) + DAY_MS - 1) / DAY_MS))
+            }
+            _ => None,
+        };
+        if let (Some((key, value)), Some(map)) = (derived, details.as_object_mut()) {
+            map.insert(key.into(), value.into());
+        }
+        details
     }
 }
 
@@ -325,6 +382,25 @@ mod tests {
             "{m}"
         );
         assert_eq!(render("{missing} {", &json!({})), "{missing} {");
+    }
+
+    #[test]
+    fn day_counts_are_derived_when_read() {
+        let since = 1_000 * DAY_MS;
+        let d =
+            Rule::RotationOverdue.with_derived(json!({ "since": since }), since + 91 * DAY_MS + 5);
+        assert_eq!(d["age_days"], 91);
+        let due = json!({ "due_at": since + 10 * DAY_MS });
+        assert_eq!(
+            Rule::RotationDue.with_derived(due.clone(), since)["days_left"],
+            10
+        );
+        assert_eq!(
+            Rule::RotationDue.with_derived(due, since + 9 * DAY_MS + 1)["days_left"],
+            1
+        );
+        let other = json!({ "account": "x" });
+        assert_eq!(Rule::NoCustodian.with_derived(other.clone(), 0), other);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The two ways findings are evaluated: [`daily_scan`] over the whole district (each
-//! detector one query, findings written in batches, one statement resolving what
-//! cleared), and [`reevaluate`] for the targets a write touched, inside the writer's
+//! detector one query; only new and changed findings rewritten, in batches; what
+//! cleared resolved by id; one statement moving `last_seen` of the rest), and [`reevaluate`] for the targets a write touched, inside the writer's
 //! transaction so the fix shows at once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::time::Instant;
 
@@ -14,7 +14,7 @@ use super::detect::{Input, detect_all};
 use super::error::InspectionError;
 use super::rules::Rule;
 use super::scope::{Narrow, Scope, Targets};
-use super::store::{BATCH, dedupe, resolve_unseen, upsert};
+use super::store::{BATCH, dedupe, open_findings, resolve_ids, resolve_unseen, touch_open, upsert};
 use crate::app::AppState;
 use crate::db::{Tx, is_retryable};
 use crate::error::InternalError;
@@ -54,22 +54,33 @@ where
     }
 }
 
-/// Evaluates every rule over the whole district at `now`: upserts what holds (last_seen
-/// moves to `now`) and resolves what no longer does. Safe to run on several servers at
-/// once: each (rule, target) stays one row.
+/// Evaluates every rule over the whole district at `now`: upserts what is new or
+/// changed, resolves what no longer holds and moves `last_seen` to `now` on the rest.
+/// Safe to run on several servers at once: each (rule, target) stays one row, and a
+/// finding someone saw at or after `now` is never resolved by this scan.
 pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, InspectionError> {
     let started = Instant::now();
     let scope = Scope::All;
-    let observed = {
+    let (observed, open) = {
         let mut conn = state.db.pool().acquire().await?;
         let input = Input {
             state,
             now,
             scope: &scope,
         };
-        dedupe(detect_all(&mut conn, &input).await?)
+        let observed = dedupe(detect_all(&mut conn, &input).await?);
+        (observed, open_findings(&mut conn, Rule::ALL).await?)
     };
-    for chunk in observed.chunks(BATCH) {
+    let mut seen = HashSet::with_capacity(observed.len());
+    let mut changed = Vec::new();
+    for o in &observed {
+        let key = (o.rule.as_str().to_string(), o.target_id.clone());
+        if !open.get(&key).is_some_and(|f| f.same_as(o)) {
+            changed.push(o.clone());
+        }
+        seen.insert(key);
+    }
+    for chunk in changed.chunks(BATCH) {
         retrying(|| async move {
             let mut tx = state.db.begin_write().await?;
             upsert(&mut tx, chunk, now).await?;
@@ -77,12 +88,25 @@ pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, Inspec
         })
         .await?;
     }
-    let scope = &scope;
-    let resolved = retrying(|| async move {
+    let unseen: Vec<String> = open
+        .iter()
+        .filter(|(key, _)| !seen.contains(*key))
+        .map(|(_, f)| f.id.clone())
+        .collect();
+    let mut resolved = 0;
+    for chunk in unseen.chunks(BATCH) {
+        resolved += retrying(|| async move {
+            let mut tx = state.db.begin_write().await?;
+            let n = resolve_ids(&mut tx, chunk, now, RESOLVED_BY_SCAN).await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+        .await?;
+    }
+    retrying(|| async move {
         let mut tx = state.db.begin_write().await?;
-        let n = resolve_unseen(&mut tx, Rule::ALL, scope, now, RESOLVED_BY_SCAN).await?;
-        tx.commit().await?;
-        Ok(n)
+        touch_open(&mut tx, Rule::ALL, now).await?;
+        tx.commit().await
     })
     .await?;
     crate::rectification::sync_all(state, now).await?;
@@ -214,5 +238,6 @@ async fn expand(conn: &mut AnyConnection, targets: &Targets) -> Result<Narrow, s
         unit_paths,
         users,
         cases: cases.into_iter().collect(),
+        district: targets.district,
     })
 }

@@ -12,6 +12,8 @@ pub struct Targets {
     pub cases: Vec<CaseId>,
     /// Every account of each unit's subtree (a policy change).
     pub units: Vec<UnitId>,
+    /// The district-wide conditions (a holiday calendar import).
+    pub district: bool,
     /// What happened (the audit action, e.g. `rotation.confirm`); recorded as how a
     /// finding that clears was resolved.
     pub cause: &'static str,
@@ -45,6 +47,15 @@ impl Targets {
             ..Targets::default()
         }
     }
+
+    /// The district-wide conditions (`calendar_missing`).
+    pub fn district(cause: &'static str) -> Self {
+        Targets {
+            district: true,
+            cause,
+            ..Targets::default()
+        }
+    }
 }
 
 /// The targets of one evaluation, after expansion (see `scan::expand`).
@@ -55,6 +66,8 @@ pub(crate) struct Narrow {
     pub unit_paths: Vec<String>,
     pub users: Vec<String>,
     pub cases: Vec<String>,
+    /// The district-wide conditions.
+    pub district: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +104,14 @@ impl Scope {
             sql: format!(" AND {sql}"),
             binds,
         })
+    }
+
+    /// Whether the district-wide conditions are in scope.
+    pub fn district(&self) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Narrow(n) => n.district,
+        }
     }
 
     /// The condition on a user query, or None when no user is in scope.
@@ -138,6 +159,9 @@ impl Scope {
                 binds.extend(ids.iter().cloned());
             }
         }
+        if n.district {
+            terms.push("target_kind = 'district'".into());
+        }
         if terms.is_empty() {
             terms.push("1 = 0".into());
         }
@@ -182,6 +206,7 @@ mod tests {
             unit_paths: vec!["/r/u/".into()],
             users: vec!["u1".into()],
             cases: vec![],
+            district: false,
         });
         let f = s.accounts("a.id", "a.unit_id", 3).unwrap();
         assert_eq!(
@@ -198,5 +223,12 @@ mod tests {
         );
         assert_eq!(f.binds.len(), 4);
         assert!(Scope::All.findings(1).sql.is_empty());
+        assert!(!s.district() && Scope::All.district());
+        let d = Scope::Narrow(Narrow {
+            district: true,
+            ..Narrow::default()
+        });
+        assert_eq!(d.findings(1).sql, " AND (target_kind = 'district')");
+        assert!(d.accounts("a.id", "a.unit_id", 1).is_none());
     }
 }

@@ -1,10 +1,14 @@
 //! The findings table: upserting what holds now (one multi-row statement per batch) and
 //! resolving what no longer does (one statement). `(rule, target_id)` is unique, so
-//! concurrent scanners update the same row; `last_seen` only moves forward.
+//! concurrent scanners update the same row; `last_seen` only moves forward. The
+//! district scan writes only what changed: it reads the open findings, upserts the new
+//! and changed ones, resolves the unseen ones by id and then moves `last_seen` of the
+//! rest in one statement.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use sqlx::AnyConnection;
+use futures::TryStreamExt;
+use sqlx::{AnyConnection, Row};
 
 use super::detect::Observation;
 use super::rules::{FindingState, Rule};
@@ -92,6 +96,99 @@ pub(super) async fn resolve_unseen(
     }
     for b in &filter.binds {
         q = q.bind(b.clone());
+    }
+    Ok(q.execute(conn).await?.rows_affected())
+}
+
+/// An open finding as stored, to tell which observations change it.
+pub(super) struct OpenFinding {
+    pub id: String,
+    unit_id: String,
+    severity: String,
+    details: String,
+}
+
+impl OpenFinding {
+    /// Whether `o` would write exactly what is stored (only `last_seen` would move).
+    pub fn same_as(&self, o: &Observation) -> bool {
+        // As `upsert` would store it (a JSON object compared as its text).
+        let details = o.details.to_string();
+        self.unit_id == o.unit_id
+            && self.severity == o.rule.def().severity.as_str()
+            && self.details == details
+    }
+}
+
+/// The open findings of `rules`, by (rule, target).
+pub(super) async fn open_findings(
+    conn: &mut AnyConnection,
+    rules: &[Rule],
+) -> Result<HashMap<(String, String), OpenFinding>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, rule, target_id, unit_id, severity, details FROM findings \
+         WHERE state = 'open' AND rule IN ({})",
+        placeholders(1, rules.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for r in rules {
+        q = q.bind(r.as_str());
+    }
+    let mut rows = q.fetch(conn);
+    let mut out = HashMap::new();
+    while let Some(r) = rows.try_next().await? {
+        out.insert(
+            (r.try_get("rule")?, r.try_get("target_id")?),
+            OpenFinding {
+                id: r.try_get("id")?,
+                unit_id: r.try_get("unit_id")?,
+                severity: r.try_get("severity")?,
+                details: r.try_get("details")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Resolves the open findings `ids` (at most [`BATCH`]) unless someone saw them at or
+/// after `now`. Returns how many.
+pub(super) async fn resolve_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    now: i64,
+    how: &str,
+) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_how = $2 \
+         WHERE state = 'open' AND last_seen < $1 AND id IN ({})",
+        placeholders(3, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(how.to_string());
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    Ok(q.execute(conn).await?.rows_affected())
+}
+
+/// Moves `last_seen` to `now` on every open finding of `rules` not yet seen at `now`:
+/// after the district scan has resolved what it did not observe, what is left open is
+/// what it saw unchanged (one statement instead of rewriting each row's details).
+pub(super) async fn touch_open(
+    conn: &mut AnyConnection,
+    rules: &[Rule],
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE findings SET last_seen = $1 WHERE state = 'open' AND last_seen < $1 AND rule IN ({})",
+        placeholders(2, rules.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for r in rules {
+        q = q.bind(r.as_str());
     }
     Ok(q.execute(conn).await?.rows_affected())
 }

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use super::housekeeping::Housekeeping;
 use crate::app::AppState;
 use crate::clock::Millis;
+use crate::inspection::DailyScan;
 
 /// What a run reports: named counts (rows deleted, accounts scanned …), stored as JSON.
 pub type Counts = BTreeMap<String, i64>;
@@ -58,12 +59,12 @@ pub trait Job: Send + Sync {
 }
 
 /// The jobs that run. One line per job.
-pub static REGISTERED: &[&dyn Job] = &[&Housekeeping, &crate::freshness::FreshnessProbe];
+pub static REGISTERED: &[&dyn Job] =
+    &[&Housekeeping, &DailyScan, &crate::freshness::FreshnessProbe];
 
 /// Jobs whose configuration is parsed and documented but whose bodies arrive with later
-/// work (`daily_scan`: inspection rules; `freshness_probe`: content freshness). They are
-/// not scheduled until registered above; then drop them from this list.
-pub const PLANNED: &[(&str, &str)] = &[("daily_scan", "30 2 * * *")];
+/// work. They are not scheduled until registered above; then drop them from this list.
+pub const PLANNED: &[(&str, &str)] = &[];
 
 /// The registered job called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Job> {

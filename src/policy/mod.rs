@@ -15,6 +15,7 @@ mod generator;
 mod merge;
 mod overrides;
 mod preset;
+mod recorded;
 pub(crate) mod routes;
 mod rules;
 mod service;
@@ -31,6 +32,7 @@ pub use preset::{
     Policy, PolicyCheckPolicy, PolicyError, PolicySet, RectificationPolicy, RotationPolicy,
     SeparationPolicy, SessionPolicy, UserPasswordPolicy,
 };
+pub use recorded::{ClassSet, SealedStrength, Shortfall};
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};
 pub use strength::{Rules, StrengthReport, check_strength};

@@ -226,6 +226,16 @@ impl CharClass {
         }
     }
 
+    /// The name in policy files and the API (`lower`, `upper`, `digit`, `symbol`).
+    pub fn code(self) -> &'static str {
+        match self {
+            CharClass::Lower => "lower",
+            CharClass::Upper => "upper",
+            CharClass::Digit => "digit",
+            CharClass::Symbol => "symbol",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             CharClass::Lower => "a lowercase letter",

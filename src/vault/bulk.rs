@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::authz::AuthContext;
 use crate::db::{Tx, new_id};
 use crate::ids::AccountId;
+use crate::policy::SealedStrength;
 use crate::tenancy::Unit;
 
 /// Rows per statement (accounts have 17 columns: 40 rows stay far below every
@@ -76,19 +77,22 @@ pub async fn insert_accounts_bulk(
         }
         unique_or(q.execute(&mut **tx).await, || VaultError::ImportNameTaken)?;
         let sql = format!(
-            "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, weak, fingerprint, \
-             created_by, created_at, confirmed_at) VALUES {}",
-            values(chunk.len(), 11)
+            "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, char_classes, \
+             char_count, weak, fingerprint, created_by, created_at, confirmed_at) VALUES {}",
+            values(chunk.len(), 13)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (item, id) in chunk.iter().zip(&ids) {
+            let strength = SealedStrength::of(item.password, item.score);
             q = q
                 .bind(unit_id.clone())
                 .bind(id.clone())
                 .bind(1i64)
                 .bind(VersionState::Current.as_str())
                 .bind(seal_version(state, &key, (&unit_id, id), 1, item.password))
-                .bind(i64::from(item.score))
+                .bind(i64::from(strength.score))
+                .bind(strength.classes.bits())
+                .bind(i64::from(strength.length))
                 .bind(i64::from(item.weak))
                 .bind(fingerprint(state, item.password))
                 .bind(ctx.user_id().map(str::to_string))

@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::crypto::{open, seal_with};
 use crate::db::{Tx, new_id};
 use crate::ids::{AccountId, UnitId, UserId};
+use crate::policy::SealedStrength;
 
 fn version_aad(unit_id: &UnitId, account_id: &AccountId, version: i64) -> Vec<u8> {
     format!("credgov/secret/v1/{unit_id}/{account_id}/{version}").into_bytes()
@@ -58,7 +59,8 @@ pub(super) fn seal_version(
     )
 }
 
-/// A new version row (sealed), in `tx`.
+/// A new version row (sealed, with its strength recorded for later policy checks:
+/// see [`SealedStrength`]), in `tx`.
 pub(super) struct NewVersion<'a> {
     pub unit_id: &'a UnitId,
     pub account_id: &'a AccountId,
@@ -84,16 +86,20 @@ pub(super) async fn insert_version(
         v.password,
     );
     let now = state.now();
+    let strength = SealedStrength::of(v.password, v.score);
     sqlx::query(
-        "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, weak, fingerprint, \
-         created_by, created_at, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, char_classes, \
+         char_count, weak, fingerprint, created_by, created_at, confirmed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(v.unit_id)
     .bind(v.account_id)
     .bind(v.version)
     .bind(v.state.as_str())
     .bind(sealed)
-    .bind(i64::from(v.score))
+    .bind(i64::from(strength.score))
+    .bind(strength.classes.bits())
+    .bind(i64::from(strength.length))
     .bind(i64::from(v.weak))
     .bind(fingerprint(state, v.password))
     .bind(v.created_by)

@@ -211,6 +211,17 @@ async fn assert_good_import(app: &TestApp, v: &Vault, o: &Output, format: &str) 
     assert_no_password(o, &ALL_PASSWORDS);
 
     assert_eq!(accounts_in(app, &v.unit).await, 5);
+    // Bulk import records each version's strength, so inspection judges it later
+    // without decrypting: the weak row is reported by the next scan.
+    let unrecorded = "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 \
+                      AND (char_classes IS NULL OR char_count IS NULL)";
+    assert_eq!(count(app, unrecorded, &v.unit).await, 0);
+    credgov::inspection::daily_scan(&app.state, app.now())
+        .await
+        .expect("scan");
+    let weak = "SELECT COUNT(*) FROM findings f JOIN accounts a ON a.id = f.target_id \
+                WHERE f.rule = 'weak_password' AND f.state = 'open' AND a.unit_id = $1 AND a.name = '网信办抖音'";
+    assert_eq!(count(app, weak, &v.unit).await, 1);
     let vs = versions(app, &v.unit).await;
     assert_eq!(vs.len(), 5, "{vs:?}");
     for (name, weak, score, state, version) in &vs {

@@ -24,6 +24,8 @@ fn housekeeping() -> &'static dyn credgov::jobs::Job {
     registry::find("housekeeping").expect("housekeeping is registered")
 }
 
+/// Housekeeping on `cron` (enabled or not); the daily scan off, so that a sweep runs
+/// housekeeping only.
 async fn app_with_cron(engine: Engine, cron: &'static str, enabled: bool) -> Option<TestApp> {
     spawn_app_with(engine, |c| {
         // These scenarios are about housekeeping alone: the other jobs stay off.
@@ -87,7 +89,10 @@ on_both_engines!(
     abandoned_run_is_finished_once_by_another_instance,
     killed_mid_run_the_occurrence_completes_once,
 );
-both_engines!(jobs_endpoint_is_for_sysadmins);
+both_engines!(
+    jobs_endpoint_is_for_sysadmins,
+    daily_scan_job_records_findings_and_counts
+);
 
 async fn claim_is_exactly_once_under_many_concurrent_claimers(engine: Engine) {
     let Some(app) = app_with_cron(engine, YEARLY, true).await else {
@@ -230,27 +235,32 @@ async fn abandoned_run_is_finished_once_by_another_instance(engine: Engine) {
     assert!(runner.tick(housekeeping()).await.unwrap().is_none());
 }
 
+/// One job's entry in `GET /api/v1/jobs`, read by the sysadmin.
+async fn job_status(app: &TestApp, name: &str) -> serde_json::Value {
+    let (s, v) = app.get("/api/v1/jobs", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is listed: {v}"))
+        .clone()
+}
+
 async fn jobs_endpoint_is_for_sysadmins(app: TestApp) {
     let runner = Runner::new(app.state.clone());
     runner.prepare().await.unwrap();
     let report = runner.run_now("housekeeping").await.unwrap();
     assert_eq!(report.state, store::RunState::Succeeded);
-    let (s, v) = app.get("/api/v1/jobs", &app.admin_token).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let job = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["name"] == "housekeeping")
-        .unwrap();
+    let job = job_status(&app, "housekeeping").await;
     assert_eq!(job["timezone"], "Asia/Shanghai");
     assert_eq!(job["cron"], "10 * * * *");
     assert!(job["next_run_at"].as_i64().unwrap() > app.now());
     let last = &job["last_run"];
-    assert_eq!(last["outcome"], "succeeded", "{v}");
-    assert_eq!(last["trigger"], "manual", "{v}");
-    assert!(last["counts"]["sessions_deleted"].is_i64(), "{v}");
-    assert!(last["duration_ms"].is_i64(), "{v}");
+    assert_eq!(last["outcome"], "succeeded", "{job}");
+    assert_eq!(last["trigger"], "manual", "{job}");
+    assert!(last["counts"]["sessions_deleted"].is_i64(), "{job}");
+    assert!(last["duration_ms"].is_i64(), "{job}");
     for role in ["unit_admin", "supervisor", "auditor", "hr", "custodian"] {
         let user = app.user_with_role(&app.root_id, role).await;
         let (s, v) = app.get("/api/v1/jobs", &user.token).await;
@@ -261,6 +271,69 @@ async fn jobs_endpoint_is_for_sysadmins(app: TestApp) {
         .call(reqwest::Method::GET, "/api/v1/jobs", None, None)
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// `credgov jobs run daily_scan` runs the inspection (an account without a custodian
+/// is found) and `GET /api/v1/jobs` shows the scan's counts.
+async fn daily_scan_job_records_findings_and_counts(app: TestApp) {
+    let unit = app
+        .create_unit(&app.root_id, "区档案馆", "department")
+        .await;
+    let admin = app.user_with_role(&unit, "unit_admin").await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/accounts"),
+            &admin.token,
+            serde_json::json!({ "name": "档案馆公众号", "platform": "wechat_official",
+                "login_name": "dag", "classification": "important", "generate": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let account = v["id"].as_str().unwrap().to_string();
+    let env: Vec<(String, String)> = vec![
+        (
+            "CREDGOV_DATABASE_URL".into(),
+            app.config.database_url.clone(),
+        ),
+        (
+            "CREDGOV_MASTER_KEY_FILE".into(),
+            app.config.master_key_file.display().to_string(),
+        ),
+        ("CREDGOV_LOG_LEVEL".into(), "warn".into()),
+    ];
+    let o = cli(&env, &["jobs", "run", "daily_scan"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("job daily_scan succeeded"),
+        "{o:?}"
+    );
+    let state: Option<String> = sqlx::query_scalar(
+        "SELECT state FROM findings WHERE rule = 'no_custodian' AND target_id = $1",
+    )
+    .bind(&account)
+    .fetch_optional(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(state.as_deref(), Some("open"));
+
+    let job = job_status(&app, "daily_scan").await;
+    assert_eq!(job["cron"], "30 2 * * *");
+    assert_eq!(job["enabled"], true);
+    assert!(job["next_run_at"].as_i64().unwrap() > app.now());
+    let last = &job["last_run"];
+    assert_eq!(
+        (&last["outcome"], &last["trigger"]),
+        (
+            &serde_json::json!("succeeded"),
+            &serde_json::json!("manual")
+        ),
+        "{job}"
+    );
+    let counts = &last["counts"];
+    assert_eq!(counts["open.no_custodian"], 1, "{job}");
+    assert!(counts["opened"].as_i64().unwrap() >= 1, "{job}");
+    assert!(counts["open"].as_i64().unwrap() >= 1, "{job}");
+    assert_eq!(counts["resolved"], 0, "{job}");
 }
 
 // --- real server processes -------------------------------------------------------
@@ -300,6 +373,7 @@ async fn prepared_env(
         ),
         ("CREDGOV_LOG_LEVEL".into(), "error".into()),
         ("CREDGOV_JOBS__HOUSEKEEPING__CRON".into(), YEARLY.into()),
+        ("CREDGOV_JOBS__DAILY_SCAN__ENABLED".into(), "false".into()),
         ("CREDGOV_JOBS__TEST_SLEEP_MS".into(), sleep_ms.to_string()),
         (
             "CREDGOV_JOBS__LEASE_SECONDS".into(),

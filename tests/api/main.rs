@@ -34,3 +34,4 @@ mod text;
 mod tokens;
 mod units_users;
 mod vault;
+mod weak_password;

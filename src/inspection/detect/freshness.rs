@@ -6,7 +6,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::rotation::policies_for;
+use super::policies_for;
 use super::{DAY_MS, Input, Observation, account_rows};
 use crate::freshness::CONTENT_PLATFORMS;
 use crate::inspection::error::InspectionError;

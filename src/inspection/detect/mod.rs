@@ -2,6 +2,7 @@
 //! scope) and turns the rows into observations — the findings that hold right now.
 //! One detector may serve several rules that read the same rows.
 
+mod calendar;
 mod custody;
 mod departed;
 mod freshness;
@@ -9,16 +10,20 @@ mod handover;
 mod mfa;
 mod reuse;
 mod rotation;
+mod weak;
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
-use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
+use sqlx::{AnyConnection, Row};
 
 use super::error::InspectionError;
 use super::rules::Rule;
 use super::scope::{Filter, Scope};
 use crate::app::AppState;
+use crate::policy::{Policy, effective_policies};
 
 /// One day in milliseconds.
 pub(super) const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
@@ -67,6 +72,50 @@ pub(super) async fn account_rows(
         .await?)
 }
 
+/// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
+pub(super) async fn policies_for(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    rows: &[AnyRow],
+) -> Result<HashMap<String, Policy>, InspectionError> {
+    let mut units = BTreeMap::new();
+    for r in rows {
+        units.insert(
+            r.try_get::<String, _>("unit_id")?,
+            r.try_get::<String, _>("path")?,
+        );
+    }
+    if units.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let units: Vec<(String, String)> = units.into_iter().collect();
+    Ok(effective_policies(input.state, &mut *conn, &units).await?)
+}
+
+/// Every distinct policy in force anywhere in the district (for the district scan's
+/// SQL pre-filters: a row that no policy in force can flag is not read).
+pub(super) async fn policies_in_force(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+) -> Result<Vec<Policy>, InspectionError> {
+    let units: Vec<(String, String)> = sqlx::query("SELECT id, path FROM units")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut out: Vec<Policy> = Vec::new();
+    for p in effective_policies(input.state, &mut *conn, &units)
+        .await?
+        .into_values()
+    {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
 /// Runs every detector over the scope.
 pub(super) async fn detect_all(
     conn: &mut AnyConnection,
@@ -83,5 +132,7 @@ pub(super) async fn detect_all(
     out.extend(mfa::mfa_not_enrolled(conn, input).await?);
     out.extend(freshness::content_silence(conn, input).await?);
     out.extend(freshness::unreachable(conn, input).await?);
+    out.extend(weak::weak_password(conn, input).await?);
+    out.extend(calendar::calendar_missing(conn, input).await?);
     Ok(out)
 }

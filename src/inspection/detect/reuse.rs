@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 use super::{Input, Observation, bind_filter};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
+use crate::inspection::scope::Filter;
 
 struct Holder {
     id: String,
@@ -26,27 +27,35 @@ pub(super) async fn reused(
     let Some(filter) = input.scope.accounts("s.account_id", "s.unit_id", 1) else {
         return Ok(Vec::new());
     };
-    let narrow = if filter.sql.is_empty() {
-        String::new()
+    // Narrowed (a re-evaluation): only the fingerprints of the accounts in scope are
+    // grouped, twice bound, instead of every current version of the district.
+    let (narrow, inner) = if filter.sql.is_empty() {
+        (String::new(), None)
     } else {
-        format!(
-            " AND v.fingerprint IN (SELECT s.fingerprint FROM credential_versions s WHERE s.state = 'current'{})",
-            filter.sql
+        let inner = input
+            .scope
+            .accounts("s.account_id", "s.unit_id", 1 + filter.binds.len())
+            .unwrap_or_default();
+        (
+            fingerprints_in_scope("v", &filter),
+            Some((fingerprints_in_scope("v2", &inner), inner)),
         )
     };
+    let grouped = inner.as_ref().map_or("", |(sql, _)| sql.as_str());
     let sql = format!(
         "SELECT a.id, a.unit_id, a.name, v.fingerprint FROM credential_versions v \
          JOIN accounts a ON a.unit_id = v.unit_id AND a.id = v.account_id \
-         WHERE v.state = 'current' AND a.status = 'active' AND v.fingerprint IN ( \
+         WHERE v.state = 'current' AND a.status = 'active'{narrow} AND v.fingerprint IN ( \
            SELECT v2.fingerprint FROM credential_versions v2 \
-           JOIN accounts a2 ON a2.unit_id = v2.unit_id AND a2.id = v2.account_id \
-           WHERE v2.state = 'current' AND a2.status = 'active' \
-           GROUP BY v2.fingerprint HAVING COUNT(*) > 1){narrow} \
+           WHERE v2.state = 'current'{grouped} \
+           GROUP BY v2.fingerprint HAVING COUNT(*) > 1) \
          ORDER BY v.fingerprint, a.unit_id, a.name, a.id"
     );
-    let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter)
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut q = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), &filter);
+    if let Some((_, inner)) = &inner {
+        q = bind_filter(q, inner);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
     let mut groups: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
     for r in &rows {
         groups
@@ -59,7 +68,9 @@ pub(super) async fn reused(
             });
     }
     let mut out = Vec::new();
-    for holders in groups.values() {
+    // Fingerprints were grouped over every current version (from the fingerprint index
+    // alone); a group is reuse only with two active accounts.
+    for holders in groups.values().filter(|h| h.len() > 1) {
         for h in holders {
             let same_unit: Vec<_> = holders
                 .iter()
@@ -81,4 +92,12 @@ pub(super) async fn reused(
         }
     }
     Ok(out)
+}
+
+/// ` AND <alias>.fingerprint IN (the current fingerprints of the accounts in scope)`.
+fn fingerprints_in_scope(alias: &str, f: &Filter) -> String {
+    format!(
+        " AND {alias}.fingerprint IN (SELECT s.fingerprint FROM credential_versions s WHERE s.state = 'current'{})",
+        f.sql
+    )
 }

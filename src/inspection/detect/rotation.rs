@@ -2,34 +2,16 @@
 //! `rotation_pending_stale` (one over pending rotations), against the policy in force
 //! for each account's unit.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{DAY_MS, Input, Observation, account_rows};
+use super::{DAY_MS, Input, Observation, account_rows, policies_for, policies_in_force};
 use crate::clock::HOUR_MS;
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
-use crate::policy::{Policy, RotationPolicy, effective_policies};
+use crate::inspection::scope::Scope;
+use crate::policy::{Policy, RotationPolicy};
 use crate::vault::Classification;
-
-/// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
-pub(super) async fn policies_for(
-    conn: &mut AnyConnection,
-    input: &Input<'_>,
-    rows: &[sqlx::any::AnyRow],
-) -> Result<HashMap<String, Policy>, InspectionError> {
-    let mut units = BTreeMap::new();
-    for r in rows {
-        units.insert(
-            r.try_get::<String, _>("unit_id")?,
-            r.try_get::<String, _>("path")?,
-        );
-    }
-    let units: Vec<(String, String)> = units.into_iter().collect();
-    Ok(effective_policies(input.state, &mut *conn, &units).await?)
-}
 
 fn max_age_days(r: &RotationPolicy, c: Option<Classification>) -> u32 {
     match c {
@@ -40,21 +22,68 @@ fn max_age_days(r: &RotationPolicy, c: Option<Classification>) -> u32 {
     }
 }
 
-/// Overdue past the maximum age, or due within the largest reminder stage.
+/// For the district scan: a condition (numbers only) keeping the current versions old
+/// enough to be due under some policy in force — per class, older than the smallest
+/// `max_age_days` less its largest reminder stage — so the database returns candidates
+/// instead of every current version. Unknown classes are always read.
+fn old_enough(policies: &[Policy], now: i64) -> String {
+    let classes = [
+        Classification::Core,
+        Classification::Important,
+        Classification::General,
+    ];
+    let terms: Vec<String> = classes
+        .iter()
+        .map(|c| {
+            let days = policies
+                .iter()
+                .map(|p| {
+                    let r = &p.rotation;
+                    let stage = r.reminder_days.iter().copied().max().unwrap_or(0);
+                    i64::from(max_age_days(r, Some(*c))) - i64::from(stage)
+                })
+                .min()
+                .unwrap_or(0)
+                .max(0);
+            format!(
+                "(a.classification = '{}' AND COALESCE(v.confirmed_at, v.created_at) <= {})",
+                c.as_str(),
+                now - days * DAY_MS
+            )
+        })
+        .collect();
+    let known: Vec<String> = classes
+        .iter()
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect();
+    format!(
+        " AND ({} OR a.classification NOT IN ({}))",
+        terms.join(" OR "),
+        known.join(", ")
+    )
+}
+
+/// Overdue past the maximum age, or due within the largest reminder stage. The details
+/// hold the dates (`since`, `due_at`), not the day counts, so a finding is not
+/// rewritten every day; the list adds `age_days` / `days_left` when it is read (see
+/// [`Rule::with_derived`](crate::inspection::Rule::with_derived)).
 pub(super) async fn rotation_age(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let rows = account_rows(
-        conn,
-        input,
+    let prefilter = match input.scope {
+        Scope::All => old_enough(&policies_in_force(conn, input).await?, input.now),
+        // A few accounts: each is judged in Rust.
+        Scope::Narrow(_) => String::new(),
+    };
+    let sql = format!(
         "SELECT a.id, a.unit_id, n.path, a.name, a.classification, v.version, \
          COALESCE(v.confirmed_at, v.created_at) AS since \
          FROM accounts a JOIN units n ON n.id = a.unit_id \
          JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
-         WHERE a.status = 'active'{scope}",
-    )
-    .await?;
+         WHERE a.status = 'active'{prefilter}{{scope}}"
+    );
+    let rows = account_rows(conn, input, &sql).await?;
     let policies = policies_for(conn, input, &rows).await?;
     let mut out = Vec::new();
     for r in &rows {
@@ -74,8 +103,7 @@ pub(super) async fn rotation_age(
                 Rule::RotationOverdue,
                 json!({
                     "account": account, "classification": class, "version": version,
-                    "max_age_days": max_days, "age_days": (input.now - since) / DAY_MS,
-                    "since": since, "due_at": due_at,
+                    "max_age_days": max_days, "since": since, "due_at": due_at,
                 }),
             )
         } else {
@@ -94,8 +122,7 @@ pub(super) async fn rotation_age(
                 Rule::RotationDue,
                 json!({
                     "account": account, "classification": class, "version": version,
-                    "max_age_days": max_days, "days_left": (left + DAY_MS - 1) / DAY_MS,
-                    "stage_days": stage, "due_at": due_at,
+                    "max_age_days": max_days, "stage_days": stage, "due_at": due_at,
                 }),
             )
         };

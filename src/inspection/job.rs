@@ -1,0 +1,79 @@
+//! `daily_scan` as a scheduled job (default 02:30 in the jobs' time zone): the same
+//! [`daily_scan`] as `credgov scan`, its [`ScanCounts`] recorded as the run's counts.
+//! Safe to repeat: a rerun refreshes the same findings.
+
+use futures::future::BoxFuture;
+
+use super::scan::{ScanCounts, daily_scan};
+use crate::app::AppState;
+use crate::jobs::{Counts, Job, JobFailure, RunContext};
+
+/// The scheduler's handle on the daily inspection.
+pub struct DailyScan;
+
+impl Job for DailyScan {
+    fn name(&self) -> &'static str {
+        "daily_scan"
+    }
+
+    fn description(&self) -> &'static str {
+        "daily inspection: evaluates every rule over the district, opens, refreshes and resolves findings"
+    }
+
+    fn default_cron(&self) -> &'static str {
+        "30 2 * * *"
+    }
+
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        _run: &'a RunContext,
+    ) -> BoxFuture<'a, Result<Counts, JobFailure>> {
+        Box::pin(async move {
+            let counts = daily_scan(state, state.now())
+                .await
+                .map_err(JobFailure::new)?;
+            Ok(job_counts(&counts))
+        })
+    }
+}
+
+/// `open`, `opened`, `resolved` and `open.<rule>` for each rule that holds somewhere
+/// (the run's own duration is recorded beside the counts).
+fn job_counts(c: &ScanCounts) -> Counts {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let mut out = Counts::new();
+    out.insert("open".into(), n(c.open));
+    out.insert("opened".into(), n(c.opened));
+    out.insert("resolved".into(), n(c.resolved));
+    for (rule, count) in &c.by_rule {
+        out.insert(format!("open.{rule}"), n(*count));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_carry_the_totals_and_each_rule() {
+        let c = ScanCounts {
+            open: 3,
+            opened: 1,
+            resolved: 2,
+            by_rule: [
+                ("no_custodian".to_string(), 2),
+                ("weak_password".to_string(), 1),
+            ]
+            .into_iter()
+            .collect(),
+            duration_ms: 40,
+        };
+        let counts = job_counts(&c);
+        assert_eq!(counts.get("open"), Some(&3));
+        assert_eq!(counts.get("resolved"), Some(&2));
+        assert_eq!(counts.get("open.weak_password"), Some(&1));
+        assert_eq!(counts.len(), 5);
+    }
+}

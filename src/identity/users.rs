@@ -143,6 +143,33 @@ pub(super) fn require_strong(
     })
 }
 
+/// The new user's password: the one given, once it meets the policy, or a generated
+/// one. The second value is the generated password, to be shown once.
+fn given_or_generated(
+    state: &AppState,
+    given: Option<Zeroizing<String>>,
+    username: &str,
+    display_name: &str,
+) -> IdentityResult<(Zeroizing<String>, Option<Zeroizing<String>>)> {
+    match given {
+        Some(p) => {
+            require_strong(state, &p, username, display_name)?;
+            Ok((p, None))
+        }
+        None => {
+            let p = generate_password();
+            Ok((p.clone(), Some(p)))
+        }
+    }
+}
+
+/// The user just inserted (and committed) as `id`.
+async fn inserted_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<User> {
+    find_user(pool, id)
+        .await?
+        .ok_or_else(|| IdentityError::internal("user vanished after insert"))
+}
+
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -205,16 +232,8 @@ pub async fn create_user(
     let display_name = DisplayName::parse("display_name", &input.display_name)?.into_string();
     input.phone = Phone::parse_optional("phone", input.phone.as_deref())?.map(String::from);
     input.email = Email::parse_optional("email", input.email.as_deref())?.map(String::from);
-    let (password, generated) = match input.password.take() {
-        Some(p) => {
-            require_strong(state, &p, &input.username, &display_name)?;
-            (p, None)
-        }
-        None => {
-            let p = generate_password();
-            (p.clone(), Some(p))
-        }
-    };
+    let (password, generated) =
+        given_or_generated(state, input.password.take(), &input.username, &display_name)?;
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let id = UserId::generate();
@@ -229,9 +248,7 @@ pub async fn create_user(
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), &id)
-        .await?
-        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
+    let user = inserted_user(state.db.pool(), &id).await?;
     Ok((user, generated))
 }
 
@@ -379,16 +396,7 @@ pub async fn create_first_admin(
         return Err(IdentityError::AlreadyInitialised);
     }
     let display = "系统管理员";
-    let (password, generated) = match password {
-        Some(p) => {
-            require_strong(state, &p, username, display)?;
-            (p, None)
-        }
-        None => {
-            let p = generate_password();
-            (p.clone(), Some(p))
-        }
-    };
+    let (password, generated) = given_or_generated(state, password, username, display)?;
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -426,8 +434,6 @@ pub async fn create_first_admin(
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), &id)
-        .await?
-        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
+    let user = inserted_user(state.db.pool(), &id).await?;
     Ok((root, user, generated))
 }

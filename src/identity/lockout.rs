@@ -20,8 +20,9 @@ use crate::db::Tx;
 use crate::ids::UserId;
 use crate::policy::LockoutPolicy;
 
-/// How long a reserved slot counts when its server never gives it back.
-const LEASE_MS: i64 = 60_000;
+/// How long a reserved slot counts when its server never gives it back (here and in
+/// the per-address throttle).
+pub(super) const LEASE_MS: i64 = 60_000;
 /// What to wait when every slot is taken by attempts still being checked.
 pub(super) const IN_PROGRESS_RETRY_SECONDS: u64 = 2;
 
@@ -101,12 +102,24 @@ async fn locked_until(tx: &mut Tx, user_id: &UserId, now: i64) -> IdentityResult
 
 /// Gives a slot back without counting anything (the attempt was not a wrong guess).
 pub(super) async fn release(tx: &mut Tx, user_id: &UserId) -> IdentityResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE users SET {GIVE_BACK} WHERE id = $1"
-    )))
-    .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
+    give_back_slot(tx, "users", "id", GIVE_BACK, user_id.as_str()).await
+}
+
+/// Gives one slot back in the row of `table` whose `key_column` is `key`; `give_back`
+/// is that table's `SET` clause for it. Shared with the per-address throttle. The
+/// names are constants of the callers, never input.
+pub(super) async fn give_back_slot(
+    tx: &mut Tx,
+    table: &str,
+    key_column: &str,
+    give_back: &str,
+    key: &str,
+) -> IdentityResult<()> {
+    let sql = format!("UPDATE {table} SET {give_back} WHERE {key_column} = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

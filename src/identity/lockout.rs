@@ -12,7 +12,9 @@
 //! `login_throttle`, then the audit chain head, never the other way round.
 
 use serde_json::json;
-use sqlx::Row;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
 use super::error::{IdentityError, IdentityResult};
 use crate::clock::MINUTE_MS;
@@ -70,22 +72,27 @@ pub(super) async fn reserve(
          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
          AND failed_logins + {LIVE_PENDING} < $3"
     );
-    let granted = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
         .bind(now)
         .bind(i64::from(policy.max_failures))
-        .bind(LEASE_MS)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if granted {
+        .bind(LEASE_MS);
+    if took_slot(tx, query).await? {
         return Ok(Reservation::Granted);
     }
     Ok(match locked_until(tx, user_id, now).await? {
         Some(until) => Reservation::Locked(until),
         None => Reservation::InProgress,
     })
+}
+
+/// Runs a reserving statement and tells whether it took a slot (changed its one row).
+/// Shared with the per-address throttle.
+pub(super) async fn took_slot(
+    tx: &mut Tx,
+    query: Query<'_, Any, AnyArguments>,
+) -> IdentityResult<bool> {
+    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
 }
 
 /// The end of the user's lock, if they are locked at `now`.

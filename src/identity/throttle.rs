@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use sqlx::Row;
 
 use super::error::IdentityResult;
-use super::lockout::{IN_PROGRESS_RETRY_SECONDS, LEASE_MS, give_back_slot};
+use super::lockout::{IN_PROGRESS_RETRY_SECONDS, LEASE_MS, give_back_slot, took_slot};
 use crate::clock::MINUTE_MS;
 use crate::db::Tx;
 use crate::policy::LockoutPolicy;
@@ -57,17 +57,13 @@ pub(super) async fn reserve(
          pending = {LIVE_PENDING} + 1, pending_until = $2 + $5 \
          WHERE {WINDOW_OVER} OR login_throttle.failures + {LIVE_PENDING} < $4"
     );
-    let granted = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(key)
         .bind(now)
         .bind(window_ms(policy))
         .bind(i64::from(policy.address_max_failures))
-        .bind(LEASE_MS)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if granted {
+        .bind(LEASE_MS);
+    if took_slot(tx, query).await? {
         return Ok(Ok(()));
     }
     let row =

@@ -70,6 +70,16 @@ impl User {
     }
 }
 
+/// An audit event by the caller about the user `user_id`, recorded in `unit_id`.
+pub(super) fn user_event<'a>(
+    ctx: &AuthContext,
+    unit_id: &'a UnitId,
+    user_id: &'a UserId,
+    action: &'static str,
+) -> Entry<'a> {
+    Entry::by(ctx, unit_id.as_str(), action).target("user", user_id.as_str())
+}
+
 pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<Option<User>> {
     let sql = format!("{SELECT_USER} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -242,8 +252,7 @@ pub async fn create_user(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "user.create")
-            .target("user", id.as_str())
+        user_event(ctx, &unit.id, &id, "user.create")
             .details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
     )
     .await?;
@@ -368,15 +377,13 @@ pub async fn update_user(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "user.update")
-            .target("user", id.as_str())
-            .details(json!({
-                "username": user.username,
-                "fields": changed,
-                "status": patch.status.map(|s| s.as_str()),
-                "sessions_revoked": revoked.0,
-                "api_tokens_revoked": revoked.1,
-            })),
+        user_event(ctx, &unit.id, id, "user.update").details(json!({
+            "username": user.username,
+            "fields": changed,
+            "status": patch.status.map(|s| s.as_str()),
+            "sessions_revoked": revoked.0,
+            "api_tokens_revoked": revoked.1,
+        })),
     )
     .await?;
     tx.commit().await?;

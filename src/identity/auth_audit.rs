@@ -8,6 +8,7 @@ use super::lockout;
 use crate::app::AppState;
 use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::db::Tx;
+use crate::ids::UserId;
 
 /// Who an authentication event is about, and where it is recorded.
 pub(super) struct LoginAudit<'a> {
@@ -17,7 +18,23 @@ pub(super) struct LoginAudit<'a> {
     pub actor: Actor,
 }
 
-impl LoginAudit<'_> {
+impl<'a> LoginAudit<'a> {
+    /// Events about the known user `user_id` (`username`), recorded in their home unit.
+    pub fn of_user(
+        state: &'a AppState,
+        meta: &'a RequestMeta,
+        unit_id: &'a str,
+        user_id: &UserId,
+        username: &str,
+    ) -> Self {
+        LoginAudit {
+            state,
+            meta,
+            unit_id,
+            actor: Actor::user(user_id.as_str(), username),
+        }
+    }
+
     /// The event `action`: by the user it is about (or, for an unknown name, by an
     /// anonymous caller), targeting that user.
     pub async fn write(

@@ -5,8 +5,9 @@ use sqlx::Row;
 use super::error::{IdentityError, IdentityResult};
 use super::sessions::SessionKind;
 use super::totp::{self, TotpEnrollment};
+use super::users::user_event;
 use crate::app::AppState;
-use crate::audit::{Entry, Outcome, RequestMeta};
+use crate::audit::{Outcome, RequestMeta};
 use crate::authz::AuthContext;
 use crate::ids::{UnitId, UserId};
 
@@ -26,16 +27,6 @@ async fn home_unit(state: &AppState, user_id: &UserId) -> IdentityResult<UnitId>
         .fetch_one(state.db.pool())
         .await?
         .try_get(0)?)
-}
-
-/// An authentication event by the signed-in user about themselves.
-fn own_event<'a>(
-    ctx: &AuthContext,
-    unit: &'a UnitId,
-    user_id: &'a UserId,
-    action: &'static str,
-) -> Entry<'a> {
-    Entry::by(ctx, unit.as_str(), action).target("user", user_id.as_str())
 }
 
 /// Starts TOTP enrolment: a new secret, kept pending until a code confirms it.
@@ -61,7 +52,7 @@ pub async fn totp_enroll(
         .bind(&user_id)
         .execute(&mut *tx)
         .await?;
-    let entry = own_event(ctx, &unit, &user_id, "auth.totp_enroll_start");
+    let entry = user_event(ctx, &unit, &user_id, "auth.totp_enroll_start");
     tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(enrollment)
@@ -87,7 +78,7 @@ pub async fn totp_confirm(
     let mut tx = state.db.begin_write().await?;
     let Some(step) = step else {
         let entry =
-            own_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm").outcome(Outcome::Failure);
+            user_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm").outcome(Outcome::Failure);
         tx.audit(state.now(), meta, entry).await?;
         tx.commit().await?;
         return Err(IdentityError::EnrollmentCodeMismatch);
@@ -109,7 +100,7 @@ pub async fn totp_confirm(
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    let entry = own_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm");
+    let entry = user_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm");
     tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(())
@@ -123,7 +114,7 @@ pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> 
         .bind(&ctx.token_hash)
         .execute(&mut *tx)
         .await?;
-    let entry = own_event(ctx, &unit, &user_id, "auth.logout");
+    let entry = user_event(ctx, &unit, &user_id, "auth.logout");
     tx.audit(state.now(), meta, entry).await?;
     tx.commit().await?;
     Ok(())

@@ -12,7 +12,9 @@
 //! `login_throttle`, then the audit chain head, never the other way round.
 
 use serde_json::json;
-use sqlx::Row;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
 use super::error::{IdentityError, IdentityResult};
 use crate::clock::MINUTE_MS;
@@ -20,8 +22,9 @@ use crate::db::Tx;
 use crate::ids::UserId;
 use crate::policy::LockoutPolicy;
 
-/// How long a reserved slot counts when its server never gives it back.
-const LEASE_MS: i64 = 60_000;
+/// How long a reserved slot counts when its server never gives it back (here and in
+/// the per-address throttle).
+pub(super) const LEASE_MS: i64 = 60_000;
 /// What to wait when every slot is taken by attempts still being checked.
 pub(super) const IN_PROGRESS_RETRY_SECONDS: u64 = 2;
 
@@ -69,22 +72,27 @@ pub(super) async fn reserve(
          WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
          AND failed_logins + {LIVE_PENDING} < $3"
     );
-    let granted = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
         .bind(now)
         .bind(i64::from(policy.max_failures))
-        .bind(LEASE_MS)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if granted {
+        .bind(LEASE_MS);
+    if took_slot(tx, query).await? {
         return Ok(Reservation::Granted);
     }
     Ok(match locked_until(tx, user_id, now).await? {
         Some(until) => Reservation::Locked(until),
         None => Reservation::InProgress,
     })
+}
+
+/// Runs a reserving statement and tells whether it took a slot (changed its one row).
+/// Shared with the per-address throttle.
+pub(super) async fn took_slot(
+    tx: &mut Tx,
+    query: Query<'_, Any, AnyArguments>,
+) -> IdentityResult<bool> {
+    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
 }
 
 /// The end of the user's lock, if they are locked at `now`.
@@ -101,12 +109,24 @@ async fn locked_until(tx: &mut Tx, user_id: &UserId, now: i64) -> IdentityResult
 
 /// Gives a slot back without counting anything (the attempt was not a wrong guess).
 pub(super) async fn release(tx: &mut Tx, user_id: &UserId) -> IdentityResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE users SET {GIVE_BACK} WHERE id = $1"
-    )))
-    .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
+    give_back_slot(tx, "users", "id", GIVE_BACK, user_id.as_str()).await
+}
+
+/// Gives one slot back in the row of `table` whose `key_column` is `key`; `give_back`
+/// is that table's `SET` clause for it. Shared with the per-address throttle. The
+/// names are constants of the callers, never input.
+pub(super) async fn give_back_slot(
+    tx: &mut Tx,
+    table: &str,
+    key_column: &str,
+    give_back: &str,
+    key: &str,
+) -> IdentityResult<()> {
+    let sql = format!("UPDATE {table} SET {give_back} WHERE {key_column} = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

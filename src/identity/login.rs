@@ -281,16 +281,7 @@ pub async fn login(
     if let Some(u) = &user {
         let reservation = lockout::reserve(&mut tx, policy, &u.id, now).await?;
         if let Some(refusal) = reservation.refusal() {
-            if let Some(a) = &audit {
-                a.write(
-                    &mut tx,
-                    "auth.login",
-                    Outcome::Denied,
-                    reservation.details(),
-                )
-                .await?;
-            }
-            tx.commit().await?;
+            commit_login_event(tx, audit.as_ref(), Outcome::Denied, reservation.details()).await?;
             return Err(refusal);
         }
     }
@@ -300,16 +291,8 @@ pub async fn login(
         if let Some(u) = &user {
             lockout::release(&mut tx, &u.id).await?;
         }
-        if let Some(a) = &audit {
-            a.write(
-                &mut tx,
-                "auth.login",
-                Outcome::Denied,
-                json!({ "reason": "throttled" }),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        let details = json!({ "reason": "throttled" });
+        commit_login_event(tx, audit.as_ref(), Outcome::Denied, details).await?;
         return Err(IdentityError::Throttled(retry));
     }
     tx.commit().await?;
@@ -350,6 +333,21 @@ pub async fn login(
     }
 }
 
+/// Records an `auth.login` event when there is a unit to record it in (an unknown name
+/// on a database without a root unit has none), and commits.
+async fn commit_login_event(
+    mut tx: Tx,
+    audit: Option<&LoginAudit<'_>>,
+    outcome: Outcome,
+    details: serde_json::Value,
+) -> IdentityResult<()> {
+    if let Some(a) = audit {
+        a.write(&mut tx, "auth.login", outcome, details).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Records the verdict on the slots and in the audit trail, and answers.
 async fn finish(
     state: &AppState,
@@ -366,16 +364,8 @@ async fn finish(
         if let Some(addr) = &slots.addr {
             throttle::fail(&mut tx, policy, addr, now).await?;
         }
-        if let Some(a) = audit {
-            a.write(
-                &mut tx,
-                "auth.login",
-                Outcome::Failure,
-                json!({ "reason": "unknown_user" }),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        let details = json!({ "reason": "unknown_user" });
+        commit_login_event(tx, audit, Outcome::Failure, details).await?;
         return Err(IdentityError::InvalidCredentials);
     };
     let audit = audit.ok_or_else(|| IdentityError::internal("login audit without a unit"))?;

@@ -6,8 +6,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::error::{IdentityError, IdentityResult};
+use super::users::user_event;
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::db::{Tx, is_unique_violation, lock_user};
 use crate::http::{Page, Paging};
@@ -117,8 +118,7 @@ pub async fn grant(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "membership.grant")
-            .target("user", user_id.as_str())
+        user_event(ctx, &unit.id, user_id, "membership.grant")
             .details(json!({ "username": user.username, "role": role.as_str() })),
     )
     .await?;
@@ -161,8 +161,7 @@ pub async fn revoke(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "membership.revoke")
-            .target("user", user_id.as_str())
+        user_event(ctx, &unit.id, user_id, "membership.revoke")
             .details(json!({ "role": role.as_str() })),
     )
     .await?;

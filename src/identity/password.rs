@@ -8,9 +8,9 @@ use zeroize::Zeroizing;
 
 use super::error::{IdentityError, IdentityResult};
 use super::target::authorized_target;
-use super::users::{User, existing_user, generate_password, require_strong};
+use super::users::{User, existing_user, generate_password, require_strong, user_event};
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
 use crate::db::flag;
@@ -58,18 +58,6 @@ fn own_user_id(ctx: &AuthContext) -> IdentityResult<UserId> {
             "API tokens and the console operator have no login password or session",
         )
     })
-}
-
-fn entry<'a>(
-    ctx: &AuthContext,
-    unit_id: &'a UnitId,
-    action: &'static str,
-    target_id: &'a UserId,
-    details: serde_json::Value,
-) -> Entry<'a> {
-    Entry::by(ctx, unit_id.as_str(), action)
-        .target("user", target_id.as_str())
-        .details(details)
 }
 
 /// `POST /me/password`: checks the current password (a wrong one counts as a failed
@@ -127,13 +115,8 @@ pub async fn change_own_password(
     tx.audit(
         now,
         meta,
-        entry(
-            ctx,
-            &unit_id,
-            "user.password_change",
-            user_id,
-            json!({ "username": username, "other_sessions_ended": ended }),
-        ),
+        user_event(ctx, &unit_id, user_id, "user.password_change")
+            .details(json!({ "username": username, "other_sessions_ended": ended })),
     )
     .await?;
     tx.commit().await?;
@@ -172,13 +155,11 @@ pub async fn reset_password(
     tx.audit(
         now,
         meta,
-        entry(
-        ctx,
-        &unit.id,
-        "user.password_reset",
-        id,
-        json!({ "username": user.username, "sessions_ended": ended, "was_locked_until": user.locked_until }),
-    ),
+        user_event(ctx, &unit.id, id, "user.password_reset").details(json!({
+            "username": user.username,
+            "sessions_ended": ended,
+            "was_locked_until": user.locked_until,
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -226,13 +207,8 @@ pub async fn unlock(
     tx.audit(
         now,
         meta,
-        entry(
-            ctx,
-            &unit.id,
-            "user.unlock",
-            id,
-            json!({ "username": user.username, "was_locked_until": user.locked_until }),
-        ),
+        user_event(ctx, &unit.id, id, "user.unlock")
+            .details(json!({ "username": user.username, "was_locked_until": user.locked_until })),
     )
     .await?;
     tx.commit().await?;
@@ -257,13 +233,8 @@ pub async fn revoke_all_sessions(
     tx.audit(
         now,
         meta,
-        entry(
-            ctx,
-            &unit_id,
-            "auth.logout_all",
-            user_id,
-            json!({ "sessions_ended": ended }),
-        ),
+        user_event(ctx, &unit_id, user_id, "auth.logout_all")
+            .details(json!({ "sessions_ended": ended })),
     )
     .await?;
     tx.commit().await?;

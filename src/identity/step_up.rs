@@ -11,7 +11,7 @@ use super::error::{IdentityError, IdentityResult};
 use super::lockout;
 use super::totp;
 use crate::app::AppState;
-use crate::audit::{Actor, Outcome, RequestMeta};
+use crate::audit::{Outcome, RequestMeta};
 use crate::ids::UserId;
 
 /// Checks `code` for `user_id`. A replay is refused and audited by the caller's event; a
@@ -31,12 +31,7 @@ pub async fn verify_step_up(
     let unit_id: String = row.try_get("unit_id")?;
     let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
     let sealed = sealed.ok_or(IdentityError::TotpNotEnrolled)?;
-    let audit = LoginAudit {
-        state,
-        meta,
-        unit_id: &unit_id,
-        actor: Actor::user(user_id.as_str(), &username),
-    };
+    let audit = LoginAudit::of_user(state, meta, &unit_id, user_id, &username);
     let now = state.now();
     reserve_attempt(state, &audit, user_id, "auth.step_up", now).await?;
     let checked = totp::check_code(&state.totp_key, user_id, &username, &sealed, code, now);
@@ -90,12 +85,7 @@ pub async fn verify_current_password(
     let username: String = row.try_get("username")?;
     let unit_id: String = row.try_get("unit_id")?;
     let stored: String = row.try_get("password_hash")?;
-    let audit = LoginAudit {
-        state,
-        meta,
-        unit_id: &unit_id,
-        actor: Actor::user(user_id.as_str(), &username),
-    };
+    let audit = LoginAudit::of_user(state, meta, &unit_id, user_id, &username);
     let now = state.now();
     reserve_attempt(state, &audit, user_id, "auth.password_check", now).await?;
     let verified = state.hasher.verify(password, Some(stored)).await;

@@ -11,14 +11,10 @@ use std::net::IpAddr;
 use sqlx::Row;
 
 use super::error::IdentityResult;
+use super::lockout::{IN_PROGRESS_RETRY_SECONDS, LEASE_MS, give_back_slot, took_slot};
 use crate::clock::MINUTE_MS;
 use crate::db::Tx;
 use crate::policy::LockoutPolicy;
-
-/// How long a reserved slot counts when its server never gives it back.
-const LEASE_MS: i64 = 60_000;
-/// What to wait when the address's remaining attempts are all being checked.
-const IN_PROGRESS_RETRY_SECONDS: u64 = 2;
 
 const LIVE_PENDING: &str =
     "(CASE WHEN login_throttle.pending_until > $2 THEN login_throttle.pending ELSE 0 END)";
@@ -61,17 +57,13 @@ pub(super) async fn reserve(
          pending = {LIVE_PENDING} + 1, pending_until = $2 + $5 \
          WHERE {WINDOW_OVER} OR login_throttle.failures + {LIVE_PENDING} < $4"
     );
-    let granted = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(key)
         .bind(now)
         .bind(window_ms(policy))
         .bind(i64::from(policy.address_max_failures))
-        .bind(LEASE_MS)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if granted {
+        .bind(LEASE_MS);
+    if took_slot(tx, query).await? {
         return Ok(Ok(()));
     }
     let row =
@@ -101,13 +93,7 @@ pub(super) async fn reserve(
 
 /// Gives the slot back without counting.
 pub(super) async fn release(tx: &mut Tx, key: &str) -> IdentityResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE login_throttle SET {GIVE_BACK} WHERE client_addr = $1"
-    )))
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    give_back_slot(tx, "login_throttle", "client_addr", GIVE_BACK, key).await
 }
 
 /// Turns the slot into a counted failure, and forgets addresses whose window ended

@@ -70,6 +70,16 @@ impl User {
     }
 }
 
+/// An audit event by the caller about the user `user_id`, recorded in `unit_id`.
+pub(super) fn user_event<'a>(
+    ctx: &AuthContext,
+    unit_id: &'a UnitId,
+    user_id: &'a UserId,
+    action: &'static str,
+) -> Entry<'a> {
+    Entry::by(ctx, unit_id.as_str(), action).target("user", user_id.as_str())
+}
+
 pub(super) async fn find_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<Option<User>> {
     let sql = format!("{SELECT_USER} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -143,6 +153,33 @@ pub(super) fn require_strong(
     })
 }
 
+/// The new user's password: the one given, once it meets the policy, or a generated
+/// one. The second value is the generated password, to be shown once.
+fn given_or_generated(
+    state: &AppState,
+    given: Option<Zeroizing<String>>,
+    username: &str,
+    display_name: &str,
+) -> IdentityResult<(Zeroizing<String>, Option<Zeroizing<String>>)> {
+    match given {
+        Some(p) => {
+            require_strong(state, &p, username, display_name)?;
+            Ok((p, None))
+        }
+        None => {
+            let p = generate_password();
+            Ok((p.clone(), Some(p)))
+        }
+    }
+}
+
+/// The user just inserted (and committed) as `id`.
+async fn inserted_user(pool: &sqlx::AnyPool, id: &UserId) -> IdentityResult<User> {
+    find_user(pool, id)
+        .await?
+        .ok_or_else(|| IdentityError::internal("user vanished after insert"))
+}
+
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -205,16 +242,8 @@ pub async fn create_user(
     let display_name = DisplayName::parse("display_name", &input.display_name)?.into_string();
     input.phone = Phone::parse_optional("phone", input.phone.as_deref())?.map(String::from);
     input.email = Email::parse_optional("email", input.email.as_deref())?.map(String::from);
-    let (password, generated) = match input.password.take() {
-        Some(p) => {
-            require_strong(state, &p, &input.username, &display_name)?;
-            (p, None)
-        }
-        None => {
-            let p = generate_password();
-            (p.clone(), Some(p))
-        }
-    };
+    let (password, generated) =
+        given_or_generated(state, input.password.take(), &input.username, &display_name)?;
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let id = UserId::generate();
@@ -223,15 +252,12 @@ pub async fn create_user(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "user.create")
-            .target("user", id.as_str())
+        user_event(ctx, &unit.id, &id, "user.create")
             .details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), &id)
-        .await?
-        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
+    let user = inserted_user(state.db.pool(), &id).await?;
     Ok((user, generated))
 }
 
@@ -351,15 +377,13 @@ pub async fn update_user(
     tx.audit(
         now,
         meta,
-        Entry::by(ctx, unit.id.as_str(), "user.update")
-            .target("user", id.as_str())
-            .details(json!({
-                "username": user.username,
-                "fields": changed,
-                "status": patch.status.map(|s| s.as_str()),
-                "sessions_revoked": revoked.0,
-                "api_tokens_revoked": revoked.1,
-            })),
+        user_event(ctx, &unit.id, id, "user.update").details(json!({
+            "username": user.username,
+            "fields": changed,
+            "status": patch.status.map(|s| s.as_str()),
+            "sessions_revoked": revoked.0,
+            "api_tokens_revoked": revoked.1,
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -379,16 +403,7 @@ pub async fn create_first_admin(
         return Err(IdentityError::AlreadyInitialised);
     }
     let display = "系统管理员";
-    let (password, generated) = match password {
-        Some(p) => {
-            require_strong(state, &p, username, display)?;
-            (p, None)
-        }
-        None => {
-            let p = generate_password();
-            (p.clone(), Some(p))
-        }
-    };
+    let (password, generated) = given_or_generated(state, password, username, display)?;
     let hash = state.hasher.hash(password).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -426,8 +441,6 @@ pub async fn create_first_admin(
     )
     .await?;
     tx.commit().await?;
-    let user = find_user(state.db.pool(), &id)
-        .await?
-        .ok_or_else(|| IdentityError::internal("user vanished after insert"))?;
+    let user = inserted_user(state.db.pool(), &id).await?;
     Ok((root, user, generated))
 }

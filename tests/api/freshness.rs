@@ -14,13 +14,13 @@ use credgov::audit::RequestMeta;
 use credgov::authz::AuthContext;
 use credgov::freshness::{FreshnessError, import_publications, probe_due};
 use credgov::ids::UnitId;
-use credgov::inspection::daily_scan;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::both_engines;
-use crate::common::{TestApp, TestUser, error_code};
+use crate::common::{TestApp, error_code};
+use crate::inspection::{DAY, Stored, Unit, finding, scan, state_of, unit};
 use crate::outbound_server::{self, NEWEST_MS};
 
 both_engines!(
@@ -31,19 +31,6 @@ both_engines!(
     the_probe_reads_feeds_and_pages,
     failing_probes_raise_unreachable_and_recovery_clears_it,
 );
-
-const DAY: i64 = 24 * 3_600_000;
-
-struct Unit {
-    id: String,
-    admin: TestUser,
-}
-
-async fn unit(app: &TestApp, name: &str) -> Unit {
-    let id = app.create_unit(&app.root_id, name, "department").await;
-    let admin = app.user_with_role(&id, "unit_admin").await;
-    Unit { id, admin }
-}
 
 async fn account(
     app: &TestApp,
@@ -76,30 +63,6 @@ async fn publish(app: &TestApp, token: &str, account: &str, body: Value) -> (Sta
     .await
 }
 
-/// (state, severity, resolved_how, details) of the finding of `rule` about `target`.
-async fn finding(
-    app: &TestApp,
-    rule: &str,
-    target: &str,
-) -> Option<(String, String, Option<String>, Value)> {
-    let row = sqlx::query("SELECT state, severity, resolved_how, details FROM findings WHERE rule = $1 AND target_id = $2")
-        .bind(rule)
-        .bind(target)
-        .fetch_optional(app.pool())
-        .await
-        .unwrap()?;
-    Some((
-        row.get(0),
-        row.get(1),
-        row.get(2),
-        serde_json::from_str(&row.get::<String, _>(3)).unwrap(),
-    ))
-}
-
-async fn state_of(app: &TestApp, rule: &str, target: &str) -> Option<String> {
-    finding(app, rule, target).await.map(|f| f.0)
-}
-
 /// Moves the account's registration `days` into the past (nothing published since).
 async fn registered_days_ago(app: &TestApp, account: &str, days: i64) {
     sqlx::query("UPDATE accounts SET created_at = $1 WHERE id = $2")
@@ -108,10 +71,6 @@ async fn registered_days_ago(app: &TestApp, account: &str, days: i64) {
         .execute(app.pool())
         .await
         .unwrap();
-}
-
-async fn scan(app: &TestApp) {
-    daily_scan(&app.state, app.now()).await.expect("scan");
 }
 
 async fn last_published(app: &TestApp, token: &str, account: &str) -> Value {
@@ -239,7 +198,12 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
     );
     registered_days_ago(&app, &acct, 8).await;
     scan(&app).await;
-    let (state, severity, _, details) = finding(&app, "content_stale", &acct).await.unwrap();
+    let Stored {
+        state,
+        severity,
+        details,
+        ..
+    } = finding(&app, "content_stale", &acct).await.unwrap();
     assert_eq!((state.as_str(), severity.as_str()), ("open", "medium"));
     assert_eq!(
         (details["days"].as_i64(), details["limit_days"].as_i64()),
@@ -247,13 +211,20 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
     );
     registered_days_ago(&app, &acct, 15).await;
     scan(&app).await;
-    let (_, severity, _, details) = finding(&app, "content_stale", &acct).await.unwrap();
+    let Stored {
+        severity, details, ..
+    } = finding(&app, "content_stale", &acct).await.unwrap();
     assert_eq!(severity, "veto", "单项否决 after two weeks");
     assert_eq!(details["stage"], "veto");
     assert_eq!(state_of(&app, "zombie_account", &acct).await, None);
     registered_days_ago(&app, &acct, 91).await;
     scan(&app).await;
-    let (state, severity, _, details) = finding(&app, "zombie_account", &acct).await.unwrap();
+    let Stored {
+        state,
+        severity,
+        details,
+        ..
+    } = finding(&app, "zombie_account", &acct).await.unwrap();
     assert_eq!((state.as_str(), severity.as_str()), ("open", "high"));
     assert_eq!(details["limit_days"], 90);
     // The findings list shows the messages.
@@ -281,7 +252,11 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     for rule in ["content_stale", "zombie_account"] {
-        let (state, _, how, _) = finding(&app, rule, &acct).await.unwrap();
+        let Stored {
+            state,
+            resolved_how: how,
+            ..
+        } = finding(&app, rule, &acct).await.unwrap();
         assert_eq!(
             (state.as_str(), how.as_deref()),
             ("resolved", Some("publication.report")),
@@ -331,7 +306,7 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
         .await
         .unwrap();
     scan(&app).await;
-    let (state, _, _, details) = finding(&app, "content_stale", &acct).await.unwrap();
+    let Stored { state, details, .. } = finding(&app, "content_stale", &acct).await.unwrap();
     assert_eq!(
         (state.as_str(), details["limit_days"].as_i64()),
         ("open", Some(3))
@@ -395,7 +370,11 @@ async fn a_publication_log_imports_whole_or_not_at_all(app: TestApp) {
         .await
         .unwrap();
     assert_eq!((r.rows, r.imported, r.accounts), (2, 2, 2));
-    let (state, _, how, _) = finding(&app, "content_stale", &wx).await.unwrap();
+    let Stored {
+        state,
+        resolved_how: how,
+        ..
+    } = finding(&app, "content_stale", &wx).await.unwrap();
     assert_eq!(
         (state.as_str(), how.as_deref()),
         ("resolved", Some("publication.import"))
@@ -564,7 +543,12 @@ async fn failing_probes_raise_unreachable_and_recovery_clears_it(app: TestApp) {
         );
     }
     probe_now(&app).await;
-    let (state, severity, _, details) = finding(&app, "account_unreachable", &acct).await.unwrap();
+    let Stored {
+        state,
+        severity,
+        details,
+        ..
+    } = finding(&app, "account_unreachable", &acct).await.unwrap();
     assert_eq!((state.as_str(), severity.as_str()), ("open", "high"));
     assert_eq!(details["failures"], 3);
     assert_eq!(details["reason"], "HTTP 500");
@@ -579,7 +563,11 @@ async fn failing_probes_raise_unreachable_and_recovery_clears_it(app: TestApp) {
     failing.store(false, Ordering::SeqCst);
     let counts = probe_now(&app).await;
     assert_eq!(counts["ok"], 1, "{counts:?}");
-    let (state, _, how, _) = finding(&app, "account_unreachable", &acct).await.unwrap();
+    let Stored {
+        state,
+        resolved_how: how,
+        ..
+    } = finding(&app, "account_unreachable", &acct).await.unwrap();
     assert_eq!(
         (state.as_str(), how.as_deref()),
         ("resolved", Some("freshness_probe"))

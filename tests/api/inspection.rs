@@ -26,14 +26,14 @@ both_engines!(
     scan_command_prints_the_counts,
 );
 
-const DAY: i64 = 24 * 3_600_000;
+pub(crate) const DAY: i64 = 24 * 3_600_000;
 
-struct Unit {
-    id: String,
-    admin: TestUser,
+pub(crate) struct Unit {
+    pub(crate) id: String,
+    pub(crate) admin: TestUser,
 }
 
-async fn unit(app: &TestApp, name: &str) -> Unit {
+pub(crate) async fn unit(app: &TestApp, name: &str) -> Unit {
     let id = app.create_unit(&app.root_id, name, "department").await;
     let admin = app.user_with_role(&id, "unit_admin").await;
     Unit { id, admin }
@@ -97,23 +97,24 @@ async fn confirm(app: &TestApp, token: &str, rotation: &str) {
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
 }
 
-async fn scan(app: &TestApp) -> credgov::inspection::ScanCounts {
+pub(crate) async fn scan(app: &TestApp) -> credgov::inspection::ScanCounts {
     daily_scan(&app.state, app.now()).await.expect("scan")
 }
 
 /// The stored finding of `rule` about `target`.
 #[derive(Debug)]
-struct Stored {
-    state: String,
-    first_seen: i64,
-    last_seen: i64,
-    resolved_how: Option<String>,
-    details: Value,
-    unit_id: String,
+pub(crate) struct Stored {
+    pub(crate) state: String,
+    pub(crate) severity: String,
+    pub(crate) first_seen: i64,
+    pub(crate) last_seen: i64,
+    pub(crate) resolved_how: Option<String>,
+    pub(crate) details: Value,
+    pub(crate) unit_id: String,
 }
 
-async fn finding(app: &TestApp, rule: &str, target: &str) -> Option<Stored> {
-    let rows = sqlx::query("SELECT state, first_seen, last_seen, resolved_how, details, unit_id FROM findings WHERE rule = $1 AND target_id = $2")
+pub(crate) async fn finding(app: &TestApp, rule: &str, target: &str) -> Option<Stored> {
+    let rows = sqlx::query("SELECT state, first_seen, last_seen, resolved_how, details, unit_id, severity FROM findings WHERE rule = $1 AND target_id = $2")
         .bind(rule)
         .bind(target)
         .fetch_all(app.pool())
@@ -127,10 +128,11 @@ async fn finding(app: &TestApp, rule: &str, target: &str) -> Option<Stored> {
         resolved_how: r.get(3),
         details: serde_json::from_str(&r.get::<String, _>(4)).unwrap(),
         unit_id: r.get(5),
+        severity: r.get(6),
     })
 }
 
-async fn state_of(app: &TestApp, rule: &str, target: &str) -> Option<String> {
+pub(crate) async fn state_of(app: &TestApp, rule: &str, target: &str) -> Option<String> {
     finding(app, rule, target).await.map(|f| f.state)
 }
 

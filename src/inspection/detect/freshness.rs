@@ -6,8 +6,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::policies_for;
-use super::{DAY_MS, Input, Observation, account_rows};
+use super::{DAY_MS, Input, Observation, rows_with_policies};
 use crate::freshness::CONTENT_PLATFORMS;
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
@@ -35,17 +34,12 @@ pub(super) async fn content_silence(
          WHERE a.status = 'active' AND a.platform IN ({}){{scope}}",
         content_platform_list()
     );
-    let rows = account_rows(conn, input, &sql).await?;
-    let policies = policies_for(conn, input, &rows).await?;
+    let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let unit_id: String = r.try_get("unit_id")?;
+    for row in rows.iter() {
+        let (r, unit_id, policy) = row?;
         let platform = Platform::parse(&r.try_get::<String, _>("platform")?);
-        let Some(rule) = policies
-            .get(&unit_id)
-            .zip(platform)
-            .and_then(|(p, platform)| p.freshness.rule(platform))
-        else {
+        let Some(rule) = platform.and_then(|p| policy.freshness.rule(p)) else {
             continue;
         };
         let since: i64 = r.try_get("since")?;
@@ -94,7 +88,7 @@ pub(super) async fn unreachable(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let rows = account_rows(
+    let rows = rows_with_policies(
         conn,
         input,
         "SELECT a.id, a.unit_id, n.path, a.name, a.feed_url, a.probe_failures, a.probe_status, \
@@ -102,13 +96,9 @@ pub(super) async fn unreachable(
          WHERE a.status = 'active' AND a.feed_url IS NOT NULL AND a.probe_failures > 0{scope}",
     )
     .await?;
-    let policies = policies_for(conn, input, &rows).await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let unit_id: String = r.try_get("unit_id")?;
-        let Some(policy) = policies.get(&unit_id) else {
-            continue;
-        };
+    for row in rows.iter() {
+        let (r, unit_id, policy) = row?;
         let failures: i64 = r.try_get("probe_failures")?;
         let limit = policy.freshness.unreachable_failures();
         if failures < i64::from(limit) {

@@ -73,7 +73,7 @@ pub(super) async fn account_rows(
 }
 
 /// The policy in force for each distinct unit of `rows` (`unit_id`, `path` columns).
-pub(super) async fn policies_for(
+async fn policies_for(
     conn: &mut AnyConnection,
     input: &Input<'_>,
     rows: &[AnyRow],
@@ -90,6 +90,38 @@ pub(super) async fn policies_for(
     }
     let units: Vec<(String, String)> = units.into_iter().collect();
     Ok(effective_policies(input.state, &mut *conn, &units).await?)
+}
+
+/// The rows of an account query (see [`account_rows`]; `unit_id` and `path` columns
+/// needed) and the policy in force for each of their units.
+pub(super) struct RowsWithPolicies {
+    rows: Vec<AnyRow>,
+    policies: HashMap<String, Policy>,
+}
+
+pub(super) async fn rows_with_policies(
+    conn: &mut AnyConnection,
+    input: &Input<'_>,
+    sql: &str,
+) -> Result<RowsWithPolicies, InspectionError> {
+    let rows = account_rows(conn, input, sql).await?;
+    let policies = policies_for(conn, input, &rows).await?;
+    Ok(RowsWithPolicies { rows, policies })
+}
+
+impl RowsWithPolicies {
+    /// Each row with its unit id and that unit's policy (rows of a unit without one are
+    /// left out).
+    pub(super) fn iter(
+        &self,
+    ) -> impl Iterator<Item = Result<(&AnyRow, String, &Policy), sqlx::Error>> + '_ {
+        self.rows
+            .iter()
+            .filter_map(|r| match r.try_get::<String, _>("unit_id") {
+                Err(e) => Some(Err(e)),
+                Ok(unit_id) => self.policies.get(&unit_id).map(|p| Ok((r, unit_id, p))),
+            })
+    }
 }
 
 /// Every distinct policy in force anywhere in the district (for the district scan's

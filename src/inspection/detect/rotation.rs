@@ -5,7 +5,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{DAY_MS, Input, Observation, account_rows, policies_for, policies_in_force};
+use super::{DAY_MS, Input, Observation, policies_in_force, rows_with_policies};
 use crate::clock::HOUR_MS;
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
@@ -83,14 +83,10 @@ pub(super) async fn rotation_age(
          JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
          WHERE a.status = 'active'{prefilter}{{scope}}"
     );
-    let rows = account_rows(conn, input, &sql).await?;
-    let policies = policies_for(conn, input, &rows).await?;
+    let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let unit_id: String = r.try_get("unit_id")?;
-        let Some(policy) = policies.get(&unit_id) else {
-            continue;
-        };
+    for row in rows.iter() {
+        let (r, unit_id, policy) = row?;
         let class: String = r.try_get("classification")?;
         let max_days = max_age_days(&policy.rotation, Classification::parse(&class));
         let since: i64 = r.try_get("since")?;
@@ -141,7 +137,7 @@ pub(super) async fn pending_stale(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let rows = account_rows(
+    let rows = rows_with_policies(
         conn,
         input,
         "SELECT r.id AS rotation_id, a.id, a.unit_id, n.path, a.name, r.version, r.created_at \
@@ -150,13 +146,9 @@ pub(super) async fn pending_stale(
          WHERE r.state = 'pending' AND a.status = 'active'{scope}",
     )
     .await?;
-    let policies = policies_for(conn, input, &rows).await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let unit_id: String = r.try_get("unit_id")?;
-        let Some(policy) = policies.get(&unit_id) else {
-            continue;
-        };
+    for row in rows.iter() {
+        let (r, unit_id, policy) = row?;
         let max_hours = policy.rotation.pending_max_hours;
         let started: i64 = r.try_get("created_at")?;
         if input.now - started <= i64::from(max_hours) * HOUR_MS {

@@ -8,7 +8,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{Input, Observation, account_rows, policies_for, policies_in_force};
+use super::{Input, Observation, policies_in_force, rows_with_policies};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
 use crate::inspection::scope::Scope;
@@ -29,14 +29,10 @@ pub(super) async fn weak_password(
          JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current' \
          WHERE a.status = 'active' AND v.char_classes IS NOT NULL AND v.char_count IS NOT NULL{prefilter}{{scope}}"
     );
-    let rows = account_rows(conn, input, &sql).await?;
-    let policies = policies_for(conn, input, &rows).await?;
+    let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
-    for r in &rows {
-        let unit_id: String = r.try_get("unit_id")?;
-        let Some(policy) = policies.get(&unit_id) else {
-            continue;
-        };
+    for row in rows.iter() {
+        let (r, unit_id, policy) = row?;
         let strength = SealedStrength {
             score: u8::try_from(r.try_get::<i64, _>("score")?).unwrap_or(0),
             classes: ClassSet::from_bits(r.try_get("char_classes")?),

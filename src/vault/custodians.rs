@@ -11,7 +11,6 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::identity::UserStatus;
 use crate::ids::{AccountId, UserId};
-use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// The username of `user_id` when the user is active and holds a custodian or
@@ -70,14 +69,8 @@ pub async fn add_custodian(
     .execute(&mut *tx)
     .await;
     unique_or(res, || VaultError::AlreadyCustodian)?;
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.as_str(), "custodian.add"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
         Entry::by(ctx, account.unit_id.as_str(), "custodian.add")
@@ -110,14 +103,8 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(VaultError::NotFound("custodian"));
     }
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.as_str(), "custodian.remove"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
         Entry::by(ctx, account.unit_id.as_str(), "custodian.remove")

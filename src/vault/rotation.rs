@@ -17,7 +17,6 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
 use crate::error::{DomainError, ErrorKind};
 use crate::ids::{AccountId, RotationId, UnitId};
-use crate::inspection::Targets;
 use crate::policy::{effective_policy, generate_password};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -228,14 +227,8 @@ async fn finish(
                 .await?;
         }
     }
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account_id.as_str(), action),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
         Entry::by(ctx, unit_id.as_str(), action)

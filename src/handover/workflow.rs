@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use sqlx::Row;
-use sqlx::any::AnyQueryResult;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, SqlSafeStr};
 
 use super::case::{Handover, case_for, is_successor, load};
 use super::case_state::{CaseState, ShownState};
@@ -70,20 +72,14 @@ impl<'a> Transition<'a> {
             meta,
             h,
         };
-        let (sql, stored) = match expect {
-            Expect::NotFinal => (
-                "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state IN ('open', 'acknowledged')",
-                None,
+        let claim = match expect {
+            Expect::NotFinal => t.on_case(
+                "UPDATE handovers SET updated_at = $3 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')",
             ),
-            Expect::Exactly(stored) => (
-                "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state = $4",
-                Some(stored),
-            ),
+            Expect::Exactly(stored) => t
+                .on_case("UPDATE handovers SET updated_at = $3 WHERE unit_id = $1 AND id = $2 AND state = $4")
+                .bind(stored.as_str()),
         };
-        let mut claim = sqlx::query(sql).bind(t.now).bind(&h.unit_id).bind(&h.id);
-        if let Some(stored) = stored {
-            claim = claim.bind(stored.as_str());
-        }
         let done = claim.execute(&mut *t.tx).await?;
         if done.rows_affected() == 1 {
             return Ok(t);
@@ -102,17 +98,24 @@ impl<'a> Transition<'a> {
         })
     }
 
-    /// Ends the transition once its conditional update (`done`) changed its one row,
-    /// else answers `lost` (a concurrent transition got there first): writes the audit
-    /// event, commits, and returns the case as it now is.
+    /// A statement about this case: binds the case's unit as `$1`, its id as `$2` and
+    /// the transition's instant as `$3`; the caller binds the rest from `$4`.
+    fn on_case(&self, sql: impl SqlSafeStr) -> Query<'a, Any, AnyArguments> {
+        let h = self.h;
+        sqlx::query(sql).bind(&h.unit_id).bind(&h.id).bind(self.now)
+    }
+
+    /// Ends the transition with its conditional `update` (see [`Transition::on_case`]):
+    /// when it changes no row, answers `lost` (a concurrent transition got there first);
+    /// else writes the audit event, commits, and returns the case as it now is.
     async fn finish(
         mut self,
-        done: AnyQueryResult,
+        update: Query<'a, Any, AnyArguments>,
         lost: HandoverError,
         action: &'static str,
         details: serde_json::Value,
     ) -> HandoverResult<Handover> {
-        if done.rows_affected() != 1 {
+        if update.execute(&mut *self.tx).await?.rows_affected() != 1 {
             return Err(lost);
         }
         let h = self.h;
@@ -200,19 +203,14 @@ pub async fn complete_action(
         }
         _ => {}
     }
-    let mut t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
-    let done = sqlx::query(
-        "UPDATE handover_actions SET done_at = $1, done_by = $2, evidence = $3 WHERE unit_id = $4 AND item_id = $5 AND action = $6 AND done_at IS NULL",
-    )
-    .bind(t.now)
-    .bind(ctx.actor().2)
-    .bind(&evidence)
-    .bind(&h.unit_id)
-    .bind(item_id)
-    .bind(action)
-    .execute(&mut *t.tx)
-    .await?;
-    t.finish(done, HandoverError::ActionDone, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
+    let update = t
+        .on_case("UPDATE handover_actions SET done_at = $3, done_by = $4, evidence = $5 WHERE unit_id = $1 AND handover_id = $2 AND item_id = $6 AND action = $7 AND done_at IS NULL")
+        .bind(ctx.actor().2)
+        .bind(&evidence)
+        .bind(item_id)
+        .bind(action);
+    t.finish(update, HandoverError::ActionDone, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
 }
 
 /// Confirms the materials hand-over (资料交接) or the training (业务培训).
@@ -251,21 +249,17 @@ pub async fn confirm_checklist(
     let note = note
         .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
-    let mut t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
     // Column names come from the fixed match above.
     let sql = format!(
-        "UPDATE handovers SET {by} = $1, {at} = $2, {note_col} = $3 WHERE unit_id = $4 AND id = $5 AND {at} IS NULL"
+        "UPDATE handovers SET {at} = $3, {by} = $4, {note_col} = $5 WHERE unit_id = $1 AND id = $2 AND {at} IS NULL"
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let update = t
+        .on_case(sqlx::AssertSqlSafe(sql))
         .bind(ctx.actor().2)
-        .bind(t.now)
-        .bind(note.as_deref())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *t.tx)
-        .await?;
+        .bind(note.as_deref());
     t.finish(
-        done,
+        update,
         HandoverError::ChecklistDone,
         "handover.checklist",
         json!({ "entry": entry, "note": note }),
@@ -311,16 +305,12 @@ pub async fn acknowledge(
         .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
-    let mut t = Transition::claim(state, ctx, meta, &h, Expect::Exactly(CaseState::Open)).await?;
-    let done = sqlx::query("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $1, acknowledgement_note = $2 WHERE unit_id = $3 AND id = $4 AND state = 'open'")
-        .bind(t.now)
-        .bind(note.as_deref())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *t.tx)
-        .await?;
+    let t = Transition::claim(state, ctx, meta, &h, Expect::Exactly(CaseState::Open)).await?;
+    let update = t
+        .on_case("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $3, acknowledgement_note = $4 WHERE unit_id = $1 AND id = $2 AND state = 'open'")
+        .bind(note.as_deref());
     t.finish(
-        done,
+        update,
         HandoverError::CaseChanged,
         "handover.acknowledge",
         json!({ "received_accounts": received, "note": note }),
@@ -362,16 +352,12 @@ pub async fn sign_off(
                 .await?;
         }
     }
-    let done = sqlx::query("UPDATE handovers SET state = 'closed', signed_off_by = $1, signed_off_at = $2 WHERE unit_id = $3 AND id = $4 AND state IN ('open', 'acknowledged')")
-        .bind(ctx.actor().2)
-        .bind(t.now)
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *t.tx)
-        .await?;
+    let update = t
+        .on_case("UPDATE handovers SET state = 'closed', signed_off_at = $3, signed_off_by = $4 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')")
+        .bind(ctx.actor().2);
     let late = t.now > h.deadline_at;
     t.finish(
-        done,
+        update,
         HandoverError::CaseChanged,
         "handover.sign_off",
         json!({ "items": h.items.len(), "late": late }),
@@ -390,17 +376,13 @@ pub async fn cancel(
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
     let reason = Reason::parse("reason", reason)?.into_string();
-    let mut t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
-    let done = sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5 AND state IN ('open', 'acknowledged')")
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
+    let update = t
+        .on_case("UPDATE handovers SET state = 'cancelled', cancelled_at = $3, cancelled_by = $4, cancel_reason = $5 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')")
         .bind(ctx.actor().2)
-        .bind(t.now)
-        .bind(&reason)
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *t.tx)
-        .await?;
+        .bind(&reason);
     t.finish(
-        done,
+        update,
         HandoverError::CaseChanged,
         "handover.cancel",
         json!({ "reason": reason }),

@@ -7,7 +7,7 @@ use super::error::{VaultError, VaultResult, unique_or};
 use super::load::{account_for, reload};
 use super::model::Account;
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::identity::UserStatus;
 use crate::ids::{AccountId, UserId};
@@ -73,8 +73,8 @@ pub async fn add_custodian(
         state,
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "custodian.add")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "custodian.add")
             .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
     .await?;
@@ -107,8 +107,8 @@ pub async fn remove_custodian(
         state,
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "custodian.remove")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "custodian.remove")
             .details(json!({ "account": account.name, "user_id": user_id })),
     )
     .await?;

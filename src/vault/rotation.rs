@@ -105,9 +105,8 @@ pub async fn start_rotation(
         "generated": generated,
         "score": check.score,
     });
-    let entry = Entry::by(ctx, account.unit_id.as_str(), "rotation.start")
-        .target("account", account.id.as_str());
-    tx.audit(now, meta, entry.details(details)).await?;
+    let entry = account.entry_by(ctx, "rotation.start").details(details);
+    tx.audit(now, meta, entry).await?;
     tx.commit().await?;
     Ok(RotationStarted {
         rotation_id,

@@ -8,7 +8,7 @@ use super::error::{VaultError, VaultResult, unique_or};
 use super::load::{account_for, reload};
 use super::model::{Account, AccountStatus, Classification, Platform};
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
 use crate::ids::{AccountId, UserId};
@@ -158,8 +158,8 @@ pub async fn update_account(
         state,
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "account.update")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "account.update")
             .details(json!({ "name": account.name, "changed": changed })),
     )
     .await?;

@@ -81,8 +81,8 @@ async fn record_reveal(
     for v in versions {
         record_exposure(&mut tx, ctx, account.place(), *v, "reveal", now).await?;
     }
-    tx.audit(now, meta, account.entry_by(ctx, action).details(details))
-        .await?;
+    let entry = account.entry_by(ctx, action).details(details);
+    tx.audit(now, meta, entry).await?;
     tx.commit().await?;
     Ok(())
 }

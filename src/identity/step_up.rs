@@ -73,7 +73,10 @@ pub(super) async fn verify_current_password(
 ) -> IdentityResult<()> {
     let now = state.now();
     reserve_attempt(state, audit, user_id, "auth.password_check", now).await?;
-    let verified = state.hasher.verify(password, Some(stored.to_string())).await;
+    let verified = state
+        .hasher
+        .verify(password, Some(stored.to_string()))
+        .await;
     let mut tx = state.db.begin_write().await?;
     match verified {
         Ok(true) => {

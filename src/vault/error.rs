@@ -120,9 +120,9 @@ pub(super) fn unique_or<T>(
 
 fn details(e: &VaultError) -> Option<Value> {
     match e {
-        VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => Some(
-            json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback }),
-        ),
+        VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => {
+            Some(json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback }))
+        }
         VaultError::Throttled { limit, .. } => Some(json!({ "limit": limit })),
         _ => None,
     }

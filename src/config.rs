@@ -373,6 +373,19 @@ fn collect_unknown(t: &toml::Table, prefix: &str, known: &BTreeSet<String>, out:
     }
 }
 
+/// Loads `toml` as the file named with `--config` (`credgov.toml` in a fresh temporary
+/// folder), then `env`: how the tests of every configuration section load a file.
+#[cfg(test)]
+pub(crate) fn load_toml(
+    toml: &str,
+    env: &[(String, String)],
+) -> Result<(Config, ConfigReport), ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credgov.toml");
+    std::fs::write(&path, toml).unwrap();
+    Config::load_from(Some(&path), env)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,15 +406,8 @@ mod tests {
 
     #[test]
     fn file_then_env_precedence() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("credgov.toml");
-        std::fs::write(
-            &path,
+        let (c, _) = load_toml(
             "log_level = \"debug\"\nlisten = \"0.0.0.0:9000\"\n[argon2]\nmemory_kib = 65536\n",
-        )
-        .unwrap();
-        let (c, _) = Config::load_from(
-            Some(&path),
             &env(&[
                 ("CREDGOV_LOG_LEVEL", "warn"),
                 ("CREDGOV_ARGON2__ITERATIONS", "3"),
@@ -416,10 +422,9 @@ mod tests {
 
     #[test]
     fn unknown_file_key_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("credgov.toml");
-        std::fs::write(&path, "databse_url = \"x\"\n").unwrap();
-        let err = Config::load_from(Some(&path), &[]).unwrap_err().to_string();
+        let err = load_toml("databse_url = \"x\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("databse_url"), "{err}");
         assert!(err.contains("credgov.toml"), "{err}");
     }

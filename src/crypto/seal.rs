@@ -7,8 +7,8 @@
 //! bytes; SM4 uses their first 16.
 
 use aes_gcm::aead::consts::U12;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, AesGcm, Nonce};
+use aes_gcm::aead::{self, Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, AesGcm};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -56,27 +56,38 @@ pub enum SealError {
 /// Bytes as stored.
 pub type Sealed = Vec<u8>;
 
-fn encrypt(
+/// Which way a suite's cipher runs.
+#[derive(Clone, Copy)]
+enum Direction {
+    Seal,
+    Open,
+}
+
+/// Runs `suite`'s cipher one way: the one place that keys a suite (SM4 takes the first
+/// 16 key bytes).
+fn crypt(
     suite: Suite,
     key: &[u8; 32],
     nonce: &[u8],
     payload: Payload<'_, '_>,
+    direction: Direction,
 ) -> Result<Vec<u8>, aes_gcm::Error> {
     match suite {
-        Suite::Aes256Gcm => Aes256Gcm::new(key.into()).encrypt(Nonce::from_slice(nonce), payload),
-        Suite::Sm4Gcm => Sm4Gcm::new(key[..16].into()).encrypt(Nonce::from_slice(nonce), payload),
+        Suite::Aes256Gcm => run(&Aes256Gcm::new(key.into()), nonce, payload, direction),
+        Suite::Sm4Gcm => run(&Sm4Gcm::new(key[..16].into()), nonce, payload, direction),
     }
 }
 
-fn decrypt(
-    suite: Suite,
-    key: &[u8; 32],
+fn run<C: Aead>(
+    cipher: &C,
     nonce: &[u8],
     payload: Payload<'_, '_>,
+    direction: Direction,
 ) -> Result<Vec<u8>, aes_gcm::Error> {
-    match suite {
-        Suite::Aes256Gcm => Aes256Gcm::new(key.into()).decrypt(Nonce::from_slice(nonce), payload),
-        Suite::Sm4Gcm => Sm4Gcm::new(key[..16].into()).decrypt(Nonce::from_slice(nonce), payload),
+    let nonce = aead::Nonce::<C>::from_slice(nonce);
+    match direction {
+        Direction::Seal => cipher.encrypt(nonce, payload),
+        Direction::Open => cipher.decrypt(nonce, payload),
     }
 }
 
@@ -88,7 +99,7 @@ pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Sealed {
 pub fn seal_with(suite: Suite, key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Sealed {
     let mut nonce = [0u8; NONCE_LEN];
     super::random_bytes(&mut nonce);
-    let ct = encrypt(
+    let ct = crypt(
         suite,
         key,
         &nonce,
@@ -96,6 +107,7 @@ pub fn seal_with(suite: Suite, key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> 
             msg: plaintext,
             aad,
         },
+        Direction::Seal,
     )
     .unwrap_or_else(|_| unreachable!("GCM encryption of small inputs cannot fail"));
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
@@ -113,7 +125,7 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u
         return Err(SealError::Malformed);
     }
     let (nonce, ct) = rest.split_at(NONCE_LEN);
-    decrypt(suite, key, nonce, Payload { msg: ct, aad })
+    crypt(suite, key, nonce, Payload { msg: ct, aad }, Direction::Open)
         .map(Zeroizing::new)
         .map_err(|_| SealError::Open)
 }
@@ -184,7 +196,7 @@ mod tests {
             key[..k.len()].copy_from_slice(&k);
             let (nonce, aad, pt) = (h(self.nonce), h(self.aad), h(self.pt));
             let ct_tag = [h(self.ct), h(self.tag)].concat();
-            let out = encrypt(
+            let out = crypt(
                 self.suite,
                 &key,
                 &nonce,
@@ -192,6 +204,7 @@ mod tests {
                     msg: &pt,
                     aad: &aad,
                 },
+                Direction::Seal,
             )
             .unwrap();
             assert_eq!(hex::encode(&out), hex::encode(&ct_tag));

@@ -17,9 +17,15 @@ use crate::authz::AuthzError;
 use crate::authz::{AuthContext, Permission};
 use crate::clock::Millis;
 use crate::db::Tx;
-use crate::error::DomainError;
+use crate::error::{DomainError, InputError};
 use crate::ids::{CaseId, UserId};
 use crate::text::{Evidence, Note, Reason};
+
+/// The optional note of a checklist entry or an acknowledgement, checked as a [`Note`].
+fn parse_note(note: Option<&str>) -> Result<Option<String>, InputError> {
+    note.map(|n| Note::parse("note", n).map(Note::into_string))
+        .transpose()
+}
 
 fn closed(h: &Handover) -> HandoverResult<()> {
     if h.is_final() {
@@ -246,9 +252,7 @@ pub async fn confirm_checklist(
     if done {
         return Err(HandoverError::ChecklistDone);
     }
-    let note = note
-        .map(|n| Note::parse("note", n).map(Note::into_string))
-        .transpose()?;
+    let note = parse_note(note)?;
     let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
     // Column names come from the fixed match above.
     let sql = format!(
@@ -301,9 +305,7 @@ pub async fn acknowledge(
         tx.commit().await?;
         return Err(e.into());
     }
-    let note = note
-        .map(|n| Note::parse("note", n).map(Note::into_string))
-        .transpose()?;
+    let note = parse_note(note)?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
     let t = Transition::claim(state, ctx, meta, &h, Expect::Exactly(CaseState::Open)).await?;
     let update = t

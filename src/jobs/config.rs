@@ -127,26 +127,22 @@ mod tests {
 
     #[test]
     fn job_keys_come_from_file_and_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("credgov.toml");
-        std::fs::write(
-            &path,
-            "[jobs]\ntimezone = \"UTC\"\n[jobs.daily_scan]\ncron = \"0 3 * * *\"\n",
-        )
-        .unwrap();
         let env = vec![(
             "CREDGOV_JOBS__HOUSEKEEPING__ENABLED".to_string(),
             "false".to_string(),
         )];
-        let (c, report) = crate::config::Config::load_from(Some(&path), &env).unwrap();
+        let (c, report) = crate::config::load_toml(
+            "[jobs]\ntimezone = \"UTC\"\n[jobs.daily_scan]\ncron = \"0 3 * * *\"\n",
+            &env,
+        )
+        .unwrap();
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         assert_eq!(c.jobs.timezone, "UTC");
         assert_eq!(c.jobs.schedules["daily_scan"].cron, "0 3 * * *");
         assert!(c.jobs.schedules["daily_scan"].enabled);
         assert!(!c.jobs.enabled("housekeeping"));
         assert_eq!(c.jobs.schedules["housekeeping"].cron, "10 * * * *");
-        std::fs::write(&path, "[jobs.nightly_magic]\ncron = \"0 3 * * *\"\n").unwrap();
-        let e = crate::config::Config::load_from(Some(&path), &[])
+        let e = crate::config::load_toml("[jobs.nightly_magic]\ncron = \"0 3 * * *\"\n", &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("jobs.nightly_magic"), "{e}");

@@ -2,7 +2,9 @@
 //! with a lease, renewed while running, finished with their outcome. All SQL of the
 //! scheduler lives here; the one engine difference (SKIP LOCKED) is in `db`.
 
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::registry::Counts;
 use super::status::{CurrentRun, LastRun};
@@ -182,16 +184,28 @@ pub async fn claim_latest(
 
 /// Extends the lease; false when `owner` no longer holds the run.
 pub async fn renew(db: &Db, run_id: &str, owner: &str, until: Millis) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE job_runs SET lease_expires_at = $1 WHERE id = $2 AND owner = $3 AND state = $4",
     )
-    .bind(until)
-    .bind(run_id)
-    .bind(owner)
-    .bind(RunState::Running.as_str())
-    .execute(&mut *tx)
-    .await?;
+    .bind(until);
+    update_held(db, update, run_id, owner).await
+}
+
+/// Runs `update` on the run only while `owner` holds it, in its own write transaction:
+/// its SQL ends `WHERE id = $n AND owner = $n+1 AND state = $n+2`, the three values
+/// bound here. False when `owner` no longer holds the run (then nothing changes).
+async fn update_held<'q>(
+    db: &Db,
+    update: Query<'q, Any, AnyArguments>,
+    run_id: &'q str,
+    owner: &'q str,
+) -> Result<bool, sqlx::Error> {
+    let update = update
+        .bind(run_id)
+        .bind(owner)
+        .bind(RunState::Running.as_str());
+    let mut tx = db.begin_write().await?;
+    let done = update.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
@@ -214,8 +228,7 @@ pub async fn finish(
     outcome: &Outcome<'_>,
 ) -> Result<bool, sqlx::Error> {
     let counts = serde_json::to_string(outcome.counts).unwrap_or_else(|_| "{}".into());
-    let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE job_runs SET state = $1, finished_at = $2, duration_ms = $3, counts = $4, \
          error = $5, lease_expires_at = NULL WHERE id = $6 AND owner = $7 AND state = $8",
     )
@@ -223,14 +236,8 @@ pub async fn finish(
     .bind(outcome.finished_at)
     .bind(outcome.duration_ms)
     .bind(counts)
-    .bind(outcome.error)
-    .bind(run_id)
-    .bind(owner)
-    .bind(RunState::Running.as_str())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() > 0)
+    .bind(outcome.error);
+    update_held(db, update, run_id, owner).await
 }
 
 /// Each job's latest finished (succeeded or failed) occurrence, with the job's name.

@@ -55,27 +55,21 @@ impl OutboundConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
+    use crate::config::{Config, load_toml};
 
     #[test]
     fn outbound_section_loads_and_is_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("credgov.toml");
-        std::fs::write(
-            &path,
+        let (c, _) = load_toml(
             "[outbound]\nallowed_hosts = [\"127.0.0.1\", \"intranet.example.gov.cn\"]\ntimeout_ms = 500\n",
+            &[],
         )
         .unwrap();
-        let (c, _) = Config::load_from(Some(&path), &[]).unwrap();
         assert_eq!(c.outbound.allowed_hosts.len(), 2);
         assert_eq!(c.outbound.timeout_ms, 500);
 
-        std::fs::write(
-            &path,
-            "[outbound]\nallowed_hosts = [\"http://10.0.0.1/\"]\n",
-        )
-        .unwrap();
-        let e = Config::load_from(Some(&path), &[]).unwrap_err().to_string();
+        let e = load_toml("[outbound]\nallowed_hosts = [\"http://10.0.0.1/\"]\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("allowed_hosts"), "{e}");
         let env = [("CREDGOV_OUTBOUND__TIMEOUT_MS".to_string(), "0".to_string())];
         let e = Config::load_from(None, &env).unwrap_err().to_string();

@@ -154,9 +154,10 @@ impl<'a> Entry<'a> {
 impl Tx {
     /// Writes `entry` into this transaction: the only way an audit event is written.
     /// The event commits with the change it records or not at all, so an audited change
-    /// reads: begin → change → `tx.audit(…)` → `tx.commit()`. Fails (and the caller's
-    /// `?` drops the transaction, rolling the change back) when the event cannot be
-    /// written, e.g. without a chain key.
+    /// reads: begin → change → `tx.audit(…)` → `tx.commit()` (the last two in one:
+    /// [`Tx::audit_and_commit`]). Fails (and the caller's `?` drops the transaction,
+    /// rolling the change back) when the event cannot be written, e.g. without a chain
+    /// key.
     pub async fn audit(
         &mut self,
         at: Millis,
@@ -164,6 +165,19 @@ impl Tx {
         entry: Entry<'_>,
     ) -> Result<(), InternalError> {
         append(self, at, meta, entry).await
+    }
+
+    /// [`Tx::audit`], then commit: the end of an audited change with nothing more to do
+    /// in its transaction. A failed commit is an internal error (`database: …`), as `?`
+    /// on the commit makes it in every capability's error.
+    pub async fn audit_and_commit(
+        mut self,
+        at: Millis,
+        meta: &RequestMeta,
+        entry: Entry<'_>,
+    ) -> Result<(), InternalError> {
+        self.audit(at, meta, entry).await?;
+        Ok(self.commit().await?)
     }
 
     /// [`Tx::audit`] for a change that can raise or clear inspection findings: first

@@ -247,7 +247,7 @@ pub async fn import_publications(
         ..Targets::default()
     };
     crate::inspection::reevaluate(state, &mut tx, now, &targets).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, unit_id.as_str(), "publication.import")
@@ -255,7 +255,6 @@ pub async fn import_publications(
             .details(json!({ "rows": rows, "accounts": report.accounts })),
     )
     .await?;
-    tx.commit().await?;
     report.imported = good.len();
     Ok(report)
 }

@@ -126,7 +126,7 @@ impl<'a> Transition<'a> {
         }
         let h = self.h;
         self.tx
-            .audit(
+            .audit_and_commit(
                 self.now,
                 self.meta,
                 Entry::by(self.ctx, &h.unit_id, action)
@@ -134,7 +134,6 @@ impl<'a> Transition<'a> {
                     .details(details),
             )
             .await?;
-        self.tx.commit().await?;
         reload(self.state, &h.id).await
     }
 }
@@ -292,8 +291,8 @@ pub async fn acknowledge(
     if let Err(e) =
         crate::identity::verify_step_up(state, meta, &UserId::new(user_id), totp_code).await
     {
-        let mut tx = state.db.begin_write().await?;
-        tx.audit(
+        let tx = state.db.begin_write().await?;
+        tx.audit_and_commit(
             state.now(),
             meta,
             Entry::by(ctx, &h.unit_id, "handover.acknowledge")
@@ -302,7 +301,6 @@ pub async fn acknowledge(
                 .details(json!({ "reason": e.code() })),
         )
         .await?;
-        tx.commit().await?;
         return Err(e.into());
     }
     let note = parse_note(note)?;

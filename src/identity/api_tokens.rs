@@ -106,7 +106,7 @@ pub async fn create(
     .bind(input.expires_at)
     .execute(&mut *tx)
     .await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, unit.id.as_str(), "api_token.create")
@@ -114,7 +114,6 @@ pub async fn create(
             .details(json!({ "name": name, "role": input.role.as_str(), "expires_at": input.expires_at })),
     )
     .await?;
-    tx.commit().await?;
     Ok((
         ApiToken {
             id,
@@ -154,7 +153,7 @@ pub async fn revoke(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, unit.id.as_str(), "api_token.revoke")
@@ -162,7 +161,6 @@ pub async fn revoke(
             .details(json!({ "name": token.name })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

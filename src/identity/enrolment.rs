@@ -53,8 +53,7 @@ pub async fn totp_enroll(
         .execute(&mut *tx)
         .await?;
     let entry = user_event(ctx, &unit, &user_id, "auth.totp_enroll_start");
-    tx.audit(state.now(), meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(state.now(), meta, entry).await?;
     Ok(enrollment)
 }
 
@@ -79,8 +78,7 @@ pub async fn totp_confirm(
     let Some(step) = step else {
         let entry =
             user_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm").outcome(Outcome::Failure);
-        tx.audit(state.now(), meta, entry).await?;
-        tx.commit().await?;
+        tx.audit_and_commit(state.now(), meta, entry).await?;
         return Err(IdentityError::EnrollmentCodeMismatch);
     };
     // The pending secret must still be the one checked (no concurrent re-enrolment).
@@ -101,8 +99,7 @@ pub async fn totp_confirm(
         .execute(&mut *tx)
         .await?;
     let entry = user_event(ctx, &unit, &user_id, "auth.totp_enroll_confirm");
-    tx.audit(state.now(), meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(state.now(), meta, entry).await?;
     Ok(())
 }
 
@@ -115,8 +112,7 @@ pub async fn logout(state: &AppState, ctx: &AuthContext, meta: &RequestMeta) -> 
         .execute(&mut *tx)
         .await?;
     let entry = user_event(ctx, &unit, &user_id, "auth.logout");
-    tx.audit(state.now(), meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(state.now(), meta, entry).await?;
     Ok(())
 }
 

@@ -119,14 +119,13 @@ pub async fn grant(
     )?;
     let by = ctx.user_id().map(UserId::from);
     insert_membership(&mut tx, &unit.id, user_id, role, by.as_ref(), now).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, user_id, "membership.grant")
             .details(json!({ "username": user.username, "role": role.as_str() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(Membership {
         unit_id: unit.id,
         unit_name: unit.name,
@@ -162,14 +161,13 @@ pub async fn revoke(
     if done.rows_affected() == 0 {
         return Err(IdentityError::NotFound("membership"));
     }
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, user_id, "membership.revoke")
             .details(json!({ "role": role.as_str() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -114,14 +114,13 @@ pub async fn change_own_password(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit_id, user_id, "user.password_change")
             .details(json!({ "username": username, "other_sessions_ended": ended })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -154,7 +153,7 @@ pub async fn reset_password(
     .execute(&mut *tx)
     .await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, id).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, id, "user.password_reset").details(json!({
@@ -164,7 +163,6 @@ pub async fn reset_password(
         })),
     )
     .await?;
-    tx.commit().await?;
     let user = existing_user(state.db.pool(), id).await?;
     Ok((user, password))
 }
@@ -206,14 +204,13 @@ pub async fn unlock(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, id, "user.unlock")
             .details(json!({ "username": user.username, "was_locked_until": user.locked_until })),
     )
     .await?;
-    tx.commit().await?;
     existing_user(state.db.pool(), id).await
 }
 
@@ -232,14 +229,13 @@ pub async fn revoke_all_sessions(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let ended = super::sessions::revoke_all_for_user(&mut tx, user_id).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit_id, user_id, "auth.logout_all")
             .details(json!({ "sessions_ended": ended })),
     )
     .await?;
-    tx.commit().await?;
     Ok(ended)
 }
 

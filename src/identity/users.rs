@@ -249,14 +249,13 @@ pub async fn create_user(
     let id = UserId::generate();
     let mut tx = state.db.begin_write().await?;
     insert_user(&mut tx, &id, &unit.id, &input, &display_name, &hash, now).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, &id, "user.create")
             .details(json!({ "username": input.username, "display_name": display_name, "password_generated": generated.is_some() })),
     )
     .await?;
-    tx.commit().await?;
     let user = inserted_user(state.db.pool(), &id).await?;
     Ok((user, generated))
 }
@@ -379,7 +378,7 @@ pub async fn update_user(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         user_event(ctx, &unit.id, id, "user.update").details(json!({
@@ -391,7 +390,6 @@ pub async fn update_user(
         })),
     )
     .await?;
-    tx.commit().await?;
     existing_user(state.db.pool(), id).await
 }
 
@@ -437,7 +435,7 @@ pub async fn create_first_admin(
     };
     insert_user(&mut tx, &id, &root.id, &input, display, &hash, now).await?;
     super::members::insert_membership(&mut tx, &root.id, &id, Role::Sysadmin, None, now).await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         &RequestMeta::default(),
         Entry::new(root.id.as_str(), Actor::system(), "user.create")
@@ -445,7 +443,6 @@ pub async fn create_first_admin(
             .details(json!({ "username": username, "role": "sysadmin", "init": true })),
     )
     .await?;
-    tx.commit().await?;
     let user = inserted_user(state.db.pool(), &id).await?;
     Ok((root, user, generated))
 }

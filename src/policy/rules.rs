@@ -115,6 +115,9 @@ const fn int(min: u64, max: u64) -> Kind {
     Kind::Int { min, max }
 }
 
+/// Any count from 1 up to what a `u32` holds: the range of the lockout and session keys.
+const POSITIVE_U32: Kind = int(1, u32::MAX as u64);
+
 const fn def(section: &'static str, key: &'static str, kind: Kind, rule: Rule) -> KeyDef {
     KeyDef {
         section,
@@ -194,42 +197,17 @@ pub const KEYS: &[KeyDef] = &[
     def("user_password", "min_score", int(0, 4), Rule::Higher),
     // 0 means "never", so neither numeric direction is stricter; global, never overridden.
     def("user_password", "max_age_days", int(0, 3650), Rule::Free),
-    def(
-        "lockout",
-        "max_failures",
-        int(1, u32::MAX as u64),
-        Rule::Lower,
-    ),
-    def(
-        "lockout",
-        "lock_minutes",
-        int(1, u32::MAX as u64),
-        Rule::Higher,
-    ),
-    def(
-        "lockout",
-        "address_max_failures",
-        int(1, u32::MAX as u64),
-        Rule::Lower,
-    ),
+    def("lockout", "max_failures", POSITIVE_U32, Rule::Lower),
+    def("lockout", "lock_minutes", POSITIVE_U32, Rule::Higher),
+    def("lockout", "address_max_failures", POSITIVE_U32, Rule::Lower),
     def(
         "lockout",
         "address_window_minutes",
-        int(1, u32::MAX as u64),
+        POSITIVE_U32,
         Rule::Higher,
     ),
-    def(
-        "session",
-        "idle_minutes",
-        int(1, u32::MAX as u64),
-        Rule::Lower,
-    ),
-    def(
-        "session",
-        "absolute_hours",
-        int(1, u32::MAX as u64),
-        Rule::Lower,
-    ),
+    def("session", "idle_minutes", POSITIVE_U32, Rule::Lower),
+    def("session", "absolute_hours", POSITIVE_U32, Rule::Lower),
     def(
         "mfa",
         "required_roles",

@@ -99,7 +99,7 @@ async fn finish(
     state: &AppState,
     ctx: &AuthContext,
     meta: &RequestMeta,
-    mut tx: Tx,
+    tx: Tx,
     l: &Loaded,
     action: &'static str,
     details: Value,
@@ -107,8 +107,7 @@ async fn finish(
     let entry = Entry::by(ctx, &l.item.unit_id, action)
         .target("rectification", &l.item.id)
         .details(details);
-    tx.audit(state.now(), meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(state.now(), meta, entry).await?;
     Ok(load(state, &l.item.id).await?.item)
 }
 

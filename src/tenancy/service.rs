@@ -169,7 +169,7 @@ pub async fn create_unit(
         now,
     )
     .await?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, unit.id.as_str(), "unit.create")
@@ -177,7 +177,6 @@ pub async fn create_unit(
             .details(json!({ "name": unit.name, "kind": unit.kind.as_str(), "parent_id": parent.id, "code": unit.code })),
     )
     .await?;
-    tx.commit().await?;
     Ok(unit)
 }
 

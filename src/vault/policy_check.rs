@@ -39,8 +39,8 @@ async fn audit_check(
         Outcome::Success
     };
     let now = state.now();
-    let mut tx = state.db.begin_write().await?;
-    tx.audit(
+    let tx = state.db.begin_write().await?;
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, account.unit_id.as_str(), "policy.check")
@@ -49,7 +49,6 @@ async fn audit_check(
             .details(json!({ "account": account.name, "refused": refused })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

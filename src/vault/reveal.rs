@@ -82,8 +82,7 @@ async fn record_reveal(
         record_exposure(&mut tx, ctx, account.place(), *v, "reveal", now).await?;
     }
     let entry = account.entry_by(ctx, action).details(details);
-    tx.audit(now, meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(now, meta, entry).await?;
     Ok(())
 }
 

@@ -106,8 +106,7 @@ pub async fn start_rotation(
         "score": check.score,
     });
     let entry = account.entry_by(ctx, "rotation.start").details(details);
-    tx.audit(now, meta, entry).await?;
-    tx.commit().await?;
+    tx.audit_and_commit(now, meta, entry).await?;
     Ok(RotationStarted {
         rotation_id,
         account_id: account.id,

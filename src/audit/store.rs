@@ -201,6 +201,19 @@ impl Tx {
         crate::inspection::reevaluate(state, self, at, &targets).await?;
         self.audit(at, meta, entry).await
     }
+
+    /// [`Tx::audit_and_reevaluate`], then commit: [`Tx::audit_and_commit`] for a change
+    /// that can raise or clear inspection findings.
+    pub async fn reevaluate_audit_and_commit(
+        mut self,
+        state: &AppState,
+        at: Millis,
+        meta: &RequestMeta,
+        entry: Entry<'_>,
+    ) -> Result<(), InternalError> {
+        self.audit_and_reevaluate(state, at, meta, entry).await?;
+        Ok(self.commit().await?)
+    }
 }
 
 /// Appends `entry` to its unit's chain inside `tx`, linked with HMAC-SHA256 under the

@@ -219,7 +219,7 @@ pub async fn report_publication(
         at: now,
     };
     let (pub_id, last) = record(&mut tx, (&account.unit_id, &account.id), &p, &how).await?;
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -234,7 +234,6 @@ pub async fn report_publication(
             })),
     )
     .await?;
-    tx.commit().await?;
     Ok(Publication {
         id: pub_id,
         unit_id: account.unit_id,

@@ -146,7 +146,7 @@ pub async fn update(
         ResolveError::Internal(m) => InternalError(m).into(),
     })?;
     store::upsert(&mut tx, &settings).await?;
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -159,7 +159,6 @@ pub async fn update(
             })),
     )
     .await?;
-    tx.commit().await?;
     Ok(view(&unit, resolved, Some(&settings)))
 }
 
@@ -187,7 +186,7 @@ pub async fn clear(
     if !store::delete(&mut tx, &id).await? {
         return Err(UnitPolicyError::NoOwnSettings);
     }
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -198,6 +197,5 @@ pub async fn clear(
             })),
     )
     .await?;
-    tx.commit().await?;
     read_view(state, &unit).await
 }

@@ -69,7 +69,7 @@ pub async fn add_custodian(
     .execute(&mut *tx)
     .await;
     unique_or(res, || VaultError::AlreadyCustodian)?;
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -78,7 +78,6 @@ pub async fn add_custodian(
             .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
     .await?;
-    tx.commit().await?;
     reload(state, account_id).await
 }
 
@@ -103,7 +102,7 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(VaultError::NotFound("custodian"));
     }
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -112,6 +111,5 @@ pub async fn remove_custodian(
             .details(json!({ "account": account.name, "user_id": user_id })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }

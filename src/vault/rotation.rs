@@ -225,7 +225,7 @@ async fn finish(
                 .await?;
         }
     }
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -234,7 +234,6 @@ async fn finish(
             .details(json!({ "rotation_id": rotation_id, "version": version })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -154,7 +154,7 @@ pub async fn update_account(
             (k.to_string(), shown)
         })
         .collect();
-    tx.audit_and_reevaluate(
+    tx.reevaluate_audit_and_commit(
         state,
         now,
         meta,
@@ -163,6 +163,5 @@ pub async fn update_account(
             .details(json!({ "name": account.name, "changed": changed })),
     )
     .await?;
-    tx.commit().await?;
     reload(state, id).await
 }

@@ -7,7 +7,7 @@ use super::error::HandoverResult;
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::error::InputError;
-use crate::http::{Page, Paging, under_any};
+use crate::http::{Page, Paging, bind_under, under_any};
 use crate::ids::UnitId;
 
 /// Every action done (a `rotate` also counts once a rotation was confirmed after the
@@ -71,14 +71,12 @@ pub async fn list(
          ORDER BY h.created_at DESC, h.id DESC LIMIT $4"
     );
     // `$1` is bound even when the filter does not use it (numbered binds stay aligned).
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(state.now())
         .bind(paging.after_int()?)
         .bind(paging.after_id())
         .bind(paging.fetch());
-    for p in &prefixes {
-        q = q.bind(format!("{p}%"));
-    }
+    let q = bind_under(q, &prefixes);
     let rows = q.fetch_all(state.db.pool()).await?;
     let cases = assemble(state, &rows).await?;
     Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.to_string())))

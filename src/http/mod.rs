@@ -27,7 +27,7 @@ pub use extract::{
 };
 pub use openapi::{ErrorBody, openapi_json};
 pub(crate) use page::list_query;
-pub use page::{Page, PageQuery, Paging, placeholders, scoped_page_query, under_any};
+pub use page::{Page, PageQuery, Paging, bind_under, placeholders, scoped_page_query, under_any};
 
 use crate::app::AppState;
 use crate::error::AppError;

@@ -136,11 +136,20 @@ pub fn scoped_page_query<'q>(
     sql: String,
     scopes: &[String],
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(paging.after_key())
         .bind(paging.after_id())
         .bind(paging.fetch());
-    for prefix in scopes {
+    bind_under(q, scopes)
+}
+
+/// Binds each path in `prefixes` as the `prefix%` that [`under_any`] matches, in order:
+/// the values for its `$first … $first+n-1`.
+pub fn bind_under<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    prefixes: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for prefix in prefixes {
         q = q.bind(format!("{prefix}%"));
     }
     q

@@ -11,7 +11,7 @@ use super::rules::{FindingState, Rule, Severity, TargetKind, render};
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission, UnitRef};
 use crate::error::{AppResult, InputError};
-use crate::http::{Page, Paging, under_any};
+use crate::http::{Page, Paging, bind_under, under_any};
 use crate::ids::UnitId;
 
 /// A text in the two languages the service speaks.
@@ -184,16 +184,14 @@ pub async fn list_findings(
          AND ($4 IS NULL OR (f.first_seen, f.id) < ($4, $5)) \
          ORDER BY f.first_seen DESC, f.id DESC LIMIT $6"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(rule.map(Rule::as_str))
         .bind(severity.map(Severity::as_str))
         .bind(st.map(FindingState::as_str))
         .bind(paging.after_int()?)
         .bind(paging.after_id().map(str::to_string))
         .bind(paging.fetch());
-    for p in &prefixes {
-        q = q.bind(format!("{p}%"));
-    }
+    let q = bind_under(q, &prefixes);
     let rows = q.fetch_all(state.db.pool()).await?;
     let now = state.now();
     let mut items = Vec::with_capacity(rows.len());

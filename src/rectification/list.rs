@@ -8,7 +8,7 @@ use super::state::RectificationState;
 use crate::app::AppState;
 use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
-use crate::http::{Page, Paging, under_any};
+use crate::http::{Page, Paging, bind_under, under_any};
 use crate::inspection::readable_prefixes;
 
 /// The list's filters, as given.
@@ -50,14 +50,12 @@ pub async fn list_rectifications(
          AND ($2 IS NULL OR (r.opened_at, r.id) < ($2, $3)) \
          ORDER BY r.opened_at DESC, r.id DESC LIMIT $4"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(wanted.map(RectificationState::as_str))
         .bind(paging.after_int()?)
         .bind(paging.after_id().map(str::to_string))
         .bind(paging.fetch());
-    for p in &prefixes {
-        q = q.bind(format!("{p}%"));
-    }
+    let q = bind_under(q, &prefixes);
     let now = state.now();
     let rows = q.fetch_all(state.db.pool()).await?;
     let mut items = Vec::with_capacity(rows.len());

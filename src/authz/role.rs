@@ -70,10 +70,14 @@ pub enum Permission {
     /// Accept or return a submitted rectification item; held on a unit strictly above
     /// the item's unit (see `authz::authorize_review`).
     RectificationsReview,
+    /// See the notification outbox (`GET /outbox`): what was sent, what failed.
+    OutboxRead,
+    /// Put a failed outbox message back in the queue.
+    OutboxRetry,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 23] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -95,6 +99,8 @@ impl Permission {
         Permission::RectificationsRead,
         Permission::RectificationsSubmit,
         Permission::RectificationsReview,
+        Permission::OutboxRead,
+        Permission::OutboxRetry,
     ];
 }
 
@@ -136,6 +142,8 @@ impl Role {
                     | TokensWrite
                     | PolicyWrite
                     | JobsRead
+                    | OutboxRead
+                    | OutboxRetry
             ),
             Role::Supervisor => matches!(
                 p,
@@ -173,6 +181,15 @@ impl Role {
 }
 
 impl Role {
+    /// Roles whose lockout the system administrators hear of (`privileged_lockout`):
+    /// every role that administers, oversees or audits.
+    pub fn is_privileged(self) -> bool {
+        matches!(
+            self,
+            Role::Sysadmin | Role::Supervisor | Role::UnitAdmin | Role::Auditor
+        )
+    }
+
     /// Whether this role carries every permission of `other` (a role covers itself).
     pub fn covers(self, other: Role) -> bool {
         Permission::ALL

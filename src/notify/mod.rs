@@ -3,3 +3,4 @@
 //! the WeCom and DingTalk group robots.
 
 pub mod channels;
+pub mod split;

@@ -6,6 +6,7 @@
 
 
 pub mod dingtalk;
+pub mod email;
 pub mod webhook;
 pub mod wecom;
 
@@ -55,7 +56,7 @@ pub enum Destination {
     /// signing secret (`SEC…`).
     DingTalk { webhook_url: SecretString, secret: SecretString },
     /// E-mail to these addresses over the configured SMTP relay.
-    Email { to: Vec<String> },
+    Email { relay: email::EmailRelay, to: Vec<String> },
 }
 
 impl std::fmt::Debug for Destination {
@@ -68,7 +69,11 @@ impl std::fmt::Debug for Destination {
                 .finish_non_exhaustive(),
             Destination::WeCom { .. } => f.write_str("WeCom { .. }"),
             Destination::DingTalk { .. } => f.write_str("DingTalk { .. }"),
-            Destination::Email { to } => f.debug_struct("Email").field("to", &to.len()).finish(),
+            Destination::Email { relay, to } => f
+                .debug_struct("Email")
+                .field("relay", relay)
+                .field("to", &to.len())
+                .finish(),
         }
     }
 }
@@ -87,6 +92,25 @@ pub enum Delivery {
     /// The receiver asked to be left alone for good (a webhook answering 410 Gone): the
     /// row fails and the unit's endpoint is disabled until someone saves it again.
     Gone { error: String },
+}
+
+/// Sends `message` to `destination`: exactly one request (or one SMTP exchange).
+pub async fn send(
+    client: &crate::outbound::OutboundClient,
+    destination: &Destination,
+    message: &Outgoing,
+    now_ms: i64,
+) -> Delivery {
+    match destination {
+        Destination::Webhook { url, secrets } => {
+            webhook::send(client, url, secrets, message, now_ms).await
+        }
+        Destination::WeCom { webhook_url } => wecom::send(client, webhook_url, message).await,
+        Destination::DingTalk { webhook_url, secret } => {
+            dingtalk::send(client, webhook_url, secret, message, now_ms).await
+        }
+        Destination::Email { relay, to } => email::send(relay, to, message).await,
+    }
 }
 
 /// An HTTP answer in delivery terms: 2xx delivered; 410 gone; 408, 429 and 5xx retried

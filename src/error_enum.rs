@@ -1,22 +1,28 @@
 //! One way to declare a capability's error enum: [`error_enum!`](crate::error_enum!).
 //!
-//! A capability's enum has its own variants (what went wrong in its own words) and
+//! A capability's enum has its own variants (what went wrong in its own words), each
+//! declared with its [`ErrorKind`](crate::error::ErrorKind) and stable code, and
 //! variants that carry another capability's error unchanged (`AuthzError`,
 //! `InputError`, `InternalError` …), which answer for themselves through
-//! [`DomainError::nested`](crate::error::DomainError::nested). The macro writes the
-//! second kind from a list, so every enum carries them the same way.
+//! [`DomainError::nested`](crate::error::DomainError::nested). From that one table the
+//! macro writes the whole [`DomainError`](crate::error::DomainError) impl and wires the
+//! enum to both edges (`domain_error!`), so every enum answers the same way.
 
-/// Declares a capability's error enum.
+/// Declares a capability's error enum and implements
+/// [`DomainError`](crate::error::DomainError) for it.
 ///
-/// The variants written in the enum are its own. Each `nested` entry adds a variant
-/// `#[error(transparent)] Name(#[from] Type)` after them. The derive of
-/// `thiserror::Error` and the `#[error(transparent)]` above `nested` are written in the
-/// call, not by the macro: thiserror binds names (`.0` in a message, the transparent
-/// source) with the spans of those tokens, which must be the caller's. The enum also gets
-/// `nested_error()`, the carried error if it is one (what its
-/// [`DomainError::nested`](crate::error::DomainError::nested) returns), and
+/// Each own variant ends in `=> (Kind, "code")`: its [`ErrorKind`](crate::error::ErrorKind)
+/// and stable machine code. Each `nested` entry adds a variant
+/// `#[error(transparent)] Name(#[from] Type)` after them that answers with the carried
+/// error's kind, code, details and retry time; an enum with nested errors also gets
 /// `From<sqlx::Error>` through its nested [`InternalError`](crate::error::InternalError)
-/// variant (which every such enum has). `domain_error!` still wires it to the edges.
+/// variant (which every such enum has). An enum whose own variants carry details or a
+/// retry time names a function `fn(&Self) -> Option<serde_json::Value>` after
+/// `details =` and `fn(&Self) -> Option<u64>` after `retry_after =`.
+///
+/// The derive of `thiserror::Error` and the `#[error(transparent)]` above `nested` are
+/// written in the call, not by the macro: thiserror binds names (`.0` in a message, the
+/// transparent source) with the spans of those tokens, which must be the caller's.
 ///
 /// ```ignore
 /// crate::error_enum! {
@@ -24,52 +30,100 @@
 ///     #[derive(Debug, thiserror::Error)]
 ///     pub enum TenancyError {
 ///         #[error("a unit with this name already exists")]
-///         UnitExists,
+///         UnitExists { name: String } => (Conflict, "unit_exists"),
 ///     }
 ///     #[error(transparent)]
 ///     nested {
 ///         Authz(AuthzError),
 ///         Internal(InternalError),
 ///     }
+///     details = details;
 /// }
 /// ```
 #[macro_export]
 macro_rules! error_enum {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident {
-            $($own:tt)*
-        }
-        #[$transparent:meta]
-        nested {
-            $($(#[$nested_meta:meta])* $nested:ident($nested_type:ty)),+ $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        $vis enum $name {
-            $($own)*
-            $(
-                $(#[$nested_meta])*
-                #[$transparent]
-                $nested(#[from] $nested_type),
-            )+
-        }
-
-        impl $name {
-            /// The other capability's error this one carries unchanged, if it is one.
-            fn nested_error(&self) -> Option<&dyn $crate::error::DomainError> {
-                #[allow(unreachable_patterns)]
-                match self {
-                    $($name::$nested(e) => Some(e),)+
-                    _ => None,
-                }
-            }
-        }
-
+    // `From<sqlx::Error>` for an enum with nested errors (it carries `InternalError`).
+    (@sqlx $name:ident) => {};
+    (@sqlx $name:ident $transparent:meta) => {
         impl From<sqlx::Error> for $name {
             fn from(e: sqlx::Error) -> Self {
                 $crate::error::InternalError::from(e).into()
             }
         }
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[$($own_attr:tt)*])*
+                $own:ident $(($($tuple:tt)*))? $({$($fields:tt)*})? => ($kind:ident, $code:literal)
+            ),* $(,)?
+        }
+        $(
+            #[$transparent:meta]
+            nested {
+                $($(#[$nested_meta:meta])* $nested:ident($nested_type:ty)),+ $(,)?
+            }
+        )?
+        $(details = $details:path;)?
+        $(retry_after = $retry_after:path;)?
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $(
+                $(#[$($own_attr)*])*
+                $own $(($($tuple)*))? $({$($fields)*})?,
+            )*
+            $($(
+                $(#[$nested_meta])*
+                #[$transparent]
+                $nested(#[from] $nested_type),
+            )+)?
+        }
+
+        impl $crate::error::DomainError for $name {
+            $(
+                fn nested(&self) -> Option<&dyn $crate::error::DomainError> {
+                    #[allow(unreachable_patterns)]
+                    match self {
+                        $($name::$nested(e) => Some(e),)+
+                        _ => None,
+                    }
+                }
+            )?
+
+            #[allow(unreachable_patterns)]
+            fn own_kind(&self) -> $crate::error::ErrorKind {
+                match self {
+                    $($name::$own { .. } => $crate::error::ErrorKind::$kind,)*
+                    // Nested errors answer through `nested`.
+                    _ => $crate::error::ErrorKind::Internal,
+                }
+            }
+
+            #[allow(unreachable_patterns)]
+            fn own_code(&self) -> &'static str {
+                match self {
+                    $($name::$own { .. } => $code,)*
+                    // Nested errors answer through `nested`.
+                    _ => "internal",
+                }
+            }
+
+            $(
+                fn own_details(&self) -> Option<serde_json::Value> {
+                    $details(self)
+                }
+            )?
+
+            $(
+                fn own_retry_after(&self) -> Option<u64> {
+                    $retry_after(self)
+                }
+            )?
+        }
+
+        $crate::error_enum!(@sqlx $name $($transparent)?);
+        $crate::domain_error!($name);
     };
 }

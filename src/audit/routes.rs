@@ -1,7 +1,6 @@
 //! `GET /api/v1/audit`: auditors read a unit's chain.
 
 use axum::Json;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -9,33 +8,29 @@ use super::store::{self, AuditEvent};
 use crate::app::AppState;
 use crate::authz::{self, Permission};
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiQuery, Caller, ErrorBody, Page, Paging, in_range};
+use crate::http::{ApiQuery, Caller, Page, in_range, list_query};
 use crate::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// Unit whose chain to read; defaults to the auditor's own (top) unit.
-    pub unit_id: Option<UnitId>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Instead of `cursor`: return events with a sequence number above this (≥ 0).
-    pub after: Option<i64>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-}
+list_query!(
+    pub struct AuditQuery {
+        /// Unit whose chain to read; defaults to the auditor's own (top) unit.
+        pub unit_id: Option<UnitId>,
+        /// Instead of `cursor`: return events with a sequence number above this (≥ 0).
+        pub after: Option<i64>,
+    }
+);
 
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Page<AuditEvent>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
     c: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    let paging = q.paging()?;
     let after = match (paging.after_int()?, q.after) {
         (Some(_), Some(_)) => {
             return Err(AppError::bad_request(

@@ -6,10 +6,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::chain::{Canonical, GENESIS_HASH, V_KEYED, event_mac};
+use crate::app::AppState;
 use crate::clock::Millis;
 use crate::db::{Tx, new_id};
 use crate::error::InternalError;
 use crate::ids::UnitId;
+use crate::inspection::Targets;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -162,6 +164,28 @@ impl Tx {
         entry: Entry<'_>,
     ) -> Result<(), InternalError> {
         append(self, at, meta, entry).await
+    }
+
+    /// [`Tx::audit`] for a change that can raise or clear inspection findings: first
+    /// re-evaluates the findings of the entry's target (an account, a person, a unit's
+    /// subtree; see [`Targets::of`]) with the entry's action as their cause, then
+    /// writes the entry. Both run in this transaction, before commit: when either
+    /// fails, the change rolls back. A target without findings is a bug: it fails.
+    pub async fn audit_and_reevaluate(
+        &mut self,
+        state: &AppState,
+        at: Millis,
+        meta: &RequestMeta,
+        entry: Entry<'_>,
+    ) -> Result<(), InternalError> {
+        let targets = Targets::of(&entry).ok_or_else(|| {
+            InternalError::new(format!(
+                "{}: its target has no findings to re-evaluate",
+                entry.action
+            ))
+        })?;
+        crate::inspection::reevaluate(state, self, at, &targets).await?;
+        self.audit(at, meta, entry).await
     }
 }
 

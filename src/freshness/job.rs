@@ -12,7 +12,6 @@
 //! never counts a failure twice.
 
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use sqlx::Row;
 
 use super::error::FreshnessError;
@@ -22,33 +21,22 @@ use crate::app::AppState;
 use crate::clock::Millis;
 use crate::ids::{AccountId, UnitId};
 use crate::inspection::Targets;
-use crate::jobs::{Counts, Job, JobFailure, RunContext};
+use crate::jobs::{Counts, JobFailure, RunContext};
 
 /// Probes in flight at once (the client also keeps one request per host).
 const PARALLEL: usize = 8;
 
-pub struct FreshnessProbe;
-
-impl Job for FreshnessProbe {
-    fn name(&self) -> &'static str {
-        "freshness_probe"
+crate::scheduled_job! {
+    pub struct FreshnessProbe {
+        name: "freshness_probe",
+        cron: "0 * * * *",
+        description: "reads the feed or page of every content account with a feed_url: records newer publications and counts failures (account_unreachable)",
+        run: run,
     }
+}
 
-    fn description(&self) -> &'static str {
-        "reads the feed or page of every content account with a feed_url: records newer publications and counts failures (account_unreachable)"
-    }
-
-    fn default_cron(&self) -> &'static str {
-        "0 * * * *"
-    }
-
-    fn run<'a>(
-        &'a self,
-        state: &'a AppState,
-        run: &'a RunContext,
-    ) -> BoxFuture<'a, Result<Counts, JobFailure>> {
-        Box::pin(async move { probe_due(state, run.due_at).await.map_err(JobFailure::new) })
-    }
+async fn run(state: &AppState, run: &RunContext) -> Result<Counts, JobFailure> {
+    probe_due(state, run.due_at).await.map_err(JobFailure::new)
 }
 
 /// An account to probe.

@@ -17,7 +17,6 @@ use crate::clock::{MINUTE_MS, Millis};
 use crate::db::{Tx, new_id};
 use crate::error::InputError;
 use crate::ids::{AccountId, UnitId, UserId};
-use crate::inspection::Targets;
 use crate::text::Title;
 use crate::vault::Platform;
 
@@ -220,14 +219,8 @@ pub async fn report_publication(
         at: now,
     };
     let (pub_id, last) = record(&mut tx, (&account.unit_id, &account.id), &p, &how).await?;
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.clone(), "publication.report"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
         Entry::by(ctx, account.unit_id.as_str(), "publication.report")

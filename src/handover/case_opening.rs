@@ -31,13 +31,13 @@ pub(super) async fn affected_accounts(
 ) -> HandoverResult<BTreeMap<AccountId, Needs>> {
     let like = format!("{}%", unit.path);
     let mut needs: BTreeMap<AccountId, Needs> = BTreeMap::new();
-    let custodian_rows = sqlx::query(
+    // Each statement binds the leaver ($1) and the subtree's path prefix ($2).
+    let in_subtree = |sql: &'static str| sqlx::query(sql).bind(leaver).bind(&like);
+    let custodian_rows = in_subtree(
         "SELECT c.account_id, (SELECT COUNT(*) FROM account_custodians o WHERE o.account_id = c.account_id) AS n \
          FROM account_custodians c JOIN units u ON u.id = c.unit_id JOIN accounts a ON a.id = c.account_id \
          WHERE c.user_id = $1 AND u.path LIKE $2 AND a.status <> 'closed'",
     )
-    .bind(leaver)
-    .bind(&like)
     .fetch_all(&mut **tx)
     .await?;
     for r in &custodian_rows {
@@ -52,15 +52,13 @@ pub(super) async fn affected_accounts(
         }
     }
     if event != EventType::Leave {
-        let seen = sqlx::query(
+        let seen = in_subtree(
             "SELECT DISTINCT x.account_id, x.version FROM exposures x JOIN units u ON u.id = x.unit_id \
              JOIN credential_versions v ON v.account_id = x.account_id AND v.version = x.version \
              JOIN accounts a ON a.id = x.account_id \
              WHERE x.user_id = $1 AND u.path LIKE $2 AND v.state IN ('current', 'pending') AND a.status <> 'closed' \
              ORDER BY x.account_id, x.version",
         )
-        .bind(leaver)
-        .bind(&like)
         .fetch_all(&mut **tx)
         .await?;
         for r in &seen {
@@ -72,11 +70,9 @@ pub(super) async fn affected_accounts(
                 .rotate
                 .push(format!("saw version {version}"));
         }
-        let bound = sqlx::query(
+        let bound = in_subtree(
             "SELECT a.id FROM accounts a JOIN units u ON u.id = a.unit_id WHERE a.binding_holder_id = $1 AND u.path LIKE $2 AND a.status <> 'closed'",
         )
-        .bind(leaver)
-        .bind(&like)
         .fetch_all(&mut **tx)
         .await?;
         for r in &bound {

@@ -3,7 +3,7 @@
 
 use super::case_state::CaseState;
 use crate::authz::AuthzError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
 use crate::identity::IdentityError;
 use crate::tenancy::TenancyError;
 
@@ -11,63 +11,63 @@ crate::error_enum! {
     #[derive(Debug, thiserror::Error)]
     pub enum HandoverError {
         #[error("the Idempotency-Key header is required (1–200 characters)")]
-        IdempotencyKeyInvalid,
+        IdempotencyKeyInvalid => (BadRequest, "bad_request"),
         #[error("this Idempotency-Key was already used with a different request body")]
-        IdempotencyConflict,
+        IdempotencyConflict => (Conflict, "idempotency_conflict"),
         /// A signed HR request whose signature or timestamp does not verify.
         #[error("{0}")]
-        BadSignature(&'static str),
+        BadSignature(&'static str) => (Unauthenticated, "bad_signature"),
         /// The person named is unknown or outside the caller's scope (answered alike).
         #[error("user not found")]
-        UserNotFound,
+        UserNotFound => (NotFound, "not_found"),
         #[error("successor not found")]
-        SuccessorNotFound,
+        SuccessorNotFound => (NotFound, "not_found"),
         #[error("{username} has already departed")]
-        AlreadyDeparted { username: String },
+        AlreadyDeparted { username: String } => (Conflict, "already_departed"),
         #[error("{username} holds no role in this unit")]
-        NotInUnit { username: String },
+        NotInUnit { username: String } => (Invalid, "not_in_unit"),
         #[error("the successor cannot be the person leaving")]
-        SuccessorIsLeaver,
+        SuccessorIsLeaver => (Invalid, "invalid_input"),
         #[error("{username} holds no role in this unit; give them one first")]
-        SuccessorNotInUnit { username: String },
+        SuccessorNotInUnit { username: String } => (Invalid, "successor_not_in_unit"),
         #[error("handover not found")]
-        CaseNotFound,
+        CaseNotFound => (NotFound, "not_found"),
         #[error("item not found")]
-        ItemNotFound,
+        ItemNotFound => (NotFound, "not_found"),
         /// Closed and cancelled cases never change.
         #[error("this case is {state} and can no longer change")]
-        CaseClosed { state: CaseState },
+        CaseClosed { state: CaseState } => (Conflict, "case_closed"),
         /// Another transition of the case won a race.
         #[error("the case changed meanwhile (another user acted on it); reload it and try again")]
-        CaseChanged,
+        CaseChanged => (Conflict, "case_changed"),
         #[error("this item has no {action} action; it has: {available}")]
-        NoSuchAction { action: String, available: String },
+        NoSuchAction { action: String, available: String } => (Invalid, "invalid_input"),
         #[error("this action is already done")]
-        ActionDone,
+        ActionDone => (Conflict, "already_done"),
         #[error("already confirmed")]
-        ChecklistDone,
+        ChecklistDone => (Conflict, "already_done"),
         #[error("entry must be materials (资料交接) or training (业务培训)")]
-        UnknownChecklistEntry,
+        UnknownChecklistEntry => (Invalid, "invalid_input"),
         #[error(
             "rotate completes itself when a rotation of the account is confirmed: POST /api/v1/accounts/{{id}}/rotations, then confirm"
         )]
-        RotateRequired,
+        RotateRequired => (Conflict, "rotate_required"),
         #[error(
             "the account's bound phone/e-mail is still held by the leaver: change binding_holder_id (PATCH /api/v1/accounts/{{id}}) first"
         )]
-        BindingUnchanged,
+        BindingUnchanged => (Conflict, "binding_unchanged"),
         #[error("name a new custodian for the account first (POST /api/v1/accounts/{{id}}/custodians)")]
-        NoCustodian,
+        NoCustodian => (Conflict, "no_custodian"),
         #[error("only the successor named on the case can acknowledge it")]
-        NotSuccessor,
+        NotSuccessor => (Forbidden, "forbidden"),
         #[error("every item and the checklist must be done before the successor acknowledges")]
-        NotReadyToAcknowledge,
+        NotReadyToAcknowledge => (Conflict, "items_open"),
         #[error("some actions or checklist entries are still open")]
-        ItemsOpen,
+        ItemsOpen => (Conflict, "items_open"),
         #[error("the successor has not acknowledged the handover yet")]
-        NotAcknowledged,
+        NotAcknowledged => (Conflict, "not_acknowledged"),
         #[error("the leaver or successor cannot sign off their own handover")]
-        OwnCase,
+        OwnCase => (Forbidden, "forbidden"),
     }
     #[error(transparent)]
     nested {
@@ -79,68 +79,6 @@ crate::error_enum! {
     }
 }
 
-impl DomainError for HandoverError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
-    }
-
-    fn own_kind(&self) -> ErrorKind {
-        use HandoverError::*;
-        match self {
-            IdempotencyKeyInvalid => ErrorKind::BadRequest,
-            BadSignature(_) => ErrorKind::Unauthenticated,
-            UserNotFound | SuccessorNotFound | CaseNotFound | ItemNotFound => ErrorKind::NotFound,
-            NotInUnit { .. }
-            | SuccessorIsLeaver
-            | SuccessorNotInUnit { .. }
-            | NoSuchAction { .. }
-            | UnknownChecklistEntry => ErrorKind::Invalid,
-            NotSuccessor | OwnCase => ErrorKind::Forbidden,
-            IdempotencyConflict
-            | AlreadyDeparted { .. }
-            | CaseClosed { .. }
-            | CaseChanged
-            | ActionDone
-            | ChecklistDone
-            | RotateRequired
-            | BindingUnchanged
-            | NoCustodian
-            | NotReadyToAcknowledge
-            | ItemsOpen
-            | NotAcknowledged => ErrorKind::Conflict,
-            // Nested errors answer through `nested`.
-            _ => ErrorKind::Internal,
-        }
-    }
-
-    fn own_code(&self) -> &'static str {
-        use HandoverError::*;
-        match self {
-            IdempotencyKeyInvalid => "bad_request",
-            IdempotencyConflict => "idempotency_conflict",
-            BadSignature(_) => "bad_signature",
-            UserNotFound | SuccessorNotFound | CaseNotFound | ItemNotFound => "not_found",
-            AlreadyDeparted { .. } => "already_departed",
-            NotInUnit { .. } => "not_in_unit",
-            SuccessorIsLeaver | NoSuchAction { .. } | UnknownChecklistEntry => "invalid_input",
-            SuccessorNotInUnit { .. } => "successor_not_in_unit",
-            CaseClosed { .. } => "case_closed",
-            CaseChanged => "case_changed",
-            ActionDone | ChecklistDone => "already_done",
-            RotateRequired => "rotate_required",
-            BindingUnchanged => "binding_unchanged",
-            NoCustodian => "no_custodian",
-            NotSuccessor | OwnCase => "forbidden",
-            NotReadyToAcknowledge | ItemsOpen => "items_open",
-            NotAcknowledged => "not_acknowledged",
-            // Nested errors answer through `nested`.
-            _ => "internal",
-        }
-    }
-}
-
-crate::domain_error!(HandoverError);
-
 pub type HandoverResult<T> = Result<T, HandoverError>;
 
 #[cfg(test)]
@@ -149,7 +87,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::error::AppError;
+    use crate::error::{AppError, DomainError, ErrorKind};
 
     fn http(e: HandoverError) -> (StatusCode, &'static str, String, Option<serde_json::Value>) {
         AppError::from(e).parts()

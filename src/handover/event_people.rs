@@ -73,11 +73,7 @@ async fn roles_in(
     .bind(format!("{}%", unit.path))
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok())
-        .filter_map(|s| Role::parse(&s))
-        .collect())
+    Ok(crate::identity::stored_roles(&rows))
 }
 
 fn already_departed(input: &EventInput) -> HandoverError {

@@ -19,7 +19,6 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::{InputError, InternalError};
 use crate::ids::{CaseId, EventId, UnitId, UserId};
-use crate::inspection::Targets;
 use crate::policy::effective_policy;
 use crate::tenancy::Unit;
 
@@ -186,32 +185,20 @@ pub async fn record_event(
     let needs = affected_accounts(&mut tx, &ev.leaver, &unit, input.event_type).await?;
     let effects = revoke(&mut tx, &ev).await?;
     let auto_assigned = open_case(&mut tx, ctx, &ev, &needs).await?;
-    crate::inspection::reevaluate(
+    let about_leaver = |action| Entry::by(ctx, &unit.id, action).target("user", &ev.leaver);
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
         now,
-        &Targets::user(ev.leaver.as_str(), "hr.event"),
+        meta,
+        about_leaver("hr.event").details(json!({ "event_id": ev.event_id, "type": input.event_type.as_str(), "username": input.username, "successor": input.successor_username, "effective_at": effective_at, "effects": effects })),
     )
     .await?;
-    for (action, details) in [
-        (
-            "hr.event",
-            json!({ "event_id": ev.event_id, "type": input.event_type.as_str(), "username": input.username, "successor": input.successor_username, "effective_at": effective_at, "effects": effects }),
-        ),
-        (
-            "handover.open",
-            json!({ "handover_id": ev.handover_id, "accounts": needs.len(), "deadline_at": ev.deadline, "successor_assigned_to": auto_assigned }),
-        ),
-    ] {
-        tx.audit(
-            now,
-            meta,
-            Entry::by(ctx, &unit.id, action)
-                .target("user", &ev.leaver)
-                .details(details),
-        )
-        .await?;
-    }
+    tx.audit(
+        now,
+        meta,
+        about_leaver("handover.open").details(json!({ "handover_id": ev.handover_id, "accounts": needs.len(), "deadline_at": ev.deadline, "successor_assigned_to": auto_assigned })),
+    )
+    .await?;
     tx.commit().await?;
     Ok((
         EventResult {

@@ -19,15 +19,13 @@ pub(super) async fn revoke(tx: &mut Tx, ev: &NewEvent<'_>) -> HandoverResult<ser
     let leaver = &ev.leaver;
     let now = ev.now;
     let like = format!("{}%", ev.unit.path);
-    let ended = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND unit_id IN (SELECT id FROM units WHERE path LIKE $2)")
-        .bind(leaver)
-        .bind(&like)
+    // Each statement binds the leaver ($1) and the subtree's path prefix ($2).
+    let in_subtree = |sql: &'static str| sqlx::query(sql).bind(leaver).bind(&like);
+    let ended = in_subtree("DELETE FROM memberships WHERE user_id = $1 AND unit_id IN (SELECT id FROM units WHERE path LIKE $2)")
         .execute(&mut **tx)
         .await?
         .rows_affected();
-    let custody = sqlx::query("DELETE FROM account_custodians WHERE user_id = $1 AND unit_id IN (SELECT id FROM units WHERE path LIKE $2)")
-        .bind(leaver)
-        .bind(&like)
+    let custody = in_subtree("DELETE FROM account_custodians WHERE user_id = $1 AND unit_id IN (SELECT id FROM units WHERE path LIKE $2)")
         .execute(&mut **tx)
         .await?
         .rows_affected();

@@ -14,7 +14,7 @@ use super::exposure::{Exposure, user_exposure};
 use super::{sheet, signature, workflow};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, Page, Paging};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, Page, list_query};
 use crate::ids::{CaseId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -73,22 +73,18 @@ pub async fn hr_event(
     Ok((StatusCode::CREATED, Json(result)))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub unit_id: Option<UnitId>,
-    /// `open`, `awaiting_acknowledgement`, `awaiting_sign_off`, `closed`, `cancelled` or `escalated`.
-    pub state: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+list_query!(
+    pub struct ListQuery {
+        pub unit_id: Option<UnitId>,
+        /// `open`, `awaiting_acknowledgement`, `awaiting_sign_off`, `closed`, `cancelled` or `escalated`.
+        pub state: Option<String>,
+    }
+);
 
 #[utoipa::path(get, path = "/handovers", tag = "handover", params(ListQuery),
-    responses((status = 200, body = Page<Handover>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<Handover>)))]
 pub async fn list(c: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> AppResult<Json<Page<Handover>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    let paging = q.paging()?;
     let (unit, filter) = (q.unit_id.as_ref(), q.state.as_deref());
     Ok(Json(
         super::list::list(&c.state, &c.ctx, unit, filter, &paging).await?,

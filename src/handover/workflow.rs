@@ -4,7 +4,9 @@
 
 use serde_json::json;
 use sqlx::Row;
-use sqlx::any::AnyQueryResult;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, SqlSafeStr};
 
 use super::case::{Handover, case_for, is_successor, load};
 use super::case_state::{CaseState, ShownState};
@@ -13,6 +15,7 @@ use crate::app::AppState;
 use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::AuthzError;
 use crate::authz::{AuthContext, Permission};
+use crate::clock::Millis;
 use crate::db::Tx;
 use crate::error::DomainError;
 use crate::ids::{CaseId, UserId};
@@ -36,78 +39,97 @@ enum Expect {
     Exactly(CaseState),
 }
 
-/// Claims the case for one transition: a conditional `UPDATE` of the case row that
-/// only matches while the case is still in the expected state. On PostgreSQL it also
-/// locks the row, so concurrent transitions of one case run one after the other and
-/// the loser re-evaluates the condition against the winner's result; on SQLite the
-/// write transaction already serialises them. A lost race answers 409 and writes
-/// nothing (no second event, no second audit entry).
-async fn claim(tx: &mut Tx, state: &AppState, h: &Handover, expect: Expect) -> HandoverResult<()> {
-    let done = match expect {
-        Expect::NotFinal => sqlx::query(
-            "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state IN ('open', 'acknowledged')",
-        )
-        .bind(state.now())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut **tx)
-        .await?,
-        Expect::Exactly(stored) => sqlx::query(
-            "UPDATE handovers SET updated_at = $1 WHERE unit_id = $2 AND id = $3 AND state = $4",
-        )
-        .bind(state.now())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .bind(stored.as_str())
-        .execute(&mut **tx)
-        .await?,
-    };
-    if done.rows_affected() == 1 {
-        return Ok(());
+/// One transition of a case, from its claim to its audited commit: the write
+/// transaction holding the claim, who moves the case, and the instant it happens.
+struct Transition<'a> {
+    tx: Tx,
+    now: Millis,
+    state: &'a AppState,
+    ctx: &'a AuthContext,
+    meta: &'a RequestMeta,
+    h: &'a Handover,
+}
+
+impl<'a> Transition<'a> {
+    /// Begins the write transaction and claims the case: a conditional `UPDATE` of the
+    /// case row that only matches while the case is still in the `expect`ed state. On
+    /// PostgreSQL it also locks the row, so concurrent transitions of one case run one
+    /// after the other and the loser re-evaluates the condition against the winner's
+    /// result; on SQLite the write transaction already serialises them. A lost race
+    /// answers 409 and writes nothing (no second event, no second audit entry).
+    async fn claim(
+        state: &'a AppState,
+        ctx: &'a AuthContext,
+        meta: &'a RequestMeta,
+        h: &'a Handover,
+        expect: Expect,
+    ) -> HandoverResult<Self> {
+        let mut t = Transition {
+            tx: state.db.begin_write().await?,
+            now: state.now(),
+            state,
+            ctx,
+            meta,
+            h,
+        };
+        let claim = match expect {
+            Expect::NotFinal => t.on_case(
+                "UPDATE handovers SET updated_at = $3 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')",
+            ),
+            Expect::Exactly(stored) => t
+                .on_case("UPDATE handovers SET updated_at = $3 WHERE unit_id = $1 AND id = $2 AND state = $4")
+                .bind(stored.as_str()),
+        };
+        let done = claim.execute(&mut *t.tx).await?;
+        if done.rows_affected() == 1 {
+            return Ok(t);
+        }
+        let current: Option<String> =
+            sqlx::query("SELECT state FROM handovers WHERE unit_id = $1 AND id = $2")
+                .bind(&h.unit_id)
+                .bind(&h.id)
+                .fetch_optional(&mut *t.tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        Err(match current.as_deref().and_then(CaseState::parse) {
+            Some(s) if s.is_final() => HandoverError::CaseClosed { state: s },
+            _ => HandoverError::CaseChanged,
+        })
     }
-    let now: Option<String> =
-        sqlx::query("SELECT state FROM handovers WHERE unit_id = $1 AND id = $2")
-            .bind(&h.unit_id)
-            .bind(&h.id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-    Err(match now.as_deref().and_then(CaseState::parse) {
-        Some(s) if s.is_final() => HandoverError::CaseClosed { state: s },
-        _ => HandoverError::CaseChanged,
-    })
-}
 
-/// Ends a transition: writes its audit event, commits, and returns the case as it now is.
-async fn finish(
-    mut tx: Tx,
-    state: &AppState,
-    ctx: &AuthContext,
-    meta: &RequestMeta,
-    h: &Handover,
-    action: &'static str,
-    details: serde_json::Value,
-) -> HandoverResult<Handover> {
-    tx.audit(
-        state.now(),
-        meta,
-        Entry::by(ctx, &h.unit_id, action)
-            .target("handover", &h.id)
-            .details(details),
-    )
-    .await?;
-    tx.commit().await?;
-    reload(state, &h.id).await
-}
+    /// A statement about this case: binds the case's unit as `$1`, its id as `$2` and
+    /// the transition's instant as `$3`; the caller binds the rest from `$4`.
+    fn on_case(&self, sql: impl SqlSafeStr) -> Query<'a, Any, AnyArguments> {
+        let h = self.h;
+        sqlx::query(sql).bind(&h.unit_id).bind(&h.id).bind(self.now)
+    }
 
-/// The conditional update of a transition changed its one row, or `lost` (a concurrent
-/// transition got there first).
-fn one_row(done: &AnyQueryResult, lost: HandoverError) -> HandoverResult<()> {
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(lost)
+    /// Ends the transition with its conditional `update` (see [`Transition::on_case`]):
+    /// when it changes no row, answers `lost` (a concurrent transition got there first);
+    /// else writes the audit event, commits, and returns the case as it now is.
+    async fn finish(
+        mut self,
+        update: Query<'a, Any, AnyArguments>,
+        lost: HandoverError,
+        action: &'static str,
+        details: serde_json::Value,
+    ) -> HandoverResult<Handover> {
+        if update.execute(&mut *self.tx).await?.rows_affected() != 1 {
+            return Err(lost);
+        }
+        let h = self.h;
+        self.tx
+            .audit(
+                self.now,
+                self.meta,
+                Entry::by(self.ctx, &h.unit_id, action)
+                    .target("handover", &h.id)
+                    .details(details),
+            )
+            .await?;
+        self.tx.commit().await?;
+        reload(self.state, &h.id).await
     }
 }
 
@@ -181,21 +203,14 @@ pub async fn complete_action(
         }
         _ => {}
     }
-    let mut tx = state.db.begin_write().await?;
-    claim(&mut tx, state, &h, Expect::NotFinal).await?;
-    let done = sqlx::query(
-        "UPDATE handover_actions SET done_at = $1, done_by = $2, evidence = $3 WHERE unit_id = $4 AND item_id = $5 AND action = $6 AND done_at IS NULL",
-    )
-    .bind(state.now())
-    .bind(ctx.actor().2)
-    .bind(&evidence)
-    .bind(&h.unit_id)
-    .bind(item_id)
-    .bind(action)
-    .execute(&mut *tx)
-    .await?;
-    one_row(&done, HandoverError::ActionDone)?;
-    finish(tx, state, ctx, meta, &h, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
+    let update = t
+        .on_case("UPDATE handover_actions SET done_at = $3, done_by = $4, evidence = $5 WHERE unit_id = $1 AND handover_id = $2 AND item_id = $6 AND action = $7 AND done_at IS NULL")
+        .bind(ctx.actor().2)
+        .bind(&evidence)
+        .bind(item_id)
+        .bind(action);
+    t.finish(update, HandoverError::ActionDone, "handover.action_complete", json!({ "item_id": item_id, "account": item.account_name, "action": action, "evidence": evidence })).await
 }
 
 /// Confirms the materials hand-over (资料交接) or the training (业务培训).
@@ -234,27 +249,18 @@ pub async fn confirm_checklist(
     let note = note
         .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
-    let mut tx = state.db.begin_write().await?;
-    claim(&mut tx, state, &h, Expect::NotFinal).await?;
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
     // Column names come from the fixed match above.
     let sql = format!(
-        "UPDATE handovers SET {by} = $1, {at} = $2, {note_col} = $3 WHERE unit_id = $4 AND id = $5 AND {at} IS NULL"
+        "UPDATE handovers SET {at} = $3, {by} = $4, {note_col} = $5 WHERE unit_id = $1 AND id = $2 AND {at} IS NULL"
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let update = t
+        .on_case(sqlx::AssertSqlSafe(sql))
         .bind(ctx.actor().2)
-        .bind(state.now())
-        .bind(note.as_deref())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *tx)
-        .await?;
-    one_row(&done, HandoverError::ChecklistDone)?;
-    finish(
-        tx,
-        state,
-        ctx,
-        meta,
-        &h,
+        .bind(note.as_deref());
+    t.finish(
+        update,
+        HandoverError::ChecklistDone,
         "handover.checklist",
         json!({ "entry": entry, "note": note }),
     )
@@ -299,22 +305,13 @@ pub async fn acknowledge(
         .map(|n| Note::parse("note", n).map(Note::into_string))
         .transpose()?;
     let received: Vec<&str> = h.items.iter().map(|i| i.account_name.as_str()).collect();
-    let mut tx = state.db.begin_write().await?;
-    claim(&mut tx, state, &h, Expect::Exactly(CaseState::Open)).await?;
-    let done = sqlx::query("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $1, acknowledgement_note = $2 WHERE unit_id = $3 AND id = $4 AND state = 'open'")
-        .bind(state.now())
-        .bind(note.as_deref())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *tx)
-        .await?;
-    one_row(&done, HandoverError::CaseChanged)?;
-    finish(
-        tx,
-        state,
-        ctx,
-        meta,
-        &h,
+    let t = Transition::claim(state, ctx, meta, &h, Expect::Exactly(CaseState::Open)).await?;
+    let update = t
+        .on_case("UPDATE handovers SET state = 'acknowledged', acknowledged_at = $3, acknowledgement_note = $4 WHERE unit_id = $1 AND id = $2 AND state = 'open'")
+        .bind(note.as_deref());
+    t.finish(
+        update,
+        HandoverError::CaseChanged,
         "handover.acknowledge",
         json!({ "received_accounts": received, "note": note }),
     )
@@ -339,10 +336,9 @@ pub async fn sign_off(
     if is_successor(ctx, &h) || ctx.user_id() == Some(h.leaver.id.as_str()) {
         return Err(HandoverError::OwnCase);
     }
-    let mut tx = state.db.begin_write().await?;
     // Against the state the checks above were made on: a concurrent cancel or
     // sign-off makes this one lose with 409.
-    claim(&mut tx, state, &h, Expect::Exactly(h.stored_state)).await?;
+    let mut t = Transition::claim(state, ctx, meta, &h, Expect::Exactly(h.stored_state)).await?;
     // Persist the derived completion of rotate actions so the closed case keeps them.
     for item in &h.items {
         for a in item.actions.iter().filter(|a| a.action == "rotate") {
@@ -352,26 +348,19 @@ pub async fn sign_off(
                 .bind(a.evidence.as_deref())
                 .bind(&h.unit_id)
                 .bind(&item.id)
-                .execute(&mut *tx)
+                .execute(&mut *t.tx)
                 .await?;
         }
     }
-    let done = sqlx::query("UPDATE handovers SET state = 'closed', signed_off_by = $1, signed_off_at = $2 WHERE unit_id = $3 AND id = $4 AND state IN ('open', 'acknowledged')")
-        .bind(ctx.actor().2)
-        .bind(state.now())
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *tx)
-        .await?;
-    one_row(&done, HandoverError::CaseChanged)?;
-    finish(
-        tx,
-        state,
-        ctx,
-        meta,
-        &h,
+    let update = t
+        .on_case("UPDATE handovers SET state = 'closed', signed_off_at = $3, signed_off_by = $4 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')")
+        .bind(ctx.actor().2);
+    let late = t.now > h.deadline_at;
+    t.finish(
+        update,
+        HandoverError::CaseChanged,
         "handover.sign_off",
-        json!({ "items": h.items.len(), "late": state.now() > h.deadline_at }),
+        json!({ "items": h.items.len(), "late": late }),
     )
     .await
 }
@@ -387,23 +376,14 @@ pub async fn cancel(
     let h = case_for(state, ctx, id, Permission::HandoverManage).await?;
     closed(&h)?;
     let reason = Reason::parse("reason", reason)?.into_string();
-    let mut tx = state.db.begin_write().await?;
-    claim(&mut tx, state, &h, Expect::NotFinal).await?;
-    let done = sqlx::query("UPDATE handovers SET state = 'cancelled', cancelled_by = $1, cancelled_at = $2, cancel_reason = $3 WHERE unit_id = $4 AND id = $5 AND state IN ('open', 'acknowledged')")
+    let t = Transition::claim(state, ctx, meta, &h, Expect::NotFinal).await?;
+    let update = t
+        .on_case("UPDATE handovers SET state = 'cancelled', cancelled_at = $3, cancelled_by = $4, cancel_reason = $5 WHERE unit_id = $1 AND id = $2 AND state IN ('open', 'acknowledged')")
         .bind(ctx.actor().2)
-        .bind(state.now())
-        .bind(&reason)
-        .bind(&h.unit_id)
-        .bind(&h.id)
-        .execute(&mut *tx)
-        .await?;
-    one_row(&done, HandoverError::CaseChanged)?;
-    finish(
-        tx,
-        state,
-        ctx,
-        meta,
-        &h,
+        .bind(&reason);
+    t.finish(
+        update,
+        HandoverError::CaseChanged,
         "handover.cancel",
         json!({ "reason": reason }),
     )

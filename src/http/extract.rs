@@ -167,16 +167,13 @@ async fn authenticated(
 }
 
 /// What most handlers take: the application state and a fully authenticated caller
-/// (as [`Auth`]) with the request facts, so a handler reads
+/// (two-factor done where required) with the request facts, so a handler reads
 /// `service(&c.state, &c.ctx, &c.meta, …)`.
 pub struct Caller {
     pub state: AppState,
     pub ctx: AuthContext,
     pub meta: RequestMeta,
 }
-
-/// A fully authenticated caller (two-factor done where required), with request facts.
-pub struct Auth(pub AuthContext, pub RequestMeta);
 
 /// A caller who may still have to enrol TOTP (enrolment only).
 pub struct AuthAllowEnroll(pub AuthContext, pub RequestMeta);
@@ -208,7 +205,6 @@ caller_extractor!(Caller, Admit::Full, |ctx, meta, state| Caller {
     ctx,
     meta
 });
-caller_extractor!(Auth, Admit::Full, |ctx, meta, _state| Auth(ctx, meta));
 caller_extractor!(AuthAllowEnroll, Admit::Enrolment, |ctx, meta, _state| {
     AuthAllowEnroll(ctx, meta)
 });

@@ -22,10 +22,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use crate::identity::no_store;
 pub use extract::{
-    ApiJson, ApiPath, ApiQuery, Auth, AuthAllowEnroll, AuthAnySession, Caller, Meta, NoQuery,
+    ApiJson, ApiPath, ApiQuery, AuthAllowEnroll, AuthAnySession, Caller, Meta, NoQuery,
     REQUEST_ID_HEADER, in_range, optional_json,
 };
 pub use openapi::{ErrorBody, openapi_json};
+pub(crate) use page::list_query;
 pub use page::{Page, PageQuery, Paging, placeholders, scoped_page_query, under_any};
 
 use crate::app::AppState;

@@ -20,22 +20,36 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// The query of a list without filters: `limit` and `cursor` only.
-#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+/// Declares the query of a list: its filters, then `limit` and `cursor`, each
+/// documented here once; unknown parameters are refused. `paging()` checks the two.
+macro_rules! list_query {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$fm])* pub $field: $ty,)*
+            /// Page size, 1 to 500 (default 50).
+            pub limit: Option<i64>,
+            /// The `next_cursor` of the previous page.
+            pub cursor: Option<String>,
+        }
 
-impl PageQuery {
-    pub fn paging(&self) -> Result<Paging, InputError> {
-        Paging::new(self.limit, self.cursor.as_deref())
-    }
+        impl $name {
+            pub fn paging(&self) -> Result<$crate::http::Paging, $crate::error::InputError> {
+                $crate::http::Paging::new(self.limit, self.cursor.as_deref())
+            }
+        }
+    };
 }
+pub(crate) use list_query;
+
+list_query!(
+    /// The query of a list without filters: `limit` and `cursor` only.
+    #[derive(Default)]
+    pub struct PageQuery {}
+);
 
 /// A checked `limit` and decoded `cursor`.
 #[derive(Debug, Clone)]

@@ -47,10 +47,15 @@ impl ApiToken {
     }
 }
 
+/// A token to create: the body of `POST /tokens`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateToken)]
 pub struct NewApiToken {
     pub name: String,
     pub role: Role,
     pub unit_id: UnitId,
+    /// Unix milliseconds UTC; omit for a token that lives until revoked.
     pub expires_at: Option<i64>,
 }
 

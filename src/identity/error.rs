@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::hasher::HashError;
 use super::lockout::IN_PROGRESS_RETRY_SECONDS;
 use crate::authz::AuthzError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
 use crate::tenancy::TenancyError;
 
 crate::error_enum! {
@@ -15,100 +15,100 @@ crate::error_enum! {
     pub enum IdentityError {
         /// Unknown user or wrong password (the two are not told apart).
         #[error("wrong username or password")]
-        InvalidCredentials,
+        InvalidCredentials => (Unauthenticated, "invalid_credentials"),
         /// The current password given before changing it is wrong (counted toward lockout).
         #[error("current_password is wrong; repeated failures lock the account")]
-        WrongCurrentPassword,
+        WrongCurrentPassword => (Unauthenticated, "invalid_credentials"),
         #[error("enter the 6-digit code from your authenticator app (totp_code)")]
-        MfaRequired,
+        MfaRequired => (Unauthenticated, "mfa_required"),
         #[error("the two-factor code is wrong or expired")]
-        InvalidTotp,
+        InvalidTotp => (Unauthenticated, "invalid_totp"),
         #[error("this code was already used; wait for the next code")]
-        TotpReplayed,
+        TotpReplayed => (Unauthenticated, "totp_replayed"),
         #[error("this account is disabled or departed; ask your unit administrator")]
-        AccountInactive,
+        AccountInactive => (Forbidden, "account_inactive"),
         /// Locked after too many failures until this time (unix ms).
         #[error(
             "too many failed logins: this account is locked until {} (UTC)",
             crate::clock::to_rfc3339(*.0)
         )]
-        Locked(i64),
+        Locked(i64) => (Locked, "locked"),
         /// Not locked, but every remaining attempt is being checked right now.
         #[error(
             "too many attempts for this account are being checked right now; try again in a few seconds"
         )]
-        AttemptsInProgress,
+        AttemptsInProgress => (Locked, "locked"),
         /// Too many failed logins from the client's address; retry after this many seconds.
         #[error(
             "too many failed logins from your network address; try again in {} seconds",
             (*.0).max(1)
         )]
-        Throttled(u64),
+        Throttled(u64) => (Throttled, "throttled"),
         /// The session behind the bearer token is over; the reason says why.
         #[error("{0}")]
-        SessionExpired(&'static str),
+        SessionExpired(&'static str) => (Unauthenticated, "session_expired"),
         #[error("the bearer token is not a credgov token; log in again")]
-        NotACredgovToken,
+        NotACredgovToken => (Unauthenticated, "unauthenticated"),
         #[error("unknown API token")]
-        UnknownApiToken,
+        UnknownApiToken => (Unauthenticated, "unauthenticated"),
         #[error("this API token has been revoked")]
-        ApiTokenRevoked,
+        ApiTokenRevoked => (Unauthenticated, "unauthenticated"),
         #[error("this API token has expired")]
-        ApiTokenExpired,
+        ApiTokenExpired => (Unauthenticated, "unauthenticated"),
         #[error(
             "the person who minted this API token no longer holds its role on this unit; \
              ask someone who does to mint a new token"
         )]
-        MinterLostRole,
+        MinterLostRole => (Unauthenticated, "unauthenticated"),
         /// The signed-in user's record was deleted meanwhile.
         #[error("your account no longer exists")]
-        AccountGone,
+        AccountGone => (Unauthenticated, "unauthenticated"),
         #[error("two-factor login is already set up; a sysadmin can reset it if the device is lost")]
-        TotpAlreadyEnrolled,
+        TotpAlreadyEnrolled => (Conflict, "totp_already_enrolled"),
         #[error("start with POST /api/v1/auth/totp/enroll")]
-        NoEnrollment,
+        NoEnrollment => (Conflict, "no_enrollment"),
         /// The pending enrolment was replaced between the check and the confirmation.
         #[error("the enrolment changed meanwhile; start again")]
-        EnrollmentChanged,
+        EnrollmentChanged => (Conflict, "no_enrollment"),
         #[error("the code does not match; check the device clock and enter the current code")]
-        EnrollmentCodeMismatch,
+        EnrollmentCodeMismatch => (Invalid, "invalid_totp"),
         #[error(
             "set up two-factor login first (POST /api/v1/auth/totp/enroll); acknowledging needs a fresh code"
         )]
-        TotpNotEnrolled,
+        TotpNotEnrolled => (Conflict, "totp_not_enrolled"),
         #[error("the password does not meet the password policy")]
         WeakPassword {
             score: u8,
             min_score: u8,
             feedback: Vec<String>,
-        },
+        } => (Invalid, "weak_password"),
         #[error("your password was changed meanwhile; log in again with the new one")]
-        PasswordChangedMeanwhile,
+        PasswordChangedMeanwhile => (Conflict, "password_changed"),
         #[error("username {0} is already taken")]
-        UsernameTaken(String),
+        UsernameTaken(String) => (Conflict, "username_taken"),
         #[error("user {username} is {status}; only active users can be given roles")]
         UserInactive {
             username: String,
             status: &'static str,
-        },
+        } => (Conflict, "user_inactive"),
         #[error("the user already holds this role on this unit")]
-        AlreadyMember,
+        AlreadyMember => (Conflict, "already_member"),
         #[error("this API token is already revoked")]
-        TokenAlreadyRevoked,
+        TokenAlreadyRevoked => (Conflict, "already_revoked"),
         #[error(
             "this is the last active sysadmin of the root unit; grant the role to someone else first"
         )]
-        LastSysadmin,
+        LastSysadmin => (Conflict, "last_sysadmin"),
         #[error("this database is already initialised (a root unit exists); init runs once")]
-        AlreadyInitialised,
+        AlreadyInitialised => (Conflict, "already_initialised"),
         /// Another `init` created the root unit between our check and our write.
         #[error("this database is already initialised")]
-        InitialisedMeanwhile,
+        InitialisedMeanwhile => (Conflict, "already_initialised"),
         /// Absent, or outside the caller's units; names the resource (`user`, `membership`…).
         #[error("{0} not found")]
-        NotFound(&'static str),
+        NotFound(&'static str) => (NotFound, "not_found"),
         #[error("user {0} not found")]
-        UsernameNotFound(String),
+        UsernameNotFound(String) => (NotFound, "not_found"),
     }
     #[error(transparent)]
     nested {
@@ -118,6 +118,8 @@ crate::error_enum! {
         Input(InputError),
         Internal(InternalError),
     }
+    details = details;
+    retry_after = retry_after;
 }
 
 impl IdentityError {
@@ -132,93 +134,25 @@ impl IdentityError {
     }
 }
 
-impl DomainError for IdentityError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
-    }
-
-    fn own_kind(&self) -> ErrorKind {
-        use IdentityError::*;
-        match self {
-            InvalidCredentials | WrongCurrentPassword | MfaRequired | InvalidTotp
-            | TotpReplayed => ErrorKind::Unauthenticated,
-            SessionExpired(_) | NotACredgovToken | UnknownApiToken | ApiTokenRevoked
-            | ApiTokenExpired | MinterLostRole | AccountGone => ErrorKind::Unauthenticated,
-            AccountInactive => ErrorKind::Forbidden,
-            Locked(_) | AttemptsInProgress => ErrorKind::Locked,
-            Throttled(_) => ErrorKind::Throttled,
-            TotpAlreadyEnrolled
-            | NoEnrollment
-            | EnrollmentChanged
-            | TotpNotEnrolled
-            | PasswordChangedMeanwhile
-            | UsernameTaken(_)
-            | UserInactive { .. }
-            | AlreadyMember
-            | TokenAlreadyRevoked
-            | LastSysadmin
-            | AlreadyInitialised
-            | InitialisedMeanwhile => ErrorKind::Conflict,
-            EnrollmentCodeMismatch | WeakPassword { .. } => ErrorKind::Invalid,
-            NotFound(_) | UsernameNotFound(_) => ErrorKind::NotFound,
-            // Nested errors answer through `nested`.
-            _ => ErrorKind::Internal,
-        }
-    }
-
-    fn own_code(&self) -> &'static str {
-        use IdentityError::*;
-        match self {
-            InvalidCredentials | WrongCurrentPassword => "invalid_credentials",
-            MfaRequired => "mfa_required",
-            InvalidTotp | EnrollmentCodeMismatch => "invalid_totp",
-            TotpReplayed => "totp_replayed",
-            AccountInactive => "account_inactive",
-            Locked(_) | AttemptsInProgress => "locked",
-            Throttled(_) => "throttled",
-            SessionExpired(_) => "session_expired",
-            NotACredgovToken | UnknownApiToken | ApiTokenRevoked | ApiTokenExpired
-            | MinterLostRole | AccountGone => "unauthenticated",
-            TotpAlreadyEnrolled => "totp_already_enrolled",
-            NoEnrollment | EnrollmentChanged => "no_enrollment",
-            TotpNotEnrolled => "totp_not_enrolled",
-            WeakPassword { .. } => "weak_password",
-            PasswordChangedMeanwhile => "password_changed",
-            UsernameTaken(_) => "username_taken",
-            UserInactive { .. } => "user_inactive",
-            AlreadyMember => "already_member",
-            TokenAlreadyRevoked => "already_revoked",
-            LastSysadmin => "last_sysadmin",
-            AlreadyInitialised | InitialisedMeanwhile => "already_initialised",
-            NotFound(_) | UsernameNotFound(_) => "not_found",
-            // Nested errors answer through `nested`.
-            _ => "internal",
-        }
-    }
-
-    fn own_details(&self) -> Option<Value> {
-        use IdentityError::*;
-        match self {
-            Locked(until) => Some(json!({ "locked_until": until })),
-            AttemptsInProgress => Some(json!({ "locked_until": null })),
-            WeakPassword {
-                score,
-                min_score,
-                feedback,
-            } => Some(json!({ "score": score, "min_score": min_score, "feedback": feedback })),
-            _ => None,
-        }
-    }
-
-    fn own_retry_after(&self) -> Option<u64> {
-        match self {
-            IdentityError::AttemptsInProgress => Some(IN_PROGRESS_RETRY_SECONDS),
-            IdentityError::Throttled(seconds) => Some(*seconds),
-            _ => None,
-        }
+fn details(e: &IdentityError) -> Option<Value> {
+    match e {
+        IdentityError::Locked(until) => Some(json!({ "locked_until": until })),
+        IdentityError::AttemptsInProgress => Some(json!({ "locked_until": null })),
+        IdentityError::WeakPassword {
+            score,
+            min_score,
+            feedback,
+        } => Some(json!({ "score": score, "min_score": min_score, "feedback": feedback })),
+        _ => None,
     }
 }
 
-crate::domain_error!(IdentityError);
+fn retry_after(e: &IdentityError) -> Option<u64> {
+    match e {
+        IdentityError::AttemptsInProgress => Some(IN_PROGRESS_RETRY_SECONDS),
+        IdentityError::Throttled(seconds) => Some(*seconds),
+        _ => None,
+    }
+}
 
 pub type IdentityResult<T> = Result<T, IdentityError>;

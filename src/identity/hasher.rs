@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 use crate::config::Argon2Config;
-use crate::error::{DomainError, ErrorKind, InternalError};
+use crate::error::InternalError;
 
 /// Niceness of hashing threads (Linux: 0 normal … 19 lowest).
 const HASH_NICENESS: i32 = 10;
@@ -197,12 +197,13 @@ crate::error_enum! {
     pub enum HashError {
         /// Every worker is busy and the queue is full; nothing was computed.
         #[error("the server is busy checking other passwords; try again in a moment")]
-        Busy,
+        Busy => (Busy, "busy"),
     }
     #[error(transparent)]
     nested {
         Internal(InternalError),
     }
+    retry_after = retry_after;
 }
 
 impl HashError {
@@ -211,36 +212,13 @@ impl HashError {
     }
 }
 
-impl DomainError for HashError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
-    }
-
-    fn own_kind(&self) -> ErrorKind {
-        match self {
-            HashError::Busy => ErrorKind::Busy,
-            // Nested errors answer through `nested`.
-            _ => ErrorKind::Internal,
-        }
-    }
-
-    fn own_code(&self) -> &'static str {
-        match self {
-            HashError::Busy => "busy",
-            // Nested errors answer through `nested`.
-            _ => "internal",
-        }
-    }
-
-    fn own_retry_after(&self) -> Option<u64> {
-        match self {
-            HashError::Busy => Some(BUSY_RETRY_SECONDS),
-            HashError::Internal(_) => None,
-        }
+/// A full pool is worth retrying after [`BUSY_RETRY_SECONDS`].
+fn retry_after(e: &HashError) -> Option<u64> {
+    match e {
+        HashError::Busy => Some(BUSY_RETRY_SECONDS),
+        HashError::Internal(_) => None,
     }
 }
-
-crate::domain_error!(HashError);
 
 /// One place in the pool (queued or running), given back when dropped.
 struct PoolSlot(Arc<AtomicUsize>);

@@ -226,13 +226,7 @@ async fn check_credentials(
     else {
         return Ok(Verdict::WrongTotp);
     };
-    let fresh = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
-        .bind(step)
-        .bind(&user.id)
-        .execute(state.db.pool())
-        .await?
-        .rows_affected()
-        == 1;
+    let fresh = totp::claim_step(state.db.pool(), &user.id, step).await?;
     Ok(if fresh {
         Verdict::Passed {
             mfa_satisfied: true,

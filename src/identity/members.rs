@@ -74,11 +74,15 @@ pub(super) async fn roles_of(tx: &mut Tx, user_id: &UserId) -> IdentityResult<Ve
         .bind(user_id)
         .fetch_all(&mut **tx)
         .await?;
-    Ok(rows
-        .iter()
+    Ok(stored_roles(&rows))
+}
+
+/// The roles in the first column of membership rows (a name no role has is skipped).
+pub(crate) fn stored_roles(rows: &[AnyRow]) -> Vec<Role> {
+    rows.iter()
         .filter_map(|r| r.try_get::<String, _>(0).ok())
         .filter_map(|s| Role::parse(&s))
-        .collect())
+        .collect()
 }
 
 pub async fn grant(

@@ -28,6 +28,7 @@ pub use error::{IdentityError, IdentityResult};
 pub use hasher::{HashError, PasswordHasher};
 pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
+pub(crate) use members::stored_roles;
 pub use password::reset_password_by_username;
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};

@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
+use super::auth_audit::LoginAudit;
 use super::error::{IdentityError, IdentityResult};
 use super::target::authorized_target;
 use super::users::{User, existing_user, generate_password, require_strong, user_event};
@@ -88,7 +89,8 @@ pub async fn change_own_password(
         ));
     }
     require_strong(state, &new, &username, &display_name)?;
-    super::step_up::verify_current_password(state, meta, user_id, current).await?;
+    let audit = LoginAudit::of_user(state, meta, unit_id.as_str(), user_id, &username);
+    super::step_up::verify_current_password(state, &audit, user_id, &stored, current).await?;
     let hash = state.hasher.hash(new).await?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;

@@ -13,7 +13,7 @@ use super::api_tokens::{self, ApiToken, NewApiToken};
 use super::login::{self, LoginInput, LoginOutput, session_label};
 use super::members::{self, Membership};
 use super::totp::TotpEnrollment;
-use super::users::{self, NewUser, User, UserPatch, UserStatus};
+use super::users::{self, NewUser, User, UserPatch};
 use crate::app::AppState;
 use crate::authz::{Principal, Role};
 use crate::error::AppResult;
@@ -133,35 +133,25 @@ pub async fn me(
     State(state): State<AppState>,
     AuthAnySession(ctx, _): AuthAnySession,
 ) -> AppResult<Json<MeResponse>> {
-    let session = session_label(ctx.session).to_string();
+    let mut out = MeResponse {
+        session: session_label(ctx.session).to_string(),
+        user: None,
+        memberships: Vec::new(),
+        api_token: None,
+    };
     match &ctx.principal {
         Principal::User { id, .. } => {
             let id = UserId::from(id.as_str());
-            let user = users::find_user(state.db.pool(), &id).await?;
-            let memberships = members::of_user(state.db.pool(), &id).await?;
-            Ok(Json(MeResponse {
-                session,
-                user,
-                memberships,
-                api_token: None,
-            }))
+            out.user = users::find_user(state.db.pool(), &id).await?;
+            out.memberships = members::of_user(state.db.pool(), &id).await?;
         }
-        Principal::Operator { .. } => Ok(Json(MeResponse {
-            session,
-            user: None,
-            memberships: Vec::new(),
-            api_token: None,
-        })),
+        Principal::Operator { .. } => {}
         Principal::Token { id, .. } => {
-            let token = api_tokens::find(state.db.pool(), &TokenId::from(id.as_str())).await?;
-            Ok(Json(MeResponse {
-                session,
-                user: None,
-                memberships: Vec::new(),
-                api_token: token,
-            }))
+            let id = TokenId::from(id.as_str());
+            out.api_token = api_tokens::find(state.db.pool(), &id).await?;
         }
     }
+    Ok(Json(out))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -228,32 +218,13 @@ pub async fn read_user(c: Caller, ApiPath(id): ApiPath<UserId>) -> AppResult<Jso
     Ok(Json(users::read_user(&c.state, &c.ctx, &id).await?))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    pub status: Option<UserStatus>,
-    pub display_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    /// Clears the user's TOTP so they enrol again (lost device). Ends their sessions.
-    #[serde(default)]
-    pub reset_totp: bool,
-}
-
-#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUser,
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch,
     responses((status = 200, body = User), (status = 409, description = "last_sysadmin: the last active sysadmin of the root unit cannot be disabled", body = ErrorBody)))]
 pub async fn update_user(
     c: Caller,
     ApiPath(id): ApiPath<UserId>,
-    ApiJson(body): ApiJson<UpdateUser>,
+    ApiJson(patch): ApiJson<UserPatch>,
 ) -> AppResult<Json<User>> {
-    let patch = UserPatch {
-        status: body.status,
-        display_name: body.display_name,
-        phone: body.phone,
-        email: body.email,
-        reset_totp: body.reset_totp,
-    };
     Ok(Json(
         users::update_user(&c.state, &c.ctx, &c.meta, &id, patch).await?,
     ))
@@ -310,16 +281,6 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    pub name: String,
-    pub role: Role,
-    pub unit_id: UnitId,
-    /// Unix milliseconds UTC; omit for a token that lives until revoked.
-    pub expires_at: Option<i64>,
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     pub id: TokenId,
@@ -329,21 +290,10 @@ pub struct CreatedToken {
     pub record: ApiToken,
 }
 
-#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = CreateToken,
+#[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = NewApiToken,
     responses((status = 201, body = CreatedToken)))]
-pub async fn create_token(c: Caller, ApiJson(body): ApiJson<CreateToken>) -> AppResult<Response> {
-    let (record, token) = api_tokens::create(
-        &c.state,
-        &c.ctx,
-        &c.meta,
-        NewApiToken {
-            name: body.name,
-            role: body.role,
-            unit_id: body.unit_id,
-            expires_at: body.expires_at,
-        },
-    )
-    .await?;
+pub async fn create_token(c: Caller, ApiJson(body): ApiJson<NewApiToken>) -> AppResult<Response> {
+    let (record, token) = api_tokens::create(&c.state, &c.ctx, &c.meta, body).await?;
     let out = CreatedToken {
         id: record.id.clone(),
         token,

@@ -51,15 +51,7 @@ pub async fn verify_step_up(
         }
     };
     lockout::release(&mut tx, user_id).await?;
-    let fresh = sqlx::query(
-        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
-    )
-    .bind(step)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let fresh = totp::claim_step(&mut *tx, user_id, step).await?;
     tx.commit().await?;
     if !fresh {
         return Err(IdentityError::TotpReplayed);
@@ -67,28 +59,24 @@ pub async fn verify_step_up(
     Ok(())
 }
 
-/// Checks the current password of `user_id` before a deliberate change (changing it).
-/// Like a login, it holds an attempt slot while the hash is verified, so a stolen
-/// session cannot be used to guess the password faster than the lockout allows; a wrong
-/// one is recorded as `auth.password_check` failure (and `auth.lockout` when it locks).
-pub async fn verify_current_password(
+/// Checks the current password of `user_id` (stored as `stored`) before a deliberate
+/// change (changing it). Like a login, it holds an attempt slot while the hash is
+/// verified, so a stolen session cannot be used to guess the password faster than the
+/// lockout allows; a wrong one is recorded as `auth.password_check` failure (and
+/// `auth.lockout` when it locks).
+pub(super) async fn verify_current_password(
     state: &AppState,
-    meta: &RequestMeta,
+    audit: &LoginAudit<'_>,
     user_id: &UserId,
+    stored: &str,
     password: Zeroizing<String>,
 ) -> IdentityResult<()> {
-    let row = sqlx::query("SELECT username, unit_id, password_hash FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .ok_or(IdentityError::AccountGone)?;
-    let username: String = row.try_get("username")?;
-    let unit_id: String = row.try_get("unit_id")?;
-    let stored: String = row.try_get("password_hash")?;
-    let audit = LoginAudit::of_user(state, meta, &unit_id, user_id, &username);
     let now = state.now();
-    reserve_attempt(state, &audit, user_id, "auth.password_check", now).await?;
-    let verified = state.hasher.verify(password, Some(stored)).await;
+    reserve_attempt(state, audit, user_id, "auth.password_check", now).await?;
+    let verified = state
+        .hasher
+        .verify(password, Some(stored.to_string()))
+        .await;
     let mut tx = state.db.begin_write().await?;
     match verified {
         Ok(true) => {

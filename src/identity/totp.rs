@@ -85,6 +85,22 @@ pub fn check_code(
     Ok(totp.check(&code, now).and_then(|s| i64::try_from(s).ok()))
 }
 
+/// Uses up `step` for the user: false when it, or a later one, was used already (a
+/// replayed code). Each code therefore works once.
+pub(super) async fn claim_step<'e, E>(db: E, user_id: &UserId, step: i64) -> IdentityResult<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Current code for a base32 secret at `now_ms` (tests and the CLI demo use it).
 pub fn code_at(secret_base32: &str, now_ms: i64) -> Option<String> {
     let secret = Secret::try_from_base32(secret_base32).ok()?;

@@ -289,12 +289,17 @@ pub async fn list_users(
     Ok(paging.page(users, |u| (u.username.clone(), u.id.to_string())))
 }
 
-#[derive(Default)]
+/// The changes to a user: the body of `PATCH /users/{id}`.
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateUser)]
 pub struct UserPatch {
     pub status: Option<UserStatus>,
     pub display_name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Clears the user's TOTP so they enrol again (lost device). Ends their sessions.
+    #[serde(default)]
     pub reset_totp: bool,
 }
 

@@ -2,7 +2,7 @@
 //! filter) and the database underneath a scan or a re-evaluation.
 
 use crate::authz::AuthzError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
 
 crate::error_enum! {
     #[derive(Debug, thiserror::Error)]
@@ -17,18 +17,3 @@ crate::error_enum! {
         Internal(InternalError),
     }
 }
-
-impl DomainError for InspectionError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
-    }
-    // Every variant is nested.
-    fn own_kind(&self) -> ErrorKind {
-        ErrorKind::Internal
-    }
-    fn own_code(&self) -> &'static str {
-        "internal"
-    }
-}
-
-crate::domain_error!(InspectionError);

@@ -2,40 +2,25 @@
 //! [`daily_scan`] as `credgov scan`, its [`ScanCounts`] recorded as the run's counts.
 //! Safe to repeat: a rerun refreshes the same findings.
 
-use futures::future::BoxFuture;
-
 use super::scan::{ScanCounts, daily_scan};
 use crate::app::AppState;
-use crate::jobs::{Counts, Job, JobFailure, RunContext};
+use crate::jobs::{Counts, JobFailure, RunContext};
 
-/// The scheduler's handle on the daily inspection.
-pub struct DailyScan;
-
-impl Job for DailyScan {
-    fn name(&self) -> &'static str {
-        "daily_scan"
+crate::scheduled_job! {
+    /// The scheduler's handle on the daily inspection.
+    pub struct DailyScan {
+        name: "daily_scan",
+        cron: "30 2 * * *",
+        description: "daily inspection: evaluates every rule over the district, opens, refreshes and resolves findings",
+        run: run,
     }
+}
 
-    fn description(&self) -> &'static str {
-        "daily inspection: evaluates every rule over the district, opens, refreshes and resolves findings"
-    }
-
-    fn default_cron(&self) -> &'static str {
-        "30 2 * * *"
-    }
-
-    fn run<'a>(
-        &'a self,
-        state: &'a AppState,
-        _run: &'a RunContext,
-    ) -> BoxFuture<'a, Result<Counts, JobFailure>> {
-        Box::pin(async move {
-            let counts = daily_scan(state, state.now())
-                .await
-                .map_err(JobFailure::new)?;
-            Ok(job_counts(&counts))
-        })
-    }
+async fn run(state: &AppState, _run: &RunContext) -> Result<Counts, JobFailure> {
+    let counts = daily_scan(state, state.now())
+        .await
+        .map_err(JobFailure::new)?;
+    Ok(job_counts(&counts))
 }
 
 /// `open`, `opened`, `resolved` and `open.<rule>` for each rule that holds somewhere

@@ -2,6 +2,7 @@
 //! write touched (re-evaluation), and the SQL conditions that narrow each detector's
 //! query and the resolve step to them.
 
+use crate::audit::Entry;
 use crate::ids::{AccountId, CaseId, UnitId, UserId};
 
 /// The targets a write may have changed, named by the hook that re-evaluates them.
@@ -55,6 +56,19 @@ impl Targets {
             cause,
             ..Targets::default()
         }
+    }
+
+    /// What an audit entry's target reaches (an account, a person, a unit's subtree),
+    /// with the entry's action as the cause; None for a target without findings.
+    pub fn of(entry: &Entry<'_>) -> Option<Self> {
+        let id = entry.target_id?;
+        let targets = match entry.target_kind? {
+            "account" => Targets::account(id, entry.action),
+            "user" => Targets::user(id, entry.action),
+            "unit" => Targets::unit(id, entry.action),
+            _ => return None,
+        };
+        Some(targets)
     }
 }
 

@@ -3,9 +3,7 @@
 //! login slots of crashed servers, and job history older than [`JOB_HISTORY_DAYS`].
 //! Every statement is a conditional delete, so a repeated run does nothing new.
 
-use futures::future::BoxFuture;
-
-use super::registry::{Counts, Job, JobFailure, RunContext};
+use super::registry::{Counts, JobFailure, RunContext};
 use crate::app::AppState;
 use crate::clock::{HOUR_MS, MINUTE_MS};
 
@@ -14,31 +12,16 @@ const RATE_LIMIT_KEEP_MS: i64 = 24 * HOUR_MS;
 /// Finished job runs kept (each job's latest is always kept).
 pub const JOB_HISTORY_DAYS: i64 = 90;
 
-pub struct Housekeeping;
-
-impl Job for Housekeeping {
-    fn name(&self) -> &'static str {
-        "housekeeping"
-    }
-
-    fn description(&self) -> &'static str {
-        "deletes expired sessions, stale login-throttle and rate-limit rows, abandoned login slots and old job history"
-    }
-
-    fn default_cron(&self) -> &'static str {
-        "10 * * * *"
-    }
-
-    fn run<'a>(
-        &'a self,
-        state: &'a AppState,
-        _run: &'a RunContext,
-    ) -> BoxFuture<'a, Result<Counts, JobFailure>> {
-        Box::pin(run(state))
+crate::scheduled_job! {
+    pub struct Housekeeping {
+        name: "housekeeping",
+        cron: "10 * * * *",
+        description: "deletes expired sessions, stale login-throttle and rate-limit rows, abandoned login slots and old job history",
+        run: run,
     }
 }
 
-async fn run(state: &AppState) -> Result<Counts, JobFailure> {
+async fn run(state: &AppState, _run: &RunContext) -> Result<Counts, JobFailure> {
     let now = state.now();
     let idle_ms = i64::from(state.policy.session.idle_minutes) * MINUTE_MS;
     let throttle_window_ms = i64::from(state.policy.lockout.address_window_minutes) * MINUTE_MS;

@@ -7,11 +7,13 @@
 //! down run once at start (the latest one only).
 //!
 //! `config` (`[jobs]`), `schedule` (cron in a time zone), `registry` (the jobs),
+//! `define` (`scheduled_job!`, how a job is declared),
 //! `store` (SQL), `runner` (claim, run, renew, record), `ticker` (wake-ups),
 //! `status` and `routes` (what operators see), and the jobs themselves
 //! (`housekeeping`).
 
 mod config;
+mod define;
 mod error;
 mod housekeeping;
 pub mod registry;

@@ -1,7 +1,6 @@
 //! `GET /api/v1/jobs`: the scheduled jobs' status, for system administrators.
 
 use axum::Json;
-use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -9,7 +8,7 @@ use super::status::{self, JobStatus};
 use crate::app::AppState;
 use crate::authz::{self, Permission};
 use crate::error::AppResult;
-use crate::http::{Auth, ErrorBody};
+use crate::http::Caller;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list))
@@ -18,12 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every registered job: schedule, last run (outcome, duration, counts), a run in
 /// progress and the next due time.
 #[utoipa::path(get, path = "/jobs", tag = "jobs",
-    responses((status = 200, body = Vec<JobStatus>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-) -> AppResult<Json<Vec<JobStatus>>> {
-    authz::require_anywhere(&ctx, Permission::JobsRead)?;
-    Ok(Json(status::list(&state).await?))
+    responses((status = 200, body = Vec<JobStatus>)))]
+pub async fn list(c: Caller) -> AppResult<Json<Vec<JobStatus>>> {
+    authz::require_anywhere(&c.ctx, Permission::JobsRead)?;
+    Ok(Json(status::list(&c.state).await?))
 }

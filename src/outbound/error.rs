@@ -4,35 +4,40 @@
 use serde_json::{Value, json};
 
 use super::address::AddressClass;
-use crate::error::{DomainError, ErrorKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OutboundError {
-    #[error("the address is not a valid absolute URL")]
-    InvalidUrl,
-    #[error("only http and https addresses may be fetched, not {scheme}")]
-    SchemeNotAllowed { scheme: String },
-    #[error(
-        "{host} is a {class} address; outgoing requests go only to public addresses \
-         unless the host is listed in outbound.allowed_hosts"
-    )]
-    DestinationRefused { host: String, class: AddressClass },
-    #[error("{host} redirected more than {max} times")]
-    TooManyRedirects { host: String, max: usize },
-    #[error("{host} answered with a redirect whose Location is missing or not a URL")]
-    BadRedirect { host: String },
-    #[error("{host} sent more than {max_bytes} bytes; reading stopped there")]
-    TooLarge { host: String, max_bytes: usize },
-    #[error("{host} did not answer completely within {timeout_ms} ms")]
-    Timeout { host: String, timeout_ms: u64 },
-    #[error("the host name {host} could not be resolved")]
-    Unresolvable { host: String },
-    #[error("could not connect to {host}: {detail}")]
-    Unreachable { host: String, detail: String },
-    #[error("the exchange with {host} failed: {detail}")]
-    Transport { host: String, detail: String },
-    #[error("the outgoing HTTP client could not be built: {0}")]
-    Internal(String),
+crate::error_enum! {
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    pub enum OutboundError {
+        #[error("the address is not a valid absolute URL")]
+        InvalidUrl => (Invalid, "invalid_url"),
+        #[error("only http and https addresses may be fetched, not {scheme}")]
+        SchemeNotAllowed { scheme: String } => (Invalid, "scheme_not_allowed"),
+        #[error(
+            "{host} is a {class} address; outgoing requests go only to public addresses \
+             unless the host is listed in outbound.allowed_hosts"
+        )]
+        DestinationRefused {
+            host: String,
+            class: AddressClass,
+        } => (Invalid, "destination_refused"),
+        #[error("{host} redirected more than {max} times")]
+        TooManyRedirects { host: String, max: usize } => (Upstream, "too_many_redirects"),
+        #[error("{host} answered with a redirect whose Location is missing or not a URL")]
+        BadRedirect { host: String } => (Upstream, "bad_redirect"),
+        #[error("{host} sent more than {max_bytes} bytes; reading stopped there")]
+        TooLarge { host: String, max_bytes: usize } => (TooLarge, "too_large"),
+        #[error("{host} did not answer completely within {timeout_ms} ms")]
+        Timeout { host: String, timeout_ms: u64 } => (Upstream, "timeout"),
+        #[error("the host name {host} could not be resolved")]
+        Unresolvable { host: String } => (Upstream, "unresolvable"),
+        #[error("could not connect to {host}: {detail}")]
+        Unreachable { host: String, detail: String } => (Upstream, "unreachable"),
+        #[error("the exchange with {host} failed: {detail}")]
+        Transport { host: String, detail: String } => (Upstream, "transport"),
+        #[error("the outgoing HTTP client could not be built: {0}")]
+        Internal(String) => (Internal, "internal"),
+    }
+    details = details;
 }
 
 impl OutboundError {
@@ -54,50 +59,14 @@ impl OutboundError {
     }
 }
 
-impl DomainError for OutboundError {
-    fn own_kind(&self) -> ErrorKind {
-        match self {
-            OutboundError::InvalidUrl
-            | OutboundError::SchemeNotAllowed { .. }
-            | OutboundError::DestinationRefused { .. } => ErrorKind::Invalid,
-            OutboundError::TooLarge { .. } => ErrorKind::TooLarge,
-            OutboundError::TooManyRedirects { .. }
-            | OutboundError::BadRedirect { .. }
-            | OutboundError::Timeout { .. }
-            | OutboundError::Unresolvable { .. }
-            | OutboundError::Unreachable { .. }
-            | OutboundError::Transport { .. } => ErrorKind::Upstream,
-            OutboundError::Internal(_) => ErrorKind::Internal,
+fn details(e: &OutboundError) -> Option<Value> {
+    match e {
+        OutboundError::DestinationRefused { host, class } => {
+            Some(json!({ "host": host, "class": class.as_str() }))
         }
-    }
-
-    fn own_code(&self) -> &'static str {
-        match self {
-            OutboundError::InvalidUrl => "invalid_url",
-            OutboundError::SchemeNotAllowed { .. } => "scheme_not_allowed",
-            OutboundError::DestinationRefused { .. } => "destination_refused",
-            OutboundError::TooManyRedirects { .. } => "too_many_redirects",
-            OutboundError::BadRedirect { .. } => "bad_redirect",
-            OutboundError::TooLarge { .. } => "too_large",
-            OutboundError::Timeout { .. } => "timeout",
-            OutboundError::Unresolvable { .. } => "unresolvable",
-            OutboundError::Unreachable { .. } => "unreachable",
-            OutboundError::Transport { .. } => "transport",
-            OutboundError::Internal(_) => "internal",
+        OutboundError::TooLarge { host, max_bytes } => {
+            Some(json!({ "host": host, "max_bytes": max_bytes }))
         }
-    }
-
-    fn own_details(&self) -> Option<Value> {
-        match self {
-            OutboundError::DestinationRefused { host, class } => {
-                Some(json!({ "host": host, "class": class.as_str() }))
-            }
-            OutboundError::TooLarge { host, max_bytes } => {
-                Some(json!({ "host": host, "max_bytes": max_bytes }))
-            }
-            other => other.host().map(|host| json!({ "host": host })),
-        }
+        other => other.host().map(|host| json!({ "host": host })),
     }
 }
-
-crate::domain_error!(OutboundError);

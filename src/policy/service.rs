@@ -13,7 +13,6 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
 use crate::error::InternalError;
 use crate::ids::{UnitId, UserId};
-use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// A unit's own settings, as stored.
@@ -147,25 +146,26 @@ pub async fn update(
         ResolveError::Internal(m) => InternalError(m).into(),
     })?;
     store::upsert(&mut tx, &settings).await?;
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::unit(unit.id.as_str(), "policy.update"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "policy.update").target("unit", &unit.id).details(json!({
+        Entry::by(ctx, &unit.id, "policy.update")
+            .target("unit", &unit.id)
+            .details(json!({
                 "preset": settings.preset,
                 "overrides": settings.overrides.to_json(),
-                "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
+                "previous": previous.as_ref().map(recorded),
             })),
     )
     .await?;
     tx.commit().await?;
     Ok(view(&unit, resolved, Some(&settings)))
+}
+
+/// A unit's own settings as the audit trail records them.
+fn recorded(settings: &UnitSettings) -> Value {
+    json!({ "preset": settings.preset, "overrides": settings.overrides.to_json() })
 }
 
 /// `DELETE /units/{id}/policy`: the unit goes back to inheriting.
@@ -187,18 +187,14 @@ pub async fn clear(
     if !store::delete(&mut tx, &id).await? {
         return Err(UnitPolicyError::NoOwnSettings);
     }
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::unit(unit.id.as_str(), "policy.clear"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
-        Entry::by(ctx, &unit.id, "policy.clear").target("unit", &unit.id).details(json!({
-                "previous": previous.as_ref().map(|p| json!({ "preset": p.preset, "overrides": p.overrides.to_json() })),
+        Entry::by(ctx, &unit.id, "policy.clear")
+            .target("unit", &unit.id)
+            .details(json!({
+                "previous": previous.as_ref().map(recorded),
             })),
     )
     .await?;

@@ -4,62 +4,44 @@ use serde_json::{Value, json};
 
 use super::state::RectificationState;
 use crate::authz::AuthzError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
 
 crate::error_enum! {
-#[derive(Debug, thiserror::Error)]
-pub enum RectificationError {
-    #[error("rectification not found")]
-    NotFound,
-    /// The step does not apply to the item's state (e.g. accepting an open item).
-    #[error("this item is {state}; {action} needs an item that is {needs}")]
-    WrongState {
-        state: RectificationState,
-        action: &'static str,
-        needs: &'static str,
-    },
-    /// Another step on the item won a race.
-    #[error("the item changed meanwhile (someone else acted on it); reload it and try again")]
-    Changed,
-}
-#[error(transparent)]
-nested {
-    Authz(AuthzError),
-    Input(InputError),
-    Internal(InternalError),
-}
-}
-
-impl DomainError for RectificationError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
+    #[derive(Debug, thiserror::Error)]
+    pub enum RectificationError {
+        #[error("rectification not found")]
+        NotFound => (NotFound, "not_found"),
+        /// The step does not apply to the item's state (e.g. accepting an open item).
+        #[error("this item is {state}; {action} needs an item that is {needs}")]
+        WrongState {
+            state: RectificationState,
+            action: &'static str,
+            needs: &'static str,
+        } => (Conflict, "rectification_state"),
+        /// Another step on the item won a race.
+        #[error("the item changed meanwhile (someone else acted on it); reload it and try again")]
+        Changed => (Conflict, "rectification_changed"),
     }
-    fn own_kind(&self) -> ErrorKind {
-        match self {
-            RectificationError::NotFound => ErrorKind::NotFound,
-            _ => ErrorKind::Conflict,
-        }
+    #[error(transparent)]
+    nested {
+        Authz(AuthzError),
+        Input(InputError),
+        Internal(InternalError),
     }
-    fn own_code(&self) -> &'static str {
-        match self {
-            RectificationError::NotFound => "not_found",
-            RectificationError::WrongState { .. } => "rectification_state",
-            _ => "rectification_changed",
-        }
-    }
-    fn own_details(&self) -> Option<Value> {
-        match self {
-            RectificationError::WrongState { state, .. } => Some(json!({ "state": state })),
-            _ => None,
-        }
-    }
+    details = details;
 }
 
-crate::domain_error!(RectificationError);
+fn details(e: &RectificationError) -> Option<Value> {
+    match e {
+        RectificationError::WrongState { state, .. } => Some(json!({ "state": state })),
+        _ => None,
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
 
     #[test]
     fn codes_and_kinds() {

@@ -1,7 +1,6 @@
 //! HTTP for rectification items (整改).
 
 use axum::Json;
-use axum::extract::State;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,7 +10,7 @@ use super::list::{RectificationFilter, list_rectifications};
 use super::workflow::{self, AcceptInput};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, Page, list_query};
 use crate::ids::RectificationId;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,49 +22,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(return_item))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RectificationQuery {
-    /// Items of this unit and the units below it (default: every unit you may read).
-    pub unit_id: Option<String>,
-    /// `open`, `submitted`, `returned`, `accepted` or `auto_resolved` (default: all).
-    pub state: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+list_query!(
+    pub struct RectificationQuery {
+        /// Items of this unit and the units below it (default: every unit you may read).
+        pub unit_id: Option<String>,
+        /// `open`, `submitted`, `returned`, `accepted` or `auto_resolved` (default: all).
+        pub state: Option<String>,
+    }
+);
 
 #[utoipa::path(get, path = "/rectifications", tag = "rectification", params(RectificationQuery),
-    responses((status = 200, body = Page<Rectification>), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<Rectification>)))]
 pub async fn list(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<RectificationQuery>,
 ) -> AppResult<Json<Page<Rectification>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
     let filter = RectificationFilter {
         unit_id: q.unit_id.as_deref(),
         state: q.state.as_deref(),
     };
     Ok(Json(
-        list_rectifications(&state, &ctx, &filter, &paging).await?,
+        list_rectifications(&c.state, &c.ctx, &filter, &q.paging()?).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/rectifications/{id}", tag = "rectification", params(("id" = String, Path)),
-    responses((status = 200, body = Rectification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Rectification)))]
 pub async fn get_one(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<RectificationId>,
 ) -> AppResult<Json<Rectification>> {
-    Ok(Json(read(&state, &ctx, &id).await?))
+    Ok(Json(read(&c.state, &c.ctx, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -76,34 +63,26 @@ pub struct Submit {
 }
 
 #[utoipa::path(post, path = "/rectifications/{id}/submit", tag = "rectification", params(("id" = String, Path)),
-    request_body = Submit,
-    responses((status = 200, body = Rectification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    request_body = Submit, responses((status = 200, body = Rectification), (status = 409, body = ErrorBody)))]
 pub async fn submit(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<RectificationId>,
     ApiJson(body): ApiJson<Submit>,
 ) -> AppResult<Json<Rectification>> {
     Ok(Json(
-        workflow::submit(&state, &ctx, &meta, &id, &body.evidence).await?,
+        workflow::submit(&c.state, &c.ctx, &c.meta, &id, &body.evidence).await?,
     ))
 }
 
 #[utoipa::path(post, path = "/rectifications/{id}/accept", tag = "rectification", params(("id" = String, Path)),
-    request_body = AcceptInput,
-    responses((status = 200, body = Rectification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    request_body = AcceptInput, responses((status = 200, body = Rectification), (status = 409, body = ErrorBody)))]
 pub async fn accept(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<RectificationId>,
     ApiJson(body): ApiJson<AcceptInput>,
 ) -> AppResult<Json<Rectification>> {
     Ok(Json(
-        workflow::accept(&state, &ctx, &meta, &id, &body).await?,
+        workflow::accept(&c.state, &c.ctx, &c.meta, &id, &body).await?,
     ))
 }
 
@@ -115,17 +94,13 @@ pub struct Return {
 }
 
 #[utoipa::path(post, path = "/rectifications/{id}/return", tag = "rectification", params(("id" = String, Path)),
-    request_body = Return,
-    responses((status = 200, body = Rectification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    request_body = Return, responses((status = 200, body = Rectification), (status = 409, body = ErrorBody)))]
 pub async fn return_item(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<RectificationId>,
     ApiJson(body): ApiJson<Return>,
 ) -> AppResult<Json<Rectification>> {
     Ok(Json(
-        workflow::return_item(&state, &ctx, &meta, &id, &body.reason).await?,
+        workflow::return_item(&c.state, &c.ctx, &c.meta, &id, &body.reason).await?,
     ))
 }

@@ -7,11 +7,10 @@ use super::error::{VaultError, VaultResult, unique_or};
 use super::load::{account_for, reload};
 use super::model::Account;
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{self, AuthContext, Permission, Role};
 use crate::identity::UserStatus;
 use crate::ids::{AccountId, UserId};
-use crate::inspection::Targets;
 use crate::tenancy::Unit;
 
 /// The username of `user_id` when the user is active and holds a custodian or
@@ -70,18 +69,12 @@ pub async fn add_custodian(
     .execute(&mut *tx)
     .await;
     unique_or(res, || VaultError::AlreadyCustodian)?;
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.as_str(), "custodian.add"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "custodian.add")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "custodian.add")
             .details(json!({ "account": account.name, "user_id": user_id, "username": username })),
     )
     .await?;
@@ -110,18 +103,12 @@ pub async fn remove_custodian(
     if done.rows_affected() == 0 {
         return Err(VaultError::NotFound("custodian"));
     }
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.as_str(), "custodian.remove"),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "custodian.remove")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "custodian.remove")
             .details(json!({ "account": account.name, "user_id": user_id })),
     )
     .await?;

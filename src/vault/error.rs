@@ -9,7 +9,7 @@ use super::model::AccountStatus;
 use super::validate::PasswordCheck;
 use crate::authz::AuthzError;
 use crate::crypto::KeyringError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
 use crate::identity::IdentityError;
 use crate::tenancy::TenancyError;
 
@@ -19,53 +19,53 @@ crate::error_enum! {
         /// Absent, or outside every unit the caller may see; names what (`account`,
         /// `rotation`, `version`, `custodian`).
         #[error("{0} not found")]
-        NotFound(&'static str),
+        NotFound(&'static str) => (NotFound, "not_found"),
         #[error("the unit already has an account named {name}")]
-        AccountExists { name: String },
+        AccountExists { name: String } => (Conflict, "account_exists"),
         /// A rename onto a name the unit already uses.
         #[error("the unit already has an account with this name")]
-        AccountNameTaken,
+        AccountNameTaken => (Conflict, "account_exists"),
         /// Bulk import: a name that was free when the file was checked was taken before
         /// the rows were written.
         #[error("an account name in the file was taken meanwhile; check the file again")]
-        ImportNameTaken,
+        ImportNameTaken => (Conflict, "account_exists"),
         #[error(
             "a custodian must be an active user with the custodian or unit_admin role on this unit; grant the role first"
         )]
-        NotEligibleCustodian,
+        NotEligibleCustodian => (Invalid, "not_eligible"),
         #[error("the user is already a custodian of this account")]
-        AlreadyCustodian,
+        AlreadyCustodian => (Conflict, "already_custodian"),
         #[error("this account has no current password")]
-        NoCurrentPassword,
+        NoCurrentPassword => (Conflict, "no_current_password"),
         #[error("the account is {}; reactivate it before rotating", .0.as_str())]
-        AccountInactive(AccountStatus),
+        AccountInactive(AccountStatus) => (Conflict, "account_inactive"),
         #[error("this account already has a pending rotation: confirm or cancel it first")]
-        RotationPending,
+        RotationPending => (Conflict, "rotation_pending"),
         /// The rotation already ended (`confirmed`, `cancelled`, or `finished` when another
         /// request ended it first).
         #[error("this rotation is already {0}")]
-        RotationNotPending(String),
+        RotationNotPending(String) => (Conflict, "rotation_not_pending"),
         #[error("the password does not meet the unit's password policy")]
-        WeakPassword(PasswordCheck),
+        WeakPassword(PasswordCheck) => (Invalid, "weak_password"),
         #[error("the password was used before; choose another or let credgov generate one")]
-        ReusedPassword(PasswordCheck),
+        ReusedPassword(PasswordCheck) => (Invalid, "reused_password"),
         #[error("too many checks: at most {limit} per minute; try again in {retry_after} seconds")]
-        Throttled { limit: u32, retry_after: u64 },
+        Throttled { limit: u32, retry_after: u64 } => (Throttled, "throttled"),
         /// A history check (`policy/check` with an account) by someone who may not reveal it.
         #[error(
             "checking against an account's password history is only for people who may reveal \
              that account (its custodians and the unit's administrators); check against the \
              unit's policy with unit_id instead"
         )]
-        HistoryCheckForbidden,
+        HistoryCheckForbidden => (Forbidden, "forbidden"),
         /// A password would be handled by no accountable person (the operator).
         #[error("only a person (or a token minted by one) may handle a password here")]
-        NoAccountablePerson,
+        NoAccountablePerson => (Forbidden, "person_required"),
         #[error(
             "the master key was rotated while this server was running; nothing was saved. \
              The operator must restart the server with the new master key file, then retry"
         )]
-        RestartRequired,
+        RestartRequired => (Busy, "restart_required"),
     }
     #[error(transparent)]
     nested {
@@ -75,6 +75,8 @@ crate::error_enum! {
         Tenancy(TenancyError),
         Identity(IdentityError),
     }
+    details = details;
+    retry_after = retry_after;
 }
 
 pub type VaultResult<T> = Result<T, VaultError>;
@@ -116,79 +118,22 @@ pub(super) fn unique_or<T>(
     })
 }
 
-fn check_details(c: &PasswordCheck) -> Value {
-    json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback })
-}
-
-impl DomainError for VaultError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
-    }
-
-    fn own_kind(&self) -> ErrorKind {
-        match self {
-            VaultError::NotFound(_) => ErrorKind::NotFound,
-            VaultError::AccountExists { .. }
-            | VaultError::AccountNameTaken
-            | VaultError::ImportNameTaken
-            | VaultError::AlreadyCustodian
-            | VaultError::NoCurrentPassword
-            | VaultError::AccountInactive(_)
-            | VaultError::RotationPending
-            | VaultError::RotationNotPending(_) => ErrorKind::Conflict,
-            VaultError::NotEligibleCustodian
-            | VaultError::WeakPassword(_)
-            | VaultError::ReusedPassword(_) => ErrorKind::Invalid,
-            VaultError::Throttled { .. } => ErrorKind::Throttled,
-            VaultError::HistoryCheckForbidden | VaultError::NoAccountablePerson => {
-                ErrorKind::Forbidden
-            }
-            VaultError::RestartRequired => ErrorKind::Busy,
-            // Nested errors answer through `nested`.
-            _ => ErrorKind::Internal,
+fn details(e: &VaultError) -> Option<Value> {
+    match e {
+        VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => {
+            Some(json!({ "score": c.score, "min_score": c.min_score, "feedback": c.feedback }))
         }
-    }
-
-    fn own_code(&self) -> &'static str {
-        match self {
-            VaultError::NotFound(_) => "not_found",
-            VaultError::AccountExists { .. }
-            | VaultError::AccountNameTaken
-            | VaultError::ImportNameTaken => "account_exists",
-            VaultError::NotEligibleCustodian => "not_eligible",
-            VaultError::AlreadyCustodian => "already_custodian",
-            VaultError::NoCurrentPassword => "no_current_password",
-            VaultError::AccountInactive(_) => "account_inactive",
-            VaultError::RotationPending => "rotation_pending",
-            VaultError::RotationNotPending(_) => "rotation_not_pending",
-            VaultError::WeakPassword(_) => "weak_password",
-            VaultError::ReusedPassword(_) => "reused_password",
-            VaultError::Throttled { .. } => "throttled",
-            VaultError::HistoryCheckForbidden => "forbidden",
-            VaultError::NoAccountablePerson => "person_required",
-            VaultError::RestartRequired => "restart_required",
-            // Nested errors answer through `nested`.
-            _ => "internal",
-        }
-    }
-
-    fn own_details(&self) -> Option<Value> {
-        match self {
-            VaultError::WeakPassword(c) | VaultError::ReusedPassword(c) => Some(check_details(c)),
-            VaultError::Throttled { limit, .. } => Some(json!({ "limit": limit })),
-            _ => None,
-        }
-    }
-
-    fn own_retry_after(&self) -> Option<u64> {
-        match self {
-            VaultError::Throttled { retry_after, .. } => Some(*retry_after),
-            _ => None,
-        }
+        VaultError::Throttled { limit, .. } => Some(json!({ "limit": limit })),
+        _ => None,
     }
 }
 
-crate::domain_error!(VaultError);
+fn retry_after(e: &VaultError) -> Option<u64> {
+    match e {
+        VaultError::Throttled { retry_after, .. } => Some(*retry_after),
+        _ => None,
+    }
+}
 
 #[cfg(test)]
 mod tests {

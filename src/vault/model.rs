@@ -4,6 +4,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::Entry;
+use crate::authz::AuthContext;
 use crate::ids::{AccountId, RotationId, UnitId, UserId};
 use crate::text_enum::text_enum;
 
@@ -135,6 +137,11 @@ pub(super) const SELECT_ACCOUNT: &str = "SELECT a.unit_id, a.id, a.name, a.platf
     FROM accounts a";
 
 impl Account {
+    /// An audit entry by `ctx` about this account, on its unit's chain.
+    pub fn entry_by<'a>(&'a self, ctx: &AuthContext, action: &'static str) -> Entry<'a> {
+        Entry::by(ctx, &self.unit_id, action).target("account", &self.id)
+    }
+
     /// Where the account's secrets live: what their sealing is bound to.
     pub(super) fn place(&self) -> (&UnitId, &AccountId) {
         (&self.unit_id, &self.id)

@@ -12,7 +12,7 @@ use super::load::{account_for, account_for_secret};
 use super::model::{Account, VersionState};
 use super::secrets::{open_totp, open_version, record_exposure};
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
 use crate::ids::{AccountId, RotationId};
@@ -81,9 +81,8 @@ async fn record_reveal(
     for v in versions {
         record_exposure(&mut tx, ctx, account.place(), *v, "reveal", now).await?;
     }
-    let entry =
-        Entry::by(ctx, account.unit_id.as_str(), action).target("account", account.id.as_str());
-    tx.audit(now, meta, entry.details(details)).await?;
+    let entry = account.entry_by(ctx, action).details(details);
+    tx.audit(now, meta, entry).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,7 +17,6 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::AuthContext;
 use crate::error::{DomainError, ErrorKind};
 use crate::ids::{AccountId, RotationId, UnitId};
-use crate::inspection::Targets;
 use crate::policy::{effective_policy, generate_password};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -106,9 +105,8 @@ pub async fn start_rotation(
         "generated": generated,
         "score": check.score,
     });
-    let entry = Entry::by(ctx, account.unit_id.as_str(), "rotation.start")
-        .target("account", account.id.as_str());
-    tx.audit(now, meta, entry.details(details)).await?;
+    let entry = account.entry_by(ctx, "rotation.start").details(details);
+    tx.audit(now, meta, entry).await?;
     tx.commit().await?;
     Ok(RotationStarted {
         rotation_id,
@@ -228,14 +226,8 @@ async fn finish(
                 .await?;
         }
     }
-    crate::inspection::reevaluate(
+    tx.audit_and_reevaluate(
         state,
-        &mut tx,
-        now,
-        &Targets::account(account_id.as_str(), action),
-    )
-    .await?;
-    tx.audit(
         now,
         meta,
         Entry::by(ctx, unit_id.as_str(), action)

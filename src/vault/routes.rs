@@ -19,7 +19,9 @@ use super::update::{self, AccountPatch};
 use super::validate::PasswordCheck;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, NoQuery, Page, Paging, no_store};
+use crate::http::{
+    ApiJson, ApiPath, ApiQuery, Caller, ErrorBody, NoQuery, Page, list_query, no_store,
+};
 use crate::ids::{AccountId, RotationId, UnitId, UserId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -113,17 +115,12 @@ pub async fn create_account(
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AccountListQuery {
-    /// Only accounts of this platform.
-    pub platform: Option<Platform>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+list_query!(
+    pub struct AccountListQuery {
+        /// Only accounts of this platform.
+        pub platform: Option<Platform>,
+    }
+);
 
 #[utoipa::path(get, path = "/units/{unit_id}/accounts", tag = "vault", params(("unit_id" = String, Path), AccountListQuery),
     responses((status = 200, body = Page<Account>)))]
@@ -132,7 +129,7 @@ pub async fn list_accounts(
     ApiPath(unit_id): ApiPath<UnitId>,
     ApiQuery(q): ApiQuery<AccountListQuery>,
 ) -> AppResult<Json<Page<Account>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    let paging = q.paging()?;
     Ok(Json(
         load::list_accounts(&c.state, &c.ctx, &unit_id, q.platform, &paging).await?,
     ))

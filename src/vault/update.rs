@@ -8,11 +8,10 @@ use super::error::{VaultError, VaultResult, unique_or};
 use super::load::{account_for, reload};
 use super::model::{Account, AccountStatus, Classification, Platform};
 use crate::app::AppState;
-use crate::audit::{Entry, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::{AuthContext, Permission};
 use crate::error::InputError;
 use crate::ids::{AccountId, UserId};
-use crate::inspection::Targets;
 use crate::text::{Email, LoginName, LongNote, Name, Phone, Url};
 
 /// The fields to change (`PATCH /accounts/{id}`); an absent field stays as it is.
@@ -143,13 +142,6 @@ pub async fn update_account(
         .await?;
     }
     // Status and feed changes can clear or raise findings: show it at once.
-    crate::inspection::reevaluate(
-        state,
-        &mut tx,
-        now,
-        &Targets::account(account.id.clone(), "account.update"),
-    )
-    .await?;
     let changed: serde_json::Map<String, serde_json::Value> = sets
         .iter()
         .map(|(k, v)| {
@@ -162,11 +154,12 @@ pub async fn update_account(
             (k.to_string(), shown)
         })
         .collect();
-    tx.audit(
+    tx.audit_and_reevaluate(
+        state,
         now,
         meta,
-        Entry::by(ctx, account.unit_id.as_str(), "account.update")
-            .target("account", account.id.as_str())
+        account
+            .entry_by(ctx, "account.update")
             .details(json!({ "name": account.name, "changed": changed })),
     )
     .await?;

@@ -21,12 +21,8 @@ pub(super) async fn no_custodian(
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Observation {
-                rule: Rule::NoCustodian,
-                target_id: r.try_get("id")?,
-                unit_id: r.try_get("unit_id")?,
-                details: json!({ "account": r.try_get::<String, _>("name")? }),
-            })
+            let account: String = r.try_get("name")?;
+            Observation::of_row(Rule::NoCustodian, r, json!({ "account": account }))
         })
         .collect()
 }

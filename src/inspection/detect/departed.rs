@@ -79,16 +79,12 @@ pub(super) async fn binding_holder_departed(
     let rows = account_rows(conn, input, &sql).await?;
     rows.iter()
         .map(|r| {
-            Ok(Observation {
-                rule: Rule::BindingHolderDeparted,
-                target_id: r.try_get("id")?,
-                unit_id: r.try_get("unit_id")?,
-                details: json!({
-                    "account": r.try_get::<String, _>("name")?,
-                    "holder": r.try_get::<String, _>("username")?,
-                    "holder_id": r.try_get::<String, _>("user_id")?,
-                }),
-            })
+            let details = json!({
+                "account": r.try_get::<String, _>("name")?,
+                "holder": r.try_get::<String, _>("username")?,
+                "holder_id": r.try_get::<String, _>("user_id")?,
+            });
+            Observation::of_row(Rule::BindingHolderDeparted, r, details)
         })
         .collect()
 }

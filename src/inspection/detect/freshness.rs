@@ -37,7 +37,7 @@ pub(super) async fn content_silence(
     let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
     for row in rows.iter() {
-        let (r, unit_id, policy) = row?;
+        let (r, policy) = row?;
         let platform = Platform::parse(&r.try_get::<String, _>("platform")?);
         let Some(rule) = platform.and_then(|p| policy.freshness.rule(p)) else {
             continue;
@@ -47,7 +47,6 @@ pub(super) async fn content_silence(
         let past = |days: u32| silent > i64::from(days) * DAY_MS;
         let account: String = r.try_get("name")?;
         let last: Option<i64> = r.try_get("last_published_at")?;
-        let id: String = r.try_get("id")?;
         let details = |stage: &str, limit: u32| {
             json!({
                 "account": account, "platform": platform.map(Platform::as_str),
@@ -63,20 +62,11 @@ pub(super) async fn content_silence(
             None
         };
         if let Some(details) = stale {
-            out.push(Observation {
-                rule: Rule::ContentStale,
-                target_id: id.clone(),
-                unit_id: unit_id.clone(),
-                details,
-            });
+            out.push(Observation::of_row(Rule::ContentStale, r, details)?);
         }
         if past(rule.zombie_days) {
-            out.push(Observation {
-                rule: Rule::ZombieAccount,
-                target_id: id,
-                unit_id,
-                details: details("zombie", rule.zombie_days),
-            });
+            let details = details("zombie", rule.zombie_days);
+            out.push(Observation::of_row(Rule::ZombieAccount, r, details)?);
         }
     }
     Ok(out)
@@ -98,7 +88,7 @@ pub(super) async fn unreachable(
     .await?;
     let mut out = Vec::new();
     for row in rows.iter() {
-        let (r, unit_id, policy) = row?;
+        let (r, policy) = row?;
         let failures: i64 = r.try_get("probe_failures")?;
         let limit = policy.freshness.unreachable_failures();
         if failures < i64::from(limit) {
@@ -111,17 +101,13 @@ pub(super) async fn unreachable(
             (Some(c), _) => c.to_string(),
             (None, _) => "unknown".into(),
         };
-        out.push(Observation {
-            rule: Rule::AccountUnreachable,
-            target_id: r.try_get("id")?,
-            unit_id,
-            details: json!({
-                "account": r.try_get::<String, _>("name")?,
-                "url": r.try_get::<String, _>("feed_url")?,
-                "failures": failures, "limit": limit, "reason": reason,
-                "http_status": http, "last_probe_at": r.try_get::<Option<i64>, _>("probe_at")?,
-            }),
+        let details = json!({
+            "account": r.try_get::<String, _>("name")?,
+            "url": r.try_get::<String, _>("feed_url")?,
+            "failures": failures, "limit": limit, "reason": reason,
+            "http_status": http, "last_probe_at": r.try_get::<Option<i64>, _>("probe_at")?,
         });
+        out.push(Observation::of_row(Rule::AccountUnreachable, r, details)?);
     }
     Ok(out)
 }

@@ -25,18 +25,14 @@ pub(super) async fn handover_overdue(
     rows.iter()
         .map(|r| {
             let deadline: i64 = r.try_get("deadline_at")?;
-            Ok(Observation {
-                rule: Rule::HandoverOverdue,
-                target_id: r.try_get("id")?,
-                unit_id: r.try_get("unit_id")?,
-                details: json!({
-                    "leaver": r.try_get::<String, _>("username")?,
-                    "leaver_id": r.try_get::<String, _>("leaver_id")?,
-                    "case_state": r.try_get::<String, _>("state")?,
-                    "deadline_at": deadline,
-                    "days_overdue": ((input.now - deadline) / DAY_MS).max(1),
-                }),
-            })
+            let details = json!({
+                "leaver": r.try_get::<String, _>("username")?,
+                "leaver_id": r.try_get::<String, _>("leaver_id")?,
+                "case_state": r.try_get::<String, _>("state")?,
+                "deadline_at": deadline,
+                "days_overdue": ((input.now - deadline) / DAY_MS).max(1),
+            });
+            Observation::of_row(Rule::HandoverOverdue, r, details)
         })
         .collect()
 }

@@ -38,17 +38,13 @@ pub(super) async fn mfa_not_enrolled(
     rows.iter()
         .map(|r| {
             let since: i64 = r.try_get("since")?;
-            Ok(Observation {
-                rule: Rule::MfaNotEnrolled,
-                target_id: r.try_get("id")?,
-                unit_id: r.try_get("unit_id")?,
-                details: json!({
-                    "username": r.try_get::<String, _>("username")?,
-                    "since": since,
-                    "days": (input.now - since) / DAY_MS,
-                    "enrol_within_days": mfa.enrol_within_days,
-                }),
-            })
+            let details = json!({
+                "username": r.try_get::<String, _>("username")?,
+                "since": since,
+                "days": (input.now - since) / DAY_MS,
+                "enrol_within_days": mfa.enrol_within_days,
+            });
+            Observation::of_row(Rule::MfaNotEnrolled, r, details)
         })
         .collect()
 }

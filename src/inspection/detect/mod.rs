@@ -38,6 +38,22 @@ pub(super) struct Observation {
     pub details: Value,
 }
 
+impl Observation {
+    /// `rule` about the row's `id`, owned by its `unit_id`.
+    pub(super) fn of_row(
+        rule: Rule,
+        row: &AnyRow,
+        details: Value,
+    ) -> Result<Self, InspectionError> {
+        Ok(Observation {
+            rule,
+            target_id: row.try_get("id")?,
+            unit_id: row.try_get("unit_id")?,
+            details,
+        })
+    }
+}
+
 /// What every detector gets.
 pub(super) struct Input<'a> {
     pub state: &'a AppState,
@@ -110,16 +126,15 @@ pub(super) async fn rows_with_policies(
 }
 
 impl RowsWithPolicies {
-    /// Each row with its unit id and that unit's policy (rows of a unit without one are
-    /// left out).
+    /// Each row with its unit's policy (rows of a unit without one are left out).
     pub(super) fn iter(
         &self,
-    ) -> impl Iterator<Item = Result<(&AnyRow, String, &Policy), sqlx::Error>> + '_ {
+    ) -> impl Iterator<Item = Result<(&AnyRow, &Policy), sqlx::Error>> + '_ {
         self.rows
             .iter()
             .filter_map(|r| match r.try_get::<String, _>("unit_id") {
                 Err(e) => Some(Err(e)),
-                Ok(unit_id) => self.policies.get(&unit_id).map(|p| Ok((r, unit_id, p))),
+                Ok(unit_id) => self.policies.get(&unit_id).map(|p| Ok((r, p))),
             })
     }
 }

@@ -86,7 +86,7 @@ pub(super) async fn rotation_age(
     let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
     for row in rows.iter() {
-        let (r, unit_id, policy) = row?;
+        let (r, policy) = row?;
         let class: String = r.try_get("classification")?;
         let max_days = max_age_days(&policy.rotation, Classification::parse(&class));
         let since: i64 = r.try_get("since")?;
@@ -122,12 +122,7 @@ pub(super) async fn rotation_age(
                 }),
             )
         };
-        out.push(Observation {
-            rule,
-            target_id: r.try_get("id")?,
-            unit_id,
-            details,
-        });
+        out.push(Observation::of_row(rule, r, details)?);
     }
     Ok(out)
 }
@@ -148,25 +143,21 @@ pub(super) async fn pending_stale(
     .await?;
     let mut out = Vec::new();
     for row in rows.iter() {
-        let (r, unit_id, policy) = row?;
+        let (r, policy) = row?;
         let max_hours = policy.rotation.pending_max_hours;
         let started: i64 = r.try_get("created_at")?;
         if input.now - started <= i64::from(max_hours) * HOUR_MS {
             continue;
         }
-        out.push(Observation {
-            rule: Rule::RotationPendingStale,
-            target_id: r.try_get("id")?,
-            unit_id,
-            details: json!({
-                "account": r.try_get::<String, _>("name")?,
-                "rotation_id": r.try_get::<String, _>("rotation_id")?,
-                "version": r.try_get::<i64, _>("version")?,
-                "started_at": started,
-                "age_hours": (input.now - started) / HOUR_MS,
-                "max_hours": max_hours,
-            }),
+        let details = json!({
+            "account": r.try_get::<String, _>("name")?,
+            "rotation_id": r.try_get::<String, _>("rotation_id")?,
+            "version": r.try_get::<i64, _>("version")?,
+            "started_at": started,
+            "age_hours": (input.now - started) / HOUR_MS,
+            "max_hours": max_hours,
         });
+        out.push(Observation::of_row(Rule::RotationPendingStale, r, details)?);
     }
     Ok(out)
 }

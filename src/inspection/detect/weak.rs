@@ -32,7 +32,7 @@ pub(super) async fn weak_password(
     let rows = rows_with_policies(conn, input, &sql).await?;
     let mut out = Vec::new();
     for row in rows.iter() {
-        let (r, unit_id, policy) = row?;
+        let (r, policy) = row?;
         let strength = SealedStrength {
             score: u8::try_from(r.try_get::<i64, _>("score")?).unwrap_or(0),
             classes: ClassSet::from_bits(r.try_get("char_classes")?),
@@ -42,22 +42,18 @@ pub(super) async fn weak_password(
         let Some(short) = strength.shortfall(rules) else {
             continue;
         };
-        out.push(Observation {
-            rule: Rule::WeakPassword,
-            target_id: r.try_get("id")?,
-            unit_id,
-            details: json!({
-                "account": r.try_get::<String, _>("name")?,
-                "version": r.try_get::<i64, _>("version")?,
-                "score": strength.score,
-                "min_score": rules.min_score,
-                "required_classes": class_list(&rules.required_classes),
-                "min_length": rules.min_length,
-                "score_too_low": short.score_too_low,
-                "missing_classes": short.missing_classes,
-                "too_short": short.too_short,
-            }),
+        let details = json!({
+            "account": r.try_get::<String, _>("name")?,
+            "version": r.try_get::<i64, _>("version")?,
+            "score": strength.score,
+            "min_score": rules.min_score,
+            "required_classes": class_list(&rules.required_classes),
+            "min_length": rules.min_length,
+            "score_too_low": short.score_too_low,
+            "missing_classes": short.missing_classes,
+            "too_short": short.too_short,
         });
+        out.push(Observation::of_row(Rule::WeakPassword, r, details)?);
     }
     Ok(out)
 }

@@ -74,10 +74,14 @@ pub enum Permission {
     OutboxRead,
     /// Put a failed outbox message back in the queue.
     OutboxRetry,
+    /// See a unit's notification channels (hosts and fingerprints, never keys).
+    ChannelsRead,
+    /// Set, remove and test a unit's notification channels.
+    ChannelsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 25] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -101,6 +105,8 @@ impl Permission {
         Permission::RectificationsReview,
         Permission::OutboxRead,
         Permission::OutboxRetry,
+        Permission::ChannelsRead,
+        Permission::ChannelsWrite,
     ];
 }
 
@@ -144,6 +150,8 @@ impl Role {
                     | JobsRead
                     | OutboxRead
                     | OutboxRetry
+                    | ChannelsRead
+                    | ChannelsWrite
             ),
             Role::Supervisor => matches!(
                 p,
@@ -172,6 +180,8 @@ impl Role {
                     | FindingsRead
                     | RectificationsRead
                     | RectificationsSubmit
+                    | ChannelsRead
+                    | ChannelsWrite
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),

@@ -8,7 +8,7 @@ use sqlx::Row;
 use crate::authz::Role;
 use crate::db::Tx;
 use crate::ids::UnitId;
-use crate::notify::{Audience, NotificationKind, Notice, enqueue};
+use crate::notify::{Audience, Notice, NotificationKind, enqueue};
 
 /// Queues the notice when `user_id` holds a privileged role anywhere; returns whether
 /// it did.

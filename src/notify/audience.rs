@@ -16,7 +16,10 @@ use crate::ids::{AccountId, UnitId, UserId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
     /// The account's custodians and the unit admins of its unit (or a unit above).
-    AccountPeople { unit_id: UnitId, account_id: AccountId },
+    AccountPeople {
+        unit_id: UnitId,
+        account_id: AccountId,
+    },
     /// Unit admins of the unit or a unit above it.
     UnitAdmins(UnitId),
     /// Supervisors holding the role on a unit strictly above this one.
@@ -81,9 +84,7 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
                 rows
             }
             Audience::UnitAdmins(unit) => holders(tx, unit, Role::UnitAdmin, false).await?,
-            Audience::ParentSupervisors(unit) => {
-                holders(tx, unit, Role::Supervisor, true).await?
-            }
+            Audience::ParentSupervisors(unit) => holders(tx, unit, Role::Supervisor, true).await?,
             Audience::UnitHr(unit) => holders(tx, unit, Role::Hr, false).await?,
             Audience::User(user) => {
                 sqlx::query("SELECT id, phone FROM users WHERE id = $1 AND status = $2")

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::audience::{self, Audience, Person};
 use super::inbox::{self, NewNotification};
 use super::kinds::{Lang, NotificationKind};
-use super::outbox::{self, Channel, NewMessage};
+use super::outbox::{self, NewMessage};
 use super::render::{Rendered, render};
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -97,7 +97,7 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
     let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
     let mentions = mentions(&resolved.people);
     for unit in &resolved.groups {
-        for (channel, settings_unit) in group_routes(tx, unit).await? {
+        for (channel, settings_unit) in super::settings::group_routes(tx, unit).await? {
             let added = outbox::insert(
                 tx,
                 &NewMessage {
@@ -119,7 +119,7 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
                 },
             )
             .await?;
-            queued.outbox += usize::from(added);
+            queued.outbox += usize::from(added.is_some());
         }
     }
     Ok(queued)
@@ -143,12 +143,4 @@ fn rendered<'a>(
 fn mentions(people: &[Person]) -> Value {
     let mobiles: Vec<&str> = people.iter().filter_map(|p| p.phone.as_deref()).collect();
     json!({ "wecom_user_ids": [], "mobiles": mobiles })
-}
-
-/// The group channels that carry a notice about `unit`, each with the unit whose
-/// settings configure it (the nearest one up the tree). The unit channel settings
-/// come with the settings branch (`notify::settings`); until they are merged no unit
-/// has any, and notices reach people through their inbox only.
-async fn group_routes(_tx: &mut Tx, _unit: &UnitId) -> Result<Vec<(Channel, UnitId)>, sqlx::Error> {
-    Ok(Vec::new())
 }

@@ -3,60 +3,49 @@
 
 use serde_json::{Value, json};
 
-use super::outbox::OutboxState;
+use super::outbox::{Channel, OutboxState};
 use crate::authz::AuthzError;
-use crate::error::{DomainError, ErrorKind, InputError, InternalError};
+use crate::error::{InputError, InternalError};
+use crate::tenancy::TenancyError;
 
 crate::error_enum! {
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    #[error("notification not found")]
-    NotificationNotFound,
-    #[error("outbox message not found")]
-    OutboxNotFound,
-    /// Only failed messages go back to the queue.
-    #[error("this message is {state}; only a failed message can be retried")]
-    NotFailed { state: OutboxState },
-}
-#[error(transparent)]
-nested {
-    Authz(AuthzError),
-    Input(InputError),
-    Internal(InternalError),
-}
-}
-
-impl DomainError for NotifyError {
-    fn nested(&self) -> Option<&dyn DomainError> {
-        self.nested_error()
+    #[derive(Debug, thiserror::Error)]
+    pub enum NotifyError {
+        #[error("notification not found")]
+        NotificationNotFound => (NotFound, "not_found"),
+        #[error("outbox message not found")]
+        OutboxNotFound => (NotFound, "not_found"),
+        /// Only failed messages go back to the queue.
+        #[error("this message is {state}; only a failed message can be retried")]
+        NotFailed { state: OutboxState } => (Conflict, "outbox_not_failed"),
+        /// A test of a channel that neither the unit nor a unit above configures.
+        #[error("no {channel} channel is set up for this unit or a unit above it; save one with PUT /units/{{id}}/channels first")]
+        NoChannel { channel: Channel } => (Conflict, "channel_not_configured"),
+        #[error("the master key was rotated while this server was running; nothing was saved. The operator must restart the server with the new master key file, then retry")]
+        RestartRequired => (Busy, "restart_required"),
     }
-    fn own_kind(&self) -> ErrorKind {
-        match self {
-            NotifyError::NotificationNotFound | NotifyError::OutboxNotFound => {
-                ErrorKind::NotFound
-            }
-            _ => ErrorKind::Conflict,
-        }
+    #[error(transparent)]
+    nested {
+        Authz(AuthzError),
+        Input(InputError),
+        Internal(InternalError),
+        Tenancy(TenancyError),
     }
-    fn own_code(&self) -> &'static str {
-        match self {
-            NotifyError::NotificationNotFound | NotifyError::OutboxNotFound => "not_found",
-            _ => "outbox_not_failed",
-        }
-    }
-    fn own_details(&self) -> Option<Value> {
-        match self {
-            NotifyError::NotFailed { state } => Some(json!({ "state": state })),
-            _ => None,
-        }
-    }
+    details = details;
 }
 
-crate::domain_error!(NotifyError);
+fn details(e: &NotifyError) -> Option<Value> {
+    match e {
+        NotifyError::NotFailed { state } => Some(json!({ "state": state })),
+        NotifyError::NoChannel { channel } => Some(json!({ "channel": channel })),
+        _ => None,
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
 
     #[test]
     fn codes_and_kinds() {

@@ -137,13 +137,12 @@ pub async fn mark_read(
 pub async fn mark_all_read(state: &AppState, ctx: &AuthContext) -> Result<u64, NotifyError> {
     let me = authz::own_inbox(ctx)?;
     let mut tx = state.db.begin_write().await?;
-    let done = sqlx::query(
-        "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
-    )
-    .bind(state.now())
-    .bind(me)
-    .execute(&mut *tx)
-    .await?;
+    let done =
+        sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(state.now())
+            .bind(me)
+            .execute(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(done.rows_affected())
 }

@@ -18,6 +18,7 @@ pub mod kinds;
 pub mod outbox;
 pub mod render;
 mod routes;
+pub mod settings;
 pub mod split;
 
 use std::sync::OnceLock;

@@ -63,15 +63,17 @@ pub struct NewMessage<'a> {
     pub at: Millis,
 }
 
-/// Inserts one pending row due now; false when its dedupe key was queued before.
-pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<bool, sqlx::Error> {
+/// Inserts one pending row due now; its id, or None when its dedupe key was queued
+/// before.
+pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<Option<String>, sqlx::Error> {
+    let id = crate::db::new_id();
     let done = sqlx::query(
         "INSERT INTO outbox (id, kind, unit_id, channel, settings_unit_id, recipient_user_id, \
          title, body, html, data, mentions, state, attempts, next_attempt_at, created_at, dedupe_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13, $14) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(crate::db::new_id())
+    .bind(&id)
     .bind(m.kind.as_str())
     .bind(m.unit_id.as_str())
     .bind(m.channel.as_str())
@@ -87,7 +89,7 @@ pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<bool, sqlx::Error
     .bind(m.dedupe_key.as_deref())
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok((done.rows_affected() > 0).then_some(id))
 }
 
 /// One outbox row as system administrators see it: no body (the title says what it is).
@@ -115,7 +117,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<OutboxItem, sqlx::Error> {
     let kind: String = r.try_get("kind")?;
     let channel: String = r.try_get("channel")?;
     let state: String = r.try_get("state")?;
-    let bad = |what: &str, v: &str| sqlx::Error::Decode(format!("unknown outbox {what} {v:?}").into());
+    let bad =
+        |what: &str, v: &str| sqlx::Error::Decode(format!("unknown outbox {what} {v:?}").into());
     Ok(OutboxItem {
         id: r.try_get("id")?,
         kind: NotificationKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
@@ -214,7 +217,9 @@ pub async fn retry(
         meta,
         Entry::by(ctx, &item.unit_id, "outbox.retry")
             .target("outbox", &item.id)
-            .details(json!({ "kind": item.kind, "channel": item.channel, "attempts": item.attempts })),
+            .details(
+                json!({ "kind": item.kind, "channel": item.channel, "attempts": item.attempts }),
+            ),
     )
     .await?;
     tx.commit().await?;

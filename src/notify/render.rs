@@ -26,7 +26,11 @@ pub fn render(kind: NotificationKind, lang: Lang, data: &Value) -> Rendered {
         .map(|a| a.iter().map(text_of).collect())
         .unwrap_or_default();
     let mut markdown = format!("**{title}**\n\n{sentence}");
-    let mut html = format!("<p><strong>{}</strong></p>\n<p>{}</p>", escape(&title), escape(&sentence));
+    let mut html = format!(
+        "<p><strong>{}</strong></p>\n<p>{}</p>",
+        escape(&title),
+        escape(&sentence)
+    );
     if !items.is_empty() {
         markdown.push('\n');
         html.push_str("\n<ul>");
@@ -202,7 +206,12 @@ mod tests {
                            "locked_until": 1_700_000_000_000_i64 });
         let zh = render(NotificationKind::PrivilegedLockout, Lang::ZhCn, &data);
         assert_eq!(zh.title, "特权用户被锁定");
-        assert!(zh.markdown.contains("区网信办 的特权用户 张三 因连续 5 次登录失败被锁定至 2023-11-15 06:13"), "{}", zh.markdown);
+        assert!(
+            zh.markdown
+                .contains("区网信办 的特权用户 张三 因连续 5 次登录失败被锁定至 2023-11-15 06:13"),
+            "{}",
+            zh.markdown
+        );
         let en = render(NotificationKind::PrivilegedLockout, Lang::En, &data);
         assert!(en.markdown.contains("Privileged user 张三 (区网信办) is locked out until 2023-11-15 06:13 after 5 failed logins"), "{}", en.markdown);
     }

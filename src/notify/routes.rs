@@ -2,8 +2,7 @@
 //! administrators' view of the outbox (`/outbox`).
 
 use axum::Json;
-use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,7 +10,7 @@ use super::inbox::{self, Notification};
 use super::outbox::{self, OutboxItem};
 use crate::app::AppState;
 use crate::error::AppResult;
-use crate::http::{ApiPath, ApiQuery, Auth, ErrorBody, Page, Paging};
+use crate::http::{ApiPath, ApiQuery, Caller, ErrorBody, Page, list_query};
 use crate::ids::{NotificationId, OutboxId};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,44 +20,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read_all))
         .routes(routes!(list_outbox))
         .routes(routes!(retry))
+        .merge(super::settings::routes::router())
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InboxQuery {
-    /// `true`: unread only; `false`: read only (default: all).
-    pub unread: Option<bool>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+list_query!(
+    pub struct InboxQuery {
+        /// `true`: unread only; `false`: read only (default: all).
+        pub unread: Option<bool>,
+    }
+);
 
 /// Your own notifications, newest first.
 #[utoipa::path(get, path = "/notifications", tag = "notifications", params(InboxQuery),
-    responses((status = 200, body = Page<Notification>), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<Notification>)))]
 pub async fn list_notifications(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> AppResult<Json<Page<Notification>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
-    Ok(Json(inbox::list(&state, &ctx, q.unread, &paging).await?))
+    let paging = q.paging()?;
+    Ok(Json(
+        inbox::list(&c.state, &c.ctx, q.unread, &paging).await?,
+    ))
 }
 
 /// Marks one of your notifications read.
 #[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications", params(("id" = String, Path)),
-    responses((status = 200, body = Notification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Notification)))]
 pub async fn read_one(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiPath(id): ApiPath<NotificationId>,
 ) -> AppResult<Json<Notification>> {
-    Ok(Json(inbox::mark_read(&state, &ctx, id.as_str()).await?))
+    Ok(Json(inbox::mark_read(&c.state, &c.ctx, id.as_str()).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -69,53 +61,37 @@ pub struct ReadAll {
 
 /// Marks all your notifications read.
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications",
-    responses((status = 200, body = ReadAll), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn read_all(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
-) -> AppResult<Json<ReadAll>> {
-    let marked = inbox::mark_all_read(&state, &ctx).await?;
+    responses((status = 200, body = ReadAll)))]
+pub async fn read_all(c: Caller) -> AppResult<Json<ReadAll>> {
+    let marked = inbox::mark_all_read(&c.state, &c.ctx).await?;
     Ok(Json(ReadAll { marked }))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct OutboxQuery {
-    /// `pending`, `delivered` or `failed` (default: all).
-    pub state: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
+list_query!(
+    pub struct OutboxQuery {
+        /// `pending`, `delivered` or `failed` (default: all).
+        pub state: Option<String>,
+    }
+);
 
 /// Outgoing messages of the units in your scope, newest first (system administrators).
 #[utoipa::path(get, path = "/outbox", tag = "notifications", params(OutboxQuery),
-    responses((status = 200, body = Page<OutboxItem>), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<OutboxItem>)))]
 pub async fn list_outbox(
-    State(state): State<AppState>,
-    Auth(ctx, _): Auth,
+    c: Caller,
     ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> AppResult<Json<Page<OutboxItem>>> {
-    let paging = Paging::new(q.limit, q.cursor.as_deref())?;
+    let paging = q.paging()?;
     Ok(Json(
-        outbox::list(&state, &ctx, q.state.as_deref(), &paging).await?,
+        outbox::list(&c.state, &c.ctx, q.state.as_deref(), &paging).await?,
     ))
 }
 
 /// Puts a failed message back in the queue (its attempts kept); audited `outbox.retry`.
 #[utoipa::path(post, path = "/outbox/{id}/retry", tag = "notifications", params(("id" = String, Path)),
-    responses((status = 200, body = OutboxItem), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn retry(
-    State(state): State<AppState>,
-    Auth(ctx, meta): Auth,
-    ApiPath(id): ApiPath<OutboxId>,
-) -> AppResult<Json<OutboxItem>> {
-    Ok(Json(outbox::retry(&state, &ctx, &meta, id.as_str()).await?))
+    responses((status = 200, body = OutboxItem), (status = 409, body = ErrorBody)))]
+pub async fn retry(c: Caller, ApiPath(id): ApiPath<OutboxId>) -> AppResult<Json<OutboxItem>> {
+    Ok(Json(
+        outbox::retry(&c.state, &c.ctx, &c.meta, id.as_str()).await?,
+    ))
 }

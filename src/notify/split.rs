@@ -10,7 +10,11 @@ pub fn split(text: &str, max_bytes: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut current = String::new();
     for line in text.split('\n') {
-        let needed = if current.is_empty() { line.len() } else { current.len() + 1 + line.len() };
+        let needed = if current.is_empty() {
+            line.len()
+        } else {
+            current.len() + 1 + line.len()
+        };
         if needed <= max {
             if !current.is_empty() {
                 current.push('\n');
@@ -55,7 +59,9 @@ mod tests {
 
     #[test]
     fn parts_are_cut_between_lines_and_keep_every_line() {
-        let lines: Vec<String> = (0..50).map(|i| format!("- 账号{i} 密码轮换已逾期")).collect();
+        let lines: Vec<String> = (0..50)
+            .map(|i| format!("- 账号{i} 密码轮换已逾期"))
+            .collect();
         let text = lines.join("\n");
         let parts = split(&text, 120);
         assert!(parts.len() > 1);

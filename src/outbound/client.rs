@@ -89,6 +89,14 @@ impl OutboundClient {
         })
     }
 
+    /// Checks a destination URL as a request to it would be checked before resolving
+    /// (absolute, http/https, no refused IP literal); its host. Settings use it at save
+    /// time; host names are still checked on every address at send time.
+    pub fn check_destination(&self, url: &str) -> Result<String, OutboundError> {
+        let url = Url::parse(url).map_err(|_| OutboundError::InvalidUrl)?;
+        self.rule.check_url(&url)
+    }
+
     /// GET `url`, following up to [`MAX_REDIRECTS`] redirects. Any HTTP status is a
     /// success here; callers judge it.
     pub async fn get(&self, url: &str) -> Result<Fetched, OutboundError> {

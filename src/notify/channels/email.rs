@@ -125,7 +125,10 @@ pub async fn send(relay: &EmailRelay, to: &[String], outgoing: &Outgoing) -> Del
             error: format!("the SMTP relay {} refused the message: {e}", relay.host),
         },
         Err(e) => Delivery::Retry {
-            error: format!("the SMTP relay {} did not take the message: {e}", relay.host),
+            error: format!(
+                "the SMTP relay {} did not take the message: {e}",
+                relay.host
+            ),
             after: None,
         },
     }

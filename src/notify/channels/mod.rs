@@ -4,7 +4,6 @@
 //! touch the database, never retry and never log the destination's URL or secret: the
 //! deliverer (`notify::deliver`) owns claiming, retries, rate slots and bookkeeping.
 
-
 pub mod dingtalk;
 pub mod email;
 pub mod webhook;
@@ -49,14 +48,23 @@ pub struct Mentions {
 pub enum Destination {
     /// A Standard Webhooks receiver; `secrets` are the `whsec_…` secrets (one, or two
     /// while a rotation is under way: each signs).
-    Webhook { url: SecretString, secrets: Vec<SecretString> },
+    Webhook {
+        url: SecretString,
+        secrets: Vec<SecretString>,
+    },
     /// A WeCom group robot (the full `…/cgi-bin/webhook/send?key=…` URL).
     WeCom { webhook_url: SecretString },
     /// A DingTalk custom robot (the full `…/robot/send?access_token=…` URL) and its
     /// signing secret (`SEC…`).
-    DingTalk { webhook_url: SecretString, secret: SecretString },
+    DingTalk {
+        webhook_url: SecretString,
+        secret: SecretString,
+    },
     /// E-mail to these addresses over the configured SMTP relay.
-    Email { relay: email::EmailRelay, to: Vec<String> },
+    Email {
+        relay: email::EmailRelay,
+        to: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Destination {
@@ -85,7 +93,10 @@ pub enum Delivery {
     Delivered,
     /// A failure worth retrying later (timeout, 5xx, 429, connection refused …);
     /// `after` is the receiver's own hint (`Retry-After`), if any.
-    Retry { error: String, after: Option<Duration> },
+    Retry {
+        error: String,
+        after: Option<Duration>,
+    },
     /// The receiver will never take it (a 4xx other than 408/429, a refused destination,
     /// a body too large): the row fails at once.
     Reject { error: String },
@@ -106,9 +117,10 @@ pub async fn send(
             webhook::send(client, url, secrets, message, now_ms).await
         }
         Destination::WeCom { webhook_url } => wecom::send(client, webhook_url, message).await,
-        Destination::DingTalk { webhook_url, secret } => {
-            dingtalk::send(client, webhook_url, secret, message, now_ms).await
-        }
+        Destination::DingTalk {
+            webhook_url,
+            secret,
+        } => dingtalk::send(client, webhook_url, secret, message, now_ms).await,
         Destination::Email { relay, to } => email::send(relay, to, message).await,
     }
 }

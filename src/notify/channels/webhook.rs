@@ -103,7 +103,11 @@ pub async fn send(
     for secret in secrets {
         match secret_key(secret.expose_secret()) {
             Ok(key) => signatures.push(sign(&key, &message.id, timestamp, &body)),
-            Err(e) => return Delivery::Reject { error: e.to_string() },
+            Err(e) => {
+                return Delivery::Reject {
+                    error: e.to_string(),
+                };
+            }
         }
     }
     if signatures.is_empty() {
@@ -151,7 +155,9 @@ mod tests {
     /// The example of the Standard Webhooks specification's reference libraries.
     #[test]
     fn signature_matches_the_specification_example() {
-        let key = B64.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_or_default();
+        let key = B64
+            .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap_or_default();
         let sig = sign(
             &key,
             "msg_p5jXN8AQM9LWM0D4loKWxJek",

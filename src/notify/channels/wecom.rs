@@ -33,8 +33,19 @@ pub fn body(message: &Outgoing) -> serde_json::Value {
     json!({ "msgtype": "markdown", "markdown": { "content": content } })
 }
 
-pub async fn send(client: &OutboundClient, webhook_url: &SecretString, message: &Outgoing) -> Delivery {
-    post_robot(client, webhook_url.expose_secret(), &body(message), BUSY_CODES, "WeCom").await
+pub async fn send(
+    client: &OutboundClient,
+    webhook_url: &SecretString,
+    message: &Outgoing,
+) -> Delivery {
+    post_robot(
+        client,
+        webhook_url.expose_secret(),
+        &body(message),
+        BUSY_CODES,
+        "WeCom",
+    )
+    .await
 }
 
 #[cfg(test)]

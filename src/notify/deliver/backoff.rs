@@ -13,7 +13,9 @@ pub const JITTER: f64 = 0.2;
 /// The delay after the `attempts`-th failed attempt (1 = the first), without jitter.
 pub fn base_delay(attempts: i64) -> Millis {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 32)).unwrap_or(32);
-    BASE_MS.saturating_mul(1_i64 << doublings.min(31)).min(CAP_MS)
+    BASE_MS
+        .saturating_mul(1_i64 << doublings.min(31))
+        .min(CAP_MS)
 }
 
 /// The delay after the `attempts`-th failure with `spread` in [-1, 1] (scaled to
@@ -38,7 +40,9 @@ mod tests {
         let minutes: Vec<i64> = (1..=13).map(|a| base_delay(a) / 1000).collect();
         assert_eq!(
             minutes,
-            vec![30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 86400]
+            vec![
+                30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 30720, 61440, 86400
+            ]
         );
         assert_eq!(base_delay(40), CAP_MS);
         assert_eq!(base_delay(0), BASE_MS);

@@ -19,8 +19,8 @@ use serde_json::json;
 use self::store::{Claimed, Settle};
 use self::transport::{ChannelTransport, Sent, Transport};
 use super::audience::Audience;
-use super::enqueue::{Notice, enqueue};
 use super::channels::Delivery;
+use super::enqueue::{Notice, enqueue};
 use super::kinds::{Lang, NotificationKind};
 use crate::app::AppState;
 use crate::db::new_id;
@@ -94,8 +94,9 @@ impl Deliverer {
                 continue;
             }
             let sent = self.transport.send(row).await;
+            let gone = matches!(sent, Sent::Tried(Delivery::Gone { .. }));
             let settle = self.judge(row, sent);
-            match self.record(row, &settle).await? {
+            match self.record(row, &settle, gone).await? {
                 false => round.lost += 1,
                 true => match settle {
                     Settle::Delivered => round.delivered += 1,
@@ -137,12 +138,22 @@ impl Deliverer {
     }
 
     /// Writes `settle` if the lease is still ours; a row that failed for good tells the
-    /// system administrators in the same transaction.
-    async fn record(&self, row: &Claimed, settle: &Settle) -> Result<bool, sqlx::Error> {
+    /// system administrators in the same transaction, and a receiver that answered
+    /// 410 Gone (`gone`) has its channel setting disabled.
+    async fn record(
+        &self,
+        row: &Claimed,
+        settle: &Settle,
+        gone: bool,
+    ) -> Result<bool, sqlx::Error> {
         let now = self.state.now();
         let mut tx = self.state.db.begin_write().await?;
         if !store::settle(&mut tx, &row.id, &self.owner, now, settle).await? {
             return Ok(false);
+        }
+        if let (true, Some(unit_id)) = (gone, row.settings_unit_id.as_deref()) {
+            let reason = "the receiver answered 410 Gone";
+            super::settings::store::disable(&mut tx, unit_id, row.channel, reason, now).await?;
         }
         if let Settle::Failed { error } = settle
             && row.kind != NotificationKind::DeliveryFailed

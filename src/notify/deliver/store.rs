@@ -84,7 +84,11 @@ fn from_row(r: &sqlx::any::AnyRow, lease_until: Millis) -> Result<Option<Claimed
     let list = |key: &str| -> Vec<String> {
         mentions[key]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let message = Outgoing {
@@ -118,11 +122,18 @@ fn from_row(r: &sqlx::any::AnyRow, lease_until: Millis) -> Result<Option<Claimed
 pub enum Settle {
     Delivered,
     /// Another attempt at `next_at`.
-    Retry { next_at: Millis, error: String },
+    Retry {
+        next_at: Millis,
+        error: String,
+    },
     /// Given up.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// Not attempted (no rate slot): due again at `next_at`, attempts unchanged.
-    Deferred { next_at: Millis },
+    Deferred {
+        next_at: Millis,
+    },
 }
 
 /// Records `settle` for row `id` inside `tx` if `owner` still holds it; false otherwise.
@@ -135,7 +146,13 @@ pub async fn settle(
 ) -> Result<bool, sqlx::Error> {
     let (state, attempt, next_at, delivered_at, error) = match settle {
         Settle::Delivered => (OutboxState::Delivered, 1, None, Some(now), None),
-        Settle::Retry { next_at, error } => (OutboxState::Pending, 1, Some(*next_at), None, Some(error.as_str())),
+        Settle::Retry { next_at, error } => (
+            OutboxState::Pending,
+            1,
+            Some(*next_at),
+            None,
+            Some(error.as_str()),
+        ),
         Settle::Failed { error } => (OutboxState::Failed, 1, None, None, Some(error.as_str())),
         Settle::Deferred { next_at } => (OutboxState::Pending, 0, Some(*next_at), None, None),
     };

@@ -8,7 +8,8 @@ use std::pin::Pin;
 use super::store::Claimed;
 use crate::app::AppState;
 use crate::clock::Millis;
-use crate::notify::channels::{Delivery, Destination, dingtalk, webhook, wecom};
+use crate::notify::channels::{self, Delivery};
+use crate::notify::outbox::Channel;
 
 /// What became of one claimed row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,27 +39,31 @@ impl ChannelTransport {
     }
 
     async fn send_row(&self, row: &Claimed) -> Sent {
-        let Some(destination) = destination(&self.state, row).await else {
-            return Sent::Tried(Delivery::Reject {
-                error: format!("no {} destination is configured for this unit", row.channel),
-            });
-        };
-        let client = &self.state.outbound;
-        let now = self.state.now();
-        let message = &row.message;
-        Sent::Tried(match destination {
-            Destination::Webhook { url, secrets } => {
-                webhook::send(client, &url, &secrets, message, now).await
+        let destination = match crate::notify::settings::destination(&self.state, row).await {
+            Ok(Some(d)) => d,
+            Ok(None) if row.channel == Channel::Email => {
+                return Sent::Tried(Delivery::Reject {
+                    error: "e-mail cannot be sent: no SMTP relay is configured".into(),
+                });
             }
-            Destination::WeCom { webhook_url } => wecom::send(client, &webhook_url, message).await,
-            Destination::DingTalk {
-                webhook_url,
-                secret,
-            } => dingtalk::send(client, &webhook_url, &secret, message, now).await,
-            Destination::Email { .. } => Delivery::Reject {
-                error: "e-mail delivery is not available in this build".into(),
-            },
-        })
+            Ok(None) => {
+                return Sent::Tried(Delivery::Reject {
+                    error: format!(
+                        "the unit's {} channel was removed or disabled after this message was queued",
+                        row.channel
+                    ),
+                });
+            }
+            Err(e) => {
+                tracing::error!(outbox_id = %row.id, error = %e, "channel settings could not be opened");
+                return Sent::Tried(Delivery::Retry {
+                    error: "the channel settings could not be opened (see the server log)".into(),
+                    after: None,
+                });
+            }
+        };
+        let now = self.state.now();
+        Sent::Tried(channels::send(&self.state.outbound, &destination, &row.message, now).await)
     }
 }
 
@@ -66,11 +71,4 @@ impl Transport for ChannelTransport {
     fn send<'a>(&'a self, row: &'a Claimed) -> SendFuture<'a> {
         Box::pin(self.send_row(row))
     }
-}
-
-/// The row's destination with its secrets opened for this one send. The channel
-/// settings (and so every destination) come with the settings branch
-/// (`notify::settings::destination`); until it is merged there is none.
-async fn destination(_state: &AppState, _row: &Claimed) -> Option<Destination> {
-    None
 }

@@ -59,6 +59,8 @@ pub struct Config {
     pub outbound: crate::outbound::OutboundConfig,
     /// `[jobs]`: scheduler time zone, sweep and lease, and `[jobs.<name>]` per job.
     pub jobs: crate::jobs::JobsConfig,
+    /// `[notify]`: the notification deliverer's poll interval, batch, lease and attempts.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
@@ -103,6 +105,7 @@ impl Default for Config {
             argon2: Argon2Config::default(),
             outbound: crate::outbound::OutboundConfig::default(),
             jobs: crate::jobs::JobsConfig::default(),
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -164,6 +167,7 @@ impl fmt::Debug for Config {
             .field("argon2", &self.argon2)
             .field("outbound", &self.outbound)
             .field("jobs", &self.jobs)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -309,6 +313,7 @@ impl Config {
             ));
         }
         self.jobs.validate().map_err(ConfigError::Invalid)?;
+        self.notify.validate().map_err(ConfigError::Invalid)?;
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

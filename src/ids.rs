@@ -107,6 +107,10 @@ id_types! {
     SessionId;
     /// A rectification item (整改) opened for a finding.
     RectificationId;
+    /// A notification in a person's inbox.
+    NotificationId;
+    /// An outbox message (one message to one destination; the webhook id).
+    OutboxId;
 }
 
 #[cfg(test)]

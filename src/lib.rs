@@ -19,6 +19,7 @@ pub mod identity;
 pub mod ids;
 pub mod inspection;
 pub mod jobs;
+pub mod notify;
 pub mod outbound;
 pub mod policy;
 pub mod rectification;

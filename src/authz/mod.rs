@@ -89,6 +89,15 @@ pub fn authorize_secret(
     Err(AuthzError::NotCustodian)
 }
 
+/// The person whose inbox the caller reads (`/notifications`): their own, whatever
+/// their roles; API tokens and the console operator have none.
+pub fn own_inbox(ctx: &AuthContext) -> AuthzResult<&str> {
+    match &ctx.principal {
+        Principal::User { id, .. } => Ok(id),
+        Principal::Token { .. } | Principal::Operator { .. } => Err(AuthzError::Forbidden),
+    }
+}
+
 /// Path prefixes under which the caller holds `perm`: list queries are scoped to these.
 pub fn scopes(ctx: &AuthContext, perm: Permission) -> Vec<String> {
     collapse(
@@ -329,6 +338,10 @@ mod tests {
                     TokensWrite,
                     PolicyWrite,
                     JobsRead,
+                    OutboxRead,
+                    OutboxRetry,
+                    ChannelsRead,
+                    ChannelsWrite,
                 ],
             ),
             (
@@ -361,6 +374,8 @@ mod tests {
                     FindingsRead,
                     RectificationsRead,
                     RectificationsSubmit,
+                    ChannelsRead,
+                    ChannelsWrite,
                 ],
             ),
             (Role::Custodian, &[UnitsRead, AccountsRead]),

@@ -70,10 +70,18 @@ pub enum Permission {
     /// Accept or return a submitted rectification item; held on a unit strictly above
     /// the item's unit (see `authz::authorize_review`).
     RectificationsReview,
+    /// See the notification outbox (`GET /outbox`): what was sent, what failed.
+    OutboxRead,
+    /// Put a failed outbox message back in the queue.
+    OutboxRetry,
+    /// See a unit's notification channels (hosts and fingerprints, never keys).
+    ChannelsRead,
+    /// Set, remove and test a unit's notification channels.
+    ChannelsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 25] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -95,6 +103,10 @@ impl Permission {
         Permission::RectificationsRead,
         Permission::RectificationsSubmit,
         Permission::RectificationsReview,
+        Permission::OutboxRead,
+        Permission::OutboxRetry,
+        Permission::ChannelsRead,
+        Permission::ChannelsWrite,
     ];
 }
 
@@ -136,6 +148,10 @@ impl Role {
                     | TokensWrite
                     | PolicyWrite
                     | JobsRead
+                    | OutboxRead
+                    | OutboxRetry
+                    | ChannelsRead
+                    | ChannelsWrite
             ),
             Role::Supervisor => matches!(
                 p,
@@ -164,6 +180,8 @@ impl Role {
                     | FindingsRead
                     | RectificationsRead
                     | RectificationsSubmit
+                    | ChannelsRead
+                    | ChannelsWrite
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
@@ -173,6 +191,15 @@ impl Role {
 }
 
 impl Role {
+    /// Roles whose lockout the system administrators hear of (`privileged_lockout`):
+    /// every role that administers, oversees or audits.
+    pub fn is_privileged(self) -> bool {
+        matches!(
+            self,
+            Role::Sysadmin | Role::Supervisor | Role::UnitAdmin | Role::Auditor
+        )
+    }
+
     /// Whether this role carries every permission of `other` (a role covers itself).
     pub fn covers(self, other: Role) -> bool {
         Permission::ALL

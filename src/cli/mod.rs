@@ -378,6 +378,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             let ticker = crate::jobs::Ticker::start(state.clone())
                 .await
                 .map_err(|e| e.to_string())?;
+            let deliverer = crate::notify::DelivererHandle::start(state.clone());
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -389,6 +390,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             crate::server::serve(state, listener, crate::server::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            deliverer.shutdown().await;
             ticker.shutdown().await;
             Ok(0)
         }

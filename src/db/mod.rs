@@ -94,6 +94,16 @@ impl Tx {
         Ok(row.is_some())
     }
 
+    /// The clause a claiming `SELECT … ` ends with so that claimers never wait for, nor
+    /// take, rows another transaction holds: PostgreSQL `FOR UPDATE SKIP LOCKED`;
+    /// nothing on SQLite, whose write transaction already holds the whole database.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// The audit chain key of this database (see [`Db::set_chain_key`]).
     pub fn chain_key(&self) -> Option<&ChainKey> {
         self.chain_key.get()

@@ -45,7 +45,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::inspection::router())
         .merge(crate::freshness::router())
         .merge(crate::jobs::router())
-        .merge(crate::rectification::router());
+        .merge(crate::rectification::router())
+        .merge(crate::notify::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())

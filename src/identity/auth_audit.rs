@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::error::IdentityResult;
-use super::lockout;
+use super::{lockout, lockout_notice};
 use crate::app::AppState;
 use crate::audit::{Actor, Entry, Outcome, RequestMeta};
 use crate::db::Tx;
@@ -80,6 +80,10 @@ impl<'a> LoginAudit<'a> {
                 json!({ "locked_until": until, "failures": f.failures }),
             )
             .await?;
+            if let Some(user_id) = self.actor.id.as_deref() {
+                let now = self.state.now();
+                lockout_notice::notify_if_privileged(tx, user_id, until, f.failures, now).await?;
+            }
         }
         Ok(f.locked_until)
     }

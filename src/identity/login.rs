@@ -377,6 +377,9 @@ async fn finish(
             let reason = if totp { "totp" } else { "password" };
             let lock = audit.failure(&mut tx, f, "auth.login", reason).await?;
             tx.commit().await?;
+            if lock.is_some() {
+                crate::notify::wake();
+            }
             Err(match lock {
                 Some(until) => IdentityError::Locked(until),
                 None if totp => IdentityError::InvalidTotp,

@@ -8,6 +8,7 @@ mod error;
 mod hasher;
 mod last_admin;
 mod lockout;
+mod lockout_notice;
 mod login;
 mod members;
 mod password;

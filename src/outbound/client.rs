@@ -89,10 +89,18 @@ impl OutboundClient {
         })
     }
 
+    /// Checks a destination URL as a request to it would be checked before resolving
+    /// (absolute, http/https, no refused IP literal); its host. Settings use it at save
+    /// time; host names are still checked on every address at send time.
+    pub fn check_destination(&self, url: &str) -> Result<String, OutboundError> {
+        let url = Url::parse(url).map_err(|_| OutboundError::InvalidUrl)?;
+        self.rule.check_url(&url)
+    }
+
     /// GET `url`, following up to [`MAX_REDIRECTS`] redirects. Any HTTP status is a
     /// success here; callers judge it.
     pub async fn get(&self, url: &str) -> Result<Fetched, OutboundError> {
-        self.exchange(Method::GET, url, HeaderMap::new(), None, true)
+        self.exchange(Method::GET, url, HeaderMap::new(), None, true, self.timeout)
             .await
     }
 
@@ -104,7 +112,19 @@ impl OutboundClient {
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Fetched, OutboundError> {
-        self.exchange(Method::POST, url, headers, Some(body), false)
+        self.post_within(url, headers, body, self.timeout).await
+    }
+
+    /// [`post`](Self::post) with its own deadline instead of `outbound.timeout_ms`
+    /// (a webhook receiver has 15 s whatever the probes' setting).
+    pub async fn post_within(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Fetched, OutboundError> {
+        self.exchange(Method::POST, url, headers, Some(body), false, timeout)
             .await
     }
 
@@ -115,28 +135,31 @@ impl OutboundClient {
         headers: HeaderMap,
         body: Option<Vec<u8>>,
         follow_redirects: bool,
+        timeout: Duration,
     ) -> Result<Fetched, OutboundError> {
+        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let mut url = Url::parse(url).map_err(|_| OutboundError::InvalidUrl)?;
         let mut host = self.rule.check_url(&url)?;
         let mut permit = self.hosts.acquire(&host).await?;
         // The clock starts once it is this host's turn: queueing behind other
         // requests to the same host does not eat the request's time.
-        let deadline = Instant::now() + self.timeout;
+        let deadline = Instant::now() + timeout;
         let mut redirects = 0;
         loop {
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
+                .timeout(timeout)
                 .headers(headers.clone());
             if let Some(body) = &body {
                 request = request.body(body.clone());
             }
             let response = self
-                .within(deadline, &host, async {
+                .within(deadline, timeout_ms, &host, async {
                     request
                         .send()
                         .await
-                        .map_err(|e| from_reqwest(&e, &host, self.timeout_ms()))
+                        .map_err(|e| from_reqwest(&e, &host, timeout_ms))
                 })
                 .await?;
             let next = match redirect_target(&response, &url) {
@@ -147,8 +170,9 @@ impl OutboundClient {
                     let body = self
                         .within(
                             deadline,
+                            timeout_ms,
                             &host,
-                            read_capped(response, &host, self.timeout_ms()),
+                            read_capped(response, &host, timeout_ms),
                         )
                         .await?;
                     return Ok(Fetched {
@@ -171,19 +195,16 @@ impl OutboundClient {
             drop(permit);
             host = self.rule.check_url(&next)?;
             permit = self
-                .within(deadline, &host, self.hosts.acquire(&host))
+                .within(deadline, timeout_ms, &host, self.hosts.acquire(&host))
                 .await?;
             url = next;
         }
     }
 
-    fn timeout_ms(&self) -> u64 {
-        u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)
-    }
-
     async fn within<T>(
         &self,
         deadline: Instant,
+        timeout_ms: u64,
         host: &str,
         step: impl Future<Output = Result<T, OutboundError>>,
     ) -> Result<T, OutboundError> {
@@ -191,7 +212,7 @@ impl OutboundClient {
             .await
             .map_err(|_| OutboundError::Timeout {
                 host: host.to_string(),
-                timeout_ms: self.timeout_ms(),
+                timeout_ms,
             })?
     }
 }

@@ -1,0 +1,146 @@
+//! `enqueue`: the only way a producer notifies anyone. Inside the producer's write
+//! transaction it resolves the audience, renders the notice per language, writes an
+//! inbox row per person and an outbox row per message to send. Nothing is sent here:
+//! if the producer's transaction rolls back, nobody hears anything.
+
+use serde_json::{Value, json};
+
+use super::audience::{self, Audience, Person};
+use super::inbox::{self, NewNotification};
+use super::kinds::{Lang, NotificationKind};
+use super::outbox::{self, NewMessage};
+use super::render::{Rendered, render};
+use crate::clock::Millis;
+use crate::db::Tx;
+use crate::ids::UnitId;
+
+/// One event that needs people: what, about which unit, for whom, with which facts.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub kind: NotificationKind,
+    /// The unit it is about.
+    pub unit_id: UnitId,
+    pub audience: Vec<Audience>,
+    /// Names, counts and dates (never a secret): the words of the message and the
+    /// webhook's `details`. `items` (an array of strings) lists a digest's lines.
+    pub data: Value,
+    /// Set for digests: the same key is queued once (per person and destination).
+    pub dedupe_key: Option<String>,
+    pub at: Millis,
+}
+
+impl Notice {
+    pub fn new(kind: NotificationKind, unit_id: UnitId, at: Millis) -> Self {
+        Notice {
+            kind,
+            unit_id,
+            audience: Vec::new(),
+            data: json!({}),
+            dedupe_key: None,
+            at,
+        }
+    }
+
+    pub fn to(mut self, audience: Audience) -> Self {
+        self.audience.push(audience);
+        self
+    }
+
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = data;
+        self
+    }
+
+    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+}
+
+/// What `enqueue` wrote.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Queued {
+    /// Inbox rows.
+    pub inbox: usize,
+    /// Outbox rows (messages the deliverer will send).
+    pub outbox: usize,
+}
+
+/// Writes the notice's inbox and outbox rows in `tx`. Call [`super::wake`] after the
+/// commit so the deliverer picks the rows up at once.
+pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error> {
+    let resolved = audience::resolve(tx, &notice.audience).await?;
+    let mut queued = Queued::default();
+    let mut zh: Option<Rendered> = None;
+    let mut en: Option<Rendered> = None;
+    for person in &resolved.people {
+        let text = rendered(notice, person.lang, &mut zh, &mut en);
+        let added = inbox::insert(
+            tx,
+            &NewNotification {
+                user_id: person.id.as_str(),
+                unit_id: notice.unit_id.as_str(),
+                kind: notice.kind,
+                title: &text.title,
+                body: &text.markdown,
+                data: &notice.data,
+                dedupe_key: notice.dedupe_key.as_deref(),
+                at: notice.at,
+            },
+        )
+        .await?;
+        queued.inbox += usize::from(added);
+    }
+    if resolved.groups.is_empty() {
+        return Ok(queued);
+    }
+    let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
+    let mentions = mentions(&resolved.people);
+    for unit in &resolved.groups {
+        for (channel, settings_unit) in super::settings::group_routes(tx, unit).await? {
+            let added = outbox::insert(
+                tx,
+                &NewMessage {
+                    kind: notice.kind,
+                    unit_id: &notice.unit_id,
+                    channel,
+                    settings_unit_id: Some(&settings_unit),
+                    recipient_user_id: None,
+                    title: &text.title,
+                    body: &text.markdown,
+                    html: &text.html,
+                    data: &notice.data,
+                    mentions: &mentions,
+                    dedupe_key: notice
+                        .dedupe_key
+                        .as_ref()
+                        .map(|k| format!("{k}|{channel}|{settings_unit}")),
+                    at: notice.at,
+                },
+            )
+            .await?;
+            queued.outbox += usize::from(added.is_some());
+        }
+    }
+    Ok(queued)
+}
+
+/// The notice in `lang`, rendered once per language.
+fn rendered<'a>(
+    notice: &Notice,
+    lang: Lang,
+    zh: &'a mut Option<Rendered>,
+    en: &'a mut Option<Rendered>,
+) -> &'a Rendered {
+    let slot = match lang {
+        Lang::ZhCn => zh,
+        Lang::En => en,
+    };
+    slot.get_or_insert_with(|| render(notice.kind, lang, &notice.data))
+}
+
+/// The people a robot message mentions: the notice's people with a mobile number.
+fn mentions(people: &[Person]) -> Value {
+    let mobiles: Vec<&str> = people.iter().filter_map(|p| p.phone.as_deref()).collect();
+    json!({ "wecom_user_ids": [], "mobiles": mobiles })
+}

@@ -1,0 +1,229 @@
+//! A notice as text: its kind's title and one sentence per kind in zh-CN (the default)
+//! or English, filled from the notice's `data` (names, counts, dates — producers never
+//! put a secret there), plus `items` (a digest's lines) as a list. The same words go
+//! out as markdown (robots, inbox), and escaped HTML (e-mail).
+
+use chrono::{FixedOffset, TimeZone};
+use serde_json::Value;
+
+use super::kinds::{Lang, NotificationKind};
+
+/// A notice rendered for one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub title: String,
+    pub markdown: String,
+    pub html: String,
+}
+
+/// Renders `kind` with `data` in `lang`.
+pub fn render(kind: NotificationKind, lang: Lang, data: &Value) -> Rendered {
+    let title = kind.title(lang).to_string();
+    let sentence = fill(sentence(kind, lang), data);
+    let items: Vec<String> = data
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(text_of).collect())
+        .unwrap_or_default();
+    let mut markdown = format!("**{title}**\n\n{sentence}");
+    let mut html = format!(
+        "<p><strong>{}</strong></p>\n<p>{}</p>",
+        escape(&title),
+        escape(&sentence)
+    );
+    if !items.is_empty() {
+        markdown.push('\n');
+        html.push_str("\n<ul>");
+        for item in &items {
+            markdown.push_str(&format!("\n- {item}"));
+            html.push_str(&format!("<li>{}</li>", escape(item)));
+        }
+        html.push_str("</ul>");
+    }
+    Rendered {
+        title,
+        markdown,
+        html,
+    }
+}
+
+/// The sentence of `kind`; `{name}` is replaced by `data.name`.
+fn sentence(kind: NotificationKind, lang: Lang) -> &'static str {
+    use NotificationKind::*;
+    let (zh, en) = match kind {
+        RotationDue => (
+            "{unit} 的账号「{account}」密码将于 {due_at} 到期，请及时更换。",
+            "The password of {account} ({unit}) is due for rotation on {due_at}.",
+        ),
+        RotationOverdue => (
+            "{unit} 有 {count} 个账号的密码已超期未更换。",
+            "{count} account password(s) of {unit} are overdue for rotation.",
+        ),
+        RotationPendingStale => (
+            "{unit} 的账号「{account}」自 {started_at} 起有未确认的密码更换。",
+            "A rotation of {account} ({unit}) has waited for confirmation since {started_at}.",
+        ),
+        RectificationOpened => (
+            "{unit} 有新的整改事项（{rule}），请于 {deadline_at} 前完成。",
+            "{unit} has a new rectification item ({rule}), due {deadline_at}.",
+        ),
+        RectificationReturned => (
+            "{unit} 的整改事项（{rule}）被退回：{reason}",
+            "The rectification item ({rule}) of {unit} was returned: {reason}",
+        ),
+        RectificationDue => (
+            "{unit} 的整改事项（{rule}）将于 {deadline_at} 到期。",
+            "The rectification item ({rule}) of {unit} is due {deadline_at}.",
+        ),
+        RectificationOverdue => (
+            "{unit} 的整改事项（{rule}）已于 {deadline_at} 逾期。",
+            "The rectification item ({rule}) of {unit} has been overdue since {deadline_at}.",
+        ),
+        Escalation => (
+            "下级单位 {unit} 有 {count} 个逾期事项。",
+            "{unit}, a unit below yours, has {count} overdue item(s).",
+        ),
+        DailySummary => (
+            "{unit} 及下级单位今日巡检：{count} 项待处理。",
+            "Today's inspection of {unit} and the units below: {count} open item(s).",
+        ),
+        HandoverOpened => (
+            "{user} 的人员变动已开启交接（{unit}），截止 {deadline_at}。",
+            "A handover for {user} ({unit}) was opened, due {deadline_at}.",
+        ),
+        HandoverAwaitingAck => (
+            "{user} 的交接（{unit}）等待您确认接收。",
+            "The handover from {user} ({unit}) is waiting for your acknowledgement.",
+        ),
+        HandoverOverdue => (
+            "{user} 的交接（{unit}）已于 {deadline_at} 逾期。",
+            "The handover for {user} ({unit}) has been overdue since {deadline_at}.",
+        ),
+        HrEventProcessed => (
+            "{user} 的人事变动（{event}）已处理。",
+            "The staff change ({event}) of {user} was processed.",
+        ),
+        PrivilegedLockout => (
+            "{unit} 的特权用户 {user} 因连续 {failures} 次登录失败被锁定至 {locked_until}。",
+            "Privileged user {user} ({unit}) is locked out until {locked_until} after {failures} failed logins.",
+        ),
+        AuditVerifyFailed => (
+            "{unit} 的审计日志校验失败：{reason}",
+            "Verifying the audit trail of {unit} failed: {reason}",
+        ),
+        KeyRotated => (
+            "主密钥已于 {rotated_at} 轮换。",
+            "The master key was rotated on {rotated_at}.",
+        ),
+        DeliveryFailed => (
+            "一条「{about}」通知经 {channel} 发送 {attempts} 次均失败：{error}",
+            "A \"{about}\" message could not be sent over {channel} after {attempts} attempt(s): {error}",
+        ),
+        CalendarMissing => (
+            "缺少 {year} 年的节假日日历，工作日期限按周末计算。",
+            "The holiday calendar for {year} is missing; deadlines count weekends only.",
+        ),
+        ChannelTest => (
+            "这是来自 {unit} 的测试消息。",
+            "This is a test message from {unit}.",
+        ),
+    };
+    match lang {
+        Lang::ZhCn => zh,
+        Lang::En => en,
+    }
+}
+
+/// Replaces each `{key}` of `template` with `data.key` as text (`—` when absent).
+fn fill(template: &str, data: &Value) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let key = &after[..close];
+        let value = data.get(key).filter(|v| !v.is_null());
+        match value {
+            Some(v) if is_time(key) && v.is_i64() => out.push_str(&time(v.as_i64().unwrap_or(0))),
+            Some(v) => out.push_str(&text_of(v)),
+            None => out.push('—'),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_time(key: &str) -> bool {
+    key.ends_with("_at") || key.ends_with("_until")
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A stored time as the district reads it (UTC+8, minutes).
+fn time(ms: i64) -> String {
+    let Some(zone) = FixedOffset::east_opt(8 * 3600) else {
+        return ms.to_string();
+    };
+    match zone.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fills_names_counts_and_times_in_both_languages() {
+        let data = json!({ "unit": "区网信办", "user": "张三", "failures": 5,
+                           "locked_until": 1_700_000_000_000_i64 });
+        let zh = render(NotificationKind::PrivilegedLockout, Lang::ZhCn, &data);
+        assert_eq!(zh.title, "特权用户被锁定");
+        assert!(
+            zh.markdown
+                .contains("区网信办 的特权用户 张三 因连续 5 次登录失败被锁定至 2023-11-15 06:13"),
+            "{}",
+            zh.markdown
+        );
+        let en = render(NotificationKind::PrivilegedLockout, Lang::En, &data);
+        assert!(en.markdown.contains("Privileged user 张三 (区网信办) is locked out until 2023-11-15 06:13 after 5 failed logins"), "{}", en.markdown);
+    }
+
+    #[test]
+    fn items_become_a_list_and_html_is_escaped() {
+        let data = json!({ "unit": "<b>单位</b>", "count": 2, "items": ["甲 & 乙", "丙"] });
+        let r = render(NotificationKind::RotationOverdue, Lang::ZhCn, &data);
+        assert!(r.markdown.ends_with("\n- 甲 & 乙\n- 丙"), "{}", r.markdown);
+        assert!(r.html.contains("&lt;b&gt;单位&lt;/b&gt;"), "{}", r.html);
+        assert!(r.html.contains("<li>甲 &amp; 乙</li>"), "{}", r.html);
+        let missing = render(NotificationKind::ChannelTest, Lang::En, &json!({}));
+        assert!(missing.markdown.contains("test message from —"));
+    }
+}

@@ -1,0 +1,61 @@
+//! HTTP for channel settings: `GET/PUT /units/{id}/channels` and
+//! `POST /units/{id}/channels/{channel}/test`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::input::ChannelsInput;
+use super::{ChannelsView, TestQueued};
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::http::{ApiJson, ApiPath, Caller, ErrorBody};
+use crate::ids::UnitId;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_channels, put_channels))
+        .routes(routes!(test_channel))
+}
+
+/// The channels the unit's notices go through: its own, or inherited from the nearest
+/// unit above (hosts, e-mail lists and fingerprints only; URLs and secrets are
+/// write-only). Unit admins and sysadmins.
+#[utoipa::path(get, path = "/units/{id}/channels", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = ChannelsView)))]
+pub async fn get_channels(
+    c: Caller,
+    ApiPath(id): ApiPath<UnitId>,
+) -> AppResult<Json<ChannelsView>> {
+    Ok(Json(super::get(&c.state, &c.ctx, &id).await?))
+}
+
+/// Sets (object) or removes (`null`) the unit's own channels; absent channels stay as
+/// they are. Every channel is checked before anything is saved. Audited
+/// `notify.channels.update`.
+#[utoipa::path(put, path = "/units/{id}/channels", tag = "notifications", params(("id" = String, Path)),
+    request_body = ChannelsInput, responses((status = 200, body = ChannelsView), (status = 503, body = ErrorBody)))]
+pub async fn put_channels(
+    c: Caller,
+    ApiPath(id): ApiPath<UnitId>,
+    ApiJson(body): ApiJson<ChannelsInput>,
+) -> AppResult<Json<ChannelsView>> {
+    Ok(Json(
+        super::put(&c.state, &c.ctx, &c.meta, &id, body).await?,
+    ))
+}
+
+/// Queues a test message through the channel (`webhook`, `wecom`, `dingtalk` or
+/// `email`) as the unit's notices would go; follow it in `GET /outbox`. Audited
+/// `notify.channels.test`.
+#[utoipa::path(post, path = "/units/{id}/channels/{channel}/test", tag = "notifications",
+    params(("id" = String, Path), ("channel" = String, Path)),
+    responses((status = 202, body = TestQueued), (status = 409, body = ErrorBody)))]
+pub async fn test_channel(
+    c: Caller,
+    ApiPath((id, channel)): ApiPath<(UnitId, String)>,
+) -> AppResult<(StatusCode, Json<TestQueued>)> {
+    let queued = super::test(&c.state, &c.ctx, &c.meta, &id, &channel).await?;
+    Ok((StatusCode::ACCEPTED, Json(queued)))
+}

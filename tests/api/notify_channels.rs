@@ -1,0 +1,438 @@
+//! Notification channels per unit: write-only, inherited settings (who may see and
+//! change them, no partial writes, no secret in any answer, audit entry or log), and
+//! real deliveries to local receivers that verify the webhook signature and the
+//! DingTalk sign, the 24-hour secret overlap, and 410 Gone disabling the endpoint.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use credgov::notify::deliver::Deliverer;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::common::{ADMIN, ADMIN_PASSWORD, TestApp, TestUser, captured_logs, error_code};
+use crate::receiver::{Received, Receiver};
+
+both_engines!(
+    channel_settings_are_write_only_inherited_and_guarded,
+    test_messages_reach_each_channel_signed,
+    a_gone_webhook_is_disabled_until_saved_again,
+);
+
+/// Key material that must never leave the sealed settings.
+const WECOM_KEY: &str = "canary-wecom-key-7f3a9c";
+const DING_TOKEN: &str = "canary-ding-token-51b2";
+const DING_SECRET: &str = "SECcanary0dingtalk0secret0e4d1";
+
+/// A fresh `whsec_` secret: 32 random-looking bytes, tagged so a test can grep for it.
+fn whsec(tag: u8) -> String {
+    let bytes: Vec<u8> = (0..32u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(tag))
+        .collect();
+    format!("whsec_{}", B64.encode(bytes))
+}
+
+fn hmac_b64(key: &[u8], message: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+    mac.update(message);
+    B64.encode(mac.finalize().into_bytes())
+}
+
+/// Whether `secret` produced one of the request's `v1,` signatures.
+fn signed_by(r: &Received, secret: &str) -> bool {
+    let key = B64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut signed = r.header("webhook-id").as_bytes().to_vec();
+    signed.push(b'.');
+    signed.extend_from_slice(r.header("webhook-timestamp").as_bytes());
+    signed.push(b'.');
+    signed.extend_from_slice(&r.body);
+    let expected = format!("v1,{}", hmac_b64(&key, &signed));
+    r.header("webhook-signature")
+        .split(' ')
+        .any(|s| s == expected)
+}
+
+fn channels_body(rx: &Receiver, secret: &str) -> Value {
+    json!({
+        "webhook": { "url": rx.url("/hook"), "secret": secret },
+        "wecom": { "webhook_url": rx.url(&format!("/cgi-bin/webhook/send?key={WECOM_KEY}")) },
+        "dingtalk": {
+            "webhook_url": rx.url(&format!("/robot/send?access_token={DING_TOKEN}")),
+            "secret": DING_SECRET,
+        },
+        "email": { "to": ["Office@Example.gov.cn", "office@example.gov.cn", "duty@example.gov.cn"] },
+    })
+}
+
+fn assert_no_canary(what: &str, text: &str, secrets: &[&str]) {
+    for canary in [WECOM_KEY, DING_TOKEN, DING_SECRET].iter().chain(secrets) {
+        assert!(!text.contains(canary), "{what} shows a secret: {text}");
+    }
+}
+
+async fn channel_settings_are_write_only_inherited_and_guarded(app: TestApp) {
+    let rx = Receiver::start().await;
+    let dept = app
+        .create_unit(&app.root_id, "区委宣传部", "department")
+        .await;
+    let office = app.create_unit(&dept, "网络新闻中心", "institution").await;
+    let sibling = app
+        .create_unit(&app.root_id, "区文旅委", "department")
+        .await;
+    let secret = whsec(1);
+    let (s, v) = put_channels(&app, &dept, &app.admin_token, channels_body(&rx, &secret)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_no_canary("the PUT answer", &v.to_string(), &[&secret]);
+    assert_eq!(v["webhook"]["host"], "127.0.0.1");
+    assert_eq!(v["webhook"]["inherited"], false);
+    assert_eq!(
+        v["email"]["to"],
+        json!(["office@example.gov.cn", "duty@example.gov.cn"])
+    );
+    let fingerprint = v["wecom"]["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 16);
+
+    // The office inherits every channel from its department.
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/units/{office}/channels"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for channel in ["webhook", "wecom", "dingtalk", "email"] {
+        assert_eq!(v[channel]["inherited"], true, "{channel}: {v}");
+        assert_eq!(v[channel]["from_unit_id"], dept.as_str());
+    }
+    assert_no_canary("the GET answer", &v.to_string(), &[&secret]);
+
+    // A unit admin of the office overrides one channel for it and removes nothing above.
+    let office_admin = app.user_with_role(&office, "unit_admin").await;
+    let other_key = "canary-office-wecom-key-0c4e";
+    let (s, v) = put_channels(&app, &office, &office_admin.token, json!({ "wecom": { "webhook_url": rx.url(&format!("/cgi-bin/webhook/send?key={other_key}")) } })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["wecom"]["inherited"], false);
+    assert_ne!(v["wecom"]["fingerprint"], fingerprint.as_str());
+    assert_eq!(v["dingtalk"]["inherited"], true);
+    // … but may not touch its department's.
+    let (s, v) = put_channels(&app, &dept, &office_admin.token, json!({ "wecom": null })).await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s} {v}"
+    );
+    // Other roles and other units see nothing and change nothing.
+    let sibling_admin = app.user_with_role(&sibling, "unit_admin").await;
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/units/{dept}/channels"),
+            &sibling_admin.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    for role in ["supervisor", "auditor", "custodian", "hr"] {
+        let user = app.user_with_role(&dept, role).await;
+        let (s, v) = app
+            .get(&format!("/api/v1/units/{dept}/channels"), &user.token)
+            .await;
+        assert!(
+            s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+            "{role}: {s} {v}"
+        );
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/units/{dept}/channels/wecom/test"),
+                &user.token,
+                json!({}),
+            )
+            .await;
+        assert!(
+            s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+            "{role}: {s} {v}"
+        );
+    }
+
+    // Bad input is refused whole: nothing of the valid channels beside it is saved.
+    let before = app
+        .get(
+            &format!("/api/v1/units/{sibling}/channels"),
+            &app.admin_token,
+        )
+        .await
+        .1;
+    for (body, field) in [
+        (
+            json!({ "email": { "to": ["a@b.cn"] }, "wecom": { "webhook_url": "http://10.1.2.3/send?key=x" } }),
+            "wecom.webhook_url",
+        ),
+        (
+            json!({ "email": { "to": ["a@b.cn"] }, "webhook": { "url": rx.url("/hook") } }),
+            "webhook.secret",
+        ),
+        (
+            json!({ "webhook": { "url": rx.url("/hook"), "secret": "whsec_c2hvcnQ=" } }),
+            "webhook.secret",
+        ),
+        (
+            json!({ "webhook": { "url": "ftp://example.com/x", "secret": whsec(2) } }),
+            "webhook.url",
+        ),
+        (
+            json!({ "dingtalk": { "webhook_url": rx.url("/robot/send"), "secret": "nope" } }),
+            "dingtalk.secret",
+        ),
+        (json!({ "email": { "to": ["not-an-address"] } }), "email.to"),
+        (json!({ "email": { "to": [] } }), "email.to"),
+    ] {
+        let (s, v) = put_channels(&app, &sibling, &app.admin_token, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert!(v.to_string().contains(field), "{body}: {v}");
+        assert_no_canary("an error", &v.to_string(), &[]);
+    }
+    let (s, v) = put_channels(
+        &app,
+        &sibling,
+        &app.admin_token,
+        json!({ "sms": { "to": "x" } }),
+    )
+    .await;
+    assert!(s.is_client_error(), "{s} {v}");
+    let after = app
+        .get(
+            &format!("/api/v1/units/{sibling}/channels"),
+            &app.admin_token,
+        )
+        .await
+        .1;
+    assert_eq!(before, after, "a refused PUT wrote something");
+    assert!(after["email"].is_null());
+
+    // null removes the unit's own setting (the office falls back to the department's).
+    let (s, v) = put_channels(&app, &office, &office_admin.token, json!({ "wecom": null })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["wecom"]["inherited"], true);
+    assert_eq!(v["wecom"]["fingerprint"], fingerprint.as_str());
+
+    // Audited with fingerprints, never the settings; nothing readable at rest or in logs.
+    let rows = sqlx::query("SELECT action, details FROM audit_events WHERE action LIKE 'notify.%'")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let details: String = r.get(1);
+        assert_no_canary("an audit entry", &details, &[&secret, other_key]);
+    }
+    let stored = sqlx::query("SELECT sealed, shown FROM unit_channels")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert!(!stored.is_empty());
+    for r in &stored {
+        let sealed: Vec<u8> = r.get(0);
+        let shown: String = r.get(1);
+        assert_no_canary(
+            "a stored row",
+            &String::from_utf8_lossy(&sealed),
+            &[&secret],
+        );
+        assert_no_canary("a stored row", &shown, &[&secret]);
+    }
+    assert_no_canary("the log", &captured_logs(), &[&secret, other_key]);
+}
+
+async fn put_channels(app: &TestApp, unit: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/api/v1/units/{unit}/channels"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+/// Delivers everything queued now through the real channels.
+async fn deliver(app: &TestApp) -> credgov::notify::deliver::Round {
+    Deliverer::new(app.state.clone()).run_once().await.unwrap()
+}
+
+async fn queue_test(app: &TestApp, unit: &str, channel: &str) -> String {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/channels/{channel}/test"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{channel}: {v}");
+    v["outbox_id"].as_str().unwrap().to_string()
+}
+
+async fn test_messages_reach_each_channel_signed(app: TestApp) {
+    let rx = Receiver::start().await;
+    let dept = app
+        .create_unit(&app.root_id, "区融媒体中心", "department")
+        .await;
+    let office = app.create_unit(&dept, "新媒体科", "institution").await;
+    let first = whsec(3);
+    let (s, v) = put_channels(&app, &dept, &app.admin_token, channels_body(&rx, &first)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hook = queue_test(&app, &office, "webhook").await;
+    let wecom = queue_test(&app, &office, "wecom").await;
+    let ding = queue_test(&app, &office, "dingtalk").await;
+    let round = deliver(&app).await;
+    assert_eq!((round.claimed, round.delivered), (3, 3), "{round:?}");
+    let got = rx.received();
+    assert_eq!(got.len(), 3);
+
+    let w = got.iter().find(|r| r.path == "/hook").unwrap();
+    assert_eq!(w.header("webhook-id"), hook);
+    assert!(signed_by(w, &first), "{:?}", w.headers);
+    let ts: i64 = w.header("webhook-timestamp").parse().unwrap();
+    assert!((ts - app.now() / 1000).abs() <= 1);
+    let body = w.json();
+    assert_eq!(body["type"], "credgov.channel_test");
+    assert_eq!(body["data"]["id"], hook.as_str());
+    assert!(body["data"]["text"].as_str().unwrap().contains("新媒体科"));
+
+    let q = got
+        .iter()
+        .find(|r| r.path == "/cgi-bin/webhook/send")
+        .unwrap();
+    assert_eq!(q.query_param("key").as_deref(), Some(WECOM_KEY));
+    assert_eq!(q.json()["msgtype"], "markdown");
+    assert!(q.body.len() <= 4096 + 64);
+
+    let d = got.iter().find(|r| r.path == "/robot/send").unwrap();
+    assert_eq!(d.query_param("access_token").as_deref(), Some(DING_TOKEN));
+    let ts = d.query_param("timestamp").unwrap();
+    let expected = hmac_b64(
+        DING_SECRET.as_bytes(),
+        format!("{ts}\n{DING_SECRET}").as_bytes(),
+    );
+    assert_eq!(d.query_param("sign").as_deref(), Some(expected.as_str()));
+    assert_eq!(d.json()["msgtype"], "markdown");
+    let _ = (wecom, ding);
+
+    // A new secret: for a day both sign, then only the new one.
+    let second = whsec(4);
+    let (s, v) = put_channels(
+        &app,
+        &dept,
+        &app.admin_token,
+        json!({ "webhook": { "url": rx.url("/hook"), "secret": second } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["webhook"]["previous_secret_until"].as_i64().unwrap() > app.now());
+    queue_test(&app, &dept, "webhook").await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    let w = rx.received().pop().unwrap();
+    assert!(
+        signed_by(&w, &first) && signed_by(&w, &second),
+        "{:?}",
+        w.headers
+    );
+    app.clock.advance_ms(24 * 3_600_000 + 1);
+    // The admin's session has ended meanwhile: sign in again.
+    let token = app
+        .login(&TestUser {
+            id: String::new(),
+            username: ADMIN.into(),
+            password: ADMIN_PASSWORD.into(),
+            token: String::new(),
+            totp_secret: Some(app.admin_totp.clone()),
+        })
+        .await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{dept}/channels/webhook/test"),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(deliver(&app).await.delivered, 1);
+    let w = rx.received().pop().unwrap();
+    assert!(
+        signed_by(&w, &second) && !signed_by(&w, &first),
+        "{:?}",
+        w.headers
+    );
+
+    // Nothing secret in any message or the log.
+    for r in rx.received() {
+        let text = String::from_utf8_lossy(&r.body).to_string();
+        assert_no_canary("a message body", &text, &[&first, &second]);
+    }
+    assert_no_canary("the log", &captured_logs(), &[&first, &second]);
+}
+
+async fn a_gone_webhook_is_disabled_until_saved_again(app: TestApp) {
+    let rx = Receiver::start().await;
+    let unit = app
+        .create_unit(&app.root_id, "区水务局", "department")
+        .await;
+    let secret = whsec(5);
+    let body = json!({ "webhook": { "url": rx.url("/hook"), "secret": secret } });
+    let (s, v) = put_channels(&app, &unit, &app.admin_token, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    rx.answer(410, "{}");
+    let id = queue_test(&app, &unit, "webhook").await;
+    let round = deliver(&app).await;
+    assert_eq!(round.failed, 1, "{round:?}");
+    let row = sqlx::query("SELECT state, last_error FROM outbox WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>(0), "failed");
+    assert!(row.get::<String, _>(1).contains("410"));
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{unit}/channels"), &app.admin_token)
+        .await;
+    assert!(v["webhook"]["disabled_at"].is_i64(), "{v}");
+    // Disabled: no test, and notices skip it.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/channels/webhook/test"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(error_code(&v), "channel_not_configured");
+    // Saved again (the secret may be left out: it is kept), it works again.
+    rx.answer(200, "{}");
+    let (s, v) = put_channels(
+        &app,
+        &unit,
+        &app.admin_token,
+        json!({ "webhook": { "url": rx.url("/hook") } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["webhook"]["disabled_at"].is_null(), "{v}");
+    queue_test(&app, &unit, "webhook").await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert!(signed_by(&rx.received().pop().unwrap(), &secret));
+    // An unknown channel and a channel nobody set up are refused in words.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/channels/sms/test"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{unit}/channels/dingtalk/test"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+}

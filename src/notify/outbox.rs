@@ -212,7 +212,7 @@ pub async fn retry(
         };
         return Err(NotifyError::NotFailed { state });
     }
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, &item.unit_id, "outbox.retry")
@@ -222,7 +222,6 @@ pub async fn retry(
             ),
     )
     .await?;
-    tx.commit().await?;
     super::wake();
     Ok(OutboxItem {
         state: OutboxState::Pending,

@@ -358,7 +358,7 @@ pub async fn test(
     )
     .await?
     .ok_or_else(|| crate::error::InternalError::new("a fresh outbox id collided"))?;
-    tx.audit(
+    tx.audit_and_commit(
         now,
         meta,
         Entry::by(ctx, unit.id.as_str(), "notify.channels.test")
@@ -366,7 +366,6 @@ pub async fn test(
             .details(json!({ "channel": channel, "via_unit_id": via.unit_id })),
     )
     .await?;
-    tx.commit().await?;
     super::wake();
     Ok(TestQueued {
         outbox_id: id,

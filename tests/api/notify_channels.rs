@@ -20,6 +20,7 @@ both_engines!(
     channel_settings_are_write_only_inherited_and_guarded,
     test_messages_reach_each_channel_signed,
     a_gone_webhook_is_disabled_until_saved_again,
+    robots_never_get_more_than_twenty_a_minute,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -435,4 +436,70 @@ async fn a_gone_webhook_is_disabled_until_saved_again(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
+}
+
+async fn robots_never_get_more_than_twenty_a_minute(app: TestApp) {
+    use credgov::notify::deliver::rate;
+
+    let rx = Receiver::start().await;
+    let unit = app
+        .create_unit(&app.root_id, "区应急局", "department")
+        .await;
+    let (s, v) = put_channels(
+        &app,
+        &unit,
+        &app.admin_token,
+        json!({ "wecom": { "webhook_url": rx.url(&format!("/cgi-bin/webhook/send?key={WECOM_KEY}")) } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for _ in 0..25 {
+        queue_test(&app, &unit, "wecom").await;
+    }
+    let start = app.now();
+    let round = deliver(&app).await;
+    assert_eq!((round.delivered, round.deferred), (20, 5), "{round:?}");
+    assert_eq!(rx.received().len(), 20);
+    // Deferred rows wait for a free slot without spending an attempt.
+    let rows = sqlx::query("SELECT attempts, next_attempt_at FROM outbox WHERE state = 'pending'")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 5);
+    for r in &rows {
+        assert_eq!(r.get::<i64, _>(0), 0);
+        assert!(r.get::<i64, _>(1) >= start + rate::WINDOW_MS);
+    }
+    // (The test clock is the wall clock plus jumps: leave real time a wide margin.)
+    app.clock.advance_ms(rate::WINDOW_MS / 2);
+    assert_eq!(deliver(&app).await.delivered, 0, "still inside the minute");
+    assert_eq!(rx.received().len(), 20);
+    app.clock.advance_ms(rate::WINDOW_MS / 2 + 1_000);
+    assert_eq!(deliver(&app).await.delivered, 5);
+    assert_eq!(rx.received().len(), 25);
+
+    // Forty servers' worth of deliverers racing for one robot's slots get twenty.
+    let robot = "race-test-robot";
+    let now = app.now();
+    let mut racers = Vec::new();
+    for _ in 0..40 {
+        let db = app.state.db.clone();
+        racers.push(tokio::spawn(async move {
+            rate::take(&db, robot, now, 20_000).await.unwrap()
+        }));
+    }
+    let mut taken = Vec::new();
+    for r in racers {
+        if let Ok(slot) = r.await.unwrap() {
+            taken.push(slot);
+        }
+    }
+    assert_eq!(taken.len(), 20, "{taken:?}");
+    // Every slot is spoken for: the next send waits.
+    assert!(
+        rate::take(&app.state.db, robot, now, 20_000)
+            .await
+            .unwrap()
+            .is_err()
+    );
 }

@@ -8,6 +8,7 @@
 //! deduplicate on.
 
 pub mod backoff;
+pub mod rate;
 pub mod store;
 pub mod transport;
 

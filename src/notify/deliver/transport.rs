@@ -5,10 +5,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use secrecy::ExposeSecret;
+
+use super::rate;
 use super::store::Claimed;
 use crate::app::AppState;
 use crate::clock::Millis;
-use crate::notify::channels::{self, Delivery};
+use crate::notify::channels::{self, Delivery, Destination};
 use crate::notify::outbox::Channel;
 
 /// What became of one claimed row.
@@ -63,7 +66,46 @@ impl ChannelTransport {
             }
         };
         let now = self.state.now();
-        Sent::Tried(channels::send(&self.state.outbound, &destination, &row.message, now).await)
+        let slot = match robot_url(&destination) {
+            None => None,
+            Some(url) => {
+                let robot = rate::robot_key(&self.state, url);
+                match rate::take(&self.state.db, &robot, now, MAX_ROBOT_SEND_MS).await {
+                    Ok(Ok(slot)) => Some(slot),
+                    Ok(Err(until)) => return Sent::NotNow { until },
+                    Err(e) => {
+                        tracing::error!(outbox_id = %row.id, error = %e, "robot rate slot could not be taken");
+                        return Sent::Tried(Delivery::Retry {
+                            error: "the robot's rate slots could not be read (see the server log)"
+                                .into(),
+                            after: None,
+                        });
+                    }
+                }
+            }
+        };
+        let delivery = channels::send(&self.state.outbound, &destination, &row.message, now).await;
+        if let Some(slot) = slot
+            && let Err(e) = rate::finish(&self.state.db, &slot, self.state.now()).await
+        {
+            // The slot then frees at its pessimistic time: later, never sooner.
+            tracing::warn!(outbox_id = %row.id, error = %e, "robot rate slot not given back early");
+        }
+        Sent::Tried(delivery)
+    }
+}
+
+/// The longest a robot send can take (its 15 s timeout and a margin): the slot's
+/// pessimistic hold if the server dies mid-send.
+const MAX_ROBOT_SEND_MS: Millis = 20_000;
+
+/// A robot destination's URL (the rate limit is per robot).
+fn robot_url(destination: &Destination) -> Option<&str> {
+    match destination {
+        Destination::WeCom { webhook_url } | Destination::DingTalk { webhook_url, .. } => {
+            Some(webhook_url.expose_secret())
+        }
+        Destination::Webhook { .. } | Destination::Email { .. } => None,
     }
 }
 

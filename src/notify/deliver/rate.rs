@@ -1,0 +1,103 @@
+//! The robots' rate limit, shared by every server through `robot_slots`: at most
+//! [`PER_MINUTE`] messages reach one robot in any 60 seconds (DingTalk blocks a robot for
+//! ten minutes beyond 20; WeCom refuses). A send takes a free slot with a conditional
+//! UPDATE, so two deliverers can never take the same one; the slot stays taken until a
+//! minute after the latest moment the message could arrive, then a minute after the
+//! send actually ended.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::app::AppState;
+use crate::clock::Millis;
+use crate::db::Db;
+
+/// Messages one robot takes per minute.
+pub const PER_MINUTE: i64 = 20;
+/// The window the limit counts in.
+pub const WINDOW_MS: Millis = 60_000;
+
+/// A taken slot; give it back with [`finish`] when the send has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    robot: String,
+    slot: i64,
+}
+
+/// The robot's key in `robot_slots`: a keyed hash of its URL (the URL carries its key).
+pub fn robot_key(state: &AppState, url: &str) -> String {
+    let key = state.keyring.derive("notify.robot");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(url.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Takes a free slot of `robot` for a send starting at `now` that may take up to
+/// `max_send_ms`; `Err(at)` when all are taken: the earliest moment one frees up.
+pub async fn take(
+    db: &Db,
+    robot: &str,
+    now: Millis,
+    max_send_ms: Millis,
+) -> Result<Result<Slot, Millis>, sqlx::Error> {
+    // The robot's slots exist from its first message on.
+    let mut tx = db.begin_write().await?;
+    for slot in 0..PER_MINUTE {
+        sqlx::query(
+            "INSERT INTO robot_slots (robot, slot, free_at) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+        )
+        .bind(robot)
+        .bind(slot)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    // Try the free slots, oldest first; a slot another server took meanwhile fails the
+    // conditional update and the next one is tried.
+    let free: Vec<(i64,)> = sqlx::query_as(
+        "SELECT slot FROM robot_slots WHERE robot = $1 AND free_at <= $2 ORDER BY free_at, slot",
+    )
+    .bind(robot)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    for (slot,) in free {
+        let taken = sqlx::query(
+            "UPDATE robot_slots SET free_at = $1 WHERE robot = $2 AND slot = $3 AND free_at <= $4",
+        )
+        .bind(now + max_send_ms + WINDOW_MS)
+        .bind(robot)
+        .bind(slot)
+        .bind(now)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            return Ok(Ok(Slot {
+                robot: robot.to_string(),
+                slot,
+            }));
+        }
+    }
+    let (next,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(free_at) FROM robot_slots WHERE robot = $1")
+            .bind(robot)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(Err(next.unwrap_or(now + WINDOW_MS).max(now + 1)))
+}
+
+/// The send that held `slot` ended at `ended`: the slot frees a minute later (never
+/// later than the reservation said).
+pub async fn finish(db: &Db, slot: &Slot, ended: Millis) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE robot_slots SET free_at = $1 WHERE robot = $2 AND slot = $3 AND free_at > $1",
+    )
+    .bind(ended + WINDOW_MS)
+    .bind(&slot.robot)
+    .bind(slot.slot)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

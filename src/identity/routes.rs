@@ -315,7 +315,7 @@ pub async fn list_tokens(
 }
 
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
-    responses((status = 204)))]
+    responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn revoke_token(c: Caller, ApiPath(id): ApiPath<TokenId>) -> AppResult<StatusCode> {
     api_tokens::revoke(&c.state, &c.ctx, &c.meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)

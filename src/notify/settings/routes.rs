@@ -51,7 +51,7 @@ pub async fn put_channels(
 /// `notify.channels.test`.
 #[utoipa::path(post, path = "/units/{id}/channels/{channel}/test", tag = "notifications",
     params(("id" = String, Path), ("channel" = String, Path)),
-    responses((status = 202, body = TestQueued), (status = 409, body = ErrorBody)))]
+    responses((status = 202, body = TestQueued), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn test_channel(
     c: Caller,
     ApiPath((id, channel)): ApiPath<(UnitId, String)>,

@@ -170,7 +170,7 @@ fn text_of(v: &Value) -> String {
 }
 
 /// A stored time as the district reads it (UTC+8, minutes).
-fn time(ms: i64) -> String {
+pub fn time(ms: i64) -> String {
     let Some(zone) = FixedOffset::east_opt(8 * 3600) else {
         return ms.to_string();
     };

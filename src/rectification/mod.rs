@@ -11,6 +11,7 @@
 mod error;
 mod item;
 mod list;
+mod notices;
 pub(crate) mod routes;
 mod state;
 mod sync;

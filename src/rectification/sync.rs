@@ -78,7 +78,12 @@ pub async fn sync_all(state: &AppState, now: i64) -> Result<SyncCounts, Internal
     loop {
         let mut tx = state.db.begin_write().await?;
         let result = match run(state, &mut tx, now, &Scope::All).await {
-            Ok(counts) => tx.commit().await.map(|()| counts).map_err(SyncError::Db),
+            Ok(counts) => {
+                let committed = tx.commit().await.map(|()| counts).map_err(SyncError::Db);
+                // Items it opened may have queued notices.
+                crate::notify::wake();
+                committed
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -283,7 +288,7 @@ async fn open_missing(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
     if findings.is_empty() {
         return Ok(0);
     }
-    let mut opened = 0;
+    let mut opened = Vec::new();
     for chunk in findings.chunks(BATCH) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", placeholders(1 + i * 8, 8)))
@@ -318,9 +323,11 @@ async fn open_missing(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
             });
             audit(tx, now, r, "rectification.open", details).await?;
         }
-        opened += inserted.len() as u64;
+        opened.extend(inserted);
     }
-    Ok(opened)
+    // One notice per unit for everything this sync opened.
+    super::notices::opened(tx, now, &opened).await?;
+    Ok(opened.len() as u64)
 }
 
 /// Open or returned items past their deadline, not yet escalated: escalated once to

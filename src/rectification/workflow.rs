@@ -249,7 +249,18 @@ pub async fn return_item(
         ],
     )
     .await?;
-    finish(
+    let item = &l.item;
+    let rule = item.rule.as_str();
+    super::notices::returned(
+        &mut tx,
+        state.now(),
+        &item.unit_id,
+        item.id.as_str(),
+        rule,
+        &reason,
+    )
+    .await?;
+    let returned = finish(
         state,
         ctx,
         meta,
@@ -258,5 +269,7 @@ pub async fn return_item(
         "rectification.return",
         json!({ "reason": reason }),
     )
-    .await
+    .await?;
+    crate::notify::wake();
+    Ok(returned)
 }

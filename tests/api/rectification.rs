@@ -21,6 +21,7 @@ both_engines!(
     evidence_is_bounded_and_steps_follow_the_state,
     concurrent_accept_and_return_have_one_winner,
     list_is_scoped_paged_and_filtered,
+    opened_items_reach_the_unit_admins_as_one_notice_and_returns_too,
 );
 
 /// A department with a supervisor, and an office under it with an admin: items of the
@@ -620,4 +621,98 @@ async fn list_is_scoped_paged_and_filtered(app: TestApp) {
     let custodian = app.user_with_role(&f.office, "custodian").await;
     let (s, _) = app.get("/api/v1/rectifications", &custodian.token).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+async fn opened_items_reach_the_unit_admins_as_one_notice_and_returns_too(app: TestApp) {
+    let f = fixture(&app).await;
+    let rx = crate::receiver::Receiver::start().await;
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/units/{}/channels", f.office),
+            Some(&app.admin_token),
+            Some(json!({ "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=k") } })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut accounts = Vec::new();
+    for name in ["政务微博", "政务微信", "政务抖音"] {
+        let acct = account(&app, &f.office, &f.admin.token, name).await;
+        age(&app, &acct, 91).await;
+        accounts.push(acct);
+    }
+    scan(&app, app.now()).await;
+    let inbox = |token: String| {
+        let app = &app;
+        async move {
+            let (s, v) = app.get("/api/v1/notifications", &token).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["items"].as_array().unwrap().clone()
+        }
+    };
+    // One notice listing the three items, not three notices.
+    let got = inbox(f.admin.token.clone()).await;
+    let opened: Vec<&Value> = got
+        .iter()
+        .filter(|n| n["kind"] == "rectification_opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{got:?}");
+    let n = opened[0];
+    assert_eq!(n["unit_id"], f.office.as_str());
+    assert_eq!(n["data"]["count"], 3);
+    assert_eq!(n["data"]["items"].as_array().unwrap().len(), 3);
+    assert!(
+        n["body"].as_str().unwrap().contains("区政务服务中心"),
+        "{n}"
+    );
+    // The supervisor above is not a unit admin: not told of the opening.
+    let sup = inbox(f.supervisor.token.clone()).await;
+    assert!(
+        sup.iter().all(|n| n["kind"] != "rectification_opened"),
+        "{sup:?}"
+    );
+    // The unit's robot got one message too; a second scan opens nothing and says nothing.
+    let robot_rows = |kind: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query("SELECT COUNT(*) FROM outbox WHERE kind = $1 AND channel = 'wecom'")
+                .bind(kind)
+                .fetch_one(app.pool())
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    assert_eq!(robot_rows("rectification_opened").await, 1);
+    scan(&app, app.now()).await;
+    assert_eq!(robot_rows("rectification_opened").await, 1);
+    assert_eq!(inbox(f.admin.token.clone()).await.len(), got.len());
+
+    // Returned: the admins hear why.
+    let item = live_item(&app, "rotation_overdue", &accounts[0])
+        .await
+        .unwrap();
+    submit(&app, &item, &f.admin.token).await;
+    let (s, v) = step(
+        &app,
+        &item,
+        "return",
+        &f.supervisor.token,
+        json!({ "reason": "证据不足，请补充修改记录截图" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let got = inbox(f.admin.token.clone()).await;
+    let returned = got
+        .iter()
+        .find(|n| n["kind"] == "rectification_returned")
+        .expect("a returned notice");
+    assert_eq!(returned["data"]["rectification_id"], item.as_str());
+    assert!(
+        returned["body"]
+            .as_str()
+            .unwrap()
+            .contains("证据不足，请补充修改记录截图")
+    );
+    assert_eq!(robot_rows("rectification_returned").await, 1);
 }

@@ -631,7 +631,10 @@ async fn opened_items_reach_the_unit_admins_as_one_notice_and_returns_too(app: T
             reqwest::Method::PUT,
             &format!("/api/v1/units/{}/channels", f.office),
             Some(&app.admin_token),
-            Some(json!({ "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=k") } })),
+            Some(json!({
+                "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=k") },
+                "email": { "to": ["xxb@example.gov.cn"] },
+            })),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -684,6 +687,13 @@ async fn opened_items_reach_the_unit_admins_as_one_notice_and_returns_too(app: T
         }
     };
     assert_eq!(robot_rows("rectification_opened").await, 1);
+    // No e-mail rows while no SMTP relay can be configured: they could only fail.
+    let email_rows: i64 = sqlx::query("SELECT COUNT(*) FROM outbox WHERE channel = 'email'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(email_rows, 0);
     scan(&app, app.now()).await;
     assert_eq!(robot_rows("rectification_opened").await, 1);
     assert_eq!(inbox(f.admin.token.clone()).await.len(), got.len());

@@ -180,13 +180,7 @@ async fn changes(
             None => None,
             Some(w) => {
                 let host = input::check_url(client, "wecom.webhook_url", &w.webhook_url)?;
-                let secrets = Secrets {
-                    url: Some(w.webhook_url.to_string()),
-                    secret: None,
-                    previous_secret: None,
-                    previous_until: None,
-                    to: Vec::new(),
-                };
+                let secrets = Secrets::url(w.webhook_url.to_string(), None);
                 Some((secrets, json!({ "host": host })))
             }
         };
@@ -201,13 +195,7 @@ async fn changes(
             Some(d) => {
                 let host = input::check_url(client, "dingtalk.webhook_url", &d.webhook_url)?;
                 input::check_dingtalk_secret(&d.secret)?;
-                let secrets = Secrets {
-                    url: Some(d.webhook_url.to_string()),
-                    secret: Some(d.secret.to_string()),
-                    previous_secret: None,
-                    previous_until: None,
-                    to: Vec::new(),
-                };
+                let secrets = Secrets::url(d.webhook_url.to_string(), Some(d.secret.to_string()));
                 Some((secrets, json!({ "host": host })))
             }
         };
@@ -222,16 +210,7 @@ async fn changes(
             Some(e) => {
                 let to = input::check_email_to(&e.to)?;
                 let shown = json!({ "to": to });
-                Some((
-                    Secrets {
-                        url: None,
-                        secret: None,
-                        previous_secret: None,
-                        previous_until: None,
-                        to,
-                    },
-                    shown,
-                ))
+                Some((Secrets::email(to), shown))
             }
         };
         out.push(Change {

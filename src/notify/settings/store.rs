@@ -33,6 +33,30 @@ pub struct Secrets {
     pub to: Vec<String>,
 }
 
+impl Secrets {
+    /// A robot or webhook URL with its signing secret, if it has one.
+    pub fn url(url: String, secret: Option<String>) -> Self {
+        Secrets {
+            url: Some(url),
+            secret,
+            previous_secret: None,
+            previous_until: None,
+            to: Vec::new(),
+        }
+    }
+
+    /// A unit's e-mail list.
+    pub fn email(to: Vec<String>) -> Self {
+        Secrets {
+            url: None,
+            secret: None,
+            previous_secret: None,
+            previous_until: None,
+            to,
+        }
+    }
+}
+
 /// One stored channel of one unit, without its secrets.
 #[derive(Debug, Clone)]
 pub struct Stored {

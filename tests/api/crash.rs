@@ -26,6 +26,20 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// A server (not started yet) with `env`, on a free port of 127.0.0.1.
+    pub(crate) fn on_free_port(env: &[(String, String)]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Server {
+            env: env.to_vec(),
+            addr: format!("127.0.0.1:{port}"),
+            child: None,
+        }
+    }
+
     pub(crate) fn start(&mut self) {
         let child = Command::new(TestApp::binary())
             .args(["serve", "--listen", &self.addr])
@@ -55,6 +69,11 @@ impl Server {
         panic!("server did not become ready within 30 s");
     }
 
+    /// The running child's process id (deliverer lease owners start with it).
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub(crate) fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill(); // SIGKILL
@@ -69,7 +88,7 @@ impl Drop for Server {
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     base: &str,
     path: &str,
@@ -90,7 +109,7 @@ fn now_ms() -> i64 {
 }
 
 /// Logs in a user who must enrol TOTP and enrols; returns a full session token.
-async fn login_enrolled(
+pub(crate) async fn login_enrolled(
     client: &reqwest::Client,
     base: &str,
     user: &str,

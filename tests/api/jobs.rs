@@ -388,16 +388,7 @@ async fn prepared_env(
 }
 
 fn server(env: &[(String, String)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    Server {
-        env: env.to_vec(),
-        addr: format!("127.0.0.1:{port}"),
-        child: None,
-    }
+    Server::on_free_port(env)
 }
 
 /// Polls until the housekeeping occurrence reaches `state` (30 s at most).

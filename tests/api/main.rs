@@ -23,6 +23,7 @@ mod notify_core;
 mod openapi;
 mod outbound;
 mod outbound_server;
+mod outbox_kill;
 mod passwords;
 mod policy;
 mod probe;

@@ -29,7 +29,7 @@ const DING_TOKEN: &str = "canary-ding-token-51b2";
 const DING_SECRET: &str = "SECcanary0dingtalk0secret0e4d1";
 
 /// A fresh `whsec_` secret: 32 random-looking bytes, tagged so a test can grep for it.
-fn whsec(tag: u8) -> String {
+pub(crate) fn whsec(tag: u8) -> String {
     let bytes: Vec<u8> = (0..32u8)
         .map(|i| i.wrapping_mul(37).wrapping_add(tag))
         .collect();
@@ -43,7 +43,7 @@ fn hmac_b64(key: &[u8], message: &[u8]) -> String {
 }
 
 /// Whether `secret` produced one of the request's `v1,` signatures.
-fn signed_by(r: &Received, secret: &str) -> bool {
+pub(crate) fn signed_by(r: &Received, secret: &str) -> bool {
     let key = B64.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let mut signed = r.header("webhook-id").as_bytes().to_vec();
     signed.push(b'.');

@@ -497,6 +497,12 @@ async fn robots_never_get_more_than_twenty_a_minute(app: TestApp) {
         }
     }
     assert_eq!(taken.len(), 20, "{taken:?}");
+    let (slots,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM robot_slots WHERE robot = $1")
+        .bind(robot)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(slots, rate::PER_MINUTE, "the racers created its slots once");
     // Every slot is spoken for: the next send waits.
     assert!(
         rate::take(&app.state.db, robot, now, 20_000)

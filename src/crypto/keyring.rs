@@ -77,6 +77,13 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
+/// What a running server answers (HTTP 503 `restart_required`) when the master key was
+/// rotated under it: one sentence for every capability that carries the condition
+/// (`KeyringError`, `VaultError`, `NotifyError`).
+pub const RESTART_REQUIRED: &str = "the master key was rotated while this server was running; \
+     nothing was saved. The operator must restart the server with the new master key file, \
+     then retry";
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
     #[error(transparent)]
@@ -93,10 +100,7 @@ pub enum KeyringError {
     Rotation(String),
     /// The master key was rotated (or a rotation is under way) since this server
     /// started: restart it with `CREDGOV_MASTER_KEY_FILE` pointing at the new key file.
-    #[error(
-        "the master key was rotated while this server was running; nothing was saved. \
-         The operator must restart the server with the new master key file, then retry"
-    )]
+    #[error("{}", RESTART_REQUIRED)]
     RestartRequired,
 }
 

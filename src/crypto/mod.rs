@@ -7,7 +7,8 @@ mod seal;
 mod tokens;
 
 pub use keyring::{
-    AUDIT_ANCHOR_LABEL, AUDIT_CHAIN_LABEL, Keyring, KeyringError, RotationReport, rotate_master_key,
+    AUDIT_ANCHOR_LABEL, AUDIT_CHAIN_LABEL, Keyring, KeyringError, RESTART_REQUIRED, RotationReport,
+    rotate_master_key,
 };
 pub use master_key::{KeyError, MasterKey};
 pub use seal::{SealError, Sealed, Suite, open, seal, seal_with, suite_of};

@@ -21,7 +21,7 @@ crate::error_enum! {
         /// A test of a channel that neither the unit nor a unit above configures.
         #[error("no {channel} channel is set up for this unit or a unit above it; save one with PUT /units/{{id}}/channels first")]
         NoChannel { channel: Channel } => (Conflict, "channel_not_configured"),
-        #[error("the master key was rotated while this server was running; nothing was saved. The operator must restart the server with the new master key file, then retry")]
+        #[error("{}", crate::crypto::RESTART_REQUIRED)]
         RestartRequired => (Busy, "restart_required"),
     }
     #[error(transparent)]
@@ -60,5 +60,13 @@ mod tests {
         assert_eq!(NotifyError::NotificationNotFound.kind().status(), 404);
         let e = NotifyError::from(AuthzError::Forbidden);
         assert_eq!((e.kind().status().as_u16(), e.code()), (403, "forbidden"));
+        // The keyring's condition, in the keyring's words.
+        let e = NotifyError::from(crate::crypto::KeyringError::RestartRequired);
+        assert!(matches!(e, NotifyError::RestartRequired));
+        assert_eq!(
+            (e.kind().status().as_u16(), e.code()),
+            (503, "restart_required")
+        );
+        assert_eq!(e.to_string(), crate::crypto::RESTART_REQUIRED);
     }
 }

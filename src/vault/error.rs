@@ -61,10 +61,7 @@ crate::error_enum! {
         /// A password would be handled by no accountable person (the operator).
         #[error("only a person (or a token minted by one) may handle a password here")]
         NoAccountablePerson => (Forbidden, "person_required"),
-        #[error(
-            "the master key was rotated while this server was running; nothing was saved. \
-             The operator must restart the server with the new master key file, then retry"
-        )]
+        #[error("{}", crate::crypto::RESTART_REQUIRED)]
         RestartRequired => (Busy, "restart_required"),
     }
     #[error(transparent)]
@@ -155,10 +152,14 @@ mod tests {
             (s, c, m.as_str()),
             (StatusCode::NOT_FOUND, "not_found", "rotation not found")
         );
-        let (s, c, _, _) = http(VaultError::RestartRequired);
+        let (s, c, m, _) = http(VaultError::from(KeyringError::RestartRequired));
         assert_eq!(
-            (s, c),
-            (StatusCode::SERVICE_UNAVAILABLE, "restart_required")
+            (s, c, m.as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "restart_required",
+                crate::crypto::RESTART_REQUIRED
+            )
         );
         let (s, c, m, _) = http(VaultError::AccountInactive(AccountStatus::Suspended));
         assert_eq!((s, c), (StatusCode::CONFLICT, "account_inactive"));

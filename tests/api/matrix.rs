@@ -2,7 +2,9 @@
 //! unit A — as a person and as an API token carrying that role (plus a sysadmin-minted
 //! HR token) — against A's resources (one expected answer per cell: the success status
 //! or 403) and against a foreign unit B's resources (always 404, except the few things
-//! no token may do at all, refused before anything is looked up).
+//! no token may do at all, refused before anything is looked up). Personal resources
+//! (the inbox) answer for the caller's own: someone else's is not found, whatever the
+//! unit, and a token has none.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -399,6 +401,7 @@ async fn every_endpoint_every_role_and_a_foreign_unit(app: TestApp) {
     vault_and_policy_endpoints(&app, &f, &users).await;
     handover_endpoints(&app, &f, &users).await;
     rectification_endpoints(&app, &f, &users).await;
+    notify_endpoints(&app, &f, &users).await;
     // Sanity: the root sysadmin does see B.
     let (s, v) = app
         .get(&format!("/api/v1/units/{bf}"), &app.admin_token)
@@ -879,5 +882,314 @@ async fn rectification_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, Tes
     ];
     for case in &cases {
         run_case(app, users, case).await;
+    }
+}
+
+async fn put_channels(app: &TestApp, unit: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/units/{unit}/channels"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+/// The ids of the outbox rows about `unit`.
+async fn outbox_rows(app: &TestApp, unit: &str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM outbox WHERE unit_id = $1 ORDER BY id")
+        .bind(unit)
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// One unread inbox notification of `user` about `unit`; its id.
+async fn notification_for(app: &TestApp, user: &str, unit: &str) -> String {
+    use credgov::notify::NotificationKind;
+    use credgov::notify::inbox::{self, NewNotification};
+    use sqlx::Row;
+    let key = format!("matrix-{user}");
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let added = inbox::insert(
+        &mut tx,
+        &NewNotification {
+            user_id: user,
+            unit_id: unit,
+            kind: NotificationKind::ChannelTest,
+            title: "矩阵通知",
+            body: "矩阵",
+            data: &json!({}),
+            dedupe_key: Some(&key),
+            at: app.now(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(added);
+    sqlx::query("SELECT id FROM notifications WHERE user_id = $1 AND dedupe_key = $2")
+        .bind(user)
+        .bind(&key)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The notification endpoints, same matrix. Channel settings (`ChannelsRead`,
+/// `ChannelsWrite`): sysadmins and unit admins of the unit or a unit above, so A's and
+/// its child's, never B's; a unit admin of the child does not reach its parent or its
+/// sibling. The outbox (`OutboxRead`, `OutboxRetry`): sysadmins, scoped to their
+/// subtree. The inbox: every person's own; someone else's is not found (in their unit
+/// or another), and an API token has no inbox at all.
+async fn notify_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]) {
+    let (af, bf, cf) = (&f.a, &f.b, &f.a_child);
+    let email = |to: &str| json!({ "email": { "to": [to] } });
+    // B's own channel and an outbox row of B, set up by the root sysadmin.
+    let (s, v) = put_channels(app, bf, &app.admin_token, email("duty-b@example.gov.cn")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{bf}/channels/email/test"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let foreign_row = v["outbox_id"].as_str().unwrap().to_string();
+    let channel_roles: &[&str] = &["sysadmin", "unit_admin"];
+    let cases = vec![
+        Case {
+            name: "GET channels",
+            method: Method::GET,
+            own: format!("/api/v1/units/{af}/channels"),
+            foreign: format!("/api/v1/units/{bf}/channels"),
+            body_own: None,
+            body_foreign: None,
+            allowed: channel_roles,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "PUT channels",
+            method: Method::PUT,
+            own: format!("/api/v1/units/{af}/channels"),
+            foreign: format!("/api/v1/units/{bf}/channels"),
+            body_own: Some(email("duty-a@example.gov.cn")),
+            body_foreign: Some(email("matrix@example.gov.cn")),
+            allowed: channel_roles,
+            ok: StatusCode::OK,
+        },
+        // The child inherits A's e-mail list (saved just above).
+        Case {
+            name: "GET channels of the child unit",
+            method: Method::GET,
+            own: format!("/api/v1/units/{cf}/channels"),
+            foreign: format!("/api/v1/units/{bf}/channels"),
+            body_own: None,
+            body_foreign: None,
+            allowed: channel_roles,
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "test channel of the child unit",
+            method: Method::POST,
+            own: format!("/api/v1/units/{cf}/channels/email/test"),
+            foreign: format!("/api/v1/units/{bf}/channels/email/test"),
+            body_own: Some(json!({})),
+            body_foreign: Some(json!({})),
+            allowed: channel_roles,
+            ok: StatusCode::ACCEPTED,
+        },
+    ];
+    for case in &cases {
+        run_case(app, users, case).await;
+    }
+    // B's list is untouched by every refused PUT.
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{bf}/channels"), &app.admin_token)
+        .await;
+    assert_eq!(v["email"]["to"], json!(["duty-b@example.gov.cn"]), "{v}");
+
+    // The tests above queued one row of the child per person allowed (sysadmin, unit
+    // admin); one of them has failed, so a sysadmin may put it back.
+    let own_rows = outbox_rows(app, cf).await;
+    assert_eq!(own_rows.len(), 2, "{own_rows:?}");
+    sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'matrix' WHERE id = $1")
+        .bind(&own_rows[0])
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let retry = Case {
+        name: "retry outbox message",
+        method: Method::POST,
+        own: format!("/api/v1/outbox/{}/retry", own_rows[0]),
+        foreign: format!("/api/v1/outbox/{foreign_row}/retry"),
+        body_own: Some(json!({})),
+        body_foreign: Some(json!({})),
+        allowed: &["sysadmin"],
+        ok: StatusCode::OK,
+    };
+    run_case(app, users, &retry).await;
+
+    // The outbox list: sysadmins see their subtree's rows (the child's), never B's.
+    for (role, user) in users {
+        let who = format!("{role}{}", if is_token(user) { " token" } else { "" });
+        let (s, v) = app.get("/api/v1/outbox", &user.token).await;
+        if *role == "sysadmin" && !is_token(user) {
+            assert_eq!(s, StatusCode::OK, "GET outbox as {who}: {v}");
+            let mut listed: Vec<String> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect();
+            listed.sort();
+            assert_eq!(listed, own_rows, "GET outbox as {who}");
+        } else {
+            assert_eq!(s, StatusCode::FORBIDDEN, "GET outbox as {who}: {v}");
+        }
+        let text = v.to_string();
+        assert!(
+            !text.contains(&f.b) && !text.contains(&foreign_row),
+            "GET outbox as {who} leaks unit B: {text}"
+        );
+    }
+
+    // Channel settings reach down, never up or sideways: a unit admin of the child.
+    let sibling = app.create_unit(af, "区投资促进中心", "institution").await;
+    let child_admin = app.user_with_role(cf, "unit_admin").await;
+    for (unit, want) in [
+        (cf.as_str(), StatusCode::OK),
+        (af.as_str(), StatusCode::NOT_FOUND),
+        (sibling.as_str(), StatusCode::NOT_FOUND),
+        (bf.as_str(), StatusCode::NOT_FOUND),
+    ] {
+        let (s, v) = app
+            .get(
+                &format!("/api/v1/units/{unit}/channels"),
+                &child_admin.token,
+            )
+            .await;
+        assert_eq!(
+            s, want,
+            "GET channels of {unit} as the child's unit admin: {v}"
+        );
+        let (s, v) =
+            put_channels(app, unit, &child_admin.token, email("child@example.gov.cn")).await;
+        assert_eq!(
+            s, want,
+            "PUT channels of {unit} as the child's unit admin: {v}"
+        );
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/units/{unit}/channels/email/test"),
+                &child_admin.token,
+                json!({}),
+            )
+            .await;
+        let want = if want == StatusCode::OK {
+            StatusCode::ACCEPTED
+        } else {
+            want
+        };
+        assert_eq!(
+            s, want,
+            "test channel of {unit} as the child's unit admin: {v}"
+        );
+    }
+
+    // The inbox: each person reads and marks their own notifications only.
+    let persons: Vec<&(&str, TestUser)> = users.iter().filter(|(_, u)| !is_token(u)).collect();
+    let mut own = Vec::new();
+    for (_, user) in &persons {
+        own.push(notification_for(app, &user.id, af).await);
+    }
+    let colleague = notification_for(app, &f.user_a, cf).await;
+    let foreign = notification_for(app, &f.user_b, bf).await;
+    for (i, (role, user)) in users.iter().enumerate() {
+        let who = format!("{role}{}", if is_token(user) { " token" } else { "" });
+        if is_token(user) {
+            // A token has no inbox: refused before anything is looked up.
+            for (method, path) in [
+                (Method::GET, "/api/v1/notifications".to_string()),
+                (
+                    Method::POST,
+                    format!("/api/v1/notifications/{}/read", own[0]),
+                ),
+                (
+                    Method::POST,
+                    format!("/api/v1/notifications/{foreign}/read"),
+                ),
+                (Method::POST, "/api/v1/notifications/read-all".to_string()),
+            ] {
+                let body = (method != Method::GET).then(|| json!({}));
+                let (s, v) = app.call(method, &path, Some(&user.token), body).await;
+                assert_eq!(s, StatusCode::FORBIDDEN, "{path} as {who}: {v}");
+            }
+            continue;
+        }
+        let mine = &own[i];
+        // Its own is listed, still unread (nobody before marked it), and nobody else's.
+        let (s, v) = app
+            .get("/api/v1/notifications?unread=true", &user.token)
+            .await;
+        assert_eq!(s, StatusCode::OK, "inbox of {who}: {v}");
+        let listed: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap())
+            .collect();
+        assert!(listed.contains(&mine.as_str()), "inbox of {who}: {v}");
+        for other in own.iter().chain([&colleague, &foreign]) {
+            assert!(
+                other == mine || !listed.contains(&other.as_str()),
+                "inbox of {who} lists {other}: {v}"
+            );
+        }
+        // Someone else's: a colleague's in the child unit, another person's in A, B's.
+        let others = [&colleague, &own[(i + 1) % persons.len()], &foreign];
+        for other in others {
+            let (s, v) = app
+                .post(
+                    &format!("/api/v1/notifications/{other}/read"),
+                    &user.token,
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "reading {other} as {who}: {v}");
+        }
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/notifications/{mine}/read"),
+                &user.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "reading its own as {who}: {v}");
+        assert!(v["read_at"].is_i64(), "{v}");
+        let (s, v) = app
+            .post("/api/v1/notifications/read-all", &user.token, json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "read-all as {who}: {v}");
+        assert!(v["marked"].is_u64(), "{v}");
+    }
+    // Nobody marked anyone else's.
+    for id in [&colleague, &foreign] {
+        let read_at: Option<i64> = {
+            use sqlx::Row;
+            sqlx::query("SELECT read_at FROM notifications WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.pool())
+                .await
+                .unwrap()
+                .get(0)
+        };
+        assert_eq!(read_at, None, "{id} was marked read by someone else");
     }
 }

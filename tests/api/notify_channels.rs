@@ -1,7 +1,8 @@
 //! Notification channels per unit: write-only, inherited settings (who may see and
 //! change them, no partial writes, no secret in any answer, audit entry or log), and
 //! real deliveries to local receivers that verify the webhook signature and the
-//! DingTalk sign, the 24-hour secret overlap, and 410 Gone disabling the endpoint.
+//! DingTalk sign, the 24-hour secret overlap (also when two secret changes race), and
+//! 410 Gone disabling the endpoint.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -21,6 +22,7 @@ both_engines!(
     test_messages_reach_each_channel_signed,
     a_gone_webhook_is_disabled_until_saved_again,
     robots_never_get_more_than_twenty_a_minute,
+    two_secret_changes_at_once_lose_neither_secret,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -495,6 +497,12 @@ async fn robots_never_get_more_than_twenty_a_minute(app: TestApp) {
         }
     }
     assert_eq!(taken.len(), 20, "{taken:?}");
+    let (slots,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM robot_slots WHERE robot = $1")
+        .bind(robot)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(slots, rate::PER_MINUTE, "the racers created its slots once");
     // Every slot is spoken for: the next send waits.
     assert!(
         rate::take(&app.state.db, robot, now, 20_000)
@@ -502,4 +510,51 @@ async fn robots_never_get_more_than_twenty_a_minute(app: TestApp) {
             .unwrap()
             .is_err()
     );
+}
+
+/// Two administrators replace the webhook secret at the same moment. Whichever commits
+/// last, the result is that of one after the other: the later secret signs, beside the
+/// earlier one it replaced (the receiver may already have switched to it). Neither
+/// replaces the original as if the other had never happened.
+async fn two_secret_changes_at_once_lose_neither_secret(app: TestApp) {
+    let rx = Receiver::start().await;
+    let unit = app
+        .create_unit(&app.root_id, "区审计局", "department")
+        .await;
+    let other_admin = app.user_with_role(&app.root_id, "sysadmin").await;
+    let hook = |secret: &str| json!({ "webhook": { "url": rx.url("/hook"), "secret": secret } });
+    // A few rounds: one lost update is enough to fail.
+    for round in 0..4u8 {
+        let original = whsec(10 + 3 * round);
+        let (s, v) = put_channels(&app, &unit, &app.admin_token, hook(&original)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (one, two) = (whsec(11 + 3 * round), whsec(12 + 3 * round));
+        let ((s1, v1), (s2, v2)) = tokio::join!(
+            put_channels(&app, &unit, &app.admin_token, hook(&one)),
+            put_channels(&app, &unit, &other_admin.token, hook(&two))
+        );
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{v1} {v2}");
+        // What the deliverer signs with: the current secret and the one it replaced.
+        queue_test(&app, &unit, "webhook").await;
+        assert_eq!(deliver(&app).await.delivered, 1);
+        let w = rx.received().pop().unwrap();
+        let signers: Vec<&str> = [&original, &one, &two]
+            .into_iter()
+            .filter(|secret| signed_by(&w, secret))
+            .map(|secret| {
+                if *secret == original {
+                    "original"
+                } else if *secret == one {
+                    "first"
+                } else {
+                    "second"
+                }
+            })
+            .collect();
+        assert_eq!(
+            signers,
+            vec!["first", "second"],
+            "round {round}: a replaced secret was lost"
+        );
+    }
 }

@@ -41,28 +41,21 @@ pub async fn take(
     now: Millis,
     max_send_ms: Millis,
 ) -> Result<Result<Slot, Millis>, sqlx::Error> {
-    // The robot's slots exist from its first message on.
-    let mut tx = db.begin_write().await?;
-    for slot in 0..PER_MINUTE {
-        sqlx::query(
-            "INSERT INTO robot_slots (robot, slot, free_at) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind(robot)
-        .bind(slot)
-        .execute(&mut *tx)
-        .await?;
+    // The robot's slots exist from its first message on: created then, in one statement.
+    let mut slots = slots_of(db, robot).await?;
+    if slots.len() < PER_MINUTE as usize {
+        let mut tx = db.begin_write().await?;
+        sqlx::query(sqlx::AssertSqlSafe(insert_slots_sql()))
+            .bind(robot)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        slots = slots_of(db, robot).await?;
     }
-    tx.commit().await?;
     // Try the free slots, oldest first; a slot another server took meanwhile fails the
     // conditional update and the next one is tried.
-    let free: Vec<(i64,)> = sqlx::query_as(
-        "SELECT slot FROM robot_slots WHERE robot = $1 AND free_at <= $2 ORDER BY free_at, slot",
-    )
-    .bind(robot)
-    .bind(now)
-    .fetch_all(db.pool())
-    .await?;
-    for (slot,) in free {
+    let free = slots.into_iter().filter(|&(_, free_at)| free_at <= now);
+    for (slot, _) in free {
         let taken = sqlx::query(
             "UPDATE robot_slots SET free_at = $1 WHERE robot = $2 AND slot = $3 AND free_at <= $4",
         )
@@ -88,6 +81,26 @@ pub async fn take(
     Ok(Err(next.unwrap_or(now + WINDOW_MS).max(now + 1)))
 }
 
+/// The robot's slots (slot, free at), the earliest free first.
+async fn slots_of(db: &Db, robot: &str) -> Result<Vec<(i64, Millis)>, sqlx::Error> {
+    sqlx::query_as("SELECT slot, free_at FROM robot_slots WHERE robot = $1 ORDER BY free_at, slot")
+        .bind(robot)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// `INSERT` of all [`PER_MINUTE`] slots of the robot `$1`, free, keeping those that
+/// exist.
+fn insert_slots_sql() -> String {
+    let rows: Vec<String> = (0..PER_MINUTE)
+        .map(|slot| format!("($1, {slot}, 0)"))
+        .collect();
+    format!(
+        "INSERT INTO robot_slots (robot, slot, free_at) VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    )
+}
+
 /// The send that held `slot` ended at `ended`: the slot frees a minute later (never
 /// later than the reservation said).
 pub async fn finish(db: &Db, slot: &Slot, ended: Millis) -> Result<(), sqlx::Error> {
@@ -100,4 +113,17 @@ pub async fn finish(db: &Db, slot: &Slot, ended: Millis) -> Result<(), sqlx::Err
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_statement_inserts_every_slot() {
+        let sql = insert_slots_sql();
+        assert_eq!(sql.matches("($1, ").count(), PER_MINUTE as usize);
+        assert!(sql.contains("($1, 0, 0), ($1, 1, 0)"), "{sql}");
+        assert!(sql.ends_with("($1, 19, 0) ON CONFLICT DO NOTHING"), "{sql}");
+    }
 }

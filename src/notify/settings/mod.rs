@@ -11,6 +11,7 @@ pub mod store;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Value, json};
+use zeroize::Zeroizing;
 
 use self::input::ChannelsInput;
 use self::store::{Secrets, Stored};
@@ -23,8 +24,9 @@ use super::render::render;
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{AuthContext, Permission};
+use crate::clock::Millis;
 use crate::crypto::KeyringError;
-use crate::db::Tx;
+use crate::db::{LockTable, Tx};
 use crate::ids::UnitId;
 
 /// How long a replaced webhook secret keeps signing beside the new one.
@@ -120,54 +122,40 @@ pub async fn get(
 struct Change {
     channel: Channel,
     /// None: remove the unit's own setting.
-    set: Option<(Secrets, Value)>,
+    set: Option<Set>,
+}
+
+/// What a checked change sets.
+enum Set {
+    /// The settings as given, with what may be shown of them.
+    Given(Secrets, Value),
+    /// A webhook: whether its secret is new (the stored one then signs beside it for a
+    /// day) or kept depends on the stored setting, so it is settled in the write
+    /// transaction ([`webhook_secrets`]).
+    Webhook {
+        url: String,
+        host: String,
+        secret: Option<Zeroizing<String>>,
+    },
 }
 
 /// Checks every channel of `input` before anything is written.
-async fn changes(
-    state: &AppState,
-    unit_id: &str,
-    input: ChannelsInput,
-) -> Result<Vec<Change>, NotifyError> {
+fn changes(state: &AppState, input: ChannelsInput) -> Result<Vec<Change>, NotifyError> {
     let client = &state.outbound;
-    let now = state.now();
     let mut out = Vec::new();
     if let Some(webhook) = input.webhook {
         let set = match webhook {
             None => None,
             Some(w) => {
                 let host = input::check_url(client, "webhook.url", &w.url)?;
-                let current = store::open_own(state, unit_id, Channel::Webhook, false).await?;
-                let (secret, previous_secret, previous_until) = match (w.secret, current) {
-                    (Some(new), current) => {
-                        input::check_webhook_secret(&new)?;
-                        // The replaced secret keeps signing for a day.
-                        let previous = current
-                            .as_ref()
-                            .and_then(|c| c.secret.clone())
-                            .filter(|old| old.as_str() != new.as_str());
-                        let until = previous.as_ref().map(|_| now + SECRET_OVERLAP_MS);
-                        (new.to_string(), previous, until)
-                    }
-                    (None, Some(current)) => match current.secret.clone() {
-                        Some(kept) => (
-                            kept,
-                            current.previous_secret.clone(),
-                            current.previous_until,
-                        ),
-                        None => return Err(missing_secret().into()),
-                    },
-                    (None, None) => return Err(missing_secret().into()),
-                };
-                let secrets = Secrets {
-                    url: Some(w.url),
-                    secret: Some(secret),
-                    previous_secret,
-                    previous_until,
-                    to: Vec::new(),
-                };
-                let shown = json!({ "host": host, "previous_until": secrets.previous_until });
-                Some((secrets, shown))
+                if let Some(new) = &w.secret {
+                    input::check_webhook_secret(new)?;
+                }
+                Some(Set::Webhook {
+                    url: w.url,
+                    host,
+                    secret: w.secret,
+                })
             }
         };
         out.push(Change {
@@ -181,7 +169,7 @@ async fn changes(
             Some(w) => {
                 let host = input::check_url(client, "wecom.webhook_url", &w.webhook_url)?;
                 let secrets = Secrets::url(w.webhook_url.to_string(), None);
-                Some((secrets, json!({ "host": host })))
+                Some(Set::Given(secrets, json!({ "host": host })))
             }
         };
         out.push(Change {
@@ -196,7 +184,7 @@ async fn changes(
                 let host = input::check_url(client, "dingtalk.webhook_url", &d.webhook_url)?;
                 input::check_dingtalk_secret(&d.secret)?;
                 let secrets = Secrets::url(d.webhook_url.to_string(), Some(d.secret.to_string()));
-                Some((secrets, json!({ "host": host })))
+                Some(Set::Given(secrets, json!({ "host": host })))
             }
         };
         out.push(Change {
@@ -210,7 +198,7 @@ async fn changes(
             Some(e) => {
                 let to = input::check_email_to(&e.to)?;
                 let shown = json!({ "to": to });
-                Some((Secrets::email(to), shown))
+                Some(Set::Given(Secrets::email(to), shown))
             }
         };
         out.push(Change {
@@ -219,6 +207,43 @@ async fn changes(
         });
     }
     Ok(out)
+}
+
+/// A webhook's settings against the stored ones (read in the transaction that saves
+/// them): a new secret replaces the stored one, which keeps signing for a day; without
+/// one, the stored secret and its predecessor stay.
+fn webhook_secrets(
+    url: String,
+    host: String,
+    secret: Option<Zeroizing<String>>,
+    stored: Option<Secrets>,
+    now: Millis,
+) -> Result<(Secrets, Value), NotifyError> {
+    let (secret, previous_secret, previous_until) = match (secret, stored) {
+        (Some(new), stored) => {
+            // The replaced secret keeps signing for a day.
+            let previous = stored
+                .as_ref()
+                .and_then(|c| c.secret.clone())
+                .filter(|old| old.as_str() != new.as_str());
+            let until = previous.as_ref().map(|_| now + SECRET_OVERLAP_MS);
+            (new.to_string(), previous, until)
+        }
+        (None, Some(stored)) => match stored.secret.clone() {
+            Some(kept) => (kept, stored.previous_secret.clone(), stored.previous_until),
+            None => return Err(missing_secret().into()),
+        },
+        (None, None) => return Err(missing_secret().into()),
+    };
+    let secrets = Secrets {
+        url: Some(url),
+        secret: Some(secret),
+        previous_secret,
+        previous_until,
+        to: Vec::new(),
+    };
+    let shown = json!({ "host": host, "previous_until": secrets.previous_until });
+    Ok((secrets, shown))
 }
 
 fn missing_secret() -> crate::error::InputError {
@@ -240,37 +265,58 @@ pub async fn put(
     let unit =
         crate::tenancy::authorized_unit(state, ctx, unit_id, Permission::ChannelsWrite).await?;
     let unit_id = unit.id.as_str();
-    let changes = changes(state, unit_id, input).await?;
+    let changes = changes(state, input)?;
+    let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    // Channel writes of one unit run one after the other (PostgreSQL: the unit's row
+    // lock; SQLite: the write transaction), so a webhook's secret is replaced based on
+    // the stored one no other writer is changing meanwhile; the unit's row, because the
+    // channel's may not exist yet.
+    if !tx.lock_row_for_update(LockTable::Units, unit_id).await? {
+        return Err(crate::tenancy::TenancyError::NotFound("unit").into());
+    }
+    // Settle every setting before saving any: a missing webhook secret writes nothing.
+    let mut settled = Vec::with_capacity(changes.len());
+    for change in changes {
+        let set = match change.set {
+            None => None,
+            Some(Set::Given(secrets, shown)) => Some((secrets, shown)),
+            Some(Set::Webhook { url, host, secret }) => {
+                let stored = store::open_own_in(state, &mut tx, unit_id, change.channel).await?;
+                Some(webhook_secrets(url, host, secret, stored, now)?)
+            }
+        };
+        settled.push((change.channel, set));
+    }
     let mut set = serde_json::Map::new();
     let mut removed = Vec::new();
-    for change in &changes {
-        match &change.set {
+    for (channel, change) in &settled {
+        match change {
             Some((secrets, shown)) => {
                 store::save(
                     state,
                     &mut tx,
                     unit_id,
-                    change.channel,
+                    *channel,
                     secrets,
                     shown,
                     ctx.user_id(),
                 )
                 .await?;
                 set.insert(
-                    change.channel.as_str().into(),
+                    channel.as_str().into(),
                     json!(store::fingerprint(state, secrets)),
                 );
             }
             None => {
-                if store::remove(&mut tx, unit_id, change.channel).await? {
-                    removed.push(change.channel.as_str());
+                if store::remove(&mut tx, unit_id, *channel).await? {
+                    removed.push(channel.as_str());
                 }
             }
         }
     }
     tx.audit(
-        state.now(),
+        now,
         meta,
         Entry::by(ctx, unit_id, "notify.channels.update")
             .target("unit", unit_id)

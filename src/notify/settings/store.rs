@@ -5,7 +5,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::app::AppState;
@@ -206,6 +206,28 @@ pub async fn open_own(
     channel: Channel,
     enabled_only: bool,
 ) -> Result<Option<Secrets>, KeyringError> {
+    let mut conn = state.db.pool().acquire().await?;
+    read_own(state, &mut conn, unit_id, channel, enabled_only).await
+}
+
+/// Opens `unit_id`'s own `channel` setting (disabled or not) as `tx` sees it: for a
+/// change decided on the stored setting, inside the transaction that writes it.
+pub async fn open_own_in(
+    state: &AppState,
+    tx: &mut Tx,
+    unit_id: &str,
+    channel: Channel,
+) -> Result<Option<Secrets>, KeyringError> {
+    read_own(state, tx, unit_id, channel, false).await
+}
+
+async fn read_own(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    channel: Channel,
+    enabled_only: bool,
+) -> Result<Option<Secrets>, KeyringError> {
     let row = sqlx::query(
         "SELECT sealed FROM unit_channels WHERE unit_id = $1 AND channel = $2 \
          AND ($3 = 0 OR disabled_at IS NULL)",
@@ -213,7 +235,7 @@ pub async fn open_own(
     .bind(unit_id)
     .bind(channel.as_str())
     .bind(i64::from(enabled_only))
-    .fetch_optional(state.db.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -221,7 +243,7 @@ pub async fn open_own(
     let sealed: Vec<u8> = row.try_get("sealed")?;
     let key = state
         .keyring
-        .existing_unit_key(state.db.pool(), unit_id)
+        .existing_unit_key(&mut *conn, unit_id)
         .await?
         .ok_or(KeyringError::Damaged)?;
     let plain = open(&key, &aad(unit_id, channel), &sealed).map_err(|_| KeyringError::Damaged)?;

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod outbound;
 pub mod policy;
 pub mod rectification;
+pub mod risk;
 pub mod server;
 pub mod tenancy;
 pub mod text;

@@ -342,6 +342,7 @@ mod tests {
                     OutboxRetry,
                     ChannelsRead,
                     ChannelsWrite,
+                    RiskRead,
                 ],
             ),
             (
@@ -356,6 +357,8 @@ mod tests {
                     FindingsRead,
                     RectificationsRead,
                     RectificationsReview,
+                    RiskRead,
+                    RiskAccounts,
                 ],
             ),
             (
@@ -376,13 +379,21 @@ mod tests {
                     RectificationsSubmit,
                     ChannelsRead,
                     ChannelsWrite,
+                    RiskRead,
+                    RiskAccounts,
                 ],
             ),
             (Role::Custodian, &[UnitsRead, AccountsRead]),
             (Role::Hr, &[UnitsRead, UsersRead, HrEvents, HandoverRead]),
             (
                 Role::Auditor,
-                &[AuditRead, FindingsRead, RectificationsRead],
+                &[
+                    AuditRead,
+                    FindingsRead,
+                    RectificationsRead,
+                    RiskRead,
+                    RiskAccounts,
+                ],
             ),
         ];
         for (role, perms) in expect {

@@ -78,10 +78,14 @@ pub enum Permission {
     ChannelsRead,
     /// Set, remove and test a unit's notification channels.
     ChannelsWrite,
+    /// Read unit risk scores, rankings and trends (aggregates only).
+    RiskRead,
+    /// See account-level findings when drilling into a unit's risk.
+    RiskAccounts,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 27] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -107,6 +111,8 @@ impl Permission {
         Permission::OutboxRetry,
         Permission::ChannelsRead,
         Permission::ChannelsWrite,
+        Permission::RiskRead,
+        Permission::RiskAccounts,
     ];
 }
 
@@ -152,6 +158,7 @@ impl Role {
                     | OutboxRetry
                     | ChannelsRead
                     | ChannelsWrite
+                    | RiskRead
             ),
             Role::Supervisor => matches!(
                 p,
@@ -164,6 +171,8 @@ impl Role {
                     | FindingsRead
                     | RectificationsRead
                     | RectificationsReview
+                    | RiskRead
+                    | RiskAccounts
             ),
             Role::UnitAdmin => matches!(
                 p,
@@ -182,10 +191,15 @@ impl Role {
                     | RectificationsSubmit
                     | ChannelsRead
                     | ChannelsWrite
+                    | RiskRead
+                    | RiskAccounts
             ),
             Role::Hr => matches!(p, UnitsRead | UsersRead | HrEvents | HandoverRead),
             Role::Custodian => matches!(p, UnitsRead | AccountsRead),
-            Role::Auditor => matches!(p, AuditRead | FindingsRead | RectificationsRead),
+            Role::Auditor => matches!(
+                p,
+                AuditRead | FindingsRead | RectificationsRead | RiskRead | RiskAccounts
+            ),
         }
     }
 }

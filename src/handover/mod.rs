@@ -22,6 +22,7 @@ mod signature;
 mod workflow;
 
 pub use case::{Handover, HandoverAction, HandoverItem};
+pub use case_state::CaseState;
 pub use error::{HandoverError, HandoverResult};
 pub use event_idempotency::request_hash as events_key;
 pub use events::{EventInput, EventResult, EventType, record_event};

@@ -46,7 +46,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::freshness::router())
         .merge(crate::jobs::router())
         .merge(crate::rectification::router())
-        .merge(crate::notify::router());
+        .merge(crate::notify::router())
+        .merge(crate::risk::router());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(health::router())

@@ -17,10 +17,18 @@ crate::scheduled_job! {
 }
 
 async fn run(state: &AppState, _run: &RunContext) -> Result<Counts, JobFailure> {
-    let counts = daily_scan(state, state.now())
+    let now = state.now();
+    let counts = daily_scan(state, now).await.map_err(JobFailure::new)?;
+    // The day's risk snapshot reads the findings the scan just wrote.
+    let units = crate::risk::snapshots::record(state, now)
         .await
         .map_err(JobFailure::new)?;
-    Ok(job_counts(&counts))
+    let mut out = job_counts(&counts);
+    out.insert(
+        "risk_snapshots".into(),
+        i64::try_from(units).unwrap_or(i64::MAX),
+    );
+    Ok(out)
 }
 
 /// `open`, `opened`, `resolved` and `open.<rule>` for each rule that holds somewhere

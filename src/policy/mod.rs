@@ -16,6 +16,7 @@ mod merge;
 mod overrides;
 mod preset;
 mod recorded;
+pub mod risk;
 pub(crate) mod routes;
 mod rules;
 mod service;

@@ -49,8 +49,9 @@ impl Overrides {
                 return Err(InvalidPolicy::new(
                     section,
                     format!(
-                        "section {section} is about logging in to credgov itself and applies to every unit; \
-                         it comes from the configured preset only. Units may override {}",
+                        "section {section} applies to every unit alike (logging in to credgov, \
+                         rectification deadlines, risk weights); it comes from the configured \
+                         preset only. Units may override {}",
                         OVERRIDABLE_SECTIONS.join(", ")
                     ),
                 ));
@@ -186,9 +187,9 @@ mod tests {
         let e = parse(json!({ "lockout": { "max_failures": 3 } })).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("lockout"));
         assert!(e.message.contains("configured preset"), "{}", e.message);
-        let e = parse(json!({ "risk": {} })).unwrap_err();
+        let e = parse(json!({ "risks": {} })).unwrap_err();
         assert!(
-            e.message.contains("unknown policy section risk"),
+            e.message.contains("unknown policy section risks"),
             "{}",
             e.message
         );

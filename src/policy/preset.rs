@@ -48,6 +48,9 @@ pub struct Policy {
     pub freshness: super::freshness::FreshnessPolicy,
     #[serde(default)]
     pub rectification: RectificationPolicy,
+    /// Risk score weights and snapshot retention.
+    #[serde(default)]
+    pub risk: super::risk::RiskPolicy,
 }
 
 /// Rectification (整改) of findings: which findings open an item, how many working days
@@ -444,6 +447,7 @@ impl Policy {
             ));
         }
         self.freshness.validate()?;
+        self.risk.validate()?;
         let rp = &self.rectification;
         if !super::rules::SEVERITIES.contains(&rp.min_severity.as_str()) {
             return Err(format!(

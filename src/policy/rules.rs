@@ -83,7 +83,7 @@ pub const OVERRIDABLE_SECTIONS: [&str; 5] = [
 ];
 
 /// Sections that stay global (the configured preset).
-pub const GLOBAL_SECTIONS: [&str; 8] = [
+pub const GLOBAL_SECTIONS: [&str; 9] = [
     "meta",
     "user_password",
     "lockout",
@@ -92,6 +92,7 @@ pub const GLOBAL_SECTIONS: [&str; 8] = [
     "separation",
     "policy_check",
     "rectification",
+    "risk",
 ];
 
 /// Character class names, in canonical order (as `CharClass` serialises them).
@@ -265,6 +266,16 @@ pub const KEYS: &[KeyDef] = &[
         int(1, 365),
         Rule::Lower,
     ),
+    // Risk score (global, so a ranking weighs every unit alike); `[risk.weights]` keys
+    // are listed with their table prefix.
+    def("risk", "weights.strong", int(0, 100), Rule::Free),
+    def("risk", "weights.unique", int(0, 100), Rule::Free),
+    def("risk", "weights.rotated", int(0, 100), Rule::Free),
+    def("risk", "weights.custodian", int(0, 100), Rule::Free),
+    def("risk", "weights.fresh", int(0, 100), Rule::Free),
+    def("risk", "weights.handover", int(0, 100), Rule::Free),
+    def("risk", "weights.rectification", int(0, 100), Rule::Free),
+    def("risk", "snapshot_keep_days", int(30, 3650), Rule::Free),
 ];
 
 /// `freshness.*`: generated from the content platforms (three thresholds each, in
@@ -470,8 +481,18 @@ mod tests {
                     || GLOBAL_SECTIONS.contains(&section.as_str()),
                 "{section} is neither overridable nor global"
             );
+            // A nested table (`[risk.weights]`) lists its keys as `weights.<key>`.
+            let mut keys: Vec<(String, &Value)> = Vec::new();
             for (key, value) in body.as_object().unwrap() {
-                let d = find(section, key).unwrap_or_else(|| panic!("{section}.{key} missing"));
+                match value.as_object() {
+                    Some(table) => {
+                        keys.extend(table.iter().map(|(k, v)| (format!("{key}.{k}"), v)))
+                    }
+                    None => keys.push((key.clone(), value)),
+                }
+            }
+            for (key, value) in keys {
+                let d = find(section, &key).unwrap_or_else(|| panic!("{section}.{key} missing"));
                 canonical(d, value).unwrap_or_else(|e| panic!("shipped value rejected: {e}"));
                 seen += 1;
             }

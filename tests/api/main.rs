@@ -30,6 +30,7 @@ mod probe;
 mod races;
 mod receiver;
 mod rectification;
+mod risk;
 mod routing;
 mod secrets;
 mod separation;

@@ -341,9 +341,14 @@ async fn policy_input_is_validated(app: TestApp) {
             "applies to every unit",
         ),
         (
-            json!({ "overrides": { "risk": { "weight": 1 } } }),
-            "risk",
+            json!({ "overrides": { "risks": { "weight": 1 } } }),
+            "risks",
             "unknown policy section",
+        ),
+        (
+            json!({ "overrides": { "risk": { "weights": { "strong": 1 } } } }),
+            "risk",
+            "configured preset",
         ),
         (
             json!({ "overrides": { "account_password": { "min_lenght": 16 } } }),

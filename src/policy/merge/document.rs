@@ -38,8 +38,18 @@ impl Merge {
         let mut sources = BTreeMap::new();
         for (section, body) in &doc {
             if let Value::Object(inner) = body {
-                for k in inner.keys() {
-                    sources.insert(format!("{section}.{k}"), source.clone());
+                for (k, v) in inner {
+                    // A nested table (`[risk.weights]`) is sourced key by key.
+                    match v {
+                        Value::Object(table) => {
+                            for sub in table.keys() {
+                                sources.insert(format!("{section}.{k}.{sub}"), source.clone());
+                            }
+                        }
+                        _ => {
+                            sources.insert(format!("{section}.{k}"), source.clone());
+                        }
+                    }
                 }
             }
         }

@@ -94,7 +94,7 @@ pub fn authorize_secret(
 pub fn own_inbox(ctx: &AuthContext) -> AuthzResult<&str> {
     match &ctx.principal {
         Principal::User { id, .. } => Ok(id),
-        Principal::Token { .. } | Principal::Operator { .. } => Err(AuthzError::Forbidden),
+        Principal::Token { .. } | Principal::Operator { .. } => Err(AuthzError::PersonRequired),
     }
 }
 

@@ -588,6 +588,38 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
             allowed: &["supervisor", "unit_admin", "auditor"],
             ok: StatusCode::OK,
         },
+        // Risk: aggregates for every role that oversees (sysadmins without account
+        // details, which the risk scenarios check).
+        Case {
+            name: "GET risk ranking",
+            method: Method::GET,
+            own: format!("/api/v1/risk/units?under={af}"),
+            foreign: format!("/api/v1/risk/units?under={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["sysadmin", "supervisor", "unit_admin", "auditor"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET risk unit",
+            method: Method::GET,
+            own: format!("/api/v1/risk/units/{af}"),
+            foreign: format!("/api/v1/risk/units/{bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["sysadmin", "supervisor", "unit_admin", "auditor"],
+            ok: StatusCode::OK,
+        },
+        Case {
+            name: "GET risk trend",
+            method: Method::GET,
+            own: format!("/api/v1/risk/trend?unit_id={af}"),
+            foreign: format!("/api/v1/risk/trend?unit_id={bf}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["sysadmin", "supervisor", "unit_admin", "auditor"],
+            ok: StatusCode::OK,
+        },
         Case {
             name: "start rotation",
             method: Method::POST,
@@ -1130,6 +1162,10 @@ async fn notify_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]
                 let body = (method != Method::GET).then(|| json!({}));
                 let (s, v) = app.call(method, &path, Some(&user.token), body).await;
                 assert_eq!(s, StatusCode::FORBIDDEN, "{path} as {who}: {v}");
+                assert_eq!(
+                    v["error"]["code"], "person_required",
+                    "{path} as {who}: {v}"
+                );
             }
             continue;
         }

@@ -78,10 +78,13 @@ pub enum Permission {
     ChannelsRead,
     /// Set, remove and test a unit's notification channels.
     ChannelsWrite,
+    /// See and set the SMTP relay every e-mail goes through (one for the whole
+    /// installation: held on the root unit).
+    SmtpSettings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -107,6 +110,7 @@ impl Permission {
         Permission::OutboxRetry,
         Permission::ChannelsRead,
         Permission::ChannelsWrite,
+        Permission::SmtpSettings,
     ];
 }
 
@@ -152,6 +156,7 @@ impl Role {
                     | OutboxRetry
                     | ChannelsRead
                     | ChannelsWrite
+                    | SmtpSettings
             ),
             Role::Supervisor => matches!(
                 p,

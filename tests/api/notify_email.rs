@@ -386,6 +386,35 @@ async fn a_missing_refusing_or_unreachable_relay_fails_in_plain_words(app: TestA
     assert_no_canary("an outbox error", &error, &[]);
     assert!(smtp.mails().is_empty());
 
+    // STARTTLS is required, never a silent downgrade: a relay that does not offer it
+    // gets neither the password nor the message.
+    let logins = smtp.logins();
+    let (s, v) = put(
+        &app,
+        "/api/v1/notify/smtp",
+        &app.admin_token,
+        json!({ "host": "127.0.0.1", "port": smtp.port, "tls": "starttls", "username": "mailer",
+                "from": "noreply@example.gov.cn" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    smtp.accept_recipients();
+    let id = queue_email_test(&app, &unit).await;
+    let round = deliver(&app).await;
+    assert_eq!(round.delivered, 0, "{round:?}");
+    let (state, _, error) = outbox_row(&app, &id).await;
+    assert_ne!(state, "delivered");
+    assert!(error.contains("127.0.0.1"), "{error}");
+    assert_eq!(smtp.logins(), logins, "the password went out unencrypted");
+    assert!(smtp.mails().is_empty());
+    // (Out of the way of the rounds below.)
+    sqlx::query("UPDATE outbox SET state = 'failed' WHERE id = $1")
+        .bind(&id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    smtp.refuse_recipients("550 5.7.1 relaying denied");
+
     // A relay nobody answers for: retried later, not failed.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = closed.local_addr().unwrap().port();

@@ -25,6 +25,7 @@ pub struct Mail {
 #[derive(Default)]
 struct Inner {
     mails: Mutex<Vec<Mail>>,
+    logins: Mutex<usize>,
     refuse_rcpt: Mutex<Option<String>>,
 }
 
@@ -63,6 +64,11 @@ impl SmtpServer {
     pub fn mails(&self) -> Vec<Mail> {
         self.inner.mails.lock().unwrap().clone()
     }
+
+    /// How many times a client logged in (sent a password).
+    pub fn logins(&self) -> usize {
+        *self.inner.logins.lock().unwrap()
+    }
 }
 
 async fn session(stream: TcpStream, inner: Arc<Inner>) -> std::io::Result<()> {
@@ -100,6 +106,7 @@ async fn session(stream: TcpStream, inner: Arc<Inner>) -> std::io::Result<()> {
                 parts.get(1).cloned().unwrap_or_default(),
                 parts.get(2).cloned().unwrap_or_default(),
             ));
+            *inner.logins.lock().unwrap() += 1;
             "235 2.7.0 ok".into()
         } else if upper.starts_with("AUTH LOGIN") {
             write.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
@@ -110,6 +117,7 @@ async fn session(stream: TcpStream, inner: Arc<Inner>) -> std::io::Result<()> {
                 String::from_utf8_lossy(&B64.decode(s.trim()).unwrap_or_default()).into_owned()
             };
             login = Some((text(&user), text(&pass)));
+            *inner.logins.lock().unwrap() += 1;
             "235 2.7.0 ok".into()
         } else if upper.starts_with("MAIL FROM:") {
             from = address(&line[10..]);

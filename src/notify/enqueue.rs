@@ -95,28 +95,7 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         .await?;
         queued.inbox += usize::from(added);
         if email && person.reach.emails(notice.kind) {
-            let added = outbox::insert(
-                tx,
-                &NewMessage {
-                    kind: notice.kind,
-                    unit_id: &notice.unit_id,
-                    channel: Channel::Email,
-                    settings_unit_id: None,
-                    recipient_user_id: Some(person.id.as_str()),
-                    title: &text.title,
-                    body: &text.markdown,
-                    html: &text.html,
-                    data: &notice.data,
-                    mentions: &json!({}),
-                    dedupe_key: notice
-                        .dedupe_key
-                        .as_ref()
-                        .map(|k| format!("{k}|email|user:{}", person.id.as_str())),
-                    at: notice.at,
-                },
-            )
-            .await?;
-            queued.outbox += usize::from(added.is_some());
+            queued.outbox += usize::from(personal_email(tx, notice, person, text).await?);
         }
     }
     if resolved.groups.is_empty() {
@@ -151,6 +130,38 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         }
     }
     Ok(queued)
+}
+
+/// Queues `person`'s own e-mail of the notice (`text`, in their language); whether a
+/// row was added (not when its dedupe key was queued before).
+async fn personal_email(
+    tx: &mut Tx,
+    notice: &Notice,
+    person: &Person,
+    text: &Rendered,
+) -> Result<bool, sqlx::Error> {
+    let added = outbox::insert(
+        tx,
+        &NewMessage {
+            kind: notice.kind,
+            unit_id: &notice.unit_id,
+            channel: Channel::Email,
+            settings_unit_id: None,
+            recipient_user_id: Some(person.id.as_str()),
+            title: &text.title,
+            body: &text.markdown,
+            html: &text.html,
+            data: &notice.data,
+            mentions: &json!({}),
+            dedupe_key: notice
+                .dedupe_key
+                .as_ref()
+                .map(|k| format!("{k}|email|user:{}", person.id.as_str())),
+            at: notice.at,
+        },
+    )
+    .await?;
+    Ok(added.is_some())
 }
 
 /// The notice in `lang`, rendered once per language.

@@ -136,14 +136,30 @@ pub async fn send(
     match transport.send(built).await {
         Ok(_) => Delivery::Delivered,
         Err(e) if e.is_permanent() => Delivery::Reject {
-            error: format!("the SMTP relay {} refused the message: {e}", relay.host),
+            error: format!(
+                "the SMTP relay {} refused the message: {}",
+                relay.host,
+                short(&e)
+            ),
         },
         Err(e) => Delivery::Retry {
             error: format!(
-                "the SMTP relay {} did not take the message: {e}",
-                relay.host
+                "the SMTP relay {} did not take the message: {}",
+                relay.host,
+                short(&e)
             ),
             after: None,
         },
+    }
+}
+
+/// The relay's answer or the connection failure, cut to a line's length (it is the
+/// relay's text: kept out of the outbox in bulk).
+fn short(e: &lettre::transport::smtp::Error) -> String {
+    const MAX: usize = 300;
+    let text = e.to_string().replace(['\r', '\n'], " ");
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }

@@ -159,3 +159,36 @@ where
         None => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn muted_kinds_skip_email_except_security_ones() {
+        let reach = Reach {
+            lang: Lang::En,
+            email: Some("a@b.cn".into()),
+            mobile: None,
+            wecom_user_id: None,
+            dingtalk_user_id: None,
+            muted: vec![
+                NotificationKind::DailySummary,
+                NotificationKind::PrivilegedLockout,
+            ],
+        };
+        assert!(!reach.emails(NotificationKind::DailySummary));
+        assert!(reach.emails(NotificationKind::RotationDue));
+        // Stored before the rule, or by hand: a security kind is e-mailed anyway.
+        assert!(reach.emails(NotificationKind::PrivilegedLockout));
+        let no_address = Reach {
+            email: None,
+            ..reach
+        };
+        assert!(!no_address.emails(NotificationKind::PrivilegedLockout));
+        assert_eq!(
+            kinds(Some(r#"["daily_summary","nonsense"]"#.into())),
+            vec![NotificationKind::DailySummary]
+        );
+    }
+}

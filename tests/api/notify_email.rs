@@ -181,12 +181,41 @@ async fn smtp_settings_are_for_sysadmins_checked_whole_and_write_only(app: TestA
     );
     set_relay(&app, 2525).await;
 
+    // Two writers: dropping the login races keeping the stored password. Whichever
+    // order they land in, a login never stays without its password.
+    let mut saves = 5;
+    for _ in 0..5 {
+        set_relay(&app, 2525).await;
+        let mut drop_login = relay_body(2525);
+        drop_login["username"] = Value::Null;
+        drop_login.as_object_mut().unwrap().remove("password");
+        let mut keep = relay_body(2525);
+        keep.as_object_mut().unwrap().remove("password");
+        let (a, b) = tokio::join!(
+            put(&app, "/api/v1/notify/smtp", &app.admin_token, drop_login),
+            put(&app, "/api/v1/notify/smtp", &app.admin_token, keep),
+        );
+        assert_eq!(a.0, StatusCode::OK, "{}", a.1);
+        assert!(
+            b.0 == StatusCode::OK || b.0 == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            b.1
+        );
+        saves += 2 + usize::from(b.0 == StatusCode::OK);
+        let (_, v) = app.get("/api/v1/notify/smtp", &app.admin_token).await;
+        assert!(v["username"].is_null() || v["password_set"] == true, "{v}");
+    }
+    set_relay(&app, 2525).await;
+    saves += 1;
+
     // Audited on the root's chain, with the fingerprint and never the password.
-    let rows = sqlx::query("SELECT unit_id, details FROM audit_events WHERE action = 'notify.smtp.update' ORDER BY seq")
+    let rows = sqlx::query(
+        "SELECT unit_id, details FROM audit_events WHERE action = 'notify.smtp.update' ORDER BY seq",
+    )
         .fetch_all(app.pool())
         .await
         .unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), saves);
     for r in &rows {
         assert_eq!(r.get::<String, _>(0), app.root_id);
         assert_no_canary(

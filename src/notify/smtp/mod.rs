@@ -120,6 +120,15 @@ pub async fn put(
     .await?;
     let saved = store::load(&mut *tx).await?;
     let fingerprint = saved.as_ref().and_then(|s| s.password_fingerprint.clone());
+    // The password kept was dropped by a save in between (one without a login): the
+    // check above no longer holds, so nothing is saved (the transaction rolls back).
+    if c.username.is_some() && fingerprint.is_none() {
+        return Err(crate::error::InputError::field(
+            "password",
+            "give the relay account's password with its username (it is stored sealed and never shown)",
+        )
+        .into());
+    }
     tx.audit_and_commit(
         now,
         meta,

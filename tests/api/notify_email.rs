@@ -17,6 +17,7 @@ both_engines!(
     smtp_settings_are_for_sysadmins_checked_whole_and_write_only,
     notices_reach_the_relay_in_each_persons_language,
     a_missing_refusing_or_unreachable_relay_fails_in_plain_words,
+    the_relay_password_survives_a_master_key_rotation,
 );
 
 /// The relay password: must never leave the sealed row.
@@ -501,4 +502,36 @@ async fn outbox_row(app: &TestApp, id: &str) -> (String, i64, String) {
         r.get::<i64, _>(1),
         r.get::<Option<String>, _>(2).unwrap_or_default(),
     )
+}
+
+async fn the_relay_password_survives_a_master_key_rotation(app: TestApp) {
+    use credgov::crypto::{MasterKey, rotate_master_key};
+    use secrecy::ExposeSecret;
+
+    set_relay(&app, 2525).await;
+    let old = MasterKey::load(&app.config.master_key_file).unwrap();
+    let new_path = app.dir.path().join("new-master.key");
+    let new = MasterKey::generate();
+    new.write_new(&new_path).unwrap();
+    let report = rotate_master_key(&app.state.db, &old, &new, app.now(), None)
+        .await
+        .unwrap();
+    assert!(report.finished);
+    let mut with_new = app.config.clone();
+    with_new.master_key_file = new_path;
+    let rotated = credgov::app::AppState::start(with_new, app.clock.clone())
+        .await
+        .expect("the new key starts");
+    let relay = credgov::notify::smtp::store::open_relay(&rotated)
+        .await
+        .unwrap()
+        .expect("the relay is still set");
+    assert_eq!(
+        relay
+            .password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string()),
+        Some(SMTP_PASSWORD.to_string())
+    );
+    assert!(!format!("{relay:?}").contains(SMTP_PASSWORD));
 }

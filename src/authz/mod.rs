@@ -89,13 +89,25 @@ pub fn authorize_secret(
     Err(AuthzError::NotCustodian)
 }
 
-/// The person whose inbox the caller reads (`/notifications`): their own, whatever
-/// their roles; API tokens and the console operator have none.
+/// The person whose inbox (`/notifications`) or notification preferences
+/// (`/me/notifications`) the caller reads and sets: their own, whatever their roles; API
+/// tokens and the console operator have none.
 pub fn own_inbox(ctx: &AuthContext) -> AuthzResult<&str> {
     match &ctx.principal {
         Principal::User { id, .. } => Ok(id),
         Principal::Token { .. } | Principal::Operator { .. } => Err(AuthzError::PersonRequired),
     }
+}
+
+/// Checks `perm` for a setting of the whole installation (the SMTP relay): it must be
+/// held on the root unit itself. Holding it only lower down is forbidden (403, not 404:
+/// the setting exists for everyone).
+pub fn authorize_installation(
+    ctx: &AuthContext,
+    perm: Permission,
+    root: &UnitRef<'_>,
+) -> AuthzResult<()> {
+    authorize(ctx, perm, root, "unit").map_err(|_| AuthzError::Forbidden)
 }
 
 /// Path prefixes under which the caller holds `perm`: list queries are scoped to these.
@@ -342,6 +354,7 @@ mod tests {
                     OutboxRetry,
                     ChannelsRead,
                     ChannelsWrite,
+                    SmtpSettings,
                     RiskRead,
                 ],
             ),
@@ -539,6 +552,24 @@ mod tests {
             403
         );
         assert!(authorize_reuse_check(&other_custodian, &a, &["u".into()]).is_ok());
+    }
+
+    #[test]
+    fn installation_settings_need_the_permission_on_the_root() {
+        let root = UnitRef {
+            id: "r",
+            path: "/r/",
+        };
+        let sys = ctx(&[("/r/", Role::Sysadmin)]);
+        assert!(authorize_installation(&sys, Permission::SmtpSettings, &root).is_ok());
+        for c in [
+            ctx(&[("/r/a/", Role::Sysadmin)]),
+            ctx(&[("/r/", Role::UnitAdmin)]),
+            ctx(&[]),
+        ] {
+            let e = authorize_installation(&c, Permission::SmtpSettings, &root).unwrap_err();
+            assert_eq!(e.kind().status(), 403);
+        }
     }
 
     #[test]

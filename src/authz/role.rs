@@ -78,6 +78,9 @@ pub enum Permission {
     ChannelsRead,
     /// Set, remove and test a unit's notification channels.
     ChannelsWrite,
+    /// See and set the SMTP relay every e-mail goes through (one for the whole
+    /// installation: held on the root unit).
+    SmtpSettings,
     /// Read unit risk scores, rankings and trends (aggregates only).
     RiskRead,
     /// See account-level findings when drilling into a unit's risk.
@@ -85,7 +88,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::UnitsRead,
         Permission::UnitsWrite,
         Permission::UsersRead,
@@ -111,6 +114,7 @@ impl Permission {
         Permission::OutboxRetry,
         Permission::ChannelsRead,
         Permission::ChannelsWrite,
+        Permission::SmtpSettings,
         Permission::RiskRead,
         Permission::RiskAccounts,
     ];
@@ -158,6 +162,7 @@ impl Role {
                     | OutboxRetry
                     | ChannelsRead
                     | ChannelsWrite
+                    | SmtpSettings
                     | RiskRead
             ),
             Role::Supervisor => matches!(

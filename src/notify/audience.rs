@@ -1,12 +1,12 @@
-//! Who hears about a notice: people (each gets an inbox row, and later a personal e-mail
-//! per their preferences) and unit groups (the unit's robots, webhook and e-mail list,
+//! Who hears about a notice: people (each gets an inbox row in their language, and a
+//! personal e-mail per their preferences, `notify::prefs`) and unit groups (the unit's robots, webhook and e-mail list,
 //! from the nearest unit up the tree whose channel settings configure them). Roles are
 //! read from `memberships` (a role held on a unit covers its subtree), custodians from
 //! `account_custodians`; only active users hear anything.
 
 use sqlx::Row;
 
-use super::kinds::Lang;
+use super::prefs::store::{PERSON_COLUMNS, PERSON_JOIN, Reach, reach};
 use crate::authz::Role;
 use crate::db::Tx;
 use crate::identity::UserStatus;
@@ -35,13 +35,12 @@ pub enum Audience {
     UnitGroups(UnitId),
 }
 
-/// A person who hears a notice.
+/// A person who hears a notice, and how they are reached (language, addresses,
+/// mention ids, muted kinds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub id: UserId,
-    pub lang: Lang,
-    /// For robot mentions.
-    pub phone: Option<String>,
+    pub reach: Reach,
 }
 
 /// The resolved audience: people (each once, in the order first named) and units whose
@@ -53,11 +52,15 @@ pub struct Resolved {
 }
 
 /// Users holding `role` on `unit_id` or a unit above it (`strict`: above only).
-const HOLDERS: &str = "SELECT s.id, s.phone FROM memberships m \
-     JOIN units a ON a.id = m.unit_id \
-     JOIN units u ON u.path LIKE a.path || '%' \
-     JOIN users s ON s.id = m.user_id \
-     WHERE u.id = $1 AND m.role = $2 AND s.status = $3";
+fn holders_sql() -> String {
+    format!(
+        "SELECT {PERSON_COLUMNS} FROM memberships m \
+         JOIN units a ON a.id = m.unit_id \
+         JOIN units u ON u.path LIKE a.path || '%' \
+         JOIN users s ON s.id = m.user_id {PERSON_JOIN} \
+         WHERE u.id = $1 AND m.role = $2 AND s.status = $3"
+    )
+}
 
 /// Resolves every group of `audience` inside the caller's transaction.
 pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sqlx::Error> {
@@ -69,17 +72,18 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
                 unit_id,
                 account_id,
             } => {
-                let mut rows = sqlx::query(
-                    "SELECT s.id, s.phone FROM account_custodians c \
-                     JOIN users s ON s.id = c.user_id \
+                let sql = format!(
+                    "SELECT {PERSON_COLUMNS} FROM account_custodians c \
+                     JOIN users s ON s.id = c.user_id {PERSON_JOIN} \
                      WHERE c.unit_id = $1 AND c.account_id = $2 AND s.status = $3 \
-                     ORDER BY c.created_at, s.id",
-                )
-                .bind(unit_id.as_str())
-                .bind(account_id.as_str())
-                .bind(active)
-                .fetch_all(&mut **tx)
-                .await?;
+                     ORDER BY c.created_at, s.id"
+                );
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(unit_id.as_str())
+                    .bind(account_id.as_str())
+                    .bind(active)
+                    .fetch_all(&mut **tx)
+                    .await?;
                 rows.extend(holders(tx, unit_id, Role::UnitAdmin, false).await?);
                 rows
             }
@@ -87,22 +91,27 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
             Audience::ParentSupervisors(unit) => holders(tx, unit, Role::Supervisor, true).await?,
             Audience::UnitHr(unit) => holders(tx, unit, Role::Hr, false).await?,
             Audience::User(user) => {
-                sqlx::query("SELECT id, phone FROM users WHERE id = $1 AND status = $2")
+                let sql = format!(
+                    "SELECT {PERSON_COLUMNS} FROM users s {PERSON_JOIN} \
+                     WHERE s.id = $1 AND s.status = $2"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(user.as_str())
                     .bind(active)
                     .fetch_all(&mut **tx)
                     .await?
             }
             Audience::Sysadmins => {
-                sqlx::query(
-                    "SELECT DISTINCT s.id, s.phone FROM memberships m \
-                     JOIN users s ON s.id = m.user_id \
-                     WHERE m.role = $1 AND s.status = $2 ORDER BY s.id",
-                )
-                .bind(Role::Sysadmin.as_str())
-                .bind(active)
-                .fetch_all(&mut **tx)
-                .await?
+                let sql = format!(
+                    "SELECT DISTINCT {PERSON_COLUMNS} FROM memberships m \
+                     JOIN users s ON s.id = m.user_id {PERSON_JOIN} \
+                     WHERE m.role = $1 AND s.status = $2 ORDER BY s.id"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(Role::Sysadmin.as_str())
+                    .bind(active)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
             Audience::UnitGroups(unit) => {
                 if !out.groups.contains(unit) {
@@ -112,13 +121,11 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
             }
         };
         for r in &rows {
-            let id = UserId::new(r.try_get::<String, _>(0)?);
+            let id = UserId::new(r.try_get::<String, _>("id")?);
             if out.people.iter().all(|p| p.id != id) {
                 out.people.push(Person {
                     id,
-                    // zh-CN until the user preferences (settings branch) say otherwise.
-                    lang: Lang::ZhCn,
-                    phone: r.try_get(1)?,
+                    reach: reach(r)?,
                 });
             }
         }
@@ -133,10 +140,11 @@ async fn holders(
     role: Role,
     strict: bool,
 ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let holders = holders_sql();
     let sql = if strict {
-        format!("{HOLDERS} AND a.id <> u.id ORDER BY a.depth, s.id")
+        format!("{holders} AND a.id <> u.id ORDER BY a.depth, s.id")
     } else {
-        format!("{HOLDERS} ORDER BY a.depth, s.id")
+        format!("{holders} ORDER BY a.depth, s.id")
     };
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(unit.as_str())

@@ -1,14 +1,17 @@
 //! `enqueue`: the only way a producer notifies anyone. Inside the producer's write
 //! transaction it resolves the audience, renders the notice per language, writes an
-//! inbox row per person and an outbox row per message to send. Nothing is sent here:
-//! if the producer's transaction rolls back, nobody hears anything.
+//! inbox row per person (in their language), an e-mail outbox row per person who gets
+//! this kind by e-mail, and an outbox row per group channel. Nothing is sent here: if
+//! the producer's transaction rolls back, nobody hears anything. E-mail rows (personal
+//! and unit lists) are queued only while an SMTP relay is set: without one they could
+//! only fail.
 
 use serde_json::{Value, json};
 
 use super::audience::{self, Audience, Person};
 use super::inbox::{self, NewNotification};
 use super::kinds::{Lang, NotificationKind};
-use super::outbox::{self, NewMessage};
+use super::outbox::{self, Channel, NewMessage};
 use super::render::{Rendered, render};
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -73,8 +76,9 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
     let mut queued = Queued::default();
     let mut zh: Option<Rendered> = None;
     let mut en: Option<Rendered> = None;
+    let email = super::smtp::store::configured(tx).await?;
     for person in &resolved.people {
-        let text = rendered(notice, person.lang, &mut zh, &mut en);
+        let text = rendered(notice, person.reach.lang, &mut zh, &mut en);
         let added = inbox::insert(
             tx,
             &NewNotification {
@@ -90,6 +94,9 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         )
         .await?;
         queued.inbox += usize::from(added);
+        if email && person.reach.emails(notice.kind) {
+            queued.outbox += usize::from(personal_email(tx, notice, person, text).await?);
+        }
     }
     if resolved.groups.is_empty() {
         return Ok(queued);
@@ -97,7 +104,7 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
     let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
     let mentions = mentions(&resolved.people);
     for unit in &resolved.groups {
-        for (channel, settings_unit) in super::settings::group_routes(tx, unit).await? {
+        for (channel, settings_unit) in super::settings::group_routes(tx, unit, email).await? {
             let added = outbox::insert(
                 tx,
                 &NewMessage {
@@ -125,6 +132,38 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
     Ok(queued)
 }
 
+/// Queues `person`'s own e-mail of the notice (`text`, in their language); whether a
+/// row was added (not when its dedupe key was queued before).
+async fn personal_email(
+    tx: &mut Tx,
+    notice: &Notice,
+    person: &Person,
+    text: &Rendered,
+) -> Result<bool, sqlx::Error> {
+    let added = outbox::insert(
+        tx,
+        &NewMessage {
+            kind: notice.kind,
+            unit_id: &notice.unit_id,
+            channel: Channel::Email,
+            settings_unit_id: None,
+            recipient_user_id: Some(person.id.as_str()),
+            title: &text.title,
+            body: &text.markdown,
+            html: &text.html,
+            data: &notice.data,
+            mentions: &json!({}),
+            dedupe_key: notice
+                .dedupe_key
+                .as_ref()
+                .map(|k| format!("{k}|email|user:{}", person.id.as_str())),
+            at: notice.at,
+        },
+    )
+    .await?;
+    Ok(added.is_some())
+}
+
 /// The notice in `lang`, rendered once per language.
 fn rendered<'a>(
     notice: &Notice,
@@ -139,8 +178,14 @@ fn rendered<'a>(
     slot.get_or_insert_with(|| render(notice.kind, lang, &notice.data))
 }
 
-/// The people a robot message mentions: the notice's people with a mobile number.
+/// The people a robot message mentions: the notice's people by their WeCom and
+/// DingTalk user ids and mobile numbers, as far as they gave them.
 fn mentions(people: &[Person]) -> Value {
-    let mobiles: Vec<&str> = people.iter().filter_map(|p| p.phone.as_deref()).collect();
-    json!({ "wecom_user_ids": [], "mobiles": mobiles })
+    let list =
+        |f: fn(&Person) -> Option<&str>| -> Vec<&str> { people.iter().filter_map(f).collect() };
+    json!({
+        "wecom_user_ids": list(|p| p.reach.wecom_user_id.as_deref()),
+        "dingtalk_user_ids": list(|p| p.reach.dingtalk_user_id.as_deref()),
+        "mobiles": list(|p| p.reach.mobile.as_deref()),
+    })
 }

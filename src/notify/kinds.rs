@@ -37,7 +37,38 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::ZhCn, Lang::En];
+
+    /// As stored and in the API: `zh-CN` or `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// `zh-CN` or `en` (any case).
+    pub fn parse(s: &str) -> Option<Lang> {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
 impl NotificationKind {
+    /// Security notices every recipient gets by e-mail too: a person cannot mute them
+    /// (someone guessing an administrator's password, a broken audit trail, a new
+    /// master key are not news to skip).
+    pub fn always_emailed(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::PrivilegedLockout
+                | NotificationKind::AuditVerifyFailed
+                | NotificationKind::KeyRotated
+        )
+    }
+
     /// The title in `lang`.
     pub fn title(self, lang: Lang) -> &'static str {
         let (zh, en) = self.titles();
@@ -89,5 +120,14 @@ mod tests {
             assert_eq!(NotificationKind::parse(k.as_str()), Some(*k));
         }
         assert_eq!(NotificationKind::ALL.len(), 19);
+    }
+
+    #[test]
+    fn languages_round_trip() {
+        for l in Lang::ALL {
+            assert_eq!(Lang::parse(l.as_str()), Some(l));
+        }
+        assert_eq!(Lang::parse("zh-cn"), Some(Lang::ZhCn));
+        assert_eq!(Lang::parse("fr"), None);
     }
 }

@@ -5,7 +5,9 @@
 //! Producers call [`enqueue`] inside their write transaction (and [`wake`] after the
 //! commit); `kinds` names the events, `audience` finds the people and groups, `render`
 //! writes the words, `inbox` and `outbox` hold the rows, `deliver` sends the outbox,
-//! `routes` serves `/notifications` and `/outbox`.
+//! `routes` serves `/notifications` and `/outbox`. `settings` holds the units' group
+//! channels, `smtp` the installation's SMTP relay, `prefs` each person's preferences
+//! (language, addresses, muted kinds).
 
 pub mod audience;
 pub mod channels;
@@ -16,9 +18,11 @@ mod error;
 pub mod inbox;
 pub mod kinds;
 pub mod outbox;
+pub mod prefs;
 pub mod render;
 mod routes;
 pub mod settings;
+pub mod smtp;
 pub mod split;
 
 use std::sync::OnceLock;

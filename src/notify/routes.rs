@@ -21,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_outbox))
         .routes(routes!(retry))
         .merge(super::settings::routes::router())
+        .merge(super::smtp::routes::router())
+        .merge(super::prefs::routes::router())
 }
 
 list_query!(

@@ -97,6 +97,34 @@ impl OutboundClient {
         self.rule.check_url(&url)
     }
 
+    /// Checks a bare host (a name or an IP literal: an SMTP relay) as a URL to it would
+    /// be checked before resolving; its host as shown in messages.
+    pub fn check_host(&self, host: &str) -> Result<String, OutboundError> {
+        let literal = if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        self.check_destination(&format!("https://{literal}/"))
+    }
+
+    /// Whether `host` is listed in `outbound.allowed_hosts` (by name, or as the same IP).
+    pub fn lists_host(&self, host: &str) -> bool {
+        self.rule.lists(host)
+    }
+
+    /// The addresses a connection to `host` may go to: an IP literal as it is, a name
+    /// resolved with every address checked. Connecting to these (not to the name
+    /// again) leaves no second lookup to rebind.
+    pub async fn resolve_host(&self, host: &str) -> Result<Vec<std::net::IpAddr>, OutboundError> {
+        self.check_host(host)?;
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return Ok(vec![ip]);
+        }
+        let addrs = super::resolver::resolve_checked(&self.rule, host).await?;
+        Ok(addrs.into_iter().map(|a| a.ip()).collect())
+    }
+
     /// GET `url`, following up to [`MAX_REDIRECTS`] redirects. Any HTTP status is a
     /// success here; callers judge it.
     pub async fn get(&self, url: &str) -> Result<Fetched, OutboundError> {

@@ -69,6 +69,15 @@ impl DestinationRule {
         self.allowed_names.contains(&normalise_name(host))
     }
 
+    /// Whether `host` (a name or an IP literal) is listed.
+    pub fn lists(&self, host: &str) -> bool {
+        let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+        match host.parse::<IpAddr>() {
+            Ok(ip) => self.allowed_addrs.contains(&ip),
+            Err(_) => self.allows_name(host),
+        }
+    }
+
     /// Checks every address a host name resolved to; one non-public address refuses
     /// the whole host (a name that answers with a mix is not trusted).
     pub fn check_resolved(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), OutboundError> {

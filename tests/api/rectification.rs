@@ -687,7 +687,7 @@ async fn opened_items_reach_the_unit_admins_as_one_notice_and_returns_too(app: T
         }
     };
     assert_eq!(robot_rows("rectification_opened").await, 1);
-    // No e-mail rows while no SMTP relay can be configured: they could only fail.
+    // No e-mail rows while no SMTP relay is set: they could only fail.
     let email_rows: i64 = sqlx::query("SELECT COUNT(*) FROM outbox WHERE channel = 'email'")
         .fetch_one(app.pool())
         .await

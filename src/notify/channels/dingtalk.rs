@@ -39,20 +39,25 @@ pub fn signed_url(webhook_url: &str, secret: &str, timestamp_ms: i64) -> Option<
     Some(url)
 }
 
-/// The message body: markdown with an `@mobile` line for each mentioned mobile, which
-/// DingTalk needs in the text for the mention to show.
+/// The message body: markdown with an `@mobile` / `@userid` line for the mentioned
+/// people, which DingTalk needs in the text for the mention to show.
 pub fn body(message: &Outgoing) -> serde_json::Value {
     let mobiles = &message.mentions.mobiles;
+    let user_ids = &message.mentions.dingtalk_user_ids;
     let mut text = message.markdown.clone();
-    if !mobiles.is_empty() {
-        let at: Vec<String> = mobiles.iter().map(|m| format!("@{m}")).collect();
+    if !mobiles.is_empty() || !user_ids.is_empty() {
+        let at: Vec<String> = mobiles
+            .iter()
+            .chain(user_ids)
+            .map(|m| format!("@{m}"))
+            .collect();
         text.push_str("\n\n");
         text.push_str(&at.join(" "));
     }
     json!({
         "msgtype": "markdown",
         "markdown": { "title": message.title, "text": text },
-        "at": { "atMobiles": mobiles, "isAtAll": false },
+        "at": { "atMobiles": mobiles, "atUserIds": user_ids, "isAtAll": false },
     })
 }
 

@@ -1,8 +1,12 @@
 //! E-mail over an SMTP relay with `lettre`: STARTTLS (required, never downgraded),
-//! implicit TLS, or plain SMTP to a relay on the same machine; optional login; a
-//! plain-text and an HTML part; the outbox id in `Message-ID`, so a receiver that sees
-//! a message twice (a crash between sending and marking) can tell.
+//! implicit TLS, or plain SMTP to a relay the operator listed in
+//! `outbound.allowed_hosts` (a relay on this machine or the intranet); optional login;
+//! a plain-text and an HTML part; the outbox id in `Message-ID`, so a receiver that sees
+//! a message twice (a crash between sending and marking) can tell. The connection goes
+//! to an address the deliverer already checked (`address`), while TLS verifies the
+//! relay's name.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -22,8 +26,9 @@ crate::text_enum::text_enum!(
         /// Plain connection upgraded with STARTTLS; refused if the relay cannot.
         Starttls => "starttls",
         /// TLS from the first byte (port 465).
-        Implicit => "implicit",
-        /// No TLS: only for a relay on this machine (loopback).
+        Tls => "tls",
+        /// No TLS: only for a relay listed in `outbound.allowed_hosts` (this machine,
+        /// the intranet); chosen explicitly, never a fallback.
         None => "none",
     }
 );
@@ -81,17 +86,20 @@ pub fn message(relay: &EmailRelay, to: &[String], outgoing: &Outgoing) -> Result
         .map_err(|e| format!("the message could not be built: {e}"))
 }
 
-fn transport(relay: &EmailRelay) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+fn transport(
+    relay: &EmailRelay,
+    address: IpAddr,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let tls_parameters = || {
         TlsParameters::new(relay.host.clone())
             .map_err(|e| format!("TLS towards {} could not be set up: {e}", relay.host))
     };
     let tls = match relay.tls {
         SmtpTls::Starttls => Tls::Required(tls_parameters()?),
-        SmtpTls::Implicit => Tls::Wrapper(tls_parameters()?),
+        SmtpTls::Tls => Tls::Wrapper(tls_parameters()?),
         SmtpTls::None => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.as_str())
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.to_string())
         .port(relay.port)
         .tls(tls)
         .timeout(Some(TIMEOUT));
@@ -104,8 +112,14 @@ fn transport(relay: &EmailRelay) -> Result<AsyncSmtpTransport<Tokio1Executor>, S
     Ok(builder.build())
 }
 
-/// Sends one message to `to` through the relay.
-pub async fn send(relay: &EmailRelay, to: &[String], outgoing: &Outgoing) -> Delivery {
+/// Sends one message to `to` through the relay, connecting to `address` (one of the
+/// relay's checked addresses).
+pub async fn send(
+    relay: &EmailRelay,
+    address: IpAddr,
+    to: &[String],
+    outgoing: &Outgoing,
+) -> Delivery {
     if to.is_empty() {
         return Delivery::Reject {
             error: "the message has no recipient address".into(),
@@ -115,21 +129,37 @@ pub async fn send(relay: &EmailRelay, to: &[String], outgoing: &Outgoing) -> Del
         Ok(m) => m,
         Err(error) => return Delivery::Reject { error },
     };
-    let transport = match transport(relay) {
+    let transport = match transport(relay, address) {
         Ok(t) => t,
         Err(error) => return Delivery::Reject { error },
     };
     match transport.send(built).await {
         Ok(_) => Delivery::Delivered,
         Err(e) if e.is_permanent() => Delivery::Reject {
-            error: format!("the SMTP relay {} refused the message: {e}", relay.host),
+            error: format!(
+                "the SMTP relay {} refused the message: {}",
+                relay.host,
+                short(&e)
+            ),
         },
         Err(e) => Delivery::Retry {
             error: format!(
-                "the SMTP relay {} did not take the message: {e}",
-                relay.host
+                "the SMTP relay {} did not take the message: {}",
+                relay.host,
+                short(&e)
             ),
             after: None,
         },
+    }
+}
+
+/// The relay's answer or the connection failure, cut to a line's length (it is the
+/// relay's text: kept out of the outbox in bulk).
+fn short(e: &lettre::transport::smtp::Error) -> String {
+    const MAX: usize = 300;
+    let text = e.to_string().replace(['\r', '\n'], " ");
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }

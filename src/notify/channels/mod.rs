@@ -33,7 +33,7 @@ pub struct Outgoing {
     pub html: String,
     /// The structured JSON the webhook carries as `data`.
     pub data: serde_json::Value,
-    /// Who to mention: WeCom user ids and mobile numbers (robots only).
+    /// Who to mention: WeCom and DingTalk user ids and mobile numbers (robots only).
     pub mentions: Mentions,
 }
 
@@ -41,6 +41,7 @@ pub struct Outgoing {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mentions {
     pub wecom_user_ids: Vec<String>,
+    pub dingtalk_user_ids: Vec<String>,
     pub mobiles: Vec<String>,
 }
 
@@ -60,9 +61,11 @@ pub enum Destination {
         webhook_url: SecretString,
         secret: SecretString,
     },
-    /// E-mail to these addresses over the configured SMTP relay.
+    /// E-mail to these addresses over the configured SMTP relay, connecting to
+    /// `address` (checked against the outbound rule).
     Email {
         relay: email::EmailRelay,
+        address: std::net::IpAddr,
         to: Vec<String>,
     },
 }
@@ -77,7 +80,7 @@ impl std::fmt::Debug for Destination {
                 .finish_non_exhaustive(),
             Destination::WeCom { .. } => f.write_str("WeCom { .. }"),
             Destination::DingTalk { .. } => f.write_str("DingTalk { .. }"),
-            Destination::Email { relay, to } => f
+            Destination::Email { relay, to, .. } => f
                 .debug_struct("Email")
                 .field("relay", relay)
                 .field("to", &to.len())
@@ -121,7 +124,9 @@ pub async fn send(
             webhook_url,
             secret,
         } => dingtalk::send(client, webhook_url, secret, message, now_ms).await,
-        Destination::Email { relay, to } => email::send(relay, to, message).await,
+        Destination::Email { relay, address, to } => {
+            email::send(relay, *address, to, message).await
+        }
     }
 }
 

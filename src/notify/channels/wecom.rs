@@ -64,6 +64,7 @@ mod tests {
             data: serde_json::Value::Null,
             mentions: Mentions {
                 wecom_user_ids: ids.iter().map(|s| s.to_string()).collect(),
+                dingtalk_user_ids: vec![],
                 mobiles: vec![],
             },
         }

@@ -101,6 +101,7 @@ fn from_row(r: &sqlx::any::AnyRow, lease_until: Millis) -> Result<Option<Claimed
         data: serde_json::from_str(&data).unwrap_or_default(),
         mentions: Mentions {
             wecom_user_ids: list("wecom_user_ids"),
+            dingtalk_user_ids: list("dingtalk_user_ids"),
             mobiles: list("mobiles"),
         },
     };

@@ -42,13 +42,16 @@ impl ChannelTransport {
     }
 
     async fn send_row(&self, row: &Claimed) -> Sent {
-        let destination = match crate::notify::settings::destination(&self.state, row).await {
+        let opened = match row.channel {
+            Channel::Email => match crate::notify::smtp::destination(&self.state, row).await {
+                Ok(Ok(d)) => Ok(Some(d)),
+                Ok(Err(delivery)) => return Sent::Tried(delivery),
+                Err(e) => Err(e),
+            },
+            _ => crate::notify::settings::destination(&self.state, row).await,
+        };
+        let destination = match opened {
             Ok(Some(d)) => d,
-            Ok(None) if row.channel == Channel::Email => {
-                return Sent::Tried(Delivery::Reject {
-                    error: "e-mail cannot be sent: no SMTP relay is configured".into(),
-                });
-            }
             Ok(None) => {
                 return Sent::Tried(Delivery::Reject {
                     error: format!(

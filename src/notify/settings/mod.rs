@@ -399,16 +399,17 @@ pub async fn test(
 }
 
 /// The group channels that carry a notice about `unit_id`: each enabled channel with
-/// the unit whose setting configures it. E-mail lists are left out until the SMTP relay
-/// can be configured: their rows could only fail (a channel test still shows why).
+/// the unit whose setting configures it. E-mail lists only while an SMTP relay is set
+/// (`email`): without one their rows could only fail (a channel test still shows why).
 pub async fn group_routes(
     tx: &mut Tx,
     unit_id: &UnitId,
+    email: bool,
 ) -> Result<Vec<(Channel, UnitId)>, sqlx::Error> {
     Ok(store::effective(&mut **tx, unit_id.as_str())
         .await?
         .into_iter()
-        .filter(|s| s.disabled_at.is_none() && s.channel != Channel::Email)
+        .filter(|s| s.disabled_at.is_none() && (email || s.channel != Channel::Email))
         .map(|s| (s.channel, UnitId::new(s.unit_id)))
         .collect())
 }
@@ -443,7 +444,7 @@ pub async fn destination(
             }),
             _ => None,
         },
-        // E-mail needs the SMTP relay, which is not configurable yet.
+        // E-mail rows are opened by `notify::smtp::destination` (the relay and the list).
         Channel::Email => None,
     })
 }

@@ -12,6 +12,7 @@ mod detect;
 mod error;
 mod job;
 mod list;
+mod notices;
 pub(crate) mod routes;
 mod rules;
 mod scan;

@@ -15,6 +15,7 @@ mod enqueue;
 mod error;
 pub mod inbox;
 pub mod kinds;
+pub mod marks;
 pub mod outbox;
 pub mod render;
 mod routes;

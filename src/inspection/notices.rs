@@ -1,0 +1,344 @@
+//! What the daily scan tells people (issue 10, "digests, not floods"): per unit, one
+//! notice per kind listing its accounts, never one per finding. Queued in the scan's
+//! last write transaction (the one that moves `last_seen` of what still holds), so a
+//! scan that fails tells nobody; dedupe keys make a rerun the same day queue nothing.
+//!
+//! - `rotation_due`: accounts that reached a reminder stage (15/7/1 days by default)
+//!   not told before (`notify::marks`), one notice per unit and stage, to the
+//!   accounts' custodians, the unit admins and the unit's groups.
+//! - `rotation_overdue`, `rotation_pending_stale`: every open one, once a day per unit.
+//! - `handover_overdue`: the unit's HR officers once a day per unit; the supervisors
+//!   above the unit once per case (an escalation).
+//! - veto findings: the supervisors above the unit, each finding once (one notice per
+//!   unit listing the new ones).
+//! - `calendar_missing`: the sysadmins, once per missing year.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use super::rules::{Rule, Severity};
+use crate::calendar::Date;
+use crate::db::Tx;
+use crate::ids::{AccountId, UnitId};
+use crate::notify::marks::claim;
+use crate::notify::render::time;
+use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+
+/// One account line of a digest.
+struct Line {
+    account_id: String,
+    text: String,
+    at: i64,
+}
+
+/// Queues the scan's digests at `now`, from the findings open after the scan.
+pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    let day = Date::in_china(now).to_string();
+    rotation_due(tx, now, &day).await?;
+    for (rule, kind) in [
+        (Rule::RotationOverdue, NotificationKind::RotationOverdue),
+        (
+            Rule::RotationPendingStale,
+            NotificationKind::RotationPendingStale,
+        ),
+    ] {
+        let mut by_unit: BTreeMap<String, Vec<Line>> = BTreeMap::new();
+        for (unit, target, details) in open_of(tx, rule).await? {
+            by_unit
+                .entry(unit)
+                .or_default()
+                .push(line(&target, &details, rule));
+        }
+        for (unit, lines) in by_unit {
+            let key = format!("{}|{unit}|{day}", kind.as_str());
+            account_digest(tx, now, kind, &unit, lines, json!({}), key).await?;
+        }
+    }
+    handover_overdue(tx, now, &day).await?;
+    veto(tx, now).await?;
+    calendar_missing(tx, now).await?;
+    Ok(())
+}
+
+/// Accounts that reached a reminder stage not told before (per account, due date and
+/// stage: a mark), one notice per unit and stage.
+async fn rotation_due(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+    let mut facts: BTreeMap<String, (String, u64, Line)> = BTreeMap::new();
+    for (unit, target, details) in open_of(tx, Rule::RotationDue).await? {
+        let stage = details
+            .get("stage_days")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let due_at = details.get("due_at").and_then(Value::as_i64).unwrap_or(0);
+        let mark = format!("rotation_due|{target}|{due_at}|{stage}");
+        facts.insert(
+            mark,
+            (unit, stage, line(&target, &details, Rule::RotationDue)),
+        );
+    }
+    let marks: Vec<String> = facts.keys().cloned().collect();
+    let mut by_stage: BTreeMap<(String, u64), Vec<Line>> = BTreeMap::new();
+    for mark in claim(tx, &marks, now).await? {
+        if let Some((unit, stage, line)) = facts.remove(&mark) {
+            by_stage.entry((unit, stage)).or_default().push(line);
+        }
+    }
+    for ((unit, stage), lines) in by_stage {
+        let ids: Vec<&str> = lines.iter().map(|l| l.account_id.as_str()).collect();
+        let key = format!("rotation_due|{unit}|{day}|{stage}|{}", digest(&ids));
+        let extra = json!({ "stage_days": stage });
+        account_digest(
+            tx,
+            now,
+            NotificationKind::RotationDue,
+            &unit,
+            lines,
+            extra,
+            key,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One line: the account's name and the date that matters for `rule`.
+fn line(target: &str, details: &Value, rule: Rule) -> Line {
+    let at_key = if rule == Rule::RotationPendingStale {
+        "started_at"
+    } else {
+        "due_at"
+    };
+    let at = details.get(at_key).and_then(Value::as_i64).unwrap_or(0);
+    let account = details
+        .get("account")
+        .and_then(Value::as_str)
+        .unwrap_or("—");
+    Line {
+        account_id: target.to_string(),
+        text: format!("{account} · {}", time(at)),
+        at,
+    }
+}
+
+/// One digest of `lines` (accounts of `unit`) to the accounts' people and the unit's
+/// groups; `extra` adds to the data.
+async fn account_digest(
+    tx: &mut Tx,
+    now: i64,
+    kind: NotificationKind,
+    unit: &str,
+    mut lines: Vec<Line>,
+    extra: Value,
+    key: String,
+) -> Result<(), sqlx::Error> {
+    lines.sort_by(|a, b| (a.at, &a.text).cmp(&(b.at, &b.text)));
+    let unit_id = UnitId::new(unit.to_string());
+    let earliest = lines.first().map_or(now, |l| l.at);
+    let mut data = json!({
+        "unit": unit_name(tx, unit).await?,
+        "count": lines.len(),
+        "account_ids": lines.iter().map(|l| &l.account_id).collect::<Vec<_>>(),
+        "items": lines.iter().map(|l| &l.text).collect::<Vec<_>>(),
+    });
+    data["due_at"] = json!(earliest);
+    data["started_at"] = json!(earliest);
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    let mut notice = Notice::new(kind, unit_id.clone(), now);
+    for l in &lines {
+        notice = notice.to(Audience::AccountPeople {
+            unit_id: unit_id.clone(),
+            account_id: AccountId::new(l.account_id.clone()),
+        });
+    }
+    let notice = notice
+        .to(Audience::UnitGroups(unit_id))
+        .data(data)
+        .dedupe(key);
+    enqueue(tx, &notice).await?;
+    Ok(())
+}
+
+/// Open findings of `rule`: (unit, target, details).
+async fn open_of(
+    conn: &mut AnyConnection,
+    rule: Rule,
+) -> Result<Vec<(String, String, Value)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT unit_id, target_id, details FROM findings WHERE state = 'open' AND rule = $1 \
+         ORDER BY unit_id, target_id",
+    )
+    .bind(rule.as_str())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let details: String = r.try_get(2)?;
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            serde_json::from_str(&details).unwrap_or(Value::Null),
+        ))
+    })
+    .collect()
+}
+
+/// Overdue cases: the unit's HR once a day (one notice per unit), the supervisors above
+/// once per case.
+async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT h.unit_id, h.id, h.deadline_at, u.display_name, u.username FROM findings f \
+         JOIN handovers h ON h.id = f.target_id JOIN users u ON u.id = h.leaver_id \
+         WHERE f.state = 'open' AND f.rule = $1 AND h.state NOT IN ('closed', 'cancelled') \
+         ORDER BY h.unit_id, h.deadline_at, h.id",
+    )
+    .bind(Rule::HandoverOverdue.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_unit: BTreeMap<String, Vec<(String, i64, String)>> = BTreeMap::new();
+    for r in &rows {
+        let name: String = r.try_get(3)?;
+        let username: String = r.try_get(4)?;
+        by_unit.entry(r.try_get(0)?).or_default().push((
+            r.try_get(1)?,
+            r.try_get(2)?,
+            format!("{name} ({username})"),
+        ));
+    }
+    for (unit, cases) in by_unit {
+        let unit_id = UnitId::new(unit.clone());
+        let name = unit_name(tx, &unit).await?;
+        let users: Vec<&str> = cases.iter().map(|(_, _, u)| u.as_str()).collect();
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|(id, deadline, user)| format!("{user} · {} · {id}", time(*deadline)))
+            .collect();
+        let earliest = cases.iter().map(|(_, d, _)| *d).min().unwrap_or(now);
+        let hr = Notice::new(NotificationKind::HandoverOverdue, unit_id.clone(), now)
+            .to(Audience::UnitHr(unit_id.clone()))
+            .data(json!({
+                "unit": name,
+                "user": users.join("、"),
+                "deadline_at": earliest,
+                "count": cases.len(),
+                "handover_ids": cases.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+                "items": lines,
+            }))
+            .dedupe(format!("handover_overdue|{unit}|{day}"));
+        enqueue(tx, &hr).await?;
+        // Escalated once per case: the cases not escalated before, in one notice.
+        let marks: Vec<String> = cases
+            .iter()
+            .map(|(id, _, _)| format!("escalation|handover|{id}"))
+            .collect();
+        let won = claim(tx, &marks, now).await?;
+        let new: Vec<&(String, i64, String)> = cases
+            .iter()
+            .filter(|(id, _, _)| won.contains(&format!("escalation|handover|{id}")))
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        let ids: Vec<&str> = new.iter().map(|(id, _, _)| id.as_str()).collect();
+        let up = Notice::new(NotificationKind::Escalation, unit_id.clone(), now)
+            .to(Audience::ParentSupervisors(unit_id))
+            .data(json!({
+                "unit": name,
+                "count": new.len(),
+                "about": "handover",
+                "handover_ids": ids,
+                "items": new
+                    .iter()
+                    .map(|(id, deadline, user)| format!("{user} · {} · {id}", time(*deadline)))
+                    .collect::<Vec<_>>(),
+            }))
+            .dedupe(format!("escalation|handover|{unit}|{}", digest(&ids)));
+        enqueue(tx, &up).await?;
+    }
+    Ok(())
+}
+
+/// Veto findings, per unit, to the supervisors above it: each finding once for as long
+/// as it stays open (it is told again if it opens anew).
+async fn veto(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT unit_id, id, rule, details, first_seen FROM findings WHERE state = 'open' \
+         AND severity = $1 ORDER BY unit_id, id",
+    )
+    .bind(Severity::Veto.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut facts: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    for r in &rows {
+        let id: String = r.try_get(1)?;
+        let rule: String = r.try_get(2)?;
+        let details: String = r.try_get(3)?;
+        let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+        let about = ["account", "leaver", "username"]
+            .iter()
+            .find_map(|k| details.get(*k).and_then(Value::as_str))
+            .unwrap_or("—")
+            .to_string();
+        let mark = format!("escalation|veto|{id}|{}", r.try_get::<i64, _>(4)?);
+        facts.insert(mark, (r.try_get(0)?, id, format!("{rule} · {about}")));
+    }
+    let marks: Vec<String> = facts.keys().cloned().collect();
+    let mut by_unit: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for mark in claim(tx, &marks, now).await? {
+        if let Some((unit, id, line)) = facts.remove(&mark) {
+            by_unit.entry(unit).or_default().push((id, line));
+        }
+    }
+    for (unit, found) in by_unit {
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let unit_id = UnitId::new(unit.clone());
+        let notice = Notice::new(NotificationKind::Escalation, unit_id.clone(), now)
+            .to(Audience::ParentSupervisors(unit_id))
+            .data(json!({
+                "unit": unit_name(tx, &unit).await?,
+                "count": found.len(),
+                "about": "veto",
+                "finding_ids": ids,
+                "items": found.iter().map(|(_, l)| l).collect::<Vec<_>>(),
+            }))
+            .dedupe(format!("escalation|veto|{unit}|{}", digest(&ids)));
+        enqueue(tx, &notice).await?;
+    }
+    Ok(())
+}
+
+/// The district's `calendar_missing` finding, to the sysadmins once per missing year.
+async fn calendar_missing(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    for (unit, _, details) in open_of(tx, Rule::CalendarMissing).await? {
+        let Some(year) = details.get("year").and_then(Value::as_i64) else {
+            continue;
+        };
+        crate::calendar::notices::missing(tx, now, &UnitId::new(unit), year).await?;
+    }
+    Ok(())
+}
+
+/// A stable fingerprint of `ids` (their order as given): 16 hex digits.
+fn digest(ids: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for id in ids {
+        h.update(id.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+pub(crate) async fn unit_name(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+) -> Result<String, sqlx::Error> {
+    sqlx::query("SELECT name FROM units WHERE id = $1")
+        .bind(unit_id)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)
+}

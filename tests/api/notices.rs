@@ -1,0 +1,237 @@
+//! The producers of issue 10: who hears what, queued in the transaction of the change.
+//! Digests from the daily scan (rotation due/overdue/stale, handover overdue, veto and
+//! rectification escalations, the daily summary, the missing calendar) are one message
+//! per unit and recipient group, quiet on a rerun; handover opening, awaiting
+//! acknowledgement and HR events, audit verify failures and key rotations each reach
+//! their people once, and nobody else.
+
+use credgov::calendar::{DAY_MS, Date};
+use credgov::inspection::daily_scan;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::both_engines;
+use crate::common::{TestApp, TestUser};
+
+both_engines!(
+    notices_rotation_digests_one_per_unit_and_quiet_on_rerun,
+    notices_calendar_missing_reaches_sysadmins_once_per_year,
+);
+
+/// A department with a supervisor, an office under it with an admin, a custodian and
+/// an HR officer, and a second office whose admin must hear nothing of the first.
+pub(crate) struct Fixture {
+    pub dept: String,
+    pub office: String,
+    pub supervisor: TestUser,
+    pub admin: TestUser,
+    pub custodian: TestUser,
+    pub hr: TestUser,
+    pub stranger: TestUser,
+}
+
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
+    let dept = app
+        .create_unit(&app.root_id, "区政务服务管理办公室", "department")
+        .await;
+    let office = app
+        .create_unit(&dept, "区政务服务中心", "institution")
+        .await;
+    let other = app
+        .create_unit(&app.root_id, "区档案馆", "institution")
+        .await;
+    Fixture {
+        supervisor: app.user_with_role(&dept, "supervisor").await,
+        admin: app.user_with_role(&office, "unit_admin").await,
+        custodian: app.user_with_role(&office, "custodian").await,
+        hr: app.user_with_role(&office, "hr").await,
+        stranger: app.user_with_role(&other, "unit_admin").await,
+        dept,
+        office,
+    }
+}
+
+pub(crate) async fn account(app: &TestApp, unit: &str, token: &str, name: &str) -> String {
+    let body = json!({ "name": name, "platform": "weibo", "login_name": name, "classification": "core", "generate": true });
+    let (s, v) = app
+        .post(&format!("/api/v1/units/{unit}/accounts"), token, body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Moves an account's current version `days` into the past.
+pub(crate) async fn age(app: &TestApp, account: &str, days: i64) {
+    sqlx::query("UPDATE credential_versions SET created_at = created_at - $1, confirmed_at = confirmed_at - $1 WHERE account_id = $2 AND state = 'current'")
+        .bind(days * DAY_MS)
+        .bind(account)
+        .execute(app.pool())
+        .await
+        .unwrap();
+}
+
+pub(crate) async fn scan(app: &TestApp, now: i64) {
+    daily_scan(&app.state, now).await.expect("scan");
+}
+
+/// `user`'s inbox notices of `kind`, newest first.
+pub(crate) async fn inbox(app: &TestApp, user: &TestUser, kind: &str) -> Vec<Value> {
+    let (s, v) = app
+        .get("/api/v1/notifications?limit=100", &user.token)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// Outbox rows of `kind` on `channel`.
+pub(crate) async fn outbox_rows(app: &TestApp, kind: &str, channel: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM outbox WHERE kind = $1 AND channel = $2")
+        .bind(kind)
+        .bind(channel)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Points `unit`'s WeCom robot at a local receiver (kept alive by the caller).
+pub(crate) async fn robot(app: &TestApp, unit: &str) -> crate::receiver::Receiver {
+    let rx = crate::receiver::Receiver::start().await;
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/units/{unit}/channels"),
+            Some(&app.admin_token),
+            Some(json!({ "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=k") } })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    rx
+}
+
+async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) {
+    let f = fixture(&app).await;
+    let _rx = robot(&app, &f.office).await;
+    let mut due = Vec::new();
+    for name in ["政务微博", "政务微信"] {
+        let acct = account(&app, &f.office, &f.admin.token, name).await;
+        // Due in 10 days: the 15-day stage.
+        age(&app, &acct, 80).await;
+        due.push(acct);
+    }
+    let late = account(&app, &f.office, &f.admin.token, "政务抖音").await;
+    age(&app, &late, 95).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{}/custodians", due[0]),
+            &f.admin.token,
+            json!({ "user_id": f.custodian.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let now = app.now();
+    scan(&app, now).await;
+
+    // Two due accounts: one digest listing both, not two notices.
+    let got = inbox(&app, &f.admin, "rotation_due").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let n = &got[0];
+    assert_eq!(n["unit_id"], f.office.as_str());
+    assert_ne!(n["unit_id"], f.dept.as_str());
+    assert_eq!(n["data"]["count"], 2);
+    assert_eq!(n["data"]["stage_days"], 15);
+    assert_eq!(n["data"]["items"].as_array().unwrap().len(), 2);
+    let body = n["body"].as_str().unwrap();
+    assert!(
+        body.contains("区政务服务中心 有 2 个账号的密码将在 15 天内到期"),
+        "{body}"
+    );
+    assert!(
+        body.contains("政务微博") && body.contains("政务微信"),
+        "{body}"
+    );
+    let overdue = inbox(&app, &f.admin, "rotation_overdue").await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0]["data"]["count"], 1);
+    assert!(overdue[0]["body"].as_str().unwrap().contains("政务抖音"));
+    // The custodian of one due account hears of the due digest, not of the overdue
+    // account they do not keep; the other office's admin hears nothing.
+    assert_eq!(inbox(&app, &f.custodian, "rotation_due").await.len(), 1);
+    assert!(
+        inbox(&app, &f.custodian, "rotation_overdue")
+            .await
+            .is_empty()
+    );
+    for kind in ["rotation_due", "rotation_overdue"] {
+        assert!(inbox(&app, &f.stranger, kind).await.is_empty());
+        assert!(inbox(&app, &f.supervisor, kind).await.is_empty());
+        assert!(inbox(&app, &f.hr, kind).await.is_empty());
+        assert_eq!(outbox_rows(&app, kind, "wecom").await, 1, "{kind}");
+    }
+    // No secret in what was queued.
+    let bodies: Vec<String> =
+        sqlx::query("SELECT body FROM outbox UNION ALL SELECT body FROM notifications")
+            .fetch_all(app.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert!(
+        bodies.iter().all(|b| !b.contains("password\":")),
+        "{bodies:?}"
+    );
+
+    // A rerun the same day queues nothing new.
+    scan(&app, now + 60_000).await;
+    assert_eq!(inbox(&app, &f.admin, "rotation_due").await.len(), 1);
+    assert_eq!(inbox(&app, &f.admin, "rotation_overdue").await.len(), 1);
+    assert_eq!(outbox_rows(&app, "rotation_due", "wecom").await, 1);
+
+    // Four days later: the due accounts reach the 7-day stage (a new digest), and the
+    // overdue one is told again (daily).
+    let later = now + 4 * DAY_MS;
+    scan(&app, later).await;
+    let got = inbox(&app, &f.admin, "rotation_due").await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0]["data"]["stage_days"], 7);
+    assert_eq!(got[0]["data"]["count"], 2);
+    assert_eq!(inbox(&app, &f.admin, "rotation_overdue").await.len(), 2);
+    scan(&app, later + 60_000).await;
+    assert_eq!(inbox(&app, &f.admin, "rotation_due").await.len(), 2);
+    assert_eq!(inbox(&app, &f.admin, "rotation_overdue").await.len(), 2);
+}
+
+async fn notices_calendar_missing_reaches_sysadmins_once_per_year(app: TestApp) {
+    let f = fixture(&app).await;
+    let admin = TestUser {
+        id: String::new(),
+        username: String::new(),
+        password: String::new(),
+        token: app.admin_token.clone(),
+        totp_secret: None,
+    };
+    // No calendar for 2100 will ever be embedded: from 1 December 2099 it is missing.
+    let dec = Date::parse("2099-12-10").unwrap().midnight_in_china() + 10 * 3_600_000;
+    scan(&app, dec).await;
+    let got = inbox(&app, &admin, "calendar_missing").await;
+    let of_2100: Vec<&Value> = got.iter().filter(|n| n["data"]["year"] == 2100).collect();
+    assert_eq!(of_2100.len(), 1, "{got:?}");
+    assert!(
+        of_2100[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("缺少 2100 年的节假日日历")
+    );
+    scan(&app, dec + DAY_MS).await;
+    let again = inbox(&app, &admin, "calendar_missing").await;
+    assert_eq!(again.len(), got.len());
+    assert!(inbox(&app, &f.admin, "calendar_missing").await.is_empty());
+}

@@ -17,6 +17,7 @@ use crate::common::{TestApp, TestUser};
 both_engines!(
     notices_rotation_digests_one_per_unit_and_quiet_on_rerun,
     notices_calendar_missing_reaches_sysadmins_once_per_year,
+    notices_handover_opened_awaiting_ack_and_overdue,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -234,4 +235,128 @@ async fn notices_calendar_missing_reaches_sysadmins_once_per_year(app: TestApp) 
     let again = inbox(&app, &admin, "calendar_missing").await;
     assert_eq!(again.len(), got.len());
     assert!(inbox(&app, &f.admin, "calendar_missing").await.is_empty());
+}
+
+async fn notices_handover_opened_awaiting_ack_and_overdue(app: TestApp) {
+    let f = fixture(&app).await;
+    let mut leaver = app.user_with_role(&f.office, "custodian").await;
+    app.enroll_totp(&mut leaver).await;
+    let mut successor = app.user_with_role(&f.office, "custodian").await;
+    app.enroll_totp(&mut successor).await;
+    let acct = account(&app, &f.office, &f.admin.token, "中心公众号").await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{acct}/custodians"),
+            &f.admin.token,
+            json!({ "user_id": leaver.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, ev) = app
+        .hr_event(
+            &f.hr.token,
+            "hr-notices-1",
+            json!({ "type": "departure", "username": leaver.username, "unit_id": f.office, "successor_username": successor.username }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
+    let id = ev["handover_id"].as_str().unwrap().to_string();
+
+    // HR hears the event processed; the successor and the unit admins hear of the case.
+    let hr = inbox(&app, &f.hr, "hr_event_processed").await;
+    assert_eq!(hr.len(), 1, "{hr:?}");
+    assert_eq!(hr[0]["data"]["handover_id"], id.as_str());
+    let body = hr[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&leaver.username) && body.contains("离职"),
+        "{body}"
+    );
+    for who in [&successor, &f.admin] {
+        let got = inbox(&app, who, "handover_opened").await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0]["data"]["handover_id"], id.as_str());
+    }
+    assert!(inbox(&app, &f.hr, "handover_opened").await.is_empty());
+    assert!(inbox(&app, &f.admin, "hr_event_processed").await.is_empty());
+    for kind in ["hr_event_processed", "handover_opened"] {
+        assert!(inbox(&app, &f.stranger, kind).await.is_empty());
+    }
+
+    // The checklist first: the rotation is still open, so nothing awaits the successor.
+    for entry in ["materials", "training"] {
+        let (s, c) = app
+            .post(
+                &format!("/api/v1/handovers/{id}/checklist"),
+                &f.admin.token,
+                json!({ "entry": entry, "note": "已完成" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+    }
+    assert!(
+        inbox(&app, &successor, "handover_awaiting_ack")
+            .await
+            .is_empty()
+    );
+    // The rotation confirmed last leaves only the acknowledgement: the successor hears.
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/accounts/{acct}/rotations"),
+            &f.admin.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let rotation = r["rotation_id"].as_str().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rotations/{rotation}/confirm"),
+            &f.admin.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, case) = app
+        .get(&format!("/api/v1/handovers/{id}"), &f.admin.token)
+        .await;
+    assert_eq!(case["state"], "awaiting_acknowledgement", "{case}");
+    let ack = inbox(&app, &successor, "handover_awaiting_ack").await;
+    assert_eq!(ack.len(), 1, "{ack:?}");
+    assert!(ack[0]["body"].as_str().unwrap().contains(&leaver.username));
+    assert!(
+        inbox(&app, &f.admin, "handover_awaiting_ack")
+            .await
+            .is_empty()
+    );
+
+    // Past the deadline: HR hears daily, the supervisors above once (an escalation).
+    let deadline = case["deadline_at"].as_i64().unwrap();
+    let late = deadline + DAY_MS;
+    scan(&app, late).await;
+    scan(&app, late + 60_000).await;
+    let overdue = inbox(&app, &f.hr, "handover_overdue").await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0]["data"]["count"], 1);
+    let up = inbox(&app, &f.supervisor, "escalation").await;
+    let about_case: Vec<&Value> = up
+        .iter()
+        .filter(|n| n["data"]["about"] == "handover")
+        .collect();
+    assert_eq!(about_case.len(), 1, "{up:?}");
+    assert_eq!(about_case[0]["data"]["handover_ids"][0], id.as_str());
+    assert!(inbox(&app, &f.admin, "escalation").await.is_empty());
+    assert!(
+        inbox(&app, &f.stranger, "handover_overdue")
+            .await
+            .is_empty()
+    );
+    scan(&app, late + DAY_MS).await;
+    assert_eq!(inbox(&app, &f.hr, "handover_overdue").await.len(), 2);
+    let up = inbox(&app, &f.supervisor, "escalation").await;
+    assert_eq!(
+        up.iter()
+            .filter(|n| n["data"]["about"] == "handover")
+            .count(),
+        1
+    );
 }

@@ -18,6 +18,7 @@ mod rules;
 mod scan;
 mod scope;
 mod store;
+mod summary;
 
 pub use error::InspectionError;
 pub use job::DailyScan;

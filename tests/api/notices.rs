@@ -18,6 +18,7 @@ both_engines!(
     notices_rotation_digests_one_per_unit_and_quiet_on_rerun,
     notices_calendar_missing_reaches_sysadmins_once_per_year,
     notices_handover_opened_awaiting_ack_and_overdue,
+    notices_rectification_due_overdue_escalation_and_daily_summary,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -358,5 +359,100 @@ async fn notices_handover_opened_awaiting_ack_and_overdue(app: TestApp) {
             .filter(|n| n["data"]["about"] == "handover")
             .count(),
         1
+    );
+}
+
+async fn notices_rectification_due_overdue_escalation_and_daily_summary(app: TestApp) {
+    let f = fixture(&app).await;
+    for name in ["中心网站", "中心微博"] {
+        let acct = account(&app, &f.office, &f.admin.token, name).await;
+        age(&app, &acct, 95).await;
+    }
+    let now = app.now();
+    let mut days = std::collections::BTreeSet::new();
+    scan(&app, now).await;
+    days.insert(Date::in_china(now));
+    let deadline: i64 = sqlx::query(
+        "SELECT MIN(deadline_at) FROM rectifications WHERE unit_id = $1 AND closed_at IS NULL",
+    )
+    .bind(&f.office)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+    .get(0);
+
+    // The supervisor of the department hears one summary of its subtree a day.
+    let summary = inbox(&app, &f.supervisor, "daily_summary").await;
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert_eq!(summary[0]["unit_id"], f.dept.as_str());
+    assert!(
+        summary[0]["data"]["high"].as_i64().unwrap() >= 2,
+        "{summary:?}"
+    );
+    let body = summary[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("区政务服务管理办公室 及下级单位今日巡检"),
+        "{body}"
+    );
+    scan(&app, now + 60_000).await;
+    assert_eq!(inbox(&app, &f.supervisor, "daily_summary").await.len(), 1);
+    for who in [&f.admin, &f.stranger, &f.hr] {
+        assert!(inbox(&app, who, "daily_summary").await.is_empty());
+    }
+
+    // Due within a day: the admins hear once, in one notice for both items.
+    for at in [deadline - 12 * 3_600_000, deadline - 11 * 3_600_000] {
+        scan(&app, at).await;
+        days.insert(Date::in_china(at));
+    }
+    let due = inbox(&app, &f.admin, "rectification_due").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0]["data"]["count"], 2);
+    assert!(
+        inbox(&app, &f.supervisor, "rectification_due")
+            .await
+            .is_empty()
+    );
+    assert!(
+        inbox(&app, &f.stranger, "rectification_due")
+            .await
+            .is_empty()
+    );
+
+    // Late: escalated once, the admins told it is overdue, the supervisors above told
+    // of the escalation, one notice each for both items; a later scan adds nothing.
+    for at in [deadline + 1, deadline + DAY_MS] {
+        scan(&app, at).await;
+        days.insert(Date::in_china(at));
+    }
+    let overdue = inbox(&app, &f.admin, "rectification_overdue").await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0]["data"]["count"], 2);
+    let up: Vec<Value> = inbox(&app, &f.supervisor, "escalation")
+        .await
+        .into_iter()
+        .filter(|n| n["data"]["about"] == "rectification")
+        .collect();
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0]["data"]["count"], 2);
+    assert!(
+        up[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("下级单位 区政务服务中心 有 2 个整改事项逾期未完成")
+    );
+    assert!(inbox(&app, &f.admin, "escalation").await.is_empty());
+    assert!(
+        inbox(&app, &f.stranger, "rectification_overdue")
+            .await
+            .is_empty()
+    );
+    let summaries = inbox(&app, &f.supervisor, "daily_summary").await;
+    assert_eq!(summaries.len(), days.len(), "{summaries:?}");
+    assert!(
+        summaries[0]["data"]["rectifications_overdue"]
+            .as_i64()
+            .unwrap()
+            >= 2
     );
 }

@@ -5,7 +5,9 @@
 //! acknowledgement and HR events, audit verify failures and key rotations each reach
 //! their people once, and nobody else.
 
+use credgov::audit::{VerifyReport, report_broken, verify_all};
 use credgov::calendar::{DAY_MS, Date};
+use credgov::crypto::{MasterKey, rotate_master_key};
 use credgov::inspection::daily_scan;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -14,11 +16,23 @@ use sqlx::Row;
 use crate::both_engines;
 use crate::common::{TestApp, TestUser};
 
+/// The sysadmin the app starts with, as a [`TestUser`] for [`inbox`].
+fn sysadmin(app: &TestApp) -> TestUser {
+    TestUser {
+        id: String::new(),
+        username: String::new(),
+        password: String::new(),
+        token: app.admin_token.clone(),
+        totp_secret: None,
+    }
+}
+
 both_engines!(
     notices_rotation_digests_one_per_unit_and_quiet_on_rerun,
     notices_calendar_missing_reaches_sysadmins_once_per_year,
     notices_handover_opened_awaiting_ack_and_overdue,
     notices_rectification_due_overdue_escalation_and_daily_summary,
+    notices_key_rotation_and_audit_break_reach_sysadmins_only,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -213,13 +227,7 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
 
 async fn notices_calendar_missing_reaches_sysadmins_once_per_year(app: TestApp) {
     let f = fixture(&app).await;
-    let admin = TestUser {
-        id: String::new(),
-        username: String::new(),
-        password: String::new(),
-        token: app.admin_token.clone(),
-        totp_secret: None,
-    };
+    let admin = sysadmin(&app);
     // No calendar for 2100 will ever be embedded: from 1 December 2099 it is missing.
     let dec = Date::parse("2099-12-10").unwrap().midnight_in_china() + 10 * 3_600_000;
     scan(&app, dec).await;
@@ -454,5 +462,77 @@ async fn notices_rectification_due_overdue_escalation_and_daily_summary(app: Tes
             .as_i64()
             .unwrap()
             >= 2
+    );
+}
+
+async fn notices_key_rotation_and_audit_break_reach_sysadmins_only(app: TestApp) {
+    let f = fixture(&app).await;
+    let admin = sysadmin(&app);
+    // A completed master key rotation.
+    let old = MasterKey::load(&app.config.master_key_file).unwrap();
+    let new = MasterKey::generate();
+    let report = rotate_master_key(&app.state.db, &old, &new, app.now(), None)
+        .await
+        .unwrap();
+    assert!(report.finished);
+    let got = inbox(&app, &admin, "key_rotated").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0]["body"].as_str().unwrap().contains("主密钥已于"),
+        "{got:?}"
+    );
+    let text = got[0].to_string();
+    for check in [old.check_value(), new.check_value()] {
+        assert!(
+            !text.contains(&check[..16]),
+            "a key check value leaked: {text}"
+        );
+    }
+    assert!(inbox(&app, &f.admin, "key_rotated").await.is_empty());
+
+    // A broken chain, reported twice the same day: told once.
+    let root = &app.root_id;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_events SET actor_name = 'mallory' WHERE unit_id = '{root}' AND seq = 2"
+    )))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let verdict = verify_all(&app.state.db).await.unwrap();
+    assert!(
+        matches!(verdict, VerifyReport::Broken { .. }),
+        "{verdict:?}"
+    );
+    assert!(
+        report_broken(&app.state.db, app.now(), &verdict)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !report_broken(&app.state.db, app.now(), &verdict)
+            .await
+            .unwrap()
+    );
+    let got = inbox(&app, &admin, "audit_verify_failed").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["data"]["seq"], 2);
+    assert_eq!(got[0]["unit_id"], root.as_str());
+    assert!(
+        got[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("测试区人民政府 的审计日志校验失败")
+    );
+    for who in [&f.admin, &f.supervisor] {
+        assert!(inbox(&app, who, "audit_verify_failed").await.is_empty());
+    }
+    let intact = VerifyReport::Intact {
+        chains: 1,
+        events: 1,
+    };
+    assert!(
+        !report_broken(&app.state.db, app.now(), &intact)
+            .await
+            .unwrap()
     );
 }

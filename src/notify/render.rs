@@ -233,6 +233,53 @@ mod tests {
     }
 
     #[test]
+    fn digests_say_how_many_and_escalations_say_what_about() {
+        let due = json!({ "unit": "区政务服务中心", "count": 2, "stage_days": 7,
+                          "due_at": 1_700_000_000_000_i64, "items": ["政务微博 · 2023-11-15 06:13"] });
+        let zh = render(NotificationKind::RotationDue, Lang::ZhCn, &due);
+        assert!(
+            zh.markdown.contains(
+                "区政务服务中心 有 2 个账号的密码将在 7 天内到期（最早 2023-11-15 06:13）"
+            ),
+            "{}",
+            zh.markdown
+        );
+        let en = render(NotificationKind::RotationDue, Lang::En, &due);
+        assert!(
+            en.markdown
+                .contains("2 account password(s) of 区政务服务中心 fall due within 7 day(s)"),
+            "{}",
+            en.markdown
+        );
+        let veto = json!({ "unit": "区档案馆", "count": 1, "about": "veto" });
+        let r = render(NotificationKind::Escalation, Lang::ZhCn, &veto);
+        assert!(
+            r.markdown.contains("下级单位 区档案馆 有 1 项单项否决问题"),
+            "{}",
+            r.markdown
+        );
+        let late = json!({ "unit": "区档案馆", "count": 3, "about": "rectification" });
+        let r = render(NotificationKind::Escalation, Lang::En, &late);
+        assert!(
+            r.markdown.contains("has 3 overdue rectification item(s)"),
+            "{}",
+            r.markdown
+        );
+        let summary = json!({ "unit": "区政府办", "count": 4, "veto": 1, "high": 2, "medium": 1,
+                              "low": 0, "rectifications_overdue": 2, "handovers_overdue": 0 });
+        let r = render(NotificationKind::DailySummary, Lang::ZhCn, &summary);
+        assert!(
+            r.markdown.contains(
+                "待处理问题 4 项（单项否决 1、高 2、中 1、低 0），逾期整改 2 项，逾期交接 0 项"
+            ),
+            "{}",
+            r.markdown
+        );
+        let r = render(NotificationKind::DailySummary, Lang::En, &summary);
+        assert!(!r.markdown.contains('—'), "{}", r.markdown);
+    }
+
+    #[test]
     fn items_become_a_list_and_html_is_escaped() {
         let data = json!({ "unit": "<b>单位</b>", "count": 2, "items": ["甲 & 乙", "丙"] });
         let r = render(NotificationKind::RotationOverdue, Lang::ZhCn, &data);

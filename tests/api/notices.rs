@@ -33,6 +33,8 @@ both_engines!(
     notices_handover_opened_awaiting_ack_and_overdue,
     notices_rectification_due_overdue_escalation_and_daily_summary,
     notices_key_rotation_and_audit_break_reach_sysadmins_only,
+    notices_two_concurrent_scans_queue_each_digest_once,
+    notices_veto_findings_escalate_once_to_the_supervisors_above,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -535,4 +537,73 @@ async fn notices_key_rotation_and_audit_break_reach_sysadmins_only(app: TestApp)
             .await
             .unwrap()
     );
+}
+
+/// Two servers' scans at once (on PostgreSQL really concurrent): each fact is claimed
+/// by one of them, each daily digest key queued once.
+async fn notices_two_concurrent_scans_queue_each_digest_once(app: TestApp) {
+    let f = fixture(&app).await;
+    let _rx = robot(&app, &f.office).await;
+    for (name, days) in [("政务微博", 80), ("政务微信", 80), ("政务抖音", 95)] {
+        let acct = account(&app, &f.office, &f.admin.token, name).await;
+        age(&app, &acct, days).await;
+    }
+    let now = app.now();
+    for round in 0..3 {
+        let at = now + round * 60_000;
+        let (a, b) = tokio::join!(daily_scan(&app.state, at), daily_scan(&app.state, at + 1));
+        a.expect("first scan");
+        b.expect("second scan");
+    }
+    for kind in ["rotation_due", "rotation_overdue"] {
+        let got = inbox(&app, &f.admin, kind).await;
+        assert_eq!(got.len(), 1, "{kind}: {got:?}");
+        assert_eq!(outbox_rows(&app, kind, "wecom").await, 1, "{kind}");
+    }
+    let due = inbox(&app, &f.admin, "rotation_due").await;
+    assert_eq!(due[0]["data"]["count"], 2, "{due:?}");
+    assert_eq!(inbox(&app, &f.supervisor, "daily_summary").await.len(), 1);
+}
+
+async fn notices_veto_findings_escalate_once_to_the_supervisors_above(app: TestApp) {
+    let f = fixture(&app).await;
+    for name in ["中心公众号", "中心服务号"] {
+        let body = json!({ "name": name, "platform": "wechat_official", "login_name": name, "classification": "important", "generate": true });
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/units/{}/accounts", f.office),
+                &f.admin.token,
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    // Silent for 16 days: past the veto threshold (单项否决).
+    let at = app.now() + 16 * DAY_MS;
+    scan(&app, at).await;
+    let veto = |n: &Value| n["data"]["about"] == "veto";
+    let up: Vec<Value> = inbox(&app, &f.supervisor, "escalation")
+        .await
+        .into_iter()
+        .filter(veto)
+        .collect();
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0]["data"]["count"], 2);
+    assert_eq!(up[0]["unit_id"], f.office.as_str());
+    let body = up[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("下级单位 区政务服务中心 有 2 项单项否决问题") && body.contains("中心公众号"),
+        "{body}"
+    );
+    // The next day the findings still hold (their details move): nothing new.
+    scan(&app, at + DAY_MS).await;
+    let again = inbox(&app, &f.supervisor, "escalation")
+        .await
+        .into_iter()
+        .filter(veto)
+        .count();
+    assert_eq!(again, 1);
+    for who in [&f.admin, &f.stranger, &f.hr] {
+        assert!(inbox(&app, who, "escalation").await.is_empty());
+    }
 }

@@ -4,8 +4,8 @@
 //! scan that fails tells nobody; dedupe keys make a rerun the same day queue nothing.
 //!
 //! - `rotation_due`: accounts that reached a reminder stage (15/7/1 days by default)
-//!   not told before (`notify::marks`), one notice per unit and stage, to the
-//!   accounts' custodians, the unit admins and the unit's groups.
+//!   not told before (`notify::marks`), one notice per unit and stage to the unit
+//!   admins and the unit's groups, and to each custodian one listing their own accounts.
 //! - `rotation_overdue`, `rotation_pending_stale`: every open one, once a day per unit.
 //! - `handover_overdue`: the unit's HR officers once a day per unit; the supervisors
 //!   above the unit once per case (an escalation).
@@ -13,7 +13,7 @@
 //!   unit listing the new ones).
 //! - `calendar_missing`: the sysadmins, once per missing year.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -22,7 +22,9 @@ use sqlx::{AnyConnection, Row};
 use super::rules::{Rule, Severity};
 use crate::calendar::Date;
 use crate::db::Tx;
-use crate::ids::{AccountId, UnitId};
+use crate::identity::UserStatus;
+use crate::ids::{UnitId, UserId};
+use crate::notify::audience::resolve;
 use crate::notify::marks::claim;
 use crate::notify::render::time;
 use crate::notify::{Audience, Notice, NotificationKind, enqueue};
@@ -123,8 +125,9 @@ fn line(target: &str, details: &Value, rule: Rule) -> Line {
     }
 }
 
-/// One digest of `lines` (accounts of `unit`) to the accounts' people and the unit's
-/// groups; `extra` adds to the data.
+/// The digest of `lines` (accounts of `unit`) to the unit admins and the unit's groups,
+/// and to each custodian (who is not one of those admins) the digest of the accounts
+/// they keep; `extra` adds to the data, `key` keeps each queued once.
 async fn account_digest(
     tx: &mut Tx,
     now: i64,
@@ -136,31 +139,75 @@ async fn account_digest(
 ) -> Result<(), sqlx::Error> {
     lines.sort_by(|a, b| (a.at, &a.text).cmp(&(b.at, &b.text)));
     let unit_id = UnitId::new(unit.to_string());
-    let earliest = lines.first().map_or(now, |l| l.at);
+    let name = unit_name(tx, unit).await?;
+    let all: Vec<&Line> = lines.iter().collect();
+    let notice = Notice::new(kind, unit_id.clone(), now)
+        .to(Audience::UnitAdmins(unit_id.clone()))
+        .to(Audience::UnitGroups(unit_id.clone()))
+        .data(digest_data(&name, &all, &extra))
+        .dedupe(key.clone());
+    enqueue(tx, &notice).await?;
+    let admins: HashSet<String> = resolve(tx, &[Audience::UnitAdmins(unit_id.clone())])
+        .await?
+        .people
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    for (user, accounts) in custodians(tx, unit).await? {
+        if admins.contains(&user) {
+            continue;
+        }
+        let own: Vec<&Line> = lines
+            .iter()
+            .filter(|l| accounts.contains(&l.account_id))
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let notice = Notice::new(kind, unit_id.clone(), now)
+            .to(Audience::User(UserId::new(user.clone())))
+            .data(digest_data(&name, &own, &extra))
+            .dedupe(format!("{key}|{user}"));
+        enqueue(tx, &notice).await?;
+    }
+    Ok(())
+}
+
+/// The data of a digest of `lines`: names, the count, the earliest date, ids, lines.
+fn digest_data(unit: &str, lines: &[&Line], extra: &Value) -> Value {
+    let earliest = lines.iter().map(|l| l.at).min();
     let mut data = json!({
-        "unit": unit_name(tx, unit).await?,
+        "unit": unit,
         "count": lines.len(),
+        "due_at": earliest,
+        "started_at": earliest,
         "account_ids": lines.iter().map(|l| &l.account_id).collect::<Vec<_>>(),
         "items": lines.iter().map(|l| &l.text).collect::<Vec<_>>(),
     });
-    data["due_at"] = json!(earliest);
-    data["started_at"] = json!(earliest);
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
     }
-    let mut notice = Notice::new(kind, unit_id.clone(), now);
-    for l in &lines {
-        notice = notice.to(Audience::AccountPeople {
-            unit_id: unit_id.clone(),
-            account_id: AccountId::new(l.account_id.clone()),
-        });
+    data
+}
+
+/// The active custodians of `unit`'s accounts: user → the accounts they keep.
+async fn custodians(
+    tx: &mut Tx,
+    unit: &str,
+) -> Result<BTreeMap<String, HashSet<String>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.user_id, c.account_id FROM account_custodians c JOIN users s ON s.id = c.user_id \
+         WHERE c.unit_id = $1 AND s.status = $2",
+    )
+    .bind(unit)
+    .bind(UserStatus::Active.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for r in &rows {
+        out.entry(r.try_get(0)?).or_default().insert(r.try_get(1)?);
     }
-    let notice = notice
-        .to(Audience::UnitGroups(unit_id))
-        .data(data)
-        .dedupe(key);
-    enqueue(tx, &notice).await?;
-    Ok(())
+    Ok(out)
 }
 
 /// Open findings of `rule`: (unit, target, details).

@@ -181,7 +181,13 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
     assert!(overdue[0]["body"].as_str().unwrap().contains("政务抖音"));
     // The custodian of one due account hears of the due digest, not of the overdue
     // account they do not keep; the other office's admin hears nothing.
-    assert_eq!(inbox(&app, &f.custodian, "rotation_due").await.len(), 1);
+    let own = inbox(&app, &f.custodian, "rotation_due").await;
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(
+        own[0]["data"]["count"], 1,
+        "only the account they keep: {own:?}"
+    );
+    assert_eq!(own[0]["data"]["account_ids"][0], due[0].as_str());
     assert!(
         inbox(&app, &f.custodian, "rotation_overdue")
             .await
@@ -225,6 +231,7 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
     scan(&app, later + 60_000).await;
     assert_eq!(inbox(&app, &f.admin, "rotation_due").await.len(), 2);
     assert_eq!(inbox(&app, &f.admin, "rotation_overdue").await.len(), 2);
+    assert_eq!(inbox(&app, &f.custodian, "rotation_due").await.len(), 2);
 }
 
 async fn notices_calendar_missing_reaches_sysadmins_once_per_year(app: TestApp) {

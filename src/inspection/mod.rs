@@ -10,6 +10,7 @@
 
 mod detect;
 mod error;
+mod escalations;
 mod job;
 mod list;
 mod notices;

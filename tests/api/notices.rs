@@ -535,6 +535,17 @@ async fn notices_key_rotation_and_audit_break_reach_sysadmins_only(app: TestApp)
     for who in [&f.admin, &f.supervisor] {
         assert!(inbox(&app, who, "audit_verify_failed").await.is_empty());
     }
+    // The scheduled verification finds the same break: counted, not told twice today.
+    let job = credgov::jobs::registry::find("audit_verify").expect("registered");
+    let run = credgov::jobs::RunContext {
+        run_id: "test".into(),
+        job: "audit_verify",
+        due_at: app.now(),
+        attempt: 1,
+    };
+    let counts = job.run(&app.state, &run).await.expect("the job runs");
+    assert_eq!(counts.get("broken"), Some(&1), "{counts:?}");
+    assert_eq!(inbox(&app, &admin, "audit_verify_failed").await.len(), 1);
     let intact = VerifyReport::Intact {
         chains: 1,
         events: 1,

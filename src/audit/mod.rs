@@ -9,6 +9,8 @@
 mod anchor;
 mod chain;
 mod error;
+mod job;
+mod notices;
 pub(crate) mod routes;
 mod store;
 mod verify;
@@ -18,6 +20,8 @@ mod write_path_guard;
 pub use anchor::{ANCHOR_FORMAT, Anchor, AnchorError, AnchoredHead, take_anchor, verify_against};
 pub use chain::{Canonical, GENESIS_HASH, V_HASHED, V_KEYED, event_hash, event_mac};
 pub use error::{AuditError, AuditResult};
+pub use job::AuditVerify;
+pub use notices::report_broken;
 pub use routes::router;
 pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, list};
 pub use verify::{VerifyReport, verify_all};

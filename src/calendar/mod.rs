@@ -8,6 +8,7 @@ mod embedded;
 mod error;
 mod handle;
 mod import;
+pub(crate) mod notices;
 mod store;
 mod working;
 mod year_file;

@@ -462,6 +462,7 @@ async fn finish_rotation(
         tx.audit(now, &RequestMeta::default(), entry)
             .await
             .map_err(|e| KeyringError::Rotation(format!("writing the audit event: {e}")))?;
+        super::notices::rotated(&mut tx, now, &root, epoch, rewrapped).await?;
     }
     tx.commit().await?;
     Ok(())

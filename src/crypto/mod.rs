@@ -3,6 +3,7 @@
 
 mod keyring;
 mod master_key;
+mod notices;
 mod seal;
 mod tokens;
 

@@ -193,12 +193,14 @@ pub async fn record_event(
         about_leaver("hr.event").details(json!({ "event_id": ev.event_id, "type": input.event_type.as_str(), "username": input.username, "successor": input.successor_username, "effective_at": effective_at, "effects": effects })),
     )
     .await?;
+    super::notices::event_recorded(&mut tx, &ev).await?;
     tx.audit_and_commit(
         now,
         meta,
         about_leaver("handover.open").details(json!({ "handover_id": ev.handover_id, "accounts": needs.len(), "deadline_at": ev.deadline, "successor_assigned_to": auto_assigned })),
     )
     .await?;
+    crate::notify::wake();
     Ok((
         EventResult {
             event_id: ev.event_id,

@@ -12,7 +12,7 @@ use crate::ids::UnitId;
 
 /// Every action done (a `rotate` also counts once a rotation was confirmed after the
 /// case opened) and both checklist entries confirmed: mirrors `case::progress`.
-const READY: &str = "(h.materials_at IS NOT NULL AND h.training_at IS NOT NULL AND NOT EXISTS ( \
+pub(super) const READY: &str = "(h.materials_at IS NOT NULL AND h.training_at IS NOT NULL AND NOT EXISTS ( \
      SELECT 1 FROM handover_actions x WHERE x.handover_id = h.id AND x.done_at IS NULL \
      AND NOT (x.action = 'rotate' AND EXISTS (SELECT 1 FROM rotations r WHERE r.account_id = x.account_id \
      AND r.state = 'confirmed' AND r.finished_at >= h.created_at))))";

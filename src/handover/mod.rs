@@ -15,6 +15,7 @@ mod event_people;
 mod events;
 mod exposure;
 mod list;
+pub(crate) mod notices;
 mod revocation;
 pub(crate) mod routes;
 mod sheet;

@@ -125,6 +125,8 @@ impl<'a> Transition<'a> {
             return Err(lost);
         }
         let h = self.h;
+        // The last action or checklist entry may have left only the acknowledgement.
+        super::notices::awaiting_ack_of(&mut self.tx, self.now, &h.id).await?;
         self.tx
             .audit_and_commit(
                 self.now,
@@ -134,6 +136,7 @@ impl<'a> Transition<'a> {
                     .details(details),
             )
             .await?;
+        crate::notify::wake();
         reload(self.state, &h.id).await
     }
 }

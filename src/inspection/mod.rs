@@ -10,13 +10,16 @@
 
 mod detect;
 mod error;
+mod escalations;
 mod job;
 mod list;
+mod notices;
 pub(crate) mod routes;
 mod rules;
 mod scan;
 mod scope;
 mod store;
+mod summary;
 
 pub use error::InspectionError;
 pub use job::DailyScan;

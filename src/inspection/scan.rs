@@ -103,13 +103,24 @@ pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, Inspec
         })
         .await?;
     }
+    // The digests of what holds now go out with the write that marks it seen today.
     retrying(|| async move {
         let mut tx = state.db.begin_write().await?;
         touch_open(&mut tx, Rule::ALL, now).await?;
+        super::notices::queue(&mut tx, now).await?;
         tx.commit().await
     })
     .await?;
+    crate::notify::wake();
     crate::rectification::sync_all(state, now).await?;
+    // Each supervisor's subtree in one message, once the items are in step.
+    retrying(|| async move {
+        let mut tx = state.db.begin_write().await?;
+        super::summary::queue(&mut tx, now).await?;
+        tx.commit().await
+    })
+    .await?;
+    crate::notify::wake();
     let opened: i64 =
         sqlx::query("SELECT COUNT(*) FROM findings WHERE state = 'open' AND first_seen = $1")
             .bind(now)

@@ -59,8 +59,12 @@ pub trait Job: Send + Sync {
 }
 
 /// The jobs that run. One line per job.
-pub static REGISTERED: &[&dyn Job] =
-    &[&Housekeeping, &DailyScan, &crate::freshness::FreshnessProbe];
+pub static REGISTERED: &[&dyn Job] = &[
+    &Housekeeping,
+    &DailyScan,
+    &crate::freshness::FreshnessProbe,
+    &crate::audit::AuditVerify,
+];
 
 /// Jobs whose configuration is parsed and documented but whose bodies arrive with later
 /// work. They are not scheduled until registered above; then drop them from this list.

@@ -17,6 +17,7 @@ mod enqueue;
 mod error;
 pub mod inbox;
 pub mod kinds;
+pub mod marks;
 pub mod outbox;
 pub mod prefs;
 pub mod render;

@@ -19,7 +19,8 @@ pub struct Rendered {
 /// Renders `kind` with `data` in `lang`.
 pub fn render(kind: NotificationKind, lang: Lang, data: &Value) -> Rendered {
     let title = kind.title(lang).to_string();
-    let sentence = fill(sentence(kind, lang), data);
+    let about = data.get("about").and_then(Value::as_str);
+    let sentence = fill(sentence(kind, lang, about), data);
     let items: Vec<String> = data
         .get("items")
         .and_then(Value::as_array)
@@ -47,21 +48,22 @@ pub fn render(kind: NotificationKind, lang: Lang, data: &Value) -> Rendered {
     }
 }
 
-/// The sentence of `kind`; `{name}` is replaced by `data.name`.
-fn sentence(kind: NotificationKind, lang: Lang) -> &'static str {
+/// The sentence of `kind` (an escalation's depends on what it is `about`); `{name}` is
+/// replaced by `data.name`.
+fn sentence(kind: NotificationKind, lang: Lang, about: Option<&str>) -> &'static str {
     use NotificationKind::*;
     let (zh, en) = match kind {
         RotationDue => (
-            "{unit} 的账号「{account}」密码将于 {due_at} 到期，请及时更换。",
-            "The password of {account} ({unit}) is due for rotation on {due_at}.",
+            "{unit} 有 {count} 个账号的密码将在 {stage_days} 天内到期（最早 {due_at}），请及时更换。",
+            "{count} account password(s) of {unit} fall due within {stage_days} day(s) (the first on {due_at}); please rotate them.",
         ),
         RotationOverdue => (
             "{unit} 有 {count} 个账号的密码已超期未更换。",
             "{count} account password(s) of {unit} are overdue for rotation.",
         ),
         RotationPendingStale => (
-            "{unit} 的账号「{account}」自 {started_at} 起有未确认的密码更换。",
-            "A rotation of {account} ({unit}) has waited for confirmation since {started_at}.",
+            "{unit} 有 {count} 个账号的密码更换已开始但未确认（最早自 {started_at} 起）。",
+            "{count} password rotation(s) of {unit} were started but not confirmed (the oldest since {started_at}).",
         ),
         RectificationOpened => (
             "{unit} 有新的整改事项（{rule}），请于 {deadline_at} 前完成。",
@@ -72,20 +74,34 @@ fn sentence(kind: NotificationKind, lang: Lang) -> &'static str {
             "The rectification item ({rule}) of {unit} was returned: {reason}",
         ),
         RectificationDue => (
-            "{unit} 的整改事项（{rule}）将于 {deadline_at} 到期。",
-            "The rectification item ({rule}) of {unit} is due {deadline_at}.",
+            "{unit} 有 {count} 个整改事项明日到期（{rule}，最早 {deadline_at}）。",
+            "{count} rectification item(s) of {unit} are due tomorrow ({rule}; the first at {deadline_at}).",
         ),
         RectificationOverdue => (
-            "{unit} 的整改事项（{rule}）已于 {deadline_at} 逾期。",
-            "The rectification item ({rule}) of {unit} has been overdue since {deadline_at}.",
+            "{unit} 有 {count} 个整改事项已逾期（{rule}，最早于 {deadline_at} 到期）。",
+            "{count} rectification item(s) of {unit} are overdue ({rule}; the first was due {deadline_at}).",
         ),
-        Escalation => (
-            "下级单位 {unit} 有 {count} 个逾期事项。",
-            "{unit}, a unit below yours, has {count} overdue item(s).",
-        ),
+        Escalation => match about {
+            Some("rectification") => (
+                "下级单位 {unit} 有 {count} 个整改事项逾期未完成。",
+                "{unit}, a unit below yours, has {count} overdue rectification item(s).",
+            ),
+            Some("handover") => (
+                "下级单位 {unit} 有人员交接已逾期未完成。",
+                "A handover of {unit}, a unit below yours, is overdue.",
+            ),
+            Some("veto") => (
+                "下级单位 {unit} 有 {count} 项单项否决问题。",
+                "{unit}, a unit below yours, has {count} veto finding(s).",
+            ),
+            _ => (
+                "下级单位 {unit} 有 {count} 个逾期事项。",
+                "{unit}, a unit below yours, has {count} overdue item(s).",
+            ),
+        },
         DailySummary => (
-            "{unit} 及下级单位今日巡检：{count} 项待处理。",
-            "Today's inspection of {unit} and the units below: {count} open item(s).",
+            "{unit} 及下级单位今日巡检：待处理问题 {count} 项（单项否决 {veto}、高 {high}、中 {medium}、低 {low}），逾期整改 {rectifications_overdue} 项，逾期交接 {handovers_overdue} 项。",
+            "Today's inspection of {unit} and the units below: {count} open finding(s) ({veto} veto, {high} high, {medium} medium, {low} low), {rectifications_overdue} overdue rectification item(s), {handovers_overdue} overdue handover(s).",
         ),
         HandoverOpened => (
             "{user} 的人员变动已开启交接（{unit}），截止 {deadline_at}。",
@@ -96,8 +112,8 @@ fn sentence(kind: NotificationKind, lang: Lang) -> &'static str {
             "The handover from {user} ({unit}) is waiting for your acknowledgement.",
         ),
         HandoverOverdue => (
-            "{user} 的交接（{unit}）已于 {deadline_at} 逾期。",
-            "The handover for {user} ({unit}) has been overdue since {deadline_at}.",
+            "{unit} 有 {count} 个人员交接已逾期（{user}），最早于 {deadline_at} 到期。",
+            "{count} handover(s) of {unit} are overdue ({user}); the first was due {deadline_at}.",
         ),
         HrEventProcessed => (
             "{user} 的人事变动（{event}）已处理。",
@@ -214,6 +230,53 @@ mod tests {
         );
         let en = render(NotificationKind::PrivilegedLockout, Lang::En, &data);
         assert!(en.markdown.contains("Privileged user 张三 (区网信办) is locked out until 2023-11-15 06:13 after 5 failed logins"), "{}", en.markdown);
+    }
+
+    #[test]
+    fn digests_say_how_many_and_escalations_say_what_about() {
+        let due = json!({ "unit": "区政务服务中心", "count": 2, "stage_days": 7,
+                          "due_at": 1_700_000_000_000_i64, "items": ["政务微博 · 2023-11-15 06:13"] });
+        let zh = render(NotificationKind::RotationDue, Lang::ZhCn, &due);
+        assert!(
+            zh.markdown.contains(
+                "区政务服务中心 有 2 个账号的密码将在 7 天内到期（最早 2023-11-15 06:13）"
+            ),
+            "{}",
+            zh.markdown
+        );
+        let en = render(NotificationKind::RotationDue, Lang::En, &due);
+        assert!(
+            en.markdown
+                .contains("2 account password(s) of 区政务服务中心 fall due within 7 day(s)"),
+            "{}",
+            en.markdown
+        );
+        let veto = json!({ "unit": "区档案馆", "count": 1, "about": "veto" });
+        let r = render(NotificationKind::Escalation, Lang::ZhCn, &veto);
+        assert!(
+            r.markdown.contains("下级单位 区档案馆 有 1 项单项否决问题"),
+            "{}",
+            r.markdown
+        );
+        let late = json!({ "unit": "区档案馆", "count": 3, "about": "rectification" });
+        let r = render(NotificationKind::Escalation, Lang::En, &late);
+        assert!(
+            r.markdown.contains("has 3 overdue rectification item(s)"),
+            "{}",
+            r.markdown
+        );
+        let summary = json!({ "unit": "区政府办", "count": 4, "veto": 1, "high": 2, "medium": 1,
+                              "low": 0, "rectifications_overdue": 2, "handovers_overdue": 0 });
+        let r = render(NotificationKind::DailySummary, Lang::ZhCn, &summary);
+        assert!(
+            r.markdown.contains(
+                "待处理问题 4 项（单项否决 1、高 2、中 1、低 0），逾期整改 2 项，逾期交接 0 项"
+            ),
+            "{}",
+            r.markdown
+        );
+        let r = render(NotificationKind::DailySummary, Lang::En, &summary);
+        assert!(!r.markdown.contains('—'), "{}", r.markdown);
     }
 
     #[test]

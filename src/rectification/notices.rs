@@ -1,8 +1,11 @@
 //! Who hears of rectification items (issue 10): the unit's admins (of the unit or a unit
 //! above) and the unit's group channels. Items that open together reach each unit as one
 //! notice listing them — a scan that opens thirty items sends one message, not thirty —
-//! and a returned item as a notice with the reviewer's reason. Both are queued in the
-//! transaction that opens or returns the items.
+//! and a returned item as a notice with the reviewer's reason. Items escalated for being
+//! late reach the unit's admins (`rectification_overdue`) and the supervisors above
+//! (`escalation`), once, as the escalation is made once; items due within a day reach
+//! the admins once per item and deadline (the daily scan's sync). Each is queued in the
+//! transaction that opens, returns or escalates the items.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +13,12 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::state::RectificationState;
+use crate::calendar::DAY_MS;
 use crate::db::Tx;
 use crate::ids::UnitId;
+use crate::notify::marks::claim;
+use crate::notify::render::time;
 use crate::notify::{Audience, Notice, NotificationKind, enqueue};
 
 /// One notice per unit for the items `inserted` (rows with `unit_id`, `id`, `rule`,
@@ -79,6 +86,116 @@ pub(super) async fn returned(
     }));
     enqueue(tx, &notice).await?;
     Ok(())
+}
+
+/// Items `escalated` at `now` (rows with `unit_id`, `id`, `rule`, `deadline_at`): per
+/// unit one `rectification_overdue` to its admins and groups and one `escalation` to
+/// the supervisors above it.
+pub(super) async fn escalated(
+    tx: &mut Tx,
+    now: i64,
+    escalated: &[AnyRow],
+) -> Result<(), sqlx::Error> {
+    for (unit_id, items) in by_unit(escalated)? {
+        let unit = UnitId::new(unit_id.clone());
+        let data = digest_data(tx, &unit_id, &items).await?;
+        let overdue = Notice::new(NotificationKind::RectificationOverdue, unit.clone(), now)
+            .to(Audience::UnitAdmins(unit.clone()))
+            .to(Audience::UnitGroups(unit.clone()))
+            .data(data.clone());
+        enqueue(tx, &overdue).await?;
+        let mut up = data;
+        up["about"] = json!("rectification");
+        let up = Notice::new(NotificationKind::Escalation, unit.clone(), now)
+            .to(Audience::ParentSupervisors(unit))
+            .data(up);
+        enqueue(tx, &up).await?;
+    }
+    Ok(())
+}
+
+/// Open or returned items whose deadline falls within the next day and that were not
+/// told of for that deadline: per unit one `rectification_due` to its admins.
+pub(super) async fn due_tomorrow(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT unit_id, id, rule, deadline_at FROM rectifications \
+         WHERE closed_at IS NULL AND state IN ($1, $2) AND deadline_at > $3 AND deadline_at <= $4 \
+         ORDER BY unit_id, deadline_at, id",
+    )
+    .bind(RectificationState::Open.as_str())
+    .bind(RectificationState::Returned.as_str())
+    .bind(now)
+    .bind(now + DAY_MS)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut marks = Vec::with_capacity(rows.len());
+    for r in &rows {
+        marks.push(mark(
+            &r.try_get::<String, _>("id")?,
+            r.try_get("deadline_at")?,
+        ));
+    }
+    let won = claim(tx, &marks, now).await?;
+    let mut fresh = Vec::new();
+    for r in rows {
+        if won.contains(&mark(
+            &r.try_get::<String, _>("id")?,
+            r.try_get("deadline_at")?,
+        )) {
+            fresh.push(r);
+        }
+    }
+    for (unit_id, items) in by_unit(&fresh)? {
+        let unit = UnitId::new(unit_id.clone());
+        let data = digest_data(tx, &unit_id, &items).await?;
+        let notice = Notice::new(NotificationKind::RectificationDue, unit.clone(), now)
+            .to(Audience::UnitAdmins(unit.clone()))
+            .to(Audience::UnitGroups(unit))
+            .data(data);
+        enqueue(tx, &notice).await?;
+    }
+    Ok(())
+}
+
+fn mark(id: &str, deadline: i64) -> String {
+    format!("rectification_due|{id}|{deadline}")
+}
+
+/// (id, rule, deadline) of `rows`, by unit.
+type Items = Vec<(String, String, i64)>;
+
+fn by_unit(rows: &[AnyRow]) -> Result<BTreeMap<String, Items>, sqlx::Error> {
+    let mut out: BTreeMap<String, Items> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.try_get("unit_id")?).or_default().push((
+            r.try_get("id")?,
+            r.try_get("rule")?,
+            r.try_get("deadline_at")?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The data of a digest of `items`: names, rules, the earliest deadline, ids, lines.
+async fn digest_data(
+    tx: &mut Tx,
+    unit_id: &str,
+    items: &Items,
+) -> Result<serde_json::Value, sqlx::Error> {
+    let mut rules: Vec<&str> = items.iter().map(|(_, rule, _)| rule.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    Ok(json!({
+        "unit": unit_name(tx, unit_id).await?,
+        "rule": rules.join("、"),
+        "deadline_at": items.iter().map(|(_, _, d)| *d).min(),
+        "count": items.len(),
+        "rectification_ids": items.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+        "items": items
+            .iter()
+            .map(|(id, rule, d)| format!("{rule} · {} · {id}", time(*d)))
+            .collect::<Vec<_>>(),
+    }))
 }
 
 async fn unit_name(tx: &mut Tx, unit_id: &str) -> Result<String, sqlx::Error> {

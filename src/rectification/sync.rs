@@ -135,6 +135,9 @@ async fn run(
     let reopened = expire_risks(&mut run, tx).await?;
     let opened = open_missing(&mut run, tx).await?;
     let escalated = escalate(tx, now, scope).await?;
+    if matches!(scope, Scope::All) {
+        super::notices::due_tomorrow(tx, now).await?;
+    }
     Ok(SyncCounts {
         opened,
         auto_resolved,
@@ -338,7 +341,7 @@ async fn escalate(tx: &mut Tx, now: i64, scope: &Scope) -> Result<u64, SyncError
         "UPDATE rectifications SET escalated_at = $1, escalated_to = COALESCE(\
          (SELECT parent_id FROM units WHERE units.id = rectifications.unit_id), rectifications.unit_id) \
          WHERE closed_at IS NULL AND state IN ('{}', '{}') AND deadline_at < $1 AND escalated_at IS NULL{cond} \
-         RETURNING unit_id, id, escalated_to, deadline_at",
+         RETURNING unit_id, id, escalated_to, deadline_at, rule",
         RectificationState::Open.as_str(),
         RectificationState::Returned.as_str()
     );
@@ -350,5 +353,8 @@ async fn escalate(tx: &mut Tx, now: i64, scope: &Scope) -> Result<u64, SyncError
         });
         audit(tx, now, r, "rectification.escalate", details).await?;
     }
+    // Told once, as the escalation is made once: per unit, the admins (overdue) and
+    // the supervisors above (escalation).
+    super::notices::escalated(tx, now, &rows).await?;
     Ok(rows.len() as u64)
 }

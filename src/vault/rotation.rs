@@ -217,6 +217,8 @@ async fn finish(
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            // A handover waiting on this rotation may now wait only for acknowledgement.
+            crate::handover::notices::rotation_confirmed(&mut tx, now, account_id.as_str()).await?;
         }
         Finish::Cancel => {
             versions("UPDATE credential_versions SET state = 'abandoned' WHERE unit_id = $1 AND account_id = $2 AND version = $3 AND state = 'pending'")
@@ -234,6 +236,7 @@ async fn finish(
             .details(json!({ "rotation_id": rotation_id, "version": version })),
     )
     .await?;
+    crate::notify::wake();
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod keys;
 mod lists;
 mod lockout;
 mod matrix;
+mod notices;
 mod notify_channels;
 mod notify_core;
 mod notify_email;

@@ -1,0 +1,145 @@
+//! What the daily scan tells beyond the rotation digests (issue 10), queued in the same
+//! transaction as those (see `notices`):
+//! - `handover_overdue`: the unit's HR officers, once a day, one notice per unit listing
+//!   its overdue cases;
+//! - `escalation` of overdue cases: the supervisors above the unit, once per case (one
+//!   notice per unit listing the cases not escalated before, claimed in `notice_marks`);
+//! - `escalation` of veto findings (单项否决): the supervisors above the unit, each
+//!   finding once for as long as it stays open.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::notices::{digest, unit_name};
+use super::rules::{Rule, Severity};
+use crate::db::Tx;
+use crate::ids::UnitId;
+use crate::notify::marks::claim;
+use crate::notify::render::time;
+use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+
+/// Overdue cases: the unit's HR once a day (one notice per unit), the supervisors above
+/// once per case.
+pub(super) async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT h.unit_id, h.id, h.deadline_at, u.display_name, u.username FROM findings f \
+         JOIN handovers h ON h.id = f.target_id JOIN users u ON u.id = h.leaver_id \
+         WHERE f.state = 'open' AND f.rule = $1 AND h.state NOT IN ('closed', 'cancelled') \
+         ORDER BY h.unit_id, h.deadline_at, h.id",
+    )
+    .bind(Rule::HandoverOverdue.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_unit: BTreeMap<String, Vec<(String, i64, String)>> = BTreeMap::new();
+    for r in &rows {
+        let name: String = r.try_get(3)?;
+        let username: String = r.try_get(4)?;
+        by_unit.entry(r.try_get(0)?).or_default().push((
+            r.try_get(1)?,
+            r.try_get(2)?,
+            format!("{name} ({username})"),
+        ));
+    }
+    for (unit, cases) in by_unit {
+        let unit_id = UnitId::new(unit.clone());
+        let name = unit_name(tx, &unit).await?;
+        let users: Vec<&str> = cases.iter().map(|(_, _, u)| u.as_str()).collect();
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|(id, deadline, user)| format!("{user} · {} · {id}", time(*deadline)))
+            .collect();
+        let earliest = cases.iter().map(|(_, d, _)| *d).min().unwrap_or(now);
+        let hr = Notice::new(NotificationKind::HandoverOverdue, unit_id.clone(), now)
+            .to(Audience::UnitHr(unit_id.clone()))
+            .data(json!({
+                "unit": name,
+                "user": users.join("、"),
+                "deadline_at": earliest,
+                "count": cases.len(),
+                "handover_ids": cases.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+                "items": lines,
+            }))
+            .dedupe(format!("handover_overdue|{unit}|{day}"));
+        enqueue(tx, &hr).await?;
+        // Escalated once per case: the cases not escalated before, in one notice.
+        let marks: Vec<String> = cases
+            .iter()
+            .map(|(id, _, _)| format!("escalation|handover|{id}"))
+            .collect();
+        let won = claim(tx, &marks, now).await?;
+        let new: Vec<&(String, i64, String)> = cases
+            .iter()
+            .filter(|(id, _, _)| won.contains(&format!("escalation|handover|{id}")))
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        let ids: Vec<&str> = new.iter().map(|(id, _, _)| id.as_str()).collect();
+        let up = Notice::new(NotificationKind::Escalation, unit_id.clone(), now)
+            .to(Audience::ParentSupervisors(unit_id))
+            .data(json!({
+                "unit": name,
+                "count": new.len(),
+                "about": "handover",
+                "handover_ids": ids,
+                "items": new
+                    .iter()
+                    .map(|(id, deadline, user)| format!("{user} · {} · {id}", time(*deadline)))
+                    .collect::<Vec<_>>(),
+            }))
+            .dedupe(format!("escalation|handover|{unit}|{}", digest(&ids)));
+        enqueue(tx, &up).await?;
+    }
+    Ok(())
+}
+
+/// Veto findings, per unit, to the supervisors above it: each finding once for as long
+/// as it stays open (it is told again if it opens anew).
+pub(super) async fn veto(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT unit_id, id, rule, details, first_seen FROM findings WHERE state = 'open' \
+         AND severity = $1 ORDER BY unit_id, id",
+    )
+    .bind(Severity::Veto.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut facts: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    for r in &rows {
+        let id: String = r.try_get(1)?;
+        let rule: String = r.try_get(2)?;
+        let details: String = r.try_get(3)?;
+        let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+        let about = ["account", "leaver", "username"]
+            .iter()
+            .find_map(|k| details.get(*k).and_then(Value::as_str))
+            .unwrap_or("—")
+            .to_string();
+        let mark = format!("escalation|veto|{id}|{}", r.try_get::<i64, _>(4)?);
+        facts.insert(mark, (r.try_get(0)?, id, format!("{rule} · {about}")));
+    }
+    let marks: Vec<String> = facts.keys().cloned().collect();
+    let mut by_unit: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for mark in claim(tx, &marks, now).await? {
+        if let Some((unit, id, line)) = facts.remove(&mark) {
+            by_unit.entry(unit).or_default().push((id, line));
+        }
+    }
+    for (unit, found) in by_unit {
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let unit_id = UnitId::new(unit.clone());
+        let notice = Notice::new(NotificationKind::Escalation, unit_id.clone(), now)
+            .to(Audience::ParentSupervisors(unit_id))
+            .data(json!({
+                "unit": unit_name(tx, &unit).await?,
+                "count": found.len(),
+                "about": "veto",
+                "finding_ids": ids,
+                "items": found.iter().map(|(_, l)| l).collect::<Vec<_>>(),
+            }))
+            .dedupe(format!("escalation|veto|{unit}|{}", digest(&ids)));
+        enqueue(tx, &notice).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! What the daily scan tells people (issue 10, "digests, not floods"): per unit, one
+//! notice per kind listing its accounts, never one per finding. Queued in the scan's
+//! last write transaction (the one that moves `last_seen` of what still holds), so a
+//! scan that fails tells nobody; dedupe keys make a rerun the same day queue nothing.
+//!
+//! - `rotation_due`: accounts that reached a reminder stage (15/7/1 days by default)
+//!   not told before (`notify::marks`), one notice per unit and stage to the unit
+//!   admins and the unit's groups, and to each custodian one listing their own accounts.
+//! - `rotation_overdue`, `rotation_pending_stale`: every open one, once a day per unit.
+//! - overdue handovers and veto findings: see `escalations`.
+//! - `calendar_missing`: the sysadmins, once per missing year.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use super::rules::Rule;
+use crate::calendar::Date;
+use crate::db::Tx;
+use crate::identity::UserStatus;
+use crate::ids::{UnitId, UserId};
+use crate::notify::audience::resolve;
+use crate::notify::marks::claim;
+use crate::notify::render::time;
+use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+
+/// One account line of a digest.
+struct Line {
+    account_id: String,
+    text: String,
+    at: i64,
+}
+
+/// Queues the scan's digests at `now`, from the findings open after the scan.
+pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    let day = Date::in_china(now).to_string();
+    rotation_due(tx, now, &day).await?;
+    for (rule, kind) in [
+        (Rule::RotationOverdue, NotificationKind::RotationOverdue),
+        (
+            Rule::RotationPendingStale,
+            NotificationKind::RotationPendingStale,
+        ),
+    ] {
+        let mut by_unit: BTreeMap<String, Vec<Line>> = BTreeMap::new();
+        for (unit, target, details) in open_of(tx, rule).await? {
+            by_unit
+                .entry(unit)
+                .or_default()
+                .push(line(&target, &details, rule));
+        }
+        for (unit, lines) in by_unit {
+            let key = format!("{}|{unit}|{day}", kind.as_str());
+            account_digest(tx, now, kind, &unit, lines, json!({}), key).await?;
+        }
+    }
+    super::escalations::handover_overdue(tx, now, &day).await?;
+    super::escalations::veto(tx, now).await?;
+    calendar_missing(tx, now).await?;
+    Ok(())
+}
+
+/// Accounts that reached a reminder stage not told before (per account, due date and
+/// stage: a mark), one notice per unit and stage.
+async fn rotation_due(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+    let mut facts: BTreeMap<String, (String, u64, Line)> = BTreeMap::new();
+    for (unit, target, details) in open_of(tx, Rule::RotationDue).await? {
+        let stage = details
+            .get("stage_days")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let due_at = details.get("due_at").and_then(Value::as_i64).unwrap_or(0);
+        let mark = format!("rotation_due|{target}|{due_at}|{stage}");
+        facts.insert(
+            mark,
+            (unit, stage, line(&target, &details, Rule::RotationDue)),
+        );
+    }
+    let marks: Vec<String> = facts.keys().cloned().collect();
+    let mut by_stage: BTreeMap<(String, u64), Vec<Line>> = BTreeMap::new();
+    for mark in claim(tx, &marks, now).await? {
+        if let Some((unit, stage, line)) = facts.remove(&mark) {
+            by_stage.entry((unit, stage)).or_default().push(line);
+        }
+    }
+    for ((unit, stage), lines) in by_stage {
+        let ids: Vec<&str> = lines.iter().map(|l| l.account_id.as_str()).collect();
+        let key = format!("rotation_due|{unit}|{day}|{stage}|{}", digest(&ids));
+        let extra = json!({ "stage_days": stage });
+        account_digest(
+            tx,
+            now,
+            NotificationKind::RotationDue,
+            &unit,
+            lines,
+            extra,
+            key,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One line: the account's name and the date that matters for `rule`.
+fn line(target: &str, details: &Value, rule: Rule) -> Line {
+    let at_key = if rule == Rule::RotationPendingStale {
+        "started_at"
+    } else {
+        "due_at"
+    };
+    let at = details.get(at_key).and_then(Value::as_i64).unwrap_or(0);
+    let account = details
+        .get("account")
+        .and_then(Value::as_str)
+        .unwrap_or("—");
+    Line {
+        account_id: target.to_string(),
+        text: format!("{account} · {}", time(at)),
+        at,
+    }
+}
+
+/// The digest of `lines` (accounts of `unit`) to the unit admins and the unit's groups,
+/// and to each custodian (who is not one of those admins) the digest of the accounts
+/// they keep; `extra` adds to the data, `key` keeps each queued once.
+async fn account_digest(
+    tx: &mut Tx,
+    now: i64,
+    kind: NotificationKind,
+    unit: &str,
+    mut lines: Vec<Line>,
+    extra: Value,
+    key: String,
+) -> Result<(), sqlx::Error> {
+    lines.sort_by(|a, b| (a.at, &a.text).cmp(&(b.at, &b.text)));
+    let unit_id = UnitId::new(unit.to_string());
+    let name = unit_name(tx, unit).await?;
+    let all: Vec<&Line> = lines.iter().collect();
+    let notice = Notice::new(kind, unit_id.clone(), now)
+        .to(Audience::UnitAdmins(unit_id.clone()))
+        .to(Audience::UnitGroups(unit_id.clone()))
+        .data(digest_data(&name, &all, &extra))
+        .dedupe(key.clone());
+    enqueue(tx, &notice).await?;
+    let admins: HashSet<String> = resolve(tx, &[Audience::UnitAdmins(unit_id.clone())])
+        .await?
+        .people
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    for (user, accounts) in custodians(tx, unit).await? {
+        if admins.contains(&user) {
+            continue;
+        }
+        let own: Vec<&Line> = lines
+            .iter()
+            .filter(|l| accounts.contains(&l.account_id))
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        let notice = Notice::new(kind, unit_id.clone(), now)
+            .to(Audience::User(UserId::new(user.clone())))
+            .data(digest_data(&name, &own, &extra))
+            .dedupe(format!("{key}|{user}"));
+        enqueue(tx, &notice).await?;
+    }
+    Ok(())
+}
+
+/// The data of a digest of `lines`: names, the count, the earliest date, ids, lines.
+fn digest_data(unit: &str, lines: &[&Line], extra: &Value) -> Value {
+    let earliest = lines.iter().map(|l| l.at).min();
+    let mut data = json!({
+        "unit": unit,
+        "count": lines.len(),
+        "due_at": earliest,
+        "started_at": earliest,
+        "account_ids": lines.iter().map(|l| &l.account_id).collect::<Vec<_>>(),
+        "items": lines.iter().map(|l| &l.text).collect::<Vec<_>>(),
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    data
+}
+
+/// The active custodians of `unit`'s accounts: user → the accounts they keep.
+async fn custodians(
+    tx: &mut Tx,
+    unit: &str,
+) -> Result<BTreeMap<String, HashSet<String>>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.user_id, c.account_id FROM account_custodians c JOIN users s ON s.id = c.user_id \
+         WHERE c.unit_id = $1 AND s.status = $2",
+    )
+    .bind(unit)
+    .bind(UserStatus::Active.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for r in &rows {
+        out.entry(r.try_get(0)?).or_default().insert(r.try_get(1)?);
+    }
+    Ok(out)
+}
+
+/// Open findings of `rule`: (unit, target, details).
+async fn open_of(
+    conn: &mut AnyConnection,
+    rule: Rule,
+) -> Result<Vec<(String, String, Value)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT unit_id, target_id, details FROM findings WHERE state = 'open' AND rule = $1 \
+         ORDER BY unit_id, target_id",
+    )
+    .bind(rule.as_str())
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let details: String = r.try_get(2)?;
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            serde_json::from_str(&details).unwrap_or(Value::Null),
+        ))
+    })
+    .collect()
+}
+
+/// The district's `calendar_missing` finding, to the sysadmins once per missing year.
+async fn calendar_missing(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+    for (unit, _, details) in open_of(tx, Rule::CalendarMissing).await? {
+        let Some(year) = details.get("year").and_then(Value::as_i64) else {
+            continue;
+        };
+        crate::calendar::notices::missing(tx, now, &UnitId::new(unit), year).await?;
+    }
+    Ok(())
+}
+
+/// A stable fingerprint of `ids` (their order as given): 16 hex digits.
+pub(super) fn digest(ids: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for id in ids {
+        h.update(id.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+pub(crate) async fn unit_name(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+) -> Result<String, sqlx::Error> {
+    sqlx::query("SELECT name FROM units WHERE id = $1")
+        .bind(unit_id)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)
+}

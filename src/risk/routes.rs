@@ -29,6 +29,7 @@ list_query!(
         pub under: Option<String>,
         /// `score` (highest first, the default), `veto` (failing units first, then the
         /// lowest score) or `name`.
+        #[param(inline)]
         pub sort: Option<RankSort>,
     }
 );

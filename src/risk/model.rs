@@ -252,6 +252,27 @@ mod tests {
         assert_eq!(r[4], Ratio { good: 9, total: 10 });
     }
 
+    /// The README's worked example.
+    #[test]
+    fn the_readme_example() {
+        let w = RiskWeights::default();
+        let mut a = Tally {
+            accounts: 4,
+            ..Tally::default()
+        };
+        a.add_findings(Rule::ReusedPassword, Severity::High, 2);
+        a.add_findings(Rule::RotationOverdue, Severity::High, 1);
+        a.add_findings(Rule::NoCustodian, Severity::Medium, 4);
+        assert_eq!(a.score(&w), 70.6);
+        let mut b = Tally {
+            accounts: 1,
+            ..Tally::default()
+        };
+        b.add_findings(Rule::NoCustodian, Severity::Medium, 1);
+        b.add_findings(Rule::ContentStale, Severity::Veto, 1);
+        assert_eq!((b.score(&w), b.veto()), (76.5, true));
+    }
+
     #[test]
     fn nothing_to_measure_scores_a_hundred_and_subtrees_add_up() {
         let w = RiskWeights::default();

@@ -91,7 +91,8 @@ on_both_engines!(
 );
 both_engines!(
     jobs_endpoint_is_for_sysadmins,
-    daily_scan_job_records_findings_and_counts
+    daily_scan_job_records_findings_and_counts,
+    housekeeping_prunes_old_notification_rows,
 );
 
 async fn claim_is_exactly_once_under_many_concurrent_claimers(engine: Engine) {
@@ -481,4 +482,94 @@ async fn killed_mid_run_the_occurrence_completes_once(engine: Engine) {
     let o = cli(&env, &["jobs", "run", "no_such_job"]);
     assert_eq!(o.status.code(), Some(3), "{o:?}");
     pool.close().await;
+}
+
+/// Delivered outbox rows go after 90 days (failed ones stay for a sysadmin), read inbox
+/// rows and notice marks after 400 days; anything younger, or unread, stays.
+async fn housekeeping_prunes_old_notification_rows(app: TestApp) {
+    let now = app.now();
+    let day = 24 * HOUR_MS;
+    let outbox = |id: &str, state: &str, at: i64| {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, unit_id, channel, title, body, html, data, mentions, \
+             state, next_attempt_at, delivered_at, created_at) \
+             VALUES ($1, 'channel_test', $2, 'webhook', 't', 'b', 'h', '{}', '{}', $3, $4, $5, $4)",
+        )
+        .bind(id.to_string())
+        .bind(app.root_id.clone())
+        .bind(state.to_string())
+        .bind(at)
+        .bind((state == "delivered").then_some(at))
+    };
+    for (id, state, at) in [
+        ("old-delivered", "delivered", now - 91 * day),
+        ("new-delivered", "delivered", now - 89 * day),
+        ("old-failed", "failed", now - 500 * day),
+    ] {
+        outbox(id, state, at).execute(app.pool()).await.unwrap();
+    }
+    let admin_id: String = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(crate::common::ADMIN)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    for (id, read_at) in [
+        ("old-read", Some(now - 401 * day)),
+        ("new-read", Some(now - 399 * day)),
+        ("old-unread", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, unit_id, kind, title, body, data, created_at, read_at) \
+             VALUES ($1, $2, $3, 'channel_test', 't', 'b', '{}', $4, $5)",
+        )
+        .bind(id)
+        .bind(&admin_id)
+        .bind(&app.root_id)
+        .bind(now - 500 * day)
+        .bind(read_at)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    }
+    for (mark, at) in [("old-mark", now - 401 * day), ("new-mark", now - 399 * day)] {
+        sqlx::query("INSERT INTO notice_marks (mark, created_at) VALUES ($1, $2)")
+            .bind(mark)
+            .bind(at)
+            .execute(app.pool())
+            .await
+            .unwrap();
+    }
+    let runner = Runner::new(app.state.clone());
+    runner.prepare().await.unwrap();
+    let report = runner.run_now("housekeeping").await.unwrap();
+    assert_eq!(report.state, store::RunState::Succeeded);
+    let pool = app.pool().clone();
+    let ids = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut v: Vec<String> = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(
+        ids("SELECT id FROM outbox").await,
+        ["new-delivered", "old-failed"]
+    );
+    assert_eq!(
+        ids("SELECT id FROM notifications").await,
+        ["new-read", "old-unread"]
+    );
+    assert_eq!(ids("SELECT mark FROM notice_marks").await, ["new-mark"]);
+    let job = job_status(&app, "housekeeping").await;
+    let counts = &job["last_run"]["counts"];
+    assert_eq!(
+        (
+            counts["outbox_delivered_deleted"].as_i64(),
+            counts["notifications_read_deleted"].as_i64(),
+            counts["notice_marks_deleted"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{job}"
+    );
 }

@@ -38,7 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ))),
             Err(JsonDataError(e)) => Err(AppError::invalid(format!(
                 "the JSON body does not have the expected fields: {}",
-                e.body_text()
+                without_values(&e.body_text())
             ))),
             Err(BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::client(
@@ -62,10 +62,34 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ap
             AppError::bad_request(format!("the body is not valid JSON: {e}"))
         } else {
             AppError::invalid(format!(
-                "the JSON body does not have the expected fields: {e}"
+                "the JSON body does not have the expected fields: {}",
+                without_values(&e.to_string())
             ))
         }
     })
+}
+
+/// serde's message with every quoted value replaced by `"…"`: a value sent in the wrong
+/// place (a robot URL with its key, a secret given as a number's string) is never echoed
+/// back or logged; field names and expected types stay.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_value = false;
+    for c in message.chars() {
+        match (c, in_value) {
+            ('"', false) => {
+                out.push_str("\"…");
+                in_value = true;
+            }
+            ('"', true) => {
+                out.push('"');
+                in_value = false;
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 /// Request id and client address.
@@ -336,5 +360,25 @@ pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Inpu
             field,
             format!("{field} must be between {min} and {max}"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn values_are_not_echoed_but_fields_and_types_are() {
+        let m = "wecom: invalid type: string \"https://qyapi/send?key=canary-7f3a\", expected struct WecomInput at line 1 column 52";
+        let out = without_values(m);
+        assert!(!out.contains("canary"), "{out}");
+        assert_eq!(
+            out,
+            "wecom: invalid type: string \"…\", expected struct WecomInput at line 1 column 52"
+        );
+        assert_eq!(
+            without_values("missing field `name`"),
+            "missing field `name`"
+        );
     }
 }

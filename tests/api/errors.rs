@@ -36,6 +36,22 @@ async fn bad_requests_get_the_error_shape(app: TestApp) {
         v["error"]["message"].as_str().unwrap().contains("password"),
         "names the missing field: {v}"
     );
+    // A value in the wrong place (here a robot URL with its key where an object belongs)
+    // is named by its field, never echoed back.
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/units/{}/channels", app.root_id),
+            Some(&app.admin_token),
+            Some(serde_json::json!({ "wecom": "https://qyapi.example/send?key=canary-echo-51f" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("wecom") && !text.contains("canary-echo"),
+        "{text}"
+    );
     let r = send(r#"{"username":"a","password":"b"}"#, "text/plain")
         .await
         .unwrap();

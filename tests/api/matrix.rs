@@ -1228,4 +1228,42 @@ async fn notify_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]
         };
         assert_eq!(read_at, None, "{id} was marked read by someone else");
     }
+    // The SMTP relay is the installation's: only a sysadmin holding the role on the root
+    // unit (every role here holds it on A: 403); nobody may write it either.
+    for (role, user) in users {
+        let who = format!("{role}{}", if is_token(user) { " token" } else { "" });
+        let (s, v) = app.get("/api/v1/notify/smtp", &user.token).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "GET smtp as {who}: {v}");
+        let (s, v) = app
+            .call(
+                Method::PUT,
+                "/api/v1/notify/smtp",
+                Some(&user.token),
+                Some(json!({ "host": "127.0.0.1", "port": 25, "tls": "none", "from": "a@b.cn" })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "PUT smtp as {who}: {v}");
+    }
+    let (s, v) = app.get("/api/v1/notify/smtp", &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "GET smtp as the root sysadmin: {v}");
+    // Preferences: every person their own; a token has none.
+    for (role, user) in users {
+        let who = format!("{role}{}", if is_token(user) { " token" } else { "" });
+        let want = if is_token(user) {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        };
+        let (s, v) = app.get("/api/v1/me/notifications", &user.token).await;
+        assert_eq!(s, want, "GET prefs as {who}: {v}");
+        let (s, v) = app
+            .call(
+                Method::PUT,
+                "/api/v1/me/notifications",
+                Some(&user.token),
+                Some(json!({ "lang": "en" })),
+            )
+            .await;
+        assert_eq!(s, want, "PUT prefs as {who}: {v}");
+    }
 }

@@ -12,13 +12,18 @@ use serde_json::json;
 use sha2::Sha256;
 use url::Url;
 
-use super::{Delivery, Outgoing, post_robot};
+use super::{Delivery, Outgoing, Robot, post_robot};
 use crate::outbound::OutboundClient;
 
 /// Largest markdown text sent in one message; longer ones are split before queueing.
 pub const DINGTALK_MAX_BYTES: usize = 4000;
-/// `errcode` DingTalk answers when a robot sends too fast.
-const BUSY_CODES: &[i64] = &[130101];
+/// DingTalk answers `errcode` 130101 when a robot sends too fast, and then blocks the
+/// robot for 10 minutes: trying again sooner only wastes attempts.
+const ROBOT: Robot = Robot {
+    name: "DingTalk",
+    busy_codes: &[130101],
+    busy_wait: std::time::Duration::from_secs(600),
+};
 
 /// The `sign` parameter for `timestamp_ms` (before URL encoding).
 pub fn sign(secret: &str, timestamp_ms: i64) -> String {
@@ -73,12 +78,24 @@ pub async fn send(
             error: "the DingTalk robot address is not a valid URL".into(),
         };
     };
-    post_robot(client, url.as_str(), &body(message), BUSY_CODES, "DingTalk").await
+    post_robot(client, url.as_str(), &body(message), &ROBOT).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_robot_is_left_alone_for_its_ten_minute_block() {
+        let answer = br#"{"errcode":130101,"errmsg":"send too fast"}"#;
+        match super::super::judge_robot_answer(answer, &ROBOT) {
+            Delivery::Retry { after, error } => {
+                assert_eq!(after, Some(std::time::Duration::from_secs(600)));
+                assert!(error.contains("DingTalk"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     /// Computed independently (Python hmac/base64/urllib.parse.quote_plus).
     #[test]

@@ -166,7 +166,17 @@ pub fn judge_transport(e: &crate::outbound::OutboundError) -> Delivery {
 /// HTTP status said 2xx: `errcode` 0 delivered, one of `busy_codes` (the platform's "too
 /// many messages") retried in a minute, any other code rejected with the platform's
 /// words (which never contain the key).
-pub fn judge_robot_answer(body: &[u8], busy_codes: &[i64], what: &str) -> Delivery {
+/// A group robot platform: its name in messages, the `errcode`s it answers when a robot
+/// sends too fast, and how long to wait then.
+#[derive(Debug, Clone, Copy)]
+pub struct Robot {
+    pub name: &'static str,
+    pub busy_codes: &'static [i64],
+    pub busy_wait: Duration,
+}
+
+pub fn judge_robot_answer(body: &[u8], robot: &Robot) -> Delivery {
+    let what = robot.name;
     let answer: serde_json::Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) => {
@@ -186,9 +196,9 @@ pub fn judge_robot_answer(body: &[u8], busy_codes: &[i64], what: &str) -> Delive
         .collect();
     match code {
         Some(0) => Delivery::Delivered,
-        Some(c) if busy_codes.contains(&c) => Delivery::Retry {
+        Some(c) if robot.busy_codes.contains(&c) => Delivery::Retry {
             error: format!("the {what} robot is busy (errcode {c}: {message})"),
-            after: Some(Duration::from_secs(60)),
+            after: Some(robot.busy_wait),
         },
         Some(c) => Delivery::Reject {
             error: format!("the {what} robot refused the message (errcode {c}: {message})"),
@@ -205,9 +215,9 @@ pub async fn post_robot(
     client: &crate::outbound::OutboundClient,
     url: &str,
     body: &serde_json::Value,
-    busy_codes: &[i64],
-    what: &str,
+    robot: &Robot,
 ) -> Delivery {
+    let what = robot.name;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::CONTENT_TYPE,
@@ -218,7 +228,7 @@ pub async fn post_robot(
         .await
     {
         Ok(answer) => match judge_http(answer.status, answer.header("retry-after"), what) {
-            Delivery::Delivered => judge_robot_answer(&answer.body, busy_codes, what),
+            Delivery::Delivered => judge_robot_answer(&answer.body, robot),
             other => other,
         },
         Err(e) => judge_transport(&e),

@@ -6,13 +6,18 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{Delivery, Outgoing, post_robot};
+use super::{Delivery, Outgoing, Robot, post_robot};
 use crate::outbound::OutboundClient;
 
 /// Largest markdown content WeCom takes, in bytes of UTF-8.
 pub const WECOM_MAX_BYTES: usize = 4096;
-/// `errcode` WeCom answers when a robot sends too fast.
-const BUSY_CODES: &[i64] = &[45009];
+/// WeCom answers `errcode` 45009 when a robot sends too fast; it may send again the next
+/// minute.
+const ROBOT: Robot = Robot {
+    name: "WeCom",
+    busy_codes: &[45009],
+    busy_wait: std::time::Duration::from_secs(60),
+};
 
 /// The message body: the markdown with a `<@userid>` line for the mentioned people when
 /// it still fits; mentions that would push it past the limit are left off.
@@ -38,14 +43,7 @@ pub async fn send(
     webhook_url: &SecretString,
     message: &Outgoing,
 ) -> Delivery {
-    post_robot(
-        client,
-        webhook_url.expose_secret(),
-        &body(message),
-        BUSY_CODES,
-        "WeCom",
-    )
-    .await
+    post_robot(client, webhook_url.expose_secret(), &body(message), &ROBOT).await
 }
 
 #[cfg(test)]

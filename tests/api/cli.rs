@@ -44,20 +44,7 @@ async fn cli_scenario(engine: Engine) {
     let Some((url, _guard)) = fresh_database(engine, dir.path()).await else {
         return;
     };
-    let env: Vec<(String, String)> = vec![
-        ("CREDGOV_DATABASE_URL".into(), url.clone()),
-        (
-            "CREDGOV_MASTER_KEY_FILE".into(),
-            dir.path().join("master.key").display().to_string(),
-        ),
-        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
-        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
-        (
-            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
-            "true".into(),
-        ),
-        ("CREDGOV_LOG_LEVEL".into(), "warn".into()),
-    ];
+    let env = crate::common::binary_env(&url, &dir.path().join("master.key"), "warn");
     let o = run(&env, &["migrate"], None);
     assert!(o.status.success(), "{}", text(&o));
     let o = run(

@@ -540,3 +540,26 @@ pub fn error_code(v: &Value) -> &str {
     );
     code
 }
+
+/// The environment a `credgov` child process (CLI or server) runs with in tests: the
+/// database, the master key file, cheap argon2 and the log level; callers add their own.
+pub fn binary_env(
+    database_url: &str,
+    master_key_file: &std::path::Path,
+    log: &str,
+) -> Vec<(String, String)> {
+    vec![
+        ("CREDGOV_DATABASE_URL".into(), database_url.to_string()),
+        (
+            "CREDGOV_MASTER_KEY_FILE".into(),
+            master_key_file.display().to_string(),
+        ),
+        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
+        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
+        (
+            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
+            "true".into(),
+        ),
+        ("CREDGOV_LOG_LEVEL".into(), log.into()),
+    ]
+}

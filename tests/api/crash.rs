@@ -247,20 +247,7 @@ async fn crash_scenario(engine: Engine) {
         .local_addr()
         .unwrap()
         .port();
-    let env: Vec<(String, String)> = vec![
-        ("CREDGOV_DATABASE_URL".into(), url.clone()),
-        (
-            "CREDGOV_MASTER_KEY_FILE".into(),
-            dir.path().join("master.key").display().to_string(),
-        ),
-        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
-        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
-        (
-            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
-            "true".into(),
-        ),
-        ("CREDGOV_LOG_LEVEL".into(), "error".into()),
-    ];
+    let env = crate::common::binary_env(&url, &dir.path().join("master.key"), "error");
     let admin_pw = "Obsidian-Lantern-Fescue-73";
     init_database(&env, admin_pw);
     let mut server = Server {

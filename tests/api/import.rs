@@ -45,24 +45,13 @@ fn good_csv() -> String {
 }
 
 fn env(app: &TestApp) -> Vec<(String, String)> {
-    vec![
-        (
-            "CREDGOV_DATABASE_URL".into(),
-            app.config.database_url.clone(),
-        ),
-        (
-            "CREDGOV_MASTER_KEY_FILE".into(),
-            app.config.master_key_file.display().to_string(),
-        ),
-        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
-        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
-        (
-            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
-            "true".into(),
-        ),
-        ("CREDGOV_LOG_LEVEL".into(), "warn".into()),
-        ("USER".into(), "importer".into()),
-    ]
+    let mut env = crate::common::binary_env(
+        &app.config.database_url,
+        &app.config.master_key_file,
+        "warn",
+    );
+    env.push(("USER".into(), "importer".into()));
+    env
 }
 
 async fn credgov(app: &TestApp, args: &[&str]) -> Output {

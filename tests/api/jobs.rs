@@ -360,19 +360,8 @@ async fn prepared_env(
 ) -> Option<(Vec<(String, String)>, String, Option<crate::common::PgDb>)> {
     let (url, guard) = fresh_database(engine, dir).await?;
     sqlx::any::install_default_drivers();
-    let env: Vec<(String, String)> = vec![
-        ("CREDGOV_DATABASE_URL".into(), url.clone()),
-        (
-            "CREDGOV_MASTER_KEY_FILE".into(),
-            dir.join("master.key").display().to_string(),
-        ),
-        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
-        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
-        (
-            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
-            "true".into(),
-        ),
-        ("CREDGOV_LOG_LEVEL".into(), "error".into()),
+    let mut env = crate::common::binary_env(&url, &dir.join("master.key"), "error");
+    env.extend([
         ("CREDGOV_JOBS__HOUSEKEEPING__CRON".into(), YEARLY.into()),
         ("CREDGOV_JOBS__DAILY_SCAN__ENABLED".into(), "false".into()),
         ("CREDGOV_JOBS__TEST_SLEEP_MS".into(), sleep_ms.to_string()),
@@ -381,7 +370,7 @@ async fn prepared_env(
             lease_seconds.to_string(),
         ),
         ("CREDGOV_JOBS__SWEEP_SECONDS".into(), "1".into()),
-    ];
+    ]);
     let o = cli(&env, &["migrate"]);
     assert!(o.status.success(), "{o:?}");
     crate::crash::init_database(&env, "Obsidian-Lantern-Fescue-73");

@@ -85,25 +85,17 @@ async fn two_servers_one_killed_deliver_every_message() {
     };
     let config = dir.path().join("credgov.toml");
     std::fs::write(&config, "[outbound]\nallowed_hosts = [\"127.0.0.1\"]\n").unwrap();
-    let env: Vec<(String, String)> = vec![
-        ("CREDGOV_CONFIG".into(), config.display().to_string()),
-        ("CREDGOV_DATABASE_URL".into(), url.clone()),
+    let mut env = crate::common::binary_env(&url, &dir.path().join("master.key"), "error");
+    env.extend([
+        ("CREDGOV_CONFIG".to_string(), config.display().to_string()),
         (
-            "CREDGOV_MASTER_KEY_FILE".into(),
-            dir.path().join("master.key").display().to_string(),
+            "CREDGOV_JOBS__DAILY_SCAN__ENABLED".to_string(),
+            "false".into(),
         ),
-        ("CREDGOV_ARGON2__MEMORY_KIB".into(), "256".into()),
-        ("CREDGOV_ARGON2__ITERATIONS".into(), "1".into()),
-        (
-            "CREDGOV_ARGON2__INSECURE_ALLOW_WEAK_PARAMS_FOR_TESTS".into(),
-            "true".into(),
-        ),
-        ("CREDGOV_LOG_LEVEL".into(), "error".into()),
-        ("CREDGOV_JOBS__DAILY_SCAN__ENABLED".into(), "false".into()),
-        ("CREDGOV_NOTIFY__POLL_MS".into(), "200".into()),
-        ("CREDGOV_NOTIFY__LEASE_MS".into(), "1500".into()),
-        ("CREDGOV_NOTIFY__BATCH".into(), "50".into()),
-    ];
+        ("CREDGOV_NOTIFY__POLL_MS".to_string(), "200".into()),
+        ("CREDGOV_NOTIFY__LEASE_MS".to_string(), "1500".into()),
+        ("CREDGOV_NOTIFY__BATCH".to_string(), "50".into()),
+    ]);
     let admin_pw = "Obsidian-Lantern-Fescue-73";
     init_database(&env, admin_pw);
     let counter = Counter::default();

@@ -7,7 +7,7 @@ use rust_xlsxwriter::{
     Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
-use super::data::{Circular, headers};
+use super::data::{Circular, RULE_COLUMNS, headers};
 use crate::calendar::Date;
 
 /// The sheets' names.
@@ -20,6 +20,9 @@ pub const VETO_FILL: u32 = 0xFFC7CE;
 const HEADER_ROW: u32 = 2;
 /// A4 in Excel's paper codes.
 const A4: u8 = 9;
+/// Columns of rule counts.
+const RULE_COUNT: u16 = 8;
+const _: () = assert!(RULE_COLUMNS.len() == RULE_COUNT as usize);
 
 pub fn write(c: &Circular) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
@@ -92,7 +95,8 @@ fn ranking_sheet(ws: &mut Worksheet, c: &Circular) -> Result<(), XlsxError> {
         for (col, n) in (2u16..).zip(r.findings) {
             ws.write_number_with_format(row, col, n as f64, &int)?;
         }
-        let col = 2 + 8;
+        // After 单位, 账号数 and one column per rule.
+        let col = 2 + RULE_COUNT;
         match r.rate() {
             Some(rate) => ws.write_number_with_format(row, col, rate, &percent)?,
             None => ws.write_string_with_format(row, col, "—", &centred)?,

@@ -343,6 +343,7 @@ async fn circular_ranks_children_in_three_formats(app: TestApp) {
     assert_eq!(h["content-type"], "text/html; charset=utf-8");
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains("size: A4"), "{html}");
+    assert!(html.contains(&format!("未整改问题 {open} 条")), "{html}");
     assert!(
         html.contains("丙&lt;社区&gt;&amp;&quot;单位&quot;"),
         "{html}"

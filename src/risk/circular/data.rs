@@ -85,7 +85,9 @@ pub struct Circular {
     pub generated_at: i64,
     /// Ranked: rank, then name.
     pub rows: Vec<CircularRow>,
-    /// Open findings of the subtree (at most [`super::findings::MAX_LINES`]).
+    /// How many findings are open in the subtree (`under` and every unit below it).
+    pub open_findings: i64,
+    /// The open findings listed (XLSX only; at most [`super::findings::MAX_LINES`]).
     pub findings: Vec<FindingLine>,
     /// More open findings than listed.
     pub findings_truncated: bool,
@@ -126,12 +128,13 @@ impl Circular {
     }
 }
 
-/// Reads the circular of `under` (already authorised) for `period`.
+/// Reads the circular of `under` (already authorised) for `period`; the open findings
+/// one by one only when `list_findings` (the workbook's second sheet).
 pub async fn load(
     state: &AppState,
     under: &Unit,
     period: Period,
-    account_details: bool,
+    (account_details, list_findings): (bool, bool),
 ) -> Result<Circular, RiskError> {
     let now = state.now();
     let tallies = tally::load(state.db.pool(), &under.path, now).await?;
@@ -167,13 +170,22 @@ pub async fn load(
         })
         .collect();
     rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
-    let (findings, findings_truncated) = open_findings(state, under, account_details).await?;
+    let open = rolled.get(under.id.as_str()).map_or(0, |t| {
+        let c = t.counts;
+        c.veto + c.high + c.medium + c.low
+    });
+    let (findings, findings_truncated) = if list_findings {
+        open_findings(state, under, account_details).await?
+    } else {
+        (Vec::new(), false)
+    };
     Ok(Circular {
         under_id: under.id.to_string(),
         under_name: under.name.clone(),
         period,
         generated_at: now,
         rows,
+        open_findings: open,
         findings,
         findings_truncated,
         account_details,

@@ -61,10 +61,9 @@ pub fn write(c: &Circular) -> String {
     let _ = write!(
         out,
         "</tbody>\n</table>\n<p class=\"foot\">共 {} 个单位，其中 {failing} 个单位存在单项否决问题（不合格，底色标红）；\
-         未整改问题{}{} 条，明细见 Excel 版「未整改问题清单」。</p>\n</body>\n</html>\n",
+         未整改问题 {} 条，明细见 Excel 版「未整改问题清单」。</p>\n</body>\n</html>\n",
         c.rows.len(),
-        if c.findings_truncated { "超过 " } else { " " },
-        c.findings.len(),
+        c.open_findings,
     );
     out
 }

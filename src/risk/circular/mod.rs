@@ -53,7 +53,8 @@ pub async fn export(
     let unit = risk_unit(state, ctx, under).await?;
     let account_details =
         authz::authorize(ctx, Permission::RiskAccounts, &unit.as_ref(), "unit").is_ok();
-    let circular = data::load(state, &unit, period, account_details).await?;
+    let list_findings = format == CircularFormat::Xlsx;
+    let circular = data::load(state, &unit, period, (account_details, list_findings)).await?;
     let bytes = render(&circular, format)?;
     let (file_name, ascii_name) = circular.file_name(format.extension());
     let entry = Entry::by(ctx, &unit.id, "report.circular")
@@ -64,7 +65,8 @@ pub async fn export(
             "to": period.to.to_string(),
             "format": format.extension(),
             "units": circular.rows.len(),
-            "findings": circular.findings.len(),
+            "open_findings": circular.open_findings,
+            "findings_listed": circular.findings.len(),
             "account_details": account_details,
         }));
     let tx = state.db.begin_write().await?;

@@ -238,3 +238,50 @@ async fn rectified_by_child(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn circular(rows: Vec<CircularRow>) -> Circular {
+        Circular {
+            under_id: "u".into(),
+            under_name: "永川区".into(),
+            period: Period::parse("2026-11-01", "2026-11-30").unwrap(),
+            generated_at: 0,
+            rows,
+            open_findings: 0,
+            findings: Vec::new(),
+            findings_truncated: false,
+            account_details: true,
+        }
+    }
+
+    #[test]
+    fn rate_title_and_file_names() {
+        let mut row = CircularRow {
+            unit_id: "a".into(),
+            name: "甲".into(),
+            accounts: 3,
+            findings: [0; 8],
+            rectified: Ratio::default(),
+            score: 90.0,
+            rank: 1,
+            veto: false,
+        };
+        assert_eq!((row.rate(), row.rate_text()), (None, "—".to_string()));
+        row.rectified = Ratio { good: 1, total: 3 };
+        assert_eq!(row.rate_text(), "33.3%");
+        assert_eq!(row.veto_text(), "否");
+        let c = circular(vec![row]);
+        assert_eq!(c.title(), "永川区政务账号密码安全情况通报（2026年11月）");
+        assert_eq!(
+            c.file_name("csv"),
+            (
+                "永川区政务账号密码安全情况通报（2026年11月）.csv".to_string(),
+                "circular_2026-11-01_2026-11-30.csv".to_string()
+            )
+        );
+        assert_eq!(headers().len(), 14);
+    }
+}

@@ -9,6 +9,7 @@ mod init;
 mod jobs;
 mod keys;
 mod publications;
+mod report;
 mod scan;
 mod users;
 
@@ -102,6 +103,35 @@ pub enum Command {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Reports for supervisors.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The circular (通报): the unit's direct children ranked (findings per rule,
+    /// 整改完成率 of the period, score, rank, veto) and the open findings, as XLSX, CSV
+    /// or a printable HTML page.
+    Circular {
+        /// The unit (id) whose direct children are ranked.
+        #[arg(long)]
+        under: String,
+        /// First day of the period, YYYY-MM-DD (China date).
+        #[arg(long)]
+        from: String,
+        /// Last day of the period, YYYY-MM-DD (at most 366 days after --from).
+        #[arg(long)]
+        to: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// xlsx | csv | html (default: the extension of --out).
+        #[arg(long)]
+        format: Option<String>,
     },
 }
 
@@ -370,6 +400,28 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
                 },
                 |()| 0,
             ))
+        }
+        Command::Report {
+            command:
+                ReportCommand::Circular {
+                    under,
+                    from,
+                    to,
+                    out,
+                    format,
+                },
+        } => {
+            let state = start(config).await?;
+            let args = report::CircularArgs {
+                under: &under,
+                from: &from,
+                to: &to,
+                out: &out,
+                format: format.as_deref(),
+            };
+            let done = report::circular(&state, args).await;
+            state.db.close().await;
+            done.map(|()| 0)
         }
         Command::Serve { .. } => {
             let listen = config.listen;

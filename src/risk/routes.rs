@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ranking))
         .routes(routes!(unit_detail))
         .routes(routes!(unit_trend))
+        .merge(super::circular::router())
 }
 
 list_query!(

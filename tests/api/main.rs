@@ -6,6 +6,7 @@ mod anchor;
 mod audit;
 mod auth;
 mod calendar;
+mod circular;
 mod cli;
 mod crash;
 mod errors;

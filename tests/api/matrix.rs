@@ -621,6 +621,20 @@ async fn vault_and_policy_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, 
             ok: StatusCode::OK,
         },
         Case {
+            name: "GET circular",
+            method: Method::GET,
+            own: format!(
+                "/api/v1/reports/circular?under={af}&from=2026-11-01&to=2026-11-30&format=csv"
+            ),
+            foreign: format!(
+                "/api/v1/reports/circular?under={bf}&from=2026-11-01&to=2026-11-30&format=csv"
+            ),
+            body_own: None,
+            body_foreign: None,
+            allowed: &["sysadmin", "supervisor", "unit_admin", "auditor"],
+            ok: StatusCode::OK,
+        },
+        Case {
             name: "start rotation",
             method: Method::POST,
             own: format!("/api/v1/accounts/{acct_a}/rotations"),

@@ -16,20 +16,20 @@ both_engines!(
     snapshots_give_change_trend_and_expire,
 );
 
-const SHARED: &str = "Shared-Quartz-Harbor-4821!";
+pub(crate) const SHARED: &str = "Shared-Quartz-Harbor-4821!";
 
-struct District {
-    office: String,
-    a: String,
-    a1: String,
-    b: String,
-    supervisor: TestUser,
-    a_admin: TestUser,
-    b_admin: TestUser,
+pub(crate) struct District {
+    pub(crate) office: String,
+    pub(crate) a: String,
+    pub(crate) a1: String,
+    pub(crate) b: String,
+    pub(crate) supervisor: TestUser,
+    pub(crate) a_admin: TestUser,
+    pub(crate) b_admin: TestUser,
     /// b's account (silent for 20 days: a veto).
-    silent: String,
+    pub(crate) silent: String,
     /// a1's account (rotation overdue).
-    overdue: String,
+    pub(crate) overdue: String,
 }
 
 async fn account(
@@ -58,8 +58,8 @@ async fn account(
 
 /// office → a (→ a1), b. a and a1 each hold an account sharing one password (reused
 /// across units) and one generated; a1's generated password is 400 days old; b holds
-/// one account silent for 20 days (a content veto).
-async fn district(app: &TestApp) -> District {
+/// one account silent for 20 days (a content veto). The circular's tests use it too.
+pub(crate) async fn district(app: &TestApp) -> District {
     let office = app
         .create_unit(&app.root_id, "区网信办", "department")
         .await;

@@ -30,6 +30,7 @@ pub struct CircularQuery {
     #[param(format = Date, example = "2026-11-30")]
     pub to: String,
     /// `xlsx` (default), `csv` or `html`.
+    #[param(inline)]
     pub format: Option<CircularFormat>,
 }
 

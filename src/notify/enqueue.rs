@@ -1,7 +1,8 @@
 //! `enqueue`: the only way a producer notifies anyone. Inside the producer's write
 //! transaction it resolves the audience, renders the notice per language, writes an
 //! inbox row per person (in their language), an e-mail outbox row per person who gets
-//! this kind by e-mail, and an outbox row per group channel. Nothing is sent here: if
+//! this kind by e-mail, and per group channel one outbox row per part of the message
+//! (`parts`: robots and webhooks take so much at a time; e-mail takes it whole). Nothing is sent here: if
 //! the producer's transaction rolls back, nobody hears anything. E-mail rows (personal
 //! and unit lists) are queued only while an SMTP relay is set: without one they could
 //! only fail.
@@ -9,9 +10,11 @@
 use serde_json::{Value, json};
 
 use super::audience::{self, Audience, Person};
+use super::channels::Mentions;
 use super::inbox::{self, NewNotification};
 use super::kinds::{Lang, NotificationKind};
 use super::outbox::{self, Channel, NewMessage};
+use super::parts;
 use super::render::{Rendered, render};
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -102,31 +105,45 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         return Ok(queued);
     }
     let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
-    let mentions = mentions(&resolved.people);
+    let (mentions, mentioned) = mentions(&resolved.people);
+    let none = json!({});
     for unit in &resolved.groups {
         for (channel, settings_unit) in super::settings::group_routes(tx, unit, email).await? {
-            let added = outbox::insert(
-                tx,
-                &NewMessage {
-                    kind: notice.kind,
-                    unit_id: &notice.unit_id,
-                    channel,
-                    settings_unit_id: Some(&settings_unit),
-                    recipient_user_id: None,
-                    title: &text.title,
-                    body: &text.markdown,
-                    html: &text.html,
-                    data: &notice.data,
-                    mentions: &mentions,
-                    dedupe_key: notice
-                        .dedupe_key
-                        .as_ref()
-                        .map(|k| format!("{k}|{channel}|{settings_unit}")),
-                    at: notice.at,
-                },
-            )
-            .await?;
-            queued.outbox += usize::from(added.is_some());
+            // Each part is its own row: its own id, dedupe key and robot rate slot.
+            let parts = parts::parts(
+                channel,
+                &text.title,
+                &text.markdown,
+                &notice.data,
+                &mentioned,
+            );
+            for part in &parts {
+                let added = outbox::insert(
+                    tx,
+                    &NewMessage {
+                        kind: notice.kind,
+                        unit_id: &notice.unit_id,
+                        channel,
+                        settings_unit_id: Some(&settings_unit),
+                        recipient_user_id: None,
+                        title: &part.title,
+                        body: &part.markdown,
+                        html: &text.html,
+                        data: &part.data,
+                        mentions: if part.mentions { &mentions } else { &none },
+                        dedupe_key: notice.dedupe_key.as_ref().map(|k| {
+                            let key = format!("{k}|{channel}|{settings_unit}");
+                            match &part.label {
+                                Some(label) => format!("{key}|{label}"),
+                                None => key,
+                            }
+                        }),
+                        at: notice.at,
+                    },
+                )
+                .await?;
+                queued.outbox += usize::from(added.is_some());
+            }
         }
     }
     Ok(queued)
@@ -179,13 +196,21 @@ fn rendered<'a>(
 }
 
 /// The people a robot message mentions: the notice's people by their WeCom and
-/// DingTalk user ids and mobile numbers, as far as they gave them.
-fn mentions(people: &[Person]) -> Value {
-    let list =
-        |f: fn(&Person) -> Option<&str>| -> Vec<&str> { people.iter().filter_map(f).collect() };
-    json!({
-        "wecom_user_ids": list(|p| p.reach.wecom_user_id.as_deref()),
-        "dingtalk_user_ids": list(|p| p.reach.dingtalk_user_id.as_deref()),
-        "mobiles": list(|p| p.reach.mobile.as_deref()),
-    })
+/// DingTalk user ids and mobile numbers, as far as they gave them (as stored, and as
+/// the senders will read them).
+fn mentions(people: &[Person]) -> (Value, Mentions) {
+    let list = |f: fn(&Person) -> Option<&str>| -> Vec<String> {
+        people.iter().filter_map(f).map(str::to_string).collect()
+    };
+    let m = Mentions {
+        wecom_user_ids: list(|p| p.reach.wecom_user_id.as_deref()),
+        dingtalk_user_ids: list(|p| p.reach.dingtalk_user_id.as_deref()),
+        mobiles: list(|p| p.reach.mobile.as_deref()),
+    };
+    let stored = json!({
+        "wecom_user_ids": m.wecom_user_ids,
+        "dingtalk_user_ids": m.dingtalk_user_ids,
+        "mobiles": m.mobiles,
+    });
+    (stored, m)
 }

@@ -23,6 +23,7 @@ both_engines!(
     a_gone_webhook_is_disabled_until_saved_again,
     robots_never_get_more_than_twenty_a_minute,
     two_secret_changes_at_once_lose_neither_secret,
+    notify_long_digests_arrive_in_parts_within_every_limit,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -557,4 +558,127 @@ async fn two_secret_changes_at_once_lose_neither_secret(app: TestApp) {
             "round {round}: a replaced secret was lost"
         );
     }
+}
+
+/// A digest far past every channel's limit, queued through `enqueue`, reaches receivers
+/// that refuse oversized messages as the platforms do: several parts per channel, each
+/// with its own id and `（i/n）`, all within limits, every item in one of them, the
+/// mentions on the first part only; e-mail is not cut (not configured here).
+async fn notify_long_digests_arrive_in_parts_within_every_limit(app: TestApp) {
+    use credgov::ids::UnitId;
+    use credgov::notify::{Audience, Notice, NotificationKind, enqueue};
+
+    let rx = Receiver::start().await;
+    rx.enforce_limits();
+    let unit = app
+        .create_unit(&app.root_id, "区大数据中心", "department")
+        .await;
+    let secret = whsec(40);
+    let mut body = channels_body(&rx, &secret);
+    body.as_object_mut().unwrap().remove("email");
+    let (s, v) = put_channels(&app, &unit, &app.admin_token, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let items: Vec<String> = (0..420)
+        .map(|i| format!("政务新媒体账号{i:04} · 2026-11-30 09:00 · 已逾期 12 天"))
+        .collect();
+    let ids: Vec<String> = (0..420).map(|i| format!("acct-{i:05}")).collect();
+    let notice = Notice::new(
+        NotificationKind::RotationOverdue,
+        UnitId::new(unit.clone()),
+        app.now(),
+    )
+    .to(Audience::UnitGroups(UnitId::new(unit.clone())))
+    .data(
+        json!({ "unit": "区大数据中心", "count": items.len(), "items": items, "account_ids": ids }),
+    )
+    .dedupe("overdue-digest-long");
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let queued = enqueue(&mut tx, &notice).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(queued.outbox > 3, "{queued:?}");
+    // Queued again (the same dedupe key): nothing new.
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    assert_eq!(enqueue(&mut tx, &notice).await.unwrap().outbox, 0);
+    tx.commit().await.unwrap();
+
+    let mut delivered = 0;
+    for _ in 0..10 {
+        let round = deliver(&app).await;
+        delivered += round.delivered;
+        if round.claimed == 0 {
+            break;
+        }
+    }
+    assert_eq!(delivered, queued.outbox);
+    let got = rx.received();
+    assert_eq!(got.len(), queued.outbox, "one request per part");
+    assert!(got.iter().all(|r| !r.refused), "a part was too large");
+    let pending: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state <> 'delivered'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending.0, 0);
+
+    for (path, text_of) in [
+        (
+            "/cgi-bin/webhook/send",
+            &(|v: &Value| v["markdown"]["content"].as_str().unwrap().to_string())
+                as &dyn Fn(&Value) -> String,
+        ),
+        ("/robot/send", &|v: &Value| {
+            v["markdown"]["text"].as_str().unwrap().to_string()
+        }),
+        ("/hook", &|v: &Value| {
+            v["data"]["text"].as_str().unwrap().to_string()
+        }),
+    ] {
+        let parts: Vec<String> = got
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| text_of(&r.json()))
+            .collect();
+        let n = parts.len();
+        assert!(n > 1, "{path}: {n} part(s)");
+        for i in 1..=n {
+            assert_eq!(
+                parts
+                    .iter()
+                    .filter(|p| p.contains(&format!("（{i}/{n}）")))
+                    .count(),
+                1,
+                "{path}: part {i}/{n}"
+            );
+        }
+        for item in &items {
+            assert!(
+                parts.iter().any(|p| p.contains(&format!("- {item}"))),
+                "{path} lost {item}"
+            );
+        }
+    }
+    // Each part is its own message: its own webhook id, its own share of the items.
+    let hooks: Vec<&Received> = got.iter().filter(|r| r.path == "/hook").collect();
+    let mut ids_seen: Vec<&str> = hooks.iter().map(|r| r.header("webhook-id")).collect();
+    ids_seen.sort();
+    ids_seen.dedup();
+    assert_eq!(ids_seen.len(), hooks.len());
+    let mut details_items = 0;
+    for r in &hooks {
+        assert!(signed_by(r, &secret));
+        assert!(r.body.len() <= 20 * 1024);
+        details_items += r.json()["data"]["details"]["items"]
+            .as_array()
+            .unwrap()
+            .len();
+    }
+    assert_eq!(details_items, items.len());
+    let keys: Vec<String> =
+        sqlx::query("SELECT dedupe_key FROM outbox WHERE channel = 'wecom' ORDER BY dedupe_key")
+            .fetch_all(app.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert!(keys.iter().all(|k| k.contains("|part ")), "{keys:?}");
 }

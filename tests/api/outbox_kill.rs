@@ -73,6 +73,7 @@ async fn record(State(c): State<Counter>, headers: HeaderMap, body: Bytes) -> St
         query: String::new(),
         headers,
         body,
+        refused: false,
     });
     StatusCode::OK
 }

@@ -175,3 +175,22 @@ pub async fn settle(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Gives rows `ids` that `owner` claimed but did not attempt back to the queue at once
+/// (due as before, attempts unchanged); how many were still its own.
+pub async fn release(db: &Db, owner: &str, ids: &[&str]) -> Result<usize, sqlx::Error> {
+    let mut released = 0;
+    for id in ids {
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND state = $3",
+        )
+        .bind(*id)
+        .bind(owner)
+        .bind(OutboxState::Pending.as_str())
+        .execute(db.pool())
+        .await?;
+        released += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    Ok(released)
+}

@@ -87,7 +87,7 @@ impl ChannelTransport {
                 }
             }
         };
-        let delivery = channels::send(&self.state.outbound, &destination, &row.message, now).await;
+        let delivery = send_within(&self.state, row.channel, &destination, &row.message, now).await;
         if let Some(slot) = slot
             && let Err(e) = rate::finish(&self.state.db, &slot, self.state.now()).await
         {
@@ -98,9 +98,57 @@ impl ChannelTransport {
     }
 }
 
-/// The longest a robot send can take (its 15 s timeout and a margin): the slot's
-/// pessimistic hold if the server dies mid-send.
-const MAX_ROBOT_SEND_MS: Millis = 20_000;
+/// The longest a webhook send may take: its 15 s answer timeout
+/// (`channels::webhook::TIMEOUT`), the wait for an outbound host permit, and a margin.
+/// The whole send is cut off at this.
+pub const MAX_WEBHOOK_SEND_MS: Millis = 20_000;
+/// The longest a robot send may take: its 15 s answer timeout
+/// (`channels::ROBOT_TIMEOUT`), the wait for an outbound host permit, and a margin. The
+/// whole send is cut off at this, so a robot's rate slot (held this long plus a minute)
+/// never frees before a minute has passed since the message could have arrived.
+pub const MAX_ROBOT_SEND_MS: Millis = 20_000;
+/// The longest an e-mail send may take: lettre's 30 s timeout covers each step of the
+/// SMTP exchange, not the whole of it; the whole exchange is cut off at this.
+pub const MAX_EMAIL_SEND_MS: Millis = 45_000;
+/// Time kept beyond a send for opening its settings, taking a rate slot and recording
+/// the outcome while the lease is still held.
+pub const SEND_MARGIN_MS: Millis = 5_000;
+
+/// The longest one send on `channel` may take (it is cut off then), margin included:
+/// a deliverer starts a send only when this much of its lease is left.
+pub fn max_send_ms(channel: Channel) -> Millis {
+    let send = match channel {
+        Channel::Webhook => MAX_WEBHOOK_SEND_MS,
+        Channel::Wecom | Channel::Dingtalk => MAX_ROBOT_SEND_MS,
+        Channel::Email => MAX_EMAIL_SEND_MS,
+    };
+    send + SEND_MARGIN_MS
+}
+
+/// Sends `message` through the channel, cut off after the channel's longest send time
+/// (retried later, like any timeout).
+async fn send_within(
+    state: &AppState,
+    channel: Channel,
+    destination: &Destination,
+    message: &crate::notify::channels::Outgoing,
+    now: Millis,
+) -> Delivery {
+    let limit = max_send_ms(channel) - SEND_MARGIN_MS;
+    let wait = std::time::Duration::from_millis(u64::try_from(limit).unwrap_or(0));
+    match tokio::time::timeout(
+        wait,
+        channels::send(&state.outbound, destination, message, now),
+    )
+    .await
+    {
+        Ok(delivery) => delivery,
+        Err(_) => Delivery::Retry {
+            error: format!("the {channel} send took longer than {} s", limit / 1000),
+            after: None,
+        },
+    }
+}
 
 /// A robot destination's URL (the rate limit is per robot).
 fn robot_url(destination: &Destination) -> Option<&str> {

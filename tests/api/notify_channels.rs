@@ -24,6 +24,7 @@ both_engines!(
     robots_never_get_more_than_twenty_a_minute,
     two_secret_changes_at_once_lose_neither_secret,
     notify_long_digests_arrive_in_parts_within_every_limit,
+    notify_a_robot_slot_never_frees_within_a_minute_of_its_send,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -681,4 +682,39 @@ async fn notify_long_digests_arrive_in_parts_within_every_limit(app: TestApp) {
             .map(|r| r.get(0))
             .collect();
     assert!(keys.iter().all(|k| k.contains("|part ")), "{keys:?}");
+}
+
+/// `finish` gives a slot back a minute after its send ended, but never sooner than a
+/// minute after the slot was taken (the send started then at the earliest), even when
+/// the end is read from a clock behind (another server's).
+async fn notify_a_robot_slot_never_frees_within_a_minute_of_its_send(app: TestApp) {
+    use credgov::notify::deliver::rate;
+    use credgov::notify::deliver::transport::MAX_ROBOT_SEND_MS;
+
+    let robot = "finish-test-robot";
+    let now = app.now();
+    let slot = rate::take(&app.state.db, robot, now, MAX_ROBOT_SEND_MS)
+        .await
+        .unwrap()
+        .unwrap();
+    let free_at = |app: &TestApp| {
+        let pool = app.pool().clone();
+        async move {
+            let (v,): (i64,) =
+                sqlx::query_as("SELECT MAX(free_at) FROM robot_slots WHERE robot = $1")
+                    .bind(robot)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            v
+        }
+    };
+    assert_eq!(
+        free_at(&app).await,
+        now + MAX_ROBOT_SEND_MS + rate::WINDOW_MS
+    );
+    rate::finish(&app.state.db, &slot, now - 30_000)
+        .await
+        .unwrap();
+    assert_eq!(free_at(&app).await, now + rate::WINDOW_MS);
 }

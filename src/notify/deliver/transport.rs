@@ -87,7 +87,15 @@ impl ChannelTransport {
                 }
             }
         };
-        let delivery = send_within(&self.state, row.channel, &destination, &row.message, now).await;
+        // The whole send, outbound permit wait included, ends within the channel's
+        // longest send time; a robot's from the moment its slot was taken (the slot is
+        // reserved for that long).
+        let limit = match slot {
+            Some(_) => now + MAX_ROBOT_SEND_MS - self.state.now(),
+            None => max_send_ms(row.channel) - SEND_MARGIN_MS,
+        };
+        let delivery =
+            send_within(&self.state, &destination, &row.message, now, limit.max(0)).await;
         if let Some(slot) = slot
             && let Err(e) = rate::finish(&self.state.db, &slot, self.state.now()).await
         {
@@ -125,17 +133,16 @@ pub fn max_send_ms(channel: Channel) -> Millis {
     send + SEND_MARGIN_MS
 }
 
-/// Sends `message` through the channel, cut off after the channel's longest send time
-/// (retried later, like any timeout).
+/// Sends `message` through the channel, cut off after `limit_ms` (retried later, like
+/// any timeout).
 async fn send_within(
     state: &AppState,
-    channel: Channel,
     destination: &Destination,
     message: &crate::notify::channels::Outgoing,
     now: Millis,
+    limit_ms: Millis,
 ) -> Delivery {
-    let limit = max_send_ms(channel) - SEND_MARGIN_MS;
-    let wait = std::time::Duration::from_millis(u64::try_from(limit).unwrap_or(0));
+    let wait = std::time::Duration::from_millis(u64::try_from(limit_ms).unwrap_or(0));
     match tokio::time::timeout(
         wait,
         channels::send(&state.outbound, destination, message, now),
@@ -144,7 +151,7 @@ async fn send_within(
     {
         Ok(delivery) => delivery,
         Err(_) => Delivery::Retry {
-            error: format!("the {channel} send took longer than {} s", limit / 1000),
+            error: format!("the send took longer than {} s", limit_ms / 1000),
             after: None,
         },
     }

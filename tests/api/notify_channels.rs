@@ -25,6 +25,7 @@ both_engines!(
     two_secret_changes_at_once_lose_neither_secret,
     notify_long_digests_arrive_in_parts_within_every_limit,
     notify_a_robot_slot_never_frees_within_a_minute_of_its_send,
+    notify_a_410_from_the_old_url_leaves_a_newly_saved_one_enabled,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -717,4 +718,91 @@ async fn notify_a_robot_slot_never_frees_within_a_minute_of_its_send(app: TestAp
         .await
         .unwrap();
     assert_eq!(free_at(&app).await, now + rate::WINDOW_MS);
+}
+
+/// The real channels, with a request sent (a new setting saved) after the send and
+/// before the outcome is recorded.
+struct SaveDuringSend {
+    inner: credgov::notify::deliver::transport::ChannelTransport,
+    save: std::sync::Mutex<Option<reqwest::RequestBuilder>>,
+}
+
+impl credgov::notify::deliver::transport::Transport for SaveDuringSend {
+    fn send<'a>(
+        &'a self,
+        row: &'a credgov::notify::deliver::store::Claimed,
+    ) -> credgov::notify::deliver::transport::SendFuture<'a> {
+        Box::pin(async move {
+            let sent = self.inner.send(row).await;
+            let save = self.save.lock().unwrap().take();
+            if let Some(req) = save {
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+            }
+            sent
+        })
+    }
+}
+
+/// A webhook answers 410 Gone while an administrator saves a fixed URL: the 410 of the
+/// old URL disables nothing the administrator saved since.
+async fn notify_a_410_from_the_old_url_leaves_a_newly_saved_one_enabled(app: TestApp) {
+    use credgov::notify::deliver::transport::ChannelTransport;
+
+    let old = Receiver::start().await;
+    old.answer(410, "{}");
+    let new = Receiver::start().await;
+    let unit = app
+        .create_unit(&app.root_id, "区交通局", "department")
+        .await;
+    let secret = whsec(41);
+    let (s, v) = put_channels(
+        &app,
+        &unit,
+        &app.admin_token,
+        json!({ "webhook": { "url": old.url("/hook"), "secret": secret } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = queue_test(&app, &unit, "webhook").await;
+    let save = app
+        .client
+        .put(format!("{}/api/v1/units/{unit}/channels", app.base))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({ "webhook": { "url": new.url("/hook") } }));
+    let transport = std::sync::Arc::new(SaveDuringSend {
+        inner: ChannelTransport::new(app.state.clone()),
+        save: std::sync::Mutex::new(Some(save)),
+    });
+    let round = Deliverer::with_transport(app.state.clone(), transport)
+        .run_once()
+        .await
+        .unwrap();
+    assert_eq!(round.failed, 1, "{round:?}");
+    assert_eq!(old.received().len(), 1);
+    let state: String = sqlx::query("SELECT state FROM outbox WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "failed");
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{unit}/channels"), &app.admin_token)
+        .await;
+    assert!(
+        v["webhook"]["disabled_at"].is_null(),
+        "the new URL was disabled: {v}"
+    );
+    queue_test(&app, &unit, "webhook").await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert_eq!(new.received().len(), 1);
+    // A 410 from the setting still stored disables it, as before.
+    new.answer(410, "{}");
+    queue_test(&app, &unit, "webhook").await;
+    assert_eq!(deliver(&app).await.failed, 1);
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{unit}/channels"), &app.admin_token)
+        .await;
+    assert!(v["webhook"]["disabled_at"].is_i64(), "{v}");
 }

@@ -104,9 +104,18 @@ impl Deliverer {
                 continue;
             }
             let sent = self.transport.send(row).await;
-            let gone = matches!(sent, Sent::Tried(Delivery::Gone { .. }));
+            // A 410 disables the setting the message went to (when the transport says
+            // which), not one saved since.
+            let (sent, gone) = match sent {
+                Sent::Gone { error, fingerprint } => (
+                    Sent::Tried(Delivery::Gone { error }),
+                    Some(Some(fingerprint)),
+                ),
+                sent @ Sent::Tried(Delivery::Gone { .. }) => (sent, Some(None)),
+                sent => (sent, None),
+            };
             let settle = self.judge(row, sent);
-            match self.record(row, &settle, gone).await? {
+            match self.record(row, &settle, gone.as_ref()).await? {
                 false => round.lost += 1,
                 true => match settle {
                     Settle::Delivered => round.delivered += 1,
@@ -129,6 +138,7 @@ impl Deliverer {
         let max = i64::from(self.state.config.notify.max_attempts);
         match sent {
             Sent::NotNow { until } => Settle::Deferred { next_at: until },
+            Sent::Gone { error, .. } => Settle::Failed { error },
             Sent::Tried(Delivery::Delivered) => Settle::Delivered,
             Sent::Tried(Delivery::Reject { error } | Delivery::Gone { error }) => {
                 Settle::Failed { error }
@@ -152,21 +162,31 @@ impl Deliverer {
 
     /// Writes `settle` if the lease is still ours; a row that failed for good tells the
     /// system administrators in the same transaction, and a receiver that answered
-    /// 410 Gone (`gone`) has its channel setting disabled.
+    /// 410 Gone (`gone`: with the fingerprint of the setting it was sent to, if known)
+    /// has that channel setting disabled.
     async fn record(
         &self,
         row: &Claimed,
         settle: &Settle,
-        gone: bool,
+        gone: Option<&Option<String>>,
     ) -> Result<bool, sqlx::Error> {
         let now = self.state.now();
         let mut tx = self.state.db.begin_write().await?;
         if !store::settle(&mut tx, &row.id, &self.owner, now, settle).await? {
             return Ok(false);
         }
-        if let (true, Some(unit_id)) = (gone, row.settings_unit_id.as_deref()) {
+        if let (Some(fingerprint), Some(unit_id)) = (gone, row.settings_unit_id.as_deref()) {
             let reason = "the receiver answered 410 Gone";
-            super::settings::store::disable(&mut tx, unit_id, row.channel, reason, now).await?;
+            let store = super::settings::store::disable;
+            store(
+                &mut tx,
+                unit_id,
+                row.channel,
+                fingerprint.as_deref(),
+                reason,
+                now,
+            )
+            .await?;
         }
         if let Settle::Failed { error } = settle
             && row.kind != NotificationKind::DeliveryFailed

@@ -22,6 +22,9 @@ pub enum Sent {
     /// Not sent now (a robot has no free rate slot): due again at `until`, not counted
     /// as an attempt.
     NotNow { until: Millis },
+    /// The receiver answered 410 Gone to the setting whose fingerprint is `fingerprint`
+    /// (only that setting is disabled: not one saved since the row was opened).
+    Gone { error: String, fingerprint: String },
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Sent> + Send + 'a>>;
@@ -44,13 +47,13 @@ impl ChannelTransport {
     async fn send_row(&self, row: &Claimed) -> Sent {
         let opened = match row.channel {
             Channel::Email => match crate::notify::smtp::destination(&self.state, row).await {
-                Ok(Ok(d)) => Ok(Some(d)),
+                Ok(Ok(d)) => Ok(Some((d, String::new()))),
                 Ok(Err(delivery)) => return Sent::Tried(delivery),
                 Err(e) => Err(e),
             },
             _ => crate::notify::settings::destination(&self.state, row).await,
         };
-        let destination = match opened {
+        let (destination, fingerprint) = match opened {
             Ok(Some(d)) => d,
             Ok(None) => {
                 return Sent::Tried(Delivery::Reject {
@@ -102,7 +105,10 @@ impl ChannelTransport {
             // The slot then frees at its pessimistic time: later, never sooner.
             tracing::warn!(outbox_id = %row.id, error = %e, "robot rate slot not given back early");
         }
-        Sent::Tried(delivery)
+        match delivery {
+            Delivery::Gone { error } => Sent::Gone { error, fingerprint },
+            other => Sent::Tried(other),
+        }
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Notice {
     /// The unit it is about.
     pub unit_id: UnitId,
     pub audience: Vec<Audience>,
+    /// People group messages mention beside the audience's near ones (see
+    /// [`super::audience::Person::near`]) without hearing the notice themselves: the
+    /// custodians of a digest's accounts, who get their own digest.
+    pub mention: Vec<Audience>,
     /// Names, counts and dates (never a secret): the words of the message and the
     /// webhook's `details`. `items` (an array of strings) lists a digest's lines.
     pub data: Value,
@@ -41,6 +45,7 @@ impl Notice {
             kind,
             unit_id,
             audience: Vec::new(),
+            mention: Vec::new(),
             data: json!({}),
             dedupe_key: None,
             at,
@@ -49,6 +54,12 @@ impl Notice {
 
     pub fn to(mut self, audience: Audience) -> Self {
         self.audience.push(audience);
+        self
+    }
+
+    /// Mentions `audience` in group messages (no inbox row, no e-mail).
+    pub fn mention(mut self, audience: Audience) -> Self {
+        self.mention.push(audience);
         self
     }
 
@@ -105,7 +116,15 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         return Ok(queued);
     }
     let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
-    let (mentions, mentioned) = mentions(&resolved.people);
+    let mut near: Vec<Person> = resolved.people.iter().filter(|p| p.near).cloned().collect();
+    if !notice.mention.is_empty() {
+        for p in audience::resolve(tx, &notice.mention).await?.people {
+            if near.iter().all(|n| n.id != p.id) {
+                near.push(p);
+            }
+        }
+    }
+    let (mentions, mentioned) = mentions(&near);
     let none = json!({});
     for unit in &resolved.groups {
         for (channel, settings_unit) in super::settings::group_routes(tx, unit, email).await? {
@@ -195,9 +214,9 @@ fn rendered<'a>(
     slot.get_or_insert_with(|| render(notice.kind, lang, &notice.data))
 }
 
-/// The people a robot message mentions: the notice's people by their WeCom and
-/// DingTalk user ids and mobile numbers, as far as they gave them (as stored, and as
-/// the senders will read them).
+/// The people a robot message mentions (the notice's near people and those it names to
+/// mention) by their WeCom and DingTalk user ids and mobile numbers, as far as they gave
+/// them (as stored, and as the senders will read them).
 fn mentions(people: &[Person]) -> (Value, Mentions) {
     let list = |f: fn(&Person) -> Option<&str>| -> Vec<String> {
         people.iter().filter_map(f).map(str::to_string).collect()

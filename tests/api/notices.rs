@@ -36,6 +36,7 @@ both_engines!(
     notices_two_concurrent_scans_queue_each_digest_once,
     notices_veto_findings_escalate_once_to_the_supervisors_above,
     notices_no_secret_reaches_any_channel_or_log,
+    notices_robots_mention_custodians_and_the_units_own_admins,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -795,4 +796,60 @@ async fn notices_no_secret_reaches_any_channel_or_log(app: TestApp) {
             assert!(!text.contains(canary), "{what} holds a canary ({canary})");
         }
     }
+}
+
+/// A unit's digest on its robot mentions the custodians of the listed accounts and the
+/// admins holding the role on that very unit, not the admins of every unit above.
+async fn notices_robots_mention_custodians_and_the_units_own_admins(app: TestApp) {
+    let f = fixture(&app).await;
+    let above = app.user_with_role(&f.dept, "unit_admin").await;
+    for (who, id) in [
+        (&above, "DeptAdmin"),
+        (&f.admin, "OfficeAdmin"),
+        (&f.custodian, "Keeper"),
+    ] {
+        let (s, v) = app
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/me/notifications",
+                Some(&who.token),
+                Some(json!({ "wecom_user_id": id })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let rx = robot(&app, &f.office).await;
+    let acct = account(&app, &f.office, &f.admin.token, "政务头条号").await;
+    age(&app, &acct, 80).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{acct}/custodians"),
+            &f.admin.token,
+            json!({ "user_id": f.custodian.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    scan(&app, app.now()).await;
+    // The admin above still hears it (inbox); the robot does not ping them.
+    assert_eq!(inbox(&app, &above, "rotation_due").await.len(), 1);
+    let round = credgov::notify::deliver::Deliverer::new(app.state.clone())
+        .run_once()
+        .await
+        .unwrap();
+    assert!(round.delivered >= 1, "{round:?}");
+    let due: Vec<String> = rx
+        .received()
+        .iter()
+        .map(|r| {
+            r.json()["markdown"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|c| c.contains("政务头条号"))
+        .collect();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert!(due[0].contains("<@OfficeAdmin>"), "{}", due[0]);
+    assert!(due[0].contains("<@Keeper>"), "{}", due[0]);
+    assert!(!due[0].contains("<@DeptAdmin>"), "{}", due[0]);
 }

@@ -207,8 +207,11 @@ fn part_data(data: &Value, all_items: &[String], chunk: &str) -> Value {
         .iter()
         .enumerate()
         .filter(|(_, item)| {
-            let first = item.lines().next().unwrap_or("");
-            lines.iter().any(|l| l.strip_prefix("- ") == Some(first))
+            // Rendered as `- {item}`, escaped (one line).
+            let line = super::render::escape_markdown(item);
+            lines
+                .iter()
+                .any(|l| l.strip_prefix("- ") == Some(line.as_str()))
         })
         .map(|(i, _)| i)
         .collect();

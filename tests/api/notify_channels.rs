@@ -189,6 +189,19 @@ async fn channel_settings_are_write_only_inherited_and_guarded(app: TestApp) {
             json!({ "dingtalk": { "webhook_url": rx.url("/robot/send"), "secret": "nope" } }),
             "dingtalk.secret",
         ),
+        // Plain http only to a host in outbound.allowed_hosts (127.0.0.1 in tests).
+        (
+            json!({ "webhook": { "url": "http://hooks.example.gov.cn/credgov", "secret": whsec(2) } }),
+            "webhook.url",
+        ),
+        (
+            json!({ "wecom": { "webhook_url": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x" } }),
+            "wecom.webhook_url",
+        ),
+        (
+            json!({ "dingtalk": { "webhook_url": "http://oapi.dingtalk.com/robot/send?access_token=x", "secret": "SECabc" } }),
+            "dingtalk.webhook_url",
+        ),
         (json!({ "email": { "to": ["not-an-address"] } }), "email.to"),
         (json!({ "email": { "to": [] } }), "email.to"),
     ] {

@@ -89,9 +89,19 @@ pub fn check_url(client: &OutboundClient, field: &str, url: &str) -> Result<Stri
             "the URL is longer than 2000 characters",
         ));
     }
-    client
+    let host = client
         .check_destination(url)
-        .map_err(|e| InputError::field(field, e.to_string()))
+        .map_err(|e| InputError::field(field, e.to_string()))?;
+    // Robot URLs carry their keys and webhooks carry signed data: plain http only to a
+    // host the operator listed (this machine, the intranet).
+    let plain = url::Url::parse(url).is_ok_and(|u| u.scheme() == "http");
+    if plain && !client.lists_host(&host) {
+        return Err(InputError::field(
+            field,
+            "the URL must use https (plain http only to a host listed in outbound.allowed_hosts)",
+        ));
+    }
+    Ok(host)
 }
 
 /// A `whsec_…` secret's format.

@@ -182,6 +182,10 @@ async fn channel_settings_are_write_only_inherited_and_guarded(app: TestApp) {
             "webhook.secret",
         ),
         (
+            json!({ "webhook": { "url": rx.url("/hook"), "secret": format!("whsec_{}", B64.encode([9u8; 32])) } }),
+            "webhook.secret",
+        ),
+        (
             json!({ "webhook": { "url": "ftp://example.com/x", "secret": whsec(2) } }),
             "webhook.url",
         ),

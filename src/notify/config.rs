@@ -2,10 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The shortest lease: room for the longest send (an e-mail, cut off at 45 s, plus the
-/// 5 s margin) and a few more.
-pub const MIN_LEASE_MS: u64 = 60_000;
-
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifyConfig {
@@ -15,8 +11,8 @@ pub struct NotifyConfig {
     /// Most rows one deliverer claims at a time.
     pub batch: u32,
     /// Milliseconds a claimed row stays owned; after that another deliverer may send it.
-    /// At least [`MIN_LEASE_MS`]: a send starts only while the longest send of its
-    /// channel still ends inside the lease.
+    /// A send that would end past it extends the row's own lease first (to the longest
+    /// send of its channel), so a short lease only makes rows retaken sooner.
     pub lease_ms: u64,
     /// Attempts before a row is given up as `failed`.
     pub max_attempts: u32,
@@ -39,7 +35,7 @@ impl NotifyConfig {
         let checks: [(&str, u64, u64, u64); 4] = [
             ("poll_ms", self.poll_ms, 10, 3_600_000),
             ("batch", u64::from(self.batch), 1, 1000),
-            ("lease_ms", self.lease_ms, MIN_LEASE_MS, 3_600_000),
+            ("lease_ms", self.lease_ms, 1000, 3_600_000),
             ("max_attempts", u64::from(self.max_attempts), 1, 100),
         ];
         for (key, value, min, max) in checks {

@@ -456,9 +456,9 @@ impl Transport for Slow {
 }
 
 /// A batch of slow sends does not outlast the lease: a send starts only while the
-/// longest send of its channel (20 s for a webhook, plus a 5 s margin) still ends
-/// inside the 60 s lease; the rest are released at once, so another deliverer takes
-/// them now instead of sending them beside a late send of this one.
+/// row's lease lasts until the send's latest end (20 s for a webhook plus a 5 s margin),
+/// extending the row's own lease first when needed; rows whose lease ran out meanwhile
+/// are not sent (another deliverer takes them) instead of going out twice.
 async fn notify_a_send_starts_only_if_it_ends_inside_the_lease(app: TestApp) {
     use credgov::notify::deliver::transport::max_send_ms;
 
@@ -476,19 +476,20 @@ async fn notify_a_send_starts_only_if_it_ends_inside_the_lease(app: TestApp) {
     });
     let first = Deliverer::with_transport(app.state.clone(), slow.clone());
     let round = first.run_once().await.unwrap();
-    // Lease 60 s: sends start at 0 s and 25 s; at 50 s one would end past the lease.
+    // Lease 60 s: sends start at 0 s and 25 s; at 50 s the row's lease is extended to
+    // 75 s for the third; at 75 s the others' leases have run out.
     assert_eq!(app.config.notify.lease_ms, 60_000);
     assert_eq!(
-        (round.claimed, round.delivered, round.released, round.lost),
-        (5, 2, 3, 0),
+        (round.claimed, round.delivered, round.expired, round.lost),
+        (5, 3, 2, 0),
         "{round:?}"
     );
-    assert_eq!(slow.sent.lock().unwrap().len(), 2);
-    // Released, not left to expire: another deliverer takes them at once.
+    assert_eq!(slow.sent.lock().unwrap().len(), 3);
+    // Another deliverer takes the two at once.
     let second_transport = Scripted::answering(vec![]);
     let second = Deliverer::with_transport(app.state.clone(), second_transport.clone());
     let round = second.run_once().await.unwrap();
-    assert_eq!((round.claimed, round.delivered), (3, 3), "{round:?}");
+    assert_eq!((round.claimed, round.delivered), (2, 2), "{round:?}");
     let mut all: Vec<String> = slow.sent.lock().unwrap().clone();
     all.extend(second_transport.sent());
     all.sort();

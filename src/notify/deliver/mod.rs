@@ -1,9 +1,9 @@
 //! The deliverer: one loop per server process. Each round claims up to `notify.batch`
 //! due rows under a lease (`notify.lease_ms`), sends each through its [`Transport`]
 //! and records the outcome while it still holds the lease. A send starts only while
-//! enough of the lease is left for it to end inside it ([`transport::max_send_ms`]:
-//! sends are cut off at that); rows the round has no time left for are released at
-//! once for another deliverer. Failures come back after
+//! its lease lasts until the send's latest end ([`transport::max_send_ms`]: sends are
+//! cut off at that), extending the row's own lease first when needed; a row whose lease
+//! already ran out is not sent (another deliverer may be sending it). Failures come back after
 //! [`backoff`]; after `notify.max_attempts` a row is `failed` and the system
 //! administrators get a `delivery_failed` inbox notice (never about a failed
 //! `delivery_failed` message: no loops). A server killed mid-round loses its leases and
@@ -41,9 +41,9 @@ pub struct Round {
     pub deferred: usize,
     /// Outcomes not recorded because the lease had passed to another deliverer.
     pub lost: usize,
-    /// Not attempted because too little of the lease was left for a send to end inside
-    /// it; given back at once for any deliverer to take.
-    pub released: usize,
+    /// Not attempted: its lease ran out before its turn and could not be extended (it
+    /// is due for any deliverer, this one included, to claim again).
+    pub expired: usize,
 }
 
 /// One deliverer; `owner` names its leases.
@@ -94,13 +94,17 @@ impl Deliverer {
             claimed: rows.len(),
             ..Round::default()
         };
-        let mut left_over = Vec::new();
         for row in &rows {
             // A send starts only if it ends (it is cut off at its channel's longest send
             // time) while the lease is still ours: one that outlasted the lease could run
-            // beside another deliverer's send of the same row.
-            if self.state.now() + transport::max_send_ms(row.channel) >= row.lease_until {
-                left_over.push(row.id.as_str());
+            // beside another deliverer's send of the same row. When too little is left,
+            // the row's lease is extended first, which fails if it already ran out.
+            let now = self.state.now();
+            let needed = now + transport::max_send_ms(row.channel);
+            if needed >= row.lease_until
+                && !store::extend(&self.state.db, &row.id, &self.owner, now, needed).await?
+            {
+                round.expired += 1;
                 continue;
             }
             let sent = self.transport.send(row).await;
@@ -124,9 +128,6 @@ impl Deliverer {
                     Settle::Deferred { .. } => round.deferred += 1,
                 },
             }
-        }
-        if !left_over.is_empty() {
-            round.released = store::release(&self.state.db, &self.owner, &left_over).await?;
         }
         Ok(round)
     }

@@ -176,21 +176,25 @@ pub async fn settle(
     Ok(done.rows_affected() > 0)
 }
 
-/// Gives rows `ids` that `owner` claimed but did not attempt back to the queue at once
-/// (due as before, attempts unchanged); how many were still its own.
-pub async fn release(db: &Db, owner: &str, ids: &[&str]) -> Result<usize, sqlx::Error> {
-    let mut released = 0;
-    for id in ids {
-        let done = sqlx::query(
-            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_owner = $2 AND state = $3",
-        )
-        .bind(*id)
-        .bind(owner)
-        .bind(OutboxState::Pending.as_str())
-        .execute(db.pool())
-        .await?;
-        released += usize::try_from(done.rows_affected()).unwrap_or(0);
-    }
-    Ok(released)
+/// Extends `owner`'s lease on row `id` to at least `until`, if it still holds it at
+/// `now` (the lease has not run out); whether it does.
+pub async fn extend(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    now: Millis,
+    until: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET lease_until = CASE WHEN lease_until < $1 THEN $1 ELSE lease_until END \
+         WHERE id = $2 AND lease_owner = $3 AND lease_until > $4 AND state = $5",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .bind(OutboxState::Pending.as_str())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

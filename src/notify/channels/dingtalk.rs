@@ -15,9 +15,9 @@ use url::Url;
 use super::{Delivery, Outgoing, post_robot};
 use crate::outbound::OutboundClient;
 
-/// Largest markdown text (with the mention line) sent in one message: our budget, under
-/// what DingTalk takes. `notify::parts` cuts longer messages into parts when they are
-/// queued.
+/// Largest markdown text (with the mention line) sent in one message: our own
+/// conservative budget, not a limit DingTalk publishes in bytes. `notify::parts` cuts
+/// longer messages into parts when they are queued.
 pub const DINGTALK_MAX_BYTES: usize = 4000;
 /// `errcode` DingTalk answers when a robot sends too fast.
 const BUSY_CODES: &[i64] = &[130101];

@@ -138,11 +138,19 @@ async fn account_digest(
     let unit_id = UnitId::new(unit.to_string());
     let name = unit_name(tx, unit).await?;
     let all: Vec<&Line> = lines.iter().collect();
-    let notice = Notice::new(kind, unit_id.clone(), now)
+    let keepers = custodians(tx, unit).await?;
+    let mut notice = Notice::new(kind, unit_id.clone(), now)
         .to(Audience::UnitAdmins(unit_id.clone()))
         .to(Audience::UnitGroups(unit_id.clone()))
         .data(digest_data(&name, &all, &extra))
         .dedupe(key.clone());
+    // The group message mentions the custodians of the listed accounts (and the unit's
+    // own admins), not admins of the units above.
+    for (user, accounts) in &keepers {
+        if lines.iter().any(|l| accounts.contains(&l.account_id)) {
+            notice = notice.mention(Audience::User(UserId::new(user.clone())));
+        }
+    }
     enqueue(tx, &notice).await?;
     let admins: HashSet<String> = resolve(tx, &[Audience::UnitAdmins(unit_id.clone())])
         .await?
@@ -150,7 +158,7 @@ async fn account_digest(
         .into_iter()
         .map(|p| p.id.to_string())
         .collect();
-    for (user, accounts) in custodians(tx, unit).await? {
+    for (user, accounts) in keepers {
         if admins.contains(&user) {
             continue;
         }

@@ -41,6 +41,10 @@ pub enum Audience {
 pub struct Person {
     pub id: UserId,
     pub reach: Reach,
+    /// Named for the notice's very unit: a custodian or a person named by id, or a role
+    /// held on the unit itself (for supervisors: on its parent), not on a unit further
+    /// up. Group messages mention only these.
+    pub near: bool,
 }
 
 /// The resolved audience: people (each once, in the order first named) and units whose
@@ -54,7 +58,9 @@ pub struct Resolved {
 /// Users holding `role` on `unit_id` or a unit above it (`strict`: above only).
 fn holders_sql() -> String {
     format!(
-        "SELECT {PERSON_COLUMNS} FROM memberships m \
+        "SELECT {PERSON_COLUMNS}, \
+         CAST(CASE WHEN a.id = u.id OR ($4 = 1 AND a.depth = u.depth - 1) THEN 1 ELSE 0 END AS BIGINT) AS near \
+         FROM memberships m \
          JOIN units a ON a.id = m.unit_id \
          JOIN units u ON u.path LIKE a.path || '%' \
          JOIN users s ON s.id = m.user_id {PERSON_JOIN} \
@@ -73,7 +79,7 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
                 account_id,
             } => {
                 let sql = format!(
-                    "SELECT {PERSON_COLUMNS} FROM account_custodians c \
+                    "SELECT {PERSON_COLUMNS}, CAST(1 AS BIGINT) AS near FROM account_custodians c \
                      JOIN users s ON s.id = c.user_id {PERSON_JOIN} \
                      WHERE c.unit_id = $1 AND c.account_id = $2 AND s.status = $3 \
                      ORDER BY c.created_at, s.id"
@@ -92,7 +98,7 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
             Audience::UnitHr(unit) => holders(tx, unit, Role::Hr, false).await?,
             Audience::User(user) => {
                 let sql = format!(
-                    "SELECT {PERSON_COLUMNS} FROM users s {PERSON_JOIN} \
+                    "SELECT {PERSON_COLUMNS}, CAST(1 AS BIGINT) AS near FROM users s {PERSON_JOIN} \
                      WHERE s.id = $1 AND s.status = $2"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -103,7 +109,7 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
             }
             Audience::Sysadmins => {
                 let sql = format!(
-                    "SELECT DISTINCT {PERSON_COLUMNS} FROM memberships m \
+                    "SELECT DISTINCT {PERSON_COLUMNS}, CAST(0 AS BIGINT) AS near FROM memberships m \
                      JOIN users s ON s.id = m.user_id {PERSON_JOIN} \
                      WHERE m.role = $1 AND s.status = $2 ORDER BY s.id"
                 );
@@ -122,11 +128,14 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
         };
         for r in &rows {
             let id = UserId::new(r.try_get::<String, _>("id")?);
-            if out.people.iter().all(|p| p.id != id) {
-                out.people.push(Person {
+            let near = r.try_get::<i64, _>("near")? == 1;
+            match out.people.iter_mut().find(|p| p.id == id) {
+                Some(p) => p.near |= near,
+                None => out.people.push(Person {
                     id,
                     reach: reach(r)?,
-                });
+                    near,
+                }),
             }
         }
     }
@@ -150,6 +159,7 @@ async fn holders(
         .bind(unit.as_str())
         .bind(role.as_str())
         .bind(UserStatus::Active.as_str())
+        .bind(i64::from(strict))
         .fetch_all(&mut **tx)
         .await
 }

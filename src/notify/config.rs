@@ -11,6 +11,8 @@ pub struct NotifyConfig {
     /// Most rows one deliverer claims at a time.
     pub batch: u32,
     /// Milliseconds a claimed row stays owned; after that another deliverer may send it.
+    /// A send that would end past it extends the row's own lease first (to the longest
+    /// send of its channel), so a short lease only makes rows retaken sooner.
     pub lease_ms: u64,
     /// Attempts before a row is given up as `failed`.
     pub max_attempts: u32,

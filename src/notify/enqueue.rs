@@ -1,7 +1,8 @@
 //! `enqueue`: the only way a producer notifies anyone. Inside the producer's write
 //! transaction it resolves the audience, renders the notice per language, writes an
 //! inbox row per person (in their language), an e-mail outbox row per person who gets
-//! this kind by e-mail, and an outbox row per group channel. Nothing is sent here: if
+//! this kind by e-mail, and per group channel one outbox row per part of the message
+//! (`parts`: robots and webhooks take so much at a time; e-mail takes it whole). Nothing is sent here: if
 //! the producer's transaction rolls back, nobody hears anything. E-mail rows (personal
 //! and unit lists) are queued only while an SMTP relay is set: without one they could
 //! only fail.
@@ -9,9 +10,11 @@
 use serde_json::{Value, json};
 
 use super::audience::{self, Audience, Person};
+use super::channels::Mentions;
 use super::inbox::{self, NewNotification};
 use super::kinds::{Lang, NotificationKind};
 use super::outbox::{self, Channel, NewMessage};
+use super::parts;
 use super::render::{Rendered, render};
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -24,6 +27,10 @@ pub struct Notice {
     /// The unit it is about.
     pub unit_id: UnitId,
     pub audience: Vec<Audience>,
+    /// People group messages mention beside the audience's near ones (see
+    /// [`super::audience::Person::near`]) without hearing the notice themselves: the
+    /// custodians of a digest's accounts, who get their own digest.
+    pub mention: Vec<Audience>,
     /// Names, counts and dates (never a secret): the words of the message and the
     /// webhook's `details`. `items` (an array of strings) lists a digest's lines.
     pub data: Value,
@@ -38,6 +45,7 @@ impl Notice {
             kind,
             unit_id,
             audience: Vec::new(),
+            mention: Vec::new(),
             data: json!({}),
             dedupe_key: None,
             at,
@@ -46,6 +54,12 @@ impl Notice {
 
     pub fn to(mut self, audience: Audience) -> Self {
         self.audience.push(audience);
+        self
+    }
+
+    /// Mentions `audience` in group messages (no inbox row, no e-mail).
+    pub fn mention(mut self, audience: Audience) -> Self {
+        self.mention.push(audience);
         self
     }
 
@@ -102,31 +116,53 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
         return Ok(queued);
     }
     let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
-    let mentions = mentions(&resolved.people);
+    let mut near: Vec<Person> = resolved.people.iter().filter(|p| p.near).cloned().collect();
+    if !notice.mention.is_empty() {
+        for p in audience::resolve(tx, &notice.mention).await?.people {
+            if near.iter().all(|n| n.id != p.id) {
+                near.push(p);
+            }
+        }
+    }
+    let (mentions, mentioned) = mentions(&near);
+    let none = json!({});
     for unit in &resolved.groups {
         for (channel, settings_unit) in super::settings::group_routes(tx, unit, email).await? {
-            let added = outbox::insert(
-                tx,
-                &NewMessage {
-                    kind: notice.kind,
-                    unit_id: &notice.unit_id,
-                    channel,
-                    settings_unit_id: Some(&settings_unit),
-                    recipient_user_id: None,
-                    title: &text.title,
-                    body: &text.markdown,
-                    html: &text.html,
-                    data: &notice.data,
-                    mentions: &mentions,
-                    dedupe_key: notice
-                        .dedupe_key
-                        .as_ref()
-                        .map(|k| format!("{k}|{channel}|{settings_unit}")),
-                    at: notice.at,
-                },
-            )
-            .await?;
-            queued.outbox += usize::from(added.is_some());
+            // Each part is its own row: its own id, dedupe key and robot rate slot.
+            let parts = parts::parts(
+                channel,
+                &text.title,
+                &text.markdown,
+                &notice.data,
+                &mentioned,
+            );
+            for part in &parts {
+                let added = outbox::insert(
+                    tx,
+                    &NewMessage {
+                        kind: notice.kind,
+                        unit_id: &notice.unit_id,
+                        channel,
+                        settings_unit_id: Some(&settings_unit),
+                        recipient_user_id: None,
+                        title: &part.title,
+                        body: &part.markdown,
+                        html: &text.html,
+                        data: &part.data,
+                        mentions: if part.mentions { &mentions } else { &none },
+                        dedupe_key: notice.dedupe_key.as_ref().map(|k| {
+                            let key = format!("{k}|{channel}|{settings_unit}");
+                            match &part.label {
+                                Some(label) => format!("{key}|{label}"),
+                                None => key,
+                            }
+                        }),
+                        at: notice.at,
+                    },
+                )
+                .await?;
+                queued.outbox += usize::from(added.is_some());
+            }
         }
     }
     Ok(queued)
@@ -178,14 +214,22 @@ fn rendered<'a>(
     slot.get_or_insert_with(|| render(notice.kind, lang, &notice.data))
 }
 
-/// The people a robot message mentions: the notice's people by their WeCom and
-/// DingTalk user ids and mobile numbers, as far as they gave them.
-fn mentions(people: &[Person]) -> Value {
-    let list =
-        |f: fn(&Person) -> Option<&str>| -> Vec<&str> { people.iter().filter_map(f).collect() };
-    json!({
-        "wecom_user_ids": list(|p| p.reach.wecom_user_id.as_deref()),
-        "dingtalk_user_ids": list(|p| p.reach.dingtalk_user_id.as_deref()),
-        "mobiles": list(|p| p.reach.mobile.as_deref()),
-    })
+/// The people a robot message mentions (the notice's near people and those it names to
+/// mention) by their WeCom and DingTalk user ids and mobile numbers, as far as they gave
+/// them (as stored, and as the senders will read them).
+fn mentions(people: &[Person]) -> (Value, Mentions) {
+    let list = |f: fn(&Person) -> Option<&str>| -> Vec<String> {
+        people.iter().filter_map(f).map(str::to_string).collect()
+    };
+    let m = Mentions {
+        wecom_user_ids: list(|p| p.reach.wecom_user_id.as_deref()),
+        dingtalk_user_ids: list(|p| p.reach.dingtalk_user_id.as_deref()),
+        mobiles: list(|p| p.reach.mobile.as_deref()),
+    };
+    let stored = json!({
+        "wecom_user_ids": m.wecom_user_ids,
+        "dingtalk_user_ids": m.dingtalk_user_ids,
+        "mobiles": m.mobiles,
+    });
+    (stored, m)
 }

@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod kinds;
 pub mod marks;
 pub mod outbox;
+pub mod parts;
 pub mod prefs;
 pub mod render;
 mod routes;

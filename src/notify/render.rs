@@ -20,23 +20,23 @@ pub struct Rendered {
 pub fn render(kind: NotificationKind, lang: Lang, data: &Value) -> Rendered {
     let title = kind.title(lang).to_string();
     let about = data.get("about").and_then(Value::as_str);
-    let sentence = fill(sentence(kind, lang, about), data);
+    let template = sentence(kind, lang, about);
     let items: Vec<String> = data
         .get("items")
         .and_then(Value::as_array)
         .map(|a| a.iter().map(text_of).collect())
         .unwrap_or_default();
-    let mut markdown = format!("**{title}**\n\n{sentence}");
+    let mut markdown = format!("**{title}**\n\n{}", fill(template, data, escape_markdown));
     let mut html = format!(
         "<p><strong>{}</strong></p>\n<p>{}</p>",
         escape(&title),
-        escape(&sentence)
+        fill(template, data, escape)
     );
     if !items.is_empty() {
         markdown.push('\n');
         html.push_str("\n<ul>");
         for item in &items {
-            markdown.push_str(&format!("\n- {item}"));
+            markdown.push_str(&format!("\n- {}", escape_markdown(item)));
             html.push_str(&format!("<li>{}</li>", escape(item)));
         }
         html.push_str("</ul>");
@@ -150,8 +150,10 @@ fn sentence(kind: NotificationKind, lang: Lang, about: Option<&str>) -> &'static
     }
 }
 
-/// Replaces each `{key}` of `template` with `data.key` as text (`—` when absent).
-fn fill(template: &str, data: &Value) -> String {
+/// Replaces each `{key}` of `template` with `data.key` as text (`—` when absent),
+/// passed through `esc` (names and reasons come from users: escaped for the body's
+/// format).
+fn fill(template: &str, data: &Value, esc: fn(&str) -> String) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -165,7 +167,7 @@ fn fill(template: &str, data: &Value) -> String {
         let value = data.get(key).filter(|v| !v.is_null());
         match value {
             Some(v) if is_time(key) && v.is_i64() => out.push_str(&time(v.as_i64().unwrap_or(0))),
-            Some(v) => out.push_str(&text_of(v)),
+            Some(v) => out.push_str(&esc(&text_of(v))),
             None => out.push('—'),
         }
         rest = &after[close + 1..];
@@ -194,6 +196,27 @@ pub fn time(ms: i64) -> String {
         Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
         None => ms.to_string(),
     }
+}
+
+/// A user's text made inert in robot / inbox markdown: markdown's markup characters
+/// get a backslash, `<` and `>` become full-width (no `<@userid>` mention, `<font>` or
+/// HTML tag survives on a platform that ignores backslashes), and line breaks become
+/// spaces (no text starts a line of its own: no heading, list or quote).
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '*' | '_' | '`' | '[' | ']' | '#' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push('＜'),
+            '>' => out.push('＞'),
+            '\r' | '\n' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn escape(s: &str) -> String {
@@ -277,6 +300,36 @@ mod tests {
         );
         let r = render(NotificationKind::DailySummary, Lang::En, &summary);
         assert!(!r.markdown.contains('—'), "{}", r.markdown);
+    }
+
+    #[test]
+    fn names_and_reasons_cannot_inject_markdown_or_mentions() {
+        let data = json!({ "unit": "**假**<@all>[点我](http://x.cn)", "rule": "r",
+                           "reason": "第一行\n# 标题\n- 伪造条目 <font color=\"warning\">!</font>",
+                           "count": 1, "items": ["<@zhangsan> `code` _x_"] });
+        let r = render(NotificationKind::RectificationReturned, Lang::ZhCn, &data);
+        let md = &r.markdown;
+        assert!(!md.contains("<@"), "{md}");
+        assert!(!md.contains("<font"), "{md}");
+        assert!(
+            md.contains("\\*\\*假\\*\\*＜@all＞\\[点我\\](http://x.cn)"),
+            "{md}"
+        );
+        assert!(md.contains("第一行 \\# 标题 - 伪造条目"), "{md}");
+        // The only lines are the heading, the sentence and the list's own items.
+        assert_eq!(md.lines().filter(|l| l.starts_with('#')).count(), 0, "{md}");
+        let r = render(NotificationKind::RotationOverdue, Lang::ZhCn, &data);
+        assert!(
+            r.markdown.ends_with("\n- ＜@zhangsan＞ \\`code\\` \\_x\\_"),
+            "{}",
+            r.markdown
+        );
+        // HTML gets the raw text, HTML-escaped.
+        assert!(
+            r.html.contains("&lt;@zhangsan&gt; `code` _x_"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ both_engines!(
     notices_key_rotation_and_audit_break_reach_sysadmins_only,
     notices_two_concurrent_scans_queue_each_digest_once,
     notices_veto_findings_escalate_once_to_the_supervisors_above,
+    notices_no_secret_reaches_any_channel_or_log,
+    notices_robots_mention_custodians_and_the_units_own_admins,
 );
 
 /// A department with a supervisor, an office under it with an admin, a custodian and
@@ -199,19 +201,7 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
         assert!(inbox(&app, &f.hr, kind).await.is_empty());
         assert_eq!(outbox_rows(&app, kind, "wecom").await, 1, "{kind}");
     }
-    // No secret in what was queued.
-    let bodies: Vec<String> =
-        sqlx::query("SELECT body FROM outbox UNION ALL SELECT body FROM notifications")
-            .fetch_all(app.pool())
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-    assert!(
-        bodies.iter().all(|b| !b.contains("password\":")),
-        "{bodies:?}"
-    );
+    // (That no secret is in any message: `notices_no_secret_reaches_any_channel_or_log`.)
 
     // A rerun the same day queues nothing new.
     scan(&app, now + 60_000).await;
@@ -624,4 +614,242 @@ async fn notices_veto_findings_escalate_once_to_the_supervisors_above(app: TestA
     for who in [&f.admin, &f.stranger, &f.hr] {
         assert!(inbox(&app, who, "escalation").await.is_empty());
     }
+}
+
+/// Canaries: a password, a managed TOTP seed and an API token that exist while real
+/// producers run (daily scans with due/overdue digests, rectifications and their
+/// escalation, the daily summary, an HR event and its handover, a privileged lockout
+/// whose failed logins type the password) with every channel configured; everything is
+/// delivered, then every table (outbox and inbox rows included), every request the
+/// receivers got, every e-mail and the log are searched for each canary.
+async fn notices_no_secret_reaches_any_channel_or_log(app: TestApp) {
+    use crate::notify_channels::whsec;
+    use crate::notify_email::set_relay;
+    use crate::smtp_server::SmtpServer;
+    use credgov::notify::deliver::Deliverer;
+
+    const PASSWORD: &str = "Canary-Lotus-Harbor-8812-qv";
+    const SEED: &str = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U";
+
+    let f = fixture(&app).await;
+    let rx = crate::receiver::Receiver::start().await;
+    let smtp = SmtpServer::start().await;
+    set_relay(&app, smtp.port).await;
+    let hook_secret = whsec(77);
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/units/{}/channels", f.dept),
+            Some(&app.admin_token),
+            Some(json!({
+                "webhook": { "url": rx.url("/hook"), "secret": hook_secret },
+                "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=k") },
+                "dingtalk": { "webhook_url": rx.url("/robot/send?access_token=t"), "secret": "SECcanarytest" },
+                "email": { "to": ["office@example.gov.cn"] },
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // Accounts that fall due and overdue, each with the canary password and seed.
+    let mut accounts = Vec::new();
+    for (i, days) in [80, 95, 100].into_iter().enumerate() {
+        let name = format!("政务账号{i}");
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/units/{}/accounts", f.office),
+                &f.admin.token,
+                json!({ "name": name, "platform": "weibo", "login_name": format!("canary{i}"),
+                        "classification": "core", "password": format!("{PASSWORD}{i}"),
+                        "totp_secret": SEED }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        age(&app, &id, days).await;
+        accounts.push(id);
+    }
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{}/custodians", accounts[0]),
+            &f.admin.token,
+            json!({ "user_id": f.custodian.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // An API token, which then drives the HR producer.
+    let (s, v) = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_token,
+            json!({ "name": "hr-sync", "role": "hr", "unit_id": f.office,
+                    "expires_at": app.now() + 30 * DAY_MS }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
+    let leaver = app.user_with_role(&f.office, "custodian").await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{}/custodians", accounts[1]),
+            &f.admin.token,
+            json!({ "user_id": leaver.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = app
+        .hr_event(
+            &token,
+            "hr-canary-1",
+            json!({ "type": "departure", "username": leaver.username, "unit_id": f.office }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // A privileged user locked out by logins that type the account password.
+    let admin = app.user_with_role(&f.office, "unit_admin").await;
+    for i in 0..6 {
+        let _ = app
+            .login_raw(&admin.username, &format!("{PASSWORD}{i}"), None)
+            .await;
+    }
+
+    // Scans: today, then days later (rectifications overdue, escalations, handover late).
+    let now = app.now();
+    scan(&app, now).await;
+    scan(&app, now + 3 * DAY_MS).await;
+    scan(&app, now + 9 * DAY_MS).await;
+
+    let mut delivered = 0;
+    for _ in 0..40 {
+        let round = Deliverer::new(app.state.clone()).run_once().await.unwrap();
+        delivered += round.delivered;
+        if round.claimed == 0 {
+            break;
+        }
+        if round.deferred > 0 {
+            app.clock.advance_ms(61_000);
+        }
+    }
+    let kinds: Vec<String> =
+        sqlx::query("SELECT kind FROM outbox UNION SELECT kind FROM notifications")
+            .fetch_all(app.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    for kind in [
+        "rotation_due",
+        "rotation_overdue",
+        "rectification_opened",
+        "hr_event_processed",
+        "handover_opened",
+        "privileged_lockout",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "no {kind} produced: {kinds:?}"
+        );
+    }
+    let channels: (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT channel) FROM outbox")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(channels.0, 4, "every channel carried something");
+    assert!(delivered > 10, "{delivered}");
+    assert!(!rx.received().is_empty() && !smtp.mails().is_empty());
+
+    let mut places: Vec<(String, String)> = vec![("the database".into(), app.dump().await)];
+    for r in rx.received() {
+        places.push((
+            format!("a request to {}", r.path),
+            format!(
+                "{}?{} {:?} {}",
+                r.path,
+                r.query,
+                r.headers,
+                String::from_utf8_lossy(&r.body)
+            ),
+        ));
+    }
+    for m in smtp.mails() {
+        places.push(("an e-mail".into(), m.data.clone()));
+    }
+    places.push(("the log".into(), crate::common::captured_logs()));
+    // Channel secrets are sealed in the database; they must not be in anything sent.
+    for (what, text) in &places[1..] {
+        assert!(
+            !text.contains(&hook_secret),
+            "{what} holds the webhook secret"
+        );
+    }
+    let canaries = [
+        PASSWORD,
+        SEED,
+        &SEED.to_lowercase(),
+        &token,
+        crate::notify_email::SMTP_PASSWORD,
+    ];
+    for (what, text) in &places {
+        for canary in canaries {
+            assert!(!text.contains(canary), "{what} holds a canary ({canary})");
+        }
+    }
+}
+
+/// A unit's digest on its robot mentions the custodians of the listed accounts and the
+/// admins holding the role on that very unit, not the admins of every unit above.
+async fn notices_robots_mention_custodians_and_the_units_own_admins(app: TestApp) {
+    let f = fixture(&app).await;
+    let above = app.user_with_role(&f.dept, "unit_admin").await;
+    for (who, id) in [
+        (&above, "DeptAdmin"),
+        (&f.admin, "OfficeAdmin"),
+        (&f.custodian, "Keeper"),
+    ] {
+        let (s, v) = app
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/me/notifications",
+                Some(&who.token),
+                Some(json!({ "wecom_user_id": id })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let rx = robot(&app, &f.office).await;
+    let acct = account(&app, &f.office, &f.admin.token, "政务头条号").await;
+    age(&app, &acct, 80).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{acct}/custodians"),
+            &f.admin.token,
+            json!({ "user_id": f.custodian.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    scan(&app, app.now()).await;
+    // The admin above still hears it (inbox); the robot does not ping them.
+    assert_eq!(inbox(&app, &above, "rotation_due").await.len(), 1);
+    let round = credgov::notify::deliver::Deliverer::new(app.state.clone())
+        .run_once()
+        .await
+        .unwrap();
+    assert!(round.delivered >= 1, "{round:?}");
+    let due: Vec<String> = rx
+        .received()
+        .iter()
+        .map(|r| {
+            r.json()["markdown"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|c| c.contains("政务头条号"))
+        .collect();
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert!(due[0].contains("<@OfficeAdmin>"), "{}", due[0]);
+    assert!(due[0].contains("<@Keeper>"), "{}", due[0]);
+    assert!(!due[0].contains("<@DeptAdmin>"), "{}", due[0]);
 }

@@ -23,6 +23,9 @@ both_engines!(
     a_gone_webhook_is_disabled_until_saved_again,
     robots_never_get_more_than_twenty_a_minute,
     two_secret_changes_at_once_lose_neither_secret,
+    notify_long_digests_arrive_in_parts_within_every_limit,
+    notify_a_robot_slot_never_frees_within_a_minute_of_its_send,
+    notify_a_410_from_the_old_url_leaves_a_newly_saved_one_enabled,
 );
 
 /// Key material that must never leave the sealed settings.
@@ -179,12 +182,29 @@ async fn channel_settings_are_write_only_inherited_and_guarded(app: TestApp) {
             "webhook.secret",
         ),
         (
+            json!({ "webhook": { "url": rx.url("/hook"), "secret": format!("whsec_{}", B64.encode([9u8; 32])) } }),
+            "webhook.secret",
+        ),
+        (
             json!({ "webhook": { "url": "ftp://example.com/x", "secret": whsec(2) } }),
             "webhook.url",
         ),
         (
             json!({ "dingtalk": { "webhook_url": rx.url("/robot/send"), "secret": "nope" } }),
             "dingtalk.secret",
+        ),
+        // Plain http only to a host in outbound.allowed_hosts (127.0.0.1 in tests).
+        (
+            json!({ "webhook": { "url": "http://hooks.example.gov.cn/credgov", "secret": whsec(2) } }),
+            "webhook.url",
+        ),
+        (
+            json!({ "wecom": { "webhook_url": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x" } }),
+            "wecom.webhook_url",
+        ),
+        (
+            json!({ "dingtalk": { "webhook_url": "http://oapi.dingtalk.com/robot/send?access_token=x", "secret": "SECabc" } }),
+            "dingtalk.webhook_url",
         ),
         (json!({ "email": { "to": ["not-an-address"] } }), "email.to"),
         (json!({ "email": { "to": [] } }), "email.to"),
@@ -557,4 +577,249 @@ async fn two_secret_changes_at_once_lose_neither_secret(app: TestApp) {
             "round {round}: a replaced secret was lost"
         );
     }
+}
+
+/// A digest far past every channel's limit, queued through `enqueue`, reaches receivers
+/// that refuse oversized messages as the platforms do: several parts per channel, each
+/// with its own id and `（i/n）`, all within limits, every item in one of them, the
+/// mentions on the first part only; e-mail is not cut (not configured here).
+async fn notify_long_digests_arrive_in_parts_within_every_limit(app: TestApp) {
+    use credgov::ids::UnitId;
+    use credgov::notify::{Audience, Notice, NotificationKind, enqueue};
+
+    let rx = Receiver::start().await;
+    rx.enforce_limits();
+    let unit = app
+        .create_unit(&app.root_id, "区大数据中心", "department")
+        .await;
+    let secret = whsec(40);
+    let mut body = channels_body(&rx, &secret);
+    body.as_object_mut().unwrap().remove("email");
+    let (s, v) = put_channels(&app, &unit, &app.admin_token, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let items: Vec<String> = (0..420)
+        .map(|i| format!("政务新媒体账号{i:04} · 2026-11-30 09:00 · 已逾期 12 天"))
+        .collect();
+    let ids: Vec<String> = (0..420).map(|i| format!("acct-{i:05}")).collect();
+    let notice = Notice::new(
+        NotificationKind::RotationOverdue,
+        UnitId::new(unit.clone()),
+        app.now(),
+    )
+    .to(Audience::UnitGroups(UnitId::new(unit.clone())))
+    .data(
+        json!({ "unit": "区大数据中心", "count": items.len(), "items": items, "account_ids": ids }),
+    )
+    .dedupe("overdue-digest-long");
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let queued = enqueue(&mut tx, &notice).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(queued.outbox > 3, "{queued:?}");
+    // Queued again (the same dedupe key): nothing new.
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    assert_eq!(enqueue(&mut tx, &notice).await.unwrap().outbox, 0);
+    tx.commit().await.unwrap();
+
+    let mut delivered = 0;
+    for _ in 0..10 {
+        let round = deliver(&app).await;
+        delivered += round.delivered;
+        if round.claimed == 0 {
+            break;
+        }
+    }
+    assert_eq!(delivered, queued.outbox);
+    let got = rx.received();
+    assert_eq!(got.len(), queued.outbox, "one request per part");
+    assert!(got.iter().all(|r| !r.refused), "a part was too large");
+    let pending: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state <> 'delivered'")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending.0, 0);
+
+    for (path, text_of) in [
+        (
+            "/cgi-bin/webhook/send",
+            &(|v: &Value| v["markdown"]["content"].as_str().unwrap().to_string())
+                as &dyn Fn(&Value) -> String,
+        ),
+        ("/robot/send", &|v: &Value| {
+            v["markdown"]["text"].as_str().unwrap().to_string()
+        }),
+        ("/hook", &|v: &Value| {
+            v["data"]["text"].as_str().unwrap().to_string()
+        }),
+    ] {
+        let parts: Vec<String> = got
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| text_of(&r.json()))
+            .collect();
+        let n = parts.len();
+        assert!(n > 1, "{path}: {n} part(s)");
+        for i in 1..=n {
+            assert_eq!(
+                parts
+                    .iter()
+                    .filter(|p| p.contains(&format!("（{i}/{n}）")))
+                    .count(),
+                1,
+                "{path}: part {i}/{n}"
+            );
+        }
+        for item in &items {
+            assert!(
+                parts.iter().any(|p| p.contains(&format!("- {item}"))),
+                "{path} lost {item}"
+            );
+        }
+    }
+    // Each part is its own message: its own webhook id, its own share of the items.
+    let hooks: Vec<&Received> = got.iter().filter(|r| r.path == "/hook").collect();
+    let mut ids_seen: Vec<&str> = hooks.iter().map(|r| r.header("webhook-id")).collect();
+    ids_seen.sort();
+    ids_seen.dedup();
+    assert_eq!(ids_seen.len(), hooks.len());
+    let mut details_items = 0;
+    for r in &hooks {
+        assert!(signed_by(r, &secret));
+        assert!(r.body.len() <= 20 * 1024);
+        details_items += r.json()["data"]["details"]["items"]
+            .as_array()
+            .unwrap()
+            .len();
+    }
+    assert_eq!(details_items, items.len());
+    let keys: Vec<String> =
+        sqlx::query("SELECT dedupe_key FROM outbox WHERE channel = 'wecom' ORDER BY dedupe_key")
+            .fetch_all(app.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert!(keys.iter().all(|k| k.contains("|part ")), "{keys:?}");
+}
+
+/// `finish` gives a slot back a minute after its send ended, but never sooner than a
+/// minute after the slot was taken (the send started then at the earliest), even when
+/// the end is read from a clock behind (another server's).
+async fn notify_a_robot_slot_never_frees_within_a_minute_of_its_send(app: TestApp) {
+    use credgov::notify::deliver::rate;
+    use credgov::notify::deliver::transport::MAX_ROBOT_SEND_MS;
+
+    let robot = "finish-test-robot";
+    let now = app.now();
+    let slot = rate::take(&app.state.db, robot, now, MAX_ROBOT_SEND_MS)
+        .await
+        .unwrap()
+        .unwrap();
+    let free_at = |app: &TestApp| {
+        let pool = app.pool().clone();
+        async move {
+            let (v,): (i64,) =
+                sqlx::query_as("SELECT MAX(free_at) FROM robot_slots WHERE robot = $1")
+                    .bind(robot)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            v
+        }
+    };
+    assert_eq!(
+        free_at(&app).await,
+        now + MAX_ROBOT_SEND_MS + rate::WINDOW_MS
+    );
+    rate::finish(&app.state.db, &slot, now - 30_000)
+        .await
+        .unwrap();
+    assert_eq!(free_at(&app).await, now + rate::WINDOW_MS);
+}
+
+/// The real channels, with a request sent (a new setting saved) after the send and
+/// before the outcome is recorded.
+struct SaveDuringSend {
+    inner: credgov::notify::deliver::transport::ChannelTransport,
+    save: std::sync::Mutex<Option<reqwest::RequestBuilder>>,
+}
+
+impl credgov::notify::deliver::transport::Transport for SaveDuringSend {
+    fn send<'a>(
+        &'a self,
+        row: &'a credgov::notify::deliver::store::Claimed,
+    ) -> credgov::notify::deliver::transport::SendFuture<'a> {
+        Box::pin(async move {
+            let sent = self.inner.send(row).await;
+            let save = self.save.lock().unwrap().take();
+            if let Some(req) = save {
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+            }
+            sent
+        })
+    }
+}
+
+/// A webhook answers 410 Gone while an administrator saves a fixed URL: the 410 of the
+/// old URL disables nothing the administrator saved since.
+async fn notify_a_410_from_the_old_url_leaves_a_newly_saved_one_enabled(app: TestApp) {
+    use credgov::notify::deliver::transport::ChannelTransport;
+
+    let old = Receiver::start().await;
+    old.answer(410, "{}");
+    let new = Receiver::start().await;
+    let unit = app
+        .create_unit(&app.root_id, "区交通局", "department")
+        .await;
+    let secret = whsec(41);
+    let (s, v) = put_channels(
+        &app,
+        &unit,
+        &app.admin_token,
+        json!({ "webhook": { "url": old.url("/hook"), "secret": secret } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = queue_test(&app, &unit, "webhook").await;
+    let save = app
+        .client
+        .put(format!("{}/api/v1/units/{unit}/channels", app.base))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({ "webhook": { "url": new.url("/hook") } }));
+    let transport = std::sync::Arc::new(SaveDuringSend {
+        inner: ChannelTransport::new(app.state.clone()),
+        save: std::sync::Mutex::new(Some(save)),
+    });
+    let round = Deliverer::with_transport(app.state.clone(), transport)
+        .run_once()
+        .await
+        .unwrap();
+    assert_eq!(round.failed, 1, "{round:?}");
+    assert_eq!(old.received().len(), 1);
+    let state: String = sqlx::query("SELECT state FROM outbox WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "failed");
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{unit}/channels"), &app.admin_token)
+        .await;
+    assert!(
+        v["webhook"]["disabled_at"].is_null(),
+        "the new URL was disabled: {v}"
+    );
+    queue_test(&app, &unit, "webhook").await;
+    assert_eq!(deliver(&app).await.delivered, 1);
+    assert_eq!(new.received().len(), 1);
+    // A 410 from the setting still stored disables it, as before.
+    new.answer(410, "{}");
+    queue_test(&app, &unit, "webhook").await;
+    assert_eq!(deliver(&app).await.failed, 1);
+    let (_, v) = app
+        .get(&format!("/api/v1/units/{unit}/channels"), &app.admin_token)
+        .await;
+    assert!(v["webhook"]["disabled_at"].is_i64(), "{v}");
 }

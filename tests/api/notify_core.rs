@@ -24,6 +24,7 @@ both_engines!(
     outbox_is_listed_and_retried_by_sysadmins_only,
     deliverer_backs_off_then_gives_up_and_tells_sysadmins,
     a_lease_keeps_a_row_from_a_second_deliverer_until_it_runs_out,
+    notify_a_send_starts_only_if_it_ends_inside_the_lease,
 );
 
 /// Answers each send with the next scripted verdict (Delivered when the script is out)
@@ -438,4 +439,66 @@ async fn a_lease_keeps_a_row_from_a_second_deliverer_until_it_runs_out(app: Test
     assert_eq!(second_transport.sent(), vec![id.clone()]);
     assert_eq!(outbox_row(&app, &id).await.0, "delivered");
     assert_eq!(first.run_once().await.unwrap().claimed, 0);
+}
+
+/// Takes 25 s (of the test clock) per send.
+struct Slow {
+    clock: Arc<credgov::clock::ManualClock>,
+    sent: Mutex<Vec<String>>,
+}
+
+impl Transport for Slow {
+    fn send<'a>(&'a self, row: &'a Claimed) -> SendFuture<'a> {
+        self.sent.lock().unwrap().push(row.id.clone());
+        self.clock.advance_ms(25_000);
+        Box::pin(async move { Sent::Tried(Delivery::Delivered) })
+    }
+}
+
+/// A batch of slow sends does not outlast the lease: a send starts only while the
+/// row's lease lasts until the send's latest end (20 s for a webhook plus a 5 s margin),
+/// extending the row's own lease first when needed; rows whose lease ran out meanwhile
+/// are not sent (another deliverer takes them) instead of going out twice.
+async fn notify_a_send_starts_only_if_it_ends_inside_the_lease(app: TestApp) {
+    use credgov::notify::deliver::transport::max_send_ms;
+
+    assert_eq!(max_send_ms(Channel::Webhook), 25_000);
+    let unit = app
+        .create_unit(&app.root_id, "区统计局", "department")
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(queue(&app, &unit, &format!("慢消息{i}")).await);
+    }
+    let slow = Arc::new(Slow {
+        clock: app.clock.clone(),
+        sent: Mutex::default(),
+    });
+    let first = Deliverer::with_transport(app.state.clone(), slow.clone());
+    let round = first.run_once().await.unwrap();
+    // Lease 60 s: sends start at 0 s and 25 s; at 50 s the row's lease is extended to
+    // 75 s for the third; at 75 s the others' leases have run out.
+    assert_eq!(app.config.notify.lease_ms, 60_000);
+    assert_eq!(
+        (round.claimed, round.delivered, round.expired, round.lost),
+        (5, 3, 2, 0),
+        "{round:?}"
+    );
+    assert_eq!(slow.sent.lock().unwrap().len(), 3);
+    // Another deliverer takes the two at once.
+    let second_transport = Scripted::answering(vec![]);
+    let second = Deliverer::with_transport(app.state.clone(), second_transport.clone());
+    let round = second.run_once().await.unwrap();
+    assert_eq!((round.claimed, round.delivered), (2, 2), "{round:?}");
+    let mut all: Vec<String> = slow.sent.lock().unwrap().clone();
+    all.extend(second_transport.sent());
+    all.sort();
+    ids.sort();
+    assert_eq!(all, ids, "each row sent once");
+    let attempts: i64 = sqlx::query("SELECT CAST(SUM(attempts) AS BIGINT) FROM outbox")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(attempts, 5);
 }

@@ -73,6 +73,7 @@ async fn record(State(c): State<Counter>, headers: HeaderMap, body: Bytes) -> St
         query: String::new(),
         headers,
         body,
+        refused: false,
     });
     StatusCode::OK
 }
@@ -191,7 +192,22 @@ async fn two_servers_one_killed_deliver_every_message() {
     );
     counter.wait_for(MESSAGES, limit).await;
     let elapsed = started.elapsed();
-    // Give a straggler a moment, then stop B.
+    // A row the killed server was sending when it died has its lease extended to the
+    // send's cut-off (25 s for a webhook): B marks it once that has passed. Wait for
+    // every row to be marked (a straggler a moment more), then stop B.
+    let marked = Instant::now();
+    loop {
+        let undelivered: i64 =
+            sqlx::query("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .get(0);
+        if undelivered == 0 || marked.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.kill();
 

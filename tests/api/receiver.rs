@@ -1,6 +1,10 @@
 //! A local receiver for notification tests: records every request (path, query,
 //! headers, body) and answers with the status and body it is told to, like a webhook
-//! endpoint or a WeCom / DingTalk robot would.
+//! endpoint or a WeCom / DingTalk robot would. With [`Receiver::enforce_limits`] it
+//! also refuses what the platforms refuse: WeCom markdown over 4096 bytes (errcode
+//! 40058), DingTalk markdown over our 4000-byte budget (errcode 460101), and any other
+//! body (a webhook) over 20 KiB (HTTP 413); refused requests are recorded with
+//! `refused` set.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +21,8 @@ pub struct Received {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Refused for its size (only while limits are enforced).
+    pub refused: bool,
 }
 
 impl Received {
@@ -43,6 +49,7 @@ impl Received {
 struct Inner {
     received: Mutex<Vec<Received>>,
     answer: Mutex<(u16, String)>,
+    limits: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone)]
@@ -74,8 +81,42 @@ impl Receiver {
         *self.inner.answer.lock().unwrap() = (status, body.to_string());
     }
 
+    /// Refuses oversized messages from now on, as the platforms do.
+    pub fn enforce_limits(&self) {
+        self.inner
+            .limits
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.received.lock().unwrap().clone()
+    }
+}
+
+/// The platform's refusal of an oversized message, if it is one.
+fn too_large(path: &str, body: &[u8]) -> Option<(u16, String)> {
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let len = |v: &serde_json::Value| v.as_str().map(str::len).unwrap_or(0);
+    if path == "/cgi-bin/webhook/send" {
+        let n = len(&json["markdown"]["content"]);
+        (n > 4096).then(|| {
+            let msg = format!("markdown.content exceed max length 4096. invalid length {n}");
+            (
+                200,
+                serde_json::json!({ "errcode": 40058, "errmsg": msg }).to_string(),
+            )
+        })
+    } else if path == "/robot/send" {
+        let n = len(&json["markdown"]["text"]);
+        (n > 4000).then(|| {
+            let msg = format!("message too long: {n} bytes");
+            (
+                200,
+                serde_json::json!({ "errcode": 460101, "errmsg": msg }).to_string(),
+            )
+        })
+    } else {
+        (body.len() > 20 * 1024).then(|| (413, "{}".to_string()))
     }
 }
 
@@ -85,13 +126,19 @@ async fn record(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
+    let refusal = if inner.limits.load(std::sync::atomic::Ordering::SeqCst) {
+        too_large(uri.path(), &body)
+    } else {
+        None
+    };
     inner.received.lock().unwrap().push(Received {
         path: uri.path().to_string(),
         query: uri.query().unwrap_or("").to_string(),
         headers,
         body,
+        refused: refusal.is_some(),
     });
-    let (status, body) = inner.answer.lock().unwrap().clone();
+    let (status, body) = refusal.unwrap_or_else(|| inner.answer.lock().unwrap().clone());
     (
         StatusCode::from_u16(status).unwrap(),
         [("content-type", "application/json")],

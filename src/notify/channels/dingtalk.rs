@@ -15,7 +15,9 @@ use url::Url;
 use super::{Delivery, Outgoing, Robot, post_robot};
 use crate::outbound::OutboundClient;
 
-/// Largest markdown text sent in one message; longer ones are split before queueing.
+/// Largest markdown text (with the mention line) sent in one message: our own
+/// conservative budget, not a limit DingTalk publishes in bytes. `notify::parts` cuts
+/// longer messages into parts when they are queued.
 pub const DINGTALK_MAX_BYTES: usize = 4000;
 /// DingTalk answers `errcode` 130101 when a robot sends too fast, and then blocks the
 /// robot for 10 minutes: trying again sooner only wastes attempts.

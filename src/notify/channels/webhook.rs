@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 use super::{Delivery, Outgoing};
 use crate::outbound::OutboundClient;
 
-/// Largest JSON body sent; a longer message is split before it is queued.
+/// Largest JSON body sent; `notify::parts` cuts a longer message into parts when it is
+/// queued, and a body that still does not fit is rejected here, never sent.
 pub const MAX_BODY_BYTES: usize = 20 * 1024;
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(15);

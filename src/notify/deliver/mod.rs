@@ -1,6 +1,9 @@
 //! The deliverer: one loop per server process. Each round claims up to `notify.batch`
 //! due rows under a lease (`notify.lease_ms`), sends each through its [`Transport`]
-//! and records the outcome while it still holds the lease. Failures come back after
+//! and records the outcome while it still holds the lease. A send starts only while
+//! its lease lasts until the send's latest end ([`transport::max_send_ms`]: sends are
+//! cut off at that), extending the row's own lease first when needed; a row whose lease
+//! already ran out is not sent (another deliverer may be sending it). Failures come back after
 //! [`backoff`]; after `notify.max_attempts` a row is `failed` and the system
 //! administrators get a `delivery_failed` inbox notice (never about a failed
 //! `delivery_failed` message: no loops). A server killed mid-round loses its leases and
@@ -38,6 +41,9 @@ pub struct Round {
     pub deferred: usize,
     /// Outcomes not recorded because the lease had passed to another deliverer.
     pub lost: usize,
+    /// Not attempted: its lease ran out before its turn and could not be extended (it
+    /// is due for any deliverer, this one included, to claim again).
+    pub expired: usize,
 }
 
 /// One deliverer; `owner` names its leases.
@@ -89,15 +95,31 @@ impl Deliverer {
             ..Round::default()
         };
         for row in &rows {
-            // A lease that ran out while earlier rows were sent may be someone else's now.
-            if self.state.now() >= row.lease_until {
-                round.lost += 1;
+            // A send starts only if it ends (it is cut off at its channel's longest send
+            // time) while the lease is still ours: one that outlasted the lease could run
+            // beside another deliverer's send of the same row. When too little is left,
+            // the row's lease is extended first, which fails if it already ran out.
+            let now = self.state.now();
+            let needed = now + transport::max_send_ms(row.channel);
+            if needed >= row.lease_until
+                && !store::extend(&self.state.db, &row.id, &self.owner, now, needed).await?
+            {
+                round.expired += 1;
                 continue;
             }
             let sent = self.transport.send(row).await;
-            let gone = matches!(sent, Sent::Tried(Delivery::Gone { .. }));
+            // A 410 disables the setting the message went to (when the transport says
+            // which), not one saved since.
+            let (sent, gone) = match sent {
+                Sent::Gone { error, fingerprint } => (
+                    Sent::Tried(Delivery::Gone { error }),
+                    Some(Some(fingerprint)),
+                ),
+                sent @ Sent::Tried(Delivery::Gone { .. }) => (sent, Some(None)),
+                sent => (sent, None),
+            };
             let settle = self.judge(row, sent);
-            match self.record(row, &settle, gone).await? {
+            match self.record(row, &settle, gone.as_ref()).await? {
                 false => round.lost += 1,
                 true => match settle {
                     Settle::Delivered => round.delivered += 1,
@@ -117,6 +139,7 @@ impl Deliverer {
         let max = i64::from(self.state.config.notify.max_attempts);
         match sent {
             Sent::NotNow { until } => Settle::Deferred { next_at: until },
+            Sent::Gone { error, .. } => Settle::Failed { error },
             Sent::Tried(Delivery::Delivered) => Settle::Delivered,
             Sent::Tried(Delivery::Reject { error } | Delivery::Gone { error }) => {
                 Settle::Failed { error }
@@ -140,21 +163,31 @@ impl Deliverer {
 
     /// Writes `settle` if the lease is still ours; a row that failed for good tells the
     /// system administrators in the same transaction, and a receiver that answered
-    /// 410 Gone (`gone`) has its channel setting disabled.
+    /// 410 Gone (`gone`: with the fingerprint of the setting it was sent to, if known)
+    /// has that channel setting disabled.
     async fn record(
         &self,
         row: &Claimed,
         settle: &Settle,
-        gone: bool,
+        gone: Option<&Option<String>>,
     ) -> Result<bool, sqlx::Error> {
         let now = self.state.now();
         let mut tx = self.state.db.begin_write().await?;
         if !store::settle(&mut tx, &row.id, &self.owner, now, settle).await? {
             return Ok(false);
         }
-        if let (true, Some(unit_id)) = (gone, row.settings_unit_id.as_deref()) {
+        if let (Some(fingerprint), Some(unit_id)) = (gone, row.settings_unit_id.as_deref()) {
             let reason = "the receiver answered 410 Gone";
-            super::settings::store::disable(&mut tx, unit_id, row.channel, reason, now).await?;
+            let store = super::settings::store::disable;
+            store(
+                &mut tx,
+                unit_id,
+                row.channel,
+                fingerprint.as_deref(),
+                reason,
+                now,
+            )
+            .await?;
         }
         if let Settle::Failed { error } = settle
             && row.kind != NotificationKind::DeliveryFailed

@@ -22,6 +22,8 @@ pub const WINDOW_MS: Millis = 60_000;
 pub struct Slot {
     robot: String,
     slot: i64,
+    /// When it was taken: the send starts no earlier.
+    taken_at: Millis,
 }
 
 /// The robot's key in `robot_slots`: a keyed hash of its URL (the URL carries its key).
@@ -70,6 +72,7 @@ pub async fn take(
             return Ok(Ok(Slot {
                 robot: robot.to_string(),
                 slot,
+                taken_at: now,
             }));
         }
     }
@@ -101,13 +104,16 @@ fn insert_slots_sql() -> String {
     )
 }
 
-/// The send that held `slot` ended at `ended`: the slot frees a minute later (never
-/// later than the reservation said).
+/// The send that held `slot` ended at `ended`: the slot frees a minute later, never
+/// later than the reservation said, and never earlier than a minute after the slot was
+/// taken (an `ended` read from a clock behind the one that took the slot cannot free it
+/// early). The message arrived at the robot between the two, so no 60 s window ever
+/// holds more than [`PER_MINUTE`] of its messages.
 pub async fn finish(db: &Db, slot: &Slot, ended: Millis) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE robot_slots SET free_at = $1 WHERE robot = $2 AND slot = $3 AND free_at > $1",
     )
-    .bind(ended + WINDOW_MS)
+    .bind(freed_at(slot, ended))
     .bind(&slot.robot)
     .bind(slot.slot)
     .execute(db.pool())
@@ -115,9 +121,26 @@ pub async fn finish(db: &Db, slot: &Slot, ended: Millis) -> Result<(), sqlx::Err
     Ok(())
 }
 
+/// When `slot`, whose send ended at `ended`, may be taken again.
+fn freed_at(slot: &Slot, ended: Millis) -> Millis {
+    ended.max(slot.taken_at) + WINDOW_MS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_never_frees_within_a_minute_of_being_taken() {
+        let slot = Slot {
+            robot: "r".into(),
+            slot: 0,
+            taken_at: 1_000_000,
+        };
+        assert_eq!(freed_at(&slot, 1_000_500), 1_000_500 + WINDOW_MS);
+        // An end read from a clock behind the one that took the slot.
+        assert_eq!(freed_at(&slot, 970_000), 1_000_000 + WINDOW_MS);
+    }
 
     #[test]
     fn one_statement_inserts_every_slot() {

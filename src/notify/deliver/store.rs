@@ -175,3 +175,26 @@ pub async fn settle(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Extends `owner`'s lease on row `id` to at least `until`, if it still holds it at
+/// `now` (the lease has not run out); whether it does.
+pub async fn extend(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    now: Millis,
+    until: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET lease_until = CASE WHEN lease_until < $1 THEN $1 ELSE lease_until END \
+         WHERE id = $2 AND lease_owner = $3 AND lease_until > $4 AND state = $5",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .bind(OutboxState::Pending.as_str())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -45,9 +45,10 @@ pub struct ChannelsInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
-    /// The receiver's http(s) URL.
+    /// The receiver's https URL (plain http only to a host listed in
+    /// `outbound.allowed_hosts`).
     pub url: String,
-    /// `whsec_` + base64 of at least 24 random bytes. Required the first time; when
+    /// `whsec_` + base64 of at least 24 random bytes (at least 8 distinct byte values). Required the first time; when
     /// omitted later the current secret stays. A new secret replaces the old one, which
     /// keeps signing beside it for 24 hours so the receiver can switch over.
     #[serde(default)]
@@ -89,16 +90,41 @@ pub fn check_url(client: &OutboundClient, field: &str, url: &str) -> Result<Stri
             "the URL is longer than 2000 characters",
         ));
     }
-    client
+    let host = client
         .check_destination(url)
-        .map_err(|e| InputError::field(field, e.to_string()))
+        .map_err(|e| InputError::field(field, e.to_string()))?;
+    // Robot URLs carry their keys and webhooks carry signed data: plain http only to a
+    // host the operator listed (this machine, the intranet).
+    let plain = url::Url::parse(url).is_ok_and(|u| u.scheme() == "http");
+    if plain && !client.lists_host(&host) {
+        return Err(InputError::field(
+            field,
+            "the URL must use https (plain http only to a host listed in outbound.allowed_hosts)",
+        ));
+    }
+    Ok(host)
 }
 
-/// A `whsec_…` secret's format.
+/// Fewest distinct byte values a new webhook secret's bytes must hold.
+pub const MIN_DISTINCT_SECRET_BYTES: usize = 8;
+
+/// A `whsec_…` secret's format, and bytes that look random: a secret of one repeated
+/// byte (or a handful of byte values) is refused, whatever its length.
 pub fn check_webhook_secret(secret: &str) -> Result<(), InputError> {
-    webhook::secret_key(secret)
-        .map(drop)
-        .map_err(|e| InputError::field("webhook.secret", e.to_string()))
+    let key = webhook::secret_key(secret)
+        .map_err(|e| InputError::field("webhook.secret", e.to_string()))?;
+    let mut seen = [false; 256];
+    for b in key.iter() {
+        seen[usize::from(*b)] = true;
+    }
+    let distinct = seen.iter().filter(|s| **s).count();
+    if distinct < MIN_DISTINCT_SECRET_BYTES {
+        return Err(InputError::field(
+            "webhook.secret",
+            "the webhook secret's bytes are not random (generate it, e.g. whsec_ + base64 of 32 random bytes)",
+        ));
+    }
+    Ok(())
 }
 
 /// A DingTalk signing secret: `SEC` and printable ASCII, at most 200 characters.
@@ -181,6 +207,23 @@ mod tests {
             assert!(check_email_to(&[bad.into()]).is_err(), "{bad}");
         }
         assert!(check_email_to(&[]).is_err());
+    }
+
+    #[test]
+    fn webhook_secrets_must_look_random() {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| {
+            format!(
+                "whsec_{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        };
+        assert!(check_webhook_secret(&b64(&[7u8; 32])).is_err());
+        let few: Vec<u8> = (0..32u8).map(|i| i % 7).collect();
+        assert!(check_webhook_secret(&b64(&few)).is_err());
+        let enough: Vec<u8> = (0..32u8).map(|i| i % 8).collect();
+        assert!(check_webhook_secret(&b64(&enough)).is_ok());
+        assert!(check_webhook_secret(&b64(&[1u8; 16])).is_err());
     }
 
     #[test]

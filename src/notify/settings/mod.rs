@@ -414,20 +414,22 @@ pub async fn group_routes(
         .collect())
 }
 
-/// The claimed row's destination with its secrets opened for this one send; None when
-/// its setting was removed or disabled since it was queued.
+/// The claimed row's destination with its secrets opened for this one send, and the
+/// fingerprint of the setting it came from; None when its setting was removed or
+/// disabled since it was queued.
 pub async fn destination(
     state: &AppState,
     row: &Claimed,
-) -> Result<Option<Destination>, KeyringError> {
+) -> Result<Option<(Destination, String)>, KeyringError> {
     let Some(unit_id) = row.settings_unit_id.as_deref() else {
         return Ok(None);
     };
     let Some(s) = store::open_own(state, unit_id, row.channel, true).await? else {
         return Ok(None);
     };
+    let fingerprint = store::fingerprint(state, &s);
     let secret = |v: &Option<String>| v.as_deref().map(|s| SecretString::from(s.to_string()));
-    Ok(match row.channel {
+    let destination = match row.channel {
         Channel::Webhook => {
             let now = state.now();
             let mut secrets: Vec<SecretString> = secret(&s.secret).into_iter().collect();
@@ -446,5 +448,6 @@ pub async fn destination(
         },
         // E-mail rows are opened by `notify::smtp::destination` (the relay and the list).
         Channel::Email => None,
-    })
+    };
+    Ok(destination.map(|d| (d, fingerprint)))
 }

@@ -136,25 +136,30 @@ pub async fn remove(tx: &mut Tx, unit_id: &str, channel: Channel) -> Result<bool
     Ok(done.rows_affected() > 0)
 }
 
-/// A webhook endpoint that answered 410 Gone: disabled until it is saved again.
+/// A webhook endpoint that answered 410 Gone: disabled until it is saved again. With
+/// `fingerprint` (the setting the message went to), only while that is still the
+/// stored setting: one saved since (a fixed URL) stays enabled.
 pub async fn disable(
     tx: &mut Tx,
     unit_id: &str,
     channel: Channel,
+    fingerprint: Option<&str>,
     reason: &str,
     now: Millis,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE unit_channels SET disabled_at = $1, disabled_reason = $2 \
-         WHERE unit_id = $3 AND channel = $4 AND disabled_at IS NULL",
+         WHERE unit_id = $3 AND channel = $4 AND disabled_at IS NULL \
+         AND ($5 IS NULL OR fingerprint = $5)",
     )
     .bind(now)
     .bind(reason)
     .bind(unit_id)
     .bind(channel.as_str())
+    .bind(fingerprint)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// For each channel, the setting `unit_id` uses: its own, or the nearest unit's above

@@ -4,7 +4,7 @@
 //! (`snapshots`); `routes` serves `/risk/*`. Aggregates only: nothing here reads a
 //! secret.
 
-mod drill;
+pub mod drill;
 mod error;
 pub mod model;
 pub mod ranking;

@@ -94,13 +94,16 @@ pub async fn load(
         own.entry(r.try_get("unit_id")?).or_default().accounts = r.try_get("n")?;
     }
 
+    // The state is written into the statement (a constant, not input) so both engines
+    // can read the partial index `findings_unit_open` (… WHERE state = 'open'), which a
+    // bound parameter does not prove.
     let sql = format!(
-        "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = $2 \
-         AND {in_subtree} GROUP BY unit_id, rule, severity"
+        "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = '{}' \
+         AND {in_subtree} GROUP BY unit_id, rule, severity",
+        FindingState::Open.as_str()
     );
     for r in sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&like)
-        .bind(FindingState::Open.as_str())
         .fetch_all(pool)
         .await?
     {

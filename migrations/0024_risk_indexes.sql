@@ -1,0 +1,7 @@
+-- Risk ranking (issue 11): the grouped counts of a subtree (src/risk/tally.rs) read
+-- indexes only. benches/risk.rs measures the ranking without and with these, and what
+-- they cost each insert.
+-- Active accounts per unit: covers `status = 'active' … GROUP BY unit_id`.
+CREATE INDEX accounts_unit_status ON accounts (unit_id, status);
+-- Open findings per (unit, rule, severity); partial, so resolved history costs nothing.
+CREATE INDEX findings_unit_open ON findings (unit_id, rule, severity) WHERE state = 'open';

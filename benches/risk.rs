@@ -36,6 +36,7 @@ use credgov::clock::{Clock, SystemClock};
 use credgov::http::Paging;
 use credgov::identity::SessionKind;
 use credgov::ids::UnitId;
+use credgov::inspection::{Rule, Severity};
 use credgov::risk::drill::detail;
 use credgov::risk::ranking::{RankSort, rank_children};
 use credgov::tenancy::{Unit, get_unit};
@@ -436,6 +437,89 @@ async fn ranking(state: &AppState, unit: &Unit) -> Duration {
     took
 }
 
+/// Where a ranking's time goes: each of `tally::load`'s queries alone (median), the
+/// whole load (they run at once) and the roll-up in memory.
+async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
+    let like = format!("{}%", root.path);
+    let sub = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
+    // As tally.rs counts open findings: one row per unit, by severity and by rule.
+    let pivot: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("COUNT(CASE WHEN severity = '{s}' THEN 1 END)"))
+        .chain(
+            Rule::ALL
+                .iter()
+                .map(|r| format!("COUNT(CASE WHEN rule = '{r}' THEN 1 END)")),
+        )
+        .collect();
+    let pivot = pivot.join(", ");
+    let queries = [
+        (
+            "units",
+            "SELECT id, parent_id, path, depth, name FROM units WHERE path LIKE $1 ORDER BY path"
+                .to_string(),
+        ),
+        (
+            "accounts",
+            format!(
+                "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = 'active' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "findings",
+            format!(
+                "SELECT unit_id, {pivot} FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "handovers",
+            format!(
+                "SELECT unit_id, COUNT(*) AS total FROM handovers WHERE state <> 'cancelled' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "items",
+            format!(
+                "SELECT unit_id, COUNT(*) AS total, SUM(CASE WHEN COALESCE(submitted_at, closed_at, 0) <= deadline_at THEN 1 ELSE 0 END) AS good FROM rectifications WHERE (opened_at >= 0 OR state IN ('open', 'returned', 'submitted')) AND {sub} GROUP BY unit_id"
+            ),
+        ),
+    ];
+    let mut parts = Vec::new();
+    for (label, sql) in queries {
+        let mut v = Vec::new();
+        let mut rows = 0;
+        for _ in 0..4 {
+            let t = Instant::now();
+            rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&like)
+                .fetch_all(h.state.db.pool())
+                .await
+                .expect("part")
+                .len();
+            v.push(t.elapsed());
+        }
+        parts.push(format!("{label} {:.1} ms ({rows} rows)", ms(median(v))));
+    }
+    let (mut loads, mut rolls) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        let t = Instant::now();
+        let tallies = credgov::risk::tally::load(h.state.db.pool(), &root.path, 0)
+            .await
+            .expect("load");
+        loads.push(t.elapsed());
+        let t = Instant::now();
+        let rolled = tallies.rolled_up();
+        rolls.push(t.elapsed());
+        assert!(!rolled.is_empty());
+    }
+    println!(
+        "{name} ({phase}): root's ranking — {}; tally::load {:.1} ms, rolled_up {:.1} ms",
+        parts.join(", "),
+        ms(median(loads)),
+        ms(median(rolls))
+    );
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -491,6 +575,9 @@ async fn measure(
             load()
         ));
         println!("{}", out.last().expect("row"));
+    }
+    if let Some((_, root)) = targets.first() {
+        breakdown(h, name, phase, root).await;
     }
     let mut drills = Vec::new();
     for i in 0..set.drills + 10 {

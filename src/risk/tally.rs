@@ -1,13 +1,14 @@
 //! What each unit of a subtree measures, in four grouped queries whatever the size of
-//! the subtree: active accounts per unit, open findings per (unit, rule, severity),
-//! handover cases and rectification items of the last year per unit with how many kept
-//! their deadline. Roll-ups to subtrees happen in memory over the unit tree.
+//! the subtree (run at once, with the units list): active accounts per unit, open
+//! findings per unit by severity and by rule, handover cases and rectification items of
+//! the last year per unit with how many kept their deadline. Roll-ups to subtrees happen
+//! in memory over the unit tree.
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::model::{Ratio, Tally};
+use super::model::{Component, Ratio, Tally};
 use crate::calendar::DAY_MS;
 use crate::handover::CaseState;
 use crate::inspection::{FindingState, Rule, Severity};
@@ -55,16 +56,47 @@ impl SubtreeTallies {
 }
 
 /// Loads the units under `prefix` and their own tallies as of `now`.
+///
+/// The five queries are independent reads, so they run at once on separate pool
+/// connections: the ranking then costs about its largest query (the accounts count,
+/// which `accounts_unit_status` covers) rather than the sum of all five.
 pub async fn load(
     pool: &sqlx::AnyPool,
     prefix: &str,
     now: i64,
 ) -> Result<SubtreeTallies, sqlx::Error> {
     let like = format!("{prefix}%");
-    let units = sqlx::query(
+    let (units, accounts, findings, handovers, items) = tokio::try_join!(
+        load_units(pool, &like),
+        count_accounts(pool, &like),
+        count_findings(pool, &like),
+        count_handovers(pool, &like, now),
+        count_items(pool, &like, now),
+    )?;
+    let mut own: HashMap<String, Tally> = HashMap::new();
+    for (unit_id, n) in accounts {
+        own.entry(unit_id).or_default().accounts = n;
+    }
+    for f in findings {
+        f.add_to(own.entry(f.unit_id.clone()).or_default());
+    }
+    for (unit_id, r) in handovers {
+        own.entry(unit_id).or_default().handover = r;
+    }
+    for (unit_id, r) in items {
+        own.entry(unit_id).or_default().rectification = r;
+    }
+    Ok(SubtreeTallies { units, own })
+}
+
+/// Units whose path is in the subtree: `unit_id IN (…)` with `$1` the path prefix.
+const IN_SUBTREE: &str = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
+
+async fn load_units(pool: &sqlx::AnyPool, like: &str) -> Result<Vec<UnitRow>, sqlx::Error> {
+    sqlx::query(
         "SELECT id, parent_id, path, depth, name FROM units WHERE path LIKE $1 ORDER BY path",
     )
-    .bind(&like)
+    .bind(like)
     .fetch_all(pool)
     .await?
     .iter()
@@ -77,67 +109,139 @@ pub async fn load(
             name: r.try_get("name")?,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let mut own: HashMap<String, Tally> = HashMap::new();
-    let in_subtree = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
+    .collect()
+}
 
+/// Active accounts per unit.
+async fn count_accounts(
+    pool: &sqlx::AnyPool,
+    like: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let sql = format!(
-        "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = $2 AND {in_subtree} \
+        "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = $2 AND {IN_SUBTREE} \
          GROUP BY unit_id"
     );
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&like)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(like)
         .bind(AccountStatus::Active.as_str())
         .fetch_all(pool)
         .await?
-    {
-        own.entry(r.try_get("unit_id")?).or_default().accounts = r.try_get("n")?;
-    }
+        .iter()
+        .map(|r| Ok((r.try_get("unit_id")?, r.try_get("n")?)))
+        .collect()
+}
 
-    // The state is written into the statement (a constant, not input) so both engines
-    // can read the partial index `findings_unit_open` (… WHERE state = 'open'), which a
-    // bound parameter does not prove.
+/// Open findings of one unit: how many at each severity, how many of each rule.
+struct OpenFindings {
+    unit_id: String,
+    by_severity: Vec<(Severity, i64)>,
+    by_rule: Vec<(Rule, i64)>,
+}
+
+impl OpenFindings {
+    /// As [`Tally::add_findings`] once per finding, summed.
+    fn add_to(&self, t: &mut Tally) {
+        for (severity, n) in &self.by_severity {
+            t.counts.add_one(*severity, *n);
+        }
+        for (rule, n) in self.by_rule.iter().filter(|(_, n)| *n > 0) {
+            *t.by_rule.entry(rule.as_str()).or_default() += n;
+            if let Some(c) = Component::of_rule(*rule)
+                && let Some(i) = Component::ALL.iter().position(|x| *x == c)
+            {
+                t.bad[i] += n;
+            }
+        }
+    }
+}
+
+/// Open findings per unit, of rules and severities this build knows, counted by
+/// severity and by rule in one row per unit (the score never needs the pairs, and one
+/// row per unit is several times fewer rows to read than one per (rule, severity)).
+async fn count_findings(
+    pool: &sqlx::AnyPool,
+    like: &str,
+) -> Result<Vec<OpenFindings>, sqlx::Error> {
+    // Every value written into the statement is a constant of this build, not input:
+    // the state literal lets both engines read the partial index `findings_unit_open`
+    // (… WHERE state = 'open'), which a bound parameter does not prove.
+    let quoted = |s: &str| format!("'{s}'");
+    let severities: Vec<String> = Severity::ALL.iter().map(|s| quoted(s.as_str())).collect();
+    let rules: Vec<String> = Rule::ALL.iter().map(|r| quoted(r.as_str())).collect();
+    let mut columns = Vec::new();
+    for (i, s) in severities.iter().enumerate() {
+        columns.push(format!(
+            "COUNT(CASE WHEN severity = {s} THEN 1 END) AS s{i}"
+        ));
+    }
+    for (i, r) in rules.iter().enumerate() {
+        columns.push(format!("COUNT(CASE WHEN rule = {r} THEN 1 END) AS r{i}"));
+    }
     let sql = format!(
-        "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = '{}' \
-         AND {in_subtree} GROUP BY unit_id, rule, severity",
-        FindingState::Open.as_str()
+        "SELECT unit_id, {} FROM findings WHERE state = '{}' AND rule IN ({}) \
+         AND severity IN ({}) AND {IN_SUBTREE} GROUP BY unit_id",
+        columns.join(", "),
+        FindingState::Open.as_str(),
+        rules.join(", "),
+        severities.join(", ")
     );
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&like)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(like)
         .fetch_all(pool)
         .await?
-    {
-        let (Some(rule), Some(severity)) = (
-            Rule::parse(&r.try_get::<String, _>("rule")?),
-            Severity::parse(&r.try_get::<String, _>("severity")?),
-        ) else {
-            continue; // a rule this build does not know
-        };
-        own.entry(r.try_get("unit_id")?)
-            .or_default()
-            .add_findings(rule, severity, r.try_get("n")?);
-    }
+        .iter()
+        .map(|r| {
+            Ok(OpenFindings {
+                unit_id: r.try_get("unit_id")?,
+                by_severity: Severity::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Ok((*s, r.try_get(format!("s{i}").as_str())?)))
+                    .collect::<Result<_, sqlx::Error>>()?,
+                by_rule: Rule::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rule)| Ok((*rule, r.try_get(format!("r{i}").as_str())?)))
+                    .collect::<Result<_, sqlx::Error>>()?,
+            })
+        })
+        .collect()
+}
 
+/// Handover cases of the window per unit, and how many kept their deadline.
+async fn count_handovers(
+    pool: &sqlx::AnyPool,
+    like: &str,
+    now: i64,
+) -> Result<Vec<(String, Ratio)>, sqlx::Error> {
     let since = now - WINDOW_DAYS * DAY_MS;
     // A case keeps its deadline when signed off by then, or while still running before it.
     let sql = format!(
         "SELECT unit_id, COUNT(*) AS total, \
            SUM(CASE WHEN COALESCE(signed_off_at, $2) <= deadline_at THEN 1 ELSE 0 END) AS good \
-         FROM handovers WHERE state <> $3 AND (created_at >= $4 OR state <> $5) AND {in_subtree} \
+         FROM handovers WHERE state <> $3 AND (created_at >= $4 OR state <> $5) AND {IN_SUBTREE} \
          GROUP BY unit_id"
     );
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&like)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(like)
         .bind(now)
         .bind(CaseState::Cancelled.as_str())
         .bind(since)
         .bind(CaseState::Closed.as_str())
         .fetch_all(pool)
         .await?
-    {
-        own.entry(r.try_get("unit_id")?).or_default().handover = ratio(&r)?;
-    }
+        .iter()
+        .map(|r| Ok((r.try_get("unit_id")?, ratio(r)?)))
+        .collect()
+}
 
+/// Rectification items of the window per unit, and how many kept their deadline.
+async fn count_items(
+    pool: &sqlx::AnyPool,
+    like: &str,
+    now: i64,
+) -> Result<Vec<(String, Ratio)>, sqlx::Error> {
+    let since = now - WINDOW_DAYS * DAY_MS;
     // An item keeps its deadline when evidence went in (or it closed) by then, or while
     // still open before it; a returned item is judged on today like an open one.
     let sql = format!(
@@ -145,11 +249,11 @@ pub async fn load(
            SUM(CASE WHEN (CASE WHEN state IN ($3, $4) THEN $2 \
                                ELSE COALESCE(submitted_at, closed_at, $2) END) <= deadline_at \
                THEN 1 ELSE 0 END) AS good \
-         FROM rectifications WHERE (opened_at >= $5 OR state IN ($3, $4, $6)) AND {in_subtree} \
+         FROM rectifications WHERE (opened_at >= $5 OR state IN ($3, $4, $6)) AND {IN_SUBTREE} \
          GROUP BY unit_id"
     );
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&like)
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(like)
         .bind(now)
         .bind(RectificationState::Open.as_str())
         .bind(RectificationState::Returned.as_str())
@@ -157,10 +261,9 @@ pub async fn load(
         .bind(RectificationState::Submitted.as_str())
         .fetch_all(pool)
         .await?
-    {
-        own.entry(r.try_get("unit_id")?).or_default().rectification = ratio(&r)?;
-    }
-    Ok(SubtreeTallies { units, own })
+        .iter()
+        .map(|r| Ok((r.try_get("unit_id")?, ratio(r)?)))
+        .collect()
 }
 
 fn ratio(r: &sqlx::any::AnyRow) -> Result<Ratio, sqlx::Error> {

@@ -472,6 +472,12 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
             ),
         ),
         (
+            "findings by (unit, rule, severity) (the shape before)",
+            format!(
+                "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id, rule, severity"
+            ),
+        ),
+        (
             "handovers",
             format!(
                 "SELECT unit_id, COUNT(*) AS total FROM handovers WHERE state <> 'cancelled' AND {sub} GROUP BY unit_id"
@@ -486,6 +492,21 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     ];
     let mut parts = Vec::new();
     for (label, sql) in queries {
+        if std::env::var("CREDGOV_BENCH_PLANS").is_ok() {
+            let explain = match h.state.db.backend() {
+                credgov::db::Backend::Sqlite => "EXPLAIN QUERY PLAN",
+                credgov::db::Backend::Postgres => "EXPLAIN",
+            };
+            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("{explain} {sql}")))
+                .bind(&like)
+                .fetch_all(h.state.db.pool())
+                .await
+                .expect("plan")
+                .iter()
+                .map(|r| r.try_get::<String, _>(r.len() - 1).unwrap_or_default())
+                .collect();
+            println!("{name} ({phase}) {label} plan: {}", plan.join(" / "));
+        }
         let mut v = Vec::new();
         let mut rows = 0;
         for _ in 0..4 {

@@ -11,6 +11,7 @@ use sqlx::Row;
 use super::model::{Component, Ratio, Tally};
 use crate::calendar::DAY_MS;
 use crate::handover::CaseState;
+use crate::http::placeholders;
 use crate::inspection::{FindingState, Rule, Severity};
 use crate::rectification::RectificationState;
 use crate::vault::AccountStatus;
@@ -57,21 +58,28 @@ impl SubtreeTallies {
 
 /// Loads the units under `prefix` and their own tallies as of `now`.
 ///
-/// The five queries are independent reads, so they run at once on separate pool
+/// The four counts are independent reads, so they run at once on separate pool
 /// connections: the ranking then costs about its largest query (the accounts count,
-/// which `accounts_unit_status` covers) rather than the sum of all five.
+/// which `accounts_unit_status` covers) rather than the sum of all four. The units come
+/// first: a small subtree (a drill-down) is then counted by its unit ids, which both
+/// engines look up by key, instead of matching every unit's path again in each count.
 pub async fn load(
     pool: &sqlx::AnyPool,
     prefix: &str,
     now: i64,
 ) -> Result<SubtreeTallies, sqlx::Error> {
     let like = format!("{prefix}%");
-    let (units, accounts, findings, handovers, items) = tokio::try_join!(
-        load_units(pool, &like),
-        count_accounts(pool, &like),
-        count_findings(pool, &like),
-        count_handovers(pool, &like, now),
-        count_items(pool, &like, now),
+    let units = load_units(pool, &like).await?;
+    let ids: Vec<&str> = units.iter().map(|u| u.id.as_str()).collect();
+    let scope = Scope {
+        like: &like,
+        ids: (!ids.is_empty() && ids.len() <= MAX_LISTED).then_some(ids.as_slice()),
+    };
+    let (accounts, findings, handovers, items) = tokio::try_join!(
+        count_accounts(pool, &scope),
+        count_findings(pool, &scope),
+        count_handovers(pool, &scope, now),
+        count_items(pool, &scope, now),
     )?;
     let mut own: HashMap<String, Tally> = HashMap::new();
     for (unit_id, n) in accounts {
@@ -89,8 +97,39 @@ pub async fn load(
     Ok(SubtreeTallies { units, own })
 }
 
-/// Units whose path is in the subtree: `unit_id IN (…)` with `$1` the path prefix.
-const IN_SUBTREE: &str = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
+/// Subtrees of at most this many units are counted by their listed ids.
+const MAX_LISTED: usize = 200;
+
+/// Which units a count covers: those whose path matches `like` (`$1`), and when the
+/// subtree is small, listed by id as well (bound after the count's own parameters).
+struct Scope<'a> {
+    like: &'a str,
+    ids: Option<&'a [&'a str]>,
+}
+
+impl Scope<'_> {
+    /// The `unit_id IN (…)` condition; `first` is the number of the first id parameter.
+    fn condition(&self, first: usize) -> String {
+        match self.ids {
+            None => "unit_id IN (SELECT id FROM units WHERE path LIKE $1)".into(),
+            Some(ids) => format!(
+                "unit_id IN (SELECT id FROM units WHERE id IN ({}) AND path LIKE $1)",
+                placeholders(first, ids.len())
+            ),
+        }
+    }
+
+    /// Binds the listed ids (after the count's own parameters).
+    fn bind_ids<'q>(
+        &self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for id in self.ids.unwrap_or_default() {
+            q = q.bind(id.to_string());
+        }
+        q
+    }
+}
 
 async fn load_units(pool: &sqlx::AnyPool, like: &str) -> Result<Vec<UnitRow>, sqlx::Error> {
     sqlx::query(
@@ -115,15 +154,18 @@ async fn load_units(pool: &sqlx::AnyPool, like: &str) -> Result<Vec<UnitRow>, sq
 /// Active accounts per unit.
 async fn count_accounts(
     pool: &sqlx::AnyPool,
-    like: &str,
+    scope: &Scope<'_>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let sql = format!(
-        "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = $2 AND {IN_SUBTREE} \
-         GROUP BY unit_id"
+        "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = $2 AND {} \
+         GROUP BY unit_id",
+        scope.condition(3)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(like)
-        .bind(AccountStatus::Active.as_str())
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(scope.like.to_string())
+        .bind(AccountStatus::Active.as_str());
+    scope
+        .bind_ids(q)
         .fetch_all(pool)
         .await?
         .iter()
@@ -160,7 +202,7 @@ impl OpenFindings {
 /// row per unit is several times fewer rows to read than one per (rule, severity)).
 async fn count_findings(
     pool: &sqlx::AnyPool,
-    like: &str,
+    scope: &Scope<'_>,
 ) -> Result<Vec<OpenFindings>, sqlx::Error> {
     // Every value written into the statement is a constant of this build, not input:
     // the state literal lets both engines read the partial index `findings_unit_open`
@@ -179,14 +221,16 @@ async fn count_findings(
     }
     let sql = format!(
         "SELECT unit_id, {} FROM findings WHERE state = '{}' AND rule IN ({}) \
-         AND severity IN ({}) AND {IN_SUBTREE} GROUP BY unit_id",
+         AND severity IN ({}) AND {} GROUP BY unit_id",
         columns.join(", "),
         FindingState::Open.as_str(),
         rules.join(", "),
-        severities.join(", ")
+        severities.join(", "),
+        scope.condition(2)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(like)
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scope.like.to_string());
+    scope
+        .bind_ids(q)
         .fetch_all(pool)
         .await?
         .iter()
@@ -211,7 +255,7 @@ async fn count_findings(
 /// Handover cases of the window per unit, and how many kept their deadline.
 async fn count_handovers(
     pool: &sqlx::AnyPool,
-    like: &str,
+    scope: &Scope<'_>,
     now: i64,
 ) -> Result<Vec<(String, Ratio)>, sqlx::Error> {
     let since = now - WINDOW_DAYS * DAY_MS;
@@ -219,15 +263,18 @@ async fn count_handovers(
     let sql = format!(
         "SELECT unit_id, COUNT(*) AS total, \
            SUM(CASE WHEN COALESCE(signed_off_at, $2) <= deadline_at THEN 1 ELSE 0 END) AS good \
-         FROM handovers WHERE state <> $3 AND (created_at >= $4 OR state <> $5) AND {IN_SUBTREE} \
-         GROUP BY unit_id"
+         FROM handovers WHERE state <> $3 AND (created_at >= $4 OR state <> $5) AND {} \
+         GROUP BY unit_id",
+        scope.condition(6)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(like)
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(scope.like.to_string())
         .bind(now)
         .bind(CaseState::Cancelled.as_str())
         .bind(since)
-        .bind(CaseState::Closed.as_str())
+        .bind(CaseState::Closed.as_str());
+    scope
+        .bind_ids(q)
         .fetch_all(pool)
         .await?
         .iter()
@@ -238,7 +285,7 @@ async fn count_handovers(
 /// Rectification items of the window per unit, and how many kept their deadline.
 async fn count_items(
     pool: &sqlx::AnyPool,
-    like: &str,
+    scope: &Scope<'_>,
     now: i64,
 ) -> Result<Vec<(String, Ratio)>, sqlx::Error> {
     let since = now - WINDOW_DAYS * DAY_MS;
@@ -249,16 +296,19 @@ async fn count_items(
            SUM(CASE WHEN (CASE WHEN state IN ($3, $4) THEN $2 \
                                ELSE COALESCE(submitted_at, closed_at, $2) END) <= deadline_at \
                THEN 1 ELSE 0 END) AS good \
-         FROM rectifications WHERE (opened_at >= $5 OR state IN ($3, $4, $6)) AND {IN_SUBTREE} \
-         GROUP BY unit_id"
+         FROM rectifications WHERE (opened_at >= $5 OR state IN ($3, $4, $6)) AND {} \
+         GROUP BY unit_id",
+        scope.condition(7)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(like)
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(scope.like.to_string())
         .bind(now)
         .bind(RectificationState::Open.as_str())
         .bind(RectificationState::Returned.as_str())
         .bind(since)
-        .bind(RectificationState::Submitted.as_str())
+        .bind(RectificationState::Submitted.as_str());
+    scope
+        .bind_ids(q)
         .fetch_all(pool)
         .await?
         .iter()

@@ -5,3 +5,7 @@
 CREATE INDEX accounts_unit_status ON accounts (unit_id, status);
 -- Open findings per (unit, rule, severity); partial, so resolved history costs nothing.
 CREATE INDEX findings_unit_open ON findings (unit_id, rule, severity) WHERE state = 'open';
+-- A drill-down's accounts: each open finding's live item, looked up by finding (the
+-- partial rectifications_one_live cannot serve a lookup that does not say
+-- closed_at IS NULL; without this each finding scans the items).
+CREATE INDEX rectifications_finding ON rectifications (finding_id);

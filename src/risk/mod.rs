@@ -6,7 +6,7 @@
 //! nothing here reads a secret.
 
 pub mod circular;
-mod drill;
+pub mod drill;
 mod error;
 pub mod model;
 pub mod ranking;

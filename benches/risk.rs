@@ -1,0 +1,812 @@
+//! Risk ranking and drill-down over a generated province-sized tree, against the same
+//! run's baseline of one plain covering-index `SELECT unit_id, COUNT(*) FROM accounts …
+//! GROUP BY unit_id` over the same subtree (goal: `rank_children` ≤ 1.5× the baseline;
+//! `detail` of one leaf unit p99 ≤ 50 ms).
+//!
+//! The tree is written with set-based SQL (`generate_series` on PostgreSQL, a recursive
+//! CTE on SQLite), not through the API: a root, then three levels below it — by default
+//! 10 level-1 units, 303 level-2 and 9,687 leaf units (10,000 in all) holding 1,000,000
+//! accounts (about 103 per leaf, 1 in 37 suspended). One account in ten has an open
+//! finding (six rules, four severities, about one in 200 of them a veto), one in thirty a
+//! second one; as many findings again are resolved history. A third of the first
+//! findings have a live rectification item (open, submitted or returned), half the
+//! resolved ones a closed item; one leaf in five has a handover case (open, acknowledged,
+//! or closed on time or late).
+//!
+//! Each engine runs twice over the same data: first with the indexes of
+//! `migrations/0024_risk_indexes.sql` dropped (the schema before them), then with them
+//! built (build time reported). Each timing is the median of `CREDGOV_BENCH_REPS` (5)
+//! repetitions, baseline and ranking interleaved; the drill-down is timed over
+//! `CREDGOV_BENCH_DRILLS` (200) calls spread over 20 leaves. Finally the write cost of
+//! those indexes: the same batch (a tenth of the accounts, 100,000 by default, and one
+//! finding per ten of them) inserted without and then with the indexes.
+//!
+//! `cargo bench --bench risk` (PostgreSQL too when `CREDGOV_TEST_DATABASE_URL` is set).
+//! `CREDGOV_BENCH_ACCOUNTS` (1,000,000) and `CREDGOV_BENCH_UNITS` (one per 100 accounts)
+//! set a smaller tree for quick runs; `CREDGOV_BENCH_ENGINES=sqlite|postgres` runs one.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Harness, ms, percentile};
+use credgov::app::AppState;
+use credgov::authz::{AuthContext, Grant, Principal, Role};
+use credgov::clock::{Clock, SystemClock};
+use credgov::http::Paging;
+use credgov::identity::SessionKind;
+use credgov::ids::UnitId;
+use credgov::inspection::{Rule, Severity};
+use credgov::risk::drill::detail;
+use credgov::risk::ranking::{RankSort, rank_children};
+use credgov::tenancy::{Unit, get_unit};
+use sqlx::Row;
+
+const DAY_MS: i64 = 86_400_000;
+const RISK_INDEXES: &str = include_str!("../migrations/0024_risk_indexes.sql");
+/// The open-finding rules generated (all count in the score).
+const RULES: [&str; 6] = [
+    "weak_password",
+    "reused_password",
+    "rotation_overdue",
+    "no_custodian",
+    "binding_holder_departed",
+    "content_stale",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+
+    /// `body` with `{s}` standing for a row source of `x` = 0 … n−1 (BIGINT).
+    fn series(self, n: usize, body: &str) -> String {
+        match self {
+            Engine::Sqlite => format!(
+                "WITH RECURSIVE s(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM s WHERE x < {}) {}",
+                n as i64 - 1,
+                body.replace("{s}", "s")
+            ),
+            Engine::Postgres => body.replace(
+                "{s}",
+                &format!(
+                    "generate_series(0::bigint, {}::bigint) AS s(x)",
+                    n as i64 - 1
+                ),
+            ),
+        }
+    }
+}
+
+/// The tree's shape: units per level below the root, accounts per leaf.
+struct Shape {
+    accounts: usize,
+    l1: usize,
+    l2: usize,
+    leaves: usize,
+    per_leaf: usize,
+}
+
+impl Shape {
+    fn new(accounts: usize, units: usize) -> Shape {
+        let l1 = (units / 1000).max(2);
+        let l2 = (units / 33).max(2 * l1);
+        let leaves = units.saturating_sub(l1 + l2).max(l2);
+        Shape {
+            accounts,
+            l1,
+            l2,
+            leaves,
+            per_leaf: accounts.div_ceil(leaves),
+        }
+    }
+    fn units(&self) -> usize {
+        self.l1 + self.l2 + self.leaves
+    }
+}
+
+/// `CASE` over the rule list, picked by `expr` mod 6.
+fn rule_case(expr: &str) -> String {
+    let arms: Vec<String> = RULES
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("WHEN {i} THEN '{r}'"))
+        .collect();
+    format!("CASE ({expr}) % 6 {} END", arms.join(" "))
+}
+
+/// The severity of the first finding of account `a`.
+fn severity1(a: &str) -> String {
+    format!(
+        "CASE WHEN ({a} / 10) % 211 = 0 THEN 'veto' WHEN ({a} / 10) % 3 = 0 THEN 'high' \
+         WHEN ({a} / 10) % 3 = 1 THEN 'medium' ELSE 'low' END"
+    )
+}
+
+async fn exec(conn: &mut sqlx::AnyConnection, sql: String) -> u64 {
+    // Not kept prepared: every statement here runs once (and a kept `CREATE INDEX`
+    // would outlive the schema it was prepared against).
+    sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        .persistent(false)
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {sql}"))
+        .rows_affected()
+}
+
+/// Writes the tree under the root in one transaction.
+async fn generate(state: &AppState, engine: Engine, rp: &str, root: &str, s: &Shape) {
+    let now = SystemClock.now_ms();
+    let old = now - 800 * DAY_MS;
+    // Typed, so `200 * {day}` is BIGINT arithmetic on PostgreSQL too.
+    let day = format!("CAST({DAY_MS} AS BIGINT)");
+    let (l1, l2, n3, per, a_n) = (s.l1, s.l2, s.leaves, s.per_leaf, s.accounts);
+    let mut tx = state.db.begin_write().await.expect("tx");
+    let units = "INSERT INTO units (id, parent_id, path, depth, kind, name, created_at)";
+    exec(
+        &mut tx,
+        engine.series(
+            l1,
+            &format!(
+                "{units} SELECT 'ua' || x, '{root}', '{rp}ua' || x || '/', 1, 'department', \
+                 '一级单位' || x, {old} FROM {{s}}"
+            ),
+        ),
+    )
+    .await;
+    exec(
+        &mut tx,
+        engine.series(
+            l2,
+            &format!(
+                "{units} SELECT 'ub' || x, 'ua' || (x % {l1}), \
+                 '{rp}ua' || (x % {l1}) || '/ub' || x || '/', 2, 'department', \
+                 '二级单位' || x, {old} FROM {{s}}"
+            ),
+        ),
+    )
+    .await;
+    exec(
+        &mut tx,
+        engine.series(
+            n3,
+            &format!(
+                "{units} SELECT 'uc' || x, 'ub' || (x % {l2}), \
+                 '{rp}ua' || ((x % {l2}) % {l1}) || '/ub' || (x % {l2}) || '/uc' || x || '/', 3, \
+                 'department', '基层单位' || x, {old} FROM {{s}}"
+            ),
+        ),
+    )
+    .await;
+    insert_accounts(&mut tx, engine, "ac", a_n, &format!("x / {per}"), old).await;
+    let findings = "INSERT INTO findings (unit_id, id, rule, target_kind, target_id, severity, \
+                    details, state, first_seen, last_seen, resolved_at, resolved_how)";
+    // First open finding: accounts 3, 13, 23, … (one in ten).
+    exec(
+        &mut tx,
+        engine.series(
+            a_n / 10 + 1,
+            &format!(
+                "{findings} SELECT 'uc' || (a / {per}), 'f1_' || a, {}, 'account', 'ac' || a, {}, \
+                 '{{}}', 'open', {now} - ((a / 10) % 90) * {day}, {now}, NULL, NULL \
+                 FROM (SELECT x * 10 + 3 AS a FROM {{s}}) t WHERE a < {a_n}",
+                rule_case("a / 10"),
+                severity1("a")
+            ),
+        ),
+    )
+    .await;
+    // A second one, of another rule, for one account in thirty.
+    exec(
+        &mut tx,
+        engine.series(
+            a_n / 30 + 1,
+            &format!(
+                "{findings} SELECT 'uc' || (a / {per}), 'f2_' || a, {}, 'account', 'ac' || a, \
+                 'medium', '{{}}', 'open', {now} - ((a / 30) % 60) * {day}, {now}, NULL, NULL \
+                 FROM (SELECT x * 30 + 3 AS a FROM {{s}}) t WHERE a < {a_n}",
+                rule_case("a / 10 + 1")
+            ),
+        ),
+    )
+    .await;
+    // Resolved history: as many again.
+    exec(
+        &mut tx,
+        engine.series(
+            a_n / 10 + 1,
+            &format!(
+                "{findings} SELECT 'uc' || (a / {per}), 'f3_' || a, 'rotation_due', 'account', \
+                 'ac' || a, 'low', '{{}}', 'resolved', {now} - 200 * {day}, \
+                 {now} - 100 * {day}, {now} - 100 * {day}, 'rotated' \
+                 FROM (SELECT x * 10 + 7 AS a FROM {{s}}) t WHERE a < {a_n}"
+            ),
+        ),
+    )
+    .await;
+    let items = "INSERT INTO rectifications (unit_id, id, finding_id, rule, severity, state, \
+                 opened_at, deadline_at, submitted_at, closed_at, closed_how)";
+    // Live items for a third of the first findings; opened 0–39 days ago, 10 days each.
+    exec(
+        &mut tx,
+        engine.series(
+            a_n / 30 + 1,
+            &format!(
+                "{items} SELECT 'uc' || (a / {per}), 'rx' || a, 'f1_' || a, {}, {}, \
+                 CASE (a / 30) % 4 WHEN 1 THEN 'submitted' WHEN 2 THEN 'returned' ELSE 'open' END, \
+                 {now} - ((a / 30) % 40) * {day}, {now} - ((a / 30) % 40 - 10) * {day}, \
+                 CASE (a / 30) % 4 WHEN 1 THEN {now} - ((a / 30) % 40 - 1) * {day} END, \
+                 NULL, NULL \
+                 FROM (SELECT x * 30 + 3 AS a FROM {{s}}) t WHERE a < {a_n}",
+                rule_case("a / 10"),
+                severity1("a")
+            ),
+        ),
+    )
+    .await;
+    // Closed items for half the resolved findings.
+    exec(
+        &mut tx,
+        engine.series(
+            a_n / 20 + 1,
+            &format!(
+                "{items} SELECT 'uc' || (a / {per}), 'ry' || a, 'f3_' || a, 'rotation_due', 'low', \
+                 'accepted', {now} - 110 * {day}, {now} - 100 * {day}, NULL, \
+                 {now} - (100 + (a / 20) % 3) * {day}, 'accepted' \
+                 FROM (SELECT x * 20 + 7 AS a FROM {{s}}) t WHERE a < {a_n}"
+            ),
+        ),
+    )
+    .await;
+    // One leaf in five: a departed person and a handover case.
+    exec(
+        &mut tx,
+        engine.series(
+            n3 / 5 + 1,
+            &format!(
+                "INSERT INTO users (id, unit_id, username, display_name, status, password_hash, \
+                 created_at, updated_at) SELECT 'us' || a, 'uc' || a, 'bench_u' || a, \
+                 '离岗人员' || a, 'departed', '-', {old}, {old} \
+                 FROM (SELECT x * 5 AS a FROM {{s}}) t WHERE a < {n3}"
+            ),
+        ),
+    )
+    .await;
+    exec(
+        &mut tx,
+        engine.series(
+            n3 / 5 + 1,
+            &format!(
+                "INSERT INTO handovers (unit_id, id, event_id, event_type, leaver_id, state, \
+                 deadline_at, signed_off_at, created_at, updated_at) \
+                 SELECT 'uc' || a, 'ho' || a, 'ev' || a, 'departure', 'us' || a, \
+                 CASE (a / 5) % 4 WHEN 1 THEN 'open' WHEN 2 THEN 'acknowledged' ELSE 'closed' END, \
+                 c + 10 * {day}, \
+                 CASE (a / 5) % 4 WHEN 0 THEN c + 3 * {day} WHEN 3 THEN c + 20 * {day} END, \
+                 c, c FROM (SELECT x * 5 AS a, {now} - ((x * 5 / 5) % 300) * {day} AS c \
+                 FROM {{s}}) t WHERE a < {n3}"
+            ),
+        ),
+    )
+    .await;
+    tx.commit().await.expect("commit");
+}
+
+/// `n` accounts `{prefix}{x}` in the unit `'uc' || ({unit_expr})`.
+async fn insert_accounts(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+    prefix: &str,
+    n: usize,
+    unit_expr: &str,
+    at: i64,
+) {
+    exec(
+        conn,
+        engine.series(
+            n,
+            &format!(
+                "INSERT INTO accounts (unit_id, id, name, platform, login_name, classification, \
+                 status, created_at, updated_at) \
+                 SELECT 'uc' || ({unit_expr}), '{prefix}' || x, '账号{prefix}' || x, \
+                 CASE x % 5 WHEN 0 THEN 'weibo' WHEN 1 THEN 'wechat_official' WHEN 2 THEN 'douyin' \
+                 WHEN 3 THEN 'gov_website_cms' ELSE 'email' END, 'login{prefix}' || x, \
+                 CASE WHEN x % 10 < 2 THEN 'core' WHEN x % 10 < 7 THEN 'important' ELSE 'general' END, \
+                 CASE WHEN x % 37 = 5 THEN 'suspended' ELSE 'active' END, {at}, {at} FROM {{s}}"
+            ),
+        ),
+    )
+    .await;
+}
+
+/// Fresh statistics (and on PostgreSQL a visibility map, so index-only scans are
+/// index-only), as a maintained database has.
+async fn maintain(state: &AppState, engine: Engine) {
+    let sql = match engine {
+        Engine::Sqlite => "ANALYZE",
+        Engine::Postgres => "VACUUM ANALYZE",
+    };
+    sqlx::raw_sql(sql)
+        .execute(state.db.pool())
+        .await
+        .expect("maintain");
+}
+
+/// The `CREATE INDEX` statements of migration 0024, with each index's name.
+fn risk_indexes() -> Vec<(String, String)> {
+    let sql: Vec<&str> = RISK_INDEXES
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect();
+    sql.join("\n")
+        .split(';')
+        .filter_map(|stmt| {
+            let stmt = stmt.trim().to_string();
+            let name = stmt
+                .strip_prefix("CREATE INDEX ")?
+                .split_whitespace()
+                .next()?
+                .to_string();
+            Some((name, stmt))
+        })
+        .collect()
+}
+
+/// Runs one DDL statement in a write transaction; how long it took.
+async fn ddl(state: &AppState, engine: Engine, sql: String) -> Duration {
+    let t = Instant::now();
+    let mut tx = state.db.begin_write().await.expect("tx");
+    if engine == Engine::Sqlite {
+        // A pooled connection may hold the schema as it was before another connection
+        // changed it, and SQLite checks DDL against that copy ("index … already
+        // exists"); reading in the transaction first makes it reload the schema.
+        exec(&mut tx, "SELECT COUNT(*) FROM sqlite_master".into()).await;
+    }
+    exec(&mut tx, sql).await;
+    tx.commit().await.expect("commit");
+    t.elapsed()
+}
+
+/// How many of the 0024 indexes exist.
+async fn present(state: &AppState, engine: Engine) -> usize {
+    let names: Vec<String> = risk_indexes()
+        .into_iter()
+        .map(|(n, _)| format!("'{n}'"))
+        .collect();
+    let sql = match engine {
+        Engine::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN",
+        Engine::Postgres => "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN",
+    };
+    let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("{sql} ({})", names.join(", "))))
+        .fetch_one(state.db.pool())
+        .await
+        .expect("indexes")
+        .get(0);
+    usize::try_from(n).unwrap_or(0)
+}
+
+async fn drop_indexes(state: &AppState, engine: Engine) {
+    for (name, _) in risk_indexes() {
+        ddl(state, engine, format!("DROP INDEX {name}")).await;
+    }
+    assert_eq!(present(state, engine).await, 0);
+}
+
+/// Builds the indexes; how long each took.
+async fn build_indexes(state: &AppState, engine: Engine) -> Vec<(String, Duration)> {
+    let mut out = Vec::new();
+    for (name, stmt) in risk_indexes() {
+        out.push((name, ddl(state, engine, stmt).await));
+    }
+    assert_eq!(present(state, engine).await, out.len());
+    out
+}
+
+/// The baseline: active and inactive accounts counted per unit of the subtree.
+async fn baseline(state: &AppState, path: &str) -> (Duration, i64) {
+    let t = Instant::now();
+    let rows = sqlx::query(
+        "SELECT unit_id, COUNT(*) AS n FROM accounts \
+         WHERE unit_id IN (SELECT id FROM units WHERE path LIKE $1) GROUP BY unit_id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(state.db.pool())
+    .await
+    .expect("baseline");
+    let took = t.elapsed();
+    (took, rows.iter().map(|r| r.get::<i64, _>("n")).sum())
+}
+
+async fn ranking(state: &AppState, unit: &Unit) -> Duration {
+    let paging = Paging::new(Some(500), None).expect("paging");
+    let t = Instant::now();
+    let page = rank_children(state, unit, RankSort::Score, &paging)
+        .await
+        .expect("rank");
+    let took = t.elapsed();
+    assert!(!page.items.is_empty());
+    took
+}
+
+/// Where a ranking's time goes: each of `tally::load`'s queries alone (median), the
+/// whole load (they run at once) and the roll-up in memory.
+async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
+    let like = format!("{}%", root.path);
+    let sub = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
+    // As tally.rs counts open findings: one row per unit, by severity and by rule.
+    let pivot: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("COUNT(CASE WHEN severity = '{s}' THEN 1 END)"))
+        .chain(
+            Rule::ALL
+                .iter()
+                .map(|r| format!("COUNT(CASE WHEN rule = '{r}' THEN 1 END)")),
+        )
+        .collect();
+    let pivot = pivot.join(", ");
+    let queries = [
+        (
+            "units",
+            "SELECT id, parent_id, path, depth, name FROM units WHERE path LIKE $1 ORDER BY path"
+                .to_string(),
+        ),
+        (
+            "accounts",
+            format!(
+                "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = 'active' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "findings",
+            format!(
+                "SELECT unit_id, {pivot} FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "findings by (unit, rule, severity) (the shape before)",
+            format!(
+                "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id, rule, severity"
+            ),
+        ),
+        (
+            "handovers",
+            format!(
+                "SELECT unit_id, COUNT(*) AS total FROM handovers WHERE state <> 'cancelled' AND {sub} GROUP BY unit_id"
+            ),
+        ),
+        (
+            "items",
+            format!(
+                "SELECT unit_id, COUNT(*) AS total, SUM(CASE WHEN COALESCE(submitted_at, closed_at, 0) <= deadline_at THEN 1 ELSE 0 END) AS good FROM rectifications WHERE (opened_at >= 0 OR state IN ('open', 'returned', 'submitted')) AND {sub} GROUP BY unit_id"
+            ),
+        ),
+    ];
+    let mut parts = Vec::new();
+    for (label, sql) in queries {
+        if std::env::var("CREDGOV_BENCH_PLANS").is_ok() {
+            let explain = match h.state.db.backend() {
+                credgov::db::Backend::Sqlite => "EXPLAIN QUERY PLAN",
+                credgov::db::Backend::Postgres => "EXPLAIN",
+            };
+            let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("{explain} {sql}")))
+                .bind(&like)
+                .fetch_all(h.state.db.pool())
+                .await
+                .expect("plan")
+                .iter()
+                .map(|r| r.try_get::<String, _>(r.len() - 1).unwrap_or_default())
+                .collect();
+            println!("{name} ({phase}) {label} plan: {}", plan.join(" / "));
+        }
+        let mut v = Vec::new();
+        let mut rows = 0;
+        for _ in 0..4 {
+            let t = Instant::now();
+            rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&like)
+                .fetch_all(h.state.db.pool())
+                .await
+                .expect("part")
+                .len();
+            v.push(t.elapsed());
+        }
+        parts.push(format!("{label} {:.1} ms ({rows} rows)", ms(median(v))));
+    }
+    let (mut loads, mut rolls) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        let t = Instant::now();
+        let tallies = credgov::risk::tally::load(h.state.db.pool(), &root.path, 0)
+            .await
+            .expect("load");
+        loads.push(t.elapsed());
+        let t = Instant::now();
+        let rolled = tallies.rolled_up();
+        rolls.push(t.elapsed());
+        assert!(!rolled.is_empty());
+    }
+    println!(
+        "{name} ({phase}): root's ranking — {}; tally::load {:.1} ms, rolled_up {:.1} ms",
+        parts.join(", "),
+        ms(median(loads)),
+        ms(median(rolls))
+    );
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+async fn unit(state: &AppState, id: &str) -> Unit {
+    get_unit(state.db.pool(), &UnitId::new(id.to_string()))
+        .await
+        .expect("unit")
+        .expect("unit exists")
+}
+
+struct Settings {
+    accounts: usize,
+    units: usize,
+    reps: usize,
+    drills: usize,
+}
+
+/// One phase (with or without the 0024 indexes): ranking and drill-down rows.
+async fn measure(
+    h: &Harness,
+    name: &str,
+    phase: &str,
+    targets: &[(&str, Unit)],
+    leaves: &[Unit],
+    ctx: &AuthContext,
+    set: &Settings,
+) -> (Vec<String>, String) {
+    let mut out = Vec::new();
+    for (label, u) in targets {
+        // Warm both once, then interleave.
+        let (_, rows) = baseline(&h.state, &u.path).await;
+        ranking(&h.state, u).await;
+        let (mut base, mut rank) = (Vec::new(), Vec::new());
+        for _ in 0..set.reps {
+            base.push(baseline(&h.state, &u.path).await.0);
+            rank.push(ranking(&h.state, u).await);
+        }
+        let (base, rank) = (median(base), median(rank));
+        let ratio = rank.as_secs_f64() / base.as_secs_f64();
+        out.push(format!(
+            "| {name} | {phase} | {label} | {rows} | {:.1} | {:.1} | {ratio:.2}× | ≤ 1.5× {} | {} |",
+            ms(base),
+            ms(rank),
+            if ratio <= 1.5 { "met" } else { "MISSED" },
+            load()
+        ));
+        println!("{}", out.last().expect("row"));
+    }
+    if let Some((_, root)) = targets.first() {
+        breakdown(h, name, phase, root).await;
+    }
+    let mut drills = Vec::new();
+    for i in 0..set.drills + 10 {
+        let leaf = &leaves[i % leaves.len()];
+        let t = Instant::now();
+        let d = detail(&h.state, ctx, leaf).await.expect("detail");
+        let took = t.elapsed();
+        if i == 0 {
+            let accounts = d.accounts.as_ref().map_or(0, Vec::len);
+            assert!(accounts > 0, "the leaf has accounts with findings");
+            println!(
+                "{name}: drill-down of a leaf: {accounts} account(s) with findings, {} live item(s)",
+                d.rectifications.len()
+            );
+        }
+        if i >= 10 {
+            drills.push(took);
+        }
+    }
+    drills.sort();
+    let p99 = percentile(&drills, 0.99);
+    let drill = format!(
+        "| {name} | {phase} | {} leaves × {} calls | {:.2} | {:.2} | ≤ 50 ms {} | {} |",
+        leaves.len(),
+        drills.len(),
+        ms(percentile(&drills, 0.5)),
+        ms(p99),
+        if p99 <= Duration::from_millis(50) {
+            "met"
+        } else {
+            "MISSED"
+        },
+        load()
+    );
+    println!("{drill}");
+    (out, drill)
+}
+
+async fn run_engine(engine: Engine, url: Option<String>, set: &Settings) -> [Vec<String>; 3] {
+    let name = engine.name();
+    let h = Harness::start(url).await;
+    let shape = Shape::new(set.accounts, set.units);
+    let root = unit(&h.state, &h.root_id).await;
+    let t = Instant::now();
+    generate(&h.state, engine, &root.path, &h.root_id, &shape).await;
+    let generated = t.elapsed();
+    let t = Instant::now();
+    maintain(&h.state, engine).await;
+    println!(
+        "{name}: generated {} units ({} / {} / {} per level), {} accounts in {:.1} s \
+         (+ {:.1} s {}); load {}",
+        shape.units(),
+        shape.l1,
+        shape.l2,
+        shape.leaves,
+        shape.accounts,
+        generated.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        match engine {
+            Engine::Sqlite => "ANALYZE",
+            Engine::Postgres => "VACUUM ANALYZE",
+        },
+        load()
+    );
+    let targets = [
+        ("root's children", root.clone()),
+        ("a level-1 unit's children", unit(&h.state, "ua0").await),
+    ];
+    let mut leaves = Vec::new();
+    for i in 0..20 {
+        leaves.push(unit(&h.state, &format!("uc{}", i * shape.leaves / 20)).await);
+    }
+    let ctx = AuthContext {
+        principal: Principal::User {
+            id: "bench-supervisor".into(),
+            username: "bench-supervisor".into(),
+        },
+        grants: vec![Grant {
+            unit_id: root.id.as_str().to_string(),
+            unit_path: root.path.clone(),
+            role: Role::Supervisor,
+        }],
+        session: SessionKind::Full,
+        second_factor: true,
+        token_hash: String::new(),
+    };
+
+    drop_indexes(&h.state, engine).await;
+    maintain(&h.state, engine).await;
+    let (mut ranks, drill_before) =
+        measure(&h, name, "without", &targets, &leaves, &ctx, set).await;
+    let built = build_indexes(&h.state, engine).await;
+    maintain(&h.state, engine).await;
+    let (after, drill_after) = measure(&h, name, "with", &targets, &leaves, &ctx, set).await;
+    ranks.extend(after);
+
+    // Write cost: the same batch without, then with the indexes.
+    let batch = (set.accounts / 10).max(1000);
+    let leaves_n = shape.leaves;
+    let mut costs = Vec::new();
+    for (tag, with) in [("wa", false), ("wb", true)] {
+        if !with {
+            drop_indexes(&h.state, engine).await;
+        } else {
+            build_indexes(&h.state, engine).await;
+        }
+        let t = Instant::now();
+        let mut tx = h.state.db.begin_write().await.expect("tx");
+        insert_accounts(&mut tx, engine, tag, batch, &format!("x % {leaves_n}"), 0).await;
+        exec(
+            &mut tx,
+            engine.series(
+                batch / 10,
+                &format!(
+                    "INSERT INTO findings (unit_id, id, rule, target_kind, target_id, severity, \
+                     details, state, first_seen, last_seen) \
+                     SELECT 'uc' || ((x * 10) % {leaves_n}), 'f{tag}' || x, 'weak_password', \
+                     'account', '{tag}' || (x * 10), 'high', '{{}}', 'open', 0, 0 FROM {{s}}"
+                ),
+            ),
+        )
+        .await;
+        tx.commit().await.expect("commit");
+        costs.push(t.elapsed());
+    }
+    let builds: Vec<String> = built
+        .iter()
+        .map(|(n, d)| format!("{n} {:.0} ms", ms(*d)))
+        .collect();
+    let cost = format!(
+        "| {name} | {batch} accounts + {} findings | {:.0} | {:.0} | {:+.0} % | {} | {} |",
+        batch / 10,
+        ms(costs[0]),
+        ms(costs[1]),
+        (costs[1].as_secs_f64() / costs[0].as_secs_f64() - 1.0) * 100.0,
+        builds.join(", "),
+        load()
+    );
+    println!("{cost}");
+    [ranks, vec![drill_before, drill_after], vec![cost]]
+}
+
+fn env(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+fn main() {
+    let accounts = env("CREDGOV_BENCH_ACCOUNTS").unwrap_or(1_000_000);
+    let set = Settings {
+        accounts,
+        units: env("CREDGOV_BENCH_UNITS").unwrap_or((accounts / 100).max(20)),
+        reps: env("CREDGOV_BENCH_REPS").unwrap_or(5).max(1),
+        drills: env("CREDGOV_BENCH_DRILLS").unwrap_or(200).max(1),
+    };
+    let engines = std::env::var("CREDGOV_BENCH_ENGINES").unwrap_or_default();
+    let wants = |e: &str| engines.is_empty() || engines.split(',').any(|x| x.trim() == e);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        println!(
+            "credgov risk benchmark — rank_children vs one covering-index GROUP BY unit count \
+             over the same subtree, and the drill-down of a leaf; {} accounts \
+             (CREDGOV_BENCH_ACCOUNTS) in {} units (CREDGOV_BENCH_UNITS), median of {} \
+             (CREDGOV_BENCH_REPS), {} drill-downs (CREDGOV_BENCH_DRILLS); load {}",
+            set.accounts,
+            set.units,
+            set.reps,
+            set.drills,
+            load()
+        );
+        let mut tables: [Vec<String>; 3] = Default::default();
+        let mut add = |t: [Vec<String>; 3]| {
+            for (all, rows) in tables.iter_mut().zip(t) {
+                all.extend(rows);
+            }
+        };
+        if wants("sqlite") {
+            add(run_engine(Engine::Sqlite, None, &set).await);
+        }
+        if wants("postgres") {
+            match common::pg_url("risk").await {
+                Some(url) => add(run_engine(Engine::Postgres, Some(url), &set).await),
+                None => println!("(CREDGOV_TEST_DATABASE_URL not set: PostgreSQL skipped)"),
+            }
+        }
+        println!();
+        println!(
+            "| engine | 0024 indexes | ranking | rows | baseline ms | ranking ms | ratio | goal | load |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for r in &tables[0] {
+            println!("{r}");
+        }
+        println!();
+        println!("| engine | 0024 indexes | drill-down | p50 ms | p99 ms | goal | load |");
+        println!("|---|---|---|---|---|---|---|");
+        for r in &tables[1] {
+            println!("{r}");
+        }
+        println!();
+        println!(
+            "| engine | same batch inserted | without 0024 ms | with 0024 ms | write cost | index build | load |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for r in &tables[2] {
+            println!("{r}");
+        }
+    });
+}

@@ -156,6 +156,22 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A rotation started and never confirmed: pending past the 72-hour default.
+    let pending = account(&app, &f.office, &f.admin.token, "政务B站").await;
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/accounts/{pending}/rotations"),
+            &f.admin.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    sqlx::query("UPDATE rotations SET created_at = created_at - $1 WHERE id = $2")
+        .bind(73 * 3_600_000_i64)
+        .bind(r["rotation_id"].as_str().unwrap())
+        .execute(app.pool())
+        .await
+        .unwrap();
     let now = app.now();
     scan(&app, now).await;
 
@@ -203,8 +219,30 @@ async fn notices_rotation_digests_one_per_unit_and_quiet_on_rerun(app: TestApp) 
     }
     // (That no secret is in any message: `notices_no_secret_reaches_any_channel_or_log`.)
 
+    // The stale pending rotation: its own digest to the unit's admins and groups.
+    let stale = inbox(&app, &f.admin, "rotation_pending_stale").await;
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0]["data"]["count"], 1);
+    assert!(
+        stale[0]["body"].as_str().unwrap().contains("政务B站"),
+        "{stale:?}"
+    );
+    assert!(
+        inbox(&app, &f.stranger, "rotation_pending_stale")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        outbox_rows(&app, "rotation_pending_stale", "wecom").await,
+        1
+    );
+
     // A rerun the same day queues nothing new.
     scan(&app, now + 60_000).await;
+    assert_eq!(
+        inbox(&app, &f.admin, "rotation_pending_stale").await.len(),
+        1
+    );
     assert_eq!(inbox(&app, &f.admin, "rotation_due").await.len(), 1);
     assert_eq!(inbox(&app, &f.admin, "rotation_overdue").await.len(), 1);
     assert_eq!(outbox_rows(&app, "rotation_due", "wecom").await, 1);

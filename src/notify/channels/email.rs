@@ -154,12 +154,42 @@ pub async fn send(
 }
 
 /// The relay's answer or the connection failure, cut to a line's length (it is the
-/// relay's text: kept out of the outbox in bulk).
+/// relay's text: kept out of the outbox in bulk), with any long base64-like run (what a
+/// relay echoing `AUTH PLAIN <credentials>` would send back) replaced by `[…]`.
 fn short(e: &lettre::transport::smtp::Error) -> String {
     const MAX: usize = 300;
-    let text = e.to_string().replace(['\r', '\n'], " ");
+    let text = without_blobs(&e.to_string().replace(['\r', '\n'], " "));
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,
+    }
+}
+
+/// `text` with every whitespace-separated word of 16 or more base64 characters (letters,
+/// digits, `+`, `/`, `=`) replaced by `[…]`.
+fn without_blobs(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let blob = word.len() >= 16
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+            if blob { "[…]" } else { word }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_blobs;
+
+    #[test]
+    fn echoed_credentials_are_cut_out_of_the_relay_answer() {
+        // base64 of "\0mailer\0canary-smtp-pass"
+        let answer = "535 5.7.8 AUTH PLAIN AG1haWxlcgBjYW5hcnktc210cC1wYXNz rejected";
+        assert_eq!(without_blobs(answer), "535 5.7.8 AUTH PLAIN […] rejected");
+        let plain = "450 4.2.0 mailbox busy at relay.example.gov.cn, try later";
+        assert_eq!(without_blobs(plain), plain);
     }
 }

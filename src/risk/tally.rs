@@ -273,13 +273,7 @@ async fn count_handovers(
         .bind(CaseState::Cancelled.as_str())
         .bind(since)
         .bind(CaseState::Closed.as_str());
-    scope
-        .bind_ids(q)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("unit_id")?, ratio(r)?)))
-        .collect()
+    ratios_per_unit(pool, scope, q).await
 }
 
 /// Rectification items of the window per unit, and how many kept their deadline.
@@ -307,18 +301,26 @@ async fn count_items(
         .bind(RectificationState::Returned.as_str())
         .bind(since)
         .bind(RectificationState::Submitted.as_str());
+    ratios_per_unit(pool, scope, q).await
+}
+
+/// Runs a per-unit `(unit_id, total, good)` count over the scope's ids.
+async fn ratios_per_unit<'q>(
+    pool: &sqlx::AnyPool,
+    scope: &Scope<'_>,
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<Vec<(String, Ratio)>, sqlx::Error> {
     scope
         .bind_ids(q)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("unit_id")?, ratio(r)?)))
+        .map(|r| {
+            let ratio = Ratio {
+                total: r.try_get("total")?,
+                good: r.try_get::<Option<i64>, _>("good")?.unwrap_or(0),
+            };
+            Ok((r.try_get("unit_id")?, ratio))
+        })
         .collect()
-}
-
-fn ratio(r: &sqlx::any::AnyRow) -> Result<Ratio, sqlx::Error> {
-    Ok(Ratio {
-        total: r.try_get("total")?,
-        good: r.try_get::<Option<i64>, _>("good")?.unwrap_or(0),
-    })
 }

@@ -39,18 +39,22 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
     }
     for (unit, path, supervisors) in units {
         let prefix = format!("{path}%");
+        // One grouped count; every severity is listed, absent ones as 0.
+        let mut counted: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for r in sqlx::query(
+            "SELECT f.severity, COUNT(*) FROM findings f JOIN units u ON u.id = f.unit_id \
+             WHERE f.state = 'open' AND u.path LIKE $1 GROUP BY f.severity",
+        )
+        .bind(&prefix)
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            counted.insert(r.try_get(0)?, r.try_get(1)?);
+        }
         let mut by_severity = serde_json::Map::new();
         let mut open = 0;
         for sev in Severity::ALL {
-            let n: i64 = sqlx::query(
-                "SELECT COUNT(*) FROM findings f JOIN units u ON u.id = f.unit_id \
-                 WHERE f.state = 'open' AND f.severity = $1 AND u.path LIKE $2",
-            )
-            .bind(sev.as_str())
-            .bind(&prefix)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
+            let n = counted.get(sev.as_str()).copied().unwrap_or(0);
             open += n;
             by_severity.insert(sev.as_str().into(), json!(n));
         }

@@ -54,6 +54,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client address in
     /// the audit trail (e.g. `["127.0.0.1"]` behind a local nginx).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Mark the console's cookies `Secure` (sent over HTTPS only). Also done for a
+    /// request a trusted proxy forwards with `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
     pub argon2: Argon2Config,
     /// Outgoing requests (freshness probes, webhooks): allowed non-public hosts, timeout.
     pub outbound: crate::outbound::OutboundConfig,
@@ -101,6 +104,7 @@ impl Default for Config {
             cipher_suite: crate::crypto::Suite::Aes256Gcm,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
+            secure_cookies: false,
             hr_signing_secret: None,
             argon2: Argon2Config::default(),
             outbound: crate::outbound::OutboundConfig::default(),
@@ -160,6 +164,7 @@ impl fmt::Debug for Config {
             .field("cipher_suite", &self.cipher_suite)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("secure_cookies", &self.secure_cookies)
             .field(
                 "hr_signing_secret",
                 &self.hr_signing_secret.as_ref().map(|_| "***"),

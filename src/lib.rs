@@ -29,3 +29,4 @@ pub mod tenancy;
 pub mod text;
 pub mod text_enum;
 pub mod vault;
+pub mod web;

@@ -139,6 +139,12 @@ fn collapse(mut out: Vec<String>) -> Vec<String> {
     kept
 }
 
+/// Whether the caller holds `perm` on any unit: what the console shows links for
+/// (the page itself still authorises every read and write).
+pub fn holds_anywhere(ctx: &AuthContext, perm: Permission) -> bool {
+    ctx.grants.iter().any(|g| g.role.permits(perm))
+}
+
 /// For actions that are not about one unit (listing): the caller must hold `perm`
 /// somewhere.
 pub fn require_anywhere(ctx: &AuthContext, perm: Permission) -> AuthzResult<Vec<String>> {

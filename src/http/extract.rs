@@ -106,6 +106,21 @@ impl FromRequestParts<AppState> for Meta {
     }
 }
 
+/// Whether a trusted proxy says the client reached it over HTTPS
+/// (`X-Forwarded-Proto: https`).
+pub fn forwarded_https(parts: &Parts, state: &AppState) -> bool {
+    let from_proxy = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| state.config.trusted_proxies.contains(&c.0.ip()));
+    from_proxy
+        && parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
 /// The client address: the peer, or — when the peer is a trusted proxy — the last
 /// address it appended to `X-Forwarded-For`.
 fn client_addr(parts: &Parts, state: &AppState) -> Option<String> {
@@ -126,7 +141,8 @@ fn client_addr(parts: &Parts, state: &AppState) -> Option<String> {
     Some(peer.to_string())
 }
 
-fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
+/// The request id and client address of a request (for extractors outside `http`).
+pub fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     RequestMeta {
         request_id: parts
             .headers

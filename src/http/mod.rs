@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use crate::identity::no_store;
 pub use extract::{
     ApiJson, ApiPath, ApiQuery, AuthAllowEnroll, AuthAnySession, Caller, Meta, NoQuery,
-    REQUEST_ID_HEADER, in_range, optional_json,
+    REQUEST_ID_HEADER, forwarded_https, in_range, optional_json, request_meta,
 };
 pub use openapi::{ErrorBody, openapi_json};
 pub(crate) use page::list_query;
@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -97,7 +98,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> Response {
+/// Under `/api`: the JSON error shape; elsewhere a console page.
+async fn not_found(req: Request) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        let (parts, _) = req.into_parts();
+        return crate::web::not_found(crate::web::caller::Visitor(
+            crate::web::caller::visitor_lang(&parts),
+        ))
+        .await;
+    }
     AppError::client(
         StatusCode::NOT_FOUND,
         "not_found",

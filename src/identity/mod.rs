@@ -24,12 +24,13 @@ pub mod usernames;
 mod users;
 
 pub use api_tokens::{ApiToken, NewApiToken};
+pub use enrolment::{logout, totp_confirm, totp_enroll};
 pub use error::{IdentityError, IdentityResult};
 pub use hasher::{HashError, PasswordHasher};
 pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
 pub(crate) use members::stored_roles;
-pub use password::reset_password_by_username;
+pub use password::{change_own_password, reset_password_by_username};
 pub use routes::{no_store, router};
 pub use sessions::{SessionKind, authenticate};
 pub use step_up::verify_step_up;

@@ -88,6 +88,18 @@ pub async fn list(
     Ok(paging.page(items, |n| (n.created_at.to_string(), n.id.clone())))
 }
 
+/// How many of the caller's notifications are unread.
+pub async fn unread_count(state: &AppState, ctx: &AuthContext) -> Result<i64, NotifyError> {
+    let me = authz::own_inbox(ctx)?;
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+            .bind(me)
+            .fetch_one(state.db.pool())
+            .await?
+            .try_get(0)?,
+    )
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Notification, sqlx::Error> {
     let kind: String = r.try_get("kind")?;
     let data: String = r.try_get("data")?;

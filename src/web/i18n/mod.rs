@@ -1,6 +1,6 @@
 //! The console's words in zh-CN (the default) and English. Every key lives in both
 //! catalogues (a unit test checks it, and that every key the pages use exists); a page
-//! asks `tr.t("key")`. The language is the signed-in person's saved choice (their
+//! asks `tr.t(KEY)`. The language is the signed-in person's saved choice (their
 //! notification language, `notify_prefs.lang`), else `?lang=` / the `cg_lang` cookie,
 //! else the browser's `Accept-Language`, else zh-CN.
 

@@ -98,9 +98,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Under `/api`: the JSON error shape; elsewhere a console page.
+/// Under `/api`: the JSON error shape; elsewhere a console page (HTML, in the visitor's
+/// language).
 async fn not_found(req: Request) -> Response {
-    if !req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    if path != "/api" && !path.starts_with("/api/") {
         let (parts, _) = req.into_parts();
         return crate::web::not_found(crate::web::caller::Visitor(
             crate::web::caller::visitor_lang(&parts),

@@ -286,17 +286,30 @@ async fn bad_paths_and_queries_get_the_error_shape(app: TestApp) {
         StatusCode::BAD_REQUEST,
     )
     .await;
-    // Unknown routes, under /api/v1 and outside; wrong methods.
+    // Unknown routes under /api answer the error shape; wrong methods too.
     for path in [
         "/api/v1/nothing",
         "/api/v1/units/a/b/c/d/e",
-        "/nothing",
         "/api",
         "/api/v2/units",
     ] {
         let v = expect_error(&app, Method::GET, path, None, StatusCode::NOT_FOUND).await;
         assert_eq!(error_code(&v), "not_found");
     }
+    // Outside /api an unknown path is the console's 404 page.
+    let res = app
+        .client
+        .get(format!("{}/nothing", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     for (m, path) in [
         (Method::DELETE, "/api/v1/audit"),
         (Method::PUT, "/api/v1/handovers"),

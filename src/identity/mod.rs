@@ -36,3 +36,16 @@ pub use sessions::{SessionKind, authenticate};
 pub use step_up::verify_step_up;
 pub use totp::{TotpEnrollment, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};
+
+/// What the console's administration pages call: the same service functions as the
+/// API's `/users`, `/units/{id}/members` and `/tokens` handlers.
+pub mod manage {
+    pub use super::api_tokens::{
+        create as create_token, list as list_tokens, revoke as revoke_token,
+    };
+    pub use super::members::{
+        grant, list_for_unit as members_of_unit, of_user as memberships_of, revoke,
+    };
+    pub use super::password::{reset_password, unlock};
+    pub use super::users::{UserPatch, create_user, list_users, read_user, update_user};
+}

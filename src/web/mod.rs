@@ -7,6 +7,7 @@
 //! template whose struct has a [`frame::Frame`] (navigation, words, CSRF token) or a
 //! [`error::WebError`]. Every string comes from [`i18n`].
 
+mod admin;
 pub mod assets;
 pub mod caller;
 pub mod cookies;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/lang", post(lang::switch))
         .route("/session/ping", get(ping))
+        .merge(admin::router())
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .layer(axum::middleware::from_fn(headers::secure_headers))

@@ -1,0 +1,60 @@
+//! Administration (sysadmins): the unit tree, users and their roles, API tokens, the
+//! scheduled jobs. Every page calls the functions the API's handlers call; what the
+//! API refuses (a role outside the caller's scope, the last sysadmin, a self-grant) the
+//! page refuses with the same words.
+
+mod jobs;
+mod tokens;
+mod units;
+mod users;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::http::Paging;
+
+use super::caller::WebCaller;
+use super::error::{WebError, WebResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(units::index))
+        .route("/admin/units", get(units::list).post(units::create))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{id}", get(users::show))
+        .route("/admin/users/{id}/status", post(users::set_status))
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(users::reset_password),
+        )
+        .route("/admin/users/{id}/reset-totp", post(users::reset_totp))
+        .route("/admin/users/{id}/unlock", post(users::unlock))
+        .route("/admin/users/{id}/roles", post(users::grant))
+        .route("/admin/users/{id}/roles/remove", post(users::revoke))
+        .route("/admin/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin/jobs", get(jobs::list))
+}
+
+/// `?cursor=` of a paged admin list.
+#[derive(Deserialize, Default)]
+pub struct Cursor {
+    cursor: Option<String>,
+}
+
+impl Cursor {
+    fn paging(&self, c: &WebCaller) -> WebResult<Paging> {
+        Paging::new(Some(100), self.cursor.as_deref()).map_err(|e| WebError::domain(c.tr, &e))
+    }
+}
+
+/// The units the caller may choose in a form (their tree, up to 500).
+async fn unit_choices(c: &WebCaller) -> WebResult<Vec<crate::tenancy::Unit>> {
+    let paging = Paging::new(Some(500), None).map_err(|e| WebError::domain(c.tr, &e))?;
+    Ok(crate::tenancy::list_units(&c.state, &c.ctx, &paging)
+        .await
+        .map_err(|e| WebError::domain(c.tr, &e))?
+        .items)
+}

@@ -30,6 +30,7 @@ pub struct Frame {
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/", "nav.home", None),
     ("/admin", "nav.admin", Some(Permission::UsersWrite)),
+    ("/accounts", "nav.accounts", Some(Permission::AccountsRead)),
 ];
 
 impl Frame {

@@ -8,6 +8,7 @@
 //! [`error::WebError`]. Every string comes from [`i18n`].
 
 mod admin;
+mod accounts;
 pub mod assets;
 pub mod caller;
 pub mod cookies;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .merge(accounts::router())
         .layer(axum::middleware::from_fn(headers::secure_headers))
 }
 

@@ -47,5 +47,6 @@ mod units_users;
 mod vault;
 mod weak_password;
 mod web_admin;
+mod web_accounts;
 mod web_client;
 mod web_pages;

@@ -1,6 +1,11 @@
 //! English. Same files and keys as the zh-CN catalogue.
 
+mod accounts;
 mod admin;
 mod frame;
 
-pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES, admin::MESSAGES];
+pub static PARTS: &[&[(&str, &str)]] = &[
+    frame::MESSAGES,
+    accounts::MESSAGES,
+    admin::MESSAGES,
+];

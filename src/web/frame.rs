@@ -31,6 +31,13 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/", "nav.home", None),
     ("/admin", "nav.admin", Some(Permission::UsersWrite)),
     ("/accounts", "nav.accounts", Some(Permission::AccountsRead)),
+    (
+        "/rectifications",
+        "nav.rectifications",
+        Some(Permission::RectificationsRead),
+    ),
+    ("/risk", "nav.risk", Some(Permission::RiskRead)),
+    ("/audit", "nav.audit", Some(Permission::AuditRead)),
 ];
 
 impl Frame {

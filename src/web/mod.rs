@@ -10,6 +10,7 @@
 mod admin;
 mod accounts;
 pub mod assets;
+mod audit;
 pub mod caller;
 pub mod cookies;
 pub mod csrf;
@@ -24,6 +25,8 @@ mod lang;
 mod login;
 pub mod page;
 mod pending_login;
+mod rectification;
+pub mod risk;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -55,6 +58,9 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .merge(accounts::router())
+        .merge(risk::router())
+        .merge(rectification::router())
+        .merge(audit::router())
         .layer(axum::middleware::from_fn(headers::secure_headers))
 }
 

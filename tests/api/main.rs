@@ -49,4 +49,5 @@ mod weak_password;
 mod web_admin;
 mod web_accounts;
 mod web_client;
+mod web_oversight;
 mod web_pages;

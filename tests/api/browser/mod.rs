@@ -8,6 +8,7 @@
 
 mod accounts;
 mod harness;
+mod oversight;
 mod sign_in;
 
 pub use harness::Browser;

@@ -3,9 +3,11 @@
 mod accounts;
 mod admin;
 mod frame;
+mod oversight;
 
 pub static PARTS: &[&[(&str, &str)]] = &[
     frame::MESSAGES,
     accounts::MESSAGES,
     admin::MESSAGES,
+    oversight::MESSAGES,
 ];

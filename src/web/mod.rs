@@ -15,11 +15,14 @@ pub mod error;
 pub mod form;
 pub mod format;
 pub mod frame;
+mod handovers;
 mod headers;
 mod home;
+mod home_lists;
 pub mod i18n;
 mod lang;
 mod login;
+mod notifications;
 pub mod page;
 mod pending_login;
 
@@ -50,6 +53,8 @@ pub fn router() -> Router<AppState> {
         .route("/lang", post(lang::switch))
         .route("/session/ping", get(ping))
         .route("/assets/{name}", get(assets::serve))
+        .merge(handovers::router())
+        .merge(notifications::router())
         .route("/favicon.ico", get(assets::favicon))
         .layer(axum::middleware::from_fn(headers::secure_headers))
 }

@@ -47,4 +47,6 @@ mod units_users;
 mod vault;
 mod weak_password;
 mod web_client;
+mod web_handover;
+mod web_notifications;
 mod web_pages;

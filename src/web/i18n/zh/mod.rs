@@ -2,5 +2,13 @@
 //! same files with the same keys.
 
 mod frame;
+mod handovers;
+mod home_lists;
+mod notifications;
 
-pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES];
+pub static PARTS: &[&[(&str, &str)]] = &[
+    frame::MESSAGES,
+    handovers::MESSAGES,
+    home_lists::MESSAGES,
+    notifications::MESSAGES,
+];

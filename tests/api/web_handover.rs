@@ -366,7 +366,14 @@ async fn a_case_runs_from_checklist_to_sign_off(app: TestApp) {
         page.body
     );
     assert!(page.body.contains("id=\"case-acknowledged\""));
-    // The same code cannot acknowledge twice (and the case is past that step anyway).
+    // It no longer waits for the successor.
+    assert!(
+        !succ
+            .get("/")
+            .await
+            .body
+            .contains(&format!("/handovers/{id}"))
+    );
     // HR may read but not sign off: 403 without the case.
     let hr = signed_in(&app, &w.hr).await;
     let hpage = hr.get(&format!("/handovers/{id}")).await;

@@ -149,6 +149,13 @@ async fn home_lists_what_waits_for_each_role(app: TestApp) {
         home.body
     );
     assert!(home.body.contains("id=\"home-rectifications\""));
+    // Not a custodian of the account: it is not "theirs" to rotate.
+    assert!(home.body.contains("id=\"home-due\""));
+    assert!(
+        !home
+            .body
+            .contains(&format!("href=\"/accounts/{}\"", w.account))
+    );
     assert!(
         home.body.contains("href=\"/rectifications/"),
         "{}",

@@ -8,6 +8,10 @@ use crate::common::{Engine, TestApp, TestUser, spawn_app};
 use crate::web_client::WebClient;
 use crate::web_handover::{rotate, world};
 
+/// A role, a person holding it, the pages they may not use with the status each
+/// answers, and whether their navigation shows the handovers link.
+type Forbidden<'a> = (&'a str, &'a TestUser, Vec<(String, u16)>, bool);
+
 /// Signs `u` in through the pages (the code page when they have TOTP).
 async fn sign_in(b: &Browser, app: &TestApp, u: &TestUser) {
     b.goto("/login").await;
@@ -123,7 +127,7 @@ async fn every_roles_forbidden_page_answers_without_content() {
     };
     let case = format!("/handovers/{id}");
     // Each role, the pages of this branch it may not use, and what they answer.
-    let forbidden: Vec<(&str, &TestUser, Vec<(String, u16)>, bool)> = vec![
+    let forbidden: Vec<Forbidden> = vec![
         (
             "sysadmin",
             &sysadmin,

@@ -81,3 +81,25 @@ pub async fn list(
     let cases = assemble(state, &rows).await?;
     Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.to_string())))
 }
+
+/// The cases that wait for the caller as their named successor (not yet acknowledged,
+/// not closed or cancelled), newest first, at most `limit`: what their home page lists.
+/// A successor may read their case whatever their roles (`case::read`).
+pub async fn successor_cases(
+    state: &AppState,
+    ctx: &AuthContext,
+    limit: i64,
+) -> HandoverResult<Vec<Handover>> {
+    let Some(me) = ctx.user_id() else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query(
+        "SELECT h.* FROM handovers h WHERE h.successor_id = $1 AND h.state = 'open' \
+         ORDER BY h.created_at DESC, h.id DESC LIMIT $2",
+    )
+    .bind(me)
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    assemble(state, &rows).await
+}

@@ -22,10 +22,15 @@ mod sheet;
 mod signature;
 mod workflow;
 
-pub use case::{Handover, HandoverAction, HandoverItem};
+pub use case::{
+    ChecklistEntry, Handover, HandoverAction, HandoverItem, PersonRef, read as read_case,
+};
 pub use case_state::CaseState;
+pub use case_state::ShownState;
 pub use error::{HandoverError, HandoverResult};
 pub use event_idempotency::request_hash as events_key;
 pub use events::{EventInput, EventResult, EventType, record_event};
+pub use list::{list as list_cases, successor_cases};
 pub use routes::router;
 pub use signature::{sign, verify_signature};
+pub use workflow::{acknowledge, cancel, complete_action, confirm_checklist, sign_off};

@@ -205,3 +205,34 @@ pub async fn list_findings(
     }
     Ok(paging.page(items, |f| (f.first_seen.to_string(), f.id.clone())))
 }
+
+/// The open rotation findings (`rotation_overdue`, `rotation_due`) of the accounts the
+/// caller keeps as a custodian: what their home page lists as due. Overdue first, then
+/// by first sighting; at most `limit`. A caller who is not a person keeps nothing.
+pub async fn my_rotation_findings(
+    state: &AppState,
+    ctx: &AuthContext,
+    limit: i64,
+) -> Result<Vec<Finding>, InspectionError> {
+    let Some(me) = ctx.user_id() else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query(
+        "SELECT f.* FROM findings f JOIN account_custodians c ON c.account_id = f.target_id \
+         WHERE c.user_id = $1 AND f.state = 'open' AND f.target_kind = 'account' \
+         AND f.rule IN ('rotation_overdue', 'rotation_due') \
+         ORDER BY CASE WHEN f.rule = 'rotation_overdue' THEN 0 ELSE 1 END, f.first_seen, f.id LIMIT $2",
+    )
+    .bind(me)
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    let now = state.now();
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(f) = from_row(r, now)? {
+            items.push(f);
+        }
+    }
+    Ok(items)
+}

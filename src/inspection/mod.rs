@@ -24,7 +24,7 @@ mod summary;
 pub use error::InspectionError;
 pub use job::DailyScan;
 pub(crate) use list::readable_prefixes;
-pub use list::{Finding, FindingFilter, Localized, list_findings};
+pub use list::{Finding, FindingFilter, Localized, list_findings, my_rotation_findings};
 pub use routes::router;
 pub use rules::{FindingState, Rule, RuleDef, Severity, TargetKind, render};
 pub use scan::{RESOLVED_BY_SCAN, ScanCounts, daily_scan, reevaluate};

@@ -29,15 +29,13 @@ pub struct Frame {
 /// (`None`: every signed-in person).
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/", "nav.home", None),
-    ("/admin", "nav.admin", Some(Permission::UsersWrite)),
     ("/accounts", "nav.accounts", Some(Permission::AccountsRead)),
-    (
-        "/rectifications",
-        "nav.rectifications",
-        Some(Permission::RectificationsRead),
-    ),
+    ("/handovers", "nav.handovers", Some(Permission::HandoverRead)),
+    ("/rectifications", "nav.rectifications", Some(Permission::RectificationsRead)),
     ("/risk", "nav.risk", Some(Permission::RiskRead)),
     ("/audit", "nav.audit", Some(Permission::AuditRead)),
+    ("/admin", "nav.admin", Some(Permission::UsersWrite)),
+    ("/notifications", "nav.notifications", None),
 ];
 
 impl Frame {

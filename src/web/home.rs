@@ -18,6 +18,7 @@ struct HomePage {
     roles: Vec<String>,
     unread: i64,
     notice: Option<&'static str>,
+    lists: super::home_lists::HomeLists,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +56,7 @@ pub async fn home(c: WebCaller, Query(q): Query<HomeQuery>) -> WebResult<Respons
         roles,
         unread,
         notice,
+        lists: super::home_lists::lists(&c).await?,
     })
     .into_response())
 }

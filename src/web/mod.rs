@@ -18,11 +18,14 @@ pub mod error;
 pub mod form;
 pub mod format;
 pub mod frame;
+mod handovers;
 mod headers;
 mod home;
+mod home_lists;
 pub mod i18n;
 mod lang;
 mod login;
+mod notifications;
 pub mod page;
 mod pending_login;
 mod rectification;
@@ -56,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .route("/session/ping", get(ping))
         .merge(admin::router())
         .route("/assets/{name}", get(assets::serve))
+        .merge(handovers::router())
+        .merge(notifications::router())
         .route("/favicon.ico", get(assets::favicon))
         .merge(accounts::router())
         .merge(risk::router())

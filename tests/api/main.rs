@@ -50,4 +50,6 @@ mod web_admin;
 mod web_accounts;
 mod web_client;
 mod web_oversight;
+mod web_handover;
+mod web_notifications;
 mod web_pages;

@@ -3,11 +3,17 @@
 mod accounts;
 mod admin;
 mod frame;
+mod handovers;
+mod home_lists;
+mod notifications;
 mod oversight;
 
 pub static PARTS: &[&[(&str, &str)]] = &[
     frame::MESSAGES,
     accounts::MESSAGES,
     admin::MESSAGES,
+    handovers::MESSAGES,
+    home_lists::MESSAGES,
+    notifications::MESSAGES,
     oversight::MESSAGES,
 ];

@@ -23,5 +23,5 @@ pub use error::{AuditError, AuditResult};
 pub use job::AuditVerify;
 pub use notices::report_broken;
 pub use routes::router;
-pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, list};
-pub use verify::{VerifyReport, verify_all};
+pub use store::{Actor, AuditEvent, Entry, Outcome, RequestMeta, TrailFilter, list, list_filtered};
+pub use verify::{VerifyReport, verify_all, verify_unit};

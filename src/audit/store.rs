@@ -393,3 +393,44 @@ pub async fn list(
         .map(|r| AuditEvent::from_row(r).map_err(Into::into))
         .collect()
 }
+
+/// What a trail page asks for: an action (prefix: `rectification.` matches every step),
+/// an actor (name or id), and a time range (unix ms, `from` included, `to` excluded).
+#[derive(Debug, Default, Clone)]
+pub struct TrailFilter<'a> {
+    pub action: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// Events of one unit's chain matching `filter` with `seq < before` (all when None),
+/// newest first: the console's trail page.
+pub async fn list_filtered(
+    pool: &sqlx::AnyPool,
+    unit_id: &UnitId,
+    filter: &TrailFilter<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, InternalError> {
+    let sql = format!(
+        "{SELECT_EVENTS} WHERE unit_id = $1 AND ($2 IS NULL OR seq < $2) \
+         AND ($3 IS NULL OR action LIKE $3) \
+         AND ($4 IS NULL OR actor_name = $4 OR actor_id = $4) \
+         AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
+         ORDER BY seq DESC LIMIT $7"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(before)
+        .bind(filter.action.map(|a| format!("{a}%")))
+        .bind(filter.actor.map(str::to_string))
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| AuditEvent::from_row(r).map_err(Into::into))
+        .collect()
+}

@@ -30,74 +30,98 @@ const PAGE: i64 = 1000;
 /// removing the newest events is caught too).
 pub async fn verify_all(db: &Db) -> AuditResult<VerifyReport> {
     let key = db.chain_key().ok_or(AuditError::ChainKeyMissing)?.bytes();
-    let pool = db.pool();
     let units: Vec<UnitId> = sqlx::query(
         "SELECT unit_id FROM audit_heads UNION SELECT DISTINCT unit_id FROM audit_events ORDER BY 1",
     )
-    .fetch_all(pool)
+    .fetch_all(db.pool())
     .await?
     .iter()
     .map(|r| r.try_get::<UnitId, _>(0))
     .collect::<Result<_, _>>()?;
     let mut total = 0u64;
     for unit in &units {
-        let head = sqlx::query("SELECT seq, hash, legacy_seq FROM audit_heads WHERE unit_id = $1")
-            .bind(unit)
-            .fetch_optional(pool)
-            .await?;
-        let (head_seq, head_hash, legacy_seq) = match head {
-            Some(r) => (
-                r.try_get::<i64, _>("seq")?,
-                r.try_get::<String, _>("hash")?,
-                r.try_get::<Option<i64>, _>("legacy_seq")?.unwrap_or(0),
-            ),
-            None => {
-                return Ok(broken(
-                    unit,
-                    0,
-                    "events exist but the chain head is missing",
-                ));
-            }
-        };
-        let mut expected_seq = 1i64;
-        let mut prev = GENESIS_HASH.to_string();
-        loop {
-            let sql =
-                format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(unit)
-                .bind(expected_seq)
-                .bind(PAGE)
-                .fetch_all(pool)
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                let e = AuditEvent::from_row(r)?;
-                if let Some(reason) = check_event(key, &e, expected_seq, &prev, legacy_seq) {
-                    return Ok(broken(unit, e.seq.min(expected_seq), &reason));
-                }
-                prev = e.hash;
-                expected_seq += 1;
-                total += 1;
-            }
-        }
-        let last = expected_seq - 1;
-        if last != head_seq || prev != head_hash {
-            return Ok(broken(
-                unit,
-                last + 1,
-                &format!(
-                    "chain head says {head_seq} events but {last} are stored (events deleted at the end)"
-                ),
-            ));
+        match verify_chain(db, key, unit).await? {
+            Ok(events) => total += events,
+            Err(broken) => return Ok(broken),
         }
     }
     Ok(VerifyReport::Intact {
         chains: units.len(),
         events: total,
     })
+}
+
+/// Verifies one unit's chain the way [`verify_all`] does (the console's audit page shows
+/// it for the unit it reads).
+pub async fn verify_unit(db: &Db, unit: &UnitId) -> AuditResult<VerifyReport> {
+    let key = db.chain_key().ok_or(AuditError::ChainKeyMissing)?.bytes();
+    Ok(match verify_chain(db, key, unit).await? {
+        Ok(events) => VerifyReport::Intact { chains: 1, events },
+        Err(broken) => broken,
+    })
+}
+
+/// One chain: the number of events when intact, else the report naming the first
+/// broken one.
+async fn verify_chain(
+    db: &Db,
+    key: &[u8; 32],
+    unit: &UnitId,
+) -> AuditResult<Result<u64, VerifyReport>> {
+    let pool = db.pool();
+    let mut total = 0u64;
+    let head = sqlx::query("SELECT seq, hash, legacy_seq FROM audit_heads WHERE unit_id = $1")
+        .bind(unit)
+        .fetch_optional(pool)
+        .await?;
+    let (head_seq, head_hash, legacy_seq) = match head {
+        Some(r) => (
+            r.try_get::<i64, _>("seq")?,
+            r.try_get::<String, _>("hash")?,
+            r.try_get::<Option<i64>, _>("legacy_seq")?.unwrap_or(0),
+        ),
+        None => {
+            return Ok(Err(broken(
+                unit,
+                0,
+                "events exist but the chain head is missing",
+            )));
+        }
+    };
+    let mut expected_seq = 1i64;
+    let mut prev = GENESIS_HASH.to_string();
+    loop {
+        let sql = format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(unit)
+            .bind(expected_seq)
+            .bind(PAGE)
+            .fetch_all(pool)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let e = AuditEvent::from_row(r)?;
+            if let Some(reason) = check_event(key, &e, expected_seq, &prev, legacy_seq) {
+                return Ok(Err(broken(unit, e.seq.min(expected_seq), &reason)));
+            }
+            prev = e.hash;
+            expected_seq += 1;
+            total += 1;
+        }
+    }
+    let last = expected_seq - 1;
+    if last != head_seq || prev != head_hash {
+        return Ok(Err(broken(
+            unit,
+            last + 1,
+            &format!(
+                "chain head says {head_seq} events but {last} are stored (events deleted at the end)"
+            ),
+        )));
+    }
+    Ok(Ok(total))
 }
 
 /// What is wrong with `e` as the event expected at `expected_seq` after `prev`.

@@ -138,34 +138,64 @@ pub async fn trend(
     .bind(since)
     .fetch_all(state.db.pool())
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let components: Vec<[i64; 2]> =
-            serde_json::from_str(&r.try_get::<String, _>("components")?).unwrap_or_default();
-        let counts: serde_json::Value =
-            serde_json::from_str(&r.try_get::<String, _>("counts")?).unwrap_or_default();
-        let n = |k: &str| {
-            counts
-                .get(k)
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(0)
-        };
-        out.push(TrendPoint {
-            day: r.try_get("day")?,
-            score: r.try_get::<i64, _>("score_tenths")? as f64 / 10.0,
-            veto: crate::db::flag(r.try_get("veto")?),
-            accounts: r.try_get("accounts")?,
-            components: components
-                .into_iter()
-                .map(|[good, total]| Ratio { good, total })
-                .collect(),
-            counts: SeverityCounts {
-                veto: n("veto"),
-                high: n("high"),
-                medium: n("medium"),
-                low: n("low"),
-            },
-        });
+    rows.iter().map(point).collect()
+}
+
+/// One snapshot row as a trend point.
+fn point(r: &sqlx::any::AnyRow) -> Result<TrendPoint, sqlx::Error> {
+    let components: Vec<[i64; 2]> =
+        serde_json::from_str(&r.try_get::<String, _>("components")?).unwrap_or_default();
+    let counts: serde_json::Value =
+        serde_json::from_str(&r.try_get::<String, _>("counts")?).unwrap_or_default();
+    let n = |k: &str| {
+        counts
+            .get(k)
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+    };
+    Ok(TrendPoint {
+        day: r.try_get("day")?,
+        score: r.try_get::<i64, _>("score_tenths")? as f64 / 10.0,
+        veto: crate::db::flag(r.try_get("veto")?),
+        accounts: r.try_get("accounts")?,
+        components: components
+            .into_iter()
+            .map(|[good, total]| Ratio { good, total })
+            .collect(),
+        counts: SeverityCounts {
+            veto: n("veto"),
+            high: n("high"),
+            medium: n("medium"),
+            low: n("low"),
+        },
+    })
+}
+
+/// The trends of several units over the last `days` days (one query), oldest first each;
+/// units without snapshots are absent. The dashboard's sparklines.
+pub async fn trends(
+    state: &AppState,
+    unit_ids: &[&str],
+    days: i64,
+    now: i64,
+) -> Result<HashMap<String, Vec<TrendPoint>>, sqlx::Error> {
+    let mut out: HashMap<String, Vec<TrendPoint>> = HashMap::new();
+    if unit_ids.is_empty() {
+        return Ok(out);
+    }
+    let since = Date::in_china(now - (days - 1).max(0) * DAY_MS).to_string();
+    let sql = format!(
+        "SELECT unit_id, day, score_tenths, veto, accounts, components, counts FROM risk_snapshots \
+         WHERE day >= $1 AND unit_id IN ({}) ORDER BY unit_id, day",
+        placeholders(2, unit_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since);
+    for id in unit_ids {
+        q = q.bind(*id);
+    }
+    for r in q.fetch_all(state.db.pool()).await? {
+        let unit: String = r.try_get("unit_id")?;
+        out.entry(unit).or_default().push(point(&r)?);
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@
 //! [`error::WebError`]. Every string comes from [`i18n`].
 
 pub mod assets;
+mod audit;
 pub mod caller;
 pub mod cookies;
 pub mod csrf;
@@ -22,6 +23,8 @@ mod lang;
 mod login;
 pub mod page;
 mod pending_login;
+mod rectification;
+pub mod risk;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -51,6 +54,9 @@ pub fn router() -> Router<AppState> {
         .route("/session/ping", get(ping))
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .merge(risk::router())
+        .merge(rectification::router())
+        .merge(audit::router())
         .layer(axum::middleware::from_fn(headers::secure_headers))
 }
 

@@ -47,4 +47,5 @@ mod units_users;
 mod vault;
 mod weak_password;
 mod web_client;
+mod web_oversight;
 mod web_pages;

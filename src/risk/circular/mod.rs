@@ -25,6 +25,7 @@ use crate::risk::ranking::risk_unit;
 
 pub use data::Circular;
 pub use params::{CircularFormat, Period};
+pub(crate) use routes::download;
 pub use routes::router;
 
 /// A circular written as a file.

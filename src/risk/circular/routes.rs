@@ -65,7 +65,7 @@ pub async fn circular(c: Caller, ApiQuery(q): ApiQuery<CircularQuery>) -> AppRes
 }
 
 /// The file as an attachment: its type, both names, never cached.
-fn download(file: Export) -> Response {
+pub(crate) fn download(file: Export) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",
         file.ascii_name,

@@ -1,5 +1,6 @@
 //! English. Same files and keys as the zh-CN catalogue.
 
 mod frame;
+mod oversight;
 
-pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES];
+pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES, oversight::MESSAGES];

@@ -2,5 +2,6 @@
 //! same files with the same keys.
 
 mod frame;
+mod oversight;
 
-pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES];
+pub static PARTS: &[&[(&str, &str)]] = &[frame::MESSAGES, oversight::MESSAGES];

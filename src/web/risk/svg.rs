@@ -56,9 +56,10 @@ pub fn sparkline(points: &[TrendPoint], label: &str) -> String {
             coords.join(" ")
         ));
         for (i, p) in points.iter().enumerate() {
-            if p.veto {
+            if p.veto || points.len() == 1 {
+                let fill = if p.veto { "#b3261e" } else { "#0b57a4" };
                 out.push_str(&format!(
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#b3261e\"/>",
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"{fill}\"/>",
                     x_of(i, points.len(), 2.0, w - 4.0),
                     y_of(p.score, 2.0, h - 4.0)
                 ));

@@ -7,6 +7,7 @@
 //! (say `CREDGOV_SKIP_BROWSER=1` to skip them on a machine that has no browser).
 
 mod harness;
+mod oversight;
 mod sign_in;
 
 pub use harness::Browser;

@@ -155,6 +155,12 @@ async fn dashboard_ranks_and_drills_down_by_role(app: TestApp) {
         assert!(!a.body.contains("甲街道微博"), "{role}");
     }
 
+    // In English on request.
+    *sup.accept_language.lock().unwrap() = Some("en".into());
+    let a = sup.get("/risk").await;
+    assert!(a.body.contains("Risk oversight") && a.body.contains("Fails (veto)"));
+    *sup.accept_language.lock().unwrap() = None;
+
     // Bad input: a page that says what to fix.
     let a = sup.get("/risk?sort=best").await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -386,6 +392,17 @@ async fn rectification_steps_through_the_pages(app: TestApp) {
         assert!(actions.iter().any(|(a, _)| a == want), "{want}");
     }
 
+    // An auditor reads the item, with no step to take.
+    let auditor = app.user_with_role(&d.office, "auditor").await;
+    let web = signed_in(&app, &auditor).await;
+    let a = web.get(&path).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("已补充发布截图三张"));
+    assert!(
+        !a.body
+            .contains("<form method=\"post\" action=\"/rectifications/")
+    );
+
     // A sibling's admin: 404 without content, for the page and the steps.
     let other = signed_in(&app, &d.a_admin).await;
     let a = other.get(&path).await;
@@ -506,4 +523,18 @@ async fn auditor_reads_and_filters_the_trail(app: TestApp) {
     let second = web.get(&next).await;
     assert_eq!(second.status, StatusCode::OK, "{next}");
     assert!(second.body.matches("class=\"event\"").count() >= 1);
+
+    // An edited event in b's chain: b's page says where it breaks; the office's chain
+    // (verified on its own) stays intact.
+    sqlx::query("UPDATE audit_events SET actor_name = 'mallory' WHERE unit_id = $1 AND seq = 2")
+        .bind(&d.b)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let a = web.get(&format!("/audit?unit_id={}", d.b)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("id=\"chain-broken\""), "{}", a.body);
+    assert!(a.body.contains("第 2 条"), "{}", a.body);
+    let a = web.get(&format!("/audit?unit_id={}", d.office)).await;
+    assert!(a.body.contains("id=\"chain-intact\""));
 }

@@ -17,5 +17,5 @@ pub use content::{CONTENT_PLATFORMS, parse_http_url, publishes_content};
 pub use error::FreshnessError;
 pub use import::{PublicationImport, import_publications};
 pub use job::{FreshnessProbe, probe_due};
-pub use publications::{NewPublication, Publication, report_publication};
+pub use publications::{NewPublication, Publication, recent_publications, report_publication};
 pub use routes::router;

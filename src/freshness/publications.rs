@@ -248,6 +248,54 @@ pub async fn report_publication(
     })
 }
 
+/// The newest `limit` publications of account `id`, for anyone who may read the
+/// account (404 outside the caller's units).
+pub async fn recent_publications(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &AccountId,
+    limit: i64,
+) -> Result<Vec<Publication>, FreshnessError> {
+    let account = content_account(state.db.pool(), id)
+        .await?
+        .ok_or(FreshnessError::NotFound)?;
+    authz::authorize(
+        ctx,
+        authz::Permission::AccountsRead,
+        &account.unit_ref(),
+        "account",
+    )?;
+    let rows = sqlx::query(
+        "SELECT p.id, p.published_at, p.title, p.url, p.source, p.reported_by, p.created_at, \
+         a.last_published_at FROM publications p JOIN accounts a ON a.unit_id = p.unit_id AND a.id = p.account_id \
+         WHERE p.unit_id = $1 AND p.account_id = $2 ORDER BY p.published_at DESC, p.id DESC LIMIT $3",
+    )
+    .bind(&account.unit_id)
+    .bind(&account.id)
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Publication {
+                id: r.try_get("id")?,
+                unit_id: account.unit_id.clone(),
+                account_id: account.id.clone(),
+                published_at: r.try_get("published_at")?,
+                title: r.try_get("title")?,
+                url: r.try_get("url")?,
+                source: r.try_get("source")?,
+                reported_by: r.try_get("reported_by")?,
+                created_at: r.try_get("created_at")?,
+                last_published_at: r
+                    .try_get::<Option<i64>, _>("last_published_at")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(FreshnessError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

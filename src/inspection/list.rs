@@ -53,6 +53,8 @@ pub struct FindingFilter<'a> {
     pub rule: Option<&'a str>,
     pub severity: Option<&'a str>,
     pub state: Option<&'a str>,
+    /// Only the findings about this account, user or case.
+    pub target_id: Option<&'a str>,
 }
 
 fn parsed<T>(
@@ -176,11 +178,11 @@ pub async fn list_findings(
         FindingState::ALL,
         FindingState::as_str,
     )?;
-    let scope = under_any("n.path", 7, prefixes.len());
+    let scope = under_any("n.path", 8, prefixes.len());
     let sql = format!(
         "SELECT f.* FROM findings f JOIN units n ON n.id = f.unit_id WHERE {scope} \
          AND ($1 IS NULL OR f.rule = $1) AND ($2 IS NULL OR f.severity = $2) \
-         AND ($3 IS NULL OR f.state = $3) \
+         AND ($3 IS NULL OR f.state = $3) AND ($7 IS NULL OR f.target_id = $7) \
          AND ($4 IS NULL OR (f.first_seen, f.id) < ($4, $5)) \
          ORDER BY f.first_seen DESC, f.id DESC LIMIT $6"
     );
@@ -190,7 +192,8 @@ pub async fn list_findings(
         .bind(st.map(FindingState::as_str))
         .bind(paging.after_int()?)
         .bind(paging.after_id().map(str::to_string))
-        .bind(paging.fetch());
+        .bind(paging.fetch())
+        .bind(filter.target_id);
     let q = bind_under(q, &prefixes);
     let rows = q.fetch_all(state.db.pool()).await?;
     let now = state.now();

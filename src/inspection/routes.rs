@@ -37,6 +37,7 @@ pub async fn list(
         rule: q.rule.as_deref(),
         severity: q.severity.as_deref(),
         state: q.state.as_deref(),
+        target_id: None,
     };
     Ok(Json(
         list_findings(&c.state, &c.ctx, &filter, &q.paging()?).await?,

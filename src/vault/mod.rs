@@ -13,6 +13,7 @@ mod policy_check;
 mod reveal;
 mod rotation;
 pub(crate) mod routes;
+mod search;
 mod secrets;
 mod throttle;
 mod update;
@@ -25,10 +26,15 @@ pub use import::{
     ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
     parse_file,
 };
+pub use load::{list_versions, read_account};
 pub use model::{
     Account, AccountStatus, Classification, Platform, RotationState, VersionMeta, VersionState,
 };
+pub use policy_check::{CheckFor, policy_check};
+pub use reveal::{PendingSecret, Revealed, reveal_current};
+pub use rotation::{RotationStarted, cancel_rotation, confirm_rotation, start_rotation};
 pub use routes::router;
+pub use search::{AccountFilter, search_accounts};
 pub use secrets::fingerprint;
 pub use update::AccountPatch;
 pub use validate::{PasswordCheck, check_password};

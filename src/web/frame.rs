@@ -27,7 +27,10 @@ pub struct Frame {
 
 /// The console's sections: path, label key, and the permission that shows the link
 /// (`None`: every signed-in person).
-const SECTIONS: &[(&str, &str, Option<Permission>)] = &[("/", "nav.home", None)];
+const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
+    ("/", "nav.home", None),
+    ("/accounts", "nav.accounts", Some(Permission::AccountsRead)),
+];
 
 impl Frame {
     /// The frame for `c` on the page titled by `title_key`, in section `section`.

@@ -7,6 +7,7 @@
 //! template whose struct has a [`frame::Frame`] (navigation, words, CSRF token) or a
 //! [`error::WebError`]. Every string comes from [`i18n`].
 
+mod accounts;
 pub mod assets;
 pub mod caller;
 pub mod cookies;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/session/ping", get(ping))
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .merge(accounts::router())
         .layer(axum::middleware::from_fn(headers::secure_headers))
 }
 

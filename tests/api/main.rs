@@ -46,5 +46,6 @@ mod tokens;
 mod units_users;
 mod vault;
 mod weak_password;
+mod web_accounts;
 mod web_client;
 mod web_pages;

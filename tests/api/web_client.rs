@@ -145,3 +145,8 @@ impl WebClient {
         }
     }
 }
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

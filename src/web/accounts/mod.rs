@@ -1,0 +1,30 @@
+//! Accounts (unit admins, custodians): the list with filters and search, an account's
+//! page (metadata, custodians, versions, findings, publications), reveal with a reason
+//! (the secret only in the POST answer, hidden again after [`reveal::HIDE_AFTER_SECONDS`]),
+//! and the rotation wizard (stage → copy → confirm, or cancel). Every handler calls the
+//! service function the JSON API calls.
+
+mod labels;
+mod list;
+mod reveal;
+mod rotate;
+mod show;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list::list))
+        .route("/accounts/{id}", get(show::show))
+        .route("/accounts/{id}/reveal", post(reveal::reveal))
+        .route(
+            "/accounts/{id}/rotate",
+            get(rotate::wizard).post(rotate::stage),
+        )
+        .route("/accounts/{id}/rotate/strength", post(rotate::strength))
+        .route("/rotations/{id}/confirm", post(rotate::confirm))
+        .route("/rotations/{id}/cancel", post(rotate::cancel))
+}

@@ -6,6 +6,7 @@
 //! `.ci/run` installs `chromium` and `chromium-driver`; without them these tests fail
 //! (say `CREDGOV_SKIP_BROWSER=1` to skip them on a machine that has no browser).
 
+mod accounts;
 mod harness;
 mod sign_in;
 

@@ -114,6 +114,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "New password waiting (version {version})",
     ),
     ("reveal.totp", "TOTP code"),
+    ("reveal.totp_seconds", "seconds"),
     ("reveal.totp_valid", "valid for"),
     // Rotation wizard
     ("rotate.title", "Change password"),

@@ -114,6 +114,7 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "待确认的新密码（第 {version} 版）",
     ),
     ("reveal.totp", "动态码"),
+    ("reveal.totp_seconds", "秒"),
     ("reveal.totp_valid", "剩余"),
     // Rotation wizard
     ("rotate.title", "修改密码"),

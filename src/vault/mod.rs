@@ -36,5 +36,5 @@ pub use rotation::{RotationStarted, cancel_rotation, confirm_rotation, start_rot
 pub use routes::router;
 pub use search::{AccountFilter, search_accounts};
 pub use secrets::fingerprint;
-pub use update::AccountPatch;
+pub use update::{AccountPatch, update_account};
 pub use validate::{PasswordCheck, check_password};

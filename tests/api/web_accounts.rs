@@ -16,6 +16,7 @@ both_engines!(
     reveal_needs_a_reason_and_shows_the_secret_only_in_its_answer,
     the_rotation_wizard_stages_confirms_and_cancels,
     strangers_and_the_wrong_roles_see_nothing,
+    accounts_are_registered_and_edited,
 );
 
 pub const CANARY: &str = "Canary-Persimmon-Lattice-7391";
@@ -591,4 +592,156 @@ async fn strangers_and_the_wrong_roles_see_nothing(app: TestApp) {
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert!(a.location().starts_with("/login?next="));
     let _ = s.other_account;
+}
+
+async fn accounts_are_registered_and_edited(app: TestApp) {
+    let s = setup(&app).await;
+    let web = signed_in(&app, &s.admin).await;
+    let list = web.get("/accounts").await;
+    assert!(list.body.contains("id=\"register-account\""));
+    let form = web.get("/accounts/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains(&format!("value=\"{}\"", s.unit)));
+    let csrf = form.csrf();
+    let fields = |name: &'static str, mode: &'static str, password: &'static str| {
+        vec![
+            ("unit_id", s.unit.clone()),
+            ("name", name.to_string()),
+            ("platform", "douyin".to_string()),
+            ("login_name", format!("{name}-login")),
+            ("classification", "important".to_string()),
+            ("bound_email", "xc@yongchuan.gov.cn".to_string()),
+            ("mode", mode.to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let post = |path: String, f: Vec<(&'static str, String)>, csrf: Option<String>| {
+        let web = &web;
+        async move {
+            let mut pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if let Some(c) = &csrf {
+                pairs.push(("_csrf", c.as_str()));
+            }
+            web.post(&path, &pairs).await
+        }
+    };
+    // No CSRF: nothing registered.
+    let a = post(
+        "/accounts/new".into(),
+        fields("永川抖音", "generate", ""),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // A weak typed password: the form again, filled in, never the password.
+    let weak = "password123";
+    let a = post(
+        "/accounts/new".into(),
+        fields("永川抖音", "typed", weak),
+        Some(csrf.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("不符合密码策略"), "{}", a.body);
+    assert!(a.body.contains("value=\"永川抖音\"") && !a.body.contains(weak));
+    // No platform chosen.
+    let mut f = fields("永川抖音", "generate", "");
+    f[2].1 = String::new();
+    let a = post("/accounts/new".into(), f, Some(csrf.clone())).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.body.contains("请选择平台和等级"));
+    // A bad e-mail: the service's reason.
+    let mut f = fields("永川抖音", "generate", "");
+    f[5].1 = "x".repeat(300);
+    let a = post("/accounts/new".into(), f, Some(csrf.clone())).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("bound_email"), "{}", a.body);
+    // Generated: shown once, with copy.
+    let a = post(
+        "/accounts/new".into(),
+        fields("永川抖音", "generate", ""),
+        Some(csrf.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("data-copy=\"created-password\""));
+    let id_at = a.body.find("id=\"to-account\"").unwrap();
+    let href_at = a.body[..id_at].rfind("href=\"/accounts/").unwrap() + 6;
+    let page_path = a.body[href_at..].split('"').next().unwrap().to_string();
+    let page = web.get(&page_path).await;
+    assert!(page.body.contains("永川抖音") && page.body.contains("抖音"));
+    // Typed and strong: straight to the account page.
+    let a = post(
+        "/accounts/new".into(),
+        fields("永川快报", "typed", "Harbor-Quill-Saffron-3306"),
+        Some(csrf.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert!(a.location().ends_with("?done=created"));
+    let page = web.get(a.location()).await;
+    assert!(page.body.contains("账号已登记"), "{}", page.body);
+    // Same name twice: a conflict, said plainly.
+    let a = post(
+        "/accounts/new".into(),
+        fields("永川快报", "generate", ""),
+        Some(csrf.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    // Edit: pre-filled; saved; a bad value refused with the reason.
+    let edit = format!("/accounts/{}/edit", s.account);
+    let form = web.get(&edit).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("value=\"yongchuan_fabu\""));
+    assert!(!form.body.contains(CANARY));
+    let base = vec![
+        ("name", "永川发布公众号".to_string()),
+        ("login_name", "yongchuan_fabu".to_string()),
+        ("classification", "important".to_string()),
+        ("status", "active".to_string()),
+        ("notes", "由宣传科负责".to_string()),
+    ];
+    let a = post(edit.clone(), base.clone(), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let mut bad = base.clone();
+    bad.push(("bound_email", "x".repeat(300)));
+    let a = post(edit.clone(), bad, Some(csrf.clone())).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    let a = post(edit.clone(), base.clone(), Some(csrf.clone())).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let page = web.get(a.location()).await;
+    assert!(page.body.contains("由宣传科负责") && page.body.contains("重要"));
+    let actions: Vec<String> = app
+        .audit_actions(&s.unit)
+        .await
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    assert!(actions.iter().filter(|a| *a == "account.create").count() >= 4);
+    assert!(actions.iter().any(|a| a == "account.update"));
+    // A custodian may not register or edit; another unit's admin finds nothing.
+    let web = signed_in(&app, &s.custodian).await;
+    assert!(!web.get("/accounts").await.body.contains("register-account"));
+    assert_eq!(web.get("/accounts/new").await.status, StatusCode::FORBIDDEN);
+    let csrf = web.get("/accounts").await.csrf();
+    let mut f: Vec<(&str, String)> = base.clone();
+    f.push(("_csrf", csrf));
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let a = web.post(&edit, &pairs).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let foreign = app
+        .create_unit(&app.root_id, "外区单位", "department")
+        .await;
+    let foreign_admin = app.user_with_role(&foreign, "unit_admin").await;
+    let web = signed_in(&app, &foreign_admin).await;
+    let a = web.get(&edit).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(!a.body.contains("yongchuan_fabu"));
+    let csrf = web.get("/accounts").await.csrf();
+    let mut f = fields("越权账号", "generate", "");
+    f.push(("_csrf", csrf));
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let a = web.post("/accounts/new", &pairs).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
 }

@@ -55,6 +55,7 @@ struct ListPage {
     q: String,
     rows: Vec<Row>,
     next: Option<String>,
+    may_write: bool,
 }
 
 /// A filter value from the query: empty is "any", a value no variant owns is a 400.
@@ -155,5 +156,6 @@ pub async fn list(c: WebCaller, Query(q): Query<ListQuery>) -> WebResult<Respons
         q: q.q.unwrap_or_default(),
         rows,
         next,
+        may_write: crate::authz::holds_anywhere(&c.ctx, crate::authz::Permission::AccountsWrite),
     }))
 }

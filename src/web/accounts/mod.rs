@@ -4,6 +4,7 @@
 //! and the rotation wizard (stage → copy → confirm, or cancel). Every handler calls the
 //! service function the JSON API calls.
 
+mod edit;
 mod labels;
 mod list;
 mod reveal;
@@ -18,7 +19,12 @@ use crate::app::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list::list))
+        .route("/accounts/new", get(edit::new_page).post(edit::create))
         .route("/accounts/{id}", get(show::show))
+        .route(
+            "/accounts/{id}/edit",
+            get(edit::edit_page).post(edit::update),
+        )
         .route("/accounts/{id}/reveal", post(reveal::reveal))
         .route(
             "/accounts/{id}/rotate",

@@ -67,6 +67,7 @@ struct ShowPage {
     /// None: the account publishes no content.
     publications: Option<Vec<PublicationRow>>,
     may_secret: bool,
+    may_write: bool,
     pending_rotation: Option<String>,
     notice: Option<&'static str>,
 }
@@ -162,6 +163,13 @@ pub async fn show(
         .ok_or_else(|| WebError::not_found(tr))?;
     let may_secret =
         authz::authorize_secret(&c.ctx, &unit.as_ref(), &account.custodian_ids()).is_ok();
+    let may_write = authz::authorize(
+        &c.ctx,
+        authz::Permission::AccountsWrite,
+        &unit.as_ref(),
+        "account",
+    )
+    .is_ok();
     let versions = list_versions(&c.state, &c.ctx, &id)
         .await
         .map_err(|e| WebError::domain(tr, &e))?
@@ -197,6 +205,8 @@ pub async fn show(
     let notice = match q.done.as_deref() {
         Some("confirmed") => Some(tr.t("rotate.confirmed")),
         Some("cancelled") => Some(tr.t("rotate.cancelled")),
+        Some("created") => Some(tr.t("register.created")),
+        Some("saved") => Some(tr.t("edit.saved")),
         _ => None,
     };
     let mut frame = Frame::new(&c, "/accounts", "accounts.title");
@@ -215,6 +225,7 @@ pub async fn show(
         findings,
         publications,
         may_secret,
+        may_write,
         pending_rotation: account
             .pending_rotation_id
             .as_ref()

@@ -181,4 +181,34 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("strength.reused", "Used before or by another account"),
     ("strength.score", "Strength"),
     ("strength.score_of", "strength {score}/4 (at least {min})"),
+    // Register and edit
+    ("register.title", "Register an account"),
+    ("edit.title", "Edit account details"),
+    ("register.new", "Register an account"),
+    ("edit.link", "Edit details"),
+    ("register.choose", "Choose a platform and a classification."),
+    ("register.password", "The account's current password"),
+    (
+        "register.generate",
+        "Generate a new one (then set it on the platform)",
+    ),
+    ("register.typed", "Type the password the platform has now"),
+    ("register.current_password", "Password"),
+    ("register.totp_secret", "TOTP secret (optional)"),
+    (
+        "register.totp_help",
+        "The base32 key the platform shows when two-step verification is set up; credgov then shows the code on reveal.",
+    ),
+    (
+        "register.feed_help",
+        "Website and new-media accounts: an RSS/Atom feed or page checked for updates (optional).",
+    ),
+    ("register.save", "Save"),
+    (
+        "register.created_generated",
+        "Registered. The generated password is shown this once: copy it and set it on the platform.",
+    ),
+    ("register.to_account", "Open the account"),
+    ("register.created", "Registered."),
+    ("edit.saved", "Saved."),
 ];

@@ -169,4 +169,34 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("strength.reused", "以前用过或与其他账号相同"),
     ("strength.score", "密码强度"),
     ("strength.score_of", "强度 {score}/4（至少 {min}）"),
+    // Register and edit
+    ("register.title", "登记账号"),
+    ("edit.title", "修改账号信息"),
+    ("register.new", "登记新账号"),
+    ("edit.link", "修改账号信息"),
+    ("register.choose", "请选择平台和等级。"),
+    ("register.password", "账号当前的密码"),
+    (
+        "register.generate",
+        "由系统生成新密码（之后到平台上改成它）",
+    ),
+    ("register.typed", "输入平台上现在的密码"),
+    ("register.current_password", "密码"),
+    ("register.totp_secret", "动态码密钥（可选）"),
+    (
+        "register.totp_help",
+        "平台开启两步验证时显示的 base32 密钥；保管后，查看密码时可同时看到动态码。",
+    ),
+    (
+        "register.feed_help",
+        "网站或新媒体账号：用于检测更新的 RSS/Atom 地址或网页（可选）。",
+    ),
+    ("register.save", "保存"),
+    (
+        "register.created_generated",
+        "账号已登记。系统生成的密码只显示这一次：请复制，并到平台上把密码改成它。",
+    ),
+    ("register.to_account", "查看账号"),
+    ("register.created", "账号已登记。"),
+    ("edit.saved", "账号信息已保存。"),
 ];

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use super::labels::{self, Choice};
 use crate::authz::{self, Permission};
+use crate::error::DomainError;
 use crate::http::Paging;
 use crate::ids::{AccountId, UnitId};
 use crate::vault::{
@@ -195,7 +196,7 @@ pub async fn create(Posted { caller: c, form }: Posted<AccountForm>) -> WebResul
             Ok(Redirect::to(&format!("/accounts/{}?done=created", account.id)).into_response())
         }
         Err(e) => {
-            let status = e.kind_status();
+            let status = e.kind().status();
             if !status.is_client_error()
                 || status == StatusCode::NOT_FOUND
                 || status == StatusCode::FORBIDDEN
@@ -255,7 +256,7 @@ pub async fn update(
     match update_account(&c.state, &c.ctx, &c.meta, &id, patch).await {
         Ok(a) => Ok(Redirect::to(&format!("/accounts/{}?done=saved", a.id)).into_response()),
         Err(e) => {
-            let status = e.kind_status();
+            let status = e.kind().status();
             if !status.is_client_error()
                 || status == StatusCode::NOT_FOUND
                 || status == StatusCode::FORBIDDEN
@@ -266,15 +267,5 @@ pub async fn update(
             let page = form_page(&c, Some(id.as_str().to_string()), form, Some(text)).await?;
             Ok(render_status(status, &page))
         }
-    }
-}
-
-trait KindStatus {
-    fn kind_status(&self) -> StatusCode;
-}
-
-impl<E: crate::error::DomainError> KindStatus for E {
-    fn kind_status(&self) -> StatusCode {
-        self.kind().status()
     }
 }

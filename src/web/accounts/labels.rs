@@ -26,15 +26,12 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices<T: Copy>(
+fn choices<T: Copy + PartialEq>(
     all: &[T],
     as_str: fn(T) -> &'static str,
     label: impl Fn(T) -> &'static str,
     chosen: Option<T>,
-) -> Vec<Choice>
-where
-    T: PartialEq,
-{
+) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice {
             value: as_str(*v),

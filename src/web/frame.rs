@@ -30,8 +30,16 @@ pub struct Frame {
 const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/", "nav.home", None),
     ("/accounts", "nav.accounts", Some(Permission::AccountsRead)),
-    ("/handovers", "nav.handovers", Some(Permission::HandoverRead)),
-    ("/rectifications", "nav.rectifications", Some(Permission::RectificationsRead)),
+    (
+        "/handovers",
+        "nav.handovers",
+        Some(Permission::HandoverRead),
+    ),
+    (
+        "/rectifications",
+        "nav.rectifications",
+        Some(Permission::RectificationsRead),
+    ),
     ("/risk", "nav.risk", Some(Permission::RiskRead)),
     ("/audit", "nav.audit", Some(Permission::AuditRead)),
     ("/admin", "nav.admin", Some(Permission::UsersWrite)),

@@ -7,8 +7,8 @@
 //! template whose struct has a [`frame::Frame`] (navigation, words, CSRF token) or a
 //! [`error::WebError`]. Every string comes from [`i18n`].
 
-mod admin;
 mod accounts;
+mod admin;
 pub mod assets;
 mod audit;
 pub mod caller;

@@ -1,8 +1,11 @@
-//! What each unit of a subtree measures, in four grouped queries whatever the size of
-//! the subtree (run at once, with the units list): active accounts per unit, open
-//! findings per unit by severity and by rule, handover cases and rectification items of
-//! the last year per unit with how many kept their deadline. Roll-ups to subtrees happen
-//! in memory over the unit tree.
+//! What each unit of a subtree measures, whatever the size of the subtree, in four
+//! queries run at once after the units list: active accounts per unit and open findings
+//! per unit by severity and by rule, both read from the per-unit counters the triggers
+//! keep (`unit_account_counts`, `unit_finding_counts`: a few rows per unit instead of
+//! every account and finding; see `crate::db::counters`), and the handover cases and
+//! rectification items of the last year per unit with how many kept their deadline
+//! (counted live: that depends on the clock). Roll-ups to subtrees happen in memory
+//! over the unit tree.
 
 use std::collections::HashMap;
 
@@ -12,7 +15,7 @@ use super::model::{Component, Ratio, Tally};
 use crate::calendar::DAY_MS;
 use crate::handover::CaseState;
 use crate::http::placeholders;
-use crate::inspection::{FindingState, Rule, Severity};
+use crate::inspection::{Rule, Severity};
 use crate::rectification::RectificationState;
 use crate::vault::AccountStatus;
 
@@ -59,10 +62,10 @@ impl SubtreeTallies {
 /// Loads the units under `prefix` and their own tallies as of `now`.
 ///
 /// The four counts are independent reads, so they run at once on separate pool
-/// connections: the ranking then costs about its largest query (the accounts count,
-/// which `accounts_unit_status` covers) rather than the sum of all four. The units come
-/// first: a small subtree (a drill-down) is then counted by its unit ids, which both
-/// engines look up by key, instead of matching every unit's path again in each count.
+/// connections: the ranking then costs about its largest query rather than the sum of
+/// all four. The units come first: a small subtree (a drill-down) is then counted by
+/// its unit ids, which both engines look up by key, instead of matching every unit's
+/// path again in each count.
 pub async fn load(
     pool: &sqlx::AnyPool,
     prefix: &str,
@@ -151,14 +154,13 @@ async fn load_units(pool: &sqlx::AnyPool, like: &str) -> Result<Vec<UnitRow>, sq
     .collect()
 }
 
-/// Active accounts per unit.
+/// Active accounts per unit (from the counters).
 async fn count_accounts(
     pool: &sqlx::AnyPool,
     scope: &Scope<'_>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let sql = format!(
-        "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = $2 AND {} \
-         GROUP BY unit_id",
+        "SELECT unit_id, n FROM unit_account_counts WHERE status = $2 AND n <> 0 AND {}",
         scope.condition(3)
     );
     let q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -198,32 +200,31 @@ impl OpenFindings {
 }
 
 /// Open findings per unit, of rules and severities this build knows, counted by
-/// severity and by rule in one row per unit (the score never needs the pairs, and one
-/// row per unit is several times fewer rows to read than one per (rule, severity)).
+/// severity and by rule in one row per unit (from the counters, one row per unit, rule
+/// and severity, summed here so the score never reads the pairs).
 async fn count_findings(
     pool: &sqlx::AnyPool,
     scope: &Scope<'_>,
 ) -> Result<Vec<OpenFindings>, sqlx::Error> {
-    // Every value written into the statement is a constant of this build, not input:
-    // the state literal lets both engines read the partial index `findings_unit_open`
-    // (… WHERE state = 'open'), which a bound parameter does not prove.
+    // Every value written into the statement is a constant of this build, not input.
     let quoted = |s: &str| format!("'{s}'");
     let severities: Vec<String> = Severity::ALL.iter().map(|s| quoted(s.as_str())).collect();
     let rules: Vec<String> = Rule::ALL.iter().map(|r| quoted(r.as_str())).collect();
     let mut columns = Vec::new();
     for (i, s) in severities.iter().enumerate() {
         columns.push(format!(
-            "COUNT(CASE WHEN severity = {s} THEN 1 END) AS s{i}"
+            "CAST(SUM(CASE WHEN severity = {s} THEN n ELSE 0 END) AS BIGINT) AS s{i}"
         ));
     }
     for (i, r) in rules.iter().enumerate() {
-        columns.push(format!("COUNT(CASE WHEN rule = {r} THEN 1 END) AS r{i}"));
+        columns.push(format!(
+            "CAST(SUM(CASE WHEN rule = {r} THEN n ELSE 0 END) AS BIGINT) AS r{i}"
+        ));
     }
     let sql = format!(
-        "SELECT unit_id, {} FROM findings WHERE state = '{}' AND rule IN ({}) \
+        "SELECT unit_id, {} FROM unit_finding_counts WHERE n <> 0 AND rule IN ({}) \
          AND severity IN ({}) AND {} GROUP BY unit_id",
         columns.join(", "),
-        FindingState::Open.as_str(),
         rules.join(", "),
         severities.join(", "),
         scope.condition(2)

@@ -1,24 +1,27 @@
 //! The per-unit risk counters the database triggers keep (`src/db/counters/`): after a
 //! mix of writes — accounts created through the API and imported, one suspended, scans
 //! opening findings, a rotation and a custodian resolving some, raw SQL moving and
-//! deleting rows — they equal a fresh recount; concurrent writers changing one unit's
-//! counts lose no update.
+//! deleting rows — they equal a fresh recount; the daily scan job repairs a counter
+//! that drifted (logging the unit) and the ranking reads the counters; concurrent
+//! writers changing one unit's counts lose no update.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use credgov::authz::AuthContext;
+use credgov::jobs::Runner;
 use credgov::vault::import::{FileKind, ImportOpts, import_accounts, parse_bytes};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::both_engines;
-use crate::common::TestApp;
+use crate::common::{TestApp, captured_logs};
 use crate::inspection::{DAY, scan};
 
 both_engines!(
     counters_equal_a_recount_after_every_kind_of_write,
+    the_daily_job_repairs_drift_and_the_ranking_reads_the_counters,
     concurrent_writers_to_one_unit_lose_no_count,
 );
 
@@ -325,6 +328,78 @@ async fn counters_equal_a_recount_after_every_kind_of_write(app: TestApp) {
     // Nothing for the safety net to do.
     let drifts = credgov::db::counters::repair(&app.state.db).await.unwrap();
     assert!(drifts.is_empty(), "{drifts:?}");
+}
+
+fn ranked<'a>(page: &'a Value, unit: &str) -> &'a Value {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == unit)
+        .unwrap_or_else(|| panic!("{unit} is ranked: {page}"))
+}
+
+async fn the_daily_job_repairs_drift_and_the_ranking_reads_the_counters(app: TestApp) {
+    let a = app.create_unit(&app.root_id, "丙局", "department").await;
+    let admin = app.user_with_role(&a, "unit_admin").await;
+    account(&app, &a, &admin.token, "丙局微博", None).await;
+    account(&app, &a, &admin.token, "丙局抖音", None).await;
+    scan(&app).await;
+    let (_, counted) = kept_and_counted(&app).await;
+    assert_eq!(n(&counted.1, &[&a, "no_custodian", "medium"]), 2);
+
+    // Drift: two accounts too many, the open findings lost.
+    exec(
+        &app,
+        "UPDATE unit_account_counts SET n = n + 2 WHERE unit_id = $1 AND status = 'active'",
+        &[&a],
+    )
+    .await;
+    exec(
+        &app,
+        "DELETE FROM unit_finding_counts WHERE unit_id = $1",
+        &[&a],
+    )
+    .await;
+    let url = format!("/api/v1/risk/units?under={}", app.root_id);
+    let (s, page) = app.get(&url, &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let row = ranked(&page, &a);
+    assert_eq!(row["accounts"], 4, "the ranking reads the counters: {row}");
+    assert_eq!(row["counts"]["medium"], 0, "{row}");
+
+    let runner = Runner::new(app.state.clone());
+    runner.prepare().await.unwrap();
+    let report = runner.run_now("daily_scan").await.unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(
+        report.counts.get("risk_counters_repaired"),
+        Some(&2),
+        "{:?}",
+        report.counts
+    );
+    let (kept, counted) = kept_and_counted(&app).await;
+    assert_eq!(kept, counted, "repaired");
+    let (s, page) = app.get(&url, &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let row = ranked(&page, &a);
+    assert_eq!(row["accounts"], 2, "{row}");
+    assert_eq!(row["counts"]["medium"], 2, "{row}");
+
+    // Each repair is a warning naming the unit and the counter, nothing more.
+    let logs = captured_logs();
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("risk counter drifted") && l.contains(&a))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("no_custodian/medium")));
+    assert!(warnings.iter().all(|w| w.contains("WARN")), "{warnings:?}");
+
+    // A second run finds nothing to repair.
+    app.clock.advance_ms(DAY);
+    let report = runner.run_now("daily_scan").await.unwrap();
+    assert_eq!(report.counts.get("risk_counters_repaired"), Some(&0));
 }
 
 async fn concurrent_writers_to_one_unit_lose_no_count(app: TestApp) {

@@ -4,9 +4,10 @@
 //! instead of every account and finding), and the handover cases and rectification
 //! items of the last year with how many kept their deadline (counted live: that depends
 //! on the clock). Two shapes (`scope`): [`load_children`] — a unit's own tally and each
-//! direct child's whole subtree, rolled up by the database (the ranking and the
-//! drill-down: a few rows back) — and [`load`] — every unit of a subtree on its own,
-//! rolled up in memory (the daily snapshots and the circular).
+//! direct child's whole subtree, rolled up by the database (the ranking: a few rows
+//! back) — and [`load`] — every unit of a subtree on its own, rolled up in memory (the
+//! drill-down, whose subtree is small and listed by id; the daily snapshots and the
+//! circular, which need every unit).
 
 mod counts;
 mod scope;

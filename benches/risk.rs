@@ -13,17 +13,21 @@
 //! resolved ones a closed item; one leaf in five has a handover case (open, acknowledged,
 //! or closed on time or late).
 //!
-//! Each engine runs twice over the same data: first with the indexes of
-//! `migrations/0024_risk_indexes.sql` dropped (the schema before them), then with them
-//! built (build time reported). Each timing is the median of `CREDGOV_BENCH_REPS` (5)
-//! repetitions, baseline and ranking interleaved; the drill-down is timed over
+//! The ranking reads the per-unit counters the triggers keep (`src/db/counters/`).
+//! The tree is written with those triggers dropped, then `counters::install` recreates
+//! them and fills the counters from the rows (the cost of migration 0025 on a database
+//! of this size, reported), and `counters::repair` recounts (the daily safety net,
+//! reported; it must find nothing). Each timing is the median of `CREDGOV_BENCH_REPS`
+//! (5) repetitions, baseline and ranking interleaved; the drill-down is timed over
 //! `CREDGOV_BENCH_DRILLS` (200) calls spread over 20 leaves. Finally the write cost of
-//! those indexes: the same batch (a tenth of the accounts, 100,000 by default, and one
-//! finding per ten of them) inserted without and then with the indexes.
+//! the indexes of `migrations/0024_risk_indexes.sql` and of the counter triggers: the
+//! same batch (a tenth of the accounts, 100,000 by default, one finding per ten of them,
+//! then those findings resolved) written with neither, with the indexes, and with both.
 //!
 //! `cargo bench --bench risk` (PostgreSQL too when `CREDGOV_TEST_DATABASE_URL` is set).
 //! `CREDGOV_BENCH_ACCOUNTS` (1,000,000) and `CREDGOV_BENCH_UNITS` (one per 100 accounts)
-//! set a smaller tree for quick runs; `CREDGOV_BENCH_ENGINES=sqlite|postgres` runs one.
+//! set a smaller tree for quick runs; `CREDGOV_BENCH_ENGINES=sqlite|postgres` runs one;
+//! `CREDGOV_BENCH_PLANS=1` prints the plans of the ranking's queries.
 
 mod common;
 
@@ -33,6 +37,7 @@ use common::{Harness, ms, percentile};
 use credgov::app::AppState;
 use credgov::authz::{AuthContext, Grant, Principal, Role};
 use credgov::clock::{Clock, SystemClock};
+use credgov::db::counters;
 use credgov::http::Paging;
 use credgov::identity::SessionKind;
 use credgov::ids::UnitId;
@@ -437,68 +442,92 @@ async fn ranking(state: &AppState, unit: &Unit) -> Duration {
     took
 }
 
-/// Where a ranking's time goes: each of `tally::load`'s queries alone (median), the
-/// whole load (they run at once) and the roll-up in memory.
+/// Where a ranking's time goes: each of `tally::load_children`'s queries alone
+/// (median), the whole load (they run at once), and for comparison the counts the
+/// counters replaced, over every unit of the subtree.
 async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     let like = format!("{}%", root.path);
-    let sub = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
-    // As tally.rs counts open findings: one row per unit, by severity and by rule.
+    let id = root.id.as_str().to_string();
+    // As tally/scope.rs rolls a subtree up to the root's children.
+    let walk = "WITH RECURSIVE below (unit_id, grp) AS ( \
+                  SELECT id, id FROM units WHERE parent_id = $1 \
+                  UNION ALL SELECT u.id, b.grp FROM units u JOIN below b ON u.parent_id = b.unit_id \
+                ), g (unit_id, grp) AS ( \
+                  SELECT unit_id, grp FROM below UNION ALL SELECT id, id FROM units WHERE id = $1)";
+    let by_child = |table: &str, columns: &str, filter: &str| {
+        format!(
+            "{walk} SELECT g.grp, {columns} FROM g JOIN {table} t ON t.unit_id = g.unit_id \
+             WHERE {filter} GROUP BY g.grp"
+        )
+    };
+    // As tally/counts.rs reads the finding counters: by severity and by rule.
+    let sum = |cond: String| format!("CAST(SUM(CASE WHEN {cond} THEN t.n ELSE 0 END) AS BIGINT)");
     let pivot: Vec<String> = Severity::ALL
         .iter()
-        .map(|s| format!("COUNT(CASE WHEN severity = '{s}' THEN 1 END)"))
-        .chain(
-            Rule::ALL
-                .iter()
-                .map(|r| format!("COUNT(CASE WHEN rule = '{r}' THEN 1 END)")),
-        )
+        .map(|s| sum(format!("t.severity = '{s}'")))
+        .chain(Rule::ALL.iter().map(|r| sum(format!("t.rule = '{r}'"))))
         .collect();
     let pivot = pivot.join(", ");
+    let sub = "unit_id IN (SELECT id FROM units WHERE path LIKE $1)";
     let queries = [
         (
-            "units",
-            "SELECT id, parent_id, path, depth, name FROM units WHERE path LIKE $1 ORDER BY path"
+            "children",
+            "SELECT id, parent_id, path, depth, name FROM units WHERE parent_id = $1 ORDER BY path"
                 .to_string(),
+            &id,
         ),
         (
-            "accounts",
-            format!(
-                "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = 'active' AND {sub} GROUP BY unit_id"
+            "account counters",
+            by_child(
+                "unit_account_counts",
+                "CAST(SUM(t.n) AS BIGINT)",
+                "t.status = 'active' AND t.n <> 0",
             ),
+            &id,
         ),
         (
-            "findings",
-            format!(
-                "SELECT unit_id, {pivot} FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id"
-            ),
-        ),
-        (
-            "findings by (unit, rule, severity) (the shape before)",
-            format!(
-                "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id, rule, severity"
-            ),
+            "finding counters",
+            by_child("unit_finding_counts", &pivot, "t.n <> 0"),
+            &id,
         ),
         (
             "handovers",
-            format!(
-                "SELECT unit_id, COUNT(*) AS total FROM handovers WHERE state <> 'cancelled' AND {sub} GROUP BY unit_id"
-            ),
+            by_child("handovers", "COUNT(*)", "t.state <> 'cancelled'"),
+            &id,
         ),
         (
             "items",
-            format!(
-                "SELECT unit_id, COUNT(*) AS total, SUM(CASE WHEN COALESCE(submitted_at, closed_at, 0) <= deadline_at THEN 1 ELSE 0 END) AS good FROM rectifications WHERE (opened_at >= 0 OR state IN ('open', 'returned', 'submitted')) AND {sub} GROUP BY unit_id"
+            by_child(
+                "rectifications",
+                "COUNT(*), SUM(CASE WHEN COALESCE(t.submitted_at, t.closed_at, 0) <= t.deadline_at THEN 1 ELSE 0 END)",
+                "(t.opened_at >= 0 OR t.state IN ('open', 'returned', 'submitted'))",
             ),
+            &id,
+        ),
+        (
+            "(before the counters: active accounts counted per unit)",
+            format!(
+                "SELECT unit_id, COUNT(*) AS n FROM accounts WHERE status = 'active' AND {sub} GROUP BY unit_id"
+            ),
+            &like,
+        ),
+        (
+            "(open findings counted per unit)",
+            format!(
+                "SELECT unit_id, rule, severity, COUNT(*) AS n FROM findings WHERE state = 'open' AND {sub} GROUP BY unit_id, rule, severity"
+            ),
+            &like,
         ),
     ];
     let mut parts = Vec::new();
-    for (label, sql) in queries {
+    for (label, sql, bind) in queries {
         if std::env::var("CREDGOV_BENCH_PLANS").is_ok() {
             let explain = match h.state.db.backend() {
                 credgov::db::Backend::Sqlite => "EXPLAIN QUERY PLAN",
                 credgov::db::Backend::Postgres => "EXPLAIN",
             };
             let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("{explain} {sql}")))
-                .bind(&like)
+                .bind(bind)
                 .fetch_all(h.state.db.pool())
                 .await
                 .expect("plan")
@@ -512,7 +541,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
         for _ in 0..4 {
             let t = Instant::now();
             rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(&like)
+                .bind(bind)
                 .fetch_all(h.state.db.pool())
                 .await
                 .expect("part")
@@ -521,23 +550,19 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
         }
         parts.push(format!("{label} {:.1} ms ({rows} rows)", ms(median(v))));
     }
-    let (mut loads, mut rolls) = (Vec::new(), Vec::new());
+    let mut loads = Vec::new();
     for _ in 0..4 {
         let t = Instant::now();
-        let tallies = credgov::risk::tally::load(h.state.db.pool(), &root.path, 0)
+        let tallies = credgov::risk::tally::load_children(h.state.db.pool(), &id, 0)
             .await
             .expect("load");
         loads.push(t.elapsed());
-        let t = Instant::now();
-        let rolled = tallies.rolled_up();
-        rolls.push(t.elapsed());
-        assert!(!rolled.is_empty());
+        assert!(!tallies.children.is_empty());
     }
     println!(
-        "{name} ({phase}): root's ranking — {}; tally::load {:.1} ms, rolled_up {:.1} ms",
+        "{name} ({phase}): root's ranking — {}; tally::load_children {:.1} ms",
         parts.join(", "),
         ms(median(loads)),
-        ms(median(rolls))
     );
 }
 
@@ -640,27 +665,47 @@ async fn measure(
 async fn run_engine(engine: Engine, url: Option<String>, set: &Settings) -> [Vec<String>; 3] {
     let name = engine.name();
     let h = Harness::start(url).await;
+    let db = &h.state.db;
     let shape = Shape::new(set.accounts, set.units);
     let root = unit(&h.state, &h.root_id).await;
+    counters::uninstall(db)
+        .await
+        .expect("drop the counter triggers");
     let t = Instant::now();
     generate(&h.state, engine, &root.path, &h.root_id, &shape).await;
     let generated = t.elapsed();
     let t = Instant::now();
+    counters::install(db)
+        .await
+        .expect("install the counter triggers");
+    let backfill = t.elapsed();
+    let t = Instant::now();
     maintain(&h.state, engine).await;
+    let maintained = t.elapsed();
+    let t = Instant::now();
+    let drifts = counters::repair(db).await.expect("recount");
+    let recount = t.elapsed();
+    assert!(
+        drifts.is_empty(),
+        "the counters equal a recount: {drifts:?}"
+    );
     println!(
-        "{name}: generated {} units ({} / {} / {} per level), {} accounts in {:.1} s \
-         (+ {:.1} s {}); load {}",
+        "{name}: generated {} units ({} / {} / {} per level), {} accounts in {:.1} s; \
+         counter triggers created and counters filled in {:.0} ms; {} {:.1} s; \
+         recount (the daily repair, nothing to repair) {:.0} ms; load {}",
         shape.units(),
         shape.l1,
         shape.l2,
         shape.leaves,
         shape.accounts,
         generated.as_secs_f64(),
-        t.elapsed().as_secs_f64(),
+        ms(backfill),
         match engine {
             Engine::Sqlite => "ANALYZE",
             Engine::Postgres => "VACUUM ANALYZE",
         },
+        maintained.as_secs_f64(),
+        ms(recount),
         load()
     );
     let targets = [
@@ -685,28 +730,35 @@ async fn run_engine(engine: Engine, url: Option<String>, set: &Settings) -> [Vec
         second_factor: true,
         token_hash: String::new(),
     };
+    assert_eq!(present(&h.state, engine).await, risk_indexes().len());
+    let (ranks, drill) = measure(&h, name, "counters", &targets, &leaves, &ctx, set).await;
 
-    drop_indexes(&h.state, engine).await;
-    maintain(&h.state, engine).await;
-    let (mut ranks, drill_before) =
-        measure(&h, name, "without", &targets, &leaves, &ctx, set).await;
-    let built = build_indexes(&h.state, engine).await;
-    maintain(&h.state, engine).await;
-    let (after, drill_after) = measure(&h, name, "with", &targets, &leaves, &ctx, set).await;
-    ranks.extend(after);
-
-    // Write cost: the same batch without, then with the indexes.
+    // Write cost: the same batch with neither, with the 0024 indexes, with both.
     let batch = (set.accounts / 10).max(1000);
     let leaves_n = shape.leaves;
     let mut costs = Vec::new();
-    for (tag, with) in [("wa", false), ("wb", true)] {
-        if !with {
-            drop_indexes(&h.state, engine).await;
-        } else {
-            build_indexes(&h.state, engine).await;
+    let mut built = Vec::new();
+    let mut filled = Duration::ZERO;
+    for (tag, indexes, triggers) in [
+        ("wa", false, false),
+        ("wb", true, false),
+        ("wc", true, true),
+    ] {
+        match (indexes, present(&h.state, engine).await > 0) {
+            (false, true) => drop_indexes(&h.state, engine).await,
+            (true, false) => built = build_indexes(&h.state, engine).await,
+            _ => {}
         }
+        if triggers {
+            let t = Instant::now();
+            counters::install(db).await.expect("install");
+            filled = t.elapsed();
+        } else {
+            counters::uninstall(db).await.expect("uninstall");
+        }
+        maintain(&h.state, engine).await;
         let t = Instant::now();
-        let mut tx = h.state.db.begin_write().await.expect("tx");
+        let mut tx = db.begin_write().await.expect("tx");
         insert_accounts(&mut tx, engine, tag, batch, &format!("x % {leaves_n}"), 0).await;
         exec(
             &mut tx,
@@ -722,23 +774,52 @@ async fn run_engine(engine: Engine, url: Option<String>, set: &Settings) -> [Vec
         )
         .await;
         tx.commit().await.expect("commit");
-        costs.push(t.elapsed());
+        let inserted = t.elapsed();
+        // As the daily scan resolves what cleared (first_seen 0: this batch only).
+        let t = Instant::now();
+        let mut tx = db.begin_write().await.expect("tx");
+        let resolved = exec(
+            &mut tx,
+            "UPDATE findings SET state = 'resolved', resolved_at = 1, resolved_how = 'bench' \
+             WHERE first_seen = 0 AND state = 'open'"
+                .into(),
+        )
+        .await;
+        tx.commit().await.expect("commit");
+        assert_eq!(resolved as usize, batch / 10);
+        costs.push((indexes, triggers, inserted, t.elapsed()));
     }
+    assert!(counters::repair(db).await.expect("recount").is_empty());
     let builds: Vec<String> = built
         .iter()
         .map(|(n, d)| format!("{n} {:.0} ms", ms(*d)))
         .collect();
-    let cost = format!(
-        "| {name} | {batch} accounts + {} findings | {:.0} | {:.0} | {:+.0} % | {} | {} |",
-        batch / 10,
-        ms(costs[0]),
-        ms(costs[1]),
-        (costs[1].as_secs_f64() / costs[0].as_secs_f64() - 1.0) * 100.0,
-        builds.join(", "),
-        load()
-    );
-    println!("{cost}");
-    [ranks, vec![drill_before, drill_after], vec![cost]]
+    let (base_in, base_res) = (costs[0].2, costs[0].3);
+    let rows = costs
+        .iter()
+        .map(|(indexes, triggers, inserted, resolved)| {
+            let build = match (indexes, triggers) {
+                (false, _) => "—".to_string(),
+                (true, false) => builds.join(", "),
+                (true, true) => format!("counters filled {:.0} ms", ms(filled)),
+            };
+            format!(
+                "| {name} | {} | {} | {batch} accounts + {} findings | {:.0} | {:+.0} % | {:.0} | {:+.0} % | {build} | {} |",
+                if *indexes { "with" } else { "without" },
+                if *triggers { "with" } else { "without" },
+                batch / 10,
+                ms(*inserted),
+                (inserted.as_secs_f64() / base_in.as_secs_f64() - 1.0) * 100.0,
+                ms(*resolved),
+                (resolved.as_secs_f64() / base_res.as_secs_f64() - 1.0) * 100.0,
+                load()
+            )
+        })
+        .collect::<Vec<_>>();
+    for r in &rows {
+        println!("{r}");
+    }
+    [ranks, vec![drill], rows]
 }
 
 fn env(name: &str) -> Option<usize> {
@@ -788,23 +869,23 @@ fn main() {
         }
         println!();
         println!(
-            "| engine | 0024 indexes | ranking | rows | baseline ms | ranking ms | ratio | goal | load |"
+            "| engine | read from | ranking | rows | baseline ms | ranking ms | ratio | goal | load |"
         );
         println!("|---|---|---|---|---|---|---|---|---|");
         for r in &tables[0] {
             println!("{r}");
         }
         println!();
-        println!("| engine | 0024 indexes | drill-down | p50 ms | p99 ms | goal | load |");
+        println!("| engine | read from | drill-down | p50 ms | p99 ms | goal | load |");
         println!("|---|---|---|---|---|---|---|");
         for r in &tables[1] {
             println!("{r}");
         }
         println!();
         println!(
-            "| engine | same batch inserted | without 0024 ms | with 0024 ms | write cost | index build | load |"
+            "| engine | 0024 indexes | counter triggers | same batch | insert ms | vs neither | resolve the findings ms | vs neither | built at this size | load |"
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         for r in &tables[2] {
             println!("{r}");
         }

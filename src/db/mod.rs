@@ -17,6 +17,8 @@ use zeroize::Zeroizing;
 
 use crate::config::redact_url;
 
+pub mod counters;
+
 /// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
 /// Dropping it without `commit` rolls back. Audit events are written only through its
 /// `audit` method (defined beside the event store in `audit/store.rs`), in the same
@@ -238,12 +240,16 @@ impl Db {
         self.backend
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, then creates what the shared migrations cannot
+    /// express: the engine-specific triggers keeping the risk counters ([`counters`]).
     pub async fn migrate(&self) -> Result<(), DbError> {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| DbError::Migrate(e.to_string()))
+            .map_err(|e| DbError::Migrate(e.to_string()))?;
+        counters::install(self)
+            .await
+            .map_err(|e| DbError::Migrate(format!("risk counter triggers: {e}")))
     }
 
     /// A transaction that will write. On SQLite it waits for this process's write

@@ -1,6 +1,7 @@
 //! `daily_scan` as a scheduled job (default 02:30 in the jobs' time zone): the same
 //! [`daily_scan`] as `credgov scan`, its [`ScanCounts`] recorded as the run's counts.
-//! Safe to repeat: a rerun refreshes the same findings.
+//! Then it recounts the risk counters (repairing any drift) and records the day's risk
+//! snapshot. Safe to repeat: a rerun refreshes the same findings.
 
 use super::scan::{ScanCounts, daily_scan};
 use crate::app::AppState;
@@ -19,6 +20,11 @@ crate::scheduled_job! {
 async fn run(state: &AppState, _run: &RunContext) -> Result<Counts, JobFailure> {
     let now = state.now();
     let counts = daily_scan(state, now).await.map_err(JobFailure::new)?;
+    // The safety net under the risk counters the triggers keep: recount, repair any
+    // drift (each logged), before the day's snapshot reads them.
+    let drifted = crate::db::counters::repair(&state.db)
+        .await
+        .map_err(JobFailure::new)?;
     // The day's risk snapshot reads the findings the scan just wrote.
     let units = crate::risk::snapshots::record(state, now)
         .await
@@ -27,6 +33,10 @@ async fn run(state: &AppState, _run: &RunContext) -> Result<Counts, JobFailure> 
     out.insert(
         "risk_snapshots".into(),
         i64::try_from(units).unwrap_or(i64::MAX),
+    );
+    out.insert(
+        "risk_counters_repaired".into(),
+        i64::try_from(drifted.len()).unwrap_or(i64::MAX),
     );
     Ok(out)
 }

@@ -1,7 +1,8 @@
 //! Ranking a supervisor's subtree: the direct children of a unit, each with its whole
 //! subtree's score, veto flag, components and counts, ranked by score (rank 1 is the
-//! best; ties share a rank). Computed from four grouped queries ([`super::tally`]) and
-//! the unit tree, then paged in memory (a subtree's children are hundreds, not millions).
+//! best; ties share a rank). Computed by [`super::tally::load_children`] (the database
+//! sums each child's subtree from the per-unit counters), then paged in memory (a
+//! unit's children are hundreds, not millions).
 
 use serde::{Deserialize, Serialize};
 
@@ -104,15 +105,12 @@ pub async fn rank_children(
     paging: &Paging,
 ) -> Result<Page<RiskRow>, RiskError> {
     let now = state.now();
-    let tallies = tally::load(state.db.pool(), &root.path, now).await?;
-    let rolled = tallies.rolled_up();
+    let tallies = tally::load_children(state.db.pool(), root.id.as_str(), now).await?;
     let weights = &state.policy.risk.weights;
-    let empty = Tally::default();
     let mut rows: Vec<RiskRow> = tallies
-        .units
+        .children
         .iter()
-        .filter(|u| u.parent_id.as_deref() == Some(root.id.as_str()))
-        .map(|u| RiskRow::new(&u.id, &u.name, rolled.get(&u.id).unwrap_or(&empty), weights))
+        .map(|u| RiskRow::new(&u.id, &u.name, &tallies.child(&u.id), weights))
         .collect();
     let ids: Vec<&str> = rows.iter().map(|r| r.unit_id.as_str()).collect();
     let previous = super::snapshots::previous_scores(state, &ids, now).await?;

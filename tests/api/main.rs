@@ -36,6 +36,7 @@ mod races;
 mod receiver;
 mod rectification;
 mod risk;
+mod risk_counters;
 mod routing;
 mod secrets;
 mod separation;

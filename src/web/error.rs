@@ -80,6 +80,18 @@ pub fn message<E: DomainError + ?Sized>(tr: Tr, e: &E) -> String {
     }
 }
 
+/// A refusal worth showing on the form it came from (invalid input, a conflict, a
+/// lock, a rule of separation): its status and message. Not found and internal
+/// errors are the error page instead, so nothing of what was asked for is shown.
+pub fn refusal<E: DomainError + ?Sized>(tr: Tr, e: &E) -> Result<(StatusCode, String), WebError> {
+    let status = e.kind().status();
+    if status.is_client_error() && status != StatusCode::NOT_FOUND {
+        Ok((status, message(tr, e)))
+    } else {
+        Err(WebError::domain(tr, e))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

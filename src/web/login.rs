@@ -43,6 +43,74 @@ struct TotpPage<'a> {
     error: Option<String>,
 }
 
+/// The sign-in page, refilled with `username` and an error or notice.
+fn login_form(
+    tr: Tr,
+    pre: &str,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    html(
+        status,
+        &LoginPage {
+            tr,
+            assets: &super::assets::URLS,
+            pre,
+            next,
+            username,
+            error,
+            notice,
+        },
+    )
+}
+
+/// The code page of `username`'s sign-in.
+fn totp_form(
+    tr: Tr,
+    pre: &str,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    html(
+        status,
+        &TotpPage {
+            tr,
+            assets: &super::assets::URLS,
+            pre,
+            next,
+            username,
+            error,
+        },
+    )
+}
+
+/// What both sign-in steps start from: the request facts, whether cookies get
+/// `Secure`, the sign-in CSRF token and where to go afterwards.
+struct Step {
+    meta: crate::audit::RequestMeta,
+    secure: bool,
+    pre: String,
+    next: String,
+}
+
+impl Step {
+    fn of(state: &AppState, parts: &axum::http::request::Parts, next: Option<&str>) -> Step {
+        Step {
+            meta: crate::http::request_meta(parts, state),
+            secure: cookies::secure(parts, state),
+            pre: cookies::get(&parts.headers, cookies::PRE)
+                .unwrap_or_default()
+                .to_string(),
+            next: local_path(next),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -77,18 +145,7 @@ pub async fn login_page(
         None
     };
     let next = local_path(q.next.as_deref());
-    let mut r = html(
-        StatusCode::OK,
-        &LoginPage {
-            tr,
-            assets: &super::assets::URLS,
-            pre: &pre,
-            next: &next,
-            username: "",
-            error: None,
-            notice,
-        },
-    );
+    let mut r = login_form(tr, &pre, &next, "", None, notice, StatusCode::OK);
     if fresh {
         r.headers_mut().append(
             header::SET_COOKIE,
@@ -123,12 +180,12 @@ pub async fn login_submit(
     f: SignInForm<PasswordStep>,
 ) -> Response {
     let SignInForm { tr, form, parts } = f;
-    let meta = crate::http::request_meta(&parts, &state);
-    let secure = cookies::secure(&parts, &state);
-    let pre = cookies::get(&parts.headers, cookies::PRE)
-        .unwrap_or_default()
-        .to_string();
-    let next = local_path(form.next.as_deref());
+    let Step {
+        meta,
+        secure,
+        pre,
+        next,
+    } = Step::of(&state, &parts, form.next.as_deref());
     let username = form.username.trim().to_string();
     let input = LoginInput {
         username: username.clone(),
@@ -140,17 +197,7 @@ pub async fn login_submit(
         Err(IdentityError::MfaRequired) => {
             let sealed =
                 pending_login::seal_pending(&state, &username, &form.password, state.now());
-            let mut r = html(
-                StatusCode::OK,
-                &TotpPage {
-                    tr,
-                    assets: &super::assets::URLS,
-                    pre: &pre,
-                    next: &next,
-                    username: &username,
-                    error: None,
-                },
-            );
+            let mut r = totp_form(tr, &pre, &next, &username, None, StatusCode::OK);
             r.headers_mut().append(
                 header::SET_COOKIE,
                 cookies::set(
@@ -163,17 +210,14 @@ pub async fn login_submit(
             );
             r
         }
-        Err(e) => html(
+        Err(e) => login_form(
+            tr,
+            &pre,
+            &next,
+            &username,
+            Some(message(tr, &e)),
+            None,
             e.kind().status(),
-            &LoginPage {
-                tr,
-                assets: &super::assets::URLS,
-                pre: &pre,
-                next: &next,
-                username: &username,
-                error: Some(message(tr, &e)),
-                notice: None,
-            },
         ),
     }
 }
@@ -190,26 +234,23 @@ pub async fn totp_submit(
     f: SignInForm<CodeStep>,
 ) -> Response {
     let SignInForm { tr, form, parts } = f;
-    let meta = crate::http::request_meta(&parts, &state);
-    let secure = cookies::secure(&parts, &state);
-    let pre = cookies::get(&parts.headers, cookies::PRE)
-        .unwrap_or_default()
-        .to_string();
-    let next = local_path(form.next.as_deref());
+    let Step {
+        meta,
+        secure,
+        pre,
+        next,
+    } = Step::of(&state, &parts, form.next.as_deref());
     let pending = cookies::get(&parts.headers, cookies::PENDING_LOGIN)
         .and_then(|c| pending_login::open_pending(&state, c, state.now()));
     let Some(pending) = pending else {
-        return html(
+        return login_form(
+            tr,
+            &pre,
+            &next,
+            "",
+            Some(tr.t("login.challenge_expired").to_string()),
+            None,
             StatusCode::UNAUTHORIZED,
-            &LoginPage {
-                tr,
-                assets: &super::assets::URLS,
-                pre: &pre,
-                next: &next,
-                username: "",
-                error: Some(tr.t("login.challenge_expired").to_string()),
-                notice: None,
-            },
         );
     };
     let input = LoginInput {
@@ -226,29 +267,23 @@ pub async fn totp_submit(
             );
             r
         }
-        Err(e @ (IdentityError::InvalidTotp | IdentityError::TotpReplayed)) => html(
+        Err(e @ (IdentityError::InvalidTotp | IdentityError::TotpReplayed)) => totp_form(
+            tr,
+            &pre,
+            &next,
+            &pending.username,
+            Some(message(tr, &e)),
             e.kind().status(),
-            &TotpPage {
-                tr,
-                assets: &super::assets::URLS,
-                pre: &pre,
-                next: &next,
-                username: &pending.username,
-                error: Some(message(tr, &e)),
-            },
         ),
         Err(e) => {
-            let mut r = html(
+            let mut r = login_form(
+                tr,
+                &pre,
+                &next,
+                &pending.username,
+                Some(message(tr, &e)),
+                None,
                 e.kind().status(),
-                &LoginPage {
-                    tr,
-                    assets: &super::assets::URLS,
-                    pre: &pre,
-                    next: &next,
-                    username: &pending.username,
-                    error: Some(message(tr, &e)),
-                    notice: None,
-                },
             );
             r.headers_mut().append(
                 header::SET_COOKIE,

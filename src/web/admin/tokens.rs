@@ -11,12 +11,11 @@ use zeroize::Zeroizing;
 use super::Cursor;
 use super::users::ShownOnce;
 use crate::authz::{self, Permission, Role};
-use crate::error::DomainError as _;
 use crate::identity::NewApiToken;
 use crate::identity::manage;
 use crate::ids::{TokenId, UnitId};
 use crate::web::caller::WebCaller;
-use crate::web::error::{WebError, WebResult, message};
+use crate::web::error::{WebError, WebResult, refusal};
 use crate::web::form::Posted;
 use crate::web::format;
 use crate::web::frame::Frame;
@@ -145,14 +144,10 @@ pub async fn create(p: Posted<NewTokenForm>) -> WebResult<Response> {
             back: "/admin/tokens".into(),
             frame: Frame::new(&c, "/admin", "admin.tokens.title"),
         })),
-        Err(e)
-            if e.kind().status().is_client_error()
-                && e.kind().status() != StatusCode::NOT_FOUND =>
-        {
-            let status = e.kind().status();
-            tokens_page(&c, None, Some(message(c.tr, &e)), status).await
+        Err(e) => {
+            let (status, msg) = refusal(c.tr, &e)?;
+            tokens_page(&c, None, Some(msg), status).await
         }
-        Err(e) => Err(WebError::domain(c.tr, &e)),
     }
 }
 
@@ -164,13 +159,9 @@ pub async fn revoke(Path(id): Path<String>, p: Posted<Empty>) -> WebResult<Respo
     let c = p.caller;
     match manage::revoke_token(&c.state, &c.ctx, &c.meta, &TokenId::new(id)).await {
         Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
-        Err(e)
-            if e.kind().status().is_client_error()
-                && e.kind().status() != StatusCode::NOT_FOUND =>
-        {
-            let status = e.kind().status();
-            tokens_page(&c, None, Some(message(c.tr, &e)), status).await
+        Err(e) => {
+            let (status, msg) = refusal(c.tr, &e)?;
+            tokens_page(&c, None, Some(msg), status).await
         }
-        Err(e) => Err(WebError::domain(c.tr, &e)),
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::Cursor;
 use crate::tenancy::{self, NewUnit, Unit, UnitKind};
 use crate::web::caller::WebCaller;
-use crate::web::error::{WebError, WebResult, message};
+use crate::web::error::{WebError, WebResult, refusal};
 use crate::web::form::Posted;
 use crate::web::frame::Frame;
 use crate::web::page::render_status;
@@ -127,15 +127,9 @@ pub async fn create(p: Posted<NewUnitForm>) -> WebResult<Response> {
     };
     match tenancy::create_unit(&c.state, &c.ctx, &c.meta, input).await {
         Ok(_) => Ok(Redirect::to("/admin/units?created=1").into_response()),
-        Err(e)
-            if e.kind().status().is_client_error()
-                && e.kind().status() != StatusCode::NOT_FOUND =>
-        {
-            let status = e.kind().status();
-            page(&c, None, Some(message(c.tr, &e)), None, status).await
+        Err(e) => {
+            let (status, msg) = refusal(c.tr, &e)?;
+            page(&c, None, Some(msg), None, status).await
         }
-        Err(e) => Err(WebError::domain(c.tr, &e)),
     }
 }
-
-use crate::error::DomainError as _;

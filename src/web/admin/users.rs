@@ -11,12 +11,11 @@ use zeroize::Zeroizing;
 
 use super::Cursor;
 use crate::authz::Role;
-use crate::error::DomainError as _;
 use crate::identity::manage::{self, UserPatch};
 use crate::identity::{Membership, NewUser, User, UserStatus};
 use crate::ids::{UnitId, UserId};
 use crate::web::caller::WebCaller;
-use crate::web::error::{WebError, WebResult, message};
+use crate::web::error::{WebError, WebResult, refusal};
 use crate::web::form::Posted;
 use crate::web::format;
 use crate::web::frame::Frame;
@@ -137,14 +136,10 @@ pub async fn create(p: Posted<NewUserForm>) -> WebResult<Response> {
             back: format!("/admin/users/{}", user.id),
             frame: Frame::new(&c, "/admin", "admin.users.title"),
         })),
-        Err(e)
-            if e.kind().status().is_client_error()
-                && e.kind().status() != StatusCode::NOT_FOUND =>
-        {
-            let status = e.kind().status();
-            users_page(&c, None, Some(message(c.tr, &e)), status).await
+        Err(e) => {
+            let (status, msg) = refusal(c.tr, &e)?;
+            users_page(&c, None, Some(msg), status).await
         }
-        Err(e) => Err(WebError::domain(c.tr, &e)),
     }
 }
 
@@ -246,13 +241,10 @@ async fn after<T, E: crate::error::DomainError>(
 ) -> WebResult<Response> {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?done=1")).into_response()),
-        Err(e)
-            if e.kind().status().is_client_error()
-                && e.kind().status() != StatusCode::NOT_FOUND =>
-        {
-            user_page(c, id, None, Some(message(c.tr, &e)), e.kind().status()).await
+        Err(e) => {
+            let (status, msg) = refusal(c.tr, &e)?;
+            user_page(c, id, None, Some(msg), status).await
         }
-        Err(e) => Err(WebError::domain(c.tr, &e)),
     }
 }
 

@@ -32,7 +32,7 @@ pub use members::Membership;
 pub(crate) use members::stored_roles;
 pub use password::{change_own_password, reset_password_by_username};
 pub use routes::{no_store, router};
-pub use sessions::{SessionKind, authenticate};
+pub use sessions::{SESSION_PREFIX, SessionKind, authenticate};
 pub use step_up::verify_step_up;
 pub use totp::{TotpEnrollment, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};

@@ -5,7 +5,6 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use sqlx::Row;
 
 use super::cookies;
 use super::csrf;
@@ -14,6 +13,7 @@ use super::i18n::{self, Lang, Tr};
 use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::authz::AuthContext;
+use crate::error::DomainError as _;
 use crate::identity::{SessionKind, authenticate};
 
 /// A signed-in person whose session may do what their roles allow (password not due,
@@ -60,7 +60,11 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<WebCaller, WebError>
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    let Some(token) = cookies::get(&parts.headers, cookies::SESSION) else {
+    // Only a sign-in session is a console session: an API token put in the cookie is
+    // refused like no cookie at all (tokens belong to integrations, not browsers).
+    let session = cookies::get(&parts.headers, cookies::SESSION)
+        .filter(|t| t.starts_with(crate::identity::SESSION_PREFIX));
+    let Some(token) = session else {
         return Err(WebError::SignIn {
             next,
             expired: false,
@@ -94,16 +98,15 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<WebCaller, WebError>
     })
 }
 
-use crate::error::DomainError as _;
-
-/// The person's saved language (their notification language), if they chose one.
+/// The person's saved language (their notification language), if they chose one; a
+/// database error is logged and the visitor's language used instead.
 async fn saved_lang(state: &AppState, user_id: &str) -> Option<Lang> {
-    let row = sqlx::query("SELECT lang FROM notify_prefs WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(state.db.pool())
+    crate::notify::prefs::store::lang_of(state.db.pool(), user_id)
         .await
-        .ok()??;
-    Lang::parse(&row.try_get::<String, _>("lang").ok()?)
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the saved language");
+            None
+        })
 }
 
 /// The language of someone not signed in: `?lang=`, else the `cg_lang` cookie, else

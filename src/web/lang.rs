@@ -10,33 +10,18 @@ use super::cookies;
 use super::error::{WebError, WebResult};
 use super::form::Posted;
 use super::i18n::Lang;
-use crate::notify::prefs::{self, input::PrefsInput};
+use crate::notify::prefs;
 
 #[derive(Deserialize)]
 pub struct LangForm {
     lang: String,
 }
 
-/// `POST /lang`: back to the page it came from (`Referer` is not sent: home).
+/// `POST /lang`: back to the home page (no `Referer` is sent to learn where from).
 pub async fn switch(p: Posted<LangForm>) -> WebResult<Response> {
     let c = p.caller;
     let lang = Lang::parse(&p.form.lang).ok_or_else(|| WebError::not_found(c.tr))?;
-    let current = prefs::get(&c.state, &c.ctx)
-        .await
-        .map_err(|e| WebError::domain(c.tr, &e))?;
-    let input = PrefsInput {
-        email: current.email,
-        mobile: current.mobile,
-        wecom_user_id: current.wecom_user_id,
-        dingtalk_user_id: current.dingtalk_user_id,
-        lang: Some(lang.as_str().to_string()),
-        muted_kinds: current
-            .muted_kinds
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
-    };
-    prefs::put(&c.state, &c.ctx, &c.meta, input)
+    prefs::set_lang(&c.state, &c.ctx, &c.meta, lang)
         .await
         .map_err(|e| WebError::domain(c.tr, &e))?;
     let mut r = Redirect::to("/").into_response();

@@ -2,7 +2,6 @@
 //! jobs; who may see them; CSRF; bad input.
 
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::both_engines;
 use crate::common::{ADMIN, ADMIN_PASSWORD, TestApp, TestUser};
@@ -236,7 +235,6 @@ async fn a_sysadmin_runs_units_users_roles_and_tokens(app: TestApp) {
     let jobs = web.get("/admin/jobs").await;
     assert_eq!(jobs.status, StatusCode::OK);
     assert!(jobs.body.contains("daily_scan"), "{}", jobs.body);
-    let _ = json!({});
 }
 
 async fn administration_is_for_sysadmins_of_the_unit_only(app: TestApp) {

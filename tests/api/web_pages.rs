@@ -14,6 +14,7 @@ both_engines!(
     a_reset_password_is_changed_first,
     language_follows_the_browser_then_the_person,
     unknown_pages_are_html_and_api_stays_json,
+    an_api_token_is_not_a_console_session,
 );
 
 async fn admin(app: &TestApp) -> crate::common::TestUser {
@@ -270,7 +271,7 @@ async fn a_reset_password_is_changed_first(app: TestApp) {
         )
         .await;
     assert!(a.status.is_client_error(), "{}", a.status);
-    assert!(a.body.contains("error"), "{}", a.body);
+    assert!(a.body.contains("id=\"password-error\""), "{}", a.body);
     let a = web
         .post(
             "/password",
@@ -361,4 +362,30 @@ async fn unknown_pages_are_html_and_api_stays_json(app: TestApp) {
         web.get("/assets/app.css").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn an_api_token_is_not_a_console_session(app: TestApp) {
+    // An HR system's token works on the API …
+    let (s, v) = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin_token,
+            json!({ "name": "人事系统", "role": "hr", "unit_id": app.root_id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/handovers", &token).await.0, StatusCode::OK);
+    // … but put in the console's cookie it is no session: to the sign-in page.
+    let web = WebClient::new(&app);
+    web.jar.lock().unwrap().insert("cg_session".into(), token);
+    for path in ["/", "/handovers", "/notifications"] {
+        let a = web.get(path).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            a.location().starts_with("/login"),
+            "{path}: {}",
+            a.location()
+        );
+    }
 }

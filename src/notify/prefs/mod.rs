@@ -14,7 +14,7 @@ use serde_json::json;
 
 use self::input::{Checked, PrefsInput};
 use super::error::NotifyError;
-use super::kinds::NotificationKind;
+use super::kinds::{Lang, NotificationKind};
 use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext};
@@ -80,6 +80,32 @@ pub async fn get(state: &AppState, ctx: &AuthContext) -> Result<PrefsView, Notif
         .await?
         .ok_or(authz::AuthzError::Forbidden)?;
     Ok(view(own))
+}
+
+/// Sets only the caller's language (the console's language switch), audited
+/// `notify.prefs.update` like a whole save; the other preferences stay as they are.
+pub async fn set_lang(
+    state: &AppState,
+    ctx: &AuthContext,
+    meta: &RequestMeta,
+    lang: Lang,
+) -> Result<(), NotifyError> {
+    let me = authz::own_inbox(ctx)?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let own = store::load(&mut *tx, me)
+        .await?
+        .ok_or(authz::AuthzError::Forbidden)?;
+    store::save_lang(&mut tx, me, lang, now).await?;
+    tx.audit_and_commit(
+        now,
+        meta,
+        Entry::by(ctx, &own.unit_id, "notify.prefs.update")
+            .target("user", me)
+            .details(json!({ "lang": lang.as_str() })),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Replaces the caller's preferences with `body`, checked whole first; audited

@@ -140,6 +140,38 @@ pub async fn save(
     Ok(())
 }
 
+/// Sets only `user_id`'s language (the rest of their preferences stay as stored, or
+/// the defaults when they saved none): one upsert, so a concurrent save of the other
+/// fields is never undone.
+pub async fn save_lang(
+    tx: &mut Tx,
+    user_id: &str,
+    lang: Lang,
+    at: Millis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notify_prefs (user_id, lang, muted_kinds, updated_at) VALUES ($1, $2, '[]', $3) \
+         ON CONFLICT (user_id) DO UPDATE SET lang = $2, updated_at = $3",
+    )
+    .bind(user_id)
+    .bind(lang.as_str())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The language `user_id` saved, if they saved preferences.
+pub async fn lang_of(pool: &sqlx::AnyPool, user_id: &str) -> Result<Option<Lang>, sqlx::Error> {
+    let lang: Option<String> = sqlx::query("SELECT lang FROM notify_prefs WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| r.try_get("lang"))
+        .transpose()?;
+    Ok(lang.as_deref().and_then(Lang::parse))
+}
+
 /// Where a personal e-mail to `user_id` goes now (None: no address, or the person is
 /// no longer active).
 pub async fn email_of<'e, E>(exec: E, user_id: &str) -> Result<Option<String>, sqlx::Error>

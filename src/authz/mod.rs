@@ -121,6 +121,33 @@ pub fn scopes(ctx: &AuthContext, perm: Permission) -> Vec<String> {
     )
 }
 
+/// Path prefixes under which the caller holds every one of `perms` (through one grant
+/// or several): what a "waiting for you to act" list is scoped to, so that an item in a
+/// unit where the caller may only read is not offered as theirs to act on.
+pub fn scopes_holding_all(ctx: &AuthContext, perms: &[Permission]) -> Vec<String> {
+    let mut iter = perms.iter();
+    let Some(first) = iter.next() else {
+        return Vec::new();
+    };
+    let mut kept = scopes(ctx, *first);
+    for perm in iter {
+        let other = scopes(ctx, *perm);
+        let mut both = Vec::new();
+        for a in &kept {
+            for b in &other {
+                // Subtrees nest or are disjoint: the narrower one is where both hold.
+                if a.starts_with(b.as_str()) {
+                    both.push(a.clone());
+                } else if b.starts_with(a.as_str()) {
+                    both.push(b.clone());
+                }
+            }
+        }
+        kept = collapse(both);
+    }
+    kept
+}
+
 /// Path prefixes under which the caller holds any role: what it may learn exists. A
 /// resource outside these answers 404; inside them without the permission, 403.
 pub fn visible_scopes(ctx: &AuthContext) -> Vec<String> {
@@ -253,6 +280,28 @@ mod tests {
             ("/q/", Role::Custodian),
         ]);
         assert_eq!(scopes(&c, Permission::UsersWrite), vec!["/r/".to_string()]);
+    }
+
+    #[test]
+    fn scopes_holding_all_keep_only_where_every_permission_holds() {
+        // Supervisor of the district, unit admin of one department, custodian elsewhere.
+        let c = ctx(&[
+            ("/r/", Role::Supervisor),
+            ("/r/a/", Role::UnitAdmin),
+            ("/q/", Role::Custodian),
+        ]);
+        let submit = [
+            Permission::RectificationsRead,
+            Permission::RectificationsSubmit,
+        ];
+        assert_eq!(scopes_holding_all(&c, &submit), vec!["/r/a/".to_string()]);
+        let review = [
+            Permission::RectificationsRead,
+            Permission::RectificationsReview,
+        ];
+        assert_eq!(scopes_holding_all(&c, &review), vec!["/r/".to_string()]);
+        assert!(scopes_holding_all(&c, &[Permission::UsersWrite]).is_empty());
+        assert!(scopes_holding_all(&c, &[]).is_empty());
     }
 
     #[test]

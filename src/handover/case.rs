@@ -101,6 +101,19 @@ impl Handover {
     pub fn is_final(&self) -> bool {
         self.stored_state.is_final()
     }
+
+    /// Whether the caller holds `perm` on this case's unit: what a page offers (the
+    /// service authorises every step again).
+    pub fn permits(&self, ctx: &AuthContext, perm: Permission) -> bool {
+        self.unit
+            .as_ref()
+            .is_some_and(|u| authz::authorize(ctx, perm, &u.as_ref(), "handover").is_ok())
+    }
+
+    /// Whether the caller is this case's named successor.
+    pub fn is_successor(&self, ctx: &AuthContext) -> bool {
+        is_successor(ctx, self)
+    }
 }
 
 /// Loads a case with everything it shows. `None` if there is no such case.

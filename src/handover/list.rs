@@ -60,6 +60,36 @@ pub async fn list(
         }
         None => authz::require_anywhere(ctx, Permission::HandoverRead)?,
     };
+    list_under(state, &prefixes, state_filter, paging).await
+}
+
+/// The cases in units where the caller holds `perm` as well as `HandoverRead` (to sign
+/// off, to work on) in state `state_filter`, newest first, at most `limit`: what their
+/// home page lists as waiting for them.
+pub async fn cases_awaiting(
+    state: &AppState,
+    ctx: &AuthContext,
+    perm: Permission,
+    state_filter: &str,
+    limit: i64,
+) -> HandoverResult<Vec<Handover>> {
+    let prefixes = authz::scopes_holding_all(ctx, &[Permission::HandoverRead, perm]);
+    if prefixes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let paging = Paging { limit, after: None };
+    Ok(list_under(state, &prefixes, Some(state_filter), &paging)
+        .await?
+        .items)
+}
+
+/// One page of the cases under `prefixes` (already authorised).
+async fn list_under(
+    state: &AppState,
+    prefixes: &[String],
+    state_filter: Option<&str>,
+    paging: &Paging,
+) -> HandoverResult<Page<Handover>> {
     let filter = state_filter
         .map(state_condition)
         .transpose()?
@@ -76,7 +106,7 @@ pub async fn list(
         .bind(paging.after_int()?)
         .bind(paging.after_id())
         .bind(paging.fetch());
-    let q = bind_under(q, &prefixes);
+    let q = bind_under(q, prefixes);
     let rows = q.fetch_all(state.db.pool()).await?;
     let cases = assemble(state, &rows).await?;
     Ok(paging.page(cases, |h| (h.created_at.to_string(), h.id.to_string())))

@@ -30,7 +30,7 @@ pub use case_state::ShownState;
 pub use error::{HandoverError, HandoverResult};
 pub use event_idempotency::request_hash as events_key;
 pub use events::{EventInput, EventResult, EventType, record_event};
-pub use list::{list as list_cases, successor_cases};
+pub use list::{cases_awaiting, list as list_cases, successor_cases};
 pub use routes::router;
 pub use signature::{sign, verify_signature};
 pub use workflow::{acknowledge, cancel, complete_action, confirm_checklist, sign_off};

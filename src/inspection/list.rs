@@ -208,7 +208,9 @@ pub async fn list_findings(
 
 /// The open rotation findings (`rotation_overdue`, `rotation_due`) of the accounts the
 /// caller keeps as a custodian: what their home page lists as due. Overdue first, then
-/// by first sighting; at most `limit`. A caller who is not a person keeps nothing.
+/// by first sighting; at most `limit`. Only accounts in units where the caller may
+/// still read accounts count (someone whose role was taken away while still named on
+/// an account sees nothing of it); a caller who is not a person keeps nothing.
 pub async fn my_rotation_findings(
     state: &AppState,
     ctx: &AuthContext,
@@ -217,16 +219,27 @@ pub async fn my_rotation_findings(
     let Some(me) = ctx.user_id() else {
         return Ok(Vec::new());
     };
-    let rows = sqlx::query(
-        "SELECT f.* FROM findings f JOIN account_custodians c ON c.account_id = f.target_id \
-         WHERE c.user_id = $1 AND f.state = 'open' AND f.target_kind = 'account' \
-         AND f.rule IN ('rotation_overdue', 'rotation_due') \
-         ORDER BY CASE WHEN f.rule = 'rotation_overdue' THEN 0 ELSE 1 END, f.first_seen, f.id LIMIT $2",
-    )
-    .bind(me)
-    .bind(limit)
-    .fetch_all(state.db.pool())
-    .await?;
+    let scopes = authz::scopes(ctx, Permission::AccountsRead);
+    if scopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT f.* FROM findings f \
+         JOIN account_custodians c ON c.account_id = f.target_id \
+         JOIN units n ON n.id = f.unit_id \
+         WHERE c.user_id = $1 AND f.state = $2 AND f.target_kind = $3 \
+         AND f.rule IN ($4, $5) AND {} \
+         ORDER BY CASE WHEN f.rule = $4 THEN 0 ELSE 1 END, f.first_seen, f.id LIMIT $6",
+        under_any("n.path", 7, scopes.len())
+    );
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(me)
+        .bind(FindingState::Open.as_str())
+        .bind(TargetKind::Account.as_str())
+        .bind(Rule::RotationOverdue.as_str())
+        .bind(Rule::RotationDue.as_str())
+        .bind(limit);
+    let rows = bind_under(q, &scopes).fetch_all(state.db.pool()).await?;
     let now = state.now();
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {

@@ -6,7 +6,7 @@ use super::error::RectificationError;
 use super::item::{SELECT, from_row};
 use super::state::RectificationState;
 use crate::app::AppState;
-use crate::authz::{AuthContext, Permission};
+use crate::authz::{self, AuthContext, Permission};
 use crate::error::InputError;
 use crate::http::{Page, Paging, bind_under, under_any};
 use crate::inspection::readable_prefixes;
@@ -65,4 +65,62 @@ pub async fn list_rectifications(
         }
     }
     Ok(paging.page(items, |i| (i.opened_at.to_string(), i.id.to_string())))
+}
+
+/// Whose turn an item waits for: the unit that fixes it, or a supervisor above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// `open` or `returned` items of units where the caller may submit.
+    Fix,
+    /// `submitted` items of units strictly below one where the caller reviews.
+    Review,
+}
+
+/// The items waiting for the caller's `turn`, most urgent deadline first, at most
+/// `limit`: what their home page lists. Only units where the caller may act count (a
+/// supervisor who is also a unit's admin is not offered other units' items to fix).
+pub async fn awaiting(
+    state: &AppState,
+    ctx: &AuthContext,
+    turn: Turn,
+    limit: i64,
+) -> Result<Vec<Rectification>, RectificationError> {
+    let (perm, states, below) = match turn {
+        Turn::Fix => (
+            Permission::RectificationsSubmit,
+            [RectificationState::Open, RectificationState::Returned],
+            "%",
+        ),
+        // `_%`: at least one more character, so the reviewer's own unit is left out
+        // (review is by a unit strictly above, as `authz::authorize_review` rules).
+        Turn::Review => (
+            Permission::RectificationsReview,
+            [RectificationState::Submitted, RectificationState::Submitted],
+            "_%",
+        ),
+    };
+    let scopes = authz::scopes_holding_all(ctx, &[Permission::RectificationsRead, perm]);
+    if scopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{SELECT} WHERE {} AND r.state IN ($1, $2) ORDER BY r.deadline_at, r.id LIMIT $3",
+        under_any("n.path", 4, scopes.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(states[0].as_str())
+        .bind(states[1].as_str())
+        .bind(limit);
+    for prefix in &scopes {
+        q = q.bind(format!("{prefix}{below}"));
+    }
+    let now = state.now();
+    let rows = q.fetch_all(state.db.pool()).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(l) = from_row(r, now)? {
+            items.push(l.item);
+        }
+    }
+    Ok(items)
 }

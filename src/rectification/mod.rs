@@ -19,7 +19,7 @@ mod workflow;
 
 pub use error::RectificationError;
 pub use item::{Rectification, read};
-pub use list::{RectificationFilter, list_rectifications};
+pub use list::{RectificationFilter, Turn, awaiting, list_rectifications};
 pub use routes::router;
 pub use state::RectificationState;
 pub(crate) use sync::sync;

@@ -5,11 +5,11 @@
 //! list comes from an existing service read and only for roles that may see it.
 
 use crate::authz::{self, Permission};
-use crate::handover::{list_cases, successor_cases};
+use crate::handover::{cases_awaiting, successor_cases};
 use crate::http::Paging;
 use crate::inspection::my_rotation_findings;
 use crate::notify::inbox;
-use crate::rectification::{RectificationFilter, list_rectifications};
+use crate::rectification::{Turn, awaiting};
 use crate::web::caller::WebCaller;
 use crate::web::error::{WebError, WebResult};
 use crate::web::format::time;
@@ -65,22 +65,12 @@ pub async fn lists(c: &WebCaller) -> WebResult<HomeLists> {
         .collect();
 
     let mut rectifications = Vec::new();
-    let mut wanted: Vec<&str> = Vec::new();
-    if authz::holds_anywhere(&c.ctx, Permission::RectificationsSubmit) {
-        wanted.extend(["open", "returned"]);
-    }
-    if authz::holds_anywhere(&c.ctx, Permission::RectificationsReview) {
-        wanted.push("submitted");
-    }
-    for st in &wanted {
-        let filter = RectificationFilter {
-            unit_id: None,
-            state: Some(st),
-        };
-        for r in list_rectifications(&c.state, &c.ctx, &filter, &paging())
+    let show_rectifications = authz::holds_anywhere(&c.ctx, Permission::RectificationsSubmit)
+        || authz::holds_anywhere(&c.ctx, Permission::RectificationsReview);
+    for turn in [Turn::Fix, Turn::Review] {
+        for r in awaiting(&c.state, &c.ctx, turn, SHORT)
             .await
             .map_err(|e| err(&e))?
-            .items
         {
             let def = r.rule.def();
             rectifications.push(Link {
@@ -88,7 +78,7 @@ pub async fn lists(c: &WebCaller) -> WebResult<HomeLists> {
                 text: (if zh { def.fix_zh } else { def.fix_en }).to_string(),
                 meta: format!(
                     "{} · {}",
-                    tr.t(&format!("home.rect_state.{st}")),
+                    tr.t(&format!("home.rect_state.{}", r.state.as_str())),
                     tr.f("home.deadline", [("time", time(r.deadline_at).as_str())])
                 ),
             });
@@ -110,15 +100,12 @@ pub async fn lists(c: &WebCaller) -> WebResult<HomeLists> {
         ),
         (Permission::HandoverManage, "open", "home.case_to_work"),
     ] {
-        if authz::holds_anywhere(&c.ctx, perm) {
-            for h in list_cases(&c.state, &c.ctx, None, Some(filter), &paging())
-                .await
-                .map_err(|e| err(&e))?
-                .items
-            {
-                if !cases.iter().any(|l: &Link| l.href.ends_with(h.id.as_str())) {
-                    cases.push(case_link(c, &h, why));
-                }
+        for h in cases_awaiting(&c.state, &c.ctx, perm, filter, SHORT)
+            .await
+            .map_err(|e| err(&e))?
+        {
+            if !cases.iter().any(|l: &Link| l.href.ends_with(h.id.as_str())) {
+                cases.push(case_link(c, &h, why));
             }
         }
     }
@@ -141,7 +128,7 @@ pub async fn lists(c: &WebCaller) -> WebResult<HomeLists> {
     Ok(HomeLists {
         show_due: !due.is_empty() || authz::holds_anywhere(&c.ctx, Permission::AccountsRead),
         due,
-        show_rectifications: !wanted.is_empty(),
+        show_rectifications,
         rectifications,
         show_cases: !cases.is_empty() || authz::holds_anywhere(&c.ctx, Permission::HandoverRead),
         cases,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::view::CaseView;
-use crate::authz::{self, Permission};
+use crate::authz::Permission;
 use crate::handover::{Handover, read_case};
 use crate::ids::CaseId;
 use crate::web::caller::WebCaller;
@@ -54,16 +54,16 @@ pub struct CaseQuery {
 }
 
 fn steps(c: &WebCaller, h: &Handover) -> Steps {
-    let live = !(h.state == "closed" || h.state == "cancelled");
-    let successor = matches!((c.ctx.user_id(), &h.successor), (Some(u), Some(s)) if s.id == u);
-    let manage = live && authz::holds_anywhere(&c.ctx, Permission::HandoverManage);
+    let live = !h.is_final();
+    let successor = h.is_successor(&c.ctx);
+    let manage = live && h.permits(&c.ctx, Permission::HandoverManage);
     Steps {
         manage,
         checklist: live && (manage || successor),
         acknowledge: successor && h.progress_state == "awaiting_acknowledgement" && live,
         sign_off: live
             && h.progress_state == "awaiting_sign_off"
-            && authz::holds_anywhere(&c.ctx, Permission::HandoverSignOff),
+            && h.permits(&c.ctx, Permission::HandoverSignOff),
     }
 }
 

@@ -80,6 +80,7 @@ async fn verify_chain(
             r.try_get::<String, _>("hash")?,
             r.try_get::<Option<i64>, _>("legacy_seq")?.unwrap_or(0),
         ),
+        None if last_stored(db, unit).await?.is_none() => return Ok(Ok(0)),
         None => {
             return Ok(Err(broken(
                 unit,
@@ -91,11 +92,16 @@ async fn verify_chain(
     let mut expected_seq = 1i64;
     let mut prev = GENESIS_HASH.to_string();
     loop {
-        let sql = format!("{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3");
+        // Up to the head read above: events written since (each with its head, in one
+        // transaction) are not this walk's business.
+        let sql = format!(
+            "{SELECT_EVENTS} WHERE unit_id = $1 AND seq >= $2 AND seq <= $4 ORDER BY seq LIMIT $3"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(unit)
             .bind(expected_seq)
             .bind(PAGE)
+            .bind(head_seq)
             .fetch_all(pool)
             .await?;
         if rows.is_empty() {
@@ -121,7 +127,38 @@ async fn verify_chain(
             ),
         )));
     }
+    // An event beyond the head that no head covers was added outside the write path.
+    // The newest event is read before the head, and a write commits both together, so a
+    // write racing with this check only ever moves the head past what was read.
+    let newest = last_stored(db, unit).await?.unwrap_or(0);
+    let head_now: i64 = sqlx::query("SELECT seq FROM audit_heads WHERE unit_id = $1")
+        .bind(unit)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    if newest > head_now {
+        return Ok(Err(broken(
+            unit,
+            head_now + 1,
+            &format!(
+                "event {newest} is stored beyond the chain head ({head_now}): added outside the audited write path"
+            ),
+        )));
+    }
     Ok(Ok(total))
+}
+
+/// The highest sequence number stored for `unit`, if any event is.
+async fn last_stored(db: &Db, unit: &UnitId) -> AuditResult<Option<i64>> {
+    Ok(
+        sqlx::query("SELECT MAX(seq) FROM audit_events WHERE unit_id = $1")
+            .bind(unit)
+            .fetch_one(db.pool())
+            .await?
+            .try_get::<Option<i64>, _>(0)?,
+    )
 }
 
 /// What is wrong with `e` as the event expected at `expected_seq` after `prev`.

@@ -10,6 +10,7 @@ use crate::common::{Engine, TestApp, error_code};
 
 both_engines!(
     chain_verification_catches_edit_delete_and_reorder,
+    verification_during_writes_never_reports_a_break,
     only_auditors_read_the_trail,
     audit_failure_blocks_the_change,
 );
@@ -116,6 +117,64 @@ async fn chain_verification_catches_edit_delete_and_reorder(app: TestApp) {
     );
     exec(&app, restore).await;
     exec(&app, refill).await;
+    assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
+
+    // 5. The head moved back one event (so the newest event is outside every head):
+    //    the walk up to the head is intact, but the stray event is named.
+    exec(
+        &app,
+        "CREATE TABLE heads_backup AS SELECT * FROM audit_heads",
+    )
+    .await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE audit_heads SET seq = seq - 1, hash = (SELECT e.hash FROM audit_events e \
+             WHERE e.unit_id = audit_heads.unit_id AND e.seq = audit_heads.seq - 1) \
+             WHERE unit_id = '{dept}'"
+        ),
+    )
+    .await;
+    match verify(&app).await {
+        VerifyReport::Broken {
+            unit_id, reason, ..
+        } => {
+            assert_eq!(unit_id.as_str(), dept.as_str(), "{reason}");
+            assert!(reason.contains("beyond the chain head"), "{reason}");
+        }
+        other => panic!("event beyond the head not caught: {other:?}"),
+    }
+    exec(&app, "DELETE FROM audit_heads").await;
+    exec(&app, "INSERT INTO audit_heads SELECT * FROM heads_backup").await;
+    assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
+}
+
+/// Verifying while audited writes commit (the console verifies on every audit page)
+/// never reports a break: the walk stops at the head it read first.
+async fn verification_during_writes_never_reports_a_break(app: TestApp) {
+    let dept = app
+        .create_unit(&app.root_id, "区档案馆", "department")
+        .await;
+    let done = std::cell::Cell::new(false);
+    let writes = async {
+        for i in 0..30 {
+            app.create_unit(&dept, &format!("科室{i}"), "institution")
+                .await;
+        }
+        done.set(true);
+    };
+    let checks = async {
+        let mut checks = 0;
+        while !done.get() {
+            match verify(&app).await {
+                VerifyReport::Intact { .. } => checks += 1,
+                broken => panic!("a concurrent write was reported as a break: {broken:?}"),
+            }
+        }
+        checks
+    };
+    let ((), checks) = tokio::join!(writes, checks);
+    assert!(checks > 0, "verification never ran during the writes");
     assert!(matches!(verify(&app).await, VerifyReport::Intact { .. }));
 }
 

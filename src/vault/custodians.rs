@@ -47,6 +47,54 @@ async fn eligible_custodian(
     Ok(username)
 }
 
+/// Someone who could be named custodian of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodianCandidate {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// The people who could be named custodian of the account and are not yet: active,
+/// holding a role on its unit or above that may keep accounts (the same rule
+/// [`add_custodian`] applies); by username. For the account page's picker; the caller
+/// must be allowed to change the account's custodians.
+pub async fn custodian_candidates(
+    state: &AppState,
+    ctx: &AuthContext,
+    account_id: &AccountId,
+) -> VaultResult<Vec<CustodianCandidate>> {
+    let (account, unit) = account_for(state, ctx, account_id, Permission::AccountsWrite).await?;
+    let rows = sqlx::query(
+        "SELECT m.role, u.id, u.username, u.display_name, u.status FROM memberships m \
+         JOIN units n ON n.id = m.unit_id JOIN users u ON u.id = m.user_id \
+         WHERE $1 LIKE (n.path || '%') ORDER BY u.username, u.id",
+    )
+    .bind(&unit.path)
+    .fetch_all(state.db.pool())
+    .await?;
+    let named = account.custodian_ids();
+    let mut out: Vec<CustodianCandidate> = Vec::new();
+    for r in &rows {
+        let role: String = r.try_get("role")?;
+        let status: String = r.try_get("status")?;
+        let user_id: UserId = r.try_get("id")?;
+        let eligible = UserStatus::parse(&status) == Some(UserStatus::Active)
+            && Role::parse(&role).is_some_and(|r| authz::may_be_custodian(&[r]));
+        if eligible
+            && !named.iter().any(|n| n == user_id.as_str())
+            && out.last().is_none_or(|c| c.user_id != user_id)
+        {
+            out.push(CustodianCandidate {
+                user_id,
+                username: r.try_get("username")?,
+                display_name: r.try_get("display_name")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub async fn add_custodian(
     state: &AppState,
     ctx: &AuthContext,

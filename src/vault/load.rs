@@ -133,6 +133,28 @@ pub async fn read_account(
         .0)
 }
 
+/// One account, when the caller may change it (`AccountsWrite`): what the edit page
+/// loads, so a reader is refused before seeing the form (403; 404 outside their units).
+pub async fn account_to_edit(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &AccountId,
+) -> VaultResult<Account> {
+    Ok(account_for(state, ctx, id, Permission::AccountsWrite)
+        .await?
+        .0)
+}
+
+/// One account, when the caller may see and change its secret (its unit admins and
+/// named custodians): what the rotation wizard loads before offering a step.
+pub async fn account_to_rotate(
+    state: &AppState,
+    ctx: &AuthContext,
+    id: &AccountId,
+) -> VaultResult<Account> {
+    Ok(account_for_secret(state, ctx, id).await?.0)
+}
+
 /// One page of a unit's accounts by name, optionally of one platform: one query for
 /// the accounts and one for their custodians, whatever the page size.
 pub async fn list_accounts(

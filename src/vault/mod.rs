@@ -21,12 +21,13 @@ mod validate;
 
 pub use accounts::{AccountItem, NewAccount, create_account, insert_account};
 pub use bulk::insert_accounts_bulk;
+pub use custodians::{CustodianCandidate, add_custodian, custodian_candidates, remove_custodian};
 pub use error::{VaultError, VaultResult};
 pub use import::{
     ImportError, ImportOpts, ImportReport, ImportRow, ParsedFile, import_accounts, parse_bytes,
     parse_file,
 };
-pub use load::{list_versions, read_account};
+pub use load::{account_to_edit, account_to_rotate, list_versions, read_account};
 pub use model::{
     Account, AccountStatus, Classification, Platform, RotationState, VersionMeta, VersionState,
 };

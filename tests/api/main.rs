@@ -50,6 +50,7 @@ mod weak_password;
 mod web_accounts;
 mod web_admin;
 mod web_client;
+mod web_custodians;
 mod web_handover;
 mod web_notifications;
 mod web_oversight;

@@ -37,7 +37,38 @@ pub fn field_value(html: &str, name: &str) -> Option<String> {
     let tag = &html[tag_start..tag_end];
     let v = tag.find("value=\"")? + 7;
     let end = tag[v..].find('"')?;
-    Some(tag[v..v + end].replace("&#x2f;", "/").replace("&amp;", "&"))
+    Some(unescape(&tag[v..v + end]))
+}
+
+/// The `href` of the element with `id="{id}"` in `html`, as the browser follows it.
+pub fn href_of(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find("href=\"")? + 6;
+    let end = tag[v..].find('"')?;
+    Some(unescape(&tag[v..v + end]))
+}
+
+/// An attribute value as the browser reads it (the escapes askama writes).
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#38;", "&")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The table row (`<tr …>…</tr>`) of `html` that contains `needle`; empty when none
+/// does, so an assertion on it fails with the page's row missing.
+pub fn row_of<'a>(html: &'a str, needle: &str) -> &'a str {
+    let Some(at) = html.find(needle) else {
+        return "";
+    };
+    let start = html[..at].rfind("<tr").unwrap_or(at);
+    let end = html[at..].find("</tr>").map_or(html.len(), |e| at + e);
+    &html[start..end]
 }
 
 pub struct WebClient {

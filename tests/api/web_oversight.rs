@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use crate::both_engines;
 use crate::common::{TestApp, TestUser};
 use crate::risk::{District, district};
-use crate::web_client::WebClient;
+use crate::web_client::{WebClient, href_of, row_of};
 
 both_engines!(
     dashboard_ranks_and_drills_down_by_role,
@@ -81,16 +81,23 @@ async fn dashboard_ranks_and_drills_down_by_role(app: TestApp) {
     let a = sup.get(&format!("/risk?under={}", d.office)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     clean(&a.body);
-    for want in [
-        "甲街道",
-        "乙镇",
-        "不合格",
-        "<svg class=\"spark\"",
-        "id=\"trend-chart\"",
-        "得分",
-        "日期",
-    ] {
-        assert!(a.body.contains(want), "{want} missing");
+    assert!(a.body.contains("id=\"trend-chart\""), "{}", a.body);
+    // b fails (veto) whatever its score; a passes; each row has its sparkline drawn.
+    let row_b = row_of(&a.body, &format!("data-unit=\"{}\"", d.b));
+    assert!(
+        row_b.contains("乙镇") && row_b.contains("class=\"tag veto\">不合格"),
+        "{row_b}"
+    );
+    let row_a = row_of(&a.body, &format!("data-unit=\"{}\"", d.a));
+    assert!(
+        row_a.contains("甲街道") && row_a.contains("class=\"tag ok\""),
+        "{row_a}"
+    );
+    for row in [row_a, row_b] {
+        assert!(
+            row.contains("<svg class=\"spark\"") && row.contains("<polyline"),
+            "{row}"
+        );
     }
     assert!(a.body.contains(&format!("href=\"/risk/units/{}\"", d.b)));
     // Default root is the supervisor's own unit; sort by veto puts b first.
@@ -169,7 +176,7 @@ async fn dashboard_ranks_and_drills_down_by_role(app: TestApp) {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(a.body.contains("days"), "{}", a.body);
     let a = sup.get("/risk?cursor=%%%").await;
-    assert!(a.status.is_client_error(), "{}", a.status);
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
     let a = sup.get("/risk/units/no-such-unit").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
@@ -439,7 +446,17 @@ async fn auditor_reads_and_filters_the_trail(app: TestApp) {
     clean(&a.body);
     assert!(a.body.contains("id=\"chain-intact\""), "{}", a.body);
     assert!(a.body.contains("区网信办"));
-    assert!(a.body.contains("membership.grant") || a.body.contains("class=\"event\""));
+    // Newest first: the auditor's own sign-in heads the trail; their membership's
+    // grant is listed further down.
+    let newest = row_of(&a.body, "<tr class=\"event\">");
+    assert!(
+        newest.contains("auth.login") && newest.contains(&auditor.username),
+        "{newest}"
+    );
+    assert!(
+        a.body
+            .contains("<td class=\"event-action\">membership.grant</td>")
+    );
 
     // A unit below, filtered by action prefix, actor and dates.
     let a = web
@@ -512,17 +529,18 @@ async fn auditor_reads_and_filters_the_trail(app: TestApp) {
         assert_eq!(s, StatusCode::OK);
     }
     let first = web.get(&format!("/audit?unit_id={}", d.office)).await;
-    let next = first
-        .body
-        .split("id=\"next-page\"")
-        .next()
-        .and_then(|s| s.rsplit("href=\"").next())
-        .map(|s| s.trim_end_matches("\" ").replace("&amp;", "&"))
-        .expect("a next page link");
+    let next = href_of(&first.body, "next-page").expect("a next page link");
     assert_eq!(first.body.matches("class=\"event\"").count(), 50);
     let second = web.get(&next).await;
     assert_eq!(second.status, StatusCode::OK, "{next}");
     assert!(second.body.matches("class=\"event\"").count() >= 1);
+    // Newest first: the second page continues below the first, with no event twice.
+    let (first_seqs, second_seqs) = (seqs(&first.body), seqs(&second.body));
+    let oldest_first = first_seqs.iter().min().copied().unwrap_or_default();
+    assert!(
+        second_seqs.iter().all(|s| *s < oldest_first),
+        "{first_seqs:?} then {second_seqs:?}"
+    );
 
     // An edited event in b's chain: b's page says where it breaks; the office's chain
     // (verified on its own) stays intact.
@@ -537,4 +555,15 @@ async fn auditor_reads_and_filters_the_trail(app: TestApp) {
     assert!(a.body.contains("第 2 条"), "{}", a.body);
     let a = web.get(&format!("/audit?unit_id={}", d.office)).await;
     assert!(a.body.contains("id=\"chain-intact\""));
+}
+
+/// The sequence numbers of the events listed on an audit page, in order.
+fn seqs(body: &str) -> Vec<i64> {
+    body.split("<tr class=\"event\">")
+        .skip(1)
+        .filter_map(|r| {
+            let cell = r.split("<td class=\"num\">").nth(1)?;
+            cell.split('<').next()?.trim().parse().ok()
+        })
+        .collect()
 }

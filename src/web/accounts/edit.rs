@@ -16,8 +16,8 @@ use crate::error::DomainError;
 use crate::http::Paging;
 use crate::ids::{AccountId, UnitId};
 use crate::vault::{
-    AccountPatch, AccountStatus, Classification, NewAccount, Platform, create_account,
-    read_account, update_account,
+    AccountPatch, AccountStatus, Classification, NewAccount, Platform, account_to_edit,
+    create_account, update_account,
 };
 use crate::web::caller::WebCaller;
 use crate::web::error::{WebError, WebResult, message};
@@ -212,7 +212,7 @@ pub async fn create(Posted { caller: c, form }: Posted<AccountForm>) -> WebResul
 /// `GET /accounts/{id}/edit`.
 pub async fn edit_page(c: WebCaller, Path(id): Path<String>) -> WebResult<Response> {
     let tr = c.tr;
-    let a = read_account(&c.state, &c.ctx, &AccountId::new(id))
+    let a = account_to_edit(&c.state, &c.ctx, &AccountId::new(id))
         .await
         .map_err(|e| WebError::domain(tr, &e))?;
     let f = AccountForm {

@@ -4,6 +4,7 @@
 //! and the rotation wizard (stage → copy → confirm, or cancel). Every handler calls the
 //! service function the JSON API calls.
 
+mod custodians;
 mod edit;
 mod labels;
 mod list;
@@ -26,6 +27,8 @@ pub fn router() -> Router<AppState> {
             get(edit::edit_page).post(edit::update),
         )
         .route("/accounts/{id}/reveal", post(reveal::reveal))
+        .route("/accounts/{id}/custodians", post(custodians::add))
+        .route("/accounts/{id}/custodians/remove", post(custodians::remove))
         .route(
             "/accounts/{id}/rotate",
             get(rotate::wizard).post(rotate::stage),

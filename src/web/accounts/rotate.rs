@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 
 use crate::ids::{AccountId, RotationId};
 use crate::vault::{
-    CheckFor, VaultError, cancel_rotation, confirm_rotation, policy_check, read_account,
-    start_rotation,
+    CheckFor, VaultError, account_to_rotate, cancel_rotation, confirm_rotation, policy_check,
+    read_account, start_rotation,
 };
 use crate::web::caller::WebCaller;
 use crate::web::error::{WebError, WebResult, message};
@@ -64,7 +64,7 @@ async fn wizard_page(
     error: Option<String>,
     feedback: Vec<String>,
 ) -> WebResult<WizardPage> {
-    let account = read_account(&c.state, &c.ctx, id)
+    let account = account_to_rotate(&c.state, &c.ctx, id)
         .await
         .map_err(|e| WebError::domain(c.tr, &e))?;
     let mut frame = Frame::new(c, "/accounts", "rotate.title");

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::http::Paging;
 use crate::ids::AccountId;
 use crate::inspection::{FindingFilter, list_findings};
-use crate::vault::{Account, list_versions, read_account};
+use crate::vault::{Account, custodian_candidates, list_versions, read_account};
 use crate::web::caller::WebCaller;
 use crate::web::error::{WebError, WebResult};
 use crate::web::format;
@@ -28,6 +28,17 @@ const PUBLICATIONS: i64 = 10;
 pub struct Fact {
     pub label: &'static str,
     pub value: String,
+}
+
+pub struct CustodianRow {
+    pub user_id: String,
+    pub username: String,
+}
+
+/// Someone the caller may name custodian: `用户名（姓名）`.
+pub struct CandidateRow {
+    pub user_id: String,
+    pub label: String,
 }
 
 pub struct VersionRow {
@@ -60,7 +71,9 @@ struct ShowPage {
     id: String,
     name: String,
     facts: Vec<Fact>,
-    custodians: Vec<String>,
+    custodians: Vec<CustodianRow>,
+    /// Who may be named custodian (shown to those who may change the account).
+    candidates: Vec<CandidateRow>,
     versions: Vec<VersionRow>,
     /// None: the caller may not read findings.
     findings: Option<Vec<FindingRow>>,
@@ -184,6 +197,19 @@ pub async fn show(
         })
         .collect();
     let findings = findings_of(&c, &account).await?;
+    let candidates = if may_write {
+        custodian_candidates(&c.state, &c.ctx, &id)
+            .await
+            .map_err(|e| WebError::domain(tr, &e))?
+            .into_iter()
+            .map(|p| CandidateRow {
+                user_id: p.user_id.as_str().to_string(),
+                label: format!("{}（{}）", p.username, p.display_name),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let publications = if crate::freshness::publishes_content(account.platform) {
         let list = crate::freshness::recent_publications(&c.state, &c.ctx, &id, PUBLICATIONS)
             .await
@@ -207,6 +233,8 @@ pub async fn show(
         Some("cancelled") => Some(tr.t("rotate.cancelled")),
         Some("created") => Some(tr.t("register.created")),
         Some("saved") => Some(tr.t("edit.saved")),
+        Some("custodian_added") => Some(tr.t("custodians.added")),
+        Some("custodian_removed") => Some(tr.t("custodians.removed")),
         _ => None,
     };
     let mut frame = Frame::new(&c, "/accounts", "accounts.title");
@@ -219,8 +247,12 @@ pub async fn show(
         custodians: account
             .custodians
             .iter()
-            .map(|c| c.username.clone())
+            .map(|c| CustodianRow {
+                user_id: c.user_id.as_str().to_string(),
+                username: c.username.clone(),
+            })
             .collect(),
+        candidates,
         versions,
         findings,
         publications,

@@ -43,7 +43,7 @@ async fn supervisor_drills_down_from_the_ranking_to_a_finding() {
     sign_in(&b, &app, &d.supervisor).await;
     b.click("nav a[href='/risk']").await;
     b.wait("#ranking").await;
-    assert!(b.exists("svg.spark").await, "sparklines");
+    assert!(b.exists("svg.spark polyline").await, "sparklines");
     assert!(b.exists("#trend-chart").await, "trend chart");
     let b_row = b.text(&format!("tr[data-unit='{}']", d.b)).await;
     assert!(

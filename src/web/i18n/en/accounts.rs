@@ -17,6 +17,30 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("accounts.login_url", "Login URL"),
     ("accounts.custodians", "Custodians"),
     ("accounts.no_custodians", "No custodian named yet."),
+    (
+        "custodians.add_label",
+        "Name a custodian (custodians and unit admins of this unit or above)",
+    ),
+    ("custodians.add", "Name as custodian"),
+    ("custodians.remove", "Remove"),
+    (
+        "custodians.remove_confirm",
+        "Stop this person keeping the account?",
+    ),
+    (
+        "custodians.no_candidates",
+        "Nobody else can be named: grant someone of this unit the custodian role under Administration first.",
+    ),
+    ("custodians.added", "Custodian named."),
+    ("custodians.removed", "Custodian removed."),
+    (
+        "error.not_eligible",
+        "This person cannot keep this unit's accounts: they must be an active custodian or unit admin of this unit or above.",
+    ),
+    (
+        "error.already_custodian",
+        "This person already keeps the account.",
+    ),
     ("accounts.last_rotated", "Password last changed"),
     ("accounts.last_published", "Last published"),
     ("accounts.feed_url", "Feed checked"),

@@ -7,6 +7,7 @@ mod handover;
 mod import;
 mod init;
 mod jobs;
+mod key_split;
 mod keys;
 mod publications;
 mod report;
@@ -229,6 +230,31 @@ pub enum KeysCommand {
         #[arg(long)]
         new_key_file: PathBuf,
     },
+    /// Split the master key file into shares for officers (Shamir): any `threshold`
+    /// of them rebuild it with `keys join`; fewer reveal nothing.
+    Split {
+        /// How many shares to write (share-1.txt … share-N.txt), at most 255.
+        #[arg(long)]
+        shares: usize,
+        /// How many shares rebuild the key (at least 2).
+        #[arg(long)]
+        threshold: usize,
+        /// A new or empty folder for the share files (created with mode 0700).
+        #[arg(long)]
+        out_dir: PathBuf,
+        /// The key file to split (default: the configured master key file).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Rebuild the master key file from enough shares, byte for byte.
+    Join {
+        /// Where to write the key file (must not exist; written with mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+        /// The share files.
+        #[arg(required = true)]
+        share_files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -342,6 +368,21 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },
         } => Ok(keys::rotate(config, &new_key_file).await?),
+        Command::Keys {
+            command:
+                KeysCommand::Split {
+                    shares,
+                    threshold,
+                    out_dir,
+                    key_file,
+                },
+        } => {
+            let key_file = key_file.unwrap_or_else(|| config.master_key_file.clone());
+            Ok(key_split::split(&key_file, shares, threshold, &out_dir)?)
+        }
+        Command::Keys {
+            command: KeysCommand::Join { out, share_files },
+        } => Ok(key_split::join(&out, &share_files)?),
         Command::Users {
             command: UsersCommand::ResetPassword { username },
         } => {

@@ -16,6 +16,7 @@ mod handover;
 mod import;
 mod inspection;
 mod jobs;
+mod key_split;
 mod keys;
 mod lists;
 mod lockout;

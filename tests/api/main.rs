@@ -51,6 +51,7 @@ mod web_accounts;
 mod web_admin;
 mod web_client;
 mod web_handover;
+mod web_import;
 mod web_notifications;
 mod web_oversight;
 mod web_pages;

@@ -19,8 +19,10 @@ use crate::web::sealed::{Unsealed, open_until, seal_until};
 
 /// The largest spreadsheet the console takes.
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
-/// The upload's body: the file and a few small fields with their multipart framing.
-pub const UPLOAD_BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
+/// The upload's body. Up to this the whole body is read (what is over
+/// [`MAX_FILE_BYTES`] is dropped as it comes) so that the browser gets the "too large"
+/// page; beyond it the connection is closed mid-upload.
+pub const UPLOAD_BODY_LIMIT: usize = 4 * MAX_FILE_BYTES;
 /// The confirm form's body: the file sealed and in base64 (4/3 of it) and the token.
 pub const CONFIRM_BODY_LIMIT: usize = MAX_FILE_BYTES / 3 * 4 + 64 * 1024;
 /// How long a dry run's report may wait for its confirmation.
@@ -48,7 +50,8 @@ pub struct Carried {
 }
 
 /// Reads the upload's fields (`_csrf`, `unit_id`, `file`); others are skipped. A file
-/// above [`MAX_FILE_BYTES`] (or a body above the route's limit) is a 413 page.
+/// above [`MAX_FILE_BYTES`] (or a body above the route's limit) is a 413 page, once
+/// the body has been read to its end.
 pub async fn read_upload(tr: Tr, mut form: Multipart) -> WebResult<Upload> {
     let mut up = Upload {
         csrf: None,
@@ -56,40 +59,54 @@ pub async fn read_upload(tr: Tr, mut form: Multipart) -> WebResult<Upload> {
         file_name: String::new(),
         bytes: Zeroizing::new(Vec::new()),
     };
+    let mut fits = true;
     while let Some(mut field) = form.next_field().await.map_err(|e| broken(tr, &e))? {
         let name = field.name().unwrap_or_default().to_string();
+        let mut small = Vec::new();
         match name.as_str() {
-            csrf::FIELD => up.csrf = Some(text(tr, &mut field).await?),
-            "unit_id" => up.unit_id = text(tr, &mut field).await?,
             "file" => {
                 up.file_name = clean_name(field.file_name().unwrap_or_default());
-                read_into(tr, &mut field, &mut up.bytes, MAX_FILE_BYTES).await?;
+                fits &= read_into(tr, &mut field, &mut up.bytes, MAX_FILE_BYTES).await?;
             }
-            _ => read_into(tr, &mut field, &mut Vec::new(), MAX_FIELD_BYTES).await?,
+            _ => fits &= read_into(tr, &mut field, &mut small, MAX_FIELD_BYTES).await?,
         }
+        match name.as_str() {
+            csrf::FIELD => up.csrf = Some(text(tr, small)?),
+            "unit_id" => up.unit_id = text(tr, small)?,
+            _ => {}
+        }
+    }
+    if !fits {
+        return Err(too_large(tr));
     }
     Ok(up)
 }
 
-async fn text(tr: Tr, field: &mut Field<'_>) -> WebResult<String> {
-    let mut raw = Vec::new();
-    read_into(tr, field, &mut raw, MAX_FIELD_BYTES).await?;
+fn text(tr: Tr, raw: Vec<u8>) -> WebResult<String> {
     String::from_utf8(raw)
         .map_err(|_| WebError::page(tr, StatusCode::BAD_REQUEST, "error.bad_form"))
 }
 
-/// Appends the field's content to `out`, refusing more than `max` bytes.
-async fn read_into(tr: Tr, field: &mut Field<'_>, out: &mut Vec<u8>, max: usize) -> WebResult<()> {
+/// Appends the field's content to `out` up to `max` bytes; false when there was more
+/// (read and dropped, so that the answer reaches the browser).
+async fn read_into(
+    tr: Tr,
+    field: &mut Field<'_>,
+    out: &mut Vec<u8>,
+    max: usize,
+) -> WebResult<bool> {
+    let mut fits = true;
     while let Some(chunk) = field.chunk().await.map_err(|e| broken(tr, &e))? {
-        if out.len() + chunk.len() > max {
-            return Err(too_large(tr));
+        if fits && out.len() + chunk.len() <= max {
+            out.extend_from_slice(&chunk);
+        } else {
+            fits = false;
         }
-        out.extend_from_slice(&chunk);
     }
-    Ok(())
+    Ok(fits)
 }
 
-pub fn too_large(tr: Tr) -> WebError {
+fn too_large(tr: Tr) -> WebError {
     let mb = (MAX_FILE_BYTES / (1024 * 1024)).to_string();
     WebError::Page {
         status: StatusCode::PAYLOAD_TOO_LARGE,

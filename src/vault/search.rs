@@ -1,5 +1,5 @@
-//! The accounts of every unit the caller may read, filtered (platform, classification,
-//! status, open findings, a search on name and login name) and paged by name: what the
+//! The accounts of every unit the caller may read, filtered (one unit, platform,
+//! classification, status, open findings, a search on name and login name) and paged by name: what the
 //! console's account list shows. One query for the page, one for its custodians.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use super::model::{Account, AccountStatus, Classification, Custodian, Platform, 
 use crate::app::AppState;
 use crate::authz::{self, AuthContext, Permission};
 use crate::http::{Page, Paging, bind_under, placeholders, under_any};
-use crate::ids::AccountId;
+use crate::ids::{AccountId, UnitId};
 
 /// What the list is narrowed to; `None` / `false` is "any".
 #[derive(Debug, Default, Clone)]
@@ -23,6 +23,9 @@ pub struct AccountFilter {
     pub with_findings: bool,
     /// Part of the name or login name (case-insensitive).
     pub search: Option<String>,
+    /// Only the accounts of this unit (not its sub-units); a unit the caller may not
+    /// read simply has none.
+    pub unit: Option<UnitId>,
 }
 
 /// `text` as a LIKE pattern that matches it anywhere, its wildcards taken literally.
@@ -47,7 +50,7 @@ pub async fn search_accounts(
     paging: &Paging,
 ) -> VaultResult<Page<Account>> {
     let scopes = authz::require_anywhere(ctx, Permission::AccountsRead)?;
-    let scope = under_any("n.path", 9, scopes.len());
+    let scope = under_any("n.path", 10, scopes.len());
     let sql = format!(
         "SELECT x.* FROM ({SELECT_ACCOUNT}) x JOIN units n ON n.id = x.unit_id WHERE {scope} \
          AND ($1 IS NULL OR x.platform = $1) AND ($2 IS NULL OR x.classification = $2) \
@@ -55,6 +58,7 @@ pub async fn search_accounts(
          AND ($4 = 0 OR EXISTS (SELECT 1 FROM findings f WHERE f.target_kind = 'account' \
               AND f.target_id = x.id AND f.state = 'open')) \
          AND ($5 IS NULL OR LOWER(x.name) LIKE $5 ESCAPE '\\' OR LOWER(x.login_name) LIKE $5 ESCAPE '\\') \
+         AND ($9 IS NULL OR x.unit_id = $9) \
          AND ($6 IS NULL OR (x.name, x.id) > ($6, $7)) ORDER BY x.name, x.id LIMIT $8"
     );
     let search = filter
@@ -71,7 +75,8 @@ pub async fn search_accounts(
         .bind(search)
         .bind(paging.after_key())
         .bind(paging.after_id())
-        .bind(paging.fetch());
+        .bind(paging.fetch())
+        .bind(filter.unit.as_ref().map(UnitId::as_str));
     let rows = bind_under(q, &scopes).fetch_all(state.db.pool()).await?;
     let mut page = paging.page(
         rows.iter()

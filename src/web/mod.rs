@@ -30,6 +30,7 @@ pub mod page;
 mod pending_login;
 mod rectification;
 pub mod risk;
+mod sealed;
 
 use axum::Router;
 use axum::http::StatusCode;

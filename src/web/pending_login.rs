@@ -8,15 +8,14 @@
 //! is worth nothing without a current code and dies with its three minutes, a master
 //! key rotation or a password change.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
+use super::sealed::{open_until, seal_until};
 use crate::app::AppState;
-use crate::crypto::{open, seal};
 
 /// How long the second step may wait.
 pub const LIFETIME_MS: i64 = 180_000;
+const LABEL: &str = "web.pending_login";
 const AAD: &[u8] = b"credgov web pending login v1";
 
 /// The username and password of a sign-in waiting for its code.
@@ -28,32 +27,21 @@ pub struct Pending {
 /// The cookie value for `username` / `password`, valid until `now + LIFETIME_MS`.
 pub fn seal_pending(state: &AppState, username: &str, password: &str, now: i64) -> String {
     let name = username.as_bytes();
-    let mut plain = Zeroizing::new(Vec::with_capacity(10 + name.len() + password.len()));
-    plain.extend_from_slice(&(now + LIFETIME_MS).to_be_bytes());
+    let name = &name[..name.len().min(usize::from(u16::MAX))];
+    let mut plain = Zeroizing::new(Vec::with_capacity(2 + name.len() + password.len()));
     plain.extend_from_slice(&u16::try_from(name.len()).unwrap_or(u16::MAX).to_be_bytes());
-    plain.extend_from_slice(&name[..name.len().min(usize::from(u16::MAX))]);
+    plain.extend_from_slice(name);
     plain.extend_from_slice(password.as_bytes());
-    let key = state.keyring.derive("web.pending_login");
-    URL_SAFE_NO_PAD.encode(seal(&key, AAD, &plain))
+    seal_until(state, LABEL, AAD, now + LIFETIME_MS, &plain)
 }
 
 /// The sign-in sealed in `cookie`, if it opens and has not expired.
 pub fn open_pending(state: &AppState, cookie: &str, now: i64) -> Option<Pending> {
-    let sealed = URL_SAFE_NO_PAD.decode(cookie).ok()?;
-    let key = state.keyring.derive("web.pending_login");
-    let plain = open(&key, AAD, &sealed).ok()?;
-    let expires = i64::from_be_bytes(plain.get(..8)?.try_into().ok()?);
-    if now > expires {
-        return None;
-    }
-    let len = usize::from(u16::from_be_bytes(plain.get(8..10)?.try_into().ok()?));
-    let username = std::str::from_utf8(plain.get(10..10 + len)?)
+    let plain = open_until(state, LABEL, AAD, cookie, now).ok()?;
+    let len = usize::from(u16::from_be_bytes(plain.get(..2)?.try_into().ok()?));
+    let username = std::str::from_utf8(plain.get(2..2 + len)?)
         .ok()?
         .to_string();
-    let password = Zeroizing::new(
-        std::str::from_utf8(plain.get(10 + len..)?)
-            .ok()?
-            .to_string(),
-    );
+    let password = Zeroizing::new(std::str::from_utf8(plain.get(2 + len..)?).ok()?.to_string());
     Some(Pending { username, password })
 }

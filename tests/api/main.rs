@@ -53,6 +53,7 @@ mod web_admin;
 mod web_client;
 mod web_custodians;
 mod web_handover;
+mod web_import;
 mod web_notifications;
 mod web_oversight;
 mod web_pages;

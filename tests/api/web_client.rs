@@ -144,6 +144,30 @@ impl WebClient {
             .await
     }
 
+    /// A `multipart/form-data` POST, as a browser sends a form with a file input:
+    /// `fields` as text parts, then `file` (`field name`, file name, content).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, Vec<u8>)>,
+    ) -> Answer {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((name, file_name, bytes)) = file {
+            let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+            form = form.part(name.to_string(), part);
+        }
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .multipart(form),
+        )
+        .await
+    }
+
     /// Signs `user` in through the pages: the form, then the code page when the user
     /// has TOTP. Returns the last answer (a redirect on success).
     pub async fn sign_in(&self, app: &TestApp, user: &TestUser) -> Answer {

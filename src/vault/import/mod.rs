@@ -18,7 +18,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 pub use columns::{Field, known_columns, parse_classification, parse_platform};
-pub use parse::{FileKind, ParsedFile, decode_text, parse_bytes, parse_file};
+pub use parse::{FileKind, ParsedFile, decode_text, parse_bytes, parse_file, parse_named};
 
 use self::check::{Item, Scorer, Strength};
 use super::accounts::AccountItem;
@@ -270,6 +270,22 @@ pub async fn import_unit(state: &AppState, unit_id: &UnitId) -> Result<Unit, Imp
         .ok_or_else(|| ImportError::UnitNotFound(unit_id.clone()))
 }
 
+/// The unit an import by `ctx` goes into: it must exist (`UnitNotFound`) and, for
+/// anyone but the command-line operator, the caller must hold the right to write
+/// accounts there (404 outside the caller's units, 403 for a role without it). The
+/// console asks this before it reads an uploaded file.
+pub async fn import_target(
+    state: &AppState,
+    ctx: &AuthContext,
+    unit_id: &UnitId,
+) -> Result<Unit, ImportError> {
+    let unit = import_unit(state, unit_id).await?;
+    if !matches!(ctx.principal, Principal::Operator { .. }) {
+        authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
+    }
+    Ok(unit)
+}
+
 /// Rows scored per batch: large enough to keep every core busy, small enough that the
 /// writer starts early.
 const BATCH: usize = 128;
@@ -287,10 +303,7 @@ pub async fn import_accounts(
     rows: Vec<ImportRow>,
     opts: &ImportOpts,
 ) -> Result<ImportReport, ImportError> {
-    let unit = import_unit(state, unit_id).await?;
-    if !matches!(ctx.principal, Principal::Operator { .. }) {
-        authz::authorize(ctx, Permission::AccountsWrite, &unit.as_ref(), "unit")?;
-    }
+    let unit = import_target(state, ctx, unit_id).await?;
     if rows.is_empty() {
         return Err(ImportError::NoRows);
     }

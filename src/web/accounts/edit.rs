@@ -93,6 +93,31 @@ fn opt(v: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
+/// The units where the caller may write accounts (register, import), `selected`
+/// marked; 403 when there is none.
+pub async fn writable_units(c: &WebCaller, selected: &str) -> WebResult<Vec<Choice2>> {
+    let tr = c.tr;
+    let paging = Paging::new(Some(500), None).map_err(|e| WebError::domain(tr, &e))?;
+    let units: Vec<Choice2> = crate::tenancy::list_units(&c.state, &c.ctx, &paging)
+        .await
+        .map_err(|e| WebError::domain(tr, &e))?
+        .items
+        .into_iter()
+        .filter(|u| {
+            authz::authorize(&c.ctx, Permission::AccountsWrite, &u.as_ref(), "unit").is_ok()
+        })
+        .map(|u| Choice2 {
+            selected: u.id.as_str() == selected,
+            value: u.id.as_str().to_string(),
+            label: u.name,
+        })
+        .collect();
+    if units.is_empty() {
+        return Err(WebError::forbidden(tr));
+    }
+    Ok(units)
+}
+
 async fn form_page(
     c: &WebCaller,
     id: Option<String>,
@@ -104,27 +129,10 @@ async fn form_page(
     f.password = String::new();
     f.totp_secret = String::new();
     let units = if id.is_none() {
-        let paging = Paging::new(Some(500), None).map_err(|e| WebError::domain(tr, &e))?;
-        crate::tenancy::list_units(&c.state, &c.ctx, &paging)
-            .await
-            .map_err(|e| WebError::domain(tr, &e))?
-            .items
-            .into_iter()
-            .filter(|u| {
-                authz::authorize(&c.ctx, Permission::AccountsWrite, &u.as_ref(), "unit").is_ok()
-            })
-            .map(|u| Choice2 {
-                selected: u.id.as_str() == f.unit_id,
-                value: u.id.as_str().to_string(),
-                label: u.name,
-            })
-            .collect()
+        writable_units(c, &f.unit_id).await?
     } else {
         Vec::new()
     };
-    if id.is_none() && units.is_empty() {
-        return Err(WebError::forbidden(tr));
-    }
     let title = if id.is_some() {
         "edit.title"
     } else {

@@ -1,5 +1,5 @@
-//! `GET /accounts`: the accounts of the caller's units, filtered by platform,
-//! classification, status and open findings, searched by name or login name, a page at
+//! `GET /accounts`: the accounts of the caller's units, filtered by unit (`?unit=`, the
+//! link after an import), platform, classification, status and open findings, searched by name or login name, a page at
 //! a time (`vault::search_accounts`).
 
 use askama::Template;
@@ -28,6 +28,7 @@ pub struct ListQuery {
     status: Option<String>,
     findings: Option<String>,
     q: Option<String>,
+    unit: Option<String>,
     cursor: Option<String>,
 }
 
@@ -53,6 +54,7 @@ struct ListPage {
     statuses: Vec<Choice>,
     findings: bool,
     q: String,
+    unit: String,
     rows: Vec<Row>,
     next: Option<String>,
     may_write: bool,
@@ -77,6 +79,12 @@ pub async fn list(c: WebCaller, Query(q): Query<ListQuery>) -> WebResult<Respons
         status: choice(&c, q.status.as_deref(), AccountStatus::parse)?,
         with_findings: q.findings.as_deref().is_some_and(|v| !v.is_empty()),
         search: q.q.clone().filter(|s| !s.trim().is_empty()),
+        unit: q
+            .unit
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(UnitId::new),
     };
     let paging = Paging::new(
         Some(PAGE_SIZE),
@@ -135,6 +143,7 @@ pub async fn list(c: WebCaller, Query(q): Query<ListQuery>) -> WebResult<Respons
                 filter.status.map(AccountStatus::as_str).unwrap_or(""),
             ),
             ("q", q.q.as_deref().unwrap_or("")),
+            ("unit", filter.unit.as_ref().map_or("", UnitId::as_str)),
             ("cursor", cursor.as_str()),
         ];
         if filter.with_findings {
@@ -154,6 +163,10 @@ pub async fn list(c: WebCaller, Query(q): Query<ListQuery>) -> WebResult<Respons
         statuses: labels::statuses(tr, filter.status),
         findings: filter.with_findings,
         q: q.q.unwrap_or_default(),
+        unit: filter
+            .unit
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default(),
         rows,
         next,
         may_write: crate::authz::holds_anywhere(&c.ctx, crate::authz::Permission::AccountsWrite),

@@ -67,7 +67,13 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, ImportError> {
         std::fs::read(path)
             .map_err(|e| ImportError::File(format!("cannot read {}: {e}", path.display())))?,
     );
-    let ext = path
+    parse_named(&bytes, &path.display().to_string())
+}
+
+/// Parses the content of a file called `name` (a path or an uploaded file's name): the
+/// kind comes from the content (a ZIP container is XLSX) and the name's extension.
+pub fn parse_named(bytes: &[u8], name: &str) -> Result<ParsedFile, ImportError> {
+    let ext = Path::new(name)
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
@@ -80,13 +86,12 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, ImportError> {
         ));
     } else if ext == "xlsx" || ext == "xlsm" {
         return Err(ImportError::File(format!(
-            "{} is not an XLSX workbook (no ZIP container)",
-            path.display()
+            "{name} is not an XLSX workbook (no ZIP container)"
         )));
     } else {
         FileKind::Csv
     };
-    parse_bytes(&bytes, kind)
+    parse_bytes(bytes, kind)
 }
 
 /// Parses file content of a known kind.

@@ -58,6 +58,8 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "A filter was not recognised; choose it again on the list.",
     ),
     ("accounts.back", "← Back to accounts"),
+    ("accounts.one_unit", "Showing one unit's accounts."),
+    ("accounts.all_units", "Show all units"),
     ("accounts.facts", "Details"),
     ("accounts.findings", "Open findings"),
     ("accounts.no_findings", "No open findings."),

@@ -5,6 +5,7 @@ mod admin;
 mod frame;
 mod handovers;
 mod home_lists;
+mod import;
 mod notifications;
 mod oversight;
 
@@ -14,6 +15,7 @@ pub static PARTS: &[&[(&str, &str)]] = &[
     admin::MESSAGES,
     handovers::MESSAGES,
     home_lists::MESSAGES,
+    import::MESSAGES,
     notifications::MESSAGES,
     oversight::MESSAGES,
 ];

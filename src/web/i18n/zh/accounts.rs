@@ -52,6 +52,8 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "筛选条件无法识别，请从列表页重新选择。",
     ),
     ("accounts.back", "← 返回账号列表"),
+    ("accounts.one_unit", "只显示一个单位的账号。"),
+    ("accounts.all_units", "显示全部单位"),
     ("accounts.facts", "基本信息"),
     ("accounts.findings", "待整改问题"),
     ("accounts.no_findings", "没有未解决的问题。"),

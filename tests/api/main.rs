@@ -49,6 +49,7 @@ mod vault;
 mod weak_password;
 mod web_accounts;
 mod web_admin;
+mod web_channels;
 mod web_client;
 mod web_handover;
 mod web_notifications;

@@ -353,10 +353,27 @@ async fn web_channels_other_units_and_roles_see_nothing(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{q}");
     let test_id = q["outbox_id"].as_str().unwrap().to_string();
+    // The API says what became of it, for the unit only.
+    let outcome_path = format!("/api/v1/units/{a}/channels/tests/{test_id}");
+    let (s, v) = app.get(&outcome_path, &app.admin_token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["state"].as_str(), v["attempts"].as_i64()),
+        (Some("pending"), Some(0))
+    );
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/units/{b}/channels/tests/{test_id}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another unit's test");
 
     // Sysadmins and unit admins of another unit: 404, nothing of 甲局, nothing changed.
     for role in ["sysadmin", "unit_admin"] {
         let user = app.user_with_role(&b, role).await;
+        let (s, _) = app.get(&outcome_path, &user.token).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{role} through the API");
         let web = signed_in(&app, &user).await;
         let own = web.get("/admin/channels").await;
         assert_eq!(own.status, StatusCode::OK, "{role}: {}", own.body);

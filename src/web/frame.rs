@@ -23,6 +23,9 @@ pub struct Frame {
     pub idle_seconds: i64,
     pub other_lang: &'static str,
     pub title: String,
+    /// A section's own tabs (administration), the ones the caller may use; empty
+    /// elsewhere.
+    pub tabs: Vec<NavLink>,
 }
 
 /// The console's sections: path, label key, and the permission that shows the link
@@ -73,6 +76,7 @@ impl Frame {
             idle_seconds: i64::from(c.state.policy.session.idle_minutes) * 60,
             other_lang: tr.other().as_str(),
             title: tr.t(title_key).to_string(),
+            tabs: Vec::new(),
         }
     }
 }

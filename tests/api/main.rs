@@ -50,6 +50,7 @@ mod vault;
 mod weak_password;
 mod web_accounts;
 mod web_admin;
+mod web_channels;
 mod web_client;
 mod web_custodians;
 mod web_handover;

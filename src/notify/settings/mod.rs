@@ -1,10 +1,12 @@
 //! Channel settings per unit (`GET/PUT /units/{id}/channels`, `POST
-//! /units/{id}/channels/{channel}/test`): webhook, WeCom and DingTalk robots and the
-//! unit's e-mail list, inherited down the tree, sealed under the unit's key and
-//! write-only (the API shows the host, the e-mail list and a fingerprint, never a URL
-//! that carries a key or a secret). The deliverer opens them for each send.
+//! /units/{id}/channels/{channel}/test`, what became of a test in [`outcome`]): webhook,
+//! WeCom and DingTalk robots and the unit's e-mail list, inherited down the tree, sealed
+//! under the unit's key and write-only (the API shows the host, the e-mail list and a
+//! fingerprint, never a URL that carries a key or a secret). The deliverer opens them
+//! for each send.
 
 pub mod input;
+pub mod outcome;
 pub mod routes;
 pub mod store;
 

@@ -1,5 +1,6 @@
-//! HTTP for channel settings: `GET/PUT /units/{id}/channels` and
-//! `POST /units/{id}/channels/{channel}/test`.
+//! HTTP for channel settings: `GET/PUT /units/{id}/channels`,
+//! `POST /units/{id}/channels/{channel}/test` and what became of a test,
+//! `GET /units/{id}/channels/tests/{outbox_id}`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -7,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::input::ChannelsInput;
+use super::outcome::TestOutcome;
 use super::{ChannelsView, TestQueued};
 use crate::app::AppState;
 use crate::error::AppResult;
@@ -17,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_channels, put_channels))
         .routes(routes!(test_channel))
+        .routes(routes!(test_outcome))
 }
 
 /// The channels the unit's notices go through: its own, or inherited from the nearest
@@ -58,4 +61,19 @@ pub async fn test_channel(
 ) -> AppResult<(StatusCode, Json<TestQueued>)> {
     let queued = super::test(&c.state, &c.ctx, &c.meta, &id, &channel).await?;
     Ok((StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// What became of a channel test: pending (not sent yet, or waiting to be retried, with
+/// the last error), delivered, or failed (with the reason). Unit admins and sysadmins of
+/// the unit, like the channels themselves; another outbox row is 404.
+#[utoipa::path(get, path = "/units/{id}/channels/tests/{outbox_id}", tag = "notifications",
+    params(("id" = String, Path), ("outbox_id" = String, Path)),
+    responses((status = 200, body = TestOutcome)))]
+pub async fn test_outcome(
+    c: Caller,
+    ApiPath((id, outbox_id)): ApiPath<(UnitId, String)>,
+) -> AppResult<Json<TestOutcome>> {
+    Ok(Json(
+        super::outcome::test_outcome(&c.state, &c.ctx, &id, &outbox_id).await?,
+    ))
 }

@@ -80,6 +80,19 @@ async fn authorized_root(state: &AppState, ctx: &AuthContext) -> Result<Unit, No
     Ok(root)
 }
 
+/// Whether the caller may see and set the relay: what the console shows a link for
+/// (the pages still go through [`get`] and [`put`]).
+pub async fn may_manage(state: &AppState, ctx: &AuthContext) -> Result<bool, NotifyError> {
+    if !authz::holds_anywhere(ctx, Permission::SmtpSettings) {
+        return Ok(false);
+    }
+    match authorized_root(state, ctx).await {
+        Ok(_) => Ok(true),
+        Err(NotifyError::Authz(authz::AuthzError::Forbidden)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The relay (system administrators of the root unit).
 pub async fn get(state: &AppState, ctx: &AuthContext) -> Result<SmtpView, NotifyError> {
     authorized_root(state, ctx).await?;

@@ -65,7 +65,7 @@ pub async fn list(c: WebCaller) -> WebResult<Response> {
         })
         .collect();
     Ok(render(&JobsPage {
-        frame: Frame::new(&c, "/admin", "admin.jobs.title"),
+        frame: super::frame(&c, "/admin/jobs", "admin.jobs.title").await?,
         jobs: rows,
     }))
 }

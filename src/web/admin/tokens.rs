@@ -83,7 +83,7 @@ async fn tokens_page(
     Ok(render_status(
         status,
         &TokensPage {
-            frame: Frame::new(c, "/admin", "admin.tokens.title"),
+            frame: super::frame(c, "/admin/tokens", "admin.tokens.title").await?,
             tokens: rows,
             roles: Role::ALL
                 .iter()

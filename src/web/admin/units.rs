@@ -87,7 +87,7 @@ async fn page(
         &UnitsPage {
             parents,
             may_write: crate::authz::holds_anywhere(&c.ctx, crate::authz::Permission::UnitsWrite),
-            frame: Frame::new(c, "/admin", "admin.units.title"),
+            frame: super::frame(c, "/admin/units", "admin.units.title").await?,
             units: rows(c, &units.items),
             kinds,
             next: units.next_cursor,

@@ -75,7 +75,7 @@ async fn users_page(
     Ok(render_status(
         status,
         &UsersPage {
-            frame: Frame::new(c, "/admin", "admin.users.title"),
+            frame: super::frame(c, "/admin/users", "admin.users.title").await?,
             users: users.items.iter().map(|u| row(c, u)).collect(),
             units,
             may_write: crate::authz::holds_anywhere(&c.ctx, crate::authz::Permission::UsersWrite),
@@ -195,7 +195,7 @@ async fn user_page(
     Ok(render_status(
         status,
         &UserPage {
-            frame: Frame::new(c, "/admin", "admin.user.title"),
+            frame: super::frame(c, "/admin/users", "admin.user.title").await?,
             unit_name,
             created: format::time(user.created_at),
             locked_until: user

@@ -52,6 +52,8 @@ struct InboxPage {
     unread: i64,
     next: Option<String>,
     notice: Option<String>,
+    /// Whether to link the channels page (unit admins and sysadmins).
+    channels_link: bool,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +130,7 @@ pub async fn list(c: WebCaller, Query(q): Query<InboxQuery>) -> WebResult<Respon
         unread,
         next,
         notice,
+        channels_link: crate::authz::holds_anywhere(&c.ctx, crate::authz::Permission::ChannelsRead),
     }))
 }
 

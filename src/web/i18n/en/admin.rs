@@ -1,4 +1,5 @@
-//! Administration: units, users and roles, API tokens, scheduled jobs.
+//! Administration: units, users and roles, API tokens, scheduled jobs, notification
+//! channels, the e-mail relay.
 
 pub static MESSAGES: &[(&str, &str)] = &[
     ("admin.optional", "optional"),
@@ -108,4 +109,143 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("user_status.active", "Active"),
     ("user_status.disabled", "Disabled"),
     ("user_status.departed", "Departed"),
+    ("admin.channels.title", "Notification channels"),
+    (
+        "admin.channels.help",
+        "A unit's notices (rotation reminders, rectification, handovers …) go out through the webhook, group robots and e-mail list set here; a channel the unit does not set uses the nearest unit above that has one. URLs and keys are write-only: after saving, only the host and a fingerprint are shown.",
+    ),
+    ("admin.channels.show", "Show"),
+    ("admin.channels.kind.webhook", "Webhook (signed)"),
+    ("admin.channels.kind.wecom", "WeCom group robot"),
+    ("admin.channels.kind.dingtalk", "DingTalk group robot"),
+    ("admin.channels.kind.email", "Unit e-mail list"),
+    (
+        "admin.channels.not_set",
+        "Not set: neither this unit nor a unit above sets this channel.",
+    ),
+    ("admin.channels.source", "Setting"),
+    ("admin.channels.own", "This unit's own"),
+    ("admin.channels.inherited", "Inherited from {unit}"),
+    ("admin.channels.host", "Host"),
+    ("admin.channels.to", "Addresses"),
+    ("admin.channels.fingerprint", "Fingerprint"),
+    (
+        "admin.channels.fingerprint_help",
+        "Changes when the URL or secret changes; reveals neither.",
+    ),
+    (
+        "admin.channels.previous_until",
+        "Previous secret also signs until",
+    ),
+    ("admin.channels.disabled", "Disabled"),
+    (
+        "admin.channels.disabled_help",
+        "The receiver answered 410 Gone, so this channel is disabled; save it again to enable it.",
+    ),
+    ("admin.channels.updated", "Updated"),
+    ("admin.channels.set", "Set for this unit"),
+    (
+        "admin.channels.write_only",
+        "URLs and secrets are write-only: they are never shown again, not even on a refused form (type them again).",
+    ),
+    ("admin.channels.url", "Receiver URL (https)"),
+    (
+        "admin.channels.robot_url",
+        "Robot webhook URL (with its key or access_token)",
+    ),
+    ("admin.channels.webhook_secret", "Signing secret"),
+    (
+        "admin.channels.webhook_secret_help",
+        "whsec_ followed by base64 of at least 24 random bytes. Leave empty to keep the current secret; a new one replaces it, and the old one keeps signing beside it for 24 hours so the receiver can switch over.",
+    ),
+    (
+        "admin.channels.dingtalk_secret",
+        "Signing secret (starts with SEC)",
+    ),
+    (
+        "admin.channels.dingtalk_secret_help",
+        "The signing secret from the robot's security settings; give it each time you save.",
+    ),
+    (
+        "admin.channels.to_help",
+        "One address per line, at most 20.",
+    ),
+    ("admin.channels.save", "Save"),
+    ("admin.channels.saved", "Saved: {channel}."),
+    ("admin.channels.remove", "Remove this unit's setting"),
+    (
+        "admin.channels.remove_confirm",
+        "Remove this unit's setting for this channel? The unit then uses the setting of a unit above, if any.",
+    ),
+    ("admin.channels.test", "Send a test"),
+    (
+        "admin.channels.test.delivered",
+        "The test message was delivered ({time}): the receiver accepted it.",
+    ),
+    (
+        "admin.channels.test.failed",
+        "The test message could not be delivered and was given up: {error}",
+    ),
+    (
+        "admin.channels.test.retrying",
+        "The test message has not been delivered yet: {error}. Tried {n} time(s); next try at {time}.",
+    ),
+    (
+        "admin.channels.test.queued",
+        "The test message was queued at {time} and is waiting to be sent…",
+    ),
+    ("admin.channels.test.refresh", "Refresh"),
+    ("admin.channels.link", "Notification channels of your units"),
+    (
+        "error.channel_not_configured",
+        "Neither this unit nor a unit above sets up this channel: save one before testing it.",
+    ),
+    ("admin.smtp.title", "E-mail relay"),
+    (
+        "admin.smtp.help",
+        "All e-mail goes through this SMTP relay; only system administrators of the top unit set it. The password is write-only: afterwards only whether one is stored and its fingerprint are shown.",
+    ),
+    (
+        "admin.smtp.not_configured",
+        "Not set yet: until it is, no e-mail is sent (or queued).",
+    ),
+    ("admin.smtp.updated", "Updated"),
+    ("admin.smtp.host", "Host"),
+    (
+        "admin.smtp.host_help",
+        "The host name or IP address only, e.g. smtp.example.gov.cn (no scheme, port or path).",
+    ),
+    ("admin.smtp.port", "Port"),
+    ("admin.smtp.tls", "Encryption"),
+    (
+        "admin.smtp.tls.starttls",
+        "STARTTLS (usually port 587; the connection must upgrade)",
+    ),
+    (
+        "admin.smtp.tls.tls",
+        "TLS (usually port 465; encrypted from the first byte)",
+    ),
+    (
+        "admin.smtp.tls.none",
+        "None (only for a relay listed in outbound.allowed_hosts, on this machine or the intranet)",
+    ),
+    ("admin.smtp.username", "Username"),
+    (
+        "admin.smtp.username_help",
+        "Leave empty if the relay takes mail without logging in (this also forgets the stored password).",
+    ),
+    ("admin.smtp.password", "Password"),
+    (
+        "admin.smtp.password_keep",
+        "A password is stored (fingerprint {fingerprint}). Leave empty to keep it.",
+    ),
+    ("admin.smtp.password_none", "No password is stored."),
+    ("admin.smtp.from", "From"),
+    (
+        "admin.smtp.from_help",
+        "e.g. noreply@example.gov.cn or District Office <noreply@example.gov.cn>",
+    ),
+    ("admin.smtp.reply_to", "Reply-To"),
+    ("admin.smtp.save", "Save"),
+    ("admin.smtp.saved", "The relay settings were saved."),
 ];

@@ -1,4 +1,4 @@
-//! 系统管理：单位、用户与角色、接口令牌、定时任务。
+//! 系统管理：单位、用户与角色、接口令牌、定时任务、通知渠道、邮件服务器。
 
 pub static MESSAGES: &[(&str, &str)] = &[
     ("admin.optional", "选填"),
@@ -105,4 +105,131 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("user_status.active", "正常"),
     ("user_status.disabled", "已停用"),
     ("user_status.departed", "已离岗"),
+    ("admin.channels.title", "通知渠道"),
+    (
+        "admin.channels.help",
+        "单位的通知（轮换提醒、整改、交接等）通过这里设置的 Webhook、群机器人和邮件列表发出；本单位未设置的渠道沿用最近的上级单位的设置。地址和密钥只写不读：保存后只显示主机和指纹。",
+    ),
+    ("admin.channels.show", "查看"),
+    ("admin.channels.kind.webhook", "Webhook（签名推送）"),
+    ("admin.channels.kind.wecom", "企业微信群机器人"),
+    ("admin.channels.kind.dingtalk", "钉钉群机器人"),
+    ("admin.channels.kind.email", "单位邮件列表"),
+    (
+        "admin.channels.not_set",
+        "未设置：本单位和上级单位都没有设置这个渠道。",
+    ),
+    ("admin.channels.source", "设置来源"),
+    ("admin.channels.own", "本单位的设置"),
+    ("admin.channels.inherited", "沿用上级单位“{unit}”的设置"),
+    ("admin.channels.host", "主机"),
+    ("admin.channels.to", "收件地址"),
+    ("admin.channels.fingerprint", "指纹"),
+    (
+        "admin.channels.fingerprint_help",
+        "地址或密钥改变时指纹随之改变；指纹不泄露地址和密钥。",
+    ),
+    ("admin.channels.previous_until", "旧密钥同时签名至"),
+    ("admin.channels.disabled", "已停用"),
+    (
+        "admin.channels.disabled_help",
+        "接收方答复 410（已不存在），此渠道已停用；重新保存即可启用。",
+    ),
+    ("admin.channels.updated", "更新时间"),
+    ("admin.channels.set", "为本单位设置"),
+    (
+        "admin.channels.write_only",
+        "地址和密钥只写不读：保存后不再显示，保存失败时也需重新填写。",
+    ),
+    ("admin.channels.url", "接收地址（https）"),
+    (
+        "admin.channels.robot_url",
+        "机器人 Webhook 地址（含 key 或 access_token）",
+    ),
+    ("admin.channels.webhook_secret", "签名密钥"),
+    (
+        "admin.channels.webhook_secret_help",
+        "whsec_ 加至少 24 个随机字节的 base64。已设置时留空即保留原密钥；换用新密钥后，旧密钥继续同时签名 24 小时，便于接收方切换。",
+    ),
+    ("admin.channels.dingtalk_secret", "加签密钥（SEC 开头）"),
+    (
+        "admin.channels.dingtalk_secret_help",
+        "钉钉机器人“安全设置”中的加签密钥，每次保存都需填写。",
+    ),
+    ("admin.channels.to_help", "每行一个地址，最多 20 个。"),
+    ("admin.channels.save", "保存"),
+    ("admin.channels.saved", "已保存：{channel}。"),
+    ("admin.channels.remove", "移除本单位的设置"),
+    (
+        "admin.channels.remove_confirm",
+        "确定移除本单位的这个渠道吗？之后将沿用上级单位的设置（如有）。",
+    ),
+    ("admin.channels.test", "发送测试消息"),
+    (
+        "admin.channels.test.delivered",
+        "测试消息已送达（{time}）：接收方已接收。",
+    ),
+    (
+        "admin.channels.test.failed",
+        "测试消息未能送达，已放弃：{error}",
+    ),
+    (
+        "admin.channels.test.retrying",
+        "测试消息尚未送达：{error}。已尝试 {n} 次，将于 {time} 重试。",
+    ),
+    (
+        "admin.channels.test.queued",
+        "测试消息已于 {time} 排队，正在等待发送……",
+    ),
+    ("admin.channels.test.refresh", "刷新结果"),
+    ("admin.channels.link", "所在单位的通知渠道"),
+    (
+        "error.channel_not_configured",
+        "本单位和上级单位都没有设置这个渠道：请先保存设置再测试。",
+    ),
+    ("admin.smtp.title", "邮件服务器"),
+    (
+        "admin.smtp.help",
+        "全系统的邮件都经由这个 SMTP 中继发出，只有根单位的系统管理员可以设置。密码只写不读：保存后只显示是否已设置及其指纹。",
+    ),
+    (
+        "admin.smtp.not_configured",
+        "尚未设置：在此之前不会发送（也不会排队）任何邮件。",
+    ),
+    ("admin.smtp.updated", "更新时间"),
+    ("admin.smtp.host", "主机"),
+    (
+        "admin.smtp.host_help",
+        "只填主机名或 IP 地址，例如 smtp.example.gov.cn（不含协议、端口或路径）。",
+    ),
+    ("admin.smtp.port", "端口"),
+    ("admin.smtp.tls", "加密方式"),
+    (
+        "admin.smtp.tls.starttls",
+        "STARTTLS（通常为端口 587，连接必须升级为加密）",
+    ),
+    ("admin.smtp.tls.tls", "TLS（通常为端口 465，全程加密）"),
+    (
+        "admin.smtp.tls.none",
+        "不加密（仅限 outbound.allowed_hosts 中列出的本机或内网中继）",
+    ),
+    ("admin.smtp.username", "用户名"),
+    (
+        "admin.smtp.username_help",
+        "中继无需登录时留空（这也会清除已保存的密码）。",
+    ),
+    ("admin.smtp.password", "密码"),
+    (
+        "admin.smtp.password_keep",
+        "已保存密码（指纹 {fingerprint}）。留空即保留原密码。",
+    ),
+    ("admin.smtp.password_none", "尚未保存密码。"),
+    ("admin.smtp.from", "发件人"),
+    (
+        "admin.smtp.from_help",
+        "例如 noreply@example.gov.cn 或 区政府办公室 <noreply@example.gov.cn>",
+    ),
+    ("admin.smtp.reply_to", "回复地址"),
+    ("admin.smtp.save", "保存"),
+    ("admin.smtp.saved", "邮件服务器设置已保存。"),
 ];

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod inspection;
 pub mod jobs;
 pub mod notify;
+pub mod ops;
 pub mod outbound;
 pub mod policy;
 pub mod rectification;

@@ -9,6 +9,7 @@ mod init;
 mod jobs;
 mod key_split;
 mod keys;
+mod ops;
 mod publications;
 mod report;
 mod scan;
@@ -50,6 +51,21 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent backup of the database while it serves (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump -Fc). The master key is never in it.
+    Backup {
+        /// The backup file to write (must not exist; mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a restored database: migrations, every audit chain, and that every sealed
+    /// value opens with the configured master key. Exit 0 with counts, 1 naming the
+    /// first failure.
+    RestoreCheck {
+        /// The restored database (sqlite://FILE or postgres://…).
+        #[arg(long)]
+        database_url: String,
+    },
     /// Create the root unit (the district) and the first sysadmin. Runs once.
     Init {
         /// Username of the first sysadmin.
@@ -364,6 +380,8 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             publications::run(&state, &unit, &file, dry_run).await?;
             Ok(0)
         }
+        Command::Backup { out } => ops::backup(&config, &out).await,
+        Command::RestoreCheck { database_url } => ops::restore_check(config, database_url).await,
         Command::Scan { json } => scan::run(&start(config).await?, json).await,
         Command::Keys {
             command: KeysCommand::Rotate { new_key_file },

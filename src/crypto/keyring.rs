@@ -292,6 +292,27 @@ impl Keyring {
         }
     }
 
+    /// Opens every unit data key (each under the master key it is wrapped with): how
+    /// many opened, or the first that does not.
+    pub async fn check_unit_keys(&self, pool: &sqlx::AnyPool) -> Result<u64, String> {
+        let units: Vec<String> = sqlx::query("SELECT unit_id FROM unit_keys ORDER BY unit_id")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        for unit in &units {
+            match self.existing_unit_key(pool, unit).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(format!("the data key of unit {unit} vanished")),
+                Err(e) => return Err(format!("the data key of unit {unit}: {e}")),
+            }
+        }
+        Ok(units.len() as u64)
+    }
+
     fn cached(&self, unit_id: &str) -> Option<Zeroizing<[u8; 32]>> {
         self.unit_keys.lock().ok()?.get(unit_id).cloned()
     }

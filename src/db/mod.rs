@@ -252,6 +252,55 @@ impl Db {
             .map_err(|e| DbError::Migrate(format!("risk counter triggers: {e}")))
     }
 
+    /// The number of migrations applied when they are exactly this build's (the same
+    /// versions with the same checksums, each finished); else a sentence saying what
+    /// differs. Reads only (a restored backup is checked before anything runs on it).
+    pub async fn check_migrations(&self) -> Result<usize, String> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| {
+            format!("reading the applied migrations: {e} (is this a credgov database?)")
+        })?;
+        let mut applied = std::collections::BTreeMap::new();
+        for r in &rows {
+            let version: i64 = r.try_get(0).map_err(|e| e.to_string())?;
+            let checksum: Vec<u8> = r.try_get(1).map_err(|e| e.to_string())?;
+            applied.insert(version, checksum);
+        }
+        let mut known = 0;
+        for m in MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+        {
+            known += 1;
+            match applied.remove(&m.version) {
+                None => {
+                    return Err(format!(
+                        "migration {} ({}) is not applied: the database is older than this build (run credgov migrate on a copy first)",
+                        m.version, m.description
+                    ));
+                }
+                Some(c) if c.as_slice() != m.checksum.as_ref() => {
+                    return Err(format!(
+                        "migration {} ({}) differs from this build's: the database was changed by another program",
+                        m.version, m.description
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(v) = applied.keys().next() {
+            return Err(format!(
+                "migration {v} is unknown to this build: the database comes from a newer credgov"
+            ));
+        }
+        Ok(known)
+    }
+
     /// A transaction that will write. On SQLite it waits for this process's write
     /// permit, then takes the database write lock up front (`BEGIN IMMEDIATE`), so a
     /// read-then-write transaction cannot fail to upgrade under concurrency; on
@@ -352,12 +401,36 @@ fn prepare_sqlite_url(url: &str) -> Result<String, String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create folder {}: {e}", parent.display()))?;
     }
+    if query.is_none_or(|q| !q.contains("mode=") || q.contains("mode=rwc")) {
+        create_private(Path::new(path))?;
+    }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_string(),
         Some(q) => format!("{q}&mode=rwc"),
         None => "mode=rwc".to_string(),
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Creates a new, empty SQLite file readable by its owner only (mode 0600, like the
+/// key file): SQLite then gives its `-wal` and `-shm` files the same mode. An existing
+/// file is left as it is.
+fn create_private(path: &Path) -> Result<(), String> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
 }
 
 /// Finds the root unit and locks its row until the transaction ends (see
@@ -398,5 +471,34 @@ mod tests {
         assert!(out.ends_with("?mode=rwc"));
         assert!(dir.path().join("a/b").is_dir());
         assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_file_and_its_wal_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credgov.db");
+        let db = Db::connect(&format!("sqlite://{}", p.display()), 1)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let wal = dir.path().join("credgov.db-wal");
+        assert!(wal.exists(), "WAL mode writes a -wal file");
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(&wal), 0o600);
+        db.close().await;
+        // A URL that must not create leaves a missing file missing.
+        let missing = dir.path().join("missing.db");
+        assert!(
+            Db::connect(&format!("sqlite://{}?mode=rw", missing.display()), 1)
+                .await
+                .is_err()
+        );
+        assert!(!missing.exists());
     }
 }

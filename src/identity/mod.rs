@@ -34,7 +34,7 @@ pub use password::{change_own_password, reset_password_by_username};
 pub use routes::{no_store, router};
 pub use sessions::{SESSION_PREFIX, SessionKind, authenticate};
 pub use step_up::verify_step_up;
-pub use totp::{TotpEnrollment, code_at};
+pub use totp::{TotpEnrollment, check_sealed_totp, code_at};
 pub use users::{NewUser, User, UserStatus, create_first_admin, generate_password};
 
 /// What the console's administration pages call: the same service functions as the

@@ -111,6 +111,35 @@ pub fn code_at(secret_base32: &str, now_ms: i64) -> Option<String> {
     )
 }
 
+/// Opens every user's sealed TOTP secret (enrolled and pending) for
+/// `credgov restore-check`: how many opened, or the first that does not.
+pub async fn check_sealed_totp(state: &crate::app::AppState) -> Result<u64, String> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, totp_secret, totp_pending FROM users \
+         WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(state.db.pool())
+    .await
+    .map_err(|e| format!("reading users' TOTP seeds: {e}"))?;
+    let mut count = 0u64;
+    for r in &rows {
+        let user: UserId = r.try_get("id").map_err(|e| e.to_string())?;
+        for column in ["totp_secret", "totp_pending"] {
+            let sealed: Option<Vec<u8>> = r.try_get(column).map_err(|e| e.to_string())?;
+            if let Some(sealed) = sealed {
+                crypto::open(&state.totp_key, &aad(&user), &sealed).map_err(|_| {
+                    format!(
+                        "the TOTP seed ({column}) of user {user} does not open with this master key"
+                    )
+                })?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

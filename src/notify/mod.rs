@@ -38,6 +38,8 @@ pub use enqueue::{Notice, Queued, enqueue};
 pub use error::NotifyError;
 pub use kinds::NotificationKind;
 pub use routes::router;
+pub use settings::store::check_sealed_channels;
+pub use smtp::store::check_sealed_smtp;
 
 /// This process's deliverer wake-up.
 fn wake_up() -> &'static Notify {

@@ -183,3 +183,24 @@ async fn cli_sqlite() {
 async fn cli_postgres() {
     cli_scenario(Engine::Postgres).await;
 }
+
+/// Text logs written to a file or a pipe (not a terminal) carry no ANSI colour codes,
+/// and a new SQLite database is private (mode 0600).
+#[test]
+fn text_logs_to_a_pipe_are_plain_and_a_new_database_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("credgov.db");
+    let env = crate::common::binary_env(
+        &format!("sqlite://{}", db.display()),
+        &dir.path().join("master.key"),
+        "warn",
+    );
+    let o = run(&env, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("generated a new master key"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no colour codes: {err:?}");
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -5,6 +5,7 @@ mod common;
 mod anchor;
 mod audit;
 mod auth;
+mod backup;
 mod browser;
 mod calendar;
 mod circular;

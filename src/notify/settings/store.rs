@@ -255,3 +255,27 @@ async fn read_own(
     let secrets = serde_json::from_slice(&plain).map_err(|_| KeyringError::Damaged)?;
     Ok(Some(secrets))
 }
+
+/// Opens every unit's stored channel secrets for `credgov restore-check`: how many
+/// opened, or the first that does not.
+pub async fn check_sealed_channels(state: &AppState) -> Result<u64, String> {
+    let rows = sqlx::query("SELECT unit_id, channel FROM unit_channels ORDER BY unit_id, channel")
+        .fetch_all(state.db.pool())
+        .await
+        .map_err(|e| format!("reading notification channels: {e}"))?;
+    for r in &rows {
+        let unit: String = r.try_get("unit_id").map_err(|e| e.to_string())?;
+        let name: String = r.try_get("channel").map_err(|e| e.to_string())?;
+        let channel = Channel::parse(&name)
+            .ok_or_else(|| format!("unit {unit} has an unknown notification channel {name}"))?;
+        match open_own(state, &unit, channel, false).await {
+            Ok(Some(_)) => {}
+            _ => {
+                return Err(format!(
+                    "the {name} channel secrets of unit {unit} do not open with this master key"
+                ));
+            }
+        }
+    }
+    Ok(rows.len() as u64)
+}

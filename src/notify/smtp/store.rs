@@ -159,3 +159,15 @@ pub async fn open_relay(state: &AppState) -> Result<Option<EmailRelay>, KeyringE
         reply_to: s.reply_to,
     }))
 }
+
+/// Opens the SMTP relay's sealed password for `credgov restore-check`: 1 when one is
+/// stored and opens, 0 when none is stored.
+pub async fn check_sealed_smtp(state: &AppState) -> Result<u64, String> {
+    match open_relay(state).await {
+        Ok(Some(relay)) => Ok(u64::from(relay.password.is_some())),
+        Ok(None) => Ok(0),
+        Err(e) => Err(format!(
+            "the SMTP relay's password does not open with this master key: {e}"
+        )),
+    }
+}

@@ -17,7 +17,7 @@ pub const ENV_PREFIX: &str = "CREDGOV_";
 /// Environment variables that are not configuration keys but are known to credgov.
 const ENV_NOT_KEYS: &[&str] = &["CONFIG", "TEST_DATABASE_URL", "LOG"];
 /// Keys whose value is a secret and so may be read from `<VAR>_FILE`.
-const SECRET_KEYS: &[&str] = &["database_url", "hr_signing_secret"];
+const SECRET_KEYS: &[&str] = &["database_url", "hr_signing_secret", "metrics.token"];
 
 /// argon2id floor from OWASP / RFC 9106 second recommendation.
 pub const ARGON2_MIN_MEMORY_KIB: u32 = 19_456;
@@ -64,6 +64,27 @@ pub struct Config {
     pub jobs: crate::jobs::JobsConfig,
     /// `[notify]`: the notification deliverer's poll interval, batch, lease and attempts.
     pub notify: crate::notify::NotifyConfig,
+    /// `[metrics]`: where `GET /metrics` is served (off unless `listen` is set).
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: Prometheus metrics on their own address, optionally behind a token.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address for `GET /metrics` (e.g. `127.0.0.1:9464`); unset: no metrics served.
+    pub listen: Option<SocketAddr>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
@@ -110,6 +131,7 @@ impl Default for Config {
             outbound: crate::outbound::OutboundConfig::default(),
             jobs: crate::jobs::JobsConfig::default(),
             notify: crate::notify::NotifyConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -173,6 +195,7 @@ impl fmt::Debug for Config {
             .field("outbound", &self.outbound)
             .field("jobs", &self.jobs)
             .field("notify", &self.notify)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -357,6 +380,9 @@ fn known_keys() -> BTreeSet<String> {
     keys.insert("argon2.max_concurrent".into());
     keys.insert("argon2.max_queue".into());
     keys.insert("hr_signing_secret".into());
+    keys.insert("metrics".into());
+    keys.insert("metrics.listen".into());
+    keys.insert("metrics.token".into());
     keys
 }
 

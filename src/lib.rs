@@ -26,6 +26,7 @@ pub mod policy;
 pub mod rectification;
 pub mod risk;
 pub mod server;
+pub mod telemetry;
 pub mod tenancy;
 pub mod text;
 pub mod text_enum;

@@ -32,6 +32,25 @@ pub fn init_logging(config: &Config) {
     };
 }
 
+/// Starts `GET /metrics` on `[metrics] listen` when it is set (in the background, for
+/// the life of the process); says where, without the token.
+pub async fn serve_metrics(state: &AppState) -> Result<(), String> {
+    let Some(addr) = state.config.metrics.listen else {
+        return Ok(());
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("metrics address {addr}: {e}"))?;
+    let app = crate::telemetry::router(state.clone());
+    tracing::info!(%addr, token = state.config.metrics.token.is_some(), "metrics served at /metrics");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Serves until the future `shutdown` completes.
 pub async fn serve(
     state: AppState,

@@ -292,6 +292,7 @@ async fn append(
         .bind(entry.unit_id)
         .execute(&mut **tx)
         .await?;
+    crate::telemetry::audited(entry.action, entry.outcome.as_str());
     Ok(())
 }
 

@@ -485,6 +485,7 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
+            crate::server::serve_metrics(&state).await?;
             init::first_run(&state).await?;
             let ticker = crate::jobs::Ticker::start(state.clone())
                 .await

@@ -129,6 +129,11 @@ impl PasswordHasher {
     }
 
     /// How many argon2 verifications this hasher has computed (dummy ones included).
+    /// Hashes running or waiting for a hashing thread now (the queue's depth).
+    pub fn in_flight(&self) -> usize {
+        self.in_pool.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
     }

@@ -184,6 +184,7 @@ impl Runner {
             return Err(JobsError::LeaseLost(job.name().to_string()));
         }
         tracing::info!(job = job.name(), run_id = %ctx.run_id, outcome = %state, duration_ms, "job run finished");
+        crate::telemetry::job_ran(job.name(), state.as_str(), duration_ms);
         Ok(RunReport {
             job: job.name(),
             run_id: claimed.run_id,

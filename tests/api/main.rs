@@ -22,6 +22,7 @@ mod keys;
 mod lists;
 mod lockout;
 mod matrix;
+mod metrics;
 mod notices;
 mod notify_channels;
 mod notify_core;

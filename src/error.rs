@@ -181,6 +181,9 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// The codes an `InputError` answers with (see `own_code`).
+    pub const CODES: &'static [&'static str] = &["invalid_input", "bad_request"];
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         InputError {
             field: Some(field.to_string()),
@@ -231,6 +234,9 @@ impl DomainError for InputError {
 pub struct InternalError(pub String);
 
 impl InternalError {
+    /// The one code an `InternalError` answers with.
+    pub const CODES: &'static [&'static str] = &["internal"];
+
     pub fn new(cause: impl std::fmt::Display) -> Self {
         InternalError(cause.to_string())
     }

@@ -20,6 +20,11 @@
 /// retry time names a function `fn(&Self) -> Option<serde_json::Value>` after
 /// `details =` and `fn(&Self) -> Option<u64>` after `retry_after =`.
 ///
+/// The enum also gets `pub const CODES: &[&str]`: its own variants' codes in the order
+/// they are declared (a code shared by several variants is listed once per variant;
+/// nested errors list theirs in their own type), so a test can walk every code a
+/// capability may answer with.
+///
 /// The derive of `thiserror::Error` and the `#[error(transparent)]` above `nested` are
 /// written in the call, not by the macro: thiserror binds names (`.0` in a message, the
 /// transparent source) with the spans of those tokens, which must be the caller's.
@@ -79,6 +84,12 @@ macro_rules! error_enum {
                 #[$transparent]
                 $nested(#[from] $nested_type),
             )+)?
+        }
+
+        impl $name {
+            /// The codes of this enum's own variants, in declaration order (nested
+            /// errors list theirs in their own type).
+            pub const CODES: &'static [&'static str] = &[$($code),*];
         }
 
         impl $crate::error::DomainError for $name {

@@ -228,6 +228,18 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl ImportError {
+    /// The codes of an `ImportError`'s own variants (see `own_code`); what the vault
+    /// reports answers with `VaultError`'s.
+    pub const CODES: &'static [&'static str] = &[
+        "unreadable_file",
+        "bad_columns",
+        "no_rows",
+        "unit_not_found",
+        "invalid_rows",
+    ];
+}
+
 /// Every import failure is the operator's to fix (exit 1 on the command line), except
 /// what the vault itself reports (e.g. an internal error).
 impl DomainError for ImportError {
@@ -533,6 +545,27 @@ mod tests {
                 .message
                 .starts_with("an account name in the file was taken")
         );
+    }
+
+    #[test]
+    fn codes_lists_every_own_code() {
+        for e in [
+            ImportError::File("x".into()),
+            ImportError::Columns {
+                header_row: 1,
+                missing: Vec::new(),
+                unknown: Vec::new(),
+                duplicate: Vec::new(),
+            },
+            ImportError::NoRows,
+            ImportError::UnitNotFound(UnitId::new("nope")),
+            ImportError::Invalid {
+                problems: Vec::new(),
+                warnings: Vec::new(),
+            },
+        ] {
+            assert!(ImportError::CODES.contains(&e.own_code()), "{e:?}");
+        }
     }
 
     #[test]

@@ -498,6 +498,8 @@ impl IntoResponse for AppError {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -518,5 +520,71 @@ mod tests {
         assert!(InputError::CODES.contains(&InputError::malformed("c", "x").code()));
         assert!(InputError::CODES.contains(&InputError::new("x").code()));
         assert_eq!(InternalError::CODES, [InternalError::new("x").code()]);
+    }
+
+    /// The end of the call that starts at `open` (just after its `(`), skipping string
+    /// literals.
+    fn call_end(text: &str, open: usize) -> usize {
+        let bytes = text.as_bytes();
+        let (mut i, mut depth) = (open, 1);
+        while depth > 0 && i < bytes.len() {
+            match bytes[i] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// Every `InputError` the services build outside tests says its sentence in Chinese
+    /// too (`.zh(…)` right after the constructor), so the console's zh-CN pages never
+    /// fall back to English for invalid input.
+    #[test]
+    fn every_input_error_built_carries_a_chinese_sentence() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root];
+        let (mut seen, mut missing) = (0, Vec::new());
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                // This file builds them from each other.
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("src/error.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+                for call in [
+                    "InputError::field(",
+                    "InputError::new(",
+                    "InputError::malformed(",
+                ] {
+                    for (i, _) in code.match_indices(call) {
+                        seen += 1;
+                        let end = call_end(code, i + call.len());
+                        if !code[end..].trim_start().starts_with(".zh(") {
+                            let line = code[..i].lines().count();
+                            missing.push(format!("{}:{line}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 40, "the scan found too few InputErrors: {seen}");
+        assert!(
+            missing.is_empty(),
+            "InputErrors without a Chinese sentence: {missing:?}"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod check;
 mod columns;
 mod parse;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -252,6 +253,35 @@ impl DomainError for ImportError {
 
     fn own_kind(&self) -> ErrorKind {
         ErrorKind::Invalid
+    }
+
+    /// The header's problems name the columns, which no fixed sentence can.
+    fn own_message_zh(&self) -> Option<Cow<'_, str>> {
+        let ImportError::Columns {
+            header_row,
+            missing,
+            unknown,
+            duplicate,
+        } = self
+        else {
+            return None;
+        };
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(Field::to_string).collect();
+            parts.push(format!("缺少必填列 {}", names.join("、")));
+        }
+        if !unknown.is_empty() {
+            parts.push(format!("无法识别的列 {}", unknown.join("、")));
+        }
+        if !duplicate.is_empty() {
+            parts.push(format!("重复的列 {}", duplicate.join("、")));
+        }
+        Some(Cow::Owned(format!(
+            "表头（第 {header_row} 行）：{}。可用的列：{}。",
+            parts.join("；"),
+            columns::known_columns_zh()
+        )))
     }
 
     fn own_code(&self) -> &'static str {
@@ -566,6 +596,23 @@ mod tests {
         ] {
             assert!(ImportError::CODES.contains(&e.own_code()), "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_bad_header_names_its_columns_in_chinese_too() {
+        let e = ImportError::Columns {
+            header_row: 2,
+            missing: vec![Field::LoginName],
+            unknown: vec!["备用".into()],
+            duplicate: Vec::new(),
+        };
+        let zh = e.message_zh().unwrap_or_default();
+        assert!(
+            zh.starts_with("表头（第 2 行）：缺少必填列 登录名/login_name；无法识别的列 备用。"),
+            "{zh}"
+        );
+        assert!(zh.contains("名称/name（必填）"), "{zh}");
+        assert_eq!(ImportError::NoRows.message_zh(), None);
     }
 
     #[test]

@@ -158,8 +158,11 @@ pub struct ImportReport {
 
 #[derive(Debug)]
 pub enum ImportError {
-    /// The file cannot be read as CSV or XLSX.
-    File(String),
+    /// The file cannot be read as CSV or XLSX: why, in English and in Chinese.
+    File {
+        message: String,
+        zh: String,
+    },
     /// The header row lacks required columns or names unknown or repeated ones.
     Columns {
         header_row: usize,
@@ -182,7 +185,7 @@ pub enum ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ImportError::File(m) => f.write_str(m),
+            ImportError::File { message, .. } => f.write_str(message),
             ImportError::Columns {
                 header_row,
                 missing,
@@ -230,6 +233,14 @@ impl fmt::Display for ImportError {
 impl std::error::Error for ImportError {}
 
 impl ImportError {
+    /// A file that cannot be read, saying why in English and in Chinese.
+    pub fn file(message: impl Into<String>, zh: impl Into<String>) -> Self {
+        ImportError::File {
+            message: message.into(),
+            zh: zh.into(),
+        }
+    }
+
     /// The codes of an `ImportError`'s own variants (see `own_code`); what the vault
     /// reports answers with `VaultError`'s.
     pub const CODES: &'static [&'static str] = &[
@@ -255,8 +266,12 @@ impl DomainError for ImportError {
         ErrorKind::Invalid
     }
 
-    /// The header's problems name the columns, which no fixed sentence can.
+    /// Why the file cannot be read, and the header's problems naming the columns: no
+    /// fixed sentence can say either.
     fn own_message_zh(&self) -> Option<Cow<'_, str>> {
+        if let ImportError::File { zh, .. } = self {
+            return Some(Cow::Borrowed(zh));
+        }
         let ImportError::Columns {
             header_row,
             missing,
@@ -286,7 +301,7 @@ impl DomainError for ImportError {
 
     fn own_code(&self) -> &'static str {
         match self {
-            ImportError::File(_) => "unreadable_file",
+            ImportError::File { .. } => "unreadable_file",
             ImportError::Columns { .. } => "bad_columns",
             ImportError::NoRows => "no_rows",
             ImportError::UnitNotFound(_) => "unit_not_found",
@@ -580,7 +595,7 @@ mod tests {
     #[test]
     fn codes_lists_every_own_code() {
         for e in [
-            ImportError::File("x".into()),
+            ImportError::file("x", "某"),
             ImportError::Columns {
                 header_row: 1,
                 missing: Vec::new(),
@@ -599,7 +614,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_header_names_its_columns_in_chinese_too() {
+    fn a_bad_file_or_header_is_named_in_chinese_too() {
         let e = ImportError::Columns {
             header_row: 2,
             missing: vec![Field::LoginName],
@@ -613,6 +628,9 @@ mod tests {
         );
         assert!(zh.contains("名称/name（必填）"), "{zh}");
         assert_eq!(ImportError::NoRows.message_zh(), None);
+        let e = ImportError::file("the workbook has no worksheet", "工作簿中没有工作表。");
+        assert_eq!(e.message_zh().as_deref(), Some("工作簿中没有工作表。"));
+        assert_eq!(e.to_string(), "the workbook has no worksheet");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! status), and the CLI prints the sentence and exits with the kind's exit code.
 //! `domain_error!(XError)` wires an enum to both edges.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -94,8 +96,14 @@ impl ErrorKind {
 /// An enum implements `own_kind`/`own_code` (and `own_details`/`own_retry_after` when it
 /// has them) for its own variants, and `nested` for the variants that carry another
 /// capability's error unchanged (`#[error(transparent)] Authz(#[from] AuthzError)`):
-/// `kind`, `code`, `details` and `retry_after` then answer from the nested error, so a
-/// throttled login stays 429 with its `Retry-After` whichever capability passes it on.
+/// `kind`, `code`, `details`, `retry_after` and `message_zh` then answer from the nested
+/// error, so a throttled login stays 429 with its `Retry-After` whichever capability
+/// passes it on.
+///
+/// `Display` is the English sentence the API and the CLI answer with. An error whose
+/// sentence carries facts a fixed text cannot (which field, which bound) may also carry
+/// it in Chinese (`message_zh`) for the console's zh-CN pages; the others are given a
+/// sentence by code in the console's catalogues (`error.<code>`).
 pub trait DomainError: std::fmt::Display + std::fmt::Debug {
     /// Another capability's error this one carries unchanged, if any.
     fn nested(&self) -> Option<&dyn DomainError> {
@@ -109,6 +117,11 @@ pub trait DomainError: std::fmt::Display + std::fmt::Debug {
         None
     }
     fn own_retry_after(&self) -> Option<u64> {
+        None
+    }
+    /// The Chinese sentence of this enum's own variants, when they carry one (not asked
+    /// for nested ones).
+    fn own_message_zh(&self) -> Option<Cow<'_, str>> {
         None
     }
 
@@ -128,6 +141,12 @@ pub trait DomainError: std::fmt::Display + std::fmt::Debug {
     fn retry_after(&self) -> Option<u64> {
         self.nested()
             .map_or_else(|| self.own_retry_after(), |n| n.retry_after())
+    }
+    /// The same sentence as `Display` in Chinese (zh-CN), when the error carries one: for
+    /// the console's pages only; the API and the CLI answer in English.
+    fn message_zh(&self) -> Option<Cow<'_, str>> {
+        self.nested()
+            .map_or_else(|| self.own_message_zh(), |n| n.message_zh())
     }
 }
 
@@ -172,20 +191,29 @@ macro_rules! domain_error {
 /// A value that breaks a rule: 422 `invalid_input`, naming the field when there is one;
 /// or, when `malformed`, a value that cannot be read at all (400 `bad_request`, e.g. a
 /// cursor that was not handed out).
+///
+/// `message` is the English sentence every edge answers with; `zh`, given with
+/// [`InputError::zh`], is the same sentence in Chinese (same facts, same numbers) that
+/// the console shows on zh-CN pages. It is never part of the API's answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InputError {
     pub field: Option<String>,
     pub message: String,
     pub malformed: bool,
+    pub zh: Option<String>,
 }
 
 impl InputError {
+    /// The codes an `InputError` answers with (see `own_code`).
+    pub const CODES: &'static [&'static str] = &["invalid_input", "bad_request"];
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         InputError {
             field: Some(field.to_string()),
             message: message.into(),
             malformed: false,
+            zh: None,
         }
     }
     pub fn new(message: impl Into<String>) -> Self {
@@ -193,6 +221,7 @@ impl InputError {
             field: None,
             message: message.into(),
             malformed: false,
+            zh: None,
         }
     }
     /// 400 `bad_request` naming `field`: the value cannot be read at all.
@@ -201,6 +230,20 @@ impl InputError {
             malformed: true,
             ..InputError::field(field, message)
         }
+    }
+    /// Another capability's refusal of `field`'s value (an address the outbound rule
+    /// refuses, …) as a refusal of the field: its sentence in English and, when it
+    /// carries one, in Chinese.
+    pub fn field_from<E: DomainError + ?Sized>(field: &str, e: &E) -> Self {
+        InputError {
+            zh: e.message_zh().map(Cow::into_owned),
+            ..InputError::field(field, e.to_string())
+        }
+    }
+    /// The same sentence in Chinese, for the console's zh-CN pages.
+    pub fn zh(mut self, zh: impl Into<String>) -> Self {
+        self.zh = Some(zh.into());
+        self
     }
 }
 
@@ -222,6 +265,9 @@ impl DomainError for InputError {
     fn own_details(&self) -> Option<Value> {
         self.field.as_ref().map(|f| json!({ "field": f }))
     }
+    fn own_message_zh(&self) -> Option<Cow<'_, str>> {
+        self.zh.as_deref().map(Cow::Borrowed)
+    }
 }
 
 /// Something that is not the caller's doing (database down, corrupt row). The text is
@@ -231,6 +277,9 @@ impl DomainError for InputError {
 pub struct InternalError(pub String);
 
 impl InternalError {
+    /// The one code an `InternalError` answers with.
+    pub const CODES: &'static [&'static str] = &["internal"];
+
     pub fn new(cause: impl std::fmt::Display) -> Self {
         InternalError(cause.to_string())
     }
@@ -444,5 +493,98 @@ impl IntoResponse for AppError {
                     .into_response()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_chinese_sentence_is_carried_and_never_answered() {
+        let e = InputError::field("name", "name is too long").zh("名称太长。");
+        assert_eq!(e.message_zh().as_deref(), Some("名称太长。"));
+        let (status, code, message, details) = AppError::from(e.clone()).parts();
+        assert_eq!(
+            (status, code, message.as_str(), details),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "name is too long",
+                Some(json!({ "field": "name" }))
+            )
+        );
+        assert_eq!(CliError::from(e).message, "name is too long");
+        assert!(InputError::CODES.contains(&InputError::malformed("c", "x").code()));
+        assert!(InputError::CODES.contains(&InputError::new("x").code()));
+        assert_eq!(InternalError::CODES, [InternalError::new("x").code()]);
+    }
+
+    /// The end of the call that starts at `open` (just after its `(`), skipping string
+    /// literals.
+    fn call_end(text: &str, open: usize) -> usize {
+        let bytes = text.as_bytes();
+        let (mut i, mut depth) = (open, 1);
+        while depth > 0 && i < bytes.len() {
+            match bytes[i] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// Every `InputError` the services build outside tests says its sentence in Chinese
+    /// too (`.zh(…)` right after the constructor), so the console's zh-CN pages never
+    /// fall back to English for invalid input.
+    #[test]
+    fn every_input_error_built_carries_a_chinese_sentence() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root];
+        let (mut seen, mut missing) = (0, Vec::new());
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                // This file builds them from each other.
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("src/error.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+                for call in [
+                    "InputError::field(",
+                    "InputError::new(",
+                    "InputError::malformed(",
+                ] {
+                    for (i, _) in code.match_indices(call) {
+                        seen += 1;
+                        let end = call_end(code, i + call.len());
+                        if !code[end..].trim_start().starts_with(".zh(") {
+                            let line = code[..i].lines().count();
+                            missing.push(format!("{}:{line}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 40, "the scan found too few InputErrors: {seen}");
+        assert!(
+            missing.is_empty(),
+            "InputErrors without a Chinese sentence: {missing:?}"
+        );
     }
 }

@@ -14,11 +14,19 @@
 /// Each own variant ends in `=> (Kind, "code")`: its [`ErrorKind`](crate::error::ErrorKind)
 /// and stable machine code. Each `nested` entry adds a variant
 /// `#[error(transparent)] Name(#[from] Type)` after them that answers with the carried
-/// error's kind, code, details and retry time; an enum with nested errors also gets
-/// `From<sqlx::Error>` through its nested [`InternalError`](crate::error::InternalError)
-/// variant (which every such enum has). An enum whose own variants carry details or a
-/// retry time names a function `fn(&Self) -> Option<serde_json::Value>` after
-/// `details =` and `fn(&Self) -> Option<u64>` after `retry_after =`.
+/// error's kind, code, details, retry time and Chinese sentence; an enum with nested
+/// errors also gets `From<sqlx::Error>` through its nested
+/// [`InternalError`](crate::error::InternalError) variant (which every such enum has).
+/// An enum whose own variants carry details or a retry time names a function
+/// `fn(&Self) -> Option<serde_json::Value>` after `details =` and
+/// `fn(&Self) -> Option<u64>` after `retry_after =`; one whose own variants carry their
+/// sentence in Chinese (for the console's zh-CN pages) names a function
+/// `fn(&Self) -> Option<Cow<'_, str>>` after `message_zh =` (the three in this order).
+///
+/// The enum also gets `pub const CODES: &[&str]`: its own variants' codes in the order
+/// they are declared (a code shared by several variants is listed once per variant;
+/// nested errors list theirs in their own type), so a test can walk every code a
+/// capability may answer with.
 ///
 /// The derive of `thiserror::Error` and the `#[error(transparent)]` above `nested` are
 /// written in the call, not by the macro: thiserror binds names (`.0` in a message, the
@@ -67,6 +75,7 @@ macro_rules! error_enum {
         )?
         $(details = $details:path;)?
         $(retry_after = $retry_after:path;)?
+        $(message_zh = $message_zh:path;)?
     ) => {
         $(#[$meta])*
         $vis enum $name {
@@ -79,6 +88,12 @@ macro_rules! error_enum {
                 #[$transparent]
                 $nested(#[from] $nested_type),
             )+)?
+        }
+
+        impl $name {
+            /// The codes of this enum's own variants, in declaration order (nested
+            /// errors list theirs in their own type).
+            pub const CODES: &'static [&'static str] = &[$($code),*];
         }
 
         impl $crate::error::DomainError for $name {
@@ -119,6 +134,12 @@ macro_rules! error_enum {
             $(
                 fn own_retry_after(&self) -> Option<u64> {
                     $retry_after(self)
+                }
+            )?
+
+            $(
+                fn own_message_zh(&self) -> Option<std::borrow::Cow<'_, str>> {
+                    $message_zh(self)
                 }
             )?
         }

@@ -1,6 +1,7 @@
 //! Validated text: the one place that trims, bounds and screens what people type into
 //! names, notes and reasons. Each newtype's `parse(field, raw)` trims, counts characters
-//! (not bytes, so 「发布通知」 is four) and answers 422 `invalid_input` naming the field.
+//! (not bytes, so 「发布通知」 is four) and answers 422 `invalid_input` naming the field,
+//! in English for every edge and in Chinese for the console's zh-CN pages.
 
 use std::fmt;
 
@@ -36,7 +37,7 @@ impl Rule {
             Controls::Allowed => false,
         };
         if n < self.min || n > self.max || bad_char {
-            return Err(InputError::field(field, self.message(field)));
+            return Err(InputError::field(field, self.message(field)).zh(self.message_zh(field)));
         }
         Ok(v.to_string())
     }
@@ -53,7 +54,72 @@ impl Rule {
             format!("{field} must be {min} to {max} {kind}")
         }
     }
+
+    /// The same rule in Chinese, naming the field as the console labels it.
+    fn message_zh(&self, field: &str) -> String {
+        let (min, max, label) = (self.min, self.max, field_zh(field));
+        let bounds = match min {
+            0 => format!("{label}最多 {max} 个字符"),
+            1 => format!("{label}不能为空，最多 {max} 个字符"),
+            _ => format!("{label}须为 {min} 至 {max} 个字符"),
+        };
+        match self.controls {
+            Controls::Rejected => format!("{bounds}，且不能包含换行、制表符等控制字符。"),
+            Controls::NewlinesOnly => format!("{bounds}，除换行外不能包含控制字符。"),
+            Controls::Allowed => format!("{bounds}。"),
+        }
+    }
 }
+
+/// What the console calls a field a person fills in, for the Chinese sentence of an
+/// [`InputError`] naming it (`登录名不能为空…`); an unknown field is named as sent.
+pub fn field_zh(field: &str) -> &str {
+    FIELDS_ZH
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or(field, |(_, zh)| zh)
+}
+
+/// The fields the services name in their refusals, with their Chinese names (the
+/// words of the console's forms).
+const FIELDS_ZH: &[(&str, &str)] = &[
+    // Accounts
+    ("name", "名称"),
+    ("login_name", "登录名"),
+    ("login_url", "登录地址"),
+    ("bound_phone", "绑定手机"),
+    ("bound_email", "绑定邮箱"),
+    ("notes", "备注"),
+    ("feed_url", "更新检测地址"),
+    ("totp_secret", "动态码密钥"),
+    ("version", "版本号"),
+    // Publications
+    ("title", "标题"),
+    ("url", "链接"),
+    ("published_at", "发布时间"),
+    // People and units
+    ("display_name", "姓名"),
+    ("phone", "手机号"),
+    ("email", "电子邮箱"),
+    ("code", "单位代码"),
+    ("expires_at", "有效期"),
+    // Handovers and rectification
+    ("note", "备注"),
+    ("evidence", "情况说明"),
+    ("reason", "原因"),
+    ("effective_at", "生效时间"),
+    ("accept_risk_until", "风险接受截止日期"),
+    // Lists and reports
+    ("state", "状态"),
+    ("rule", "检查规则"),
+    ("severity", "严重程度"),
+    ("from", "开始日期"),
+    ("to", "结束日期"),
+    ("days", "天数"),
+    ("limit", "每页条数"),
+    ("after", "起始序号"),
+    ("cursor", "翻页位置"),
+];
 
 macro_rules! text_types {
     ($($(#[$doc:meta])* $name:ident($min:expr, $max:expr, $controls:ident);)+) => {$(
@@ -103,7 +169,14 @@ macro_rules! text_types {
                 v.0
             }
         }
-    )+};
+    )+
+
+        /// Every text type: its name, rule and `parse`, for the tests.
+        #[cfg(test)]
+        const VALIDATORS: &[(&str, Rule, fn(&str, &str) -> Result<(), InputError>)] = &[$(
+            (stringify!($name), $name::RULE, |field, raw| $name::parse(field, raw).map(drop)),
+        )+];
+    };
 }
 
 text_types! {
@@ -195,6 +268,108 @@ mod tests {
             Some(Phone("123".into()))
         );
         assert!(Phone::parse_optional("phone", Some(&"1".repeat(33))).is_err());
+    }
+
+    /// Every refusal of every text type carries a Chinese sentence with the same bounds
+    /// and the field's Chinese name.
+    #[test]
+    fn every_refusal_carries_a_chinese_sentence() {
+        assert_eq!(
+            VALIDATORS.len(),
+            13,
+            "a text type is missing from VALIDATORS"
+        );
+        for (name, rule, parse) in VALIDATORS {
+            let mut refused = vec![format!("x{}", "y".repeat(rule.max))];
+            if rule.min > 0 {
+                refused.push(String::new());
+            }
+            if rule.controls != Controls::Allowed {
+                refused.push(format!("ab\u{7}{}", "c".repeat(rule.min)));
+            }
+            for raw in refused {
+                let e = parse("login_name", &raw).unwrap_err();
+                let zh = e.zh.as_deref().unwrap_or_else(|| panic!("{name}: no zh"));
+                assert!(zh.starts_with("登录名"), "{name}: {zh}");
+                assert!(zh.contains(&rule.max.to_string()), "{name}: {zh}");
+                if rule.min > 1 {
+                    assert!(zh.contains(&rule.min.to_string()), "{name}: {zh}");
+                }
+                assert!(zh.ends_with('。'), "{name}: {zh}");
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_sentences_read_naturally() {
+        let zh = |e: InputError| e.zh.unwrap_or_default();
+        assert_eq!(
+            zh(Name::parse("name", "").unwrap_err()),
+            "名称不能为空，最多 100 个字符，且不能包含换行、制表符等控制字符。"
+        );
+        assert_eq!(
+            zh(Reason::parse("reason", "年检").unwrap_err()),
+            "原因须为 4 至 500 个字符。"
+        );
+        assert_eq!(
+            zh(LongNote::parse("notes", "a\u{7}b").unwrap_err()),
+            "备注最多 2000 个字符，除换行外不能包含控制字符。"
+        );
+    }
+
+    /// Every field the code hands a text type (or a URL or number check) has a Chinese
+    /// name, so the Chinese sentence never names a field in English.
+    #[test]
+    fn every_field_checked_has_a_chinese_name() {
+        let mut calls: Vec<String> = VALIDATORS
+            .iter()
+            .flat_map(|(name, _, _)| {
+                [
+                    format!("{name}::parse("),
+                    format!("{name}::parse_optional("),
+                ]
+            })
+            .collect();
+        calls.extend(["parse_http_url(".into(), "in_range(".into()]);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root];
+        let mut seen = 0;
+        let mut unnamed = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for call in &calls {
+                    for (i, _) in text.match_indices(call.as_str()) {
+                        // `url::Url::parse(` is not ours, nor the names above.
+                        if text[..i].ends_with("url::") || text[..i].ends_with('"') {
+                            continue;
+                        }
+                        let rest = text[i + call.len()..].trim_start();
+                        let Some(literal) = rest.strip_prefix('"') else {
+                            continue;
+                        };
+                        let field = &literal[..literal.find('"').unwrap()];
+                        seen += 1;
+                        if field_zh(field) == field {
+                            unnamed.push(format!("{}: {field}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 30, "the scan found too few fields: {seen}");
+        assert!(
+            unnamed.is_empty(),
+            "fields without a Chinese name: {unnamed:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Why authorisation refused. The HTTP edge answers 404 for `NotFound` (the caller may
 //! not learn the resource exists) and 403 for the rest.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::Role;
@@ -59,6 +61,17 @@ crate::error_enum! {
         NotAbove => (Forbidden, "forbidden"),
     }
     details = details;
+    message_zh = message_zh;
+}
+
+/// The Chinese sentence of the refusal that shares its code with other invalid input.
+fn message_zh(e: &AuthzError) -> Option<Cow<'_, str>> {
+    match e {
+        AuthzError::SysadminToken => {
+            Some("接口令牌不能具有系统管理员角色；请使用开启了两步验证的个人账号。".into())
+        }
+        _ => None,
+    }
 }
 
 fn details(e: &AuthzError) -> Option<Value> {

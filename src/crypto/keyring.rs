@@ -104,6 +104,12 @@ pub enum KeyringError {
     RestartRequired,
 }
 
+impl KeyringError {
+    /// The codes a `KeyringError` answers with (see `own_code`).
+    pub const CODES: &'static [&'static str] =
+        &["restart_required", "master_key", "key_rotation", "internal"];
+}
+
 impl crate::error::DomainError for KeyringError {
     fn own_kind(&self) -> crate::error::ErrorKind {
         use crate::error::ErrorKind;
@@ -487,4 +493,23 @@ async fn finish_rotation(
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DomainError;
+
+    #[test]
+    fn codes_lists_every_own_code() {
+        for e in [
+            KeyringError::Key(KeyError::Mismatch { path: "k".into() }),
+            KeyringError::RotationUnfinished,
+            KeyringError::Damaged,
+            KeyringError::Rotation("x".into()),
+            KeyringError::RestartRequired,
+        ] {
+            assert!(KeyringError::CODES.contains(&e.own_code()), "{e:?}");
+        }
+    }
 }

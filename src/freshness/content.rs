@@ -2,6 +2,7 @@
 //! URL must look like.
 
 use crate::error::InputError;
+use crate::text::field_zh;
 use crate::vault::Platform;
 
 /// Platforms whose accounts publish content: the government website's CMS and the
@@ -36,9 +37,18 @@ pub fn parse_http_url(field: &str, value: Option<&str>) -> Result<Option<String>
         return Err(InputError::field(
             field,
             format!("{field} is longer than {MAX_URL_CHARS} characters"),
-        ));
+        )
+        .zh(format!(
+            "{}不能超过 {MAX_URL_CHARS} 个字符。",
+            field_zh(field)
+        )));
     }
-    let bad = || InputError::field(field, format!("{field} must be an http:// or https:// URL"));
+    let bad = || {
+        InputError::field(field, format!("{field} must be an http:// or https:// URL")).zh(format!(
+            "{}须为以 http:// 或 https:// 开头的网址。",
+            field_zh(field)
+        ))
+    };
     let url = url::Url::parse(text).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(bad());

@@ -79,6 +79,10 @@ impl ContentAccount {
             Err(InputError::new(format!(
                 "account “{}” is not a website or new-media account: it has no publications",
                 self.name
+            ))
+            .zh(format!(
+                "账号“{}”不是网站或新媒体账号，没有发布记录。",
+                self.name
             )))
         }
     }
@@ -130,16 +134,17 @@ const EARLIEST_MS: Millis = 946_684_800_000;
 
 pub(super) fn validate(p: &NewPublication, now: Millis) -> Result<ValidPublication, InputError> {
     if p.published_at > now + FUTURE_TOLERANCE_MS {
-        return Err(InputError::field(
-            "published_at",
-            "published_at lies in the future",
-        ));
+        return Err(
+            InputError::field("published_at", "published_at lies in the future")
+                .zh("发布时间不能晚于现在。"),
+        );
     }
     if p.published_at < EARLIEST_MS {
         return Err(InputError::field(
             "published_at",
             "published_at must be a time in Unix milliseconds after 2000-01-01",
-        ));
+        )
+        .zh("发布时间须在 2000-01-01 之后（以 Unix 毫秒表示）。"));
     }
     Ok(ValidPublication {
         published_at: p.published_at.min(now),

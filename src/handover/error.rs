@@ -1,6 +1,8 @@
 //! Why a staff change or a handover step was refused. The HTTP edge answers with the
 //! kind's status and the code below; the CLI prints the sentence.
 
+use std::borrow::Cow;
+
 use super::case_state::CaseState;
 use crate::authz::AuthzError;
 use crate::error::{InputError, InternalError};
@@ -77,9 +79,28 @@ crate::error_enum! {
         Identity(IdentityError),
         Internal(InternalError),
     }
+    message_zh = message_zh;
 }
 
 pub type HandoverResult<T> = Result<T, HandoverError>;
+
+/// The Chinese sentence of the refusals that share their code with other invalid input
+/// (`invalid_input`, `bad_request`), so the console cannot word them by code.
+fn message_zh(e: &HandoverError) -> Option<Cow<'_, str>> {
+    Some(match e {
+        HandoverError::IdempotencyKeyInvalid => {
+            "缺少 Idempotency-Key 请求头，或其长度不在 1 至 200 个字符之间。".into()
+        }
+        HandoverError::SuccessorIsLeaver => "接收人不能是移交人本人。".into(),
+        HandoverError::NoSuchAction { action, available } => {
+            format!("这一项没有“{action}”操作；可用的操作：{available}。").into()
+        }
+        HandoverError::UnknownChecklistEntry => {
+            "交接事项只能是资料交接（materials）或业务培训（training）。".into()
+        }
+        _ => return None,
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -101,7 +101,8 @@ fn check_effective_at(input: &EventInput) -> Result<(), InputError> {
         return Err(InputError::field(
             "effective_at",
             "effective_at must be unix milliseconds between 2000-01-01 and 2100-01-01",
-        ));
+        )
+        .zh("生效时间须在 2000-01-01 至 2100-01-01 之间（以 Unix 毫秒表示）。"));
     }
     Ok(())
 }

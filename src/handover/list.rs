@@ -38,7 +38,8 @@ fn state_condition(filter: &str) -> Result<String, InputError> {
             return Err(InputError::field(
                 "state",
                 "state must be open, awaiting_acknowledgement, awaiting_sign_off, closed, cancelled or escalated",
-            ));
+            )
+            .zh("状态只能是：办理中、待接收人确认、待审核签字、已办结、已撤销或已超期（open、awaiting_acknowledgement、awaiting_sign_off、closed、cancelled、escalated）。"));
         }
     })
 }

@@ -13,6 +13,7 @@ use crate::audit::RequestMeta;
 use crate::authz::AuthContext;
 use crate::error::{AppError, InputError};
 use crate::identity::{SessionKind, authenticate};
+use crate::text::field_zh;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -372,10 +373,10 @@ pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Inpu
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(InputError::field(
-            field,
-            format!("{field} must be between {min} and {max}"),
-        ))
+        Err(
+            InputError::field(field, format!("{field} must be between {min} and {max}"))
+                .zh(format!("{}须在 {min} 至 {max} 之间。", field_zh(field))),
+        )
     }
 }
 

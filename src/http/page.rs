@@ -160,6 +160,7 @@ fn bad_cursor() -> InputError {
         "cursor",
         "cursor is not valid: pass the next_cursor of a previous page unchanged",
     )
+    .zh("翻页位置无效：请原样使用上一页给出的 next_cursor，或回到第一页。")
 }
 
 pub fn encode(key: &str, id: &str) -> String {

@@ -84,10 +84,14 @@ pub async fn create(
             "expires_at",
             "expires_at must be in the future and at most five years ahead (unix milliseconds)",
         )
+        .zh("有效期须晚于现在，且最长不超过五年（以 Unix 毫秒表示）。")
         .into());
     }
     let creator = ctx.user_id().map(UserId::from).ok_or_else(|| {
-        IdentityError::invalid("API tokens are created by people, not by other tokens")
+        IdentityError::invalid(
+            "API tokens are created by people, not by other tokens",
+            "接口令牌只能由本人登录后创建，不能由其他令牌创建。",
+        )
     })?;
     let token = random_token(API_TOKEN_PREFIX);
     let id = TokenId::generate();

@@ -15,9 +15,12 @@ use crate::ids::{UnitId, UserId};
 fn user_of(ctx: &AuthContext) -> IdentityResult<(UserId, &str)> {
     match &ctx.principal {
         crate::authz::Principal::User { id, username } => Ok((UserId::from(id.as_str()), username)),
-        crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => Err(
-            IdentityError::invalid("API tokens have no two-factor enrolment or session"),
-        ),
+        crate::authz::Principal::Token { .. } | crate::authz::Principal::Operator { .. } => {
+            Err(IdentityError::invalid(
+                "API tokens have no two-factor enrolment or session",
+                "接口令牌没有两步验证，也没有会话。",
+            ))
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! edge answers with the kind's status and the code and message below; the CLI prints
 //! the sentence.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::hasher::HashError;
@@ -120,6 +122,16 @@ crate::error_enum! {
     }
     details = details;
     retry_after = retry_after;
+    message_zh = message_zh;
+}
+
+/// The Chinese sentence of a refusal whose code the console words for signing in
+/// (`invalid_credentials`), which means something narrower here.
+fn message_zh(e: &IdentityError) -> Option<Cow<'_, str>> {
+    match e {
+        IdentityError::WrongCurrentPassword => Some("当前密码不正确；多次输错会锁定账号。".into()),
+        _ => None,
+    }
 }
 
 impl IdentityError {
@@ -128,9 +140,9 @@ impl IdentityError {
         IdentityError::Internal(InternalError::new(cause))
     }
 
-    /// A value that breaks a rule (422 `invalid_input`).
-    pub(super) fn invalid(message: &str) -> Self {
-        IdentityError::Input(InputError::new(message))
+    /// A value that breaks a rule (422 `invalid_input`), in English and in Chinese.
+    pub(super) fn invalid(message: &str, zh: &str) -> Self {
+        IdentityError::Input(InputError::new(message).zh(zh))
     }
 }
 

@@ -57,6 +57,7 @@ fn own_user_id(ctx: &AuthContext) -> IdentityResult<UserId> {
     ctx.user_id().map(UserId::from).ok_or_else(|| {
         IdentityError::invalid(
             "API tokens and the console operator have no login password or session",
+            "接口令牌和命令行操作员没有登录密码，也没有会话。",
         )
     })
 }
@@ -86,6 +87,7 @@ pub async fn change_own_password(
     if *current == *new {
         return Err(IdentityError::invalid(
             "new_password must differ from current_password",
+            "新密码不能与当前密码相同。",
         ));
     }
     require_strong(state, &new, &username, &display_name)?;
@@ -137,6 +139,7 @@ pub async fn reset_password(
     if ctx.user_id() == Some(id.as_str()) {
         return Err(IdentityError::invalid(
             "to change your own password use POST /api/v1/me/password",
+            "不能在这里重置自己的密码，请到“修改密码”页面修改（接口：POST /api/v1/me/password）。",
         ));
     }
     let password = generate_password();

@@ -127,6 +127,7 @@ fn check_username(u: &str) -> IdentityResult<String> {
     } else {
         Err(IdentityError::invalid(
             "username must be 3 to 64 characters: letters, digits, '.', '_' or '-'",
+            "用户名须为 3 至 64 个字符，只能包含字母、数字、“.”、“_”或“-”。",
         ))
     }
 }
@@ -371,6 +372,7 @@ pub async fn update_user(
     if changed.is_empty() {
         return Err(IdentityError::invalid(
             "nothing to change: give status, display_name, phone, email or reset_totp",
+            "没有要修改的内容：请填写状态、姓名、手机号、电子邮箱，或选择重置两步验证。",
         ));
     }
     sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")

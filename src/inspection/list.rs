@@ -13,6 +13,7 @@ use crate::authz::{self, AuthContext, Permission, UnitRef};
 use crate::error::{AppResult, InputError};
 use crate::http::{Page, Paging, bind_under, under_any};
 use crate::ids::UnitId;
+use crate::text::field_zh;
 
 /// A text in the two languages the service speaks.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -75,6 +76,7 @@ where
                     field,
                     format!("{field} must be one of {}", known.join(", ")),
                 )
+                .zh(format!("{}只能是：{}。", field_zh(field), known.join("、")))
             })
         })
         .transpose()

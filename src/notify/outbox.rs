@@ -146,6 +146,7 @@ pub async fn list(
         .map(|s| {
             OutboxState::parse(s).ok_or_else(|| {
                 InputError::field("state", "state must be one of pending, delivered, failed")
+                    .zh("状态只能是：待发送、已送达或发送失败（pending、delivered、failed）。")
             })
         })
         .transpose()?;

@@ -45,6 +45,21 @@ impl AddressClass {
             AddressClass::Reserved => "reserved",
         }
     }
+
+    /// What the class is called in Chinese (`{host} 是内网地址`).
+    pub fn zh(self) -> &'static str {
+        match self {
+            AddressClass::Public => "公网",
+            AddressClass::Private => "内网（私有）",
+            AddressClass::Loopback => "本机回环",
+            AddressClass::LinkLocal => "链路本地",
+            AddressClass::Unspecified => "未指定",
+            AddressClass::Multicast => "组播",
+            AddressClass::SharedCgnat => "运营商共享（CGNAT）",
+            AddressClass::Documentation => "文档示例",
+            AddressClass::Reserved => "保留",
+        }
+    }
 }
 
 impl fmt::Display for AddressClass {

@@ -1,6 +1,8 @@
 //! Why an outgoing request did not produce a response. Messages name the host at most,
 //! never the URL: webhook URLs carry tokens in their path or query.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::address::AddressClass;
@@ -38,6 +40,7 @@ crate::error_enum! {
         Internal(String) => (Internal, "internal"),
     }
     details = details;
+    message_zh = message_zh;
 }
 
 impl OutboundError {
@@ -57,6 +60,39 @@ impl OutboundError {
             | OutboundError::Internal(_) => None,
         }
     }
+}
+
+/// The same sentence in Chinese, naming the host like the English one (never the URL).
+fn message_zh(e: &OutboundError) -> Option<Cow<'_, str>> {
+    let zh = match e {
+        OutboundError::InvalidUrl => "地址不是有效的完整网址。".to_string(),
+        OutboundError::SchemeNotAllowed { scheme } => {
+            format!("只能访问 http 或 https 地址，不能访问 {scheme} 地址。")
+        }
+        OutboundError::DestinationRefused { host, class } => format!(
+            "{host} 是{}地址；对外请求只发往公网地址，除非该主机已列入 outbound.allowed_hosts。",
+            class.zh()
+        ),
+        OutboundError::TooManyRedirects { host, max } => {
+            format!("{host} 重定向超过 {max} 次。")
+        }
+        OutboundError::BadRedirect { host } => {
+            format!("{host} 返回了重定向，但没有 Location 或其不是网址。")
+        }
+        OutboundError::TooLarge { host, max_bytes } => {
+            format!("{host} 返回的内容超过 {max_bytes} 字节，已停止读取。")
+        }
+        OutboundError::Timeout { host, timeout_ms } => {
+            format!("{host} 未在 {timeout_ms} 毫秒内完整应答。")
+        }
+        OutboundError::Unresolvable { host } => format!("无法解析主机名 {host}。"),
+        OutboundError::Unreachable { host, detail } => {
+            format!("无法连接 {host}（{detail}）。")
+        }
+        OutboundError::Transport { host, detail } => format!("与 {host} 通信失败（{detail}）。"),
+        OutboundError::Internal(_) => return None,
+    };
+    Some(Cow::Owned(zh))
 }
 
 fn details(e: &OutboundError) -> Option<Value> {

@@ -41,6 +41,10 @@ pub async fn list_rectifications(
                     "state",
                     format!("state must be one of {}", known.join(", ")),
                 )
+                .zh(format!(
+                    "状态只能是：{}（待整改、待审核、已退回、已通过、已自动消除）。",
+                    known.join("、")
+                ))
             })
         })
         .transpose()?;

@@ -211,6 +211,9 @@ fn risk_until(state: &AppState, now: i64, given: Option<i64>) -> Result<i64> {
                 "accept_risk_until must be in the future and at most {max_days} days ahead (unix milliseconds)"
             ),
         )
+        .zh(format!(
+            "风险接受截止日期须晚于现在，且最多 {max_days} 天之后（以 Unix 毫秒表示）。"
+        ))
         .into()),
         None => Err(InputError::field(
             "accept_risk_until",
@@ -219,6 +222,10 @@ fn risk_until(state: &AppState, now: i64, given: Option<i64>) -> Result<i64> {
                  accept_risk_until (unix milliseconds, at most {max_days} days ahead), when the item reopens"
             ),
         )
+        .zh(format!(
+            "问题仍然存在，审核通过即为接受风险：请填写风险接受截止日期（以 Unix 毫秒表示，\
+             最多 {max_days} 天之后），到期后整改事项重新打开。"
+        ))
         .into()),
     }
 }

@@ -154,6 +154,7 @@ pub async fn create_unit(
         return Err(InputError::new(
             "kind district is reserved for the root unit; use department, town, street, institution, enterprise or other",
         )
+        .zh("单位类型“区”只用于根单位，请选择区政府部门、镇、街道、事业单位、国有企业或其他。")
         .into());
     }
     let name = Name::parse("name", &input.name)?.into_string();

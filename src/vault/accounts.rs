@@ -60,12 +60,14 @@ fn totp_bytes(secret: &str) -> Result<Zeroizing<Vec<u8>>, InputError> {
         .to_ascii_uppercase();
     let secret = totp_rs::Secret::try_from_base32(&cleaned).map_err(|_| {
         InputError::new("totp_secret must be the base32 secret shown by the platform")
+            .zh("动态码密钥须为平台显示的 base32 密钥。")
     })?;
     let raw = Zeroizing::new(secret.as_bytes().to_vec());
     if raw.len() < 10 {
-        return Err(InputError::new(
-            "totp_secret is too short (at least 16 base32 characters)",
-        ));
+        return Err(
+            InputError::new("totp_secret is too short (at least 16 base32 characters)")
+                .zh("动态码密钥太短（至少 16 个 base32 字符）。"),
+        );
     }
     Ok(raw)
 }
@@ -101,7 +103,8 @@ pub(super) fn feed_url_for(
         return Err(InputError::field(
             "feed_url",
             "only website and new-media accounts have a feed_url",
-        ));
+        )
+        .zh("只有网站和新媒体账号才有更新检测地址。"));
     }
     Ok(url)
 }
@@ -257,13 +260,18 @@ pub(super) async fn check_binding_holder(
     .fetch_optional(state.db.pool())
     .await?;
     let Some(row) = row else {
-        return Err(InputError::new("binding_holder_id names no user").into());
+        return Err(InputError::new("binding_holder_id names no user")
+            .zh("所选的绑定人不是本系统的用户。")
+            .into());
     };
     let (id, path): (String, String) = (row.try_get(0)?, row.try_get(1)?);
     let unit = authz::UnitRef {
         id: &id,
         path: &path,
     };
-    authz::authorize(ctx, Permission::AccountsRead, &unit, "binding holder")
-        .map_err(|_| InputError::new("binding_holder_id names a user outside your units").into())
+    authz::authorize(ctx, Permission::AccountsRead, &unit, "binding holder").map_err(|_| {
+        InputError::new("binding_holder_id names a user outside your units")
+            .zh("所选的绑定人不在您有权查看的单位内。")
+            .into()
+    })
 }

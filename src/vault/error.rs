@@ -3,6 +3,8 @@
 //! sentence and an exit code. Never holds a secret: a refused password is described by
 //! its score and feedback only.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::model::AccountStatus;
@@ -74,9 +76,29 @@ crate::error_enum! {
     }
     details = details;
     retry_after = retry_after;
+    message_zh = message_zh;
 }
 
 pub type VaultResult<T> = Result<T, VaultError>;
+
+/// The Chinese sentence of the refusals whose code the console words for logins
+/// (`throttled`, `account_inactive`), which mean something else here.
+fn message_zh(e: &VaultError) -> Option<Cow<'_, str>> {
+    Some(match e {
+        VaultError::Throttled { limit, retry_after } => {
+            format!("检查过于频繁：每分钟最多 {limit} 次，请 {retry_after} 秒后再试。").into()
+        }
+        VaultError::AccountInactive(status) => {
+            let status = match status {
+                AccountStatus::Active => "在用",
+                AccountStatus::Suspended => "已停用",
+                AccountStatus::Closed => "已注销",
+            };
+            format!("该账号{status}，请先恢复为在用后再修改密码。").into()
+        }
+        _ => return None,
+    })
+}
 
 impl VaultError {
     /// An internal failure with its cause (for the log only).

@@ -55,6 +55,7 @@ pub fn check_reason(reason: &str) -> Result<String, InputError> {
             "reason",
             "reason must be 4 to 500 characters: say why you need the password (e.g. 发布通知 / 平台年检)",
         )
+        .zh("查看原因须为 4 至 500 个字符：请写明为什么需要查看密码（例如：发布通知、平台年检）。")
     })
 }
 

@@ -97,7 +97,7 @@ fn columns(patch: &AccountPatch, platform: Platform) -> Result<Sets, InputError>
         sets.push(("feed_url", feed_url_for(platform, Some(v))?));
     }
     if sets.is_empty() {
-        return Err(InputError::new("nothing to change"));
+        return Err(InputError::new("nothing to change").zh("没有要修改的内容。"));
     }
     Ok(sets)
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies;
-use super::i18n::Tr;
+use super::i18n::{Lang, Tr};
 use crate::error::{DomainError, ErrorKind};
 
 #[derive(Debug)]
@@ -63,15 +63,38 @@ impl WebError {
     }
 }
 
-/// What to tell a person about `e`: the console's own sentence for its code when there
-/// is one; for other invalid input and conflicts the service's sentence (which names
-/// the field and the fix); never anything internal.
+/// What to tell a person about `e`, never anything internal:
+/// - on a zh-CN page, the error's own Chinese sentence when it carries one (an
+///   [`InputError`] naming the field and the bound, …);
+/// - else the console's own sentence for its code (`error.<code>`) when there is one;
+/// - else, by kind, the console's sentence for not found, forbidden, internal and busy,
+///   and the service's (English) sentence for the rest, which names the field and the
+///   fix.
+///
+/// [`InputError`]: crate::error::InputError
 pub fn message<E: DomainError + ?Sized>(tr: Tr, e: &E) -> String {
+    let kind = e.kind();
+    // Only where the service's own sentence may be shown (the other kinds say nothing
+    // of what was asked for, or of what failed inside).
+    let own_sentence_shown = !matches!(
+        kind,
+        ErrorKind::NotFound
+            | ErrorKind::Forbidden
+            | ErrorKind::Internal
+            | ErrorKind::Upstream
+            | ErrorKind::Busy
+    );
+    if tr.lang() == Lang::ZhCn
+        && own_sentence_shown
+        && let Some(zh) = e.message_zh()
+    {
+        return zh.into_owned();
+    }
     let key = format!("error.{}", e.code());
     if tr.has(&key) {
         return tr.t(&key).to_string();
     }
-    match e.kind() {
+    match kind {
         ErrorKind::NotFound => tr.t("error.not_found").to_string(),
         ErrorKind::Forbidden => tr.t("error.forbidden").to_string(),
         ErrorKind::Internal | ErrorKind::Upstream => tr.t("error.internal").to_string(),
@@ -156,6 +179,49 @@ pub fn local_path(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{InputError, InternalError};
+    use crate::vault::VaultError;
+
+    const ZH: Tr = Tr(Lang::ZhCn);
+    const EN: Tr = Tr(Lang::En);
+
+    #[test]
+    fn a_carried_chinese_sentence_is_shown_on_chinese_pages_only() {
+        let e = VaultError::from(
+            InputError::field("name", "name must be 1 to 100 printable characters")
+                .zh("名称不能为空，最多 100 个字符。"),
+        );
+        assert_eq!(message(ZH, &e), "名称不能为空，最多 100 个字符。");
+        assert_eq!(
+            message(EN, &e),
+            "name must be 1 to 100 printable characters"
+        );
+        // Through two capabilities, like kind and code.
+        let e = crate::handover::HandoverError::from(crate::identity::IdentityError::from(
+            InputError::new("nothing to change").zh("没有要修改的内容。"),
+        ));
+        assert_eq!(message(ZH, &e), "没有要修改的内容。");
+        assert_eq!(message(EN, &e), "nothing to change");
+        // Without one, both pages show the service's sentence, as before.
+        let e = VaultError::from(InputError::field("name", "name is wrong"));
+        assert_eq!(message(ZH, &e), "name is wrong");
+    }
+
+    #[test]
+    fn the_console_words_a_code_it_knows() {
+        let e = VaultError::AlreadyCustodian;
+        assert_eq!(message(ZH, &e), ZH.t("error.already_custodian"));
+        assert_eq!(message(EN, &e), EN.t("error.already_custodian"));
+    }
+
+    #[test]
+    fn nothing_internal_or_hidden_is_shown_whatever_it_carries() {
+        let e = VaultError::from(InternalError::new("disk full"));
+        assert_eq!(message(ZH, &e), ZH.t("error.internal"));
+        assert_eq!(message(EN, &e), EN.t("error.internal"));
+        let e = VaultError::NotFound("rotation");
+        assert_eq!(message(ZH, &e), ZH.t("error.not_found"));
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -17,6 +17,7 @@ both_engines!(
     the_rotation_wizard_stages_confirms_and_cancels,
     strangers_and_the_wrong_roles_see_nothing,
     accounts_are_registered_and_edited,
+    a_service_refusal_is_said_in_the_readers_language,
 );
 
 pub const CANARY: &str = "Canary-Persimmon-Lattice-7391";
@@ -660,12 +661,12 @@ async fn accounts_are_registered_and_edited(app: TestApp) {
     let a = post("/accounts/new".into(), f, Some(csrf.clone())).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(a.body.contains("请选择平台和等级"));
-    // A bad e-mail: the service's reason.
+    // A bad e-mail: the service's reason, in Chinese.
     let mut f = fields("永川抖音", "generate", "");
     f[5].1 = "x".repeat(300);
     let a = post("/accounts/new".into(), f, Some(csrf.clone())).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
-    assert!(a.body.contains("bound_email"), "{}", a.body);
+    assert!(a.body.contains("绑定邮箱最多 254 个字符"), "{}", a.body);
     // Generated: shown once, with copy.
     let a = post(
         "/accounts/new".into(),
@@ -754,4 +755,86 @@ async fn accounts_are_registered_and_edited(app: TestApp) {
     let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let a = web.post("/accounts/new", &pairs).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+}
+
+/// What the service refuses is said in the reader's language: its Chinese sentence on a
+/// zh-CN page (the default), its English one once the person switches to English;
+/// nothing is registered either way, and the API still answers in English.
+async fn a_service_refusal_is_said_in_the_readers_language(app: TestApp) {
+    let s = setup(&app).await;
+    let web = signed_in(&app, &s.admin).await;
+    let long_name = "长".repeat(300);
+    let register = |name: String, feed_url: &'static str, csrf: String| {
+        let web = &web;
+        let unit = s.unit.clone();
+        async move {
+            let fields = [
+                ("unit_id", unit.as_str()),
+                ("name", name.as_str()),
+                ("platform", "douyin"),
+                ("login_name", "yc_douyin"),
+                ("classification", "general"),
+                ("feed_url", feed_url),
+                ("mode", "generate"),
+                ("password", ""),
+                ("_csrf", csrf.as_str()),
+            ];
+            web.post("/accounts/new", &fields).await
+        }
+    };
+    let zh_name = "名称不能为空，最多 100 个字符，且不能包含换行、制表符等控制字符。";
+    let en_name = "name must be 1 to 100 printable characters";
+    let zh_feed = "更新检测地址须为以 http";
+    let en_feed = "feed_url must be an http";
+
+    // zh-CN: the name's bound and the feed address's rule in Chinese, the form kept.
+    let csrf = web.get("/accounts/new").await.csrf();
+    let a = register(long_name.clone(), "", csrf.clone()).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("<html lang=\"zh-CN\">"));
+    assert!(a.body.contains(zh_name), "{}", a.body);
+    assert!(!a.body.contains(en_name), "{}", a.body);
+    assert!(a.body.contains(&format!("value=\"{long_name}\"")));
+    let a = register("永川抖音".into(), "ftp://feeds.example.gov.cn/rss", csrf).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains(zh_feed), "{}", a.body);
+    assert!(!a.body.contains(en_feed), "{}", a.body);
+
+    // English: the same refusals in the service's English words.
+    let csrf = web.get("/").await.csrf();
+    let a = web.post("/lang", &[("_csrf", &csrf), ("lang", "en")]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let csrf = web.get("/accounts/new").await.csrf();
+    let a = register(long_name.clone(), "", csrf.clone()).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("<html lang=\"en\">"));
+    assert!(a.body.contains(en_name), "{}", a.body);
+    assert!(!a.body.contains(zh_name), "{}", a.body);
+    let a = register("永川抖音".into(), "ftp://feeds.example.gov.cn/rss", csrf).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains(en_feed), "{}", a.body);
+    assert!(!a.body.contains(zh_feed), "{}", a.body);
+
+    // Nothing was registered; the API's answer stays English, without the Chinese.
+    let created = app
+        .audit_actions(&s.unit)
+        .await
+        .into_iter()
+        .filter(|(a, _)| a == "account.create")
+        .count();
+    assert_eq!(created, 2, "only the two accounts of the setup");
+    let (status, v) = app
+        .post(
+            &format!("/api/v1/units/{}/accounts", s.unit),
+            &s.admin.token,
+            json!({ "name": long_name, "platform": "douyin", "login_name": "yc_douyin",
+                    "classification": "general", "generate": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        v,
+        json!({ "error": { "code": "invalid_input", "message": en_name,
+                           "details": { "field": "name" } } })
+    );
 }

@@ -174,7 +174,7 @@ async fn dashboard_ranks_and_drills_down_by_role(app: TestApp) {
     assert!(a.body.contains("排序方式"), "{}", a.body);
     let a = sup.get(&format!("/risk/units/{}?days=9999", d.b)).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(a.body.contains("days"), "{}", a.body);
+    assert!(a.body.contains("天数须在 1 至 400 之间"), "{}", a.body);
     let a = sup.get("/risk?cursor=%%%").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
     let a = sup.get("/risk/units/no-such-unit").await;

@@ -38,6 +38,18 @@ pub enum SecretFormatError {
     TooShort,
 }
 
+impl SecretFormatError {
+    /// The same sentence in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            SecretFormatError::Format => "Webhook 密钥须以 whsec_ 开头，后接 base64。".into(),
+            SecretFormatError::TooShort => {
+                format!("Webhook 密钥至少须含 {MIN_SECRET_BYTES} 个随机字节。")
+            }
+        }
+    }
+}
+
 /// The signing key of a `whsec_…` secret.
 pub fn secret_key(secret: &str) -> Result<Zeroizing<Vec<u8>>, SecretFormatError> {
     let encoded = secret

@@ -58,7 +58,10 @@ pub fn check(input: PrefsInput) -> Result<Checked, InputError> {
         return Err(InputError::field(
             "email",
             format!("{e:?} is not an e-mail address (name@example.gov.cn)"),
-        ));
+        )
+        .zh(format!(
+            "{e:?} 不是电子邮件地址（应为 name@example.gov.cn 这样的格式）。"
+        )));
     }
     let mobile = given(input.mobile).map(|m| mobile(&m)).transpose()?;
     let wecom_user_id = given(input.wecom_user_id)
@@ -69,30 +72,34 @@ pub fn check(input: PrefsInput) -> Result<Checked, InputError> {
         .transpose()?;
     let lang = match given(input.lang) {
         None => Lang::ZhCn,
-        Some(l) => {
-            Lang::parse(&l).ok_or_else(|| InputError::field("lang", "lang must be zh-CN or en"))?
-        }
+        Some(l) => Lang::parse(&l).ok_or_else(|| {
+            InputError::field("lang", "lang must be zh-CN or en")
+                .zh("语言只能是 zh-CN（简体中文）或 en（英文）。")
+        })?,
     };
     let mut muted_kinds = Vec::new();
     for text in &input.muted_kinds {
         let kind = NotificationKind::parse(text.trim()).ok_or_else(|| {
+            let known = NotificationKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             InputError::field(
                 "muted_kinds",
-                format!(
-                    "{text:?} is not a notification kind; known kinds: {}",
-                    NotificationKind::ALL
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("{text:?} is not a notification kind; known kinds: {known}"),
             )
+            .zh(format!("{text:?} 不是通知类型；可用的类型：{known}。"))
         })?;
         if kind.always_emailed() {
             return Err(InputError::field(
                 "muted_kinds",
                 format!("{kind} cannot be muted: security notices always reach you by e-mail"),
-            ));
+            )
+            .zh(format!(
+                "“{}”（{kind}）不能屏蔽：安全通知总会通过电子邮件发给您。",
+                kind.title(Lang::ZhCn)
+            )));
         }
         if !muted_kinds.contains(&kind) {
             muted_kinds.push(kind);
@@ -124,7 +131,8 @@ fn mobile(raw: &str) -> Result<String, InputError> {
         Err(InputError::field(
             "mobile",
             "give an 11-digit mobile number, e.g. 13800138000 or +86 138 0013 8000",
-        ))
+        )
+        .zh("请填写 11 位手机号，例如 13800138000 或 +86 138 0013 8000。"))
     }
 }
 
@@ -140,7 +148,10 @@ fn platform_id(field: &str, id: String) -> Result<String, InputError> {
         Err(InputError::field(
             field,
             format!("a user id is 1 to {MAX_USER_ID} letters, digits, _ - . or @"),
-        ))
+        )
+        .zh(format!(
+            "用户 ID 须为 1 至 {MAX_USER_ID} 个字母、数字或 _ - . @。"
+        )))
     }
 }
 

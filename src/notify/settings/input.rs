@@ -85,14 +85,14 @@ pub struct EmailInput {
 /// A destination URL as the outbound rule will take it; `field` names it in the error.
 pub fn check_url(client: &OutboundClient, field: &str, url: &str) -> Result<String, InputError> {
     if url.len() > 2000 {
-        return Err(InputError::field(
-            field,
-            "the URL is longer than 2000 characters",
-        ));
+        return Err(
+            InputError::field(field, "the URL is longer than 2000 characters")
+                .zh("网址不能超过 2000 个字符。"),
+        );
     }
     let host = client
         .check_destination(url)
-        .map_err(|e| InputError::field(field, e.to_string()))?;
+        .map_err(|e| InputError::field_from(field, &e))?;
     // Robot URLs carry their keys and webhooks carry signed data: plain http only to a
     // host the operator listed (this machine, the intranet).
     let plain = url::Url::parse(url).is_ok_and(|u| u.scheme() == "http");
@@ -100,7 +100,8 @@ pub fn check_url(client: &OutboundClient, field: &str, url: &str) -> Result<Stri
         return Err(InputError::field(
             field,
             "the URL must use https (plain http only to a host listed in outbound.allowed_hosts)",
-        ));
+        )
+        .zh("网址须使用 https（只有列入 outbound.allowed_hosts 的主机才可用 http）。"));
     }
     Ok(host)
 }
@@ -112,7 +113,7 @@ pub const MIN_DISTINCT_SECRET_BYTES: usize = 8;
 /// byte (or a handful of byte values) is refused, whatever its length.
 pub fn check_webhook_secret(secret: &str) -> Result<(), InputError> {
     let key = webhook::secret_key(secret)
-        .map_err(|e| InputError::field("webhook.secret", e.to_string()))?;
+        .map_err(|e| InputError::field("webhook.secret", e.to_string()).zh(e.zh()))?;
     let mut seen = [false; 256];
     for b in key.iter() {
         seen[usize::from(*b)] = true;
@@ -122,7 +123,8 @@ pub fn check_webhook_secret(secret: &str) -> Result<(), InputError> {
         return Err(InputError::field(
             "webhook.secret",
             "the webhook secret's bytes are not random (generate it, e.g. whsec_ + base64 of 32 random bytes)",
-        ));
+        )
+        .zh("Webhook 密钥的字节不够随机，请用随机数生成（例如 whsec_ 加 32 个随机字节的 base64）。"));
     }
     Ok(())
 }
@@ -139,17 +141,18 @@ pub fn check_dingtalk_secret(secret: &str) -> Result<(), InputError> {
         Err(InputError::field(
             "dingtalk.secret",
             "a DingTalk signing secret starts with SEC (copy it from the robot's security settings)",
-        ))
+        )
+        .zh("钉钉加签密钥以 SEC 开头，请从机器人的安全设置中复制。"))
     }
 }
 
 /// The e-mail list: 1 to 20 plausible, distinct addresses (lower-cased).
 pub fn check_email_to(to: &[String]) -> Result<Vec<String>, InputError> {
     if to.is_empty() || to.len() > MAX_EMAIL_TO {
-        return Err(InputError::field(
-            "email.to",
-            format!("give 1 to {MAX_EMAIL_TO} addresses"),
-        ));
+        return Err(
+            InputError::field("email.to", format!("give 1 to {MAX_EMAIL_TO} addresses"))
+                .zh(format!("请填写 1 至 {MAX_EMAIL_TO} 个收件地址。")),
+        );
     }
     let mut out: Vec<String> = Vec::with_capacity(to.len());
     for address in to {
@@ -158,7 +161,8 @@ pub fn check_email_to(to: &[String]) -> Result<Vec<String>, InputError> {
             return Err(InputError::field(
                 "email.to",
                 format!("{address:?} is not an e-mail address"),
-            ));
+            )
+            .zh(format!("{address:?} 不是电子邮件地址。")));
         }
         if !out.contains(&address) {
             out.push(address);

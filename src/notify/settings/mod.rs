@@ -253,6 +253,7 @@ fn missing_secret() -> crate::error::InputError {
         "webhook.secret",
         "a webhook needs a secret: whsec_ followed by base64 of at least 24 random bytes",
     )
+    .zh("Webhook 需要密钥：whsec_ 后接至少 24 个随机字节的 base64。")
 }
 
 /// Sets and removes a unit's own channels in one transaction, audited
@@ -355,6 +356,7 @@ pub async fn test(
             "channel",
             "channel must be one of webhook, wecom, dingtalk, email",
         )
+        .zh("通知渠道只能是 webhook、wecom（企业微信）、dingtalk（钉钉）或 email（电子邮件）。")
     })?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;

@@ -60,10 +60,13 @@ pub fn check(
         return Err(InputError::field(
             "port",
             "give the relay's port: 587 for STARTTLS, 465 for implicit TLS, 25 for a local relay",
-        ));
+        )
+        .zh("请填写邮件中继服务器的端口：STARTTLS 用 587，直接 TLS 用 465，本机中继用 25。"));
     }
-    let tls = SmtpTls::parse(input.tls.trim())
-        .ok_or_else(|| InputError::field("tls", "tls must be one of starttls, tls, none"))?;
+    let tls = SmtpTls::parse(input.tls.trim()).ok_or_else(|| {
+        InputError::field("tls", "tls must be one of starttls, tls, none")
+            .zh("加密方式（tls）只能是 starttls、tls 或 none。")
+    })?;
     if tls == SmtpTls::None && !client.lists_host(&host) {
         return Err(InputError::field(
             "tls",
@@ -71,7 +74,11 @@ pub fn check(
                 "tls none sends mail and the password unencrypted: it is only for a relay listed \
                  in outbound.allowed_hosts (such as 127.0.0.1); use starttls or tls for {host}"
             ),
-        ));
+        )
+        .zh(format!(
+            "加密方式 none 会以明文发送邮件和密码，只能用于列入 outbound.allowed_hosts 的中继\
+             （如 127.0.0.1）；{host} 请使用 starttls 或 tls。"
+        )));
     }
     let username = input
         .username
@@ -83,7 +90,8 @@ pub fn check(
         return Err(InputError::field(
             "username",
             "the username is at most 256 characters without control characters",
-        ));
+        )
+        .zh("用户名最多 256 个字符，且不能包含控制字符。"));
     }
     let password = input.password;
     if let Some(p) = &password {
@@ -91,20 +99,25 @@ pub fn check(
             return Err(InputError::field(
                 "username",
                 "a password needs the username it belongs to",
-            ));
+            )
+            .zh("填写了密码，请同时填写它所属的用户名。"));
         }
         if p.is_empty() || p.len() > MAX_PASSWORD || p.chars().any(char::is_control) {
             return Err(InputError::field(
                 "password",
                 format!("the password is 1 to {MAX_PASSWORD} bytes without control characters"),
-            ));
+            )
+            .zh(format!(
+                "密码须为 1 至 {MAX_PASSWORD} 个字节，且不能包含控制字符。"
+            )));
         }
     }
     if username.is_some() && password.is_none() && !has_password {
         return Err(InputError::field(
             "password",
             "give the relay account's password with its username (it is stored sealed and never shown)",
-        ));
+        )
+        .zh("请同时填写中继账号的密码（加密保存，不会再显示）。"));
     }
     let from = mailbox("from", &input.from)?;
     let reply_to = input
@@ -141,11 +154,12 @@ fn check_host(client: &OutboundClient, host: &str) -> Result<String, InputError>
         return Err(InputError::field(
             "host",
             "give the relay's host name or IP address only, e.g. smtp.example.gov.cn (no scheme, port or path)",
-        ));
+        )
+        .zh("只填写中继服务器的主机名或 IP 地址，例如 smtp.example.gov.cn（不要协议、端口或路径）。"));
     }
     client
         .check_host(&host)
-        .map_err(|e| InputError::field("host", e.to_string()))?;
+        .map_err(|e| InputError::field_from("host", &e))?;
     Ok(host)
 }
 
@@ -163,7 +177,10 @@ fn mailbox(field: &str, value: &str) -> Result<String, InputError> {
             format!(
                 "{value:?} is not an e-mail address (name@example.gov.cn, or 名称 <name@example.gov.cn>)"
             ),
-        ))
+        )
+        .zh(format!(
+            "{value:?} 不是电子邮件地址（应为 name@example.gov.cn 或 名称 <name@example.gov.cn>）。"
+        )))
     }
 }
 

@@ -140,6 +140,7 @@ pub async fn put(
             "password",
             "give the relay account's password with its username (it is stored sealed and never shown)",
         )
+        .zh("请同时填写中继账号的密码（加密保存，不会再显示）。")
         .into());
     }
     tx.audit_and_commit(

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::calendar::{DAY_MS, Date};
 use crate::error::InputError;
+use crate::text::field_zh;
 
 /// The longest period one circular covers, in days (a leap year).
 pub const MAX_DAYS: i64 = 366;
@@ -76,6 +77,10 @@ impl Period {
                     field,
                     format!("{field} must be a date written YYYY-MM-DD, e.g. 2026-11-01"),
                 )
+                .zh(format!(
+                    "{}须为 年-月-日 格式的日期，例如 2026-11-01。",
+                    field_zh(field)
+                ))
             })
         };
         let period = Period {
@@ -83,13 +88,15 @@ impl Period {
             to: date("to", to)?,
         };
         if period.from > period.to {
-            return Err(InputError::field("to", "to must not be before from"));
+            return Err(InputError::field("to", "to must not be before from")
+                .zh("结束日期不能早于开始日期。"));
         }
         if period.days() > MAX_DAYS {
             return Err(InputError::field(
                 "to",
                 format!("a circular covers at most {MAX_DAYS} days"),
-            ));
+            )
+            .zh(format!("一份通报最多覆盖 {MAX_DAYS} 天，请缩短时间段。")));
         }
         Ok(period)
     }

@@ -102,6 +102,16 @@ pub fn known_columns() -> String {
     out.join(", ")
 }
 
+/// The same in Chinese (`名称/name（必填）、…`).
+pub fn known_columns_zh() -> String {
+    let mut out = Vec::new();
+    for f in Field::ALL {
+        let mark = if f.required() { "（必填）" } else { "" };
+        out.push(format!("{f}{mark}"));
+    }
+    out.join("、")
+}
+
 /// Chinese labels of the platforms (the API codes are accepted too).
 const PLATFORM_LABELS: &[(&str, Platform)] = &[
     ("政府网站", Platform::GovWebsiteCms),

@@ -11,6 +11,7 @@ mod check;
 mod columns;
 mod parse;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -157,8 +158,11 @@ pub struct ImportReport {
 
 #[derive(Debug)]
 pub enum ImportError {
-    /// The file cannot be read as CSV or XLSX.
-    File(String),
+    /// The file cannot be read as CSV or XLSX: why, in English and in Chinese.
+    File {
+        message: String,
+        zh: String,
+    },
     /// The header row lacks required columns or names unknown or repeated ones.
     Columns {
         header_row: usize,
@@ -181,7 +185,7 @@ pub enum ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ImportError::File(m) => f.write_str(m),
+            ImportError::File { message, .. } => f.write_str(message),
             ImportError::Columns {
                 header_row,
                 missing,
@@ -228,6 +232,26 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl ImportError {
+    /// A file that cannot be read, saying why in English and in Chinese.
+    pub fn file(message: impl Into<String>, zh: impl Into<String>) -> Self {
+        ImportError::File {
+            message: message.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// The codes of an `ImportError`'s own variants (see `own_code`); what the vault
+    /// reports answers with `VaultError`'s.
+    pub const CODES: &'static [&'static str] = &[
+        "unreadable_file",
+        "bad_columns",
+        "no_rows",
+        "unit_not_found",
+        "invalid_rows",
+    ];
+}
+
 /// Every import failure is the operator's to fix (exit 1 on the command line), except
 /// what the vault itself reports (e.g. an internal error).
 impl DomainError for ImportError {
@@ -242,9 +266,42 @@ impl DomainError for ImportError {
         ErrorKind::Invalid
     }
 
+    /// Why the file cannot be read, and the header's problems naming the columns: no
+    /// fixed sentence can say either.
+    fn own_message_zh(&self) -> Option<Cow<'_, str>> {
+        if let ImportError::File { zh, .. } = self {
+            return Some(Cow::Borrowed(zh));
+        }
+        let ImportError::Columns {
+            header_row,
+            missing,
+            unknown,
+            duplicate,
+        } = self
+        else {
+            return None;
+        };
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(Field::to_string).collect();
+            parts.push(format!("缺少必填列 {}", names.join("、")));
+        }
+        if !unknown.is_empty() {
+            parts.push(format!("无法识别的列 {}", unknown.join("、")));
+        }
+        if !duplicate.is_empty() {
+            parts.push(format!("重复的列 {}", duplicate.join("、")));
+        }
+        Some(Cow::Owned(format!(
+            "表头（第 {header_row} 行）：{}。可用的列：{}。",
+            parts.join("；"),
+            columns::known_columns_zh()
+        )))
+    }
+
     fn own_code(&self) -> &'static str {
         match self {
-            ImportError::File(_) => "unreadable_file",
+            ImportError::File { .. } => "unreadable_file",
             ImportError::Columns { .. } => "bad_columns",
             ImportError::NoRows => "no_rows",
             ImportError::UnitNotFound(_) => "unit_not_found",
@@ -533,6 +590,47 @@ mod tests {
                 .message
                 .starts_with("an account name in the file was taken")
         );
+    }
+
+    #[test]
+    fn codes_lists_every_own_code() {
+        for e in [
+            ImportError::file("x", "某"),
+            ImportError::Columns {
+                header_row: 1,
+                missing: Vec::new(),
+                unknown: Vec::new(),
+                duplicate: Vec::new(),
+            },
+            ImportError::NoRows,
+            ImportError::UnitNotFound(UnitId::new("nope")),
+            ImportError::Invalid {
+                problems: Vec::new(),
+                warnings: Vec::new(),
+            },
+        ] {
+            assert!(ImportError::CODES.contains(&e.own_code()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_file_or_header_is_named_in_chinese_too() {
+        let e = ImportError::Columns {
+            header_row: 2,
+            missing: vec![Field::LoginName],
+            unknown: vec!["备用".into()],
+            duplicate: Vec::new(),
+        };
+        let zh = e.message_zh().unwrap_or_default();
+        assert!(
+            zh.starts_with("表头（第 2 行）：缺少必填列 登录名/login_name；无法识别的列 备用。"),
+            "{zh}"
+        );
+        assert!(zh.contains("名称/name（必填）"), "{zh}");
+        assert_eq!(ImportError::NoRows.message_zh(), None);
+        let e = ImportError::file("the workbook has no worksheet", "工作簿中没有工作表。");
+        assert_eq!(e.message_zh().as_deref(), Some("工作簿中没有工作表。"));
+        assert_eq!(e.to_string(), "the workbook has no worksheet");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! else the browser's `Accept-Language`, else zh-CN.
 
 mod en;
+#[cfg(test)]
+mod error_codes;
 mod zh;
 
 use std::collections::HashMap;

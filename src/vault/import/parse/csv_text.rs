@@ -9,18 +9,25 @@ use crate::vault::import::ImportError;
 /// UTF-8 (a BOM is dropped); otherwise GB18030, the superset of GBK and GB2312.
 pub fn decode_text(bytes: &[u8]) -> Result<(Zeroizing<String>, &'static str), ImportError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(ImportError::File(
-            "the file is UTF-16 text (Excel's \"Unicode text\"): save it as \"CSV UTF-8\" or \"CSV\" instead"
-                .into(),
+        return Err(ImportError::file(
+            "the file is UTF-16 text (Excel's \"Unicode text\"): save it as \"CSV UTF-8\" or \"CSV\" instead",
+            "这是 UTF-16 文本（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8”或“CSV”后再导入。",
         ));
     }
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return match std::str::from_utf8(rest) {
             Ok(s) => Ok((Zeroizing::new(s.to_string()), "UTF-8 (BOM)")),
-            Err(e) => Err(ImportError::File(format!(
-                "the file starts with a UTF-8 byte order mark but is not valid UTF-8 (byte {})",
-                e.valid_up_to() + 3
-            ))),
+            Err(e) => {
+                let byte = e.valid_up_to() + 3;
+                Err(ImportError::file(
+                    format!(
+                        "the file starts with a UTF-8 byte order mark but is not valid UTF-8 (byte {byte})"
+                    ),
+                    format!(
+                        "文件以 UTF-8 字节顺序标记开头，但内容不是有效的 UTF-8（第 {byte} 字节）。"
+                    ),
+                ))
+            }
         };
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
@@ -28,9 +35,9 @@ pub fn decode_text(bytes: &[u8]) -> Result<(Zeroizing<String>, &'static str), Im
     }
     match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
         Some(s) => Ok((Zeroizing::new(s.into_owned()), "GB18030")),
-        None => Err(ImportError::File(
-            "the file is neither UTF-8 nor GBK/GB18030 text: save it as \"CSV UTF-8\" and try again"
-                .into(),
+        None => Err(ImportError::file(
+            "the file is neither UTF-8 nor GBK/GB18030 text: save it as \"CSV UTF-8\" and try again",
+            "文件既不是 UTF-8 也不是 GBK/GB18030 文本：请另存为“CSV UTF-8”后再试。",
         )),
     }
 }
@@ -50,14 +57,16 @@ pub(super) fn csv_grid(text: &str) -> Result<Vec<GridRow>, ImportError> {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let at = e
-                    .position()
-                    .map(|p| format!(" near line {}", p.line()))
+                let line = e.position().map(|p| p.line());
+                let at = line.map(|l| format!(" near line {l}")).unwrap_or_default();
+                let at_zh = line
+                    .map(|l| format!("（第 {l} 行附近）"))
                     .unwrap_or_default();
                 // The csv error text never quotes cell content.
-                return Err(ImportError::File(format!(
-                    "the CSV cannot be read{at}: {e}"
-                )));
+                return Err(ImportError::file(
+                    format!("the CSV cannot be read{at}: {e}"),
+                    format!("CSV 文件无法读取{at_zh}：{e}"),
+                ));
             }
         }
         // The reader now stands after the record (and its line break, if consumed):

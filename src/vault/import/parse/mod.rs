@@ -63,10 +63,12 @@ const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
 /// Reads `path`; the kind comes from the content (a ZIP container is XLSX) and the
 /// extension.
 pub fn parse_file(path: &Path) -> Result<ParsedFile, ImportError> {
-    let bytes = Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| ImportError::File(format!("cannot read {}: {e}", path.display())))?,
-    );
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
+        ImportError::file(
+            format!("cannot read {}: {e}", path.display()),
+            format!("无法读取 {}：{e}", path.display()),
+        )
+    })?);
     parse_named(&bytes, &path.display().to_string())
 }
 
@@ -81,13 +83,15 @@ pub fn parse_named(bytes: &[u8], name: &str) -> Result<ParsedFile, ImportError> 
     let kind = if bytes.starts_with(ZIP_MAGIC) {
         FileKind::Xlsx
     } else if bytes.starts_with(OLE_MAGIC) || ext == "xls" {
-        return Err(ImportError::File(
-            "this is an old Excel .xls workbook: save it as .xlsx or as CSV and import that".into(),
+        return Err(ImportError::file(
+            "this is an old Excel .xls workbook: save it as .xlsx or as CSV and import that",
+            "这是旧版 Excel .xls 工作簿：请另存为 .xlsx 或 CSV 后再导入。",
         ));
     } else if ext == "xlsx" || ext == "xlsm" {
-        return Err(ImportError::File(format!(
-            "{name} is not an XLSX workbook (no ZIP container)"
-        )));
+        return Err(ImportError::file(
+            format!("{name} is not an XLSX workbook (no ZIP container)"),
+            format!("{name} 不是 XLSX 工作簿（不是 ZIP 格式）。"),
+        ));
     } else {
         FileKind::Csv
     };

@@ -3,7 +3,7 @@
 
 use super::grid::{Cell, GridRow};
 use super::{FileKind, ParsedFile};
-use crate::vault::import::columns::{Field, column_letter, known_columns};
+use crate::vault::import::columns::{Field, column_letter, known_columns, known_columns_zh};
 use crate::vault::import::{ImportError, ImportRow};
 
 /// One non-empty cell that names no column.
@@ -25,10 +25,13 @@ pub(super) fn build(
         .into_iter()
         .filter(|r| !r.cells.iter().all(Cell::is_blank));
     let Some(mut header) = rows.next() else {
-        return Err(ImportError::File(format!(
-            "the file is empty: the first row must be the header ({})",
-            known_columns()
-        )));
+        return Err(ImportError::file(
+            format!(
+                "the file is empty: the first row must be the header ({})",
+                known_columns()
+            ),
+            format!("文件是空的：第一行须为表头（{}）。", known_columns_zh()),
+        ));
     };
     // A title above the header (one cell such as 「区网信办账号清单」, or Excel's
     // `sep=,` line) is skipped; a real header has several cells.

@@ -81,11 +81,11 @@ fn bom_and_gb18030_are_detected() {
     // Neither UTF-8 nor GB18030 (0x80 alone is not a GB18030 lead byte; 0xFF never is).
     assert!(matches!(
         decode_text(&[b'a', 0xFF, 0xFF]),
-        Err(ImportError::File(_))
+        Err(ImportError::File { .. })
     ));
     assert!(matches!(
         decode_text(&[0xFF, 0xFE, b'a', 0]),
-        Err(ImportError::File(_))
+        Err(ImportError::File { .. })
     ));
 }
 
@@ -154,7 +154,7 @@ fn passwords_are_kept_verbatim_other_cells_trimmed() {
 fn empty_file_and_header_only() {
     assert!(matches!(
         parse_bytes(b"", FileKind::Csv),
-        Err(ImportError::File(_))
+        Err(ImportError::File { .. })
     ));
     let p = csv("name,platform,login_name,password\n");
     assert!(p.rows.is_empty());
@@ -180,6 +180,6 @@ fn numbers_from_xlsx_keep_their_digits() {
 fn not_a_workbook() {
     assert!(matches!(
         parse_bytes(b"PK\x03\x04garbage", FileKind::Xlsx),
-        Err(ImportError::File(_))
+        Err(ImportError::File { .. })
     ));
 }

@@ -11,16 +11,26 @@ use crate::vault::import::ImportError;
 
 /// The first worksheet of an XLSX workbook.
 pub(super) fn xlsx_grid(bytes: &[u8]) -> Result<Vec<GridRow>, ImportError> {
-    let mut book = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| ImportError::File(format!("the XLSX workbook cannot be opened: {e}")))?;
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        ImportError::file(
+            format!("the XLSX workbook cannot be opened: {e}"),
+            format!("XLSX 工作簿无法打开：{e}"),
+        )
+    })?;
     let range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => {
-            return Err(ImportError::File(format!(
-                "the first worksheet cannot be read: {e}"
-            )));
+            return Err(ImportError::file(
+                format!("the first worksheet cannot be read: {e}"),
+                format!("第一个工作表无法读取：{e}"),
+            ));
         }
-        None => return Err(ImportError::File("the workbook has no worksheet".into())),
+        None => {
+            return Err(ImportError::file(
+                "the workbook has no worksheet",
+                "工作簿中没有工作表。",
+            ));
+        }
     };
     let Some((first_row, first_col)) = range.start() else {
         return Ok(Vec::new());

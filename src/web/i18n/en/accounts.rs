@@ -237,4 +237,29 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("register.to_account", "Open the account"),
     ("register.created", "Registered."),
     ("edit.saved", "Saved."),
+    // Why the services refused, by error code.
+    (
+        "error.second_factor_required",
+        "Passwords are shown only after a second factor: set up two-factor login and use it when you sign in.",
+    ),
+    (
+        "error.account_exists",
+        "The unit already has an account with this name; choose another name.",
+    ),
+    (
+        "error.no_current_password",
+        "This account has no current password.",
+    ),
+    (
+        "error.rotation_pending",
+        "This account already has a pending password change: confirm or cancel it first.",
+    ),
+    (
+        "error.rotation_not_pending",
+        "This password change is already confirmed or cancelled; reload the page.",
+    ),
+    (
+        "error.reused_password",
+        "This password was used before; choose another or let credgov generate one.",
+    ),
 ];

@@ -248,4 +248,105 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("admin.smtp.reply_to", "Reply-To"),
     ("admin.smtp.save", "Save"),
     ("admin.smtp.saved", "The relay settings were saved."),
+    // Why the services refused, by error code.
+    (
+        "error.role_conflict",
+        "Three-role separation: a system administrator may not also be an auditor, unit admin or custodian (GB/T 22239). Revoke the conflicting role first, or choose another person.",
+    ),
+    (
+        "error.self_grant",
+        "You cannot grant a role to yourself; another administrator must grant it.",
+    ),
+    (
+        "error.person_required",
+        "Only a person signed in with their own account may do this; API tokens cannot.",
+    ),
+    (
+        "error.token_role_not_held",
+        "An API token can carry only a role you hold on this unit or above (a system administrator may also create HR tokens).",
+    ),
+    (
+        "error.username_taken",
+        "This username is already taken; choose another.",
+    ),
+    (
+        "error.user_inactive",
+        "This person is disabled or departed; only active users can be given roles.",
+    ),
+    (
+        "error.already_member",
+        "This person already holds this role on this unit.",
+    ),
+    (
+        "error.already_revoked",
+        "This API token is already revoked.",
+    ),
+    (
+        "error.last_sysadmin",
+        "This is the last active system administrator of the top unit; grant the role to someone else first.",
+    ),
+    (
+        "error.already_initialised",
+        "This system is already initialised (a top unit exists); initialisation runs once.",
+    ),
+    (
+        "error.unit_exists",
+        "A unit with this name already exists under the same parent, or the unit code is taken.",
+    ),
+    (
+        "error.invalid_policy",
+        "The policy settings are not valid: check the names and values of the settings.",
+    ),
+    (
+        "error.policy_floor",
+        "This setting is looser than the floor a unit above set; a unit may only tighten what it inherits.",
+    ),
+    (
+        "error.job_disabled",
+        "This job is disabled; enable it in the configuration to run it.",
+    ),
+    (
+        "error.job_running",
+        "This job is running right now (on this or another server); wait until it finishes.",
+    ),
+    (
+        "error.outbox_not_failed",
+        "Only a failed message can be retried.",
+    ),
+    (
+        "error.restart_required",
+        "The master key was rotated while this server was running; nothing was saved. The operator must restart the server with the new master key file, then retry.",
+    ),
+    (
+        "error.master_key",
+        "The master key file cannot be used (missing, unreadable or not this database's); the operator must check it.",
+    ),
+    (
+        "error.key_rotation",
+        "A master key rotation is unfinished; the operator must run it again to finish it.",
+    ),
+    (
+        "error.too_many_redirects",
+        "The remote server redirected too many times.",
+    ),
+    (
+        "error.bad_redirect",
+        "The remote server answered with a redirect that is not valid.",
+    ),
+    (
+        "error.timeout",
+        "The remote server did not answer in time; try again later.",
+    ),
+    (
+        "error.unresolvable",
+        "The remote host name could not be resolved; check the address.",
+    ),
+    (
+        "error.unreachable",
+        "Could not connect to the remote server; check the address and the network.",
+    ),
+    (
+        "error.transport",
+        "The exchange with the remote server failed; try again later.",
+    ),
 ];

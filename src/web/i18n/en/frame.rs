@@ -156,4 +156,25 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "The form could not be read; go back and fill it in again.",
     ),
     ("error.back_home", "Back to the home page"),
+    // Why the services refused, by error code.
+    (
+        "error.unauthenticated",
+        "Your sign-in is no longer valid; sign in again.",
+    ),
+    (
+        "error.password_changed",
+        "Your password was changed meanwhile; sign in again with the new one.",
+    ),
+    (
+        "error.totp_already_enrolled",
+        "Two-factor login is already set up; if the device is lost, a system administrator can reset it.",
+    ),
+    (
+        "error.no_enrollment",
+        "The two-factor setup expired or changed; start again.",
+    ),
+    (
+        "error.totp_not_enrolled",
+        "Set up two-factor login first: confirming needs a current code.",
+    ),
 ];

@@ -190,4 +190,8 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "error.no_custodian",
         "Name a new custodian for the account first.",
     ),
+    (
+        "error.bad_signature",
+        "The request's signature or timestamp does not verify.",
+    ),
 ];

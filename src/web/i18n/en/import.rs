@@ -128,4 +128,18 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "This check is more than 15 minutes old. Nothing was written; upload the file again.",
     ),
     ("error.no_rows", "The file has a header but no data rows."),
+    // Why the services refused, by error code.
+    (
+        "error.unreadable_file",
+        "The file cannot be read; check its format and encoding.",
+    ),
+    (
+        "error.bad_columns",
+        "The header row is not right: a required column is missing, or a column is unknown or repeated. Compare it with the template.",
+    ),
+    ("error.unit_not_found", "Unit not found."),
+    (
+        "error.invalid_rows",
+        "Some rows of the file have problems; nothing was imported.",
+    ),
 ];

@@ -256,4 +256,13 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "audit.to_before_from",
         "The end date must not be before the start date.",
     ),
+    // Why the services refused, by error code.
+    (
+        "error.invalid_calendar",
+        "The holiday calendar file is not valid; check its year, dates and working days.",
+    ),
+    (
+        "error.invalid_anchor",
+        "The audit anchor file is not valid, or its signature does not verify.",
+    ),
 ];

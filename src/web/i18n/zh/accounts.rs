@@ -219,4 +219,23 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("register.to_account", "查看账号"),
     ("register.created", "账号已登记。"),
     ("edit.saved", "账号信息已保存。"),
+    // Why the services refused, by error code.
+    (
+        "error.second_factor_required",
+        "查看密码前须先设置两步验证，并在登录时使用动态码。",
+    ),
+    ("error.account_exists", "本单位已有同名账号，请换一个名称。"),
+    ("error.no_current_password", "该账号还没有当前密码。"),
+    (
+        "error.rotation_pending",
+        "该账号有一次待确认的密码修改，请先确认或取消。",
+    ),
+    (
+        "error.rotation_not_pending",
+        "这次密码修改已经确认或取消了，请刷新页面。",
+    ),
+    (
+        "error.reused_password",
+        "这个密码以前用过，请换一个，或由系统生成。",
+    ),
 ];

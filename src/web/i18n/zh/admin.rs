@@ -232,4 +232,84 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("admin.smtp.reply_to", "回复地址"),
     ("admin.smtp.save", "保存"),
     ("admin.smtp.saved", "邮件服务器设置已保存。"),
+    // Why the services refused, by error code.
+    (
+        "error.role_conflict",
+        "三员分立：系统管理员不能同时担任审计员、单位管理员或保管人（GB/T 22239）。请先撤销此人已有的冲突角色，或另选他人。",
+    ),
+    (
+        "error.self_grant",
+        "不能给自己授予角色，须由另一位管理员授予。",
+    ),
+    (
+        "error.person_required",
+        "此操作只能由本人用自己的账号登录后进行，接口令牌不能代办。",
+    ),
+    (
+        "error.token_role_not_held",
+        "接口令牌只能具有您在本单位或上级单位担任的角色（系统管理员还可以创建人事令牌）。",
+    ),
+    ("error.username_taken", "这个用户名已被使用，请换一个。"),
+    (
+        "error.user_inactive",
+        "此人已停用或已离岗，只能给在岗人员授予角色。",
+    ),
+    ("error.already_member", "此人在该单位已有这个角色。"),
+    ("error.already_revoked", "这个令牌已经撤销了。"),
+    (
+        "error.last_sysadmin",
+        "这是根单位最后一位在岗的系统管理员，请先把该角色授予其他人。",
+    ),
+    (
+        "error.already_initialised",
+        "系统已经初始化（根单位已存在），初始化只能进行一次。",
+    ),
+    (
+        "error.unit_exists",
+        "同一上级单位下已有同名单位，或单位代码已被使用。",
+    ),
+    (
+        "error.invalid_policy",
+        "策略设置无效：请检查设置项的名称和取值。",
+    ),
+    (
+        "error.policy_floor",
+        "这项设置比上级单位规定的要求更宽松；单位只能收紧继承的策略，不能放宽。",
+    ),
+    (
+        "error.job_disabled",
+        "该定时任务已停用，请在配置中启用后再运行。",
+    ),
+    (
+        "error.job_running",
+        "该定时任务正在运行（在本机或其他服务器上），请等它结束。",
+    ),
+    (
+        "error.outbox_not_failed",
+        "只有发送失败的消息才能重新发送。",
+    ),
+    (
+        "error.restart_required",
+        "主密钥已在本服务运行期间更换，本次操作没有保存。请运维人员用新的主密钥文件重启服务后再试。",
+    ),
+    (
+        "error.master_key",
+        "主密钥文件无法使用（缺失、无法读取或与数据库不匹配），请运维人员检查。",
+    ),
+    (
+        "error.key_rotation",
+        "主密钥轮换没有完成，请运维人员再次运行轮换命令完成它。",
+    ),
+    ("error.too_many_redirects", "对方服务器重定向次数过多。"),
+    ("error.bad_redirect", "对方服务器返回了无效的重定向。"),
+    ("error.timeout", "对方服务器未能按时应答，请稍后再试。"),
+    (
+        "error.unresolvable",
+        "无法解析对方服务器的主机名，请检查地址。",
+    ),
+    (
+        "error.unreachable",
+        "无法连接对方服务器，请检查地址和网络。",
+    ),
+    ("error.transport", "与对方服务器通信失败，请稍后再试。"),
 ];

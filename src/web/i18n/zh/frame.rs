@@ -135,4 +135,25 @@ pub static MESSAGES: &[(&str, &str)] = &[
     ("error.too_large", "提交的内容太大。"),
     ("error.bad_form", "表单内容无法读取，请返回后重新填写。"),
     ("error.back_home", "返回首页"),
+    // Why the services refused, by error code.
+    (
+        "error.unauthenticated",
+        "登录已失效或身份无法确认，请重新登录。",
+    ),
+    (
+        "error.password_changed",
+        "您的密码刚被修改，请用新密码重新登录。",
+    ),
+    (
+        "error.totp_already_enrolled",
+        "两步验证已经设置过了；如手机丢失，请联系系统管理员重置。",
+    ),
+    (
+        "error.no_enrollment",
+        "两步验证的设置已失效或已变更，请重新开始设置。",
+    ),
+    (
+        "error.totp_not_enrolled",
+        "请先设置两步验证：确认时需要输入当前的动态码。",
+    ),
 ];

@@ -162,4 +162,5 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "账号绑定的手机/邮箱仍登记为移交人持有，请先在账号页面变更绑定人。",
     ),
     ("error.no_custodian", "请先为该账号指定新的保管人。"),
+    ("error.bad_signature", "请求的签名或时间戳校验未通过。"),
 ];

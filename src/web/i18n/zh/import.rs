@@ -116,4 +116,18 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "检查结果已超过 15 分钟。没有写入任何内容，请重新上传文件。",
     ),
     ("error.no_rows", "文件只有表头，没有数据行。"),
+    // Why the services refused, by error code.
+    (
+        "error.unreadable_file",
+        "文件无法读取，请检查文件的格式和编码。",
+    ),
+    (
+        "error.bad_columns",
+        "表头不对：缺少必填列，或有无法识别、重复的列。请对照模板修改表头。",
+    ),
+    ("error.unit_not_found", "找不到这个单位。"),
+    (
+        "error.invalid_rows",
+        "文件中有些行有问题，没有导入任何内容。",
+    ),
 ];

@@ -214,4 +214,13 @@ pub static MESSAGES: &[(&str, &str)] = &[
         "结束日期无效，请按 年-月-日 填写，例如 2026-11-30。",
     ),
     ("audit.to_before_from", "结束日期不能早于开始日期。"),
+    // Why the services refused, by error code.
+    (
+        "error.invalid_calendar",
+        "节假日日历文件不符合要求，请检查其年份、日期和调休安排。",
+    ),
+    (
+        "error.invalid_anchor",
+        "审计锚定文件无效，或其签名校验未通过。",
+    ),
 ];

@@ -10,6 +10,7 @@ mod calendar;
 mod circular;
 mod cli;
 mod crash;
+mod demo;
 mod errors;
 mod freshness;
 mod handover;

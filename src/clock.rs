@@ -26,7 +26,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// The wall clock plus an adjustable offset; tests use it to jump over timeouts.
+/// The wall clock plus an adjustable offset; tests use it to jump over timeouts, and
+/// `serve --demo` to act out a district's history in the past.
 #[derive(Debug, Default)]
 pub struct ManualClock {
     offset_ms: AtomicI64,
@@ -39,6 +40,11 @@ impl ManualClock {
 
     pub fn advance_ms(&self, ms: Millis) {
         self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Sets the offset from the wall clock: `0` is the wall clock again.
+    pub fn set_offset_ms(&self, ms: Millis) {
+        self.offset_ms.store(ms, Ordering::SeqCst);
     }
 }
 

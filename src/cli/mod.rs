@@ -3,6 +3,7 @@
 
 mod audit;
 mod calendar;
+mod demo;
 mod handover;
 mod import;
 mod init;
@@ -48,6 +49,11 @@ pub enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// Fill an empty database with a sample district (units, people, accounts and
+        /// their history) and print the demo users' passwords; refused on a database
+        /// that holds data.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -311,7 +317,10 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         return Ok(0);
     }
     let (mut config, report) = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
-    if let Command::Serve { listen: Some(l) } = &cli.command {
+    if let Command::Serve {
+        listen: Some(l), ..
+    } = &cli.command
+    {
         config.listen = *l;
     }
     crate::server::init_logging(&config);
@@ -482,29 +491,40 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
             state.db.close().await;
             done.map(|()| 0)
         }
+        Command::Serve { demo: true, .. } => demo::serve(config).await,
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
             crate::server::serve_metrics(&state).await?;
             init::first_run(&state).await?;
-            let ticker = crate::jobs::Ticker::start(state.clone())
-                .await
-                .map_err(|e| e.to_string())?;
-            let deliverer = crate::notify::DelivererHandle::start(state.clone());
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            tracing::info!(%addr, "credgov listening");
-            eprintln!(
-                "credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
-            );
-            crate::server::serve(state, listener, crate::server::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())?;
-            deliverer.shutdown().await;
-            ticker.shutdown().await;
-            Ok(0)
+            let listener = bind(listen).await?;
+            run_server(state, listener).await
         }
     }
+}
+
+/// The listening socket (before anything is served).
+async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::from(format!("cannot listen on {listen}: {e}")))
+}
+
+/// Serves until a shutdown signal: the scheduler, the notification deliverer and HTTP.
+async fn run_server(state: AppState, listener: tokio::net::TcpListener) -> Result<i32, CliError> {
+    let ticker = crate::jobs::Ticker::start(state.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let deliverer = crate::notify::DelivererHandle::start(state.clone());
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "credgov listening");
+    eprintln!(
+        "credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+    );
+    crate::server::serve(state, listener, crate::server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    deliverer.shutdown().await;
+    ticker.shutdown().await;
+    Ok(0)
 }

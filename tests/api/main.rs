@@ -11,6 +11,7 @@ mod calendar;
 mod circular;
 mod cli;
 mod crash;
+mod demo;
 mod errors;
 mod freshness;
 mod handover;

@@ -495,7 +495,6 @@ async fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Serve { .. } => {
             let listen = config.listen;
             let state = start(config).await?;
-            crate::server::serve_metrics(&state).await?;
             init::first_run(&state).await?;
             let listener = bind(listen).await?;
             run_server(state, listener).await
@@ -512,6 +511,7 @@ async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener, C
 
 /// Serves until a shutdown signal: the scheduler, the notification deliverer and HTTP.
 async fn run_server(state: AppState, listener: tokio::net::TcpListener) -> Result<i32, CliError> {
+    crate::server::serve_metrics(&state).await?;
     let ticker = crate::jobs::Ticker::start(state.clone())
         .await
         .map_err(|e| e.to_string())?;

@@ -22,6 +22,7 @@ mod rules;
 mod service;
 mod store;
 mod strength;
+pub mod strength_note;
 
 pub use effective::{EffectivePolicy, effective_policies, effective_policy};
 pub use error::{UnitPolicyError, UnitPolicyResult};
@@ -37,3 +38,4 @@ pub use recorded::{ClassSet, SealedStrength, Shortfall};
 pub use routes::router;
 pub use service::{OwnPolicy, UnitPolicy};
 pub use strength::{Rules, StrengthReport, check_strength};
+pub use strength_note::StrengthNote;

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::preset::{AccountPasswordPolicy, CharClass, UserPasswordPolicy};
+use super::strength_note::{StrengthNote, english};
 
 /// The rules a password is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,9 @@ pub struct StrengthReport {
     pub min_score: u8,
     /// Human-readable reasons and suggestions (never the password itself).
     pub feedback: Vec<String>,
+    /// The same reasons in no language, for the console to word (not in the API).
+    #[serde(skip)]
+    pub notes: Vec<StrengthNote>,
 }
 
 pub fn check_strength<'a>(
@@ -53,19 +57,21 @@ pub fn check_strength<'a>(
 ) -> StrengthReport {
     let rules = rules.into();
     let chars = password.chars().count();
-    let mut feedback = Vec::new();
+    let mut notes = Vec::new();
     if chars < rules.min_length {
-        feedback.push(format!(
-            "use at least {} characters (this one has {chars})",
-            rules.min_length
-        ));
+        notes.push(StrengthNote::TooShort {
+            min: rules.min_length,
+            has: chars,
+        });
     }
     if chars > rules.max_length {
-        feedback.push(format!("use at most {} characters", rules.max_length));
+        notes.push(StrengthNote::TooLong {
+            max: rules.max_length,
+        });
     }
     for class in rules.required_classes {
         if !password.chars().any(|c| CharClass::of(c) == Some(*class)) {
-            feedback.push(format!("include {}", class.label()));
+            notes.push(StrengthNote::MissingClass(*class));
         }
     }
     // zxcvbn cost grows with length; beyond the maximum there is nothing to score.
@@ -82,22 +88,23 @@ pub fn check_strength<'a>(
         if score < rules.min_score {
             if let Some(f) = entropy.feedback() {
                 if let Some(w) = f.warning() {
-                    feedback.push(w.to_string());
+                    notes.push(StrengthNote::Warning(w));
                 }
-                feedback.extend(f.suggestions().iter().map(|s| s.to_string()));
+                notes.extend(f.suggestions().iter().map(|s| StrengthNote::Suggestion(*s)));
             }
-            feedback.push(format!(
-                "strength score {score} is below the required {}",
-                rules.min_score
-            ));
+            notes.push(StrengthNote::ScoreBelow {
+                score,
+                min: rules.min_score,
+            });
         }
         score
     };
     StrengthReport {
-        acceptable: feedback.is_empty(),
+        acceptable: notes.is_empty(),
         score,
         min_score: rules.min_score,
-        feedback,
+        feedback: english(&notes),
+        notes,
     }
 }
 
@@ -149,6 +156,11 @@ mod tests {
         assert!(!r.acceptable);
         assert!(r.feedback.iter().any(|f| f.contains("uppercase")), "{r:?}");
         assert!(r.feedback.iter().any(|f| f.contains("digit")));
+        assert!(
+            r.notes
+                .contains(&StrengthNote::MissingClass(CharClass::Digit))
+        );
+        assert_eq!(r.feedback, english(&r.notes));
         assert!(check_strength(rules, "Violet-Harbor-7", &[]).acceptable);
     }
 }

@@ -206,6 +206,9 @@ mod tests {
             min_score: 3,
             feedback: vec!["add another word".into()],
             reused: None,
+            notes: vec![crate::policy::StrengthNote::Suggestion(
+                crate::policy::strength_note::Suggestion::AddAnotherWordOrTwo,
+            )],
         };
         let (s, c, _, d) = http(VaultError::WeakPassword(check));
         assert_eq!((s, c), (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"));

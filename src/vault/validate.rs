@@ -11,7 +11,8 @@ use super::model::Account;
 use super::secrets::fingerprint;
 use crate::app::AppState;
 use crate::ids::{AccountId, UnitId};
-use crate::policy::{AccountPasswordPolicy, check_strength};
+use crate::policy::strength_note::english;
+use crate::policy::{AccountPasswordPolicy, StrengthNote, check_strength};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PasswordCheck {
@@ -22,6 +23,9 @@ pub struct PasswordCheck {
     /// `history` (a recent version of this account) or `unit` (another account's
     /// current password), when the password is reused.
     pub reused: Option<String>,
+    /// `feedback` in no language, for the console to word (not in the API).
+    #[serde(skip)]
+    pub notes: Vec<StrengthNote>,
 }
 
 /// What the check knows about where the password will go.
@@ -125,21 +129,21 @@ pub async fn check_password(
             reused = Some("unit".to_string());
         }
     }
-    let mut feedback = report.feedback;
+    let mut notes = report.notes;
     match reused.as_deref() {
-        Some("history") => feedback.push(format!(
-            "this password was used for this account within its last {} versions",
-            policy.history_depth
-        )),
-        Some(_) => feedback.push("another account of this unit already uses this password".into()),
+        Some("history") => notes.push(StrengthNote::ReusedInHistory {
+            depth: policy.history_depth,
+        }),
+        Some(_) => notes.push(StrengthNote::ReusedInUnit),
         None => {}
     }
     Ok(PasswordCheck {
         acceptable: report.acceptable && reused.is_none(),
         score: report.score,
         min_score: report.min_score,
-        feedback,
+        feedback: english(&notes),
         reused,
+        notes,
     })
 }
 

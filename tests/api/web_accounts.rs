@@ -18,6 +18,7 @@ both_engines!(
     strangers_and_the_wrong_roles_see_nothing,
     accounts_are_registered_and_edited,
     a_service_refusal_is_said_in_the_readers_language,
+    the_strength_feedback_is_said_in_the_readers_language,
 );
 
 pub const CANARY: &str = "Canary-Persimmon-Lattice-7391";
@@ -836,5 +837,112 @@ async fn a_service_refusal_is_said_in_the_readers_language(app: TestApp) {
         v,
         json!({ "error": { "code": "invalid_input", "message": en_name,
                            "details": { "field": "name" } } })
+    );
+}
+
+/// The wizard's live strength feedback and its refusal of a weak typed password say
+/// zxcvbn's warning and the policy's reasons in the reader's language; the API's
+/// check keeps its English sentences and nothing more.
+async fn the_strength_feedback_is_said_in_the_readers_language(app: TestApp) {
+    let s = setup(&app).await;
+    let web = signed_in(&app, &s.admin).await;
+    let strength = format!("/accounts/{}/rotate/strength", s.account);
+    let stage = format!("/accounts/{}/rotate", s.account);
+    // Eight characters, the most common password there is: too short, a top-10
+    // password, a score below the policy's.
+    let weak = "password";
+    let zh = [
+        "密码至少 12 个字符（现为 8 个）。",
+        "这是最常用的 10 个密码之一。",
+        "低于要求的",
+    ];
+    let en = [
+        "Use at least 12 characters (this one has 8).",
+        "This is a top-10 common password.",
+        "is below the required",
+    ];
+
+    let csrf = web.get(&stage).await.csrf();
+    let f = web
+        .post(&strength, &[("_csrf", &csrf), ("password", weak)])
+        .await;
+    assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    assert!(f.body.contains("strength-feedback"), "{}", f.body);
+    for (z, e) in zh.iter().zip(en) {
+        assert!(f.body.contains(z), "{z}: {}", f.body);
+        assert!(!f.body.contains(e), "{e}: {}", f.body);
+    }
+    assert!(!f.body.contains("easy to guess") && !f.body.contains("Add another"));
+    let a = web
+        .post(
+            &stage,
+            &[("_csrf", &csrf), ("mode", "typed"), ("password", weak)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains(zh[1]), "{}", a.body);
+    assert!(!a.body.contains(en[1]), "{}", a.body);
+    // The current password is reuse, said in Chinese too.
+    let f = web
+        .post(&strength, &[("_csrf", &csrf), ("password", CANARY)])
+        .await;
+    assert!(
+        f.body.contains("该账号最近 10 个版本中用过这个密码。"),
+        "{}",
+        f.body
+    );
+
+    // English.
+    let csrf = web.get("/").await.csrf();
+    let a = web.post("/lang", &[("_csrf", &csrf), ("lang", "en")]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let csrf = web.get(&stage).await.csrf();
+    let f = web
+        .post(&strength, &[("_csrf", &csrf), ("password", weak)])
+        .await;
+    assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    for (z, e) in zh.iter().zip(en) {
+        assert!(f.body.contains(e), "{e}: {}", f.body);
+        assert!(!f.body.contains(z), "{z}: {}", f.body);
+    }
+    let a = web
+        .post(
+            &stage,
+            &[("_csrf", &csrf), ("mode", "typed"), ("password", weak)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains(en[1]), "{}", a.body);
+
+    // The API: the same check in English sentences, the typed notes not answered.
+    let (status, v) = app
+        .post(
+            "/api/v1/policy/check",
+            &s.admin.token,
+            json!({ "account_id": s.account, "password": weak }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let feedback: Vec<&str> = v["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        feedback.contains(&"use at least 12 characters (this one has 8)"),
+        "{v}"
+    );
+    assert!(
+        feedback.contains(&"This is a top-10 common password."),
+        "{v}"
+    );
+    assert!(v.get("notes").is_none(), "{v}");
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["acceptable", "feedback", "min_score", "reused", "score"],
+        "{v}"
     );
 }

@@ -23,6 +23,7 @@ both_engines!(
     posts_without_the_csrf_token_are_refused,
     an_oversized_file_is_refused_and_the_largest_goes_through,
     strangers_and_the_wrong_roles_see_no_import,
+    row_problems_and_warnings_are_said_in_the_readers_language,
 );
 
 /// A password planted in every file: it must never come back in an answer.
@@ -473,4 +474,81 @@ async fn strangers_and_the_wrong_roles_see_no_import(app: TestApp) {
     }
     assert_eq!(accounts_in(&app, &v.unit).await, 0);
     assert!(import_events(&app, &v.unit).await.is_empty());
+}
+
+/// A row's problems and warnings in the reader's language: Chinese sentences naming the
+/// Chinese columns on a zh-CN page (a weak password's reasons too), the service's
+/// English ones on an English page.
+async fn row_problems_and_warnings_are_said_in_the_readers_language(app: TestApp) {
+    let v = vault(&app, "区网信办").await;
+    let web = signed_in(&app, &v.admin).await;
+    // Row 3: an unknown platform; row 4: the name of row 2, no login name, an unknown
+    // classification; rows 3 and 4 share a password.
+    let csv = format!(
+        "名称,平台,登录名,密码,级别,备注\n\
+         网信办公众号,微信公众号,wxgzh@gov.cn,{CANARY},核心,\n\
+         网信办微博,脸书,wxb_weibo,{STRONG},,\n\
+         网信办公众号,微博,,{STRONG},机密,\n"
+    );
+    let zh = [
+        "无法识别平台「脸书」，请填写以下之一：",
+        "名称「网信办公众号」重复：第 2 行的名称与此相同。",
+        "登录名为必填项，本行未填写。",
+        "无法识别级别「机密」",
+        "第 4 行使用了相同的密码。",
+        "第 3 行使用了相同的密码。",
+    ];
+    let en = [
+        "unknown platform 「脸书」; use one of",
+        "duplicate name 「网信办公众号」: row 2 has the same name",
+        "is required",
+        "unknown classification 「机密」",
+        "the same password is used in row 4",
+        "the same password is used in row 3",
+    ];
+    let a = upload(&web, &v.unit, "账号清单.csv", csv.clone().into_bytes()).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("<html lang=\"zh-CN\">"));
+    for (z, e) in zh.iter().zip(en) {
+        assert!(a.body.contains(z), "{z}: {}", a.body);
+        assert!(!a.body.contains(e), "{e}: {}", a.body);
+    }
+    assert!(
+        a.body
+            .contains("<td class=\"num\">4</td><td>登录名</td><td>登录名为必填项")
+    );
+    assert_no_password(&a);
+    // A weak password's warning: its reasons in Chinese.
+    let report = upload(&web, &v.unit, "账号清单.csv", good_csv().into_bytes()).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let warnings = &report.body[report.body.find("id=\"warnings-table\"").expect("warnings")..];
+    assert!(
+        warnings.contains(
+            "<td class=\"num\">4</td><td>密码</td><td>密码强度不足，导入后标记为弱口令："
+        ),
+        "{warnings}"
+    );
+    assert!(warnings.contains("低于要求的"), "{warnings}");
+    assert!(!warnings.contains("weak password") && !warnings.contains("below the required"));
+
+    // English: the service's sentences.
+    web.accept_language
+        .lock()
+        .unwrap()
+        .replace("en".to_string());
+    let a = upload(&web, &v.unit, "accounts.csv", csv.into_bytes()).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("<html lang=\"en\">"));
+    for (z, e) in zh.iter().zip(en) {
+        assert!(a.body.contains(e), "{e}: {}", a.body);
+        assert!(!a.body.contains(z), "{z}: {}", a.body);
+    }
+    let report = upload(&web, &v.unit, "accounts.csv", good_csv().into_bytes()).await;
+    assert!(
+        report
+            .body
+            .contains("weak password, imported and flagged weak: ")
+    );
+    assert!(!report.body.contains("密码强度不足"));
+    assert_eq!(accounts_in(&app, &v.unit).await, 0);
 }

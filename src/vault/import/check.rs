@@ -8,11 +8,13 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use super::columns::{Field, parse_classification, parse_platform, platform_choices};
+use super::columns::{
+    Field, parse_classification, parse_platform, platform_choices, platform_choices_zh,
+};
 use super::{ImportRow, RowIssue};
 use crate::app::AppState;
 use crate::ids::UnitId;
-use crate::policy::{AccountPasswordPolicy, check_strength};
+use crate::policy::{AccountPasswordPolicy, StrengthNote, check_strength};
 use crate::vault::accounts::{NewAccount, validate_new};
 use crate::vault::error::VaultResult;
 use crate::vault::model::{Classification, Platform};
@@ -50,6 +52,7 @@ pub(crate) struct Strength {
     pub score: u8,
     pub acceptable: bool,
     pub feedback: Vec<String>,
+    pub notes: Vec<StrengthNote>,
 }
 
 impl Scorer {
@@ -74,6 +77,7 @@ impl Scorer {
             score: r.score,
             acceptable: r.acceptable,
             feedback: r.feedback,
+            notes: r.notes,
         }
     }
 }
@@ -129,16 +133,20 @@ pub(crate) fn prepare(
     let mut items = Vec::with_capacity(rows.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in rows {
-        let mut row_problems: Vec<(Option<Field>, String)> = r.cell_problems;
-        let bad_cells: Vec<Option<Field>> = row_problems.iter().map(|(f, _)| *f).collect();
-        let mut problem = |f: Field, m: String| {
+        let mut row_problems: Vec<(Option<Field>, String, String)> = r.cell_problems;
+        let bad_cells: Vec<Option<Field>> = row_problems.iter().map(|(f, _, _)| *f).collect();
+        let mut problem = |f: Field, m: String, zh: String| {
             if !bad_cells.contains(&Some(f)) {
-                row_problems.push((Some(f), m));
+                row_problems.push((Some(f), m, zh));
             }
         };
 
         let platform = if r.platform.is_empty() {
-            problem(Field::Platform, "is required".into());
+            problem(
+                Field::Platform,
+                "is required".into(),
+                required_zh(Field::Platform),
+            );
             Platform::Other
         } else {
             parse_platform(&r.platform).unwrap_or_else(|| {
@@ -148,6 +156,11 @@ pub(crate) fn prepare(
                         "unknown platform 「{}」; use one of {}",
                         r.platform,
                         platform_choices()
+                    ),
+                    format!(
+                        "无法识别平台「{}」，请填写以下之一：{}",
+                        r.platform,
+                        platform_choices_zh()
                     ),
                 );
                 Platform::Other
@@ -163,13 +176,17 @@ pub(crate) fn prepare(
                         "unknown classification 「{}」; use 核心/core, 重要/important or 一般/general (empty means important)",
                         r.classification
                     ),
+                    format!(
+                        "无法识别级别「{}」，请填写 核心/core、重要/important 或 一般/general（不填即为重要）。",
+                        r.classification
+                    ),
                 );
                 Classification::Important
             })
         };
         for (field, value) in [(Field::Name, &r.name), (Field::LoginName, &r.login_name)] {
             if value.is_empty() {
-                problem(field, "is required".into());
+                problem(field, "is required".into(), required_zh(field));
             }
         }
         for (field, value) in [
@@ -183,6 +200,10 @@ pub(crate) fn prepare(
                         "「{value}」 is a number Excel shortened to exponent form, so the digits are lost; \
                          format the column as text, re-enter the numbers and export again"
                     ),
+                    format!(
+                        "「{value}」是被 Excel 缩写成科学计数法的数字，原有数字已丢失；\
+                         请将该列设为文本格式，重新输入号码后再导出。"
+                    ),
                 );
             }
         }
@@ -191,25 +212,27 @@ pub(crate) fn prepare(
             problem(
                 Field::Password,
                 "is required: an account cannot be imported without its password".into(),
+                "密码为必填项：没有密码的账号无法导入。".into(),
             );
         } else if chars > MAX_PASSWORD_CHARS {
             problem(
                 Field::Password,
                 format!("is longer than {MAX_PASSWORD_CHARS} characters; is the column right?"),
+                format!("密码超过 {MAX_PASSWORD_CHARS} 个字符，请核对是否填错了列。"),
             );
         } else if r.password.chars().any(char::is_control) {
             problem(
                 Field::Password,
                 "contains a line break, tab or other control character".into(),
+                "密码中含有换行符、制表符等控制字符。".into(),
             );
         } else if r.password.trim() != r.password.as_str() {
-            warnings.push(RowIssue {
-                row: r.row,
-                column: Some(Field::Password),
-                message:
-                    "the password begins or ends with a space; it was kept exactly as in the file"
-                        .into(),
-            });
+            warnings.push(RowIssue::new(
+                r.row,
+                Some(Field::Password),
+                "the password begins or ends with a space; it was kept exactly as in the file",
+                "密码开头或结尾有空格，已按文件原样保留。",
+            ));
         }
 
         let name = r.name.trim().to_string();
@@ -218,6 +241,7 @@ pub(crate) fn prepare(
                 problem(
                     Field::Name,
                     format!("duplicate name 「{name}」: row {first} has the same name"),
+                    format!("名称「{name}」重复：第 {first} 行的名称与此相同。"),
                 );
             } else {
                 seen.insert(name.clone(), r.row);
@@ -226,6 +250,7 @@ pub(crate) fn prepare(
                 problem(
                     Field::Name,
                     format!("the unit already has an account named 「{name}」"),
+                    format!("本单位已有名称为「{name}」的账号。"),
                 );
             }
         }
@@ -248,11 +273,11 @@ pub(crate) fn prepare(
         vault_rules(&mut input, &mut row_problems);
 
         let ok = row_problems.is_empty();
-        problems.extend(row_problems.into_iter().map(|(column, message)| RowIssue {
-            row: r.row,
-            column,
-            message,
-        }));
+        problems.extend(
+            row_problems
+                .into_iter()
+                .map(|(column, message, zh)| RowIssue::new(r.row, column, message, zh)),
+        );
         items.push(Item {
             row: r.row,
             input,
@@ -273,8 +298,8 @@ pub(crate) fn prepare(
 
 /// The vault's own field rules (`validate_new`: lengths, printable text), every failing
 /// field reported: a failing field is cleared and the rest checked again.
-fn vault_rules(input: &mut NewAccount, out: &mut Vec<(Option<Field>, String)>) {
-    let already: Vec<Option<Field>> = out.iter().map(|(f, _)| *f).collect();
+fn vault_rules(input: &mut NewAccount, out: &mut Vec<(Option<Field>, String, String)>) {
+    let already: Vec<Option<Field>> = out.iter().map(|(f, _, _)| *f).collect();
     // Required cells already reported as empty are not reported twice.
     if input.name.is_empty() {
         input.name = "-".into();
@@ -287,13 +312,14 @@ fn vault_rules(input: &mut NewAccount, out: &mut Vec<(Option<Field>, String)>) {
             return;
         };
         let field = e.field.as_deref();
+        // Every InputError the vault builds carries its Chinese sentence (a test checks).
+        let zh = e.zh.clone().unwrap_or_else(|| e.message.clone());
         let Some(field) = Field::ALL.into_iter().find(|f| field == Some(f.key())) else {
-            out.push((None, e.message));
+            out.push((None, e.message, zh));
             return;
         };
-        let message = e.message;
         if !already.contains(&Some(field)) {
-            out.push((Some(field), message));
+            out.push((Some(field), e.message, zh));
         }
         match field {
             Field::Name => input.name = "-".into(),
@@ -320,7 +346,7 @@ fn reuse_warnings(
             groups.entry(item.password.as_str()).or_default().push(i);
         }
     }
-    let mut shared: Vec<(usize, String)> = Vec::new();
+    let mut shared: Vec<(usize, Vec<String>)> = Vec::new();
     for members in groups.values().filter(|m| m.len() > 1) {
         for &i in members {
             let others: Vec<String> = members
@@ -328,20 +354,18 @@ fn reuse_warnings(
                 .filter(|&&j| j != i)
                 .map(|&j| items[j].row.to_string())
                 .collect();
-            shared.push((
-                i,
-                format!("the same password is used in row {}", others.join(", ")),
-            ));
+            shared.push((i, others));
         }
     }
     drop(groups);
-    for (i, message) in shared {
+    for (i, others) in shared {
         items[i].reused = true;
-        warnings.push(RowIssue {
-            row: items[i].row,
-            column: Some(Field::Password),
-            message,
-        });
+        warnings.push(RowIssue::new(
+            items[i].row,
+            Some(Field::Password),
+            format!("the same password is used in row {}", others.join(", ")),
+            format!("第 {} 行使用了相同的密码。", others.join("、")),
+        ));
     }
     if in_use.is_empty() {
         return;
@@ -352,20 +376,29 @@ fn reuse_warnings(
         }
         if let Some(names) = in_use.get(&fingerprint(state, &item.password)) {
             item.reused = true;
-            let mut shown: Vec<String> = names.iter().take(3).map(|n| format!("「{n}」")).collect();
+            let quoted: Vec<String> = names.iter().take(3).map(|n| format!("「{n}」")).collect();
+            let mut shown = quoted.clone();
+            let mut shown_zh = quoted.join("、");
             if names.len() > 3 {
                 shown.push(format!("and {} more", names.len() - 3));
+                shown_zh.push_str(&format!("等 {} 个账号", names.len()));
             }
-            warnings.push(RowIssue {
-                row: item.row,
-                column: Some(Field::Password),
-                message: format!(
+            warnings.push(RowIssue::new(
+                item.row,
+                Some(Field::Password),
+                format!(
                     "the same password is the current password of {} in this unit",
                     shown.join(", ")
                 ),
-            });
+                format!("与本单位{shown_zh}的现用密码相同。"),
+            ));
         }
     }
+}
+
+/// "名称为必填项，本行未填写。"
+fn required_zh(field: Field) -> String {
+    format!("{}为必填项，本行未填写。", field.label())
 }
 
 /// Row order, then column order (whole-row issues first); stable otherwise.
@@ -424,7 +457,7 @@ mod tests {
         };
         let mut out = Vec::new();
         vault_rules(&mut input, &mut out);
-        let fields: Vec<Option<Field>> = out.iter().map(|(f, _)| *f).collect();
+        let fields: Vec<Option<Field>> = out.iter().map(|(f, _, _)| *f).collect();
         assert_eq!(
             fields,
             vec![
@@ -433,6 +466,9 @@ mod tests {
                 Some(Field::BoundPhone)
             ]
         );
+        for (_, en, zh) in &out {
+            assert!(zh != en && zh.contains("字符"), "{en} / {zh}");
+        }
     }
 
     fn item(name: &str, password: &str) -> Item {
@@ -504,11 +540,7 @@ mod tests {
 
     #[test]
     fn issues_sort_by_row_then_column() {
-        let issue = |row, column| RowIssue {
-            row,
-            column,
-            message: String::new(),
-        };
+        let issue = |row, column| RowIssue::new(row, column, "", "");
         let mut v = vec![
             issue(3, Some(Field::Password)),
             issue(2, Some(Field::Password)),

@@ -161,6 +161,16 @@ pub fn platform_choices() -> String {
     )
 }
 
+/// The same in Chinese (`…、其他，或 API 代码 …`).
+pub fn platform_choices_zh() -> String {
+    let codes: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+    format!(
+        "微信公众号、微信小程序、微博、抖音、今日头条、快手、哔哩哔哩/B站、小红书、邮箱、\
+         域名注册商/域名、云控制台、政府网站/网站后台、其他，或接口代码 {}",
+        codes.join(" ")
+    )
+}
+
 /// A classification from `core`/`important`/`general` (any case) or 核心/重要/一般.
 pub fn parse_classification(s: &str) -> Option<Classification> {
     let s = s.trim().to_lowercase();
@@ -251,6 +261,12 @@ mod tests {
         }
         let choices = platform_choices();
         assert!(choices.contains("B站") && choices.contains("wechat_official"));
+        let zh = platform_choices_zh();
+        let (labels, codes) = zh.split_once('，').unwrap();
+        for label in labels.split(['、', '/']) {
+            assert!(parse_platform(label).is_some(), "{label}");
+        }
+        assert!(codes.contains("wechat_official"), "{zh}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, Principal};
 use crate::error::{DomainError, ErrorKind};
 use crate::ids::{AccountId, UnitId};
-use crate::policy::effective_policy;
+use crate::policy::{StrengthNote, effective_policy};
 use crate::tenancy::{Unit, get_unit};
 
 /// One data row of an import file. Cells are as read (trimmed, except the password,
@@ -51,8 +51,8 @@ pub struct ImportRow {
     pub bound_email: String,
     pub notes: String,
     /// Problems found while reading the cells (an Excel error value, a value under no
-    /// header); reported with the row's other problems.
-    pub cell_problems: Vec<(Option<Field>, String)>,
+    /// header), in English and in Chinese; reported with the row's other problems.
+    pub cell_problems: Vec<(Option<Field>, String, String)>,
 }
 
 impl ImportRow {
@@ -92,13 +92,38 @@ impl fmt::Debug for ImportRow {
 }
 
 /// A problem or warning about one row. Never contains a password.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RowIssue {
     pub row: usize,
     /// None when the issue concerns the whole row.
     #[serde(serialize_with = "column_key")]
     pub column: Option<Field>,
     pub message: String,
+    /// The same facts in Chinese, for the console's zh-CN pages (the command line and
+    /// the API keep `message`).
+    #[serde(skip)]
+    pub message_zh: String,
+    /// A weak password's reasons in no language, for the console to word after
+    /// `message_zh` (`message` has them in English already).
+    #[serde(skip)]
+    pub notes: Vec<StrengthNote>,
+}
+
+impl RowIssue {
+    pub fn new(
+        row: usize,
+        column: Option<Field>,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) -> Self {
+        RowIssue {
+            row,
+            column,
+            message: message.into(),
+            message_zh: message_zh.into(),
+            notes: Vec::new(),
+        }
+    }
 }
 
 fn column_key<S: serde::Serializer>(c: &Option<Field>, s: S) -> Result<S::Ok, S::Error> {
@@ -507,21 +532,29 @@ fn weak_warning(item: &Item, s: &Strength, forbid_reuse: bool) -> Option<RowIssu
     if !item.ok {
         return None;
     }
-    let message = if !s.acceptable {
-        format!(
-            "weak password, imported and flagged weak: {}",
-            s.feedback.join("; ")
-        )
+    let column = Some(Field::Password);
+    if !s.acceptable {
+        let mut issue = RowIssue::new(
+            item.row,
+            column,
+            format!(
+                "weak password, imported and flagged weak: {}",
+                s.feedback.join("; ")
+            ),
+            "密码强度不足，导入后标记为弱口令：",
+        );
+        issue.notes = s.notes.clone();
+        Some(issue)
     } else if item.reused && forbid_reuse {
-        "flagged weak: the unit's policy forbids using one password for two accounts".to_string()
+        Some(RowIssue::new(
+            item.row,
+            column,
+            "flagged weak: the unit's policy forbids using one password for two accounts",
+            "标记为弱口令：本单位的密码策略不允许两个账号使用同一密码。",
+        ))
     } else {
-        return None;
-    };
-    Some(RowIssue {
-        row: item.row,
-        column: Some(Field::Password),
-        message,
-    })
+        None
+    }
 }
 
 async fn score_all(

@@ -15,6 +15,7 @@ mod list;
 mod reveal;
 mod rotate;
 mod show;
+mod strength_notes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::strength_notes::sentences;
 use crate::ids::{AccountId, RotationId};
 use crate::vault::{
     CheckFor, VaultError, account_to_rotate, cancel_rotation, confirm_rotation, policy_check,
@@ -136,7 +137,8 @@ pub async fn stage(
             } else {
                 tr.t("rotate.weak")
             };
-            let page = wizard_page(&c, &id, typed, Some(text.into()), check.feedback).await?;
+            let feedback = sentences(tr, &check.notes);
+            let page = wizard_page(&c, &id, typed, Some(text.into()), feedback).await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(e) => Err(WebError::domain(tr, &e)),
@@ -176,7 +178,7 @@ pub async fn strength(
                 out.score = check.score;
                 out.min_score = check.min_score;
                 out.reused = check.reused.is_some();
-                out.feedback = check.feedback;
+                out.feedback = sentences(tr, &check.notes);
             }
             // Fragments are swapped in place: a refusal (throttled, not allowed) is
             // said inside it, with 200 so htmx shows it.

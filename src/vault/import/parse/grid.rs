@@ -11,7 +11,7 @@ pub(super) struct GridRow {
 
 pub(super) enum Cell {
     Text(Zeroizing<String>),
-    /// A cell that holds no usable value (an Excel error such as `#N/A`).
+    /// A cell that holds no usable value: the Excel error it holds (`#N/A`).
     Bad(String),
 }
 

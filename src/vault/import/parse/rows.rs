@@ -98,8 +98,17 @@ pub(super) fn build(
                         column_letter(i),
                         known_columns()
                     ),
+                    format!(
+                        "第 {} 列有内容但没有表头：请补上表头（{}），或清空该列。",
+                        column_letter(i),
+                        known_columns_zh()
+                    ),
                 )),
-                (Some(f), Cell::Bad(m)) => item.cell_problems.push((Some(f), m)),
+                (Some(f), Cell::Bad(e)) => item.cell_problems.push((
+                    Some(f),
+                    format!("the cell holds the Excel error {e}"),
+                    format!("该单元格是 Excel 错误值 {e}，请填写实际内容。"),
+                )),
                 (Some(f), Cell::Text(s)) => item.set(f, s),
             }
         }

@@ -131,6 +131,11 @@ fn cells_without_header_are_reported_and_empty_ones_ignored() {
     assert!(p.rows[0].cell_problems.is_empty());
     assert_eq!(p.rows[1].cell_problems.len(), 1);
     assert!(p.rows[1].cell_problems[0].1.contains("column E"));
+    assert!(
+        p.rows[1].cell_problems[0]
+            .2
+            .contains("第 E 列有内容但没有表头")
+    );
     // More cells than the header.
     let p = csv("name,platform,login_name,password\na,weibo,x,p,extra\n");
     assert_eq!(p.rows[0].cell_problems.len(), 1);

@@ -72,7 +72,7 @@ pub(super) fn xlsx_cell(d: &Data) -> Cell {
             }
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => return Cell::Bad(format!("the cell holds the Excel error {e}")),
+        Data::Error(e) => return Cell::Bad(e.to_string()),
     };
     Cell::Text(Zeroizing::new(text))
 }

@@ -9,6 +9,7 @@ mod home_lists;
 mod import;
 mod notifications;
 mod oversight;
+mod strength;
 
 pub static PARTS: &[&[(&str, &str)]] = &[
     frame::MESSAGES,
@@ -19,4 +20,5 @@ pub static PARTS: &[&[(&str, &str)]] = &[
     import::MESSAGES,
     notifications::MESSAGES,
     oversight::MESSAGES,
+    strength::MESSAGES,
 ];

@@ -57,7 +57,13 @@ async fn sign_in_with_totp_enrolment() {
 
     // Sign out; the old page's session is gone on the server too.
     b.click("#logout").await;
-    assert!(b.path().await.starts_with("/login?signed_out=1"));
+    // The sign-in form of the page the sign-out lands on (the click does not wait).
+    b.wait("#username").await;
+    assert!(
+        b.path().await.starts_with("/login?signed_out=1"),
+        "{}",
+        b.path().await
+    );
     b.goto("/").await;
     assert!(b.path().await.starts_with("/login"));
 

@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
                         .get(REQUEST_ID_HEADER)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path, status = tracing::field::Empty, latency_ms = tracing::field::Empty)
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %path, user_id = tracing::field::Empty, token_id = tracing::field::Empty, status = tracing::field::Empty, latency_ms = tracing::field::Empty)
                 })
                 .on_request(())
                 .on_response(|res: &Response, latency: Duration, span: &Span| {

@@ -68,8 +68,26 @@ pub(super) async fn revoke_all_for_user(tx: &mut Tx, user_id: &UserId) -> Identi
         .rows_affected())
 }
 
-/// Resolves a bearer token.
+/// Resolves a bearer token (see [`resolve`]) and names the caller on the request's log
+/// span (`user_id`, or `token_id` for an API token), so every later line of the request
+/// says who made it. Ids only, never a name or a secret.
 pub async fn authenticate(state: &AppState, token: &str) -> IdentityResult<AuthContext> {
+    let ctx = resolve(state, token).await?;
+    let span = tracing::Span::current();
+    match &ctx.principal {
+        crate::authz::Principal::User { id, .. } => {
+            span.record("user_id", id.as_str());
+        }
+        crate::authz::Principal::Token { id, .. } => {
+            span.record("token_id", id.as_str());
+        }
+        crate::authz::Principal::Operator { .. } => {}
+    }
+    Ok(ctx)
+}
+
+/// Resolves a bearer token.
+async fn resolve(state: &AppState, token: &str) -> IdentityResult<AuthContext> {
     if token.starts_with(API_TOKEN_PREFIX) {
         return authenticate_api_token(state, token).await;
     }

@@ -204,3 +204,89 @@ fn text_logs_to_a_pipe_are_plain_and_a_new_database_is_private() {
     let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// Every log line of a request names its request id and, once the caller is known, the
+/// user id (never a password or token); JSON logs carry them on each line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_of_a_request_name_the_request_and_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = crate::common::binary_env(
+        &format!("sqlite://{}", dir.path().join("credgov.db").display()),
+        &dir.path().join("master.key"),
+        "info",
+    );
+    env.push(("CREDGOV_LOG_FORMAT".into(), "json".into()));
+    let password = "Saffron-Glacier-Tundra-42";
+    let o = run(
+        &env,
+        &["init", "--admin", "root-admin", "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = Command::new(TestApp::binary())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("credgov serves");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server did not come up");
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "root-admin", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"]
+        .as_str()
+        .expect("a session token")
+        .to_string();
+    let me: serde_json::Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .header("x-request-id", "req-log-test-1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_id = me["user"]["id"]
+        .as_str()
+        .expect("the user's id")
+        .to_string();
+    let _ = server.kill();
+    let _ = server.wait();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("req-log-test-1") && l.contains("\"response\""))
+        .unwrap_or_else(|| panic!("no response line for the request:\n{logged}"));
+    let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+    assert_eq!(v["span"]["request_id"], "req-log-test-1", "{line}");
+    assert_eq!(v["span"]["user_id"], user_id.as_str(), "{line}");
+    assert!(!logged.contains(password) && !logged.contains(&token));
+    assert!(!logged.contains('\u{1b}'));
+}

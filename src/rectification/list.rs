@@ -60,14 +60,7 @@ pub async fn list_rectifications(
         .bind(paging.after_id().map(str::to_string))
         .bind(paging.fetch());
     let q = bind_under(q, &prefixes);
-    let now = state.now();
-    let rows = q.fetch_all(state.db.pool()).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        if let Some(l) = from_row(r, now)? {
-            items.push(l.item);
-        }
-    }
+    let items = items_of(&q.fetch_all(state.db.pool()).await?, state.now())?;
     Ok(paging.page(items, |i| (i.opened_at.to_string(), i.id.to_string())))
 }
 
@@ -118,10 +111,18 @@ pub async fn awaiting(
     for prefix in &scopes {
         q = q.bind(format!("{prefix}{below}"));
     }
-    let now = state.now();
-    let rows = q.fetch_all(state.db.pool()).await?;
+    let items = items_of(&q.fetch_all(state.db.pool()).await?, state.now())?;
+    Ok(items)
+}
+
+/// The items of `rows` as they stand at `now` (rows that no longer read as an item are
+/// skipped, as `from_row` decides).
+fn items_of(
+    rows: &[sqlx::any::AnyRow],
+    now: i64,
+) -> Result<Vec<Rectification>, RectificationError> {
     let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         if let Some(l) = from_row(r, now)? {
             items.push(l.item);
         }

@@ -32,66 +32,57 @@ pub async fn gauges(state: &AppState) -> Result<String, sqlx::Error> {
         "Password hashes running or queued for a hashing thread",
         &[(None, state.hasher.in_flight() as u64)],
     );
-    let mut outbox = Vec::new();
-    for r in sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ($1, $2) GROUP BY state",
+    let outbox = sqlx::query(
+        "SELECT state AS label, COUNT(*) AS n FROM outbox WHERE state IN ($1, $2) GROUP BY state",
     )
     .bind(OutboxState::Pending.as_str())
     .bind(OutboxState::Failed.as_str())
     .fetch_all(pool)
-    .await?
-    {
-        let s: String = r.try_get("state")?;
-        if let Some(s) = OutboxState::parse(&s) {
-            outbox.push((Some(("state", s.as_str())), count(&r)?));
-        }
-    }
-    for s in [OutboxState::Pending, OutboxState::Failed] {
-        if !outbox
-            .iter()
-            .any(|(l, _)| l.is_some_and(|(_, v)| v == s.as_str()))
-        {
-            outbox.push((Some(("state", s.as_str())), 0));
-        }
-    }
+    .await?;
     gauge(
         &mut out,
         "credgov_outbox_messages",
         "Notification messages waiting to be sent (pending) or given up (failed)",
-        &outbox,
+        &by_label(
+            "state",
+            &[OutboxState::Pending.as_str(), OutboxState::Failed.as_str()],
+            &outbox,
+        )?,
     );
-    let mut findings = Vec::new();
-    for r in sqlx::query(
-        "SELECT severity, COUNT(*) AS n FROM findings WHERE state = $1 GROUP BY severity",
+    let findings = sqlx::query(
+        "SELECT severity AS label, COUNT(*) AS n FROM findings WHERE state = $1 GROUP BY severity",
     )
     .bind(FindingState::Open.as_str())
     .fetch_all(pool)
-    .await?
-    {
-        let s: String = r.try_get("severity")?;
-        if let Some(s) = Severity::parse(&s) {
-            findings.push((Some(("severity", s.as_str())), count(&r)?));
-        }
-    }
-    for s in Severity::ALL {
-        if !findings
-            .iter()
-            .any(|(l, _)| l.is_some_and(|(_, v)| v == s.as_str()))
-        {
-            findings.push((Some(("severity", s.as_str())), 0));
-        }
-    }
+    .await?;
+    let severities: Vec<&'static str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     gauge(
         &mut out,
         "credgov_findings_open",
         "Open inspection findings by severity",
-        &findings,
+        &by_label("severity", &severities, &findings)?,
     );
     Ok(out)
 }
 
-fn count(r: &sqlx::any::AnyRow) -> Result<u64, sqlx::Error> {
-    Ok(u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0))
+/// One sample per wanted label value (0 when no row has it) from `label, n` rows;
+/// values outside `wanted` are left out.
+fn by_label(
+    key: &'static str,
+    wanted: &[&'static str],
+    rows: &[sqlx::any::AnyRow],
+) -> Result<Vec<Sample<'static>>, sqlx::Error> {
+    let mut found: Vec<(String, i64)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        found.push((r.try_get("label")?, r.try_get("n")?));
+    }
+    Ok(wanted
+        .iter()
+        .map(|w| {
+            let n = found.iter().find(|(l, _)| l == w).map_or(0, |(_, n)| *n);
+            (Some((key, *w)), u64::try_from(n).unwrap_or(0))
+        })
+        .collect())
 }
 
 type Sample<'a> = (Option<(&'static str, &'a str)>, u64);

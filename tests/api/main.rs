@@ -12,6 +12,7 @@ mod circular;
 mod cli;
 mod crash;
 mod demo;
+mod docs;
 mod errors;
 mod freshness;
 mod handover;

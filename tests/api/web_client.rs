@@ -31,22 +31,21 @@ impl Answer {
 
 /// The `value` of the input named `name` in `html`.
 pub fn field_value(html: &str, name: &str) -> Option<String> {
-    let at = html.find(&format!("name=\"{name}\""))?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"")? + 7;
-    let end = tag[v..].find('"')?;
-    Some(unescape(&tag[v..v + end]))
+    attr_of(html, &format!("name=\"{name}\""), "value")
 }
 
 /// The `href` of the element with `id="{id}"` in `html`, as the browser follows it.
 pub fn href_of(html: &str, id: &str) -> Option<String> {
-    let at = html.find(&format!("id=\"{id}\""))?;
+    attr_of(html, &format!("id=\"{id}\""), "href")
+}
+
+/// Attribute `attr` of the first tag containing `marker`, unescaped.
+fn attr_of(html: &str, marker: &str, attr: &str) -> Option<String> {
+    let at = html.find(marker)?;
     let tag_start = html[..at].rfind('<')?;
     let tag_end = at + html[at..].find('>')?;
     let tag = &html[tag_start..tag_end];
-    let v = tag.find("href=\"")? + 6;
+    let v = tag.find(&format!("{attr}=\""))? + attr.len() + 2;
     let end = tag[v..].find('"')?;
     Some(unescape(&tag[v..v + end]))
 }

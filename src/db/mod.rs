@@ -17,7 +17,10 @@ use zeroize::Zeroizing;
 
 use crate::config::redact_url;
 
+mod backup;
 pub mod counters;
+
+pub use backup::{BackupReport, backup};
 
 /// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
 /// Dropping it without `commit` rolls back. Audit events are written only through its

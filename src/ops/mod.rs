@@ -1,8 +1,8 @@
 //! Operations: backups and checking a restored database (`credgov backup`,
-//! `credgov restore-check`).
+//! `credgov restore-check`). The backup itself is the db module's (how depends on the
+//! engine).
 
-mod backup;
 mod restore_check;
 
-pub use backup::{BackupReport, backup};
+pub use crate::db::{BackupReport, backup};
 pub use restore_check::{CheckReport, restore_check};

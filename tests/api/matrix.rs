@@ -1065,6 +1065,22 @@ async fn notify_endpoints(app: &TestApp, f: &Fixture, users: &[(&str, TestUser)]
     // admin); one of them has failed, so a sysadmin may put it back.
     let own_rows = outbox_rows(app, cf).await;
     assert_eq!(own_rows.len(), 2, "{own_rows:?}");
+    // What became of a test: read by those who read the unit's channels.
+    run_case(
+        app,
+        users,
+        &Case {
+            name: "GET channel test outcome",
+            method: Method::GET,
+            own: format!("/api/v1/units/{cf}/channels/tests/{}", own_rows[0]),
+            foreign: format!("/api/v1/units/{bf}/channels/tests/{foreign_row}"),
+            body_own: None,
+            body_foreign: None,
+            allowed: channel_roles,
+            ok: StatusCode::OK,
+        },
+    )
+    .await;
     sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'matrix' WHERE id = $1")
         .bind(&own_rows[0])
         .execute(app.pool())

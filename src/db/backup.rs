@@ -1,12 +1,13 @@
-//! `credgov backup --out FILE`: a consistent copy of the database while it serves.
-//! SQLite: `VACUUM INTO` (one read transaction, so the copy is one moment of the
-//! database); PostgreSQL: `pg_dump -Fc` when it is on PATH, else the command to run.
-//! The master key is never inside a backup.
+//! A consistent backup of the database while it serves (`credgov backup --out FILE`),
+//! here because how depends on the engine. SQLite: `VACUUM INTO` (one read
+//! transaction, so the copy is one moment of the database); PostgreSQL: `pg_dump -Fc`
+//! when it is on PATH, else the command to run. The master key is never inside a
+//! backup.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::db::{Backend, Db};
+use super::{Backend, Db};
 
 /// What a backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]

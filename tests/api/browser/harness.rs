@@ -122,6 +122,21 @@ impl Browser {
         }
     }
 
+    /// Waits up to 5 s for the page's path (and query) to contain `part`: a click on a
+    /// link or a submit button returns before the browser has navigated. Returns the
+    /// path then, or the last one seen.
+    pub async fn wait_for_path(&self, part: &str) -> String {
+        let mut path = self.path().await;
+        for _ in 0..50 {
+            if path.contains(part) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            path = self.path().await;
+        }
+        path
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.wait(css).await;
         e.clear().await.expect("clear");

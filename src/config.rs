@@ -357,8 +357,17 @@ impl Config {
 
 /// Values from the environment are strings; numbers and booleans are typed so that
 /// figment can extract them into their fields.
+/// An environment value: an integer, `true`/`false`, a TOML array (`["10.0.0.5",
+/// "10.0.0.6"]`, for list settings such as `trusted_proxies`), else the text itself.
 fn parse_env_value(value: &str) -> figment::value::Value {
     use figment::value::Value;
+    if value.trim_start().starts_with('[')
+        && let Ok(toml::Value::Table(mut t)) = toml::from_str(&format!("v = {value}"))
+        && let Some(list) = t.remove("v")
+        && let Ok(v) = list.try_into::<Value>()
+    {
+        return v;
+    }
     if let Ok(n) = value.parse::<i64>() {
         return Value::from(n);
     }
@@ -454,6 +463,23 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.argon2.memory_kib, 65536);
         assert_eq!(c.argon2.iterations, 3);
+    }
+
+    #[test]
+    fn list_from_env() {
+        let (c, _) = Config::load_from(
+            None,
+            &env(&[("CREDGOV_TRUSTED_PROXIES", r#"["172.28.0.10", "::1"]"#)]),
+        )
+        .unwrap();
+        let want: Vec<std::net::IpAddr> =
+            vec!["172.28.0.10".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(c.trusted_proxies, want);
+        // Not a list: refused naming the key, not taken as text.
+        let err = Config::load_from(None, &env(&[("CREDGOV_TRUSTED_PROXIES", "[nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
     }
 
     #[test]

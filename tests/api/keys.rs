@@ -319,7 +319,7 @@ async fn unit_key_created_during_a_rotation_is_rewrapped(app: TestApp) {
     assert_eq!(*reopened, *key);
 }
 
-fn cli_rotate(app: &TestApp, new_path: &std::path::Path) -> (Option<i32>, String) {
+pub(crate) fn cli_rotate(app: &TestApp, new_path: &std::path::Path) -> (Option<i32>, String) {
     let out = Command::new(TestApp::binary())
         .args([
             "keys",

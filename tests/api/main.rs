@@ -46,6 +46,7 @@ mod routing;
 mod secrets;
 mod separation;
 mod sessions;
+mod several_servers;
 mod smtp_server;
 mod text;
 mod tokens;

@@ -27,6 +27,7 @@ pub mod policy;
 pub mod rectification;
 pub mod risk;
 pub mod server;
+pub mod server_memory;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;

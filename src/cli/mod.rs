@@ -517,6 +517,7 @@ async fn run_server(state: AppState, listener: tokio::net::TcpListener) -> Resul
         .map_err(|e| e.to_string())?;
     let deliverer = crate::notify::DelivererHandle::start(state.clone());
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    crate::server_memory::release_free_memory();
     tracing::info!(%addr, "credgov listening");
     eprintln!(
         "credgov is serving on http://{addr}  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"

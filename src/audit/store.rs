@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::chain::{Canonical, GENESIS_HASH, V_KEYED, event_mac};
 use crate::app::AppState;
 use crate::clock::Millis;
-use crate::db::{Tx, new_id};
+use crate::db::{Backend, Tx, new_id};
 use crate::error::InternalError;
 use crate::ids::UnitId;
 use crate::inspection::Targets;
@@ -216,6 +216,12 @@ impl Tx {
     }
 }
 
+/// One audit event; `$16` is its hash.
+const INSERT_EVENT: &str = "INSERT INTO audit_events (unit_id, seq, id, at, actor_kind, actor_id, \
+     actor_name, action, target_kind, target_id, outcome, request_id, client_addr, details, \
+     prev_hash, hash, v) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+
 /// Appends `entry` to its unit's chain inside `tx`, linked with HMAC-SHA256 under the
 /// chain key (encoding v2). The chain head row serialises appenders of one unit (row
 /// lock on PostgreSQL, the write lock on SQLite). Without a chain key (no keyring
@@ -263,35 +269,41 @@ async fn append(
         details: &details,
     };
     let hash = event_mac(key.bytes(), &prev, &canonical);
-    sqlx::query(
-        "INSERT INTO audit_events (unit_id, seq, id, at, actor_kind, actor_id, actor_name, action, \
-         target_kind, target_id, outcome, request_id, client_addr, details, prev_hash, hash, v) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(entry.unit_id)
-    .bind(seq)
-    .bind(&id)
-    .bind(at)
-    .bind(entry.actor.kind)
-    .bind(entry.actor.id.as_deref())
-    .bind(entry.actor.name.as_deref())
-    .bind(entry.action)
-    .bind(entry.target_kind)
-    .bind(entry.target_id)
-    .bind(entry.outcome.as_str())
-    .bind(meta.request_id.as_deref())
-    .bind(meta.client_addr.as_deref())
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
-    .bind(i64::from(V_KEYED))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
-        .bind(&hash)
+    // PostgreSQL: the event and the head's new hash in one statement (one round trip
+    // fewer on every audited write); SQLite has no round trips to save.
+    let sql = match tx.backend() {
+        Backend::Postgres => format!(
+            "WITH event AS ({INSERT_EVENT}) UPDATE audit_heads SET hash = $16 WHERE unit_id = $1"
+        ),
+        Backend::Sqlite => INSERT_EVENT.to_string(),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(entry.unit_id)
+        .bind(seq)
+        .bind(&id)
+        .bind(at)
+        .bind(entry.actor.kind)
+        .bind(entry.actor.id.as_deref())
+        .bind(entry.actor.name.as_deref())
+        .bind(entry.action)
+        .bind(entry.target_kind)
+        .bind(entry.target_id)
+        .bind(entry.outcome.as_str())
+        .bind(meta.request_id.as_deref())
+        .bind(meta.client_addr.as_deref())
+        .bind(&details)
+        .bind(&prev)
+        .bind(&hash)
+        .bind(i64::from(V_KEYED))
         .execute(&mut **tx)
         .await?;
+    if tx.backend() == Backend::Sqlite {
+        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
+            .bind(&hash)
+            .bind(entry.unit_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     crate::telemetry::audited(entry.action, entry.outcome.as_str());
     Ok(())
 }

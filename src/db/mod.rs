@@ -56,6 +56,11 @@ impl Tx {
         self.tx.commit().await
     }
 
+    /// The engine this transaction runs on (for the few statements written per engine).
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Locks one row (by `id`) until this transaction ends, so "check then write"
     /// sequences that serialise on it hold with several servers on one PostgreSQL
     /// (`SELECT … FOR NO KEY UPDATE`). On SQLite the transaction already holds the database

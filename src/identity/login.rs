@@ -58,6 +58,9 @@ struct LoginUser {
     status: String,
     password_hash: String,
     totp_secret: Option<Vec<u8>>,
+    /// Read with the user, for `password_change_required` after a successful check.
+    must_change_password: bool,
+    password_changed_at: i64,
 }
 
 /// The attempt slots one login holds: its user's and its client address's.
@@ -116,7 +119,8 @@ async fn load_user(
     typed: &str,
 ) -> IdentityResult<(Option<LoginUser>, Vec<Role>)> {
     let rows = sqlx::query(
-        "SELECT u.id, u.unit_id, u.username, u.status, u.password_hash, u.totp_secret, m.role \
+        "SELECT u.id, u.unit_id, u.username, u.status, u.password_hash, u.totp_secret, \
+         u.must_change_password, u.password_changed_at, m.role \
          FROM users u LEFT JOIN memberships m ON m.user_id = u.id \
          WHERE u.username = $1 OR u.username = $2",
     )
@@ -152,6 +156,8 @@ async fn load_user(
                 status: r.try_get("status")?,
                 password_hash: r.try_get("password_hash")?,
                 totp_secret: r.try_get("totp_secret")?,
+                must_change_password: crate::db::flag(r.try_get("must_change_password")?),
+                password_changed_at: r.try_get("password_changed_at")?,
             })
         })
         .transpose()?;
@@ -180,11 +186,11 @@ async fn check(
             mfa_satisfied,
             password_change_required: super::password::after_login(
                 state,
-                &user.id,
-                &user.password_hash,
+                (&user.id, user.password_hash.as_str()),
                 password,
+                (user.must_change_password, user.password_changed_at),
             )
-            .await?,
+            .await,
         }),
         (other, _) => Ok(other),
     }

@@ -14,7 +14,6 @@ use crate::app::AppState;
 use crate::audit::RequestMeta;
 use crate::authz::{AuthContext, Permission};
 use crate::clock::HOUR_MS;
-use crate::db::flag;
 use crate::ids::{UnitId, UserId};
 
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -35,22 +34,17 @@ pub(super) fn change_required(
 /// changing the password.
 pub(super) async fn after_login(
     state: &AppState,
-    user_id: &UserId,
-    stored_hash: &str,
+    (user_id, stored_hash): (&UserId, &str),
     password: Zeroizing<String>,
-) -> IdentityResult<bool> {
+    (must_change, changed_at): (bool, i64),
+) -> bool {
     super::rehash::rehash_if_needed(state, user_id, stored_hash, password).await;
-    let row =
-        sqlx::query("SELECT must_change_password, password_changed_at FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(state.db.pool())
-            .await?;
-    Ok(change_required(
-        flag(row.try_get("must_change_password")?),
-        row.try_get("password_changed_at")?,
+    change_required(
+        must_change,
+        changed_at,
         state.policy.user_password.max_age_days,
         state.now(),
-    ))
+    )
 }
 
 fn own_user_id(ctx: &AuthContext) -> IdentityResult<UserId> {

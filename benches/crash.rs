@@ -393,7 +393,7 @@ impl Soak {
         // finishing first would leave the import holding the retired key).
         let mut importer = Proc(None);
         let mut rotator = Proc(None);
-        let delay = if trial % 2 == 0 {
+        let delay = if trial.is_multiple_of(2) {
             let file = import.display().to_string();
             importer = Proc::spawn(
                 Command::new(binary())

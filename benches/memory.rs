@@ -6,7 +6,8 @@
 //! `/proc/PID/status` (`VmRSS`, and `VmHWM` for the peak).
 //!
 //! `cargo bench --bench memory` (SQLite; PostgreSQL too when `CREDGOV_TEST_DATABASE_URL`
-//! is set). `CREDGOV_BENCH_REQUESTS` changes the 10,000.
+//! is set). `CREDGOV_BENCH_REQUESTS` changes the 10,000; `CREDGOV_BENCH_BINARY` measures
+//! another build of `credgov`.
 
 mod common;
 
@@ -24,6 +25,12 @@ const UNIT_ADMIN_PW: &str = "Memory-Unit-Lantern-Harbor-55";
 const ACCOUNTS: usize = 20;
 const IDLE_GOAL_MB: f64 = 30.0;
 const LOADED_GOAL_MB: f64 = 60.0;
+
+/// The binary measured: this build's, or `CREDGOV_BENCH_BINARY` (another build of it,
+/// e.g. with other profile settings).
+fn binary() -> String {
+    std::env::var("CREDGOV_BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_credgov").into())
+}
 
 struct Server(Child);
 
@@ -170,7 +177,7 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("master.key");
     let env = env(&url, &key);
-    let mut init = Command::new(env!("CARGO_BIN_EXE_credgov"))
+    let mut init = Command::new(binary())
         .args(["init", "--admin", "memory-admin", "--password-stdin"])
         .env_clear()
         .envs(env.clone())
@@ -189,7 +196,7 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_credgov"))
+        Command::new(binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env_clear()
             .envs(env)

@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use credgov::clock::{Clock, SystemClock};
 use credgov::crypto::MasterKey;
 use rand::Rng;
 use serde_json::{Value, json};
@@ -101,12 +100,21 @@ struct Tally {
     failures: Vec<String>,
 }
 
+/// What a failed check counts as.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// A password that cannot be retrieved, or an acknowledged change gone.
+    Lost,
+    BrokenChain,
+    HalfWritten,
+}
+
 impl Tally {
-    fn fail(&mut self, trial: usize, kind: &str, what: String) {
-        match kind {
-            "lost" => self.lost += 1,
-            "chain" => self.broken_chains += 1,
-            _ => self.half_written += 1,
+    fn fail(&mut self, trial: usize, fault: Fault, what: String) {
+        match fault {
+            Fault::Lost => self.lost += 1,
+            Fault::BrokenChain => self.broken_chains += 1,
+            Fault::HalfWritten => self.half_written += 1,
         }
         if self.failures.len() < 20 {
             self.failures.push(format!("trial {trial}: {what}"));
@@ -194,34 +202,12 @@ impl Soak {
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        post(&self.client, self.url(path), Some(token), body)
-            .await
-            .expect("server answers")
+        common::post(&self.client, self.url(path), Some(token), body).await
     }
 
     /// Logs in and enrols TOTP; a full session token.
     async fn login_enrolled(&self, user: &str, password: &str) -> String {
-        let (s, v) = post(
-            &self.client,
-            self.url("/api/v1/auth/login"),
-            None,
-            json!({ "username": user, "password": password }),
-        )
-        .await
-        .expect("login");
-        assert_eq!(s, 200, "{v}");
-        let token = v["token"].as_str().expect("token").to_string();
-        let (_, e) = self
-            .post("/api/v1/auth/totp/enroll", &token, json!({}))
-            .await;
-        let code =
-            credgov::identity::code_at(e["secret"].as_str().expect("secret"), SystemClock.now_ms())
-                .expect("code");
-        let (s, _) = self
-            .post("/api/v1/auth/totp/confirm", &token, json!({ "code": code }))
-            .await;
-        assert_eq!(s, 204);
-        token
+        common::login_enrolled(&self.client, &self.base, user, password).await
     }
 
     /// A user at the unit with `role`; their id.
@@ -273,19 +259,7 @@ impl Soak {
         MasterKey::generate()
             .write_new(&soak.key)
             .expect("master key");
-        let mut init = Command::new(binary())
-            .args(["init", "--admin", "soak-root", "--password-stdin"])
-            .env_clear()
-            .envs(soak.env())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("init runs");
-        if let Some(mut stdin) = init.stdin.take() {
-            use std::io::Write;
-            stdin.write_all(ROOT_PW.as_bytes()).expect("password");
-        }
-        assert!(init.wait().expect("init").success(), "init failed");
+        common::init_database(&binary(), &soak.env(), "soak-root", ROOT_PW);
         soak.start_server();
         assert!(soak.wait_ready().await, "server did not start");
         soak.admin = soak.login_enrolled("soak-root", ROOT_PW).await;
@@ -431,12 +405,12 @@ impl Soak {
         }
 
         if let Err(e) = self.settle_key(&new_key, tally).await {
-            tally.fail(trial, "lost", e);
+            tally.fail(trial, Fault::Lost, e);
             return;
         }
         self.start_server();
         if !self.wait_ready().await {
-            tally.fail(trial, "lost", "the server did not start again".into());
+            tally.fail(trial, Fault::Lost, "the server did not start again".into());
             return;
         }
         self.verify(trial, tally).await;
@@ -449,9 +423,9 @@ impl Soak {
             let text = String::from_utf8_lossy(&out.stdout).to_string()
                 + &String::from_utf8_lossy(&out.stderr);
             let kind = if text.contains("chain") {
-                "chain"
+                Fault::BrokenChain
             } else {
-                "lost"
+                Fault::Lost
             };
             tally.fail(trial, kind, format!("restore-check: {}", text.trim()));
         }
@@ -470,7 +444,7 @@ impl Soak {
             if current != 1 || pending > 1 {
                 tally.fail(
                     trial,
-                    "lost",
+                    Fault::Lost,
                     format!("account {id}: {current} current, {pending} pending versions"),
                 );
             }
@@ -487,13 +461,13 @@ impl Soak {
                 .await;
             let revealed = r["password"].as_str().unwrap_or_default();
             if s != 200 || revealed.is_empty() {
-                tally.fail(trial, "lost", format!("account {id} reveals {s}: {r}"));
+                tally.fail(trial, Fault::Lost, format!("account {id} reveals {s}: {r}"));
             } else if let Some(p) = known.get(id) {
                 tally.acknowledged_checked += 1;
                 if p != revealed {
                     tally.fail(
                         trial,
-                        "lost",
+                        Fault::Lost,
                         format!("account {id}: an acknowledged rotation was lost"),
                     );
                 }
@@ -511,7 +485,7 @@ impl Soak {
         } else if imported != 0 {
             tally.fail(
                 trial,
-                "half",
+                Fault::HalfWritten,
                 format!("import wrote {imported} of {IMPORT_ROWS} rows"),
             );
         }
@@ -551,7 +525,7 @@ impl Soak {
                 .map(|r| r.get(0))
                 .unwrap_or(-1);
             if n != 0 {
-                tally.fail(trial, "half", format!("{what}: {n}"));
+                tally.fail(trial, Fault::HalfWritten, format!("{what}: {n}"));
             }
         }
     }

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use credgov::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 8;
@@ -69,56 +68,6 @@ fn env(url: &str, key: &std::path::Path) -> Vec<(String, String)> {
     ];
     env.extend(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_") || k == "GLIBC_TUNABLES"));
     env
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = client.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    match req.send().await {
-        Ok(r) => {
-            let s = r.status().as_u16();
-            (s, r.json().await.unwrap_or(Value::Null))
-        }
-        Err(_) => (0, Value::Null),
-    }
-}
-
-async fn login_enrolled(client: &reqwest::Client, base: &str, user: &str, pw: &str) -> String {
-    let (s, v) = post(
-        client,
-        format!("{base}/api/v1/auth/login"),
-        None,
-        json!({ "username": user, "password": pw }),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let token = v["token"].as_str().expect("token").to_string();
-    let (_, e) = post(
-        client,
-        format!("{base}/api/v1/auth/totp/enroll"),
-        Some(&token),
-        json!({}),
-    )
-    .await;
-    let code =
-        credgov::identity::code_at(e["secret"].as_str().expect("secret"), SystemClock.now_ms())
-            .expect("code");
-    let (s, _) = post(
-        client,
-        format!("{base}/api/v1/auth/totp/confirm"),
-        Some(&token),
-        json!({ "code": code }),
-    )
-    .await;
-    assert_eq!(s, 204);
-    token
 }
 
 struct World {
@@ -177,19 +126,7 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("master.key");
     let env = env(&url, &key);
-    let mut init = Command::new(binary())
-        .args(["init", "--admin", "memory-admin", "--password-stdin"])
-        .env_clear()
-        .envs(env.clone())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("init");
-    if let Some(mut stdin) = init.stdin.take() {
-        use std::io::Write;
-        stdin.write_all(ADMIN_PW.as_bytes()).expect("password");
-    }
-    assert!(init.wait().expect("init").success());
+    common::init_database(&binary(), &env, "memory-admin", ADMIN_PW);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
@@ -221,7 +158,7 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (idle, _) = server.memory();
 
-    let admin = login_enrolled(&client, &base, "memory-admin", ADMIN_PW).await;
+    let admin = common::login_enrolled(&client, &base, "memory-admin", ADMIN_PW).await;
     let units: Value = client
         .get(format!("{base}/api/v1/units"))
         .bearer_auth(&admin)
@@ -232,7 +169,7 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
         .await
         .expect("units body");
     let root = units["items"][0]["id"].as_str().expect("root").to_string();
-    let (_, u) = post(
+    let (_, u) = common::post(
         &client,
         format!("{base}/api/v1/units"),
         Some(&admin),
@@ -240,9 +177,9 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
     )
     .await;
     let unit = u["id"].as_str().expect("unit").to_string();
-    let (s, user) = post(&client, format!("{base}/api/v1/users"), Some(&admin), json!({ "username": "memory-user", "display_name": "内存基准", "password": UNIT_ADMIN_PW, "unit_id": unit })).await;
+    let (s, user) = common::post(&client, format!("{base}/api/v1/users"), Some(&admin), json!({ "username": "memory-user", "display_name": "内存基准", "password": UNIT_ADMIN_PW, "unit_id": unit })).await;
     assert_eq!(s, 201, "{user}");
-    let (s, _) = post(
+    let (s, _) = common::post(
         &client,
         format!("{base}/api/v1/units/{unit}/members"),
         Some(&admin),
@@ -250,13 +187,13 @@ async fn measure(engine: &str, url: String, requests: usize) -> String {
     )
     .await;
     assert_eq!(s, 201);
-    let token = login_enrolled(&client, &base, "memory-user", UNIT_ADMIN_PW).await;
+    let token = common::login_enrolled(&client, &base, "memory-user", UNIT_ADMIN_PW).await;
     // Someone with no role logs in with a password alone (the mix's logins).
-    let (s, plain) = post(&client, format!("{base}/api/v1/users"), Some(&admin), json!({ "username": "memory-plain", "display_name": "内存基准二", "password": UNIT_ADMIN_PW })).await;
+    let (s, plain) = common::post(&client, format!("{base}/api/v1/users"), Some(&admin), json!({ "username": "memory-plain", "display_name": "内存基准二", "password": UNIT_ADMIN_PW })).await;
     assert_eq!(s, 201, "{plain}");
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
-        let (s, a) = post(&client, format!("{base}/api/v1/units/{unit}/accounts"), Some(&token), json!({ "name": format!("账号{i}"), "platform": "weibo", "login_name": format!("acct{i}"), "classification": "core", "generate": true })).await;
+        let (s, a) = common::post(&client, format!("{base}/api/v1/units/{unit}/accounts"), Some(&token), json!({ "name": format!("账号{i}"), "platform": "weibo", "login_name": format!("acct{i}"), "classification": "core", "generate": true })).await;
         assert_eq!(s, 201, "{a}");
         accounts.push(a["id"].as_str().expect("id").to_string());
     }

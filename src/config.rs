@@ -355,9 +355,8 @@ impl Config {
     }
 }
 
-/// Values from the environment are strings; numbers and booleans are typed so that
-/// figment can extract them into their fields.
-/// An environment value: an integer, `true`/`false`, a TOML array (`["10.0.0.5",
+/// Values from the environment are strings; they are typed so that figment can extract
+/// them into their fields: an integer, `true`/`false`, a TOML array (`["10.0.0.5",
 /// "10.0.0.6"]`, for list settings such as `trusted_proxies`), else the text itself.
 fn parse_env_value(value: &str) -> figment::value::Value {
     use figment::value::Value;

@@ -108,25 +108,7 @@ impl Harness {
 
     /// Logs in a user whose role requires TOTP, enrols, returns a full session token.
     pub async fn login_enrolled(&self, username: &str, password: &str) -> String {
-        let (_, v) = post(
-            &self.client,
-            self.url("/api/v1/auth/login"),
-            None,
-            json!({ "username": username, "password": password }),
-        )
-        .await;
-        let token = v["token"].as_str().expect("token").to_string();
-        let (_, e) = self
-            .post("/api/v1/auth/totp/enroll", &token, json!({}))
-            .await;
-        let code =
-            credgov::identity::code_at(e["secret"].as_str().expect("secret"), SystemClock.now_ms())
-                .expect("code");
-        let (s, _) = self
-            .post("/api/v1/auth/totp/confirm", &token, json!({ "code": code }))
-            .await;
-        assert_eq!(s, 204);
-        token
+        login_enrolled(&self.client, &self.base, username, password).await
     }
 
     /// A user with `role` on `unit`, logged in.
@@ -145,6 +127,61 @@ impl Harness {
         assert_eq!(s, 201);
         self.login_enrolled(username, password).await
     }
+}
+
+/// Logs in at `base`, enrols TOTP, returns a full session token.
+pub async fn login_enrolled(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let (_, v) = post(
+        client,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({ "username": username, "password": password }),
+    )
+    .await;
+    let token = v["token"].as_str().expect("token").to_string();
+    let (_, e) = post(
+        client,
+        format!("{base}/api/v1/auth/totp/enroll"),
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    let code =
+        credgov::identity::code_at(e["secret"].as_str().expect("secret"), SystemClock.now_ms())
+            .expect("code");
+    let (s, _) = post(
+        client,
+        format!("{base}/api/v1/auth/totp/confirm"),
+        Some(&token),
+        json!({ "code": code }),
+    )
+    .await;
+    assert_eq!(s, 204);
+    token
+}
+
+/// `BINARY init --admin ADMIN --password-stdin` with `env` (a `credgov` child process
+/// for the benches that run the real binary); panics unless it succeeds.
+pub fn init_database(binary: &str, env: &[(String, String)], admin: &str, password: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut init = Command::new(binary)
+        .args(["init", "--admin", admin, "--password-stdin"])
+        .env_clear()
+        .envs(env.iter().cloned())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("credgov init runs");
+    if let Some(mut stdin) = init.stdin.take() {
+        stdin.write_all(password.as_bytes()).expect("password");
+    }
+    assert!(init.wait().expect("init").success(), "credgov init failed");
 }
 
 /// A fresh PostgreSQL database for a benchmark, from `CREDGOV_TEST_DATABASE_URL`.

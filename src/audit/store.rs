@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::chain::{Canonical, GENESIS_HASH, V_KEYED, event_mac};
 use crate::app::AppState;
 use crate::clock::Millis;
-use crate::db::{Backend, Tx, new_id};
+use crate::db::{Tx, new_id};
 use crate::error::InternalError;
 use crate::ids::UnitId;
 use crate::inspection::Targets;
@@ -269,14 +269,11 @@ async fn append(
         details: &details,
     };
     let hash = event_mac(key.bytes(), &prev, &canonical);
-    // PostgreSQL: the event and the head's new hash in one statement (one round trip
-    // fewer on every audited write); SQLite has no round trips to save.
-    let sql = match tx.backend() {
-        Backend::Postgres => format!(
-            "WITH event AS ({INSERT_EVENT}) UPDATE audit_heads SET hash = $16 WHERE unit_id = $1"
-        ),
-        Backend::Sqlite => INSERT_EVENT.to_string(),
-    };
+    // The event and the head's new hash: one statement where the engine allows.
+    let (sql, head_separately) = tx.write_then(
+        INSERT_EVENT,
+        "UPDATE audit_heads SET hash = $16 WHERE unit_id = $1",
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(entry.unit_id)
         .bind(seq)
@@ -297,7 +294,7 @@ async fn append(
         .bind(i64::from(V_KEYED))
         .execute(&mut **tx)
         .await?;
-    if tx.backend() == Backend::Sqlite {
+    if head_separately {
         sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
             .bind(&hash)
             .bind(entry.unit_id)

@@ -56,9 +56,15 @@ impl Tx {
         self.tx.commit().await
     }
 
-    /// The engine this transaction runs on (for the few statements written per engine).
-    pub fn backend(&self) -> Backend {
-        self.backend
+    /// A write followed by an update of one more row, as the SQL to run now and
+    /// whether `then` must still run on its own: PostgreSQL folds `then` (which may use
+    /// `first`'s parameters) into `first` as a data-modifying CTE, one round trip; on
+    /// SQLite (no round trips to save) `first` runs alone and the caller runs `then`.
+    pub fn write_then(&self, first: &str, then: &str) -> (String, bool) {
+        match self.backend {
+            Backend::Postgres => (format!("WITH first AS ({first}) {then}"), false),
+            Backend::Sqlite => (first.to_string(), true),
+        }
     }
 
     /// Locks one row (by `id`) until this transaction ends, so "check then write"

@@ -9,12 +9,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use credgov::app::AppState;
+use credgov::crypto::MasterKey;
 use credgov::jobs::{Runner, registry};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
-
-use credgov::crypto::MasterKey;
 
 use crate::common::{Engine, TestApp, error_code, spawn_app};
 

@@ -134,6 +134,12 @@ async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
 }
 
 fn main() {
+    // The import's own timing line (rows checked, scored and written, audit and commit).
+    tracing_subscriber::fmt()
+        .with_env_filter("credgov::vault::import=debug")
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -49,6 +49,8 @@ use sqlx::Row;
 
 const DAY_MS: i64 = 86_400_000;
 const RISK_INDEXES: &str = include_str!("../migrations/0024_risk_indexes.sql");
+/// The 0024 indexes that a later migration dropped.
+const DROPPED_LATER: &str = include_str!("../migrations/0026_account_key_lookups.sql");
 /// The open-finding rules generated (all count in the score).
 const RULES: [&str; 6] = [
     "weak_password",
@@ -346,23 +348,40 @@ async fn maintain(state: &AppState, engine: Engine) {
         .expect("maintain");
 }
 
-/// The `CREATE INDEX` statements of migration 0024, with each index's name.
-fn risk_indexes() -> Vec<(String, String)> {
-    let sql: Vec<&str> = RISK_INDEXES
+/// The statements of a migration, comments left out.
+fn statements(sql: &str) -> Vec<String> {
+    let lines: Vec<&str> = sql
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect();
-    sql.join("\n")
+    lines
+        .join("\n")
         .split(';')
-        .filter_map(|stmt| {
-            let stmt = stmt.trim().to_string();
-            let name = stmt
-                .strip_prefix("CREATE INDEX ")?
-                .split_whitespace()
-                .next()?
-                .to_string();
-            Some((name, stmt))
-        })
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+/// The index a statement `<verb> <name> …` names.
+fn index_named(stmt: &str, verb: &str) -> Option<String> {
+    Some(
+        stmt.strip_prefix(verb)?
+            .split_whitespace()
+            .next()?
+            .to_string(),
+    )
+}
+
+/// The `CREATE INDEX` statements of migration 0024 whose index still exists after the
+/// later migrations, with each index's name.
+fn risk_indexes() -> Vec<(String, String)> {
+    let dropped: Vec<String> = statements(DROPPED_LATER)
+        .iter()
+        .filter_map(|s| index_named(s, "DROP INDEX "))
+        .collect();
+    statements(RISK_INDEXES)
+        .into_iter()
+        .filter_map(|stmt| Some((index_named(&stmt, "CREATE INDEX ")?, stmt)))
+        .filter(|(name, _)| !dropped.contains(name))
         .collect()
 }
 
@@ -442,7 +461,7 @@ async fn ranking(state: &AppState, unit: &Unit) -> Duration {
     took
 }
 
-/// Where a ranking's time goes: each of `tally::load_children`'s queries alone
+/// Where the ranking of `root`'s children spends its time: each of `tally::load_children`'s queries alone
 /// (median), the whole load (they run at once), and for comparison the counts the
 /// counters replaced, over every unit of the subtree.
 async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
@@ -560,7 +579,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
         assert!(!tallies.children.is_empty());
     }
     println!(
-        "{name} ({phase}): root's ranking — {}; tally::load_children {:.1} ms",
+        "{name} ({phase}): where the ranking's time goes — {}; tally::load_children {:.1} ms",
         parts.join(", "),
         ms(median(loads)),
     );
@@ -622,8 +641,8 @@ async fn measure(
         ));
         println!("{}", out.last().expect("row"));
     }
-    if let Some((_, root)) = targets.first() {
-        breakdown(h, name, phase, root).await;
+    for (label, u) in targets {
+        breakdown(h, name, &format!("{phase}, {label}"), u).await;
     }
     let mut drills = Vec::new();
     for i in 0..set.drills + 10 {

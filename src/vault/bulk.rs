@@ -13,9 +13,10 @@ use crate::ids::AccountId;
 use crate::policy::SealedStrength;
 use crate::tenancy::Unit;
 
-/// Rows per statement (accounts have 17 columns: 40 rows stay far below every
-/// engine's parameter limit).
-const CHUNK: usize = 40;
+/// Rows per statement: an import batch in one INSERT per table (accounts have 17
+/// columns: 128 rows bind 2,176 parameters, far below SQLite's 32,766 and
+/// PostgreSQL's 65,535).
+const CHUNK: usize = 128;
 
 fn values(rows: usize, cols: usize) -> String {
     (0..rows)

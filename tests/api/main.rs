@@ -43,6 +43,7 @@ mod rectification;
 mod risk;
 mod risk_counters;
 mod routing;
+mod schema;
 mod secrets;
 mod separation;
 mod sessions;

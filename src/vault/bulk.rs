@@ -13,20 +13,12 @@ use crate::ids::AccountId;
 use crate::policy::SealedStrength;
 use crate::tenancy::Unit;
 
-/// Rows per statement: an import batch in one INSERT per table (accounts have 17
-/// columns: 128 rows bind 2,176 parameters, far below SQLite's 32,766 and
-/// PostgreSQL's 65,535).
-const CHUNK: usize = 128;
-
-fn values(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let ps: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", ps.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+/// Rows per statement. Larger is not faster: sqlx does not set `TCP_NODELAY`, so on
+/// PostgreSQL a statement whose message outgrows one loopback segment (~64 KB; 128
+/// account rows are ~77 KB) waits out the peer's delayed acknowledgement, 40 ms a
+/// statement (measured: a 5,000-row import 0.13× instead of 0.65× of zxcvbn-bound).
+/// 40 rows of 17 columns are ~25 KB.
+pub(crate) const CHUNK: usize = 40;
 
 /// Inserts `items` with version 1 current. Returns the new ids in order.
 pub async fn insert_accounts_bulk(
@@ -49,7 +41,7 @@ pub async fn insert_accounts_bulk(
         let sql = format!(
             "INSERT INTO accounts (unit_id, id, name, platform, login_name, login_url, classification, status, bound_phone, \
              bound_email, binding_holder_id, totp_secret, notes, created_by, created_at, updated_at, last_rotated_at) VALUES {}",
-            values(chunk.len(), 17)
+            state.db.values_list(chunk.len(), 17)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for ((item, v), id) in chunk.iter().zip(&valid).zip(&ids) {
@@ -80,7 +72,7 @@ pub async fn insert_accounts_bulk(
         let sql = format!(
             "INSERT INTO credential_versions (unit_id, account_id, version, state, sealed, score, char_classes, \
              char_count, weak, fingerprint, created_by, created_at, confirmed_at) VALUES {}",
-            values(chunk.len(), 13)
+            state.db.values_list(chunk.len(), 13)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (item, id) in chunk.iter().zip(&ids) {
@@ -106,7 +98,7 @@ pub async fn insert_accounts_bulk(
             let (kind, actor, _) = ctx.actor();
             let sql = format!(
                 "INSERT INTO exposures (unit_id, id, account_id, version, user_id, actor_kind, actor_id, kind, at) VALUES {}",
-                values(chunk.len(), 9)
+                state.db.values_list(chunk.len(), 9)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in &ids {
@@ -126,12 +118,4 @@ pub async fn insert_accounts_bulk(
         all_ids.extend(ids);
     }
     Ok(all_ids)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_across_rows() {
-        assert_eq!(super::values(2, 2), "($1, $2), ($3, $4)");
-    }
 }

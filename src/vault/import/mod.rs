@@ -368,9 +368,9 @@ pub async fn import_target(
     Ok(unit)
 }
 
-/// Rows scored per batch (and written per INSERT): large enough that a thread's batch
-/// outweighs passing it on, small enough that the writer starts early.
-const BATCH: usize = 128;
+/// Rows scored per batch: large enough that a thread's batch outweighs passing it on,
+/// small enough that the writer starts early; written in whole INSERTs.
+const BATCH: usize = 3 * super::bulk::CHUNK;
 
 /// Checks `rows` for the unit and, unless `opts.dry_run`, imports them all in one
 /// transaction. Any problem → `ImportError::Invalid` listing every problem, nothing

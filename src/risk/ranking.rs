@@ -105,7 +105,8 @@ pub async fn rank_children(
     paging: &Paging,
 ) -> Result<Page<RiskRow>, RiskError> {
     let now = state.now();
-    let tallies = tally::load_children(state.db.pool(), root.id.as_str(), now).await?;
+    let whole_tree = root.parent_id.is_none();
+    let tallies = tally::load_children(state.db.pool(), root.id.as_str(), whole_tree, now).await?;
     let weights = &state.policy.risk.weights;
     let mut rows: Vec<RiskRow> = tallies
         .children

@@ -110,12 +110,17 @@ impl ChildTallies {
 /// the unit's own tally, as of `now`: the database walks the subtree and sums, so five
 /// small answers come back however large the subtree is (the children and the four
 /// counts, run at once).
+/// `whole_tree`: `id` is the root (its subtree is every unit).
 pub async fn load_children(
     pool: &sqlx::AnyPool,
     id: &str,
+    whole_tree: bool,
     now: i64,
 ) -> Result<ChildTallies, sqlx::Error> {
-    let scope = Scope::Children { root: id };
+    let scope = Scope::Children {
+        root: id,
+        whole_tree,
+    };
     let (children, mut subtree) =
         tokio::try_join!(units(pool, "parent_id = $1", id), count(pool, &scope, now))?;
     let own = subtree.remove(id).unwrap_or_default();

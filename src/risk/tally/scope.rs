@@ -20,7 +20,14 @@ pub(super) enum Scope<'a> {
     /// every unit below it, keyed by the child: a ranking's rows, rolled up by the
     /// database (a recursive walk down `parent_id`), so a few rows come back however
     /// large the subtree is.
-    Children { root: &'a str },
+    ///
+    /// Below the root, the walk's units come first and the counted table is read by
+    /// their keys (`CROSS JOIN` pins that order on SQLite, which otherwise scans the
+    /// whole counted table and looks each row up in the walk: a level-1 unit's ranking
+    /// paid for all ten level-1 subtrees, 3.5× its baseline; 2.1× pinned). For the
+    /// root (`whole_tree`) every row counts, and one pass over the table is cheaper
+    /// than a key lookup per row (1.4× against 1.75× pinned).
+    Children { root: &'a str, whole_tree: bool },
 }
 
 impl Scope<'_> {
@@ -45,15 +52,16 @@ impl Scope<'_> {
                  GROUP BY t.unit_id",
                 placeholders(first_id, ids.len())
             ),
-            Scope::Children { .. } => format!(
+            Scope::Children { whole_tree, .. } => format!(
                 "WITH RECURSIVE below (unit_id, grp) AS ( \
                    SELECT id, id FROM units WHERE parent_id = $1 \
                    UNION ALL SELECT u.id, b.grp FROM units u JOIN below b ON u.parent_id = b.unit_id \
                  ), g (unit_id, grp) AS ( \
                    SELECT unit_id, grp FROM below UNION ALL SELECT id, id FROM units WHERE id = $1 \
                  ) \
-                 SELECT g.grp AS unit_id, {columns} FROM g JOIN {table} t ON t.unit_id = g.unit_id \
-                 WHERE {filter} GROUP BY g.grp"
+                 SELECT g.grp AS unit_id, {columns} FROM g{} {table} t \
+                 WHERE t.unit_id = g.unit_id AND {filter} GROUP BY g.grp",
+                if *whole_tree { "," } else { " CROSS JOIN" }
             ),
         }
     }
@@ -62,7 +70,7 @@ impl Scope<'_> {
     pub(super) fn query<'q>(&self, sql: String) -> Query<'q> {
         let first = match self {
             Scope::Units { like, .. } => like.to_string(),
-            Scope::Children { root } => root.to_string(),
+            Scope::Children { root, .. } => root.to_string(),
         };
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(first)
     }

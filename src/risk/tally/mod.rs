@@ -109,8 +109,8 @@ impl ChildTallies {
 /// Loads the direct children of the unit `id`, each with its whole subtree's tally, and
 /// the unit's own tally, as of `now`: the database walks the subtree and sums, so five
 /// small answers come back however large the subtree is (the children and the four
-/// counts, run at once).
-/// `whole_tree`: `id` is the root (its subtree is every unit).
+/// counts, run at once). `whole_tree` says that `id` is the root, whose subtree is
+/// every unit (the counted tables are then read in one pass; see `Scope::Children`).
 pub async fn load_children(
     pool: &sqlx::AnyPool,
     id: &str,

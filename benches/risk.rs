@@ -577,8 +577,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     let mut loads = Vec::new();
     for _ in 0..4 {
         let t = Instant::now();
-        let whole_tree = root.parent_id.is_none();
-        let tallies = credgov::risk::tally::load_children(h.state.db.pool(), &id, whole_tree, 0)
+        let tallies = credgov::risk::tally::load_children(h.state.db.pool(), root, 0)
             .await
             .expect("load");
         loads.push(t.elapsed());

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use super::model::Tally;
+use crate::tenancy::Unit;
 pub use counts::WINDOW_DAYS;
 use scope::{MAX_LISTED, Scope};
 
@@ -106,20 +107,20 @@ impl ChildTallies {
     }
 }
 
-/// Loads the direct children of the unit `id`, each with its whole subtree's tally, and
-/// the unit's own tally, as of `now`: the database walks the subtree and sums, so five
+/// Loads the direct children of `root`, each with its whole subtree's tally, and the
+/// unit's own tally, as of `now`: the database walks the subtree and sums, so five
 /// small answers come back however large the subtree is (the children and the four
-/// counts, run at once). `whole_tree` says that `id` is the root, whose subtree is
-/// every unit (the counted tables are then read in one pass; see `Scope::Children`).
+/// counts, run at once). For the root of the tree (no parent) the counted tables are
+/// read in one pass; see `Scope::Children`.
 pub async fn load_children(
     pool: &sqlx::AnyPool,
-    id: &str,
-    whole_tree: bool,
+    root: &Unit,
     now: i64,
 ) -> Result<ChildTallies, sqlx::Error> {
+    let id = root.id.as_str();
     let scope = Scope::Children {
         root: id,
-        whole_tree,
+        whole_tree: root.parent_id.is_none(),
     };
     let (children, mut subtree) =
         tokio::try_join!(units(pool, "parent_id = $1", id), count(pool, &scope, now))?;

@@ -468,11 +468,8 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     let like = format!("{}%", root.path);
     let id = root.id.as_str().to_string();
     // As tally/scope.rs rolls a subtree up to the root's children.
-    let walk = "WITH RECURSIVE below (unit_id, grp) AS ( \
-                  SELECT id, id FROM units WHERE parent_id = $1 \
-                  UNION ALL SELECT u.id, b.grp FROM units u JOIN below b ON u.parent_id = b.unit_id \
-                ), g (unit_id, grp) AS ( \
-                  SELECT unit_id, grp FROM below UNION ALL SELECT id, id FROM units WHERE id = $1)";
+    let root_len = root.path.chars().count();
+    let child = h.state.db.path_segment("u.path", root_len + 1);
     let join = if root.parent_id.is_none() {
         ","
     } else {
@@ -480,8 +477,9 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     };
     let by_child = |table: &str, columns: &str, filter: &str| {
         format!(
-            "{walk} SELECT g.grp, {columns} FROM g{join} {table} t \
-             WHERE t.unit_id = g.unit_id AND {filter} GROUP BY g.grp"
+            "SELECT CASE WHEN length(u.path) = {root_len} THEN u.id ELSE {child} END, {columns} \
+             FROM units u{join} {table} t \
+             WHERE t.unit_id = u.id AND u.path LIKE $1 AND {filter} GROUP BY 1"
         )
     };
     // As tally/counts.rs reads the finding counters: by severity and by rule.
@@ -507,17 +505,17 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
                 "CAST(SUM(t.n) AS BIGINT)",
                 "t.status = 'active' AND t.n <> 0",
             ),
-            &id,
+            &like,
         ),
         (
             "finding counters",
             by_child("unit_finding_counts", &pivot, "t.n <> 0"),
-            &id,
+            &like,
         ),
         (
             "handovers",
             by_child("handovers", "COUNT(*)", "t.state <> 'cancelled'"),
-            &id,
+            &like,
         ),
         (
             "items",
@@ -526,7 +524,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
                 "COUNT(*), SUM(CASE WHEN COALESCE(t.submitted_at, t.closed_at, 0) <= t.deadline_at THEN 1 ELSE 0 END)",
                 "(t.opened_at >= 0 OR t.state IN ('open', 'returned', 'submitted'))",
             ),
-            &id,
+            &like,
         ),
         (
             "(before the counters: active accounts counted per unit)",
@@ -577,7 +575,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     let mut loads = Vec::new();
     for _ in 0..4 {
         let t = Instant::now();
-        let tallies = credgov::risk::tally::load_children(h.state.db.pool(), root, 0)
+        let tallies = credgov::risk::tally::load_children(&h.state.db, root, 0)
             .await
             .expect("load");
         loads.push(t.elapsed());

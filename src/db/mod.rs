@@ -262,6 +262,14 @@ impl Db {
         values_list(self.backend, rows, cols)
     }
 
+    /// SQL for the segment of the unit path `path` (an expression) that starts at
+    /// character `from` (1-based) and ends before the next `/`: the id of the unit at
+    /// that depth. The character search is `instr` on SQLite and `strpos` on
+    /// PostgreSQL; paths are ids and slashes, so characters are bytes.
+    pub fn path_segment(&self, path: &str, from: usize) -> String {
+        path_segment(self.backend, path, from)
+    }
+
     /// Applies every pending migration, then creates what the shared migrations cannot
     /// express: the engine-specific triggers keeping the risk counters ([`counters`]).
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -480,6 +488,14 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+fn path_segment(backend: Backend, path: &str, from: usize) -> String {
+    let find = match backend {
+        Backend::Sqlite => "instr",
+        Backend::Postgres => "strpos",
+    };
+    format!("substr({path}, {from}, {find}(substr({path}, {from}), '/') - 1)")
+}
+
 fn values_list(backend: Backend, rows: usize, cols: usize) -> String {
     let tuple = |r: usize| -> String {
         let params: Vec<String> = (1..=cols)
@@ -497,6 +513,18 @@ fn values_list(backend: Backend, rows: usize, cols: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segments_use_each_engines_search() {
+        assert_eq!(
+            path_segment(Backend::Sqlite, "u.path", 5),
+            "substr(u.path, 5, instr(substr(u.path, 5), '/') - 1)"
+        );
+        assert_eq!(
+            path_segment(Backend::Postgres, "u.path", 5),
+            "substr(u.path, 5, strpos(substr(u.path, 5), '/') - 1)"
+        );
+    }
 
     #[test]
     fn values_lists_number_across_rows_on_postgres_only() {

@@ -73,8 +73,8 @@ pub async fn detail(
 ) -> Result<RiskDetail, RiskError> {
     let now = state.now();
     // Per unit with the ids listed (key lookups) rather than `load_children`: at a
-    // million accounts the recursive walk made SQLite scan whole tables for one leaf
-    // (benches/risk.rs: p50 75 ms against 3 ms).
+    // million accounts the ranking's query (then a recursive walk) made SQLite scan
+    // whole tables for one leaf (benches/risk.rs: p50 75 ms against 3 ms).
     let tallies = tally::load(state.db.pool(), &unit.path, now).await?;
     let rolled = tallies.rolled_up();
     let weights = &state.policy.risk.weights;

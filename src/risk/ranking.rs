@@ -105,7 +105,7 @@ pub async fn rank_children(
     paging: &Paging,
 ) -> Result<Page<RiskRow>, RiskError> {
     let now = state.now();
-    let tallies = tally::load_children(state.db.pool(), root, now).await?;
+    let tallies = tally::load_children(&state.db, root, now).await?;
     let weights = &state.policy.risk.weights;
     let mut rows: Vec<RiskRow> = tallies
         .children

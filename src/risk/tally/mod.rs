@@ -108,18 +108,23 @@ impl ChildTallies {
 }
 
 /// Loads the direct children of `root`, each with its whole subtree's tally, and the
-/// unit's own tally, as of `now`: the database walks the subtree and sums, so five
-/// small answers come back however large the subtree is (the children and the four
-/// counts, run at once). For the root of the tree (no parent) the counted tables are
-/// read in one pass; see `Scope::Children`.
+/// unit's own tally, as of `now`: the database finds the subtree's units by path and
+/// sums per child, so five small answers come back however large the subtree is (the
+/// children and the four counts, run at once). For the root of the tree (no parent)
+/// the counted tables are read in one pass; see `Scope::Children`.
 pub async fn load_children(
-    pool: &sqlx::AnyPool,
+    db: &crate::db::Db,
     root: &Unit,
     now: i64,
 ) -> Result<ChildTallies, sqlx::Error> {
+    let pool = db.pool();
     let id = root.id.as_str();
+    let like = format!("{}%", root.path);
+    let root_len = root.path.chars().count();
     let scope = Scope::Children {
-        root: id,
+        like: &like,
+        root_len,
+        segment: db.path_segment("u.path", root_len + 1),
         whole_tree: root.parent_id.is_none(),
     };
     let (children, mut subtree) =

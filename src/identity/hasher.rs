@@ -41,7 +41,7 @@ type Job = Box<dyn FnOnce(&mut WorkerMemory) + Send + 'static>;
 /// does not fault in `m_kib` of fresh pages. Wiped after every use (the blocks are
 /// derived from the password); dropped, and so unmapped, when the worker idles.
 #[derive(Default)]
-pub struct WorkerMemory {
+struct WorkerMemory {
     blocks: Vec<Block>,
     dirty: bool,
 }
@@ -341,17 +341,21 @@ impl Drop for PoolSlot {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn hash_and_verify() {
-        let cfg = Argon2Config {
-            memory_kib: 256,
+    /// Cheap parameters and one worker.
+    fn weak(memory_kib: u32, max_queue: Option<usize>) -> Argon2Config {
+        Argon2Config {
+            memory_kib,
             iterations: 1,
             parallelism: 1,
             max_concurrent: Some(1),
-            max_queue: None,
+            max_queue,
             insecure_allow_weak_params_for_tests: true,
-        };
-        let h = PasswordHasher::new(&cfg).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let h = PasswordHasher::new(&weak(256, None)).unwrap();
         let hash = h
             .hash(Zeroizing::new("correct horse".into()))
             .await
@@ -383,14 +387,7 @@ mod tests {
 
     #[test]
     fn kept_memory_verifies_as_argon2_does_and_is_wiped() {
-        let cfg = Argon2Config {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-            max_concurrent: Some(1),
-            max_queue: None,
-            insecure_allow_weak_params_for_tests: true,
-        };
+        let cfg = weak(64, None);
         let h = PasswordHasher::new(&cfg).unwrap();
         let small = h.hash_blocking(b"correct horse").unwrap();
         // A hash stored under other parameters (before a policy change) needs more memory.
@@ -422,15 +419,7 @@ mod tests {
 
     #[tokio::test]
     async fn full_queue_refuses_without_hashing() {
-        let cfg = Argon2Config {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            max_concurrent: Some(1),
-            max_queue: Some(1),
-            insecure_allow_weak_params_for_tests: true,
-        };
-        let h = PasswordHasher::new(&cfg).unwrap();
+        let h = PasswordHasher::new(&weak(256, Some(1))).unwrap();
         // Block the only worker, then fill the one queue place.
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let blocker = {

@@ -468,8 +468,11 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     let like = format!("{}%", root.path);
     let id = root.id.as_str().to_string();
     // As tally/scope.rs rolls a subtree up to the root's children.
-    let root_len = root.path.chars().count();
-    let child = h.state.db.path_segment("u.path", root_len + 1);
+    let below = format!("{}_%", root.path);
+    let child = h
+        .state
+        .db
+        .path_segment("u.path", root.path.chars().count() + 1);
     let join = if root.parent_id.is_none() {
         ","
     } else {
@@ -477,8 +480,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
     };
     let by_child = |table: &str, columns: &str, filter: &str| {
         format!(
-            "SELECT CASE WHEN length(u.path) = {root_len} THEN u.id ELSE {child} END, {columns} \
-             FROM units u{join} {table} t \
+            "SELECT {child}, {columns} FROM units u{join} {table} t \
              WHERE t.unit_id = u.id AND u.path LIKE $1 AND {filter} GROUP BY 1"
         )
     };
@@ -505,17 +507,17 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
                 "CAST(SUM(t.n) AS BIGINT)",
                 "t.status = 'active' AND t.n <> 0",
             ),
-            &like,
+            &below,
         ),
         (
             "finding counters",
             by_child("unit_finding_counts", &pivot, "t.n <> 0"),
-            &like,
+            &below,
         ),
         (
             "handovers",
             by_child("handovers", "COUNT(*)", "t.state <> 'cancelled'"),
-            &like,
+            &below,
         ),
         (
             "items",
@@ -524,7 +526,7 @@ async fn breakdown(h: &Harness, name: &str, phase: &str, root: &Unit) {
                 "COUNT(*), SUM(CASE WHEN COALESCE(t.submitted_at, t.closed_at, 0) <= t.deadline_at THEN 1 ELSE 0 END)",
                 "(t.opened_at >= 0 OR t.state IN ('open', 'returned', 'submitted'))",
             ),
-            &like,
+            &below,
         ),
         (
             "(before the counters: active accounts counted per unit)",

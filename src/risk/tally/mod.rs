@@ -81,14 +81,12 @@ pub async fn load(
     Ok(SubtreeTallies { units, own })
 }
 
-/// A unit's own tally and each of its direct children's whole-subtree tallies.
+/// Each direct child of a unit with its whole subtree's tally.
 pub struct ChildTallies {
     /// The direct children, by path.
     pub children: Vec<UnitRow>,
     /// Child id → the child's whole subtree (absent: nothing counted there).
     pub subtree: HashMap<String, Tally>,
-    /// The unit's own accounts, findings, cases and items (not its children's).
-    pub own: Tally,
 }
 
 impl ChildTallies {
@@ -96,45 +94,31 @@ impl ChildTallies {
     pub fn child(&self, id: &str) -> Tally {
         self.subtree.get(id).cloned().unwrap_or_default()
     }
-
-    /// The unit's whole subtree: its own plus every child's.
-    pub fn total(&self) -> Tally {
-        let mut t = self.own.clone();
-        for c in self.subtree.values() {
-            t.add(c);
-        }
-        t
-    }
 }
 
-/// Loads the direct children of `root`, each with its whole subtree's tally, and the
-/// unit's own tally, as of `now`: the database finds the subtree's units by path and
-/// sums per child, so five small answers come back however large the subtree is (the
-/// children and the four counts, run at once). For the root of the tree (no parent)
-/// the counted tables are read in one pass; see `Scope::Children`.
+/// Loads the direct children of `root`, each with its whole subtree's tally, as of
+/// `now`: the database finds the units below `root` by path and sums per child, so
+/// five small answers come back however large the subtree is (the children and the four
+/// counts, run at once). For the root of the tree (no parent) the counted tables are
+/// read in one pass; see `Scope::Children`.
 pub async fn load_children(
     db: &crate::db::Db,
     root: &Unit,
     now: i64,
 ) -> Result<ChildTallies, sqlx::Error> {
     let pool = db.pool();
-    let id = root.id.as_str();
-    let like = format!("{}%", root.path);
-    let root_len = root.path.chars().count();
+    // Every unit strictly below `root`: its path, then at least one more character.
+    let below = format!("{}_%", root.path);
     let scope = Scope::Children {
-        like: &like,
-        root_len,
-        segment: db.path_segment("u.path", root_len + 1),
+        below: &below,
+        child: db.path_segment("u.path", root.path.chars().count() + 1),
         whole_tree: root.parent_id.is_none(),
     };
-    let (children, mut subtree) =
-        tokio::try_join!(units(pool, "parent_id = $1", id), count(pool, &scope, now))?;
-    let own = subtree.remove(id).unwrap_or_default();
-    Ok(ChildTallies {
-        children,
-        subtree,
-        own,
-    })
+    let (children, subtree) = tokio::try_join!(
+        units(pool, "parent_id = $1", root.id.as_str()),
+        count(pool, &scope, now)
+    )?;
+    Ok(ChildTallies { children, subtree })
 }
 
 /// The four counts over `scope` at once, as tallies by key.

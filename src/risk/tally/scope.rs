@@ -16,11 +16,11 @@ pub(super) enum Scope<'a> {
         like: &'a str,
         ids: Option<&'a [&'a str]>,
     },
-    /// The unit whose path is `like` without its `%` (`root_len` characters), keyed by
-    /// itself, and each of its direct children with every unit below it, keyed by the
-    /// child: a ranking's rows, rolled up by the database, so a few rows come back
-    /// however large the subtree is. A unit's child is read from its path (`segment`:
-    /// the path's next id after the root's, `Db::path_segment`).
+    /// Every unit whose path matches `below` (a unit's path, `_%`: the units under it),
+    /// keyed by the direct child it is under: a ranking's rows, rolled up by the
+    /// database, so a few rows come back however large the subtree is. A unit's child
+    /// is read from its path (`child`: the path's next id after the unit's,
+    /// `Db::path_segment`).
     ///
     /// Not a recursive walk down `parent_id`: PostgreSQL cannot estimate one (it
     /// expected ~100,000 units of a ~1,000-unit subtree and hash-joined whole tables,
@@ -31,9 +31,8 @@ pub(super) enum Scope<'a> {
     /// the root (`whole_tree`) every row counts, and one pass over the table is cheaper
     /// than a key lookup per row.
     Children {
-        like: &'a str,
-        root_len: usize,
-        segment: String,
+        below: &'a str,
+        child: String,
         whole_tree: bool,
     },
 }
@@ -61,13 +60,9 @@ impl Scope<'_> {
                 placeholders(first_id, ids.len())
             ),
             Scope::Children {
-                root_len,
-                segment,
-                whole_tree,
-                ..
+                child, whole_tree, ..
             } => format!(
-                "SELECT CASE WHEN length(u.path) = {root_len} THEN u.id ELSE {segment} END \
-                 AS unit_id, {columns} FROM units u{} {table} t \
+                "SELECT {child} AS unit_id, {columns} FROM units u{} {table} t \
                  WHERE t.unit_id = u.id AND u.path LIKE $1 AND {filter} GROUP BY 1",
                 if *whole_tree { "," } else { " CROSS JOIN" }
             ),
@@ -77,7 +72,8 @@ impl Scope<'_> {
     /// A query over `sql` with the scope's `$1` bound.
     pub(super) fn query<'q>(&self, sql: String) -> Query<'q> {
         let first = match self {
-            Scope::Units { like, .. } | Scope::Children { like, .. } => like.to_string(),
+            Scope::Units { like, .. } => like.to_string(),
+            Scope::Children { below, .. } => below.to_string(),
         };
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(first)
     }

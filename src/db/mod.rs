@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use sqlx::AnyConnection;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use zeroize::Zeroizing;
 
@@ -176,6 +176,10 @@ pub struct Db {
     /// and turns contention into long tail latency).
     write_lock: Arc<Mutex<()>>,
     chain_key: Arc<OnceLock<ChainKey>>,
+    /// SQLite: one connection with `synchronous = NORMAL`, for the write transactions of
+    /// [`Db::begin_write_relaxed`] (opened on first use). A pool of its own, so the
+    /// setting never reaches a connection that commits anything else.
+    relaxed: Option<AnyPool>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -209,30 +213,18 @@ impl Db {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url).map_err(|e| fail(e.to_string()))?;
-        let mut pool_options = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30));
-        if backend == Backend::Sqlite {
-            pool_options = pool_options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool_options
-            .connect_with(options)
+        let pool = pool_options(backend, max_connections, Durability::Full)
+            .connect_with(options.clone())
             .await
             .map_err(|e| fail(e.to_string()))?;
+        let relaxed = (backend == Backend::Sqlite)
+            .then(|| pool_options(backend, 1, Durability::Relaxed).connect_lazy_with(options));
         Ok(Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
             chain_key: Arc::new(OnceLock::new()),
+            relaxed,
         })
     }
 
@@ -338,16 +330,7 @@ impl Db {
     /// begin a second write transaction while holding one.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => {
-                let permit = self.write_lock.clone().lock_owned().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(Tx {
-                    tx,
-                    _permit: Some(permit),
-                    backend: Backend::Sqlite,
-                    chain_key: self.chain_key.clone(),
-                })
-            }
+            Backend::Sqlite => self.begin_sqlite(&self.pool).await,
             Backend::Postgres => Ok(Tx {
                 tx: self.pool.begin().await?,
                 _permit: None,
@@ -357,22 +340,48 @@ impl Db {
         }
     }
 
-    /// A write transaction whose commit does not wait for the disk flush on PostgreSQL
-    /// (`synchronous_commit = off` for this transaction only). Still atomic: a crash can
-    /// lose the whole transaction (changes and their audit event together), never half
-    /// of it. Only for records that are cheap to lose (a new login session), never for
-    /// credentials. SQLite keeps `synchronous = FULL`.
+    /// A write transaction whose commit does not wait for the disk flush: on PostgreSQL
+    /// `synchronous_commit = off` for this transaction only (sent with its `BEGIN`, one
+    /// round trip), on SQLite a connection with `synchronous = NORMAL`. Still atomic, and
+    /// in commit order on both engines (one write-ahead log): a power loss or an
+    /// operating-system crash can lose the last such transactions whole (changes and
+    /// their audit events together), never half of one, and never one committed before
+    /// a durable commit that survived. A crash of credgov alone loses nothing. Only for
+    /// records that are cheap to lose (a login's attempt slots, a new session), never
+    /// for credentials.
     pub async fn begin_write_relaxed(&self) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut *tx)
-                .await?;
+        match (&self.relaxed, self.backend) {
+            (Some(relaxed), _) => self.begin_sqlite(relaxed).await,
+            (None, Backend::Sqlite) => self.begin_sqlite(&self.pool).await,
+            (None, Backend::Postgres) => Ok(Tx {
+                tx: self
+                    .pool
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await?,
+                _permit: None,
+                backend: Backend::Postgres,
+                chain_key: self.chain_key.clone(),
+            }),
         }
-        Ok(tx)
+    }
+
+    /// A write transaction on `pool`, one of this database's SQLite pools: waits for
+    /// this process's write permit, then takes the write lock (`BEGIN IMMEDIATE`).
+    async fn begin_sqlite(&self, pool: &AnyPool) -> Result<Tx, sqlx::Error> {
+        let permit = self.write_lock.clone().lock_owned().await;
+        let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx {
+            tx,
+            _permit: Some(permit),
+            backend: Backend::Sqlite,
+            chain_key: self.chain_key.clone(),
+        })
     }
 
     pub async fn close(&self) {
+        if let Some(relaxed) = &self.relaxed {
+            relaxed.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -410,6 +419,56 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
             .is_some_and(|c| c == "40P01" || c == "40001" || c == "5" || c == "517"),
         _ => false,
     }
+}
+
+/// How a pool's connections commit on SQLite: `Full` syncs the write-ahead log at every
+/// commit (a confirmed password survives power loss), `Relaxed` only at checkpoints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Full,
+    Relaxed,
+}
+
+/// After this long unused, a pooled connection is checked with a round trip before it
+/// is handed out (a database restart meanwhile would have closed it). A connection in
+/// steady use is not: the check was one more round trip in every transaction (a
+/// login has three).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The pool settings: SQLite connections in WAL mode with a busy timeout and foreign
+/// keys on, syncing as `durability` says.
+fn pool_options(backend: Backend, max_connections: u32, durability: Durability) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
+    if backend != Backend::Sqlite {
+        return options;
+    }
+    let pragmas = match durability {
+        Durability::Full => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+        }
+        Durability::Relaxed => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+        }
+    };
+    options.after_connect(move |conn, _meta| {
+        Box::pin(async move {
+            conn.execute(pragmas).await?;
+            Ok(())
+        })
+    })
 }
 
 /// Adds `mode=rwc` so a missing file is created, and creates its folder.
@@ -541,6 +600,54 @@ mod tests {
         assert!(out.ends_with("?mode=rwc"));
         assert!(dir.path().join("a/b").is_dir());
         assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+
+    /// The relaxed transactions of SQLite run on their own connection with
+    /// `synchronous = NORMAL`; every other connection keeps `FULL`, also after a relaxed
+    /// transaction has run, and both see each other's commits.
+    #[tokio::test]
+    async fn only_relaxed_sqlite_transactions_skip_the_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credgov.db");
+        let db = Db::connect(&format!("sqlite://{}", p.display()), 2)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        async fn sync_mode(tx: &mut Tx) -> i64 {
+            use sqlx::Row;
+            let row = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut **tx)
+                .await
+                .unwrap();
+            row.try_get(0).unwrap()
+        }
+        const NORMAL: i64 = 1;
+        const FULL: i64 = 2;
+        for round in 0..2 {
+            let mut tx = db.begin_write_relaxed().await.unwrap();
+            assert_eq!(sync_mode(&mut tx).await, NORMAL, "relaxed, round {round}");
+            sqlx::query("INSERT INTO t (x) VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let mut tx = db.begin_write().await.unwrap();
+            assert_eq!(sync_mode(&mut tx).await, FULL, "durable, round {round}");
+            sqlx::query("INSERT INTO t (x) VALUES (2)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 4);
+        db.close().await;
     }
 
     #[cfg(unix)]

@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod demo;
 mod docs;
+mod durability;
 mod errors;
 mod freshness;
 mod handover;

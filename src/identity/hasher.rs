@@ -234,7 +234,26 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce(&PasswordHasher, &mut WorkerMemory) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let slot = PoolSlot::take(&self.in_pool, self.capacity).ok_or(HashError::Busy)?;
+        let place = self.take_place()?;
+        self.run_in(place, f).await
+    }
+
+    /// A place in the pool for one job, or `busy` at once when every worker is busy and
+    /// the queue is full. A login takes it before touching the database, so a storm of
+    /// logins the pool cannot take is refused having read and written nothing. Dropped
+    /// unused, it is given back.
+    pub fn take_place(&self) -> Result<HashPlace, HashError> {
+        PoolSlot::take(&self.in_pool, self.capacity)
+            .map(HashPlace)
+            .ok_or(HashError::Busy)
+    }
+
+    /// Runs `f` in the place taken for it and waits for its result.
+    async fn run_in<T: Send + 'static>(
+        &self,
+        HashPlace(slot): HashPlace,
+        f: impl FnOnce(&PasswordHasher, &mut WorkerMemory) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let (tx, rx) = oneshot::channel();
         let this = self.clone();
         self.jobs
@@ -263,7 +282,18 @@ impl PasswordHasher {
         password: Zeroizing<String>,
         hash: Option<String>,
     ) -> Result<bool, HashError> {
-        self.run(move |h, memory| {
+        let place = self.take_place()?;
+        self.verify_in_place(place, password, hash).await
+    }
+
+    /// [`Self::verify`] in a place taken earlier ([`Self::take_place`]).
+    pub async fn verify_in_place(
+        &self,
+        place: HashPlace,
+        password: Zeroizing<String>,
+        hash: Option<String>,
+    ) -> Result<bool, HashError> {
+        self.run_in(place, move |h, memory| {
             h.verifications.fetch_add(1, Ordering::Relaxed);
             match hash {
                 Some(stored) => h.verify_in(password.as_bytes(), &stored, memory),
@@ -319,6 +349,10 @@ fn retry_after(e: &HashError) -> Option<u64> {
 
 /// One place in the pool (queued or running), given back when dropped.
 struct PoolSlot(Arc<AtomicUsize>);
+
+/// A place taken in the hashing pool ([`PasswordHasher::take_place`]), given back when
+/// its job is done or when it is dropped unused.
+pub struct HashPlace(PoolSlot);
 
 impl PoolSlot {
     fn take(in_pool: &Arc<AtomicUsize>, capacity: usize) -> Option<PoolSlot> {
@@ -458,9 +492,16 @@ mod tests {
         blocker.await.unwrap().unwrap();
         assert!(!queued.await.unwrap().unwrap());
         assert_eq!(h.verifications(), before + 1);
-        assert_eq!(
-            h.in_pool.load(Ordering::Acquire),
-            0,
+        // A worker gives its place back after the answer and the wipe that follows it.
+        let given_back = async {
+            while h.in_pool.load(Ordering::Acquire) != 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        };
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(5), given_back)
+                .await
+                .is_ok(),
             "places are given back"
         );
         assert!(!h.verify(Zeroizing::new("c".into()), None).await.unwrap());

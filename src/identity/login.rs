@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
+use super::HashPlace;
 use super::auth_audit::LoginAudit;
 pub use super::enrolment::{logout, session_label, totp_confirm, totp_enroll};
 use super::error::{IdentityError, IdentityResult};
@@ -169,12 +170,13 @@ async fn load_user(
 /// tells whether the session is limited to changing the password.
 async fn check(
     state: &AppState,
+    place: HashPlace,
     user: Option<&LoginUser>,
     password: Zeroizing<String>,
     totp_code: Option<&str>,
     now: i64,
 ) -> IdentityResult<Verdict> {
-    let verdict = check_credentials(state, user, password.clone(), totp_code, now).await?;
+    let verdict = check_credentials(state, place, user, password.clone(), totp_code, now).await?;
     match (verdict, user) {
         (
             Verdict::Passed {
@@ -198,6 +200,7 @@ async fn check(
 
 async fn check_credentials(
     state: &AppState,
+    place: HashPlace,
     user: Option<&LoginUser>,
     password: Zeroizing<String>,
     totp_code: Option<&str>,
@@ -205,12 +208,12 @@ async fn check_credentials(
 ) -> IdentityResult<Verdict> {
     let Some(user) = user else {
         // Same cost as a real check.
-        state.hasher.verify(password, None).await?;
+        state.hasher.verify_in_place(place, password, None).await?;
         return Ok(Verdict::UnknownUser);
     };
     if !state
         .hasher
-        .verify(password, Some(user.password_hash.clone()))
+        .verify_in_place(place, password, Some(user.password_hash.clone()))
         .await?
     {
         return Ok(Verdict::WrongPassword);
@@ -249,6 +252,10 @@ pub async fn login(
     input: LoginInput,
 ) -> IdentityResult<LoginOutput> {
     let started = std::time::Instant::now();
+    // A place in the hashing pool first: when the pool is full the login is refused
+    // (503 `busy`) having read and written nothing, so a storm of logins costs the
+    // database only the ones that will be checked.
+    let place = state.hasher.take_place()?;
     let (user, roles) = load_user(state, &input.username).await?;
     let loaded = started.elapsed();
     // Events about unknown users (and throttled ones) go to the root unit's chain.
@@ -305,6 +312,7 @@ pub async fn login(
 
     let verdict = match check(
         state,
+        place,
         user.as_ref(),
         input.password,
         input.totp_code.as_deref(),

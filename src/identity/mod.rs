@@ -26,7 +26,7 @@ mod users;
 pub use api_tokens::{ApiToken, NewApiToken};
 pub use enrolment::{logout, totp_confirm, totp_enroll};
 pub use error::{IdentityError, IdentityResult};
-pub use hasher::{HashError, PasswordHasher};
+pub use hasher::{HashError, HashPlace, PasswordHasher};
 pub use login::{LoginInput, LoginOutput, login};
 pub use members::Membership;
 pub(crate) use members::stored_roles;

@@ -18,6 +18,7 @@ both_engines!(
     usernames_are_case_insensitive,
     legacy_usernames_differing_in_case_are_reported_not_broken,
     slots_left_by_a_crashed_server_expire,
+    a_full_hashing_pool_refuses_before_the_database,
 );
 
 /// Scenarios that need their own configuration.
@@ -514,4 +515,46 @@ async fn full_hashing_queue_answers_busy(engine: crate::common::Engine) {
         .unwrap()
         .get(0);
     assert_eq!(pending, 0);
+}
+
+/// With every place of the hashing pool taken, a login answers 503 `busy` having read
+/// and written nothing: no attempt slot was reserved (and given back) for the user, so a
+/// storm of logins costs the database only the ones that will be checked.
+async fn a_full_hashing_pool_refuses_before_the_database(app: TestApp) {
+    let password = "Lotus-Meridian-Cobalt-83";
+    let (s, v) = app
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            json!({ "username": "wang.fang", "display_name": "王芳", "password": password, "unit_id": app.root_id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let reserved_until = |app: &TestApp| {
+        let id = id.clone();
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query("SELECT login_pending_until FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<Option<i64>, _>(0)
+        }
+    };
+    let mut places = Vec::new();
+    while let Ok(place) = app.state.hasher.take_place() {
+        places.push(place);
+        assert!(places.len() < 10_000, "the pool has a capacity");
+    }
+    let (s, v) = app.login_raw("wang.fang", password, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(error_code(&v), "busy");
+    assert_eq!(reserved_until(&app).await, None, "no slot was reserved");
+    // Places given back, the same login is checked (and reserves its slot).
+    drop(places);
+    let (s, v) = app.login_raw("wang.fang", password, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(reserved_until(&app).await.is_some());
 }

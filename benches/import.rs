@@ -63,13 +63,34 @@ fn csv(rows: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Rounds per engine, each a baseline run and an import into a unit of its own, one
+/// after the other: on a small noisy machine one pair can land on either side of the
+/// goal, so the table gives the median ratio and the range.
+const ROUNDS: usize = 5;
+
 async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
     let h = Harness::start(url).await;
+    let mut rounds = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        rounds.push(run_round(&h, round, bytes).await);
+    }
+    // (ratio, import rate, zxcvbn-bound rate), ordered by ratio.
+    rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ratio, import_rate, zxcvbn_rate) = rounds[ROUNDS / 2];
+    let (low, high) = (rounds[0].0, rounds[ROUNDS - 1].0);
+    format!(
+        "| {name} | {ROWS} × {ROUNDS} | {import_rate:.0} rows/s | {zxcvbn_rate:.0} rows/s | {ratio:.2}× ({low:.2}–{high:.2}×) | ≥ 0.8× | {} |",
+        if ratio >= 0.8 { "met" } else { "MISSED" }
+    )
+}
+
+/// One baseline run and one import into a new unit: (ratio, import rate, baseline rate).
+async fn run_round(h: &Harness, round: usize, bytes: &[u8]) -> (f64, f64, f64) {
     let (s, unit) = h
         .post(
             "/api/v1/units",
             &h.admin_token,
-            json!({ "name": "导入基准单位", "kind": "department", "parent_id": h.root_id }),
+            json!({ "name": format!("导入基准单位{round}"), "kind": "department", "parent_id": h.root_id }),
         )
         .await;
     assert_eq!(s, 201, "{unit}");
@@ -126,11 +147,7 @@ async fn run_engine(name: &str, url: Option<String>, bytes: &[u8]) -> String {
     .expect("import");
     let import_rate = report.imported as f64 / t.elapsed().as_secs_f64();
     assert_eq!(report.imported, ROWS);
-    let ratio = import_rate / zxcvbn_rate;
-    format!(
-        "| {name} | {ROWS} | {import_rate:.0} rows/s | {zxcvbn_rate:.0} rows/s | {ratio:.2}× | ≥ 0.8× | {} |",
-        if ratio >= 0.8 { "met" } else { "MISSED" }
-    )
+    (import_rate / zxcvbn_rate, import_rate, zxcvbn_rate)
 }
 
 fn main() {
@@ -155,7 +172,7 @@ fn main() {
         }
         println!();
         println!(
-            "| engine | rows | import rate | zxcvbn-bound rate (all cores) | ratio | goal | |"
+            "| engine | rows × rounds | import rate (median round) | zxcvbn-bound rate (same round) | ratio, median (range) | goal | |"
         );
         println!("|---|---|---|---|---|---|---|");
         for r in rows {

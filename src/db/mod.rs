@@ -602,54 +602,6 @@ mod tests {
         assert!(prepare_sqlite_url("sqlite::memory:").is_err());
     }
 
-    /// The relaxed transactions of SQLite run on their own connection with
-    /// `synchronous = NORMAL`; every other connection keeps `FULL`, also after a relaxed
-    /// transaction has run, and both see each other's commits.
-    #[tokio::test]
-    async fn only_relaxed_sqlite_transactions_skip_the_sync() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("credgov.db");
-        let db = Db::connect(&format!("sqlite://{}", p.display()), 2)
-            .await
-            .unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        async fn sync_mode(tx: &mut Tx) -> i64 {
-            use sqlx::Row;
-            let row = sqlx::query("PRAGMA synchronous")
-                .fetch_one(&mut **tx)
-                .await
-                .unwrap();
-            row.try_get(0).unwrap()
-        }
-        const NORMAL: i64 = 1;
-        const FULL: i64 = 2;
-        for round in 0..2 {
-            let mut tx = db.begin_write_relaxed().await.unwrap();
-            assert_eq!(sync_mode(&mut tx).await, NORMAL, "relaxed, round {round}");
-            sqlx::query("INSERT INTO t (x) VALUES (1)")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            let mut tx = db.begin_write().await.unwrap();
-            assert_eq!(sync_mode(&mut tx).await, FULL, "durable, round {round}");
-            sqlx::query("INSERT INTO t (x) VALUES (2)")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(n, 4);
-        db.close().await;
-    }
-
     #[cfg(unix)]
     #[tokio::test]
     async fn a_new_sqlite_file_and_its_wal_are_private() {

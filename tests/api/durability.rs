@@ -38,10 +38,14 @@ async fn only_relaxed_transactions_skip_the_disk_sync(app: TestApp) {
         assert_eq!(sync_setting(&app, &mut tx).await, durable, "round {round}");
         tx.commit().await.unwrap();
     }
-    // A login (which commits relaxed twice) leaves the pool durable too.
+    // A login (which commits relaxed twice) leaves the pool durable too, and its
+    // session, written on the relaxed connection, is seen at once on the others.
     let code = app.fresh_code(&app.admin_totp);
     let (s, body) = app.login_raw(ADMIN, ADMIN_PASSWORD, Some(&code)).await;
     assert_eq!(s, 200, "{body}");
+    let token = body["token"].as_str().unwrap();
+    let (s, me) = app.get("/api/v1/me", token).await;
+    assert_eq!(s, 200, "{me}");
     let mut tx = db.begin_write().await.unwrap();
     assert_eq!(sync_setting(&app, &mut tx).await, durable);
 }

@@ -27,7 +27,7 @@ use crate::config::Argon2Config;
 use crate::error::InternalError;
 
 /// Niceness of hashing threads (Linux: 0 normal … 19 lowest).
-const HASH_NICENESS: i32 = 10;
+const HASH_NICENESS: i32 = 19;
 /// Default queue length per worker.
 const QUEUE_PER_WORKER: usize = 64;
 /// What a refused request is told to wait, in seconds.

@@ -176,10 +176,10 @@ pub struct Db {
     /// and turns contention into long tail latency).
     write_lock: Arc<Mutex<()>>,
     chain_key: Arc<OnceLock<ChainKey>>,
-    /// SQLite: one connection with `synchronous = NORMAL`, for the write transactions of
-    /// [`Db::begin_write_relaxed`] (opened on first use). A pool of its own, so the
-    /// setting never reaches a connection that commits anything else.
-    relaxed: Option<AnyPool>,
+    /// The pool of [`Db::begin_write_relaxed`]. SQLite: one connection with
+    /// `synchronous = NORMAL` (opened on first use), a pool of its own so the setting
+    /// never reaches a connection that commits anything else; PostgreSQL: `pool`.
+    relaxed: AnyPool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -217,8 +217,12 @@ impl Db {
             .connect_with(options.clone())
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let relaxed = (backend == Backend::Sqlite)
-            .then(|| pool_options(backend, 1, Durability::Relaxed).connect_lazy_with(options));
+        let relaxed = match backend {
+            Backend::Sqlite => {
+                pool_options(backend, 1, Durability::Relaxed).connect_lazy_with(options)
+            }
+            Backend::Postgres => pool.clone(),
+        };
         Ok(Db {
             pool,
             backend,
@@ -350,12 +354,11 @@ impl Db {
     /// records that are cheap to lose (a login's attempt slots, a new session), never
     /// for credentials.
     pub async fn begin_write_relaxed(&self) -> Result<Tx, sqlx::Error> {
-        match (&self.relaxed, self.backend) {
-            (Some(relaxed), _) => self.begin_sqlite(relaxed).await,
-            (None, Backend::Sqlite) => self.begin_sqlite(&self.pool).await,
-            (None, Backend::Postgres) => Ok(Tx {
+        match self.backend {
+            Backend::Sqlite => self.begin_sqlite(&self.relaxed).await,
+            Backend::Postgres => Ok(Tx {
                 tx: self
-                    .pool
+                    .relaxed
                     .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
                     .await?,
                 _permit: None,
@@ -379,9 +382,8 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        if let Some(relaxed) = &self.relaxed {
-            relaxed.close().await;
-        }
+        // On PostgreSQL both are the same pool; closing it twice is harmless.
+        self.relaxed.close().await;
         self.pool.close().await;
     }
 }
@@ -423,10 +425,20 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
 
 /// How a pool's connections commit on SQLite: `Full` syncs the write-ahead log at every
 /// commit (a confirmed password survives power loss), `Relaxed` only at checkpoints.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Durability {
     Full,
     Relaxed,
+}
+
+/// The settings of every SQLite connection, syncing as `$synchronous` says.
+macro_rules! sqlite_pragmas {
+    ($synchronous:literal) => {
+        concat!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = ",
+            $synchronous,
+            "; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+        )
+    };
 }
 
 /// After this long unused, a pooled connection is checked with a round trip before it
@@ -454,14 +466,8 @@ fn pool_options(backend: Backend, max_connections: u32, durability: Durability) 
         return options;
     }
     let pragmas = match durability {
-        Durability::Full => {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
-        }
-        Durability::Relaxed => {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
-        }
+        Durability::Full => sqlite_pragmas!("FULL"),
+        Durability::Relaxed => sqlite_pragmas!("NORMAL"),
     };
     options.after_connect(move |conn, _meta| {
         Box::pin(async move {

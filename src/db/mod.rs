@@ -562,17 +562,27 @@ fn path_segment(backend: Backend, path: &str, from: usize) -> String {
 }
 
 fn values_list(backend: Backend, rows: usize, cols: usize) -> String {
-    let tuple = |r: usize| -> String {
-        let params: Vec<String> = (1..=cols)
-            .map(|c| match backend {
-                Backend::Sqlite => "?".to_string(),
-                Backend::Postgres => format!("${}", r * cols + c),
-            })
-            .collect();
-        format!("({})", params.join(", "))
-    };
-    let tuples: Vec<String> = (0..rows).map(tuple).collect();
-    tuples.join(", ")
+    use std::fmt::Write as _;
+    // Written straight into one string: a bulk import builds hundreds of these lists
+    // of hundreds of placeholders each, and a string per placeholder showed in its
+    // profile.
+    let mut out = String::with_capacity(rows * cols * 6);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=cols {
+            if c > 1 {
+                out.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(out, "${}", r * cols + c);
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
 }
 
 #[cfg(test)]

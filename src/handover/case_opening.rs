@@ -54,7 +54,7 @@ pub(super) async fn affected_accounts(
     if event != EventType::Leave {
         let seen = in_subtree(
             "SELECT DISTINCT x.account_id, x.version FROM exposures x JOIN units u ON u.id = x.unit_id \
-             JOIN credential_versions v ON v.account_id = x.account_id AND v.version = x.version \
+             JOIN credential_versions v ON v.unit_id = x.unit_id AND v.account_id = x.account_id AND v.version = x.version \
              JOIN accounts a ON a.id = x.account_id \
              WHERE x.user_id = $1 AND u.path LIKE $2 AND v.state IN ('current', 'pending') AND a.status <> 'closed' \
              ORDER BY x.account_id, x.version",

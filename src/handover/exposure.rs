@@ -58,7 +58,7 @@ pub async fn user_exposure(
         let rows = sqlx::query(
             "SELECT x.account_id, a.name, x.unit_id, x.version, v.state, COUNT(*) AS times, MAX(x.at) AS last_at, \
              MAX(x.kind) AS kind FROM exposures x JOIN units u ON u.id = x.unit_id JOIN accounts a ON a.id = x.account_id \
-             JOIN credential_versions v ON v.account_id = x.account_id AND v.version = x.version \
+             JOIN credential_versions v ON v.unit_id = x.unit_id AND v.account_id = x.account_id AND v.version = x.version \
              WHERE x.user_id = $1 AND u.path LIKE $2 \
              GROUP BY x.account_id, a.name, x.unit_id, x.version, v.state ORDER BY a.name, x.version DESC",
         )

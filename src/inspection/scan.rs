@@ -229,7 +229,8 @@ async fn expand(conn: &mut AnyConnection, targets: &Targets) -> Result<Narrow, s
         let given: Vec<String> = accounts.iter().cloned().collect();
         let sql = format!(
             "SELECT DISTINCT p.account_id FROM credential_versions p WHERE p.state = 'current' \
-             AND p.fingerprint IN (SELECT v.fingerprint FROM credential_versions v WHERE v.account_id IN ({}))",
+             AND p.fingerprint IN (SELECT v.fingerprint FROM accounts a \
+             JOIN credential_versions v ON v.unit_id = a.unit_id AND v.account_id = a.id WHERE a.id IN ({}))",
             placeholders(1, given.len())
         );
         accounts.extend(ids(conn, sql, &given).await?);

@@ -5,7 +5,7 @@
 use super::accounts::{AccountItem, validate_new};
 use super::error::{VaultError, VaultResult, unique_or};
 use super::model::{AccountStatus, VersionState, unit_id_of};
-use super::secrets::{fingerprint, seal_totp, seal_version, unit_key_for};
+use super::secrets::{Fingerprinter, seal_totp, seal_version, unit_key_for};
 use crate::app::AppState;
 use crate::authz::AuthContext;
 use crate::db::{Tx, new_id};
@@ -31,6 +31,7 @@ pub async fn insert_accounts_bulk(
     let unit_id = unit_id_of(unit);
     let key = unit_key_for(state, tx, &unit_id).await?;
     let now = state.now();
+    let fingerprints = Fingerprinter::new(state);
     let mut all_ids = Vec::with_capacity(items.len());
     for chunk in items.chunks(CHUNK) {
         let mut valid = Vec::with_capacity(chunk.len());
@@ -87,7 +88,7 @@ pub async fn insert_accounts_bulk(
                 .bind(strength.classes.bits())
                 .bind(i64::from(strength.length))
                 .bind(i64::from(item.weak))
-                .bind(fingerprint(state, item.password))
+                .bind(fingerprints.of(item.password))
                 .bind(ctx.user_id().map(str::to_string))
                 .bind(now)
                 .bind(now);

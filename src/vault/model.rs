@@ -132,7 +132,7 @@ pub(super) const SELECT_ACCOUNT: &str = "SELECT a.unit_id, a.id, a.name, a.platf
     a.classification, a.status, a.bound_phone, a.bound_email, a.binding_holder_id, a.totp_secret, a.notes, \
     a.created_by, a.created_at, a.updated_at, a.last_rotated_at, \
     a.last_published_at, a.feed_url, a.probe_at, a.probe_status, a.probe_failures, \
-    (SELECT MAX(v.version) FROM credential_versions v WHERE v.account_id = a.id AND v.state = 'current') AS current_version, \
+    (SELECT MAX(v.version) FROM credential_versions v WHERE v.unit_id = a.unit_id AND v.account_id = a.id AND v.state = 'current') AS current_version, \
     (SELECT r.id FROM rotations r WHERE r.account_id = a.id AND r.state = 'pending') AS pending_rotation_id \
     FROM accounts a";
 

@@ -18,7 +18,7 @@ use crate::policy::{AccountPasswordPolicy, StrengthNote, check_strength};
 use crate::vault::accounts::{NewAccount, validate_new};
 use crate::vault::error::VaultResult;
 use crate::vault::model::{Classification, Platform};
-use crate::vault::secrets::fingerprint;
+use crate::vault::secrets::Fingerprinter;
 
 /// Longer than this is certainly not a password (a shifted column, a pasted text).
 const MAX_PASSWORD_CHARS: usize = 1024;
@@ -370,11 +370,12 @@ fn reuse_warnings(
     if in_use.is_empty() {
         return;
     }
+    let fingerprints = Fingerprinter::new(state);
     for item in items.iter_mut() {
         if item.password.is_empty() {
             continue;
         }
-        if let Some(names) = in_use.get(&fingerprint(state, &item.password)) {
+        if let Some(names) = in_use.get(&fingerprints.of(&item.password)) {
             item.reused = true;
             let quoted: Vec<String> = names.iter().take(3).map(|n| format!("「{n}」")).collect();
             let mut shown = quoted.clone();

@@ -368,9 +368,13 @@ pub async fn import_target(
     Ok(unit)
 }
 
-/// Rows scored per batch: large enough that a thread's batch outweighs passing it on,
-/// small enough that the writer starts early; written in whole INSERTs.
+/// Rows scored per batch at most: large enough that a thread's batch outweighs passing
+/// it on, small enough that the writer starts early; written in whole INSERTs.
 const BATCH: usize = 3 * super::bulk::CHUNK;
+/// Rows scored per batch at least. Batches shrink towards the end (a share of what is
+/// left), so the threads finish together: with whole batches of [`BATCH`] to the end,
+/// one thread scored its last batch alone while the other cores had nothing to do.
+const MIN_BATCH: usize = 8;
 
 /// Checks `rows` for the unit and, unless `opts.dry_run`, imports them all in one
 /// transaction. Any problem → `ImportError::Invalid` listing every problem, nothing
@@ -441,13 +445,13 @@ pub async fn import_accounts(
     }
 
     // Score on every core while this task writes the batches already scored with
-    // multi-row INSERTs. Each scoring thread takes the next whole batch (no thread
-    // waits for another at a batch's end); the writer puts them back in row order.
+    // multi-row INSERTs. Each scoring thread takes the next batch (no thread waits for
+    // another at a batch's end); the writer puts them back in row order.
     bar.set_message("importing");
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Vec<Strength>)>(2 * threads);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Vec<Strength>)>(4 * threads);
     let scoring = {
         let items = items.clone();
         tokio::task::spawn_blocking(move || score_batches(&items, &scorer, threads, &sender))
@@ -459,10 +463,18 @@ pub async fn import_accounts(
     let mut writing = std::time::Duration::ZERO;
     let mut in_order = InOrder::default();
     let mut last_scored = checked;
-    while let Some((index, scored)) = receiver.recv().await {
-        last_scored = started.elapsed();
-        in_order.put(index, scored);
-        while let Some(batch) = in_order.pop_ready() {
+    loop {
+        // Whole INSERTs of scored rows in row order as they come, the rest at the end:
+        // one statement shape (prepared once) whatever size the batches were scored in.
+        let (batch, done) = match receiver.recv().await {
+            Some((from, scored)) => {
+                last_scored = started.elapsed();
+                in_order.put(from, scored);
+                (in_order.take_whole(super::bulk::CHUNK), false)
+            }
+            None => (in_order.take_rest(), true),
+        };
+        if !batch.is_empty() {
             let batch_started = std::time::Instant::now();
             let start = ids.len();
             let Some(rows) = items.get(start..start + batch.len()) else {
@@ -486,6 +498,9 @@ pub async fn import_accounts(
             ids.extend(insert_accounts_bulk(state, &mut tx, ctx, &unit, &accounts).await?);
             bar.inc(rows.len() as u64);
             writing += batch_started.elapsed();
+        }
+        if done {
+            break;
         }
     }
     let scored = started.elapsed();
@@ -540,28 +555,31 @@ pub async fn import_accounts(
     })
 }
 
-/// Scores `items` in batches of [`BATCH`] on `threads` threads (this one and
-/// `threads - 1` more), each taking the next batch in row order, and sends each batch
-/// with its index. Stops when every batch is scored or the writer has gone.
+/// Scores `items` on `threads` threads (this one and `threads - 1` more), each taking
+/// the next batch in row order ([`batch_len`]), and sends each batch with the index of
+/// its first row. Stops when every batch is scored or the writer has gone.
 fn score_batches(
     items: &[Item],
     scorer: &Scorer,
     threads: usize,
     sender: &tokio::sync::mpsc::Sender<(usize, Vec<Strength>)>,
 ) {
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let total = items.len();
+    let next = AtomicUsize::new(0);
     let work = || {
         loop {
-            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let from = index.saturating_mul(BATCH);
-            let Some(batch) = items.get(from..items.len().min(from.saturating_add(BATCH))) else {
+            let Ok(from) = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |from| {
+                (from < total).then(|| from + batch_len(total - from, threads))
+            }) else {
                 return;
             };
-            if batch.is_empty() {
+            let to = from + batch_len(total - from, threads);
+            let Some(batch) = items.get(from..to) else {
                 return;
-            }
+            };
             let scored = batch.iter().map(|i| scorer.score(i)).collect();
-            if sender.blocking_send((index, scored)).is_err() {
+            if sender.blocking_send((from, scored)).is_err() {
                 return;
             }
         }
@@ -577,23 +595,43 @@ fn score_batches(
     });
 }
 
-/// Scored batches put back in row order as they arrive.
+/// How many of the `left` rows the next batch takes: [`BATCH`] while there is plenty,
+/// then a quarter of each thread's share of what is left, down to [`MIN_BATCH`].
+fn batch_len(left: usize, threads: usize) -> usize {
+    (left / (4 * threads.max(1)))
+        .clamp(MIN_BATCH, BATCH)
+        .min(left)
+}
+
+/// Scored batches put back in row order as they arrive (each under its first row's
+/// index), and handed on in row order.
 #[derive(Default)]
 struct InOrder {
+    /// Rows scored so far.
     next: usize,
     waiting: std::collections::BTreeMap<usize, Vec<Strength>>,
+    /// Scores in row order from `next - ready.len()`, not yet handed on.
+    ready: Vec<Strength>,
 }
 
 impl InOrder {
-    fn put(&mut self, index: usize, batch: Vec<Strength>) {
-        self.waiting.insert(index, batch);
+    fn put(&mut self, from: usize, batch: Vec<Strength>) {
+        self.waiting.insert(from, batch);
+        while let Some(batch) = self.waiting.remove(&self.next) {
+            self.next += batch.len();
+            self.ready.extend(batch);
+        }
     }
 
-    /// The next batch in row order, once it has arrived.
-    fn pop_ready(&mut self) -> Option<Vec<Strength>> {
-        let batch = self.waiting.remove(&self.next)?;
-        self.next += 1;
-        Some(batch)
+    /// The ready scores in row order, as many as whole multiples of `chunk` allow.
+    fn take_whole(&mut self, chunk: usize) -> Vec<Strength> {
+        let whole = self.ready.len() - self.ready.len() % chunk.max(1);
+        self.ready.drain(..whole).collect()
+    }
+
+    /// Every ready score.
+    fn take_rest(&mut self) -> Vec<Strength> {
+        std::mem::take(&mut self.ready)
     }
 }
 
@@ -734,6 +772,63 @@ mod tests {
         let e = ImportError::file("the workbook has no worksheet", "工作簿中没有工作表。");
         assert_eq!(e.message_zh().as_deref(), Some("工作簿中没有工作表。"));
         assert_eq!(e.to_string(), "the workbook has no worksheet");
+    }
+
+    #[test]
+    fn batches_cover_every_row_once_and_shrink_towards_the_end() {
+        for (total, threads) in [(1, 2), (7, 1), (5000, 2), (5000, 8), (121, 3)] {
+            let mut lens = Vec::new();
+            let mut from = 0;
+            while from < total {
+                let len = batch_len(total - from, threads);
+                assert!((1..=BATCH).contains(&len), "{total}/{threads}: {len}");
+                lens.push(len);
+                from += len;
+            }
+            assert_eq!(from, total, "{total}/{threads}");
+            assert!(lens.windows(2).all(|w| w[1] <= w[0]), "{lens:?}");
+        }
+        let lens: Vec<usize> = std::iter::successors(Some((5000, 0)), |&(left, _)| {
+            (left > 0).then(|| (left - batch_len(left, 2), batch_len(left, 2)))
+        })
+        .skip(1)
+        .map(|(_, len)| len)
+        .collect();
+        assert_eq!(lens.first(), Some(&BATCH));
+        // The last batches are small: no thread scores a whole batch alone at the end.
+        assert!(
+            lens.iter().rev().take(4).all(|&l| l <= MIN_BATCH),
+            "{lens:?}"
+        );
+    }
+
+    #[test]
+    fn scored_batches_come_out_in_row_order_in_whole_chunks() {
+        let batch = |score: u8, n: usize| {
+            (0..n)
+                .map(|_| Strength {
+                    score,
+                    ..Strength::default()
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut order = InOrder::default();
+        order.put(120, batch(2, 30));
+        assert!(order.take_whole(40).is_empty(), "row 0 has not come yet");
+        order.put(0, batch(1, 120));
+        let first = order.take_whole(40);
+        assert_eq!(first.len(), 120);
+        assert!(first.iter().all(|s| s.score == 1));
+        order.put(150, batch(3, 15));
+        let scores = |b: Vec<Strength>| b.iter().map(|s| s.score).collect::<Vec<u8>>();
+        // 45 rows ready: one whole chunk, then the rest.
+        assert_eq!(
+            scores(order.take_whole(40)),
+            [vec![2; 30], vec![3; 10]].concat()
+        );
+        assert!(order.take_whole(40).is_empty());
+        assert_eq!(scores(order.take_rest()), vec![3; 5]);
+        assert!(order.take_rest().is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::config::redact_url;
 
 mod backup;
+mod compression;
 pub mod counters;
 
 pub use backup::{BackupReport, backup};
@@ -266,8 +267,9 @@ impl Db {
         path_segment(self.backend, path, from)
     }
 
-    /// Applies every pending migration, then creates what the shared migrations cannot
-    /// express: the engine-specific triggers keeping the risk counters ([`counters`]).
+    /// Applies every pending migration, then sets what the shared migrations cannot
+    /// express: the engine-specific triggers keeping the risk counters ([`counters`])
+    /// and, on PostgreSQL, lz4 for the audit details ([`compression`]).
     pub async fn migrate(&self) -> Result<(), DbError> {
         MIGRATOR
             .run(&self.pool)
@@ -275,7 +277,10 @@ impl Db {
             .map_err(|e| DbError::Migrate(e.to_string()))?;
         counters::install(self)
             .await
-            .map_err(|e| DbError::Migrate(format!("risk counter triggers: {e}")))
+            .map_err(|e| DbError::Migrate(format!("risk counter triggers: {e}")))?;
+        compression::prefer_lz4(self)
+            .await
+            .map_err(|e| DbError::Migrate(format!("audit details compression: {e}")))
     }
 
     /// The number of migrations applied when they are exactly this build's (the same

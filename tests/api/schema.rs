@@ -1,5 +1,6 @@
 //! The schema's plans that matter at any size: a foreign-key check on `accounts` is one
-//! key lookup even before the table has statistics (migration 0026).
+//! key lookup even before the table has statistics (migration 0026); and what the
+//! shared migrations cannot say: PostgreSQL compresses audit details with lz4.
 
 use sqlx::Row;
 
@@ -7,6 +8,7 @@ use crate::both_engines;
 use crate::common::{Engine, TestApp};
 
 both_engines!(an_account_key_check_is_one_lookup_on_a_new_database);
+both_engines!(audit_details_are_compressed_with_lz4_on_postgresql);
 
 /// The lookup every table keyed (unit_id, account_id) runs to check its account, planned
 /// as PostgreSQL plans its foreign-key checks (a generic plan, kept for the session) on
@@ -63,4 +65,42 @@ async fn an_account_key_check_is_one_lookup_on_a_new_database(app: TestApp) {
             "searches the unit's accounts instead of looking the account up:\n{text}"
         ),
     }
+}
+
+/// A large event (here ~300 KB of details) is compressed with lz4 on PostgreSQL (this
+/// machine's server has it; `db::compression` keeps pglz where it has not), and
+/// migrating again changes nothing on either engine.
+async fn audit_details_are_compressed_with_lz4_on_postgresql(app: TestApp) {
+    app.state.db.migrate().await.unwrap();
+    if !matches!(app.engine, Engine::Postgres) {
+        return;
+    }
+    let setting: String = sqlx::query(
+        "SELECT attcompression::text FROM pg_attribute \
+         WHERE attrelid = 'audit_events'::regclass AND attname = 'details'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(setting, "l");
+    let names: Vec<String> = (0..4000).map(|i| format!("账号{i:05}-{i:x}")).collect();
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    tx.audit(
+        app.state.now(),
+        &Default::default(),
+        credgov::audit::Entry::new(&app.root_id, credgov::audit::Actor::system(), "test.large")
+            .details(serde_json::json!({ "names": names })),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let method: Option<String> = sqlx::query(
+        "SELECT pg_column_compression(details) FROM audit_events WHERE action = 'test.large'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(method.as_deref(), Some("lz4"));
 }

@@ -10,7 +10,9 @@ use sqlx::Row;
 use super::{Backend, Db};
 
 /// Sets lz4 on `audit_events.details` unless it is set already. A server built
-/// without lz4 keeps pglz (said once in the log); anything else is an error.
+/// without lz4 keeps pglz (said once in the log); anything else is an error. Two
+/// servers starting at once may both set it: the ALTER is idempotent, and the second
+/// waits for the first's table lock.
 pub(super) async fn prefer_lz4(db: &Db) -> Result<(), sqlx::Error> {
     if db.backend != Backend::Postgres {
         return Ok(());

@@ -451,6 +451,8 @@ pub async fn import_accounts(
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    // Room for a few batches per thread, so scoring runs ahead while the writer waits
+    // on the database (the small batches at the end come several at a time).
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Vec<Strength>)>(4 * threads);
     let scoring = {
         let items = items.clone();
@@ -569,13 +571,13 @@ fn score_batches(
     let next = AtomicUsize::new(0);
     let work = || {
         loop {
+            let end = |from: usize| from + batch_len(total - from, threads);
             let Ok(from) = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |from| {
-                (from < total).then(|| from + batch_len(total - from, threads))
+                (from < total).then(|| end(from))
             }) else {
                 return;
             };
-            let to = from + batch_len(total - from, threads);
-            let Some(batch) = items.get(from..to) else {
+            let Some(batch) = items.get(from..end(from)) else {
                 return;
             };
             let scored = batch.iter().map(|i| scorer.score(i)).collect();
@@ -607,7 +609,7 @@ fn batch_len(left: usize, threads: usize) -> usize {
 /// index), and handed on in row order.
 #[derive(Default)]
 struct InOrder {
-    /// Rows scored so far.
+    /// Rows put in order so far (the first row of the next batch to come in order).
     next: usize,
     waiting: std::collections::BTreeMap<usize, Vec<Strength>>,
     /// Scores in row order from `next - ready.len()`, not yet handed on.
@@ -776,7 +778,8 @@ mod tests {
 
     #[test]
     fn batches_cover_every_row_once_and_shrink_towards_the_end() {
-        for (total, threads) in [(1, 2), (7, 1), (5000, 2), (5000, 8), (121, 3)] {
+        // The batch lengths the threads take, in order, for `total` rows.
+        let lens = |total: usize, threads: usize| {
             let mut lens = Vec::new();
             let mut from = 0;
             while from < total {
@@ -786,14 +789,13 @@ mod tests {
                 from += len;
             }
             assert_eq!(from, total, "{total}/{threads}");
+            lens
+        };
+        for (total, threads) in [(1, 2), (7, 1), (5000, 2), (5000, 8), (121, 3)] {
+            let lens = lens(total, threads);
             assert!(lens.windows(2).all(|w| w[1] <= w[0]), "{lens:?}");
         }
-        let lens: Vec<usize> = std::iter::successors(Some((5000, 0)), |&(left, _)| {
-            (left > 0).then(|| (left - batch_len(left, 2), batch_len(left, 2)))
-        })
-        .skip(1)
-        .map(|(_, len)| len)
-        .collect();
+        let lens = lens(5000, 2);
         assert_eq!(lens.first(), Some(&BATCH));
         // The last batches are small: no thread scores a whole batch alone at the end.
         assert!(

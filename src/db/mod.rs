@@ -20,8 +20,10 @@ use crate::config::redact_url;
 mod backup;
 mod compression;
 pub mod counters;
+mod rows;
 
 pub use backup::{BackupReport, backup};
+pub use rows::{ROWS_PER_STATEMENT, Values};
 
 /// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
 /// Dropping it without `commit` rolls back. Audit events are written only through its
@@ -251,12 +253,15 @@ impl Db {
         self.backend
     }
 
-    /// The `VALUES` list of a multi-row INSERT: `rows` tuples of `cols` parameters. On
-    /// SQLite the parameters are anonymous (`?`): sqlx binds a numbered one (`$7`) by
-    /// asking SQLite its name, which SQLite finds by walking every name of the statement,
-    /// so a 2,000-parameter INSERT spent most of its time there.
-    pub fn values_list(&self, rows: usize, cols: usize) -> String {
-        values_list(self.backend, rows, cols)
+    /// Inserts many rows into `table` in `tx`: `columns` are names and their values, one
+    /// per row or one for all (see [`rows`]).
+    pub async fn insert_rows(
+        &self,
+        tx: &mut Tx,
+        table: &str,
+        columns: Vec<(&str, Values)>,
+    ) -> Result<(), sqlx::Error> {
+        rows::insert_rows(self.backend, tx, table, columns).await
     }
 
     /// SQL for the segment of the unit path `path` (an expression) that starts at
@@ -566,30 +571,6 @@ fn path_segment(backend: Backend, path: &str, from: usize) -> String {
     format!("substr({path}, {from}, {find}(substr({path}, {from}), '/') - 1)")
 }
 
-fn values_list(backend: Backend, rows: usize, cols: usize) -> String {
-    use std::fmt::Write as _;
-    // Written straight into one string: a bulk import builds hundreds of these lists
-    // of hundreds of placeholders each, and a string per placeholder showed in its
-    // profile.
-    let mut out = String::with_capacity(rows * cols * 6);
-    for r in 0..rows {
-        out.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 1..=cols {
-            if c > 1 {
-                out.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => out.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(out, "${}", r * cols + c);
-                }
-            }
-        }
-        out.push(')');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,12 +585,6 @@ mod tests {
             path_segment(Backend::Postgres, "u.path", 5),
             "substr(u.path, 5, strpos(substr(u.path, 5), '/') - 1)"
         );
-    }
-
-    #[test]
-    fn values_lists_number_across_rows_on_postgres_only() {
-        assert_eq!(values_list(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(values_list(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 
     #[test]

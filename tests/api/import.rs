@@ -20,6 +20,7 @@ both_engines!(
     missing_or_unknown_columns_stop_before_any_row,
     bad_rows_are_all_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_unknown_unit_is_clear,
+    awkward_text_survives_the_bulk_insert_exactly,
 );
 
 const STRONG_1: &str = "Violet-Harbor-Quartz-91";
@@ -552,5 +553,73 @@ async fn dry_run_writes_nothing_and_unknown_unit_is_clear(app: TestApp) {
         )
         .await,
         audit_rows
+    );
+}
+
+/// The bulk insert sends PostgreSQL each column as one array in text form and SQLite
+/// 40-row statements: quotes, backslashes, braces, commas, the word NULL, empty and
+/// absent cells come back exactly, across a statement boundary (45 rows).
+async fn awkward_text_survives_the_bulk_insert_exactly(app: TestApp) {
+    let v = vault(&app, "区档案馆").await;
+    let awkward = [
+        r#"引号"内"容"#,
+        r#"反斜杠\和\"引号"#,
+        "{大括号,逗号}",
+        "NULL",
+        "  前后空格  ",
+    ];
+    let mut csv = String::from("名称,平台,登录名,密码,级别,登录地址,绑定手机,绑定邮箱,备注\n");
+    let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for i in 0..45 {
+        let text = awkward[i % awkward.len()];
+        let notes = if i % 3 == 0 {
+            cell(&format!("{text}\n第二行 {{}}\\"))
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!(
+            "{},微博,{},{},一般,,,,{notes}\n",
+            cell(&format!("{text}{i}")),
+            cell(&format!(r"DOMAIN\user{i}")),
+            cell(&format!(r#"Q"uartz\Harbor{{}}-{i}"#)),
+        ));
+    }
+    let file = write(&app, "awkward.csv", csv.as_bytes());
+    let o = import(&app, &v.unit, &file, &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert_eq!(accounts_in(&app, &v.unit).await, 45);
+    let (s, list) = app
+        .get(
+            &format!("/api/v1/units/{}/accounts?limit=100", v.unit),
+            &v.admin.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 45, "{list}");
+    for i in 0..45 {
+        let text = awkward[i % awkward.len()];
+        // Names are trimmed, as the vault does for every name.
+        let name = format!("{text}{i}").trim().to_string();
+        let a = items
+            .iter()
+            .find(|a| a["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("no account 「{name}」 in {list}"));
+        assert_eq!(a["login_name"], format!(r"DOMAIN\user{i}"), "{a}");
+        assert!(
+            a["login_url"].is_null() && a["bound_phone"].is_null(),
+            "{a}"
+        );
+        if i % 3 == 0 {
+            let notes = format!("{text}\n第二行 {{}}\\");
+            assert_eq!(a["notes"], notes.trim(), "{a}");
+        } else {
+            assert!(a["notes"].is_null(), "{a}");
+        }
+    }
+    let name = format!("{}7", awkward[2]);
+    assert_eq!(
+        revealed_password(&app, &v, &name).await,
+        r#"Q"uartz\Harbor{}-7"#
     );
 }

@@ -370,7 +370,7 @@ pub async fn import_target(
 
 /// Rows scored per batch at most: large enough that a thread's batch outweighs passing
 /// it on, small enough that the writer starts early; written in whole INSERTs.
-const BATCH: usize = 3 * super::bulk::CHUNK;
+const BATCH: usize = 3 * crate::db::ROWS_PER_STATEMENT;
 /// Rows scored per batch at least. Batches shrink towards the end (a share of what is
 /// left), so the threads finish together: with whole batches of [`BATCH`] to the end,
 /// one thread scored its last batch alone while the other cores had nothing to do.
@@ -448,9 +448,7 @@ pub async fn import_accounts(
     // multi-row INSERTs. Each scoring thread takes the next batch (no thread waits for
     // another at a batch's end); the writer puts them back in row order.
     bar.set_message("importing");
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = rayon::current_num_threads();
     // Room for a few batches per thread, so scoring runs ahead while the writer waits
     // on the database (the small batches at the end come several at a time).
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Vec<Strength>)>(4 * threads);
@@ -472,7 +470,7 @@ pub async fn import_accounts(
             Some((from, scored)) => {
                 last_scored = started.elapsed();
                 in_order.put(from, scored);
-                (in_order.take_whole(super::bulk::CHUNK), false)
+                (in_order.take_whole(crate::db::ROWS_PER_STATEMENT), false)
             }
             None => (in_order.take_rest(), true),
         };
@@ -557,9 +555,11 @@ pub async fn import_accounts(
     })
 }
 
-/// Scores `items` on `threads` threads (this one and `threads - 1` more), each taking
-/// the next batch in row order ([`batch_len`]), and sends each batch with the index of
-/// its first row. Stops when every batch is scored or the writer has gone.
+/// Scores `items` on `threads` of rayon's threads (the dry run's too), each taking the
+/// next batch in row order ([`batch_len`]), and sends each batch with the index of its
+/// first row. Stops when every batch is scored or the writer has gone. Threads started
+/// for each import instead spent a few per cent more CPU on the same scoring than the
+/// pool's warm ones (their stacks' and heaps' first page faults).
 fn score_batches(
     items: &[Item],
     scorer: &Scorer,
@@ -586,14 +586,10 @@ fn score_batches(
             }
         }
     };
-    std::thread::scope(|s| {
-        for i in 1..threads {
-            // A thread that cannot start leaves its share to the others.
-            let _ = std::thread::Builder::new()
-                .name(format!("import-score-{i}"))
-                .spawn_scoped(s, work);
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| work());
         }
-        work();
     });
 }
 

@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::config::redact_url;
 
 mod backup;
+mod checkpoint;
 mod compression;
 pub mod counters;
 mod rows;
@@ -183,6 +184,8 @@ pub struct Db {
     /// `synchronous = NORMAL` (opened on first use), a pool of its own so the setting
     /// never reaches a connection that commits anything else; PostgreSQL: `pool`.
     relaxed: AnyPool,
+    /// SQLite: the background checkpoints of the write-ahead log (see `checkpoint`).
+    _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -200,6 +203,15 @@ impl Db {
     /// mode with `synchronous=FULL` (a confirmed password must survive power loss),
     /// a busy timeout and foreign keys on.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        Self::connect_checkpointing(url, max_connections, checkpoint::EVERY).await
+    }
+
+    /// [`Db::connect`], SQLite's log checkpointed every `every`.
+    async fn connect_checkpointing(
+        url: &str,
+        max_connections: u32,
+        every: Duration,
+    ) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let shown = redact_url(url);
         let fail = |reason: String| DbError::Connect {
@@ -226,12 +238,15 @@ impl Db {
             }
             Backend::Postgres => pool.clone(),
         };
+        let checkpointer =
+            (backend == Backend::Sqlite).then(|| checkpoint::spawn(pool.clone(), every));
         Ok(Db {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
             chain_key: Arc::new(OnceLock::new()),
             relaxed,
+            _checkpointer: checkpointer,
         })
     }
 
@@ -446,7 +461,9 @@ macro_rules! sqlite_pragmas {
         concat!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = ",
             $synchronous,
-            "; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+            "; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; ",
+            // Checkpoints run in the background (`checkpoint`), not inside commits.
+            "PRAGMA wal_autocheckpoint = 0;"
         )
     };
 }
@@ -596,6 +613,48 @@ mod tests {
         assert!(out.ends_with("?mode=rwc"));
         assert!(dir.path().join("a/b").is_dir());
         assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+
+    #[tokio::test]
+    async fn sqlite_checkpoints_in_the_background_not_in_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credgov.db");
+        let url = format!("sqlite://{}", p.display());
+        let db = Db::connect_checkpointing(&url, 2, Duration::from_secs(3600))
+            .await
+            .unwrap();
+        let every: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(every, 0, "no checkpoint inside a commit");
+        sqlx::query("CREATE TABLE t (x BLOB)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        // ~8 MB in one commit: far past SQLite's own 1,000-page threshold.
+        let mut tx = db.begin_write().await.unwrap();
+        for _ in 0..2000 {
+            sqlx::query("INSERT INTO t VALUES (randomblob(4000))")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let size = || std::fs::metadata(&p).unwrap().len();
+        assert!(
+            size() < 1 << 20,
+            "the commit copied the log: {} bytes",
+            size()
+        );
+        // The background task copies it.
+        let _checkpoints = checkpoint::spawn(db.pool().clone(), Duration::from_millis(20));
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while size() < 8_000_000 && std::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(size() >= 8_000_000, "not checkpointed: {} bytes", size());
+        db.close().await;
     }
 
     #[cfg(unix)]

@@ -177,34 +177,26 @@ async fn insert_unnest(
     values: Vec<Values>,
 ) -> Result<(), sqlx::Error> {
     let mut select = Vec::with_capacity(names.len());
-    let mut arrays = Vec::new();
-    let mut params: Vec<Values> = Vec::with_capacity(values.len());
-    for v in values {
-        let n = params.len() + 1;
-        match &v {
-            Values::Text(_) => {
-                select.push(format!("u.c{n}"));
-                arrays.push(format!("${n}::text[]"));
+    let (mut arrays, mut aliases) = (Vec::new(), Vec::new());
+    for (i, v) in values.iter().enumerate() {
+        let n = i + 1;
+        let element = match v {
+            Values::Text(_) => "text",
+            Values::Int(_) => "int8",
+            Values::Bytes(_) => "bytea",
+            Values::SharedText(_) => {
+                select.push(format!("${n}::text"));
+                continue;
             }
-            Values::Int(_) => {
-                select.push(format!("u.c{n}"));
-                arrays.push(format!("${n}::int8[]"));
+            Values::SharedInt(_) => {
+                select.push(format!("${n}::int8"));
+                continue;
             }
-            Values::Bytes(_) => {
-                select.push(format!("u.c{n}"));
-                arrays.push(format!("${n}::bytea[]"));
-            }
-            Values::SharedText(_) => select.push(format!("${n}::text")),
-            Values::SharedInt(_) => select.push(format!("${n}::int8")),
-        }
-        params.push(v);
+        };
+        select.push(format!("u.c{n}"));
+        arrays.push(format!("${n}::{element}[]"));
+        aliases.push(format!("c{n}"));
     }
-    let aliases: Vec<String> = params
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.rows().is_some())
-        .map(|(i, _)| format!("c{}", i + 1))
-        .collect();
     let sql = format!(
         "INSERT INTO {table} ({}) SELECT {} FROM unnest({}) AS u({})",
         names.join(", "),
@@ -213,7 +205,7 @@ async fn insert_unnest(
         aliases.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for v in params {
+    for v in values {
         q = match v {
             Values::Text(t) => q.bind(text_array(&t)),
             Values::Int(i) => q.bind(int_array(&i)),
@@ -226,72 +218,61 @@ async fn insert_unnest(
     Ok(())
 }
 
-/// PostgreSQL's text form of a `text[]`: every element quoted, `"` and `\` escaped.
-fn text_array(values: &[Option<String>]) -> String {
-    let len: usize = values
-        .iter()
-        .map(|v| v.as_ref().map_or(4, |s| s.len() + 3))
-        .sum();
-    let mut out = String::with_capacity(len + 2);
+/// PostgreSQL's text form of an array, `{e1,e2,…}`, each element written by `element`.
+fn array<T>(values: &[T], capacity: usize, element: impl Fn(&mut String, &T)) -> String {
+    let mut out = String::with_capacity(capacity + 2);
     out.push('{');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match v {
-            None => out.push_str("NULL"),
-            Some(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    if c == '"' || c == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out.push('"');
-            }
-        }
+        element(&mut out, v);
     }
     out.push('}');
     out
 }
 
-fn int_array(values: &[i64]) -> String {
-    let mut out = String::with_capacity(values.len() * 4 + 2);
-    out.push('{');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// A `text[]`: every element quoted, `"` and `\` escaped.
+fn text_array(values: &[Option<String>]) -> String {
+    let len = values
+        .iter()
+        .map(|v| v.as_ref().map_or(4, |s| s.len() + 3))
+        .sum();
+    array(values, len, |out, v| match v {
+        None => out.push_str("NULL"),
+        Some(s) => {
+            out.push('"');
+            for c in s.chars() {
+                if c == '"' || c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
         }
+    })
+}
+
+fn int_array(values: &[i64]) -> String {
+    array(values, values.len() * 4, |out, v| {
         let _ = write!(out, "{v}");
-    }
-    out.push('}');
-    out
+    })
 }
 
 /// A `bytea[]`: each element in bytea's hex form (`\x…`), its backslash escaped.
 fn bytea_array(values: &[Option<Vec<u8>>]) -> String {
-    let len: usize = values
+    let len = values
         .iter()
         .map(|v| v.as_ref().map_or(4, |b| b.len() * 2 + 6))
         .sum();
-    let mut out = String::with_capacity(len + 2);
-    out.push('{');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    array(values, len, |out, v| match v {
+        None => out.push_str("NULL"),
+        Some(b) => {
+            out.push_str("\"\\\\x");
+            out.push_str(&hex::encode(b));
+            out.push('"');
         }
-        match v {
-            None => out.push_str("NULL"),
-            Some(b) => {
-                out.push_str("\"\\\\x");
-                out.push_str(&hex::encode(b));
-                out.push('"');
-            }
-        }
-    }
-    out.push('}');
-    out
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ both_engines!(
     bad_rows_are_all_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_unknown_unit_is_clear,
     awkward_text_survives_the_bulk_insert_exactly,
+    two_large_imports_in_one_process_both_land,
 );
 
 const STRONG_1: &str = "Violet-Harbor-Quartz-91";
@@ -622,4 +623,49 @@ async fn awkward_text_survives_the_bulk_insert_exactly(app: TestApp) {
         revealed_password(&app, &v, &name).await,
         r#"Q"uartz\Harbor{}-7"#
     );
+}
+
+/// Two imports at once in one server process share its scoring threads (rayon's pool)
+/// and, on SQLite, its one write permit: each is larger than the scores the writer takes
+/// at a time, and both must land whole, whichever starts scoring or writing first.
+async fn two_large_imports_in_one_process_both_land(app: TestApp) {
+    use credgov::vault::import::{FileKind, ImportOpts, import_accounts, parse_bytes};
+    let a = vault(&app, "区统计局").await;
+    let b = vault(&app, "区审计局").await;
+    let file = |tag: &str| {
+        let mut csv = String::from("名称,平台,登录名,密码,级别\n");
+        for i in 0..1500 {
+            csv.push_str(&format!(
+                "{tag}账号{i},微博,{tag}user{i},Lantern-{tag}-Quartz-{i}!,一般\n"
+            ));
+        }
+        parse_bytes(csv.as_bytes(), FileKind::Csv)
+            .expect("parse")
+            .rows
+    };
+    let opts = ImportOpts {
+        dry_run: false,
+        progress: false,
+        file_name: Some("big.csv".into()),
+        format: Some("CSV".into()),
+        meta: Default::default(),
+    };
+    let ctx = credgov::authz::AuthContext::operator();
+    let (unit_a, unit_b) = (
+        credgov::ids::UnitId::new(a.unit.as_str()),
+        credgov::ids::UnitId::new(b.unit.as_str()),
+    );
+    let both = async {
+        tokio::join!(
+            import_accounts(&app.state, &ctx, &unit_a, file("甲"), &opts),
+            import_accounts(&app.state, &ctx, &unit_b, file("乙"), &opts),
+        )
+    };
+    let (ra, rb) = tokio::time::timeout(std::time::Duration::from_secs(300), both)
+        .await
+        .expect("both imports finish");
+    assert_eq!(ra.expect("import a").imported, 1500);
+    assert_eq!(rb.expect("import b").imported, 1500);
+    assert_eq!(accounts_in(&app, &a.unit).await, 1500);
+    assert_eq!(accounts_in(&app, &b.unit).await, 1500);
 }

@@ -449,9 +449,11 @@ pub async fn import_accounts(
     // another at a batch's end); the writer puts them back in row order.
     bar.set_message("importing");
     let threads = rayon::current_num_threads();
-    // Room for a few batches per thread, so scoring runs ahead while the writer waits
-    // on the database (the small batches at the end come several at a time).
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Vec<Strength>)>(4 * threads);
+    // Unbounded: a scoring thread never waits for the writer. The threads are rayon's,
+    // shared by every import of this process; one blocked on a full channel while its
+    // writer waited for SQLite's write permit, held by another import whose scoring
+    // was queued behind it, would stop both. The scores are a few bytes a row.
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(usize, Vec<Strength>)>();
     let scoring = {
         let items = items.clone();
         tokio::task::spawn_blocking(move || score_batches(&items, &scorer, threads, &sender))
@@ -564,7 +566,7 @@ fn score_batches(
     items: &[Item],
     scorer: &Scorer,
     threads: usize,
-    sender: &tokio::sync::mpsc::Sender<(usize, Vec<Strength>)>,
+    sender: &tokio::sync::mpsc::UnboundedSender<(usize, Vec<Strength>)>,
 ) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let total = items.len();
@@ -581,7 +583,7 @@ fn score_batches(
                 return;
             };
             let scored = batch.iter().map(|i| scorer.score(i)).collect();
-            if sender.blocking_send((from, scored)).is_err() {
+            if sender.send((from, scored)).is_err() {
                 return;
             }
         }

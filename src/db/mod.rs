@@ -201,7 +201,8 @@ pub enum DbError {
 impl Db {
     /// Connects, creating the SQLite file and its folder if needed. SQLite runs in WAL
     /// mode with `synchronous=FULL` (a confirmed password must survive power loss),
-    /// a busy timeout and foreign keys on.
+    /// a busy timeout and foreign keys on, its log checkpointed in the background
+    /// (`checkpoint`).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
         Self::connect_checkpointing(url, max_connections, checkpoint::EVERY).await
     }

@@ -55,13 +55,7 @@ pub(super) async fn insert_rows(
     table: &str,
     columns: Vec<(&str, Values)>,
 ) -> Result<(), sqlx::Error> {
-    let lengths: Vec<usize> = columns.iter().filter_map(|(_, v)| v.rows()).collect();
-    let rows = lengths.first().copied().unwrap_or(0);
-    if lengths.iter().any(|&n| n != rows) {
-        return Err(sqlx::Error::Protocol(format!(
-            "insert into {table}: columns of different lengths {lengths:?}"
-        )));
-    }
+    let rows = row_count(table, &columns)?;
     if rows == 0 {
         return Ok(());
     }
@@ -71,6 +65,18 @@ pub(super) async fn insert_rows(
         Backend::Sqlite => insert_values(conn, table, &names, values, rows).await,
         Backend::Postgres => insert_unnest(conn, table, &names, values).await,
     }
+}
+
+/// The rows `columns` hold: every per-row column must hold as many.
+fn row_count(table: &str, columns: &[(&str, Values)]) -> Result<usize, sqlx::Error> {
+    let lengths: Vec<usize> = columns.iter().filter_map(|(_, v)| v.rows()).collect();
+    let rows = lengths.first().copied().unwrap_or(0);
+    if lengths.iter().any(|&n| n != rows) {
+        return Err(sqlx::Error::InvalidArgument(format!(
+            "insert into {table}: columns of different lengths {lengths:?}"
+        )));
+    }
+    Ok(rows)
 }
 
 /// SQLite: `VALUES` lists of at most [`ROWS_PER_STATEMENT`] rows.
@@ -286,6 +292,20 @@ mod tests {
             "($5, ?, $6, ?), ($5, ?, $6, ?)"
         );
         assert_eq!(values_list(1, &[true, true]), "(?, ?)");
+    }
+
+    #[test]
+    fn columns_of_different_lengths_are_refused() {
+        let columns = |b: Vec<i64>| {
+            vec![
+                ("a", Values::Int(vec![1, 2])),
+                ("s", Values::SharedInt(7)),
+                ("b", Values::Int(b)),
+            ]
+        };
+        assert_eq!(row_count("t", &columns(vec![3, 4])).ok(), Some(2));
+        assert!(row_count("t", &columns(vec![3])).is_err());
+        assert_eq!(row_count("t", &[("s", Values::SharedInt(7))]).ok(), Some(0));
     }
 
     #[test]

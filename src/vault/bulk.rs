@@ -1,7 +1,6 @@
 //! Inserting many accounts at once (bulk import): a few statements for all the rows
-//! (`Db::insert_rows`), one data-key
-//! lookup, and no per-row audit event — the caller writes one `account.import` event
-//! naming every account, in the same transaction.
+//! (`Db::insert_rows`), one data-key lookup, and no per-row audit event — the caller
+//! writes one `account.import` event naming every account, in the same transaction.
 
 use super::accounts::{AccountItem, validate_new};
 use super::error::{VaultError, VaultResult, unique_or};

@@ -206,6 +206,29 @@ async fn a_good_csv_is_checked_then_imported_without_showing_a_password(app: Tes
     );
     assert_no_password(&done);
     assert_eq!(accounts_in(&app, &v.unit).await, 3);
+    // The person who imported has seen every password in the file: one exposure of
+    // version 1 per new account, naming them (the bulk insert binds these once).
+    let seen: Vec<(String, String, String, String, i64)> = sqlx::query(
+        "SELECT e.user_id, e.actor_kind, e.actor_id, e.kind, e.version FROM exposures e \
+         JOIN accounts a ON a.unit_id = e.unit_id AND a.id = e.account_id \
+         WHERE e.unit_id = $1 ORDER BY a.name",
+    )
+    .bind(&v.unit)
+    .fetch_all(app.pool())
+    .await
+    .expect("exposures")
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+    .collect();
+    let admin = &v.admin.id;
+    let one = (
+        admin.clone(),
+        "user".to_string(),
+        admin.clone(),
+        "create".to_string(),
+        1,
+    );
+    assert_eq!(seen, vec![one.clone(), one.clone(), one], "{seen:?}");
     let events = import_events(&app, &v.unit).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["file"], "accounts.csv");

@@ -116,8 +116,9 @@ pub async fn check_password(
     }
     if reused.is_none() && target.reuse && policy.forbid_unit_reuse {
         let clash: i64 = sqlx::query(
+            // The OR (not IN) matches the partial index's predicate (migration 0029).
             "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 AND fingerprint = $2 \
-             AND state IN ('current', 'pending') AND account_id <> $3",
+             AND (state = 'current' OR state = 'pending') AND account_id <> $3",
         )
         .bind(target.unit_id)
         .bind(&fp)

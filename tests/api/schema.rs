@@ -1,6 +1,7 @@
 //! The schema's plans that matter at any size: a foreign-key check on `accounts` is one
 //! key lookup even before the table has statistics (migration 0026); and what the
-//! shared migrations cannot say: PostgreSQL compresses audit details with lz4.
+//! shared migrations cannot say: PostgreSQL compresses audit details with lz4; and every
+//! lookup by fingerprint can use the one partial index on them (migration 0029).
 
 use sqlx::Row;
 
@@ -9,6 +10,7 @@ use crate::common::{Engine, TestApp};
 
 both_engines!(an_account_key_check_is_one_lookup_on_a_new_database);
 both_engines!(audit_details_are_compressed_with_lz4_on_postgresql);
+both_engines!(every_fingerprint_lookup_uses_the_live_fingerprint_index);
 
 /// The lookup every table keyed (unit_id, account_id) runs to check its account, planned
 /// as PostgreSQL plans its foreign-key checks (a generic plan, kept for the session) on
@@ -64,6 +66,56 @@ async fn an_account_key_check_is_one_lookup_on_a_new_database(app: TestApp) {
             text.contains(" id=?)") || text.contains("(id=?)"),
             "searches the unit's accounts instead of looking the account up:\n{text}"
         ),
+    }
+}
+
+/// Migration 0029 left one index on fingerprints, partial over the live versions
+/// (`state = 'current' OR state = 'pending'`). Each lookup by fingerprint must be able
+/// to use it: the unit's reuse check (`vault::validate`, current and pending), the
+/// district's reuse grouping (`inspection::detect::reuse`) and the scan's narrowing
+/// (`inspection::scan`), which read the current ones. On SQLite that holds only when the
+/// query's terms match one side of the index's OR, so this fails if a query or the
+/// predicate is rewritten as an IN list. PostgreSQL is told not to scan the table, so
+/// that on an empty one the plan shows whether the index is usable at all.
+async fn every_fingerprint_lookup_uses_the_live_fingerprint_index(app: TestApp) {
+    let lookups = [
+        "SELECT COUNT(*) FROM credential_versions WHERE unit_id = 'u' AND fingerprint = 'f' \
+         AND (state = 'current' OR state = 'pending') AND account_id <> 'a'",
+        "SELECT v2.fingerprint FROM credential_versions v2 WHERE v2.state = 'current' \
+         GROUP BY v2.fingerprint HAVING COUNT(*) > 1",
+        "SELECT DISTINCT p.account_id FROM credential_versions p WHERE p.state = 'current' \
+         AND p.fingerprint IN ('f', 'g')",
+    ];
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    if app.engine == Engine::Postgres {
+        sqlx::raw_sql("SET enable_seqscan = off")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    for sql in lookups {
+        let (explain, column) = match app.engine {
+            Engine::Postgres => (format!("EXPLAIN {sql}"), 0),
+            Engine::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), 3),
+        };
+        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(explain))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(column))
+            .collect();
+        let text = plan.join("\n");
+        assert!(
+            text.contains("credential_versions_live_fingerprint"),
+            "{sql}\ndoes not use the live fingerprint index:\n{text}"
+        );
+    }
+    if app.engine == Engine::Postgres {
+        sqlx::raw_sql("RESET enable_seqscan")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
     }
 }
 

@@ -60,6 +60,15 @@ impl Tx {
         self.tx.commit().await
     }
 
+    /// [`Db::insert_rows`] in this transaction.
+    pub async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: Vec<(&str, Values)>,
+    ) -> Result<(), sqlx::Error> {
+        rows::insert_rows(self.backend, &mut self.tx, table, columns).await
+    }
+
     /// A write followed by an update of one more row, as the SQL to run now and
     /// whether `then` must still run on its own: PostgreSQL folds `then` (which may use
     /// `first`'s parameters) into `first` as a data-modifying CTE, one round trip; on

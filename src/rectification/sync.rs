@@ -169,19 +169,33 @@ fn severity_of(r: &AnyRow) -> Result<Severity, sqlx::Error> {
     Ok(Severity::parse(&r.try_get::<String, _>("severity")?).unwrap_or(Severity::High))
 }
 
-async fn audit(
+/// One `action` event per item (its row, with `unit_id` and `id`, and the event's
+/// details), written together ([`Tx::audit_all`]).
+async fn audit_items(
     tx: &mut Tx,
     now: i64,
-    row: &AnyRow,
     action: &'static str,
-    details: serde_json::Value,
+    items: Vec<(&AnyRow, serde_json::Value)>,
 ) -> Result<(), SyncError> {
-    let unit_id: String = row.try_get("unit_id")?;
-    let id: String = row.try_get("id")?;
-    let entry = Entry::new(&unit_id, Actor::system(), action)
-        .target("rectification", &id)
-        .details(details);
-    tx.audit(now, &RequestMeta::default(), entry).await?;
+    let mut keys = Vec::with_capacity(items.len());
+    let mut details = Vec::with_capacity(items.len());
+    for (row, d) in items {
+        keys.push((
+            row.try_get::<String, _>("unit_id")?,
+            row.try_get::<String, _>("id")?,
+        ));
+        details.push(d);
+    }
+    let entries = keys
+        .iter()
+        .zip(details)
+        .map(|((unit_id, id), d)| {
+            Entry::new(unit_id, Actor::system(), action)
+                .target("rectification", id)
+                .details(d)
+        })
+        .collect();
+    tx.audit_all(now, &RequestMeta::default(), entries).await?;
     Ok(())
 }
 
@@ -209,17 +223,12 @@ async fn auto_resolve(tx: &mut Tx, now: i64, scope: &Scope) -> Result<u64, SyncE
         RectificationState::AutoResolved.as_str()
     );
     let rows = fetch_with(tx, sql, now, &binds).await?;
+    let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let how: Option<String> = r.try_get("closed_how")?;
-        audit(
-            tx,
-            now,
-            r,
-            "rectification.auto_resolve",
-            json!({ "how": how }),
-        )
-        .await?;
+        items.push((r, json!({ "how": how })));
     }
+    audit_items(tx, now, "rectification.auto_resolve", items).await?;
     Ok(rows.len() as u64)
 }
 
@@ -233,7 +242,7 @@ async fn expire_risks(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
         RectificationState::Accepted.as_str()
     );
     let rows = fetch_with(tx, sql, now, &binds).await?;
-    let mut n = 0;
+    let mut reopened = Vec::new();
     for r in &rows {
         let deadline = run.deadline(severity_of(r)?).await?;
         let expired: Option<i64> = r.try_get("risk_accepted_until")?;
@@ -251,17 +260,14 @@ async fn expire_risks(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
         .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 1 {
-            n += 1;
-            audit(
-                tx,
-                now,
+            reopened.push((
                 r,
-                "rectification.reopen",
                 json!({ "risk_accepted_until": expired, "deadline_at": deadline }),
-            )
-            .await?;
+            ));
         }
     }
+    let n = reopened.len() as u64;
+    audit_items(tx, now, "rectification.reopen", reopened).await?;
     Ok(n)
 }
 
@@ -317,17 +323,18 @@ async fn open_missing(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
                 .bind(now)
                 .bind(deadline);
         }
-        let inserted = q.fetch_all(&mut **tx).await?;
-        for r in &inserted {
-            let details = json!({
-                "finding_id": r.try_get::<String, _>("finding_id")?,
-                "rule": r.try_get::<String, _>("rule")?,
-                "deadline_at": r.try_get::<i64, _>("deadline_at")?,
-            });
-            audit(tx, now, r, "rectification.open", details).await?;
-        }
-        opened.extend(inserted);
+        opened.extend(q.fetch_all(&mut **tx).await?);
     }
+    let mut items = Vec::with_capacity(opened.len());
+    for r in &opened {
+        let details = json!({
+            "finding_id": r.try_get::<String, _>("finding_id")?,
+            "rule": r.try_get::<String, _>("rule")?,
+            "deadline_at": r.try_get::<i64, _>("deadline_at")?,
+        });
+        items.push((r, details));
+    }
+    audit_items(tx, now, "rectification.open", items).await?;
     // One notice per unit for everything this sync opened.
     super::notices::opened(tx, now, &opened).await?;
     Ok(opened.len() as u64)
@@ -346,13 +353,15 @@ async fn escalate(tx: &mut Tx, now: i64, scope: &Scope) -> Result<u64, SyncError
         RectificationState::Returned.as_str()
     );
     let rows = fetch_with(tx, sql, now, &binds).await?;
+    let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let details = json!({
             "escalated_to": r.try_get::<Option<String>, _>("escalated_to")?,
             "deadline_at": r.try_get::<i64, _>("deadline_at")?,
         });
-        audit(tx, now, r, "rectification.escalate", details).await?;
+        items.push((r, details));
     }
+    audit_items(tx, now, "rectification.escalate", items).await?;
     // Told once, as the escalation is made once: per unit, the admins (overdue) and
     // the supervisors above (escalation).
     super::notices::escalated(tx, now, &rows).await?;

@@ -13,6 +13,7 @@ both_engines!(
     verification_during_writes_never_reports_a_break,
     only_auditors_read_the_trail,
     audit_failure_blocks_the_change,
+    many_events_at_once_chain_as_one_at_a_time,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -287,4 +288,138 @@ async fn audit_failure_blocks_the_change(app: TestApp) {
         .post("/api/v1/users", &app.admin_token, json!({ "username": "ghost", "display_name": "幽灵", "password": "Juniper-Falcon-Opal-58" }))
         .await;
     assert_eq!(s, StatusCode::CREATED);
+}
+
+/// `Tx::audit_all` (a scan's items, written together) links every unit's events exactly
+/// as `Tx::audit` one at a time would: around single events in the same transaction,
+/// interleaved units, a unit with no chain yet. The chains verify, each unit's sequence
+/// has no gap, and each unit's events keep the order they were given in.
+async fn many_events_at_once_chain_as_one_at_a_time(app: TestApp) {
+    use credgov::audit::{Actor, Entry, RequestMeta};
+    let dept = app
+        .create_unit(&app.root_id, "区档案局", "department")
+        .await;
+    let fresh = app
+        .create_unit(&app.root_id, "区统计局", "department")
+        .await;
+    // A unit whose chain does not exist yet: created, then its head removed with its
+    // events (as if no event had ever been written for it).
+    exec(
+        &app,
+        &format!("DELETE FROM audit_events WHERE unit_id = '{fresh}'"),
+    )
+    .await;
+    exec(
+        &app,
+        &format!("DELETE FROM audit_heads WHERE unit_id = '{fresh}'"),
+    )
+    .await;
+    let root = app.root_id.to_string();
+    let (dept, fresh) = (dept.to_string(), fresh.to_string());
+    let meta = RequestMeta {
+        request_id: Some("req-batch".into()),
+        client_addr: Some("10.0.0.9".into()),
+    };
+    let order = [&dept, &root, &dept, &fresh, &dept, &root, &fresh];
+    let targets: Vec<String> = (0..order.len()).map(|i| format!("item-{i}")).collect();
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    tx.audit(1, &meta, Entry::new(&dept, Actor::system(), "test.before"))
+        .await
+        .unwrap();
+    let entries = order
+        .iter()
+        .zip(&targets)
+        .map(|(unit, target)| {
+            Entry::new(unit.as_str(), Actor::system(), "test.batch")
+                .target("rectification", target)
+                .details(json!({ "target": target }))
+        })
+        .collect();
+    tx.audit_all(2, &meta, entries).await.unwrap();
+    tx.audit(3, &meta, Entry::new(&dept, Actor::system(), "test.after"))
+        .await
+        .unwrap();
+    tx.audit_all(4, &meta, Vec::new()).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert!(
+        matches!(verify(&app).await, VerifyReport::Intact { .. }),
+        "chains must verify after a batch"
+    );
+    for unit in [&root, &dept, &fresh] {
+        let rows = sqlx::query(
+            "SELECT seq, action, target_id, request_id, client_addr FROM audit_events \
+             WHERE unit_id = $1 ORDER BY seq",
+        )
+        .bind(unit.as_str())
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        let seqs: Vec<i64> = rows.iter().map(|r| sqlx::Row::get(r, "seq")).collect();
+        let first = seqs.first().copied().unwrap_or(1);
+        assert_eq!(first, 1, "{unit}: {seqs:?}");
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "{unit}: a gap in {seqs:?}"
+        );
+        let head: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT seq FROM audit_heads WHERE unit_id = $1")
+                .bind(unit.as_str())
+                .fetch_one(app.pool())
+                .await
+                .unwrap(),
+            0,
+        );
+        assert_eq!(Some(&head), seqs.last(), "{unit}: the head's sequence");
+        // This transaction's events of the unit, in the order they were given.
+        let mut expected: Vec<String> = Vec::new();
+        if unit == &dept {
+            expected.push("test.before:".into());
+        }
+        for (u, t) in order.iter().zip(&targets) {
+            if *u == unit {
+                expected.push(format!("test.batch:{t}"));
+            }
+        }
+        if unit == &dept {
+            expected.push("test.after:".into());
+        }
+        let ours: Vec<String> = rows
+            .iter()
+            .filter(|r| sqlx::Row::get::<String, _>(*r, "action").starts_with("test."))
+            .map(|r| {
+                format!(
+                    "{}:{}",
+                    sqlx::Row::get::<String, _>(r, "action"),
+                    sqlx::Row::get::<Option<String>, _>(r, "target_id").unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(ours, expected, "{unit}");
+        for r in rows
+            .iter()
+            .filter(|r| sqlx::Row::get::<String, _>(*r, "action") == "test.batch")
+        {
+            assert_eq!(
+                sqlx::Row::get::<Option<String>, _>(r, "request_id").as_deref(),
+                Some("req-batch")
+            );
+            assert_eq!(
+                sqlx::Row::get::<Option<String>, _>(r, "client_addr").as_deref(),
+                Some("10.0.0.9")
+            );
+        }
+    }
+    // An edit inside a batch's events is caught like any other.
+    exec(
+        &app,
+        &format!(
+            "UPDATE audit_events SET details = '{{}}' WHERE unit_id = '{dept}' AND action = 'test.batch' AND target_id = 'item-2'"
+        ),
+    )
+    .await;
+    assert!(
+        matches!(verify(&app).await, VerifyReport::Broken { .. }),
+        "an edited batch event must break the chain"
+    );
 }

@@ -268,24 +268,7 @@ async fn append(
     let prev: String = head.try_get("hash")?;
     let id = new_id();
     let details = entry.details.to_string();
-    let canonical = Canonical {
-        v: V_KEYED,
-        unit_id: entry.unit_id,
-        seq,
-        id: &id,
-        at,
-        actor_kind: entry.actor.kind,
-        actor_id: entry.actor.id.as_deref(),
-        actor_name: entry.actor.name.as_deref(),
-        action: entry.action,
-        target_kind: entry.target_kind,
-        target_id: entry.target_id,
-        outcome: entry.outcome.as_str(),
-        request_id: meta.request_id.as_deref(),
-        client_addr: meta.client_addr.as_deref(),
-        details: &details,
-    };
-    let hash = event_mac(key.bytes(), &prev, &canonical);
+    let hash = link(key.bytes(), &prev, &entry, meta, seq, &id, at, &details);
     // The event and the head's new hash: one statement where the engine allows.
     let (sql, head_separately) = tx.write_then(
         INSERT_EVENT,
@@ -320,6 +303,42 @@ async fn append(
     }
     crate::telemetry::audited(entry.action, entry.outcome.as_str());
     Ok(())
+}
+
+/// The link of `entry` as event `seq` (id `id`, details as stored) after `prev`:
+/// HMAC-SHA256 under the chain key over its canonical encoding (v2).
+#[allow(clippy::too_many_arguments)]
+fn link(
+    key: &[u8; 32],
+    prev: &str,
+    entry: &Entry<'_>,
+    meta: &RequestMeta,
+    seq: i64,
+    id: &str,
+    at: Millis,
+    details: &str,
+) -> String {
+    event_mac(
+        key,
+        prev,
+        &Canonical {
+            v: V_KEYED,
+            unit_id: entry.unit_id,
+            seq,
+            id,
+            at,
+            actor_kind: entry.actor.kind,
+            actor_id: entry.actor.id.as_deref(),
+            actor_name: entry.actor.name.as_deref(),
+            action: entry.action,
+            target_kind: entry.target_kind,
+            target_id: entry.target_id,
+            outcome: entry.outcome.as_str(),
+            request_id: meta.request_id.as_deref(),
+            client_addr: meta.client_addr.as_deref(),
+            details,
+        },
+    )
 }
 
 /// [`Tx::audit_all`]'s writes (see there).
@@ -359,27 +378,7 @@ async fn append_all(
         for (seq, entry) in (last - claimed + 1..).zip(entries) {
             let id = new_id();
             let details = entry.details.to_string();
-            let hash = event_mac(
-                key.bytes(),
-                &prev,
-                &Canonical {
-                    v: V_KEYED,
-                    unit_id,
-                    seq,
-                    id: &id,
-                    at,
-                    actor_kind: entry.actor.kind,
-                    actor_id: entry.actor.id.as_deref(),
-                    actor_name: entry.actor.name.as_deref(),
-                    action: entry.action,
-                    target_kind: entry.target_kind,
-                    target_id: entry.target_id,
-                    outcome: entry.outcome.as_str(),
-                    request_id: meta.request_id.as_deref(),
-                    client_addr: meta.client_addr.as_deref(),
-                    details: &details,
-                },
-            );
+            let hash = link(key.bytes(), &prev, entry, meta, seq, &id, at, &details);
             events.push(
                 entry,
                 seq,

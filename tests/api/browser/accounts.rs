@@ -12,8 +12,10 @@ use crate::web_accounts::{CANARY, setup};
 async fn wait_text(b: &Browser, css: &str, needle: &str) -> String {
     let mut last = String::new();
     for _ in 0..50 {
-        if b.exists(css).await {
-            last = b.text(css).await;
+        // Polled as the page changes: an element replaced between finding and
+        // reading it is read again on the next round.
+        if let Some(text) = b.text_now(css).await {
+            last = text;
             if last.contains(needle) {
                 return last;
             }

@@ -161,6 +161,13 @@ impl Browser {
         self.wait(css).await.text().await.expect("text")
     }
 
+    /// The text of `css` now, or None when it is not on the page or was replaced
+    /// between finding and reading it (a page re-rendering while a test polls it).
+    pub async fn text_now(&self, css: &str) -> Option<String> {
+        let e = self.client.find(Locator::Css(css)).await.ok()?;
+        e.text().await.ok()
+    }
+
     pub async fn exists(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
     }

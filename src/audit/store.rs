@@ -254,18 +254,7 @@ async fn append(
         .chain_key()
         .cloned()
         .ok_or_else(|| InternalError::new(super::AuditError::ChainKeyMissing))?;
-    // One statement claims the next sequence number and returns the previous hash; the
-    // row stays locked (PostgreSQL) or the write lock is held (SQLite) until commit.
-    let head = sqlx::query(
-        "INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, 1, $2) \
-         ON CONFLICT (unit_id) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
-    )
-    .bind(entry.unit_id)
-    .bind(GENESIS_HASH)
-    .fetch_one(&mut **tx)
-    .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev: String = head.try_get("hash")?;
+    let (seq, prev) = claim(tx, entry.unit_id, 1).await?;
     let id = new_id();
     let details = entry.details.to_string();
     let hash = link(key.bytes(), &prev, &entry, meta, seq, &id, at, &details);
@@ -295,13 +284,37 @@ async fn append(
         .execute(&mut **tx)
         .await?;
     if head_separately {
-        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
-            .bind(&hash)
-            .bind(entry.unit_id)
-            .execute(&mut **tx)
-            .await?;
+        set_head(tx, entry.unit_id, &hash).await?;
     }
     crate::telemetry::audited(entry.action, entry.outcome.as_str());
+    Ok(())
+}
+
+/// Claims the next `n` sequence numbers of `unit_id`'s chain in one statement: the
+/// first of them and the hash they follow (the genesis hash for a new chain). The head
+/// row stays locked (PostgreSQL) or the write lock is held (SQLite) until commit, so
+/// appenders of one unit take turns.
+async fn claim(tx: &mut Tx, unit_id: &str, n: i64) -> Result<(i64, String), InternalError> {
+    let head = sqlx::query(
+        "INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (unit_id) DO UPDATE SET seq = audit_heads.seq + $2 RETURNING seq, hash",
+    )
+    .bind(unit_id)
+    .bind(n)
+    .bind(GENESIS_HASH)
+    .fetch_one(&mut **tx)
+    .await?;
+    let last: i64 = head.try_get("seq")?;
+    Ok((last - n + 1, head.try_get("hash")?))
+}
+
+/// The head of `unit_id`'s chain takes `hash`, its last event's.
+async fn set_head(tx: &mut Tx, unit_id: &str, hash: &str) -> Result<(), InternalError> {
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
+        .bind(hash)
+        .bind(unit_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -364,18 +377,8 @@ async fn append_all(
     for (unit_id, entries) in &by_unit {
         let claimed = i64::try_from(entries.len())
             .map_err(|_| InternalError::new("audit: too many events at once"))?;
-        let head = sqlx::query(
-            "INSERT INTO audit_heads (unit_id, seq, hash) VALUES ($1, $2, $3) \
-             ON CONFLICT (unit_id) DO UPDATE SET seq = audit_heads.seq + $2 RETURNING seq, hash",
-        )
-        .bind(*unit_id)
-        .bind(claimed)
-        .bind(GENESIS_HASH)
-        .fetch_one(&mut **tx)
-        .await?;
-        let last: i64 = head.try_get("seq")?;
-        let mut prev: String = head.try_get("hash")?;
-        for (seq, entry) in (last - claimed + 1..).zip(entries) {
+        let (first, mut prev) = claim(tx, unit_id, claimed).await?;
+        for (seq, entry) in (first..).zip(entries) {
             let id = new_id();
             let details = entry.details.to_string();
             let hash = link(key.bytes(), &prev, entry, meta, seq, &id, at, &details);
@@ -393,11 +396,7 @@ async fn append_all(
     tx.insert_rows("audit_events", events.into_columns(at, meta))
         .await?;
     for (unit_id, hash) in heads {
-        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE unit_id = $2")
-            .bind(hash)
-            .bind(unit_id)
-            .execute(&mut **tx)
-            .await?;
+        set_head(tx, unit_id, &hash).await?;
     }
     for entries in by_unit.values() {
         for e in entries {

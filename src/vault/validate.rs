@@ -72,6 +72,12 @@ impl<'a> CheckTarget<'a> {
     }
 }
 
+/// Live versions of other accounts of the unit with the same fingerprint. The `OR`
+/// (not `IN`) matches the partial index's predicate (migration 0029): SQLite uses that
+/// index only for a term equal to one side of its `OR`.
+const UNIT_CLASH: &str = "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 \
+     AND fingerprint = $2 AND (state = 'current' OR state = 'pending') AND account_id <> $3";
+
 pub async fn check_password(
     state: &AppState,
     policy: &AccountPasswordPolicy,
@@ -115,17 +121,13 @@ pub async fn check_password(
         }
     }
     if reused.is_none() && target.reuse && policy.forbid_unit_reuse {
-        let clash: i64 = sqlx::query(
-            // The OR (not IN) matches the partial index's predicate (migration 0029).
-            "SELECT COUNT(*) FROM credential_versions WHERE unit_id = $1 AND fingerprint = $2 \
-             AND (state = 'current' OR state = 'pending') AND account_id <> $3",
-        )
-        .bind(target.unit_id)
-        .bind(&fp)
-        .bind(target.account_id.map_or("", AccountId::as_str))
-        .fetch_one(exec)
-        .await?
-        .try_get(0)?;
+        let clash: i64 = sqlx::query(UNIT_CLASH)
+            .bind(target.unit_id)
+            .bind(&fp)
+            .bind(target.account_id.map_or("", AccountId::as_str))
+            .fetch_one(exec)
+            .await?
+            .try_get(0)?;
         if clash > 0 {
             reused = Some("unit".to_string());
         }
@@ -158,4 +160,40 @@ pub fn require_acceptable(check: &PasswordCheck) -> VaultResult<()> {
     } else {
         VaultError::WeakPassword(check.clone())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::UNIT_CLASH;
+    use crate::db::Db;
+
+    /// The unit's reuse check, as it is sent, searches the live fingerprint index on
+    /// SQLite (written as an `IN` list, it searched the unit's versions instead).
+    /// tests/api/schema.rs checks the index's other lookups on both engines.
+    #[tokio::test]
+    async fn the_unit_reuse_check_searches_the_live_fingerprint_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("credgov.db").display());
+        let db = Db::connect(&url, 1).await.unwrap();
+        db.migrate().await.unwrap();
+        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {UNIT_CLASH}"
+        )))
+        .bind("u")
+        .bind("f")
+        .bind("a")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("detail"))
+        .collect();
+        let text = plan.join("\n");
+        assert!(
+            text.contains("USING INDEX credential_versions_live_fingerprint"),
+            "{text}"
+        );
+    }
 }

@@ -24,6 +24,7 @@ pub mod counters;
 mod rows;
 
 pub use backup::{BackupReport, backup};
+use rows::OnConflict;
 pub use rows::{ROWS_PER_STATEMENT, Values};
 
 /// A write transaction. Derefs to the connection, so `&mut *tx` is an executor.
@@ -66,7 +67,18 @@ impl Tx {
         table: &str,
         columns: Vec<(&str, Values)>,
     ) -> Result<(), sqlx::Error> {
-        rows::insert_rows(self.backend, &mut self.tx, table, columns).await
+        rows::insert_rows(self.backend, &mut self.tx, table, columns, OnConflict::Fail).await?;
+        Ok(())
+    }
+
+    /// Like [`Tx::insert_rows`], but a row whose unique key is taken (a dedupe key
+    /// queued before, or twice in `columns`) is skipped; how many rows were written.
+    pub async fn insert_new_rows(
+        &mut self,
+        table: &str,
+        columns: Vec<(&str, Values)>,
+    ) -> Result<u64, sqlx::Error> {
+        rows::insert_rows(self.backend, &mut self.tx, table, columns, OnConflict::Skip).await
     }
 
     /// A write followed by an update of one more row, as the SQL to run now and
@@ -286,7 +298,8 @@ impl Db {
         table: &str,
         columns: Vec<(&str, Values)>,
     ) -> Result<(), sqlx::Error> {
-        rows::insert_rows(self.backend, tx, table, columns).await
+        rows::insert_rows(self.backend, tx, table, columns, OnConflict::Fail).await?;
+        Ok(())
     }
 
     /// SQL for the segment of the unit path `path` (an expression) that starts at

@@ -47,24 +47,56 @@ impl Values {
     }
 }
 
-/// Inserts the rows given by `columns` (name and values) into `table`. Every
-/// per-row column must have the same length. Nothing is written for no rows.
+/// What an insert does with a row whose unique key is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    /// The statement fails (and the caller's transaction with it).
+    Fail,
+    /// The row is skipped (`ON CONFLICT DO NOTHING`), as a dedupe key wants.
+    Skip,
+}
+
+impl OnConflict {
+    fn clause(self) -> &'static str {
+        match self {
+            OnConflict::Fail => "",
+            OnConflict::Skip => " ON CONFLICT DO NOTHING",
+        }
+    }
+}
+
+/// Inserts the rows given by `columns` (name and values) into `table`; how many were
+/// written. Every per-row column must have the same length. Nothing is written for no
+/// rows.
 pub(super) async fn insert_rows(
     backend: Backend,
     conn: &mut AnyConnection,
     table: &str,
     columns: Vec<(&str, Values)>,
-) -> Result<(), sqlx::Error> {
+    conflict: OnConflict,
+) -> Result<u64, sqlx::Error> {
     let rows = row_count(table, &columns)?;
     if rows == 0 {
-        return Ok(());
+        return Ok(0);
     }
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let values = columns.into_iter().map(|(_, v)| v).collect();
+    let head = Head {
+        table,
+        names: &names,
+        conflict,
+    };
     match backend {
-        Backend::Sqlite => insert_values(conn, table, &names, values, rows).await,
-        Backend::Postgres => insert_unnest(conn, table, &names, values).await,
+        Backend::Sqlite => insert_values(conn, &head, values, rows).await,
+        Backend::Postgres => insert_unnest(conn, &head, values).await,
     }
+}
+
+/// The table, its columns and the conflict rule of one multi-row insert.
+struct Head<'a> {
+    table: &'a str,
+    names: &'a [&'a str],
+    conflict: OnConflict,
 }
 
 /// The rows `columns` hold: every per-row column must hold as many.
@@ -82,11 +114,10 @@ fn row_count(table: &str, columns: &[(&str, Values)]) -> Result<usize, sqlx::Err
 /// SQLite: `VALUES` lists of at most [`ROWS_PER_STATEMENT`] rows.
 async fn insert_values(
     conn: &mut AnyConnection,
-    table: &str,
-    names: &[&str],
+    head: &Head<'_>,
     values: Vec<Values>,
     rows: usize,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     let own_here: Vec<bool> = values.iter().map(|v| v.rows().is_some()).collect();
     let mut own = Vec::new();
     let mut shared = Vec::new();
@@ -99,13 +130,16 @@ async fn insert_values(
         }
     }
     let mut left = rows;
+    let mut written = 0;
     while left > 0 {
         let n = left.min(ROWS_PER_STATEMENT);
         left -= n;
         let sql = format!(
-            "INSERT INTO {table} ({}) VALUES {}",
-            names.join(", "),
-            values_list(n, &own_here)
+            "INSERT INTO {} ({}) VALUES {}{}",
+            head.table,
+            head.names.join(", "),
+            values_list(n, &own_here),
+            head.conflict.clause()
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for _ in 0..n {
@@ -120,9 +154,9 @@ async fn insert_values(
                 Values::Text(_) | Values::Int(_) | Values::Bytes(_) => q,
             };
         }
-        q.execute(&mut *conn).await?;
+        written += q.execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 /// SQLite's `VALUES` list of `rows` rows, a row's own values (`own[c]`) anonymous (`?`)
@@ -178,11 +212,10 @@ impl OwnValues {
 /// PostgreSQL: one statement, each per-row column one array parameter.
 async fn insert_unnest(
     conn: &mut AnyConnection,
-    table: &str,
-    names: &[&str],
+    head: &Head<'_>,
     values: Vec<Values>,
-) -> Result<(), sqlx::Error> {
-    let mut select = Vec::with_capacity(names.len());
+) -> Result<u64, sqlx::Error> {
+    let mut select = Vec::with_capacity(head.names.len());
     let (mut arrays, mut aliases) = (Vec::new(), Vec::new());
     for (i, v) in values.iter().enumerate() {
         let n = i + 1;
@@ -204,11 +237,13 @@ async fn insert_unnest(
         aliases.push(format!("c{n}"));
     }
     let sql = format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM unnest({}) AS u({})",
-        names.join(", "),
+        "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS u({}){}",
+        head.table,
+        head.names.join(", "),
         select.join(", "),
         arrays.join(", "),
-        aliases.join(", ")
+        aliases.join(", "),
+        head.conflict.clause()
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for v in values {
@@ -220,8 +255,7 @@ async fn insert_unnest(
             Values::SharedInt(i) => q.bind(i),
         };
     }
-    q.execute(&mut *conn).await?;
-    Ok(())
+    Ok(q.execute(&mut *conn).await?.rows_affected())
 }
 
 /// PostgreSQL's text form of an array, `{e1,e2,…}`, each element written by `element`.

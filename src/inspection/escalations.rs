@@ -12,17 +12,22 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::notices::{digest, unit_name};
+use super::notices::{Digests, digest};
 use super::rules::{Rule, Severity};
 use crate::db::Tx;
 use crate::ids::UnitId;
 use crate::notify::marks::claim;
 use crate::notify::render::time;
-use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+use crate::notify::{Audience, Notice, NotificationKind};
 
 /// Overdue cases: the unit's HR once a day (one notice per unit), the supervisors above
 /// once per case.
-pub(super) async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn handover_overdue(
+    tx: &mut Tx,
+    d: &mut Digests,
+    now: i64,
+    day: &str,
+) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
         "SELECT h.unit_id, h.id, h.deadline_at, u.display_name, u.username FROM findings f \
          JOIN handovers h ON h.id = f.target_id JOIN users u ON u.id = h.leaver_id \
@@ -44,7 +49,7 @@ pub(super) async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result
     }
     for (unit, cases) in by_unit {
         let unit_id = UnitId::new(unit.clone());
-        let name = unit_name(tx, &unit).await?;
+        let name = d.name(tx, &unit).await?;
         let users: Vec<&str> = cases.iter().map(|(_, _, u)| u.as_str()).collect();
         let lines: Vec<String> = cases
             .iter()
@@ -62,7 +67,7 @@ pub(super) async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result
                 "items": lines,
             }))
             .dedupe(format!("handover_overdue|{unit}|{day}"));
-        enqueue(tx, &hr).await?;
+        d.batch.push(hr);
         // Escalated once per case: the cases not escalated before, in one notice.
         let marks: Vec<String> = cases
             .iter()
@@ -90,14 +95,14 @@ pub(super) async fn handover_overdue(tx: &mut Tx, now: i64, day: &str) -> Result
                     .collect::<Vec<_>>(),
             }))
             .dedupe(format!("escalation|handover|{unit}|{}", digest(&ids)));
-        enqueue(tx, &up).await?;
+        d.batch.push(up);
     }
     Ok(())
 }
 
 /// Veto findings, per unit, to the supervisors above it: each finding once for as long
 /// as it stays open (it is told again if it opens anew).
-pub(super) async fn veto(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn veto(tx: &mut Tx, d: &mut Digests, now: i64) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
         "SELECT unit_id, id, rule, details, first_seen FROM findings WHERE state = 'open' \
          AND severity = $1 ORDER BY unit_id, id",
@@ -132,14 +137,14 @@ pub(super) async fn veto(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
         let notice = Notice::new(NotificationKind::Escalation, unit_id.clone(), now)
             .to(Audience::ParentSupervisors(unit_id))
             .data(json!({
-                "unit": unit_name(tx, &unit).await?,
+                "unit": d.name(tx, &unit).await?,
                 "count": found.len(),
                 "about": "veto",
                 "finding_ids": ids,
                 "items": found.iter().map(|(_, l)| l).collect::<Vec<_>>(),
             }))
             .dedupe(format!("escalation|veto|{unit}|{}", digest(&ids)));
-        enqueue(tx, &notice).await?;
+        d.batch.push(notice);
     }
     Ok(())
 }

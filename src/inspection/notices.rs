@@ -10,7 +10,7 @@
 //! - overdue handovers and veto findings: see `escalations`.
 //! - `calendar_missing`: the sysadmins, once per missing year.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -21,10 +21,9 @@ use crate::calendar::Date;
 use crate::db::Tx;
 use crate::identity::UserStatus;
 use crate::ids::{UnitId, UserId};
-use crate::notify::audience::resolve;
 use crate::notify::marks::claim;
 use crate::notify::render::time;
-use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+use crate::notify::{Audience, Batch, Notice, NotificationKind};
 
 /// One account line of a digest.
 struct Line {
@@ -33,10 +32,49 @@ struct Line {
     at: i64,
 }
 
+/// The digests of one scan, queued together ([`Batch`]: each audience resolved once,
+/// the rows written in a few statements), and what they read per unit, read once.
+pub(super) struct Digests {
+    pub now: i64,
+    pub batch: Batch,
+    names: HashMap<String, String>,
+    keepers: HashMap<String, Keepers>,
+}
+
+/// A unit's active custodians: user → the accounts they keep.
+type Keepers = BTreeMap<String, HashSet<String>>;
+
+impl Digests {
+    /// The unit's name.
+    pub async fn name(&mut self, tx: &mut Tx, unit: &str) -> Result<String, sqlx::Error> {
+        if let Some(name) = self.names.get(unit) {
+            return Ok(name.clone());
+        }
+        let name = unit_name(tx, unit).await?;
+        self.names.insert(unit.to_string(), name.clone());
+        Ok(name)
+    }
+
+    async fn keepers(&mut self, tx: &mut Tx, unit: &str) -> Result<Keepers, sqlx::Error> {
+        if let Some(k) = self.keepers.get(unit) {
+            return Ok(k.clone());
+        }
+        let k = custodians(tx, unit).await?;
+        self.keepers.insert(unit.to_string(), k.clone());
+        Ok(k)
+    }
+}
+
 /// Queues the scan's digests at `now`, from the findings open after the scan.
 pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
     let day = Date::in_china(now).to_string();
-    rotation_due(tx, now, &day).await?;
+    let mut d = Digests {
+        now,
+        batch: Batch::default(),
+        names: HashMap::new(),
+        keepers: HashMap::new(),
+    };
+    rotation_due(tx, &mut d, now, &day).await?;
     for (rule, kind) in [
         (Rule::RotationOverdue, NotificationKind::RotationOverdue),
         (
@@ -53,18 +91,24 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
         }
         for (unit, lines) in by_unit {
             let key = format!("{}|{unit}|{day}", kind.as_str());
-            account_digest(tx, now, kind, &unit, lines, json!({}), key).await?;
+            account_digest(tx, &mut d, kind, &unit, lines, json!({}), key).await?;
         }
     }
-    super::escalations::handover_overdue(tx, now, &day).await?;
-    super::escalations::veto(tx, now).await?;
+    super::escalations::handover_overdue(tx, &mut d, now, &day).await?;
+    super::escalations::veto(tx, &mut d, now).await?;
+    d.batch.enqueue(tx).await?;
     calendar_missing(tx, now).await?;
     Ok(())
 }
 
 /// Accounts that reached a reminder stage not told before (per account, due date and
 /// stage: a mark), one notice per unit and stage.
-async fn rotation_due(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Error> {
+async fn rotation_due(
+    tx: &mut Tx,
+    d: &mut Digests,
+    now: i64,
+    day: &str,
+) -> Result<(), sqlx::Error> {
     let mut facts: BTreeMap<String, (String, u64, Line)> = BTreeMap::new();
     for (unit, target, details) in open_of(tx, Rule::RotationDue).await? {
         let stage = details
@@ -91,7 +135,7 @@ async fn rotation_due(tx: &mut Tx, now: i64, day: &str) -> Result<(), sqlx::Erro
         let extra = json!({ "stage_days": stage });
         account_digest(
             tx,
-            now,
+            d,
             NotificationKind::RotationDue,
             &unit,
             lines,
@@ -127,7 +171,7 @@ fn line(target: &str, details: &Value, rule: Rule) -> Line {
 /// they keep; `extra` adds to the data, `key` keeps each queued once.
 async fn account_digest(
     tx: &mut Tx,
-    now: i64,
+    d: &mut Digests,
     kind: NotificationKind,
     unit: &str,
     mut lines: Vec<Line>,
@@ -136,10 +180,10 @@ async fn account_digest(
 ) -> Result<(), sqlx::Error> {
     lines.sort_by(|a, b| (a.at, &a.text).cmp(&(b.at, &b.text)));
     let unit_id = UnitId::new(unit.to_string());
-    let name = unit_name(tx, unit).await?;
+    let name = d.name(tx, unit).await?;
     let all: Vec<&Line> = lines.iter().collect();
-    let keepers = custodians(tx, unit).await?;
-    let mut notice = Notice::new(kind, unit_id.clone(), now)
+    let keepers = d.keepers(tx, unit).await?;
+    let mut notice = Notice::new(kind, unit_id.clone(), d.now)
         .to(Audience::UnitAdmins(unit_id.clone()))
         .to(Audience::UnitGroups(unit_id.clone()))
         .data(digest_data(&name, &all, &extra))
@@ -151,8 +195,10 @@ async fn account_digest(
             notice = notice.mention(Audience::User(UserId::new(user.clone())));
         }
     }
-    enqueue(tx, &notice).await?;
-    let admins: HashSet<String> = resolve(tx, &[Audience::UnitAdmins(unit_id.clone())])
+    d.batch.push(notice);
+    let admins: HashSet<String> = d
+        .batch
+        .resolve(tx, &[Audience::UnitAdmins(unit_id.clone())])
         .await?
         .people
         .into_iter()
@@ -169,11 +215,11 @@ async fn account_digest(
         if own.is_empty() {
             continue;
         }
-        let notice = Notice::new(kind, unit_id.clone(), now)
+        let notice = Notice::new(kind, unit_id.clone(), d.now)
             .to(Audience::User(UserId::new(user.clone())))
             .data(digest_data(&name, &own, &extra))
             .dedupe(format!("{key}|{user}"));
-        enqueue(tx, &notice).await?;
+        d.batch.push(notice);
     }
     Ok(())
 }
@@ -196,10 +242,7 @@ fn digest_data(unit: &str, lines: &[&Line], extra: &Value) -> Value {
 }
 
 /// The active custodians of `unit`'s accounts: user → the accounts they keep.
-async fn custodians(
-    tx: &mut Tx,
-    unit: &str,
-) -> Result<BTreeMap<String, HashSet<String>>, sqlx::Error> {
+async fn custodians(tx: &mut Tx, unit: &str) -> Result<Keepers, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT c.user_id, c.account_id FROM account_custodians c JOIN users s ON s.id = c.user_id \
          WHERE c.unit_id = $1 AND s.status = $2",
@@ -208,7 +251,7 @@ async fn custodians(
     .bind(UserStatus::Active.as_str())
     .fetch_all(&mut **tx)
     .await?;
-    let mut out: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    let mut out = Keepers::new();
     for r in &rows {
         out.entry(r.try_get(0)?).or_default().insert(r.try_get(1)?);
     }

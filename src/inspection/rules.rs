@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::clock::HOUR_MS;
 use crate::text_enum::text_enum;
 
 text_enum!(
@@ -298,14 +299,16 @@ impl RuleDef {
     }
 }
 
-const DAY_MS: i64 = 24 * crate::clock::HOUR_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 impl Rule {
-    /// `details` as stored plus the values that change by the day without the
-    /// condition changing, computed as of `as_of` (now for an open finding, its
-    /// last sighting for a resolved one): `age_days` of an overdue password and
-    /// `days_left` before a due one. Stored details keep only the dates, so the daily
-    /// scan does not rewrite every rotation finding each day.
+    /// `details` as stored plus the values that change by the day (or hour) without
+    /// the condition changing, computed as of `as_of` (now for an open finding, its
+    /// last sighting for a resolved one): `age_days` of an overdue password, `days_left`
+    /// before a due one, `age_hours` of a stale pending rotation, `days_overdue` of a
+    /// late handover, and `days` of a silent account or of a user without MFA. Stored
+    /// details keep only the dates, so the daily scan rewrites a finding only when its
+    /// condition changed, not every finding every day.
     pub fn with_derived(self, mut details: Value, as_of: i64) -> Value {
         let at = |key: &str| details.get(key).and_then(Value::as_i64);
         let derived = match self {
@@ -314,6 +317,14 @@ impl Rule {
             }
             Rule::RotationDue => {
                 at("due_at").map(|due| ("days_left", ((due - as_of).max(0) + DAY_MS - 1) / DAY_MS))
+            }
+            Rule::RotationPendingStale => {
+                at("started_at").map(|started| ("age_hours", (as_of - started) / HOUR_MS))
+            }
+            Rule::HandoverOverdue => at("deadline_at")
+                .map(|deadline| ("days_overdue", ((as_of - deadline) / DAY_MS).max(1))),
+            Rule::ContentStale | Rule::ZombieAccount | Rule::MfaNotEnrolled => {
+                at("since").map(|since| ("days", (as_of - since) / DAY_MS))
             }
             _ => None,
         };
@@ -399,6 +410,27 @@ mod tests {
             Rule::RotationDue.with_derived(due, since + 9 * DAY_MS + 1)["days_left"],
             1
         );
+        let pending = json!({ "started_at": since });
+        let hours = Rule::RotationPendingStale.with_derived(pending, since + 49 * HOUR_MS + 5);
+        assert_eq!(hours["age_hours"], 49);
+        let case = json!({ "deadline_at": since });
+        assert_eq!(
+            Rule::HandoverOverdue.with_derived(case.clone(), since + 5)["days_overdue"],
+            1,
+            "a case just past its deadline is a day late"
+        );
+        assert_eq!(
+            Rule::HandoverOverdue.with_derived(case, since + 3 * DAY_MS + 5)["days_overdue"],
+            3
+        );
+        for rule in [
+            Rule::ContentStale,
+            Rule::ZombieAccount,
+            Rule::MfaNotEnrolled,
+        ] {
+            let silent = rule.with_derived(json!({ "since": since }), since + 40 * DAY_MS + 5);
+            assert_eq!(silent["days"], 40, "{rule:?}");
+        }
         let other = json!({ "account": "x" });
         assert_eq!(Rule::NoCustodian.with_derived(other.clone(), 0), other);
     }

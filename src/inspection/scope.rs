@@ -2,6 +2,7 @@
 //! write touched (re-evaluation), and the SQL conditions that narrow each detector's
 //! query and the resolve step to them.
 
+use super::rules::{Rule, TargetKind};
 use crate::audit::Entry;
 use crate::ids::{AccountId, CaseId, UnitId, UserId};
 
@@ -152,6 +153,8 @@ impl Scope {
     }
 
     /// The condition on the findings table: the findings whose target is in scope.
+    /// Each term names its target kind's rules, so the `(rule, target_id)` index finds
+    /// a few targets' findings without reading the others.
     pub fn findings(&self, first: usize) -> Filter {
         let n = match self {
             Scope::All => return Filter::default(),
@@ -161,13 +164,18 @@ impl Scope {
         let mut binds = Vec::new();
         if !n.accounts.is_empty() || !n.unit_paths.is_empty() {
             let (sql, b) = account_condition(n, "target_id", "unit_id", first);
-            terms.push(format!("(target_kind = 'account' AND {sql})"));
+            terms.push(format!(
+                "(target_kind = 'account' AND rule IN ({}) AND {sql})",
+                rules_of(TargetKind::Account)
+            ));
             binds.extend(b);
         }
-        for (kind, ids) in [("user", &n.users), ("case", &n.cases)] {
+        for (kind, ids) in [(TargetKind::User, &n.users), (TargetKind::Case, &n.cases)] {
             if !ids.is_empty() {
                 terms.push(format!(
-                    "(target_kind = '{kind}' AND target_id IN ({}))",
+                    "(target_kind = '{}' AND rule IN ({}) AND target_id IN ({}))",
+                    kind.as_str(),
+                    rules_of(kind),
                     list(first + binds.len(), ids.len())
                 ));
                 binds.extend(ids.iter().cloned());
@@ -184,6 +192,17 @@ impl Scope {
             binds,
         }
     }
+}
+
+/// `'weak_password', 'reused_password', …`: the rules about targets of `kind`, as SQL
+/// literals (fixed names from the enum, never input).
+fn rules_of(kind: TargetKind) -> String {
+    Rule::ALL
+        .iter()
+        .filter(|r| r.def().target == kind)
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `(id IN (…) OR unit IN (units under the paths))` with its binds.
@@ -231,7 +250,16 @@ mod tests {
         assert!(s.cases("h.id", 1).is_none());
         let f = s.findings(2);
         assert!(
-            f.sql.contains("target_kind = 'user' AND target_id IN ($5)"),
+            f.sql.contains(
+                "target_kind = 'user' AND rule IN ('mfa_not_enrolled') AND target_id IN ($5)"
+            ),
+            "{}",
+            f.sql
+        );
+        assert!(
+            f.sql.contains("rule IN ('rotation_overdue', ")
+                && f.sql.contains("'weak_password'")
+                && !f.sql.contains("'handover_overdue'"),
             "{}",
             f.sql
         );

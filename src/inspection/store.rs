@@ -114,7 +114,7 @@ impl OpenFinding {
         // As `upsert` would store it (a JSON object compared as its text).
         let details = o.details.to_string();
         self.unit_id == o.unit_id
-            && self.severity == o.rule.def().severity.as_str()
+            && self.severity == o.rule.def().severity_of(&o.details).as_str()
             && self.details == details
     }
 }
@@ -191,4 +191,35 @@ pub(super) async fn touch_open(
         q = q.bind(r.as_str());
     }
     Ok(q.execute(conn).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A veto finding is stored with the severity its details give it (`severity_of`),
+    /// not its rule's default: compared with the default, every veto finding looked
+    /// changed and was rewritten by every daily scan.
+    #[test]
+    fn an_unchanged_veto_finding_is_the_same_as_stored() {
+        let details = json!({ "account": "公众号", "stage": "veto", "since": 1 });
+        let o = Observation {
+            rule: Rule::ContentStale,
+            target_id: "a1".into(),
+            unit_id: "u1".into(),
+            details: details.clone(),
+        };
+        let stored = |severity: &str, details: String| OpenFinding {
+            id: "f1".into(),
+            unit_id: "u1".into(),
+            severity: severity.into(),
+            details,
+        };
+        assert!(stored("veto", details.to_string()).same_as(&o));
+        assert!(!stored("medium", details.to_string()).same_as(&o));
+        let warn = json!({ "account": "公众号", "stage": "warn", "since": 1 });
+        assert!(!stored("veto", warn.to_string()).same_as(&o));
+    }
 }

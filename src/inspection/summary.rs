@@ -13,7 +13,7 @@ use crate::calendar::Date;
 use crate::db::Tx;
 use crate::identity::UserStatus;
 use crate::ids::{UnitId, UserId};
-use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+use crate::notify::{Audience, Batch, Notice, NotificationKind};
 
 /// Queues today's summaries at `now`.
 pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
@@ -37,6 +37,7 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
             _ => units.push((id, r.try_get(1)?, vec![user])),
         }
     }
+    let mut batch = Batch::default();
     for (unit, path, supervisors) in units {
         let prefix = format!("{path}%");
         // One grouped count; every severity is listed, absent ones as 0.
@@ -101,7 +102,8 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
         let notice = notice
             .data(data)
             .dedupe(format!("daily_summary|{unit}|{day}"));
-        enqueue(tx, &notice).await?;
+        batch.push(notice);
     }
+    batch.enqueue(tx).await?;
     Ok(())
 }

@@ -7,13 +7,16 @@
 //! and unit lists) are queued only while an SMTP relay is set: without one they could
 //! only fail.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use serde_json::{Value, json};
 
-use super::audience::{self, Audience, Person};
+use super::audience::{Audience, Person, Resolved, Resolver};
 use super::channels::Mentions;
-use super::inbox::{self, NewNotification};
+use super::inbox::{NewNotification, NewNotifications};
 use super::kinds::{Lang, NotificationKind};
-use super::outbox::{self, Channel, NewMessage};
+use super::outbox::{Channel, NewMessage, NewMessages};
 use super::parts;
 use super::render::{Rendered, render};
 use crate::clock::Millis;
@@ -86,16 +89,63 @@ pub struct Queued {
 /// Writes the notice's inbox and outbox rows in `tx`. Call [`super::wake`] after the
 /// commit so the deliverer picks the rows up at once.
 pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error> {
-    let resolved = audience::resolve(tx, &notice.audience).await?;
-    let mut queued = Queued::default();
-    let mut zh: Option<Rendered> = None;
-    let mut en: Option<Rendered> = None;
+    write(tx, &mut Resolver::default(), std::slice::from_ref(notice)).await
+}
+
+/// Notices queued together in one transaction (a daily scan's digests): each audience
+/// is resolved once for all of them, and their rows are written in a few multi-row
+/// statements. What each notice writes is what [`enqueue`] would write for it.
+#[derive(Default)]
+pub struct Batch {
+    notices: Vec<Notice>,
+    resolver: Resolver,
+}
+
+impl Batch {
+    pub fn push(&mut self, notice: Notice) {
+        self.notices.push(notice);
+    }
+
+    /// The people and groups of `audience`, resolved as the batch's notices will be.
+    pub async fn resolve(
+        &mut self,
+        tx: &mut Tx,
+        audience: &[Audience],
+    ) -> Result<Resolved, sqlx::Error> {
+        self.resolver.resolve(tx, audience).await
+    }
+
+    /// Writes every notice's rows in `tx`.
+    pub async fn enqueue(mut self, tx: &mut Tx) -> Result<Queued, sqlx::Error> {
+        write(tx, &mut self.resolver, &self.notices).await
+    }
+}
+
+/// The rows of `notices`, written together.
+async fn write(
+    tx: &mut Tx,
+    resolver: &mut Resolver,
+    notices: &[Notice],
+) -> Result<Queued, sqlx::Error> {
+    if notices.is_empty() {
+        return Ok(Queued::default());
+    }
+    let named: Vec<&Audience> = notices
+        .iter()
+        .flat_map(|n| n.audience.iter().chain(&n.mention))
+        .collect();
+    resolver.prefetch(tx, &named).await?;
     let email = super::smtp::store::configured(tx).await?;
-    for person in &resolved.people {
-        let text = rendered(notice, person.reach.lang, &mut zh, &mut en);
-        let added = inbox::insert(
-            tx,
-            &NewNotification {
+    let mut inbox = NewNotifications::default();
+    let mut outbox = NewMessages::default();
+    let mut routes: HashMap<UnitId, Vec<(Channel, UnitId)>> = HashMap::new();
+    for notice in notices {
+        let resolved = resolver.resolve(tx, &notice.audience).await?;
+        let mut zh: Option<Rendered> = None;
+        let mut en: Option<Rendered> = None;
+        for person in &resolved.people {
+            let text = rendered(notice, person.reach.lang, &mut zh, &mut en);
+            inbox.push(&NewNotification {
                 user_id: person.id.as_str(),
                 unit_id: notice.unit_id.as_str(),
                 kind: notice.kind,
@@ -104,46 +154,46 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
                 data: &notice.data,
                 dedupe_key: notice.dedupe_key.as_deref(),
                 at: notice.at,
-            },
-        )
-        .await?;
-        queued.inbox += usize::from(added);
-        if email && person.reach.emails(notice.kind) {
-            queued.outbox += usize::from(personal_email(tx, notice, person, text).await?);
-        }
-    }
-    if resolved.groups.is_empty() {
-        return Ok(queued);
-    }
-    let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
-    let mut near: Vec<Person> = resolved.people.iter().filter(|p| p.near).cloned().collect();
-    if !notice.mention.is_empty() {
-        for p in audience::resolve(tx, &notice.mention).await?.people {
-            if near.iter().all(|n| n.id != p.id) {
-                near.push(p);
+            });
+            if email && person.reach.emails(notice.kind) {
+                outbox.push(&personal_email(notice, person, text));
             }
         }
-    }
-    let (mentions, mentioned) = mentions(&near);
-    let none = json!({});
-    for unit in &resolved.groups {
-        for (channel, settings_unit) in super::settings::group_routes(tx, unit, email).await? {
-            // Each part is its own row: its own id, dedupe key and robot rate slot.
-            let parts = parts::parts(
-                channel,
-                &text.title,
-                &text.markdown,
-                &notice.data,
-                &mentioned,
-            );
-            for part in &parts {
-                let added = outbox::insert(
-                    tx,
-                    &NewMessage {
+        if resolved.groups.is_empty() {
+            continue;
+        }
+        let text = rendered(notice, Lang::ZhCn, &mut zh, &mut en);
+        let mut near: Vec<Person> = resolved.people.iter().filter(|p| p.near).cloned().collect();
+        if !notice.mention.is_empty() {
+            for p in resolver.resolve(tx, &notice.mention).await?.people {
+                if near.iter().all(|n| n.id != p.id) {
+                    near.push(p);
+                }
+            }
+        }
+        let (mentions, mentioned) = mentions(&near);
+        let none = json!({});
+        for unit in &resolved.groups {
+            if !routes.contains_key(unit) {
+                let found = super::settings::group_routes(tx, unit, email).await?;
+                routes.insert(unit.clone(), found);
+            }
+            for (channel, settings_unit) in routes.get(unit).into_iter().flatten() {
+                let channel = *channel;
+                // Each part is its own row: its own id, dedupe key and robot rate slot.
+                let parts = parts::parts(
+                    channel,
+                    &text.title,
+                    &text.markdown,
+                    &notice.data,
+                    &mentioned,
+                );
+                for part in &parts {
+                    outbox.push(&NewMessage {
                         kind: notice.kind,
                         unit_id: &notice.unit_id,
                         channel,
-                        settings_unit_id: Some(&settings_unit),
+                        settings_unit_id: Some(settings_unit),
                         recipient_user_id: None,
                         title: &part.title,
                         body: &part.markdown,
@@ -158,47 +208,45 @@ pub async fn enqueue(tx: &mut Tx, notice: &Notice) -> Result<Queued, sqlx::Error
                             }
                         }),
                         at: notice.at,
-                    },
-                )
-                .await?;
-                queued.outbox += usize::from(added.is_some());
+                    });
+                }
             }
         }
     }
-    Ok(queued)
+    let written = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    Ok(Queued {
+        inbox: written(inbox.insert(tx).await?),
+        outbox: written(outbox.insert(tx).await?),
+    })
 }
 
-/// Queues `person`'s own e-mail of the notice (`text`, in their language); whether a
-/// row was added (not when its dedupe key was queued before).
-async fn personal_email(
-    tx: &mut Tx,
-    notice: &Notice,
-    person: &Person,
-    text: &Rendered,
-) -> Result<bool, sqlx::Error> {
-    let added = outbox::insert(
-        tx,
-        &NewMessage {
-            kind: notice.kind,
-            unit_id: &notice.unit_id,
-            channel: Channel::Email,
-            settings_unit_id: None,
-            recipient_user_id: Some(person.id.as_str()),
-            title: &text.title,
-            body: &text.markdown,
-            html: &text.html,
-            data: &notice.data,
-            mentions: &json!({}),
-            dedupe_key: notice
-                .dedupe_key
-                .as_ref()
-                .map(|k| format!("{k}|email|user:{}", person.id.as_str())),
-            at: notice.at,
-        },
-    )
-    .await?;
-    Ok(added.is_some())
+/// `person`'s own e-mail of the notice (`text`, in their language).
+fn personal_email<'a>(
+    notice: &'a Notice,
+    person: &'a Person,
+    text: &'a Rendered,
+) -> NewMessage<'a> {
+    NewMessage {
+        kind: notice.kind,
+        unit_id: &notice.unit_id,
+        channel: Channel::Email,
+        settings_unit_id: None,
+        recipient_user_id: Some(person.id.as_str()),
+        title: &text.title,
+        body: &text.markdown,
+        html: &text.html,
+        data: &notice.data,
+        mentions: &EMPTY,
+        dedupe_key: notice
+            .dedupe_key
+            .as_ref()
+            .map(|k| format!("{k}|email|user:{}", person.id.as_str())),
+        at: notice.at,
+    }
 }
+
+/// No mentions (a personal e-mail's).
+static EMPTY: LazyLock<Value> = LazyLock::new(|| json!({}));
 
 /// The notice in `lang`, rendered once per language.
 fn rendered<'a>(

@@ -9,7 +9,7 @@ use super::kinds::NotificationKind;
 use crate::app::AppState;
 use crate::authz::{self, AuthContext};
 use crate::clock::Millis;
-use crate::db::Tx;
+use crate::db::{Tx, Values};
 use crate::http::{Page, Paging};
 
 /// One notification in a person's inbox.
@@ -42,24 +42,54 @@ pub struct NewNotification<'a> {
     pub at: Millis,
 }
 
-/// Inserts one inbox row; false when the person already has this dedupe key.
-pub async fn insert(tx: &mut Tx, n: &NewNotification<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO notifications (id, user_id, unit_id, kind, title, body, data, dedupe_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(crate::db::new_id())
-    .bind(n.user_id)
-    .bind(n.unit_id)
-    .bind(n.kind.as_str())
-    .bind(n.title)
-    .bind(n.body)
-    .bind(n.data.to_string())
-    .bind(n.dedupe_key)
-    .bind(n.at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() > 0)
+/// Inbox rows gathered to be written together: a scan's digests reach hundreds of
+/// people, in a few multi-row statements.
+#[derive(Default)]
+pub struct NewNotifications {
+    ids: Vec<Option<String>>,
+    users: Vec<Option<String>>,
+    units: Vec<Option<String>>,
+    kinds: Vec<Option<String>>,
+    titles: Vec<Option<String>>,
+    bodies: Vec<Option<String>>,
+    data: Vec<Option<String>>,
+    dedupe_keys: Vec<Option<String>>,
+    created: Vec<i64>,
+}
+
+impl NewNotifications {
+    pub fn push(&mut self, n: &NewNotification<'_>) {
+        let text = |s: &str| Some(s.to_string());
+        self.ids.push(Some(crate::db::new_id()));
+        self.users.push(text(n.user_id));
+        self.units.push(text(n.unit_id));
+        self.kinds.push(text(n.kind.as_str()));
+        self.titles.push(text(n.title));
+        self.bodies.push(text(n.body));
+        self.data.push(Some(n.data.to_string()));
+        self.dedupe_keys.push(n.dedupe_key.map(str::to_string));
+        self.created.push(n.at);
+    }
+
+    /// Writes the rows; how many were new (a row whose person already has its dedupe
+    /// key is skipped).
+    pub async fn insert(self, tx: &mut Tx) -> Result<u64, sqlx::Error> {
+        tx.insert_new_rows(
+            "notifications",
+            vec![
+                ("id", Values::Text(self.ids)),
+                ("user_id", Values::Text(self.users)),
+                ("unit_id", Values::Text(self.units)),
+                ("kind", Values::Text(self.kinds)),
+                ("title", Values::Text(self.titles)),
+                ("body", Values::Text(self.bodies)),
+                ("data", Values::Text(self.data)),
+                ("dedupe_key", Values::Text(self.dedupe_keys)),
+                ("created_at", Values::Int(self.created)),
+            ],
+        )
+        .await
+    }
 }
 
 /// One page of the caller's notifications, newest first; `unread`: only unread (true)

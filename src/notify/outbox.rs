@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::audit::{Entry, RequestMeta};
 use crate::authz::{self, AuthContext, Permission, UnitRef};
 use crate::clock::Millis;
-use crate::db::Tx;
+use crate::db::{Tx, Values};
 use crate::error::InputError;
 use crate::http::{Page, Paging, under_any};
 use crate::ids::UnitId;
@@ -90,6 +90,73 @@ pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<Option<String>, s
     .execute(&mut **tx)
     .await?;
     Ok((done.rows_affected() > 0).then_some(id))
+}
+
+/// Outbox rows gathered to be written together (see [`insert`] for one row).
+#[derive(Default)]
+pub struct NewMessages {
+    text: [Vec<Option<String>>; 12],
+    at: Vec<i64>,
+}
+
+/// The text columns of [`NewMessages`], in order.
+const MESSAGE_COLUMNS: [&str; 12] = [
+    "id",
+    "kind",
+    "unit_id",
+    "channel",
+    "settings_unit_id",
+    "recipient_user_id",
+    "title",
+    "body",
+    "html",
+    "data",
+    "mentions",
+    "dedupe_key",
+];
+
+impl NewMessages {
+    pub fn push(&mut self, m: &NewMessage<'_>) {
+        let text = |s: &str| Some(s.to_string());
+        let row = [
+            Some(crate::db::new_id()),
+            text(m.kind.as_str()),
+            text(m.unit_id.as_str()),
+            text(m.channel.as_str()),
+            m.settings_unit_id.map(|u| u.as_str().to_string()),
+            m.recipient_user_id.map(str::to_string),
+            text(m.title),
+            text(m.body),
+            text(m.html),
+            Some(m.data.to_string()),
+            Some(m.mentions.to_string()),
+            m.dedupe_key.clone(),
+        ];
+        for (column, value) in self.text.iter_mut().zip(row) {
+            column.push(value);
+        }
+        self.at.push(m.at);
+    }
+
+    /// Writes the rows, pending and due at once; how many were new (a row whose dedupe
+    /// key was queued before is skipped).
+    pub async fn insert(self, tx: &mut Tx) -> Result<u64, sqlx::Error> {
+        let mut columns: Vec<(&str, Values)> = MESSAGE_COLUMNS
+            .into_iter()
+            .zip(self.text)
+            .map(|(name, values)| (name, Values::Text(values)))
+            .collect();
+        columns.extend([
+            (
+                "state",
+                Values::SharedText(Some(OutboxState::Pending.as_str().into())),
+            ),
+            ("attempts", Values::SharedInt(0)),
+            ("next_attempt_at", Values::Int(self.at.clone())),
+            ("created_at", Values::Int(self.at)),
+        ]);
+        tx.insert_new_rows("outbox", columns).await
+    }
 }
 
 /// One outbox row as system administrators see it: no body (the title says what it is).

@@ -19,7 +19,7 @@ use crate::db::Tx;
 use crate::ids::UnitId;
 use crate::notify::marks::claim;
 use crate::notify::render::time;
-use crate::notify::{Audience, Notice, NotificationKind, enqueue};
+use crate::notify::{Audience, Batch, Notice, NotificationKind, enqueue};
 
 /// One notice per unit for the items `inserted` (rows with `unit_id`, `id`, `rule`,
 /// `deadline_at`) opened at `now`.
@@ -32,6 +32,7 @@ pub(super) async fn opened(tx: &mut Tx, now: i64, inserted: &[AnyRow]) -> Result
             r.try_get("deadline_at")?,
         ));
     }
+    let mut batch = Batch::default();
     for (unit_id, items) in by_unit {
         let name = unit_name(tx, &unit_id).await?;
         let mut rules: Vec<&str> = items.iter().map(|(_, rule, _)| rule.as_str()).collect();
@@ -56,8 +57,9 @@ pub(super) async fn opened(tx: &mut Tx, now: i64, inserted: &[AnyRow]) -> Result
                 "rectification_ids": items.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
                 "items": lines,
             }));
-        enqueue(tx, &notice).await?;
+        batch.push(notice);
     }
+    batch.enqueue(tx).await?;
     Ok(())
 }
 
@@ -96,6 +98,7 @@ pub(super) async fn escalated(
     now: i64,
     escalated: &[AnyRow],
 ) -> Result<(), sqlx::Error> {
+    let mut batch = Batch::default();
     for (unit_id, items) in by_unit(escalated)? {
         let unit = UnitId::new(unit_id.clone());
         let data = digest_data(tx, &unit_id, &items).await?;
@@ -103,14 +106,15 @@ pub(super) async fn escalated(
             .to(Audience::UnitAdmins(unit.clone()))
             .to(Audience::UnitGroups(unit.clone()))
             .data(data.clone());
-        enqueue(tx, &overdue).await?;
+        batch.push(overdue);
         let mut up = data;
         up["about"] = json!("rectification");
         let up = Notice::new(NotificationKind::Escalation, unit.clone(), now)
             .to(Audience::ParentSupervisors(unit))
             .data(up);
-        enqueue(tx, &up).await?;
+        batch.push(up);
     }
+    batch.enqueue(tx).await?;
     Ok(())
 }
 
@@ -145,6 +149,7 @@ pub(super) async fn due_tomorrow(tx: &mut Tx, now: i64) -> Result<(), sqlx::Erro
             fresh.push(r);
         }
     }
+    let mut batch = Batch::default();
     for (unit_id, items) in by_unit(&fresh)? {
         let unit = UnitId::new(unit_id.clone());
         let data = digest_data(tx, &unit_id, &items).await?;
@@ -152,8 +157,9 @@ pub(super) async fn due_tomorrow(tx: &mut Tx, now: i64) -> Result<(), sqlx::Erro
             .to(Audience::UnitAdmins(unit.clone()))
             .to(Audience::UnitGroups(unit))
             .data(data);
-        enqueue(tx, &notice).await?;
+        batch.push(notice);
     }
+    batch.enqueue(tx).await?;
     Ok(())
 }
 

@@ -20,12 +20,13 @@ use sqlx::Row;
 
 use crate::both_engines;
 use crate::common::{TestApp, error_code};
-use crate::inspection::{DAY, Stored, Unit, finding, scan, state_of, unit};
+use crate::inspection::{DAY, Stored, Unit, finding, listed_details, scan, state_of, unit};
 use crate::outbound_server::{self, NEWEST_MS};
 
 both_engines!(
     publications_are_reported_by_custodians_and_unit_admins,
     silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_them,
+    a_silent_day_more_rewrites_no_finding,
     a_publication_log_imports_whole_or_not_at_all,
     feed_url_is_checked_and_only_for_content_accounts,
     the_probe_reads_feeds_and_pages,
@@ -199,16 +200,16 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
     registered_days_ago(&app, &acct, 8).await;
     scan(&app).await;
     let Stored {
-        state,
-        severity,
-        details,
-        ..
+        state, severity, ..
     } = finding(&app, "content_stale", &acct).await.unwrap();
     assert_eq!((state.as_str(), severity.as_str()), ("open", "medium"));
+    let listed = listed_details(&app, &u, "content_stale").await;
     assert_eq!(
-        (details["days"].as_i64(), details["limit_days"].as_i64()),
-        (Some(8), Some(7))
+        (listed["days"].as_i64(), listed["limit_days"].as_i64()),
+        (Some(8), Some(7)),
+        "{listed}"
     );
+
     registered_days_ago(&app, &acct, 15).await;
     scan(&app).await;
     let Stored {
@@ -321,6 +322,39 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The day counts are derived when a finding is read, so a next day's scan finds
+/// nothing changed in a still-silent account's findings: it moves their `last_seen` and
+/// rewrites neither row (rewriting every silent account's findings each day was most of
+/// a daily scan's writes).
+async fn a_silent_day_more_rewrites_no_finding(app: TestApp) {
+    let u = unit(&app, "区档案馆").await;
+    let acct = account(&app, &u, "档案馆公众号", "wechat_official", None).await;
+    registered_days_ago(&app, &acct, 100).await;
+    scan(&app).await;
+    let mut before = Vec::new();
+    for rule in ["content_stale", "zombie_account"] {
+        let f = finding(&app, rule, &acct).await.unwrap();
+        assert_eq!(f.state, "open", "{rule}");
+        assert!(f.details.get("days").is_none(), "{rule}: {:?}", f.details);
+        before.push((rule, f));
+    }
+    let listed = listed_details(&app, &u, "zombie_account").await;
+    assert_eq!(listed["days"].as_i64(), Some(100), "{listed}");
+    let tomorrow = app.now() + DAY;
+    credgov::inspection::daily_scan(&app.state, tomorrow)
+        .await
+        .unwrap();
+    for (rule, f) in before {
+        let next = finding(&app, rule, &acct).await.unwrap();
+        assert_eq!(next.details, f.details, "{rule}: nothing to rewrite");
+        assert_eq!(
+            (next.state.as_str(), next.first_seen, next.last_seen),
+            ("open", f.first_seen, tomorrow),
+            "{rule}"
+        );
+    }
 }
 
 async fn a_publication_log_imports_whole_or_not_at_all(app: TestApp) {

@@ -137,7 +137,7 @@ pub(crate) async fn state_of(app: &TestApp, rule: &str, target: &str) -> Option<
 }
 
 /// The details of the unit's one finding of `rule`, as `GET /findings` shows them.
-async fn listed_details(app: &TestApp, u: &Unit, rule: &str) -> Value {
+pub(crate) async fn listed_details(app: &TestApp, u: &Unit, rule: &str) -> Value {
     let (s, v) = app
         .get(
             &format!("/api/v1/findings?unit_id={}&rule={rule}", u.id),
@@ -234,12 +234,11 @@ async fn stale_pending_rotation_is_reported_until_finished(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(f.state, "open");
+    let listed = listed_details(&app, &u, "rotation_pending_stale").await;
     assert_eq!(
-        (
-            f.details["max_hours"].as_i64(),
-            f.details["age_hours"].as_i64()
-        ),
-        (Some(72), Some(73))
+        (listed["max_hours"].as_i64(), listed["age_hours"].as_i64()),
+        (Some(72), Some(73)),
+        "{listed}"
     );
     assert_eq!(f.details["rotation_id"], r.as_str());
     let (s, v) = app
@@ -511,7 +510,8 @@ async fn overdue_handover_is_reported_until_closed(app: TestApp) {
     scan(&app).await;
     let f = finding(&app, "handover_overdue", &case).await.unwrap();
     assert_eq!(f.state, "open");
-    assert_eq!(f.details["days_overdue"], 2);
+    let listed = listed_details(&app, &u, "handover_overdue").await;
+    assert_eq!(listed["days_overdue"], 2, "{listed}");
     assert_eq!(f.details["leaver"], leaver.username.as_str());
     let (s, v) = app
         .post(
@@ -559,12 +559,14 @@ async fn role_holders_without_totp_are_reported(app: TestApp) {
     scan(&app).await;
     let f = finding(&app, "mfa_not_enrolled", &user).await.unwrap();
     assert_eq!(f.state, "open");
+    let listed = listed_details(&app, &u, "mfa_not_enrolled").await;
     assert_eq!(
         (
-            f.details["days"].as_i64(),
-            f.details["enrol_within_days"].as_i64()
+            listed["days"].as_i64(),
+            listed["enrol_within_days"].as_i64()
         ),
-        (Some(8), Some(7))
+        (Some(8), Some(7)),
+        "{listed}"
     );
     app.login_and_enroll("insp-sup", password).await;
     scan(&app).await;

@@ -957,27 +957,24 @@ async fn outbox_rows(app: &TestApp, unit: &str) -> Vec<String> {
 /// One unread inbox notification of `user` about `unit`; its id.
 async fn notification_for(app: &TestApp, user: &str, unit: &str) -> String {
     use credgov::notify::NotificationKind;
-    use credgov::notify::inbox::{self, NewNotification};
+    use credgov::notify::inbox::{NewNotification, NewNotifications};
     use sqlx::Row;
     let key = format!("matrix-{user}");
     let mut tx = app.state.db.begin_write().await.unwrap();
-    let added = inbox::insert(
-        &mut tx,
-        &NewNotification {
-            user_id: user,
-            unit_id: unit,
-            kind: NotificationKind::ChannelTest,
-            title: "矩阵通知",
-            body: "矩阵",
-            data: &json!({}),
-            dedupe_key: Some(&key),
-            at: app.now(),
-        },
-    )
-    .await
-    .unwrap();
+    let mut rows = NewNotifications::default();
+    rows.push(&NewNotification {
+        user_id: user,
+        unit_id: unit,
+        kind: NotificationKind::ChannelTest,
+        title: "矩阵通知",
+        body: "矩阵",
+        data: &json!({}),
+        dedupe_key: Some(&key),
+        at: app.now(),
+    });
+    let added = rows.insert(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
-    assert!(added);
+    assert_eq!(added, 1);
     sqlx::query("SELECT id FROM notifications WHERE user_id = $1 AND dedupe_key = $2")
         .bind(user)
         .bind(&key)

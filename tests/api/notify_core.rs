@@ -25,6 +25,7 @@ both_engines!(
     deliverer_backs_off_then_gives_up_and_tells_sysadmins,
     a_lease_keeps_a_row_from_a_second_deliverer_until_it_runs_out,
     notify_a_send_starts_only_if_it_ends_inside_the_lease,
+    a_batch_writes_what_its_notices_write_one_at_a_time,
 );
 
 /// Answers each send with the next scripted verdict (Delivered when the script is out)
@@ -501,4 +502,161 @@ async fn notify_a_send_starts_only_if_it_ends_inside_the_lease(app: TestApp) {
         .unwrap()
         .get(0);
     assert_eq!(attempts, 5);
+}
+
+/// Inbox and outbox rows as a comparison sees them: everything but ids and order.
+async fn queued_rows(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    let mut inbox: Vec<String> = sqlx::query(
+        "SELECT user_id, unit_id, kind, title, body, data, dedupe_key, created_at FROM notifications",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        format!(
+            "{}|{}|{}|{}|{}|{}|{:?}|{}",
+            r.get::<String, _>(0),
+            r.get::<String, _>(1),
+            r.get::<String, _>(2),
+            r.get::<String, _>(3),
+            r.get::<String, _>(4),
+            r.get::<String, _>(5),
+            r.get::<Option<String>, _>(6),
+            r.get::<i64, _>(7)
+        )
+    })
+    .collect();
+    let mut outbox: Vec<String> = sqlx::query(
+        "SELECT kind, unit_id, channel, settings_unit_id, recipient_user_id, title, body, html, \
+         data, mentions, state, attempts, next_attempt_at, created_at, dedupe_key FROM outbox",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        let text = |i: usize| r.get::<Option<String>, _>(i).unwrap_or_else(|| "∅".into());
+        let mut row: Vec<String> = (0..11).map(text).collect();
+        row.push(r.get::<i64, _>(11).to_string());
+        row.push(r.get::<i64, _>(12).to_string());
+        row.push(r.get::<i64, _>(13).to_string());
+        row.push(text(14));
+        row.join("|")
+    })
+    .collect();
+    inbox.sort();
+    outbox.sort();
+    (inbox, outbox)
+}
+
+/// A daily scan queues its digests as one batch (`notify::Batch`: each audience
+/// resolved once, the rows in a few multi-row statements). The batch must write exactly
+/// the rows its notices write one at a time: same people, languages, e-mails, group
+/// messages with their mentions, and the same dedupe (a key queued before, or twice in
+/// the batch, is written once).
+async fn a_batch_writes_what_its_notices_write_one_at_a_time(app: TestApp) {
+    use credgov::notify::{Audience, Batch, Notice, enqueue};
+    let rx = crate::receiver::Receiver::start().await;
+    // A relay (never reached here): personal e-mails are queued only while one is set.
+    crate::notify_email::set_relay(&app, 2525).await;
+    let unit = crate::inspection::unit(&app, "区批量局").await;
+    let custodian = app.user_with_role(&unit.id, "custodian").await;
+    let english = app.user_with_role(&unit.id, "custodian").await;
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/notifications",
+            Some(&english.token),
+            Some(json!({ "lang": "en", "email": "english@example.gov.cn" })),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let (s, v) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/units/{}/channels", unit.id),
+            Some(&app.admin_token),
+            Some(json!({
+                "webhook": { "url": rx.url("/hook"), "secret": "whsec_YmF0Y2gtd2ViaG9vay1zZWNyZXQtMDAwMQ==" },
+                "wecom": { "webhook_url": rx.url("/cgi-bin/webhook/send?key=batch-key") },
+            })),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let id = UnitId::new(unit.id.clone());
+    let now = app.now();
+    let digest = |n: usize, key: Option<&str>| {
+        let mut notice = Notice::new(NotificationKind::RotationOverdue, id.clone(), now)
+            .to(Audience::UnitAdmins(id.clone()))
+            .to(Audience::UnitGroups(id.clone()))
+            .mention(Audience::User(credgov::ids::UserId::new(custodian.id.clone())))
+            .data(json!({ "unit": "区批量局", "count": n, "items": (0..n).map(|i| format!("账号{i}")).collect::<Vec<_>>() }));
+        if let Some(k) = key {
+            notice = notice.dedupe(k);
+        }
+        notice
+    };
+    let personal = |user: &crate::common::TestUser, key: &str| {
+        Notice::new(NotificationKind::RotationDue, id.clone(), now)
+            .to(Audience::User(credgov::ids::UserId::new(user.id.clone())))
+            .data(json!({ "unit": "区批量局", "count": 1, "stage_days": 7 }))
+            .dedupe(key)
+    };
+    let notices = vec![
+        digest(3, Some("batch|a")),
+        digest(3, Some("batch|a")), // the same key twice: written once
+        digest(40, None),
+        personal(&custodian, "batch|c"),
+        personal(&english, "batch|e"),
+        Notice::new(NotificationKind::Escalation, id.clone(), now)
+            .to(Audience::ParentSupervisors(id.clone()))
+            .to(Audience::Sysadmins)
+            .data(json!({ "unit": "区批量局", "count": 1, "about": "veto" })),
+    ];
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let mut one_at_a_time = credgov::notify::Queued::default();
+    for n in &notices {
+        let q = enqueue(&mut tx, n).await.unwrap();
+        one_at_a_time.inbox += q.inbox;
+        one_at_a_time.outbox += q.outbox;
+    }
+    tx.commit().await.unwrap();
+    let expected = queued_rows(&app).await;
+    assert!(one_at_a_time.inbox >= 4, "{one_at_a_time:?}");
+    for channel in ["email", "webhook", "wecom"] {
+        assert!(
+            expected
+                .1
+                .iter()
+                .any(|r| r.contains(&format!("|{channel}|"))),
+            "no {channel} row among {:#?}",
+            expected.1
+        );
+    }
+    for table in ["notifications", "outbox"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(app.pool())
+            .await
+            .unwrap();
+    }
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let mut batch = Batch::default();
+    for n in notices.iter().cloned() {
+        batch.push(n);
+    }
+    let together = batch.enqueue(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(together, one_at_a_time);
+    assert_eq!(queued_rows(&app).await, expected);
+    // Queued again, every keyed row is already there.
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    let mut batch = Batch::default();
+    batch.push(notices[0].clone());
+    batch.push(notices[3].clone());
+    assert_eq!(
+        batch.enqueue(&mut tx).await.unwrap(),
+        credgov::notify::Queued::default()
+    );
+    tx.commit().await.unwrap();
 }

@@ -50,7 +50,7 @@ pub(super) async fn content_silence(
         let details = |stage: &str, limit: u32| {
             json!({
                 "account": account, "platform": platform.map(Platform::as_str),
-                "days": silent / DAY_MS, "limit_days": limit, "stage": stage,
+                "limit_days": limit, "stage": stage,
                 "last_published_at": last, "since": since,
             })
         };

@@ -3,7 +3,7 @@
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use super::{DAY_MS, Input, Observation, bind_filter};
+use super::{Input, Observation, bind_filter};
 use crate::inspection::error::InspectionError;
 use crate::inspection::rules::Rule;
 
@@ -30,7 +30,6 @@ pub(super) async fn handover_overdue(
                 "leaver_id": r.try_get::<String, _>("leaver_id")?,
                 "case_state": r.try_get::<String, _>("state")?,
                 "deadline_at": deadline,
-                "days_overdue": ((input.now - deadline) / DAY_MS).max(1),
             });
             Observation::of_row(Rule::HandoverOverdue, r, details)
         })

@@ -41,7 +41,6 @@ pub(super) async fn mfa_not_enrolled(
             let details = json!({
                 "username": r.try_get::<String, _>("username")?,
                 "since": since,
-                "days": (input.now - since) / DAY_MS,
                 "enrol_within_days": mfa.enrol_within_days,
             });
             Observation::of_row(Rule::MfaNotEnrolled, r, details)

@@ -154,7 +154,6 @@ pub(super) async fn pending_stale(
             "rotation_id": r.try_get::<String, _>("rotation_id")?,
             "version": r.try_get::<i64, _>("version")?,
             "started_at": started,
-            "age_hours": (input.now - started) / HOUR_MS,
             "max_hours": max_hours,
         });
         out.push(Observation::of_row(Rule::RotationPendingStale, r, details)?);

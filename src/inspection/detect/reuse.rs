@@ -24,7 +24,7 @@ pub(super) async fn reused(
     conn: &mut AnyConnection,
     input: &Input<'_>,
 ) -> Result<Vec<Observation>, InspectionError> {
-    let Some(filter) = input.scope.accounts("s.account_id", "s.unit_id", 1) else {
+    let Some(filter) = input.scope.accounts("sa.id", "sa.unit_id", 1) else {
         return Ok(Vec::new());
     };
     // Narrowed (a re-evaluation): only the fingerprints of the accounts in scope are
@@ -34,7 +34,7 @@ pub(super) async fn reused(
     } else {
         let inner = input
             .scope
-            .accounts("s.account_id", "s.unit_id", 1 + filter.binds.len())
+            .accounts("sa.id", "sa.unit_id", 1 + filter.binds.len())
             .unwrap_or_default();
         (
             fingerprints_in_scope("v", &filter),
@@ -96,8 +96,13 @@ pub(super) async fn reused(
 
 /// ` AND <alias>.fingerprint IN (the current fingerprints of the accounts in scope)`.
 fn fingerprints_in_scope(alias: &str, f: &Filter) -> String {
+    // Through the accounts: versions are keyed by (unit_id, account_id), and an account
+    // id alone would read every version (at 100,000 accounts that was most of a
+    // re-evaluation's time on PostgreSQL).
     format!(
-        " AND {alias}.fingerprint IN (SELECT s.fingerprint FROM credential_versions s WHERE s.state = 'current'{})",
+        " AND {alias}.fingerprint IN (SELECT s.fingerprint FROM accounts sa \
+         JOIN credential_versions s ON s.unit_id = sa.unit_id AND s.account_id = sa.id \
+         WHERE s.state = 'current'{})",
         f.sql
     )
 }

@@ -1,11 +1,13 @@
-//! `enqueue`: the only way a producer notifies anyone. Inside the producer's write
+//! `enqueue` (or a [`Batch`] of notices): the only way a producer notifies anyone. Inside the producer's write
 //! transaction it resolves the audience, renders the notice per language, writes an
 //! inbox row per person (in their language), an e-mail outbox row per person who gets
 //! this kind by e-mail, and per group channel one outbox row per part of the message
 //! (`parts`: robots and webhooks take so much at a time; e-mail takes it whole). Nothing is sent here: if
 //! the producer's transaction rolls back, nobody hears anything. E-mail rows (personal
 //! and unit lists) are queued only while an SMTP relay is set: without one they could
-//! only fail.
+//! only fail. A producer with many notices at once (the daily scan's digests) queues
+//! them as one [`Batch`]: the same rows, each audience resolved once and the rows
+//! written in a few multi-row statements.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;

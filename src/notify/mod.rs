@@ -2,8 +2,8 @@
 //! one transactional outbox; channels are the in-app inbox, e-mail, signed webhooks and
 //! the WeCom and DingTalk group robots.
 //!
-//! Producers call [`enqueue`] inside their write transaction (and [`wake`] after the
-//! commit); `kinds` names the events, `audience` finds the people and groups, `render`
+//! Producers call [`enqueue`] (or queue a [`Batch`]) inside their write transaction (and
+//! [`wake`] after the commit); `kinds` names the events, `audience` finds the people and groups, `render`
 //! writes the words, `inbox` and `outbox` hold the rows, `deliver` sends the outbox,
 //! `routes` serves `/notifications` and `/outbox`. `settings` holds the units' group
 //! channels, `smtp` the installation's SMTP relay, `prefs` each person's preferences

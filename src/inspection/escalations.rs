@@ -25,9 +25,9 @@ use crate::notify::{Audience, Notice, NotificationKind};
 pub(super) async fn handover_overdue(
     tx: &mut Tx,
     d: &mut Digests,
-    now: i64,
     day: &str,
 ) -> Result<(), sqlx::Error> {
+    let now = d.now;
     let rows = sqlx::query(
         "SELECT h.unit_id, h.id, h.deadline_at, u.display_name, u.username FROM findings f \
          JOIN handovers h ON h.id = f.target_id JOIN users u ON u.id = h.leaver_id \
@@ -102,7 +102,8 @@ pub(super) async fn handover_overdue(
 
 /// Veto findings, per unit, to the supervisors above it: each finding once for as long
 /// as it stays open (it is told again if it opens anew).
-pub(super) async fn veto(tx: &mut Tx, d: &mut Digests, now: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn veto(tx: &mut Tx, d: &mut Digests) -> Result<(), sqlx::Error> {
+    let now = d.now;
     let rows = sqlx::query(
         "SELECT unit_id, id, rule, details, first_seen FROM findings WHERE state = 'open' \
          AND severity = $1 ORDER BY unit_id, id",

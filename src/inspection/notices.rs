@@ -74,7 +74,7 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
         names: HashMap::new(),
         keepers: HashMap::new(),
     };
-    rotation_due(tx, &mut d, now, &day).await?;
+    rotation_due(tx, &mut d, &day).await?;
     for (rule, kind) in [
         (Rule::RotationOverdue, NotificationKind::RotationOverdue),
         (
@@ -94,8 +94,8 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
             account_digest(tx, &mut d, kind, &unit, lines, json!({}), key).await?;
         }
     }
-    super::escalations::handover_overdue(tx, &mut d, now, &day).await?;
-    super::escalations::veto(tx, &mut d, now).await?;
+    super::escalations::handover_overdue(tx, &mut d, &day).await?;
+    super::escalations::veto(tx, &mut d).await?;
     d.batch.enqueue(tx).await?;
     calendar_missing(tx, now).await?;
     Ok(())
@@ -103,12 +103,7 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
 
 /// Accounts that reached a reminder stage not told before (per account, due date and
 /// stage: a mark), one notice per unit and stage.
-async fn rotation_due(
-    tx: &mut Tx,
-    d: &mut Digests,
-    now: i64,
-    day: &str,
-) -> Result<(), sqlx::Error> {
+async fn rotation_due(tx: &mut Tx, d: &mut Digests, day: &str) -> Result<(), sqlx::Error> {
     let mut facts: BTreeMap<String, (String, u64, Line)> = BTreeMap::new();
     for (unit, target, details) in open_of(tx, Rule::RotationDue).await? {
         let stage = details
@@ -124,7 +119,7 @@ async fn rotation_due(
     }
     let marks: Vec<String> = facts.keys().cloned().collect();
     let mut by_stage: BTreeMap<(String, u64), Vec<Line>> = BTreeMap::new();
-    for mark in claim(tx, &marks, now).await? {
+    for mark in claim(tx, &marks, d.now).await? {
         if let Some((unit, stage, line)) = facts.remove(&mark) {
             by_stage.entry((unit, stage)).or_default().push(line);
         }

@@ -19,7 +19,7 @@ use crate::calendar::WorkingCalendar;
 use crate::db::{Tx, is_retryable, new_id};
 use crate::error::InternalError;
 use crate::http::placeholders;
-use crate::inspection::{Scope, Severity};
+use crate::inspection::{FindingState, Scope, Severity};
 
 /// Rows per insert statement (8 values each).
 const BATCH: usize = 400;
@@ -185,7 +185,7 @@ impl Within {
         let (mut live, mut cleared) = (Vec::new(), Vec::new());
         for r in q.fetch_all(&mut **tx).await? {
             let id: String = r.try_get(0)?;
-            if r.try_get::<String, _>(1)? == "resolved" {
+            if r.try_get::<String, _>(1)? == FindingState::Resolved.as_str() {
                 cleared.push(id.clone());
             }
             live.push(id);
@@ -193,28 +193,28 @@ impl Within {
         Ok(Within::Items { live, cleared })
     }
 
-    /// The conditions (` AND id IN (…)` from `$first`, with their binds) to run a
-    /// statement under, one per batch of ids: one empty condition for every item, none
-    /// when the scope has no such item.
-    fn conditions(&self, cleared: bool, first: usize) -> Vec<(String, Vec<String>)> {
+    /// The rows of the statement `sql(cond)` (binding `now` as `$1`) over these items
+    /// (`cleared`: only those whose finding is resolved): for every item, `cond` is
+    /// empty and it runs once; otherwise `cond` is ` AND id IN ($2, …)`, once per batch
+    /// of ids, and not at all when the scope has no such item.
+    async fn fetch(
+        &self,
+        tx: &mut Tx,
+        now: i64,
+        cleared: bool,
+        sql: impl Fn(&str) -> String,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
         let ids = match self {
-            Within::All => return vec![(String::new(), Vec::new())],
-            Within::Items { live, cleared: c } => {
-                if cleared {
-                    c
-                } else {
-                    live
-                }
-            }
+            Within::All => return fetch_with(tx, sql(""), now, &[]).await,
+            Within::Items { cleared: c, .. } if cleared => c,
+            Within::Items { live, .. } => live,
         };
-        ids.chunks(IDS)
-            .map(|chunk| {
-                (
-                    format!(" AND id IN ({})", placeholders(first, chunk.len())),
-                    chunk.to_vec(),
-                )
-            })
-            .collect()
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS) {
+            let cond = format!(" AND id IN ({})", placeholders(2, chunk.len()));
+            rows.extend(fetch_with(tx, sql(&cond), now, chunk).await?);
+        }
+        Ok(rows)
     }
 }
 
@@ -268,18 +268,19 @@ async fn fetch_with(
 
 /// Live items whose finding cleared: `auto_resolved`, closed how the finding was.
 async fn auto_resolve(tx: &mut Tx, now: i64, within: &Within) -> Result<u64, SyncError> {
-    let mut rows = Vec::new();
-    for (cond, binds) in within.conditions(true, 2) {
-        let sql = format!(
-            "UPDATE rectifications SET state = '{}', closed_at = $1, \
-             closed_how = (SELECT resolved_how FROM findings WHERE findings.id = rectifications.finding_id) \
-             WHERE closed_at IS NULL{cond} \
-             AND (SELECT state FROM findings WHERE findings.id = rectifications.finding_id) = 'resolved' \
-             RETURNING unit_id, id, closed_how",
-            RectificationState::AutoResolved.as_str()
-        );
-        rows.extend(fetch_with(tx, sql, now, &binds).await?);
-    }
+    let rows = within
+        .fetch(tx, now, true, |cond| {
+            format!(
+                "UPDATE rectifications SET state = '{}', closed_at = $1, \
+                 closed_how = (SELECT resolved_how FROM findings WHERE findings.id = rectifications.finding_id) \
+                 WHERE closed_at IS NULL{cond} \
+                 AND (SELECT state FROM findings WHERE findings.id = rectifications.finding_id) = '{}' \
+                 RETURNING unit_id, id, closed_how",
+                RectificationState::AutoResolved.as_str(),
+                FindingState::Resolved.as_str()
+            )
+        })
+        .await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let how: Option<String> = r.try_get("closed_how")?;
@@ -292,15 +293,15 @@ async fn auto_resolve(tx: &mut Tx, now: i64, within: &Within) -> Result<u64, Syn
 /// Risk acceptances past their expiry: open again with a new deadline.
 async fn expire_risks(run: &mut Run<'_>, tx: &mut Tx, within: &Within) -> Result<u64, SyncError> {
     let now = run.now;
-    let mut rows = Vec::new();
-    for (cond, binds) in within.conditions(false, 2) {
-        let sql = format!(
-            "SELECT unit_id, id, severity, risk_accepted_until FROM rectifications \
-             WHERE closed_at IS NULL AND state = '{}' AND risk_accepted_until <= $1{cond} ORDER BY id",
-            RectificationState::Accepted.as_str()
-        );
-        rows.extend(fetch_with(tx, sql, now, &binds).await?);
-    }
+    let rows = within
+        .fetch(tx, now, false, |cond| {
+            format!(
+                "SELECT unit_id, id, severity, risk_accepted_until FROM rectifications \
+                 WHERE closed_at IS NULL AND state = '{}' AND risk_accepted_until <= $1{cond} ORDER BY id",
+                RectificationState::Accepted.as_str()
+            )
+        })
+        .await?;
     let mut reopened = Vec::new();
     for r in &rows {
         let deadline = run.deadline(severity_of(r)?).await?;
@@ -402,18 +403,18 @@ async fn open_missing(run: &mut Run<'_>, tx: &mut Tx) -> Result<u64, SyncError> 
 /// Open or returned items past their deadline, not yet escalated: escalated once to
 /// the unit above (the root unit's own items stay with it).
 async fn escalate(tx: &mut Tx, now: i64, within: &Within) -> Result<u64, SyncError> {
-    let mut rows = Vec::new();
-    for (cond, binds) in within.conditions(false, 2) {
-        let sql = format!(
-            "UPDATE rectifications SET escalated_at = $1, escalated_to = COALESCE(\
-             (SELECT parent_id FROM units WHERE units.id = rectifications.unit_id), rectifications.unit_id) \
-             WHERE closed_at IS NULL AND state IN ('{}', '{}') AND deadline_at < $1 AND escalated_at IS NULL{cond} \
-             RETURNING unit_id, id, escalated_to, deadline_at, rule",
-            RectificationState::Open.as_str(),
-            RectificationState::Returned.as_str()
-        );
-        rows.extend(fetch_with(tx, sql, now, &binds).await?);
-    }
+    let rows = within
+        .fetch(tx, now, false, |cond| {
+            format!(
+                "UPDATE rectifications SET escalated_at = $1, escalated_to = COALESCE(\
+                 (SELECT parent_id FROM units WHERE units.id = rectifications.unit_id), rectifications.unit_id) \
+                 WHERE closed_at IS NULL AND state IN ('{}', '{}') AND deadline_at < $1 AND escalated_at IS NULL{cond} \
+                 RETURNING unit_id, id, escalated_to, deadline_at, rule",
+                RectificationState::Open.as_str(),
+                RectificationState::Returned.as_str()
+            )
+        })
+        .await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let details = json!({

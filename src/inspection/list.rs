@@ -83,7 +83,9 @@ where
 }
 
 /// A stored finding as the API shows it, with the day counts as of `now` (open) or of
-/// its last sighting (resolved).
+/// its last sighting (resolved). An open finding was last seen at the later of its own
+/// `last_seen` and the district scan's sighting of every open finding (`seen_all`,
+/// from `findings_seen`).
 fn from_row(r: &AnyRow, now: i64) -> Result<Option<Finding>, sqlx::Error> {
     let rule: String = r.try_get("rule")?;
     let (Some(rule), Some(state)) = (
@@ -94,11 +96,11 @@ fn from_row(r: &AnyRow, now: i64) -> Result<Option<Finding>, sqlx::Error> {
         return Ok(None);
     };
     let def = rule.def();
-    let last_seen: i64 = r.try_get("last_seen")?;
-    let as_of = if state == FindingState::Open {
-        now
+    let stored: i64 = r.try_get("last_seen")?;
+    let (last_seen, as_of) = if state == FindingState::Open {
+        (stored.max(r.try_get::<i64, _>("seen_all")?), now)
     } else {
-        last_seen
+        (stored, stored)
     };
     let details = rule.with_derived(
         serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or(Value::Null),
@@ -182,7 +184,7 @@ pub async fn list_findings(
     )?;
     let scope = under_any("n.path", 8, prefixes.len());
     let sql = format!(
-        "SELECT f.* FROM findings f JOIN units n ON n.id = f.unit_id WHERE {scope} \
+        "SELECT f.*, (SELECT at FROM findings_seen) AS seen_all FROM findings f JOIN units n ON n.id = f.unit_id WHERE {scope} \
          AND ($1 IS NULL OR f.rule = $1) AND ($2 IS NULL OR f.severity = $2) \
          AND ($3 IS NULL OR f.state = $3) AND ($7 IS NULL OR f.target_id = $7) \
          AND ($4 IS NULL OR (f.first_seen, f.id) < ($4, $5)) \
@@ -226,7 +228,7 @@ pub async fn my_rotation_findings(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT f.* FROM findings f \
+        "SELECT f.*, (SELECT at FROM findings_seen) AS seen_all FROM findings f \
          JOIN account_custodians c ON c.account_id = f.target_id \
          JOIN units n ON n.id = f.unit_id \
          WHERE c.user_id = $1 AND f.state = $2 AND f.target_kind = $3 \

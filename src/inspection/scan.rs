@@ -1,6 +1,6 @@
 //! The two ways findings are evaluated: [`daily_scan`] over the whole district (each
 //! detector one query; only new and changed findings rewritten, in batches; what
-//! cleared resolved by id; one statement moving `last_seen` of the rest), and [`reevaluate`] for the targets a write touched, inside the writer's
+//! cleared resolved by id; one row recording that it saw the rest), and [`reevaluate`] for the targets a write touched, inside the writer's
 //! transaction so the fix shows at once.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -14,7 +14,9 @@ use super::detect::{Input, detect_all};
 use super::error::InspectionError;
 use super::rules::Rule;
 use super::scope::{Narrow, Scope, Targets};
-use super::store::{BATCH, dedupe, open_findings, resolve_ids, resolve_unseen, touch_open, upsert};
+use super::store::{
+    BATCH, dedupe, mark_open_seen, open_findings, resolve_ids, resolve_unseen, upsert,
+};
 use crate::app::AppState;
 use crate::db::{Tx, is_retryable};
 use crate::error::InternalError;
@@ -55,7 +57,7 @@ where
 }
 
 /// Evaluates every rule over the whole district at `now`: upserts what is new or
-/// changed, resolves what no longer holds and moves `last_seen` to `now` on the rest.
+/// changed, resolves what no longer holds and records that it saw the rest at `now`.
 /// Safe to run on several servers at once: each (rule, target) stays one row, and a
 /// finding someone saw at or after `now` is never resolved by this scan.
 pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, InspectionError> {
@@ -106,7 +108,7 @@ pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, Inspec
     // The digests of what holds now go out with the write that marks it seen today.
     retrying(|| async move {
         let mut tx = state.db.begin_write().await?;
-        touch_open(&mut tx, Rule::ALL, now).await?;
+        mark_open_seen(&mut tx, now).await?;
         super::notices::queue(&mut tx, now).await?;
         tx.commit().await
     })

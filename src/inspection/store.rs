@@ -2,8 +2,10 @@
 //! resolving what no longer does (one statement). `(rule, target_id)` is unique, so
 //! concurrent scanners update the same row; `last_seen` only moves forward. The
 //! district scan writes only what changed: it reads the open findings, upserts the new
-//! and changed ones, resolves the unseen ones by id and then moves `last_seen` of the
-//! rest in one statement.
+//! and changed ones, resolves the unseen ones by id and then records in one row
+//! (`findings_seen`) that it saw every finding still open. An open finding's last
+//! sighting is the later of its own `last_seen` and that row's; the resolving
+//! statements store it as the finding closes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,6 +74,14 @@ pub(super) async fn upsert(
     Ok(())
 }
 
+/// Resolves open findings not seen at or after `$1` (their own `last_seen` and the
+/// district's sighting both older), with `resolved_at = $1` and `resolved_how = $2`,
+/// keeping their last sighting in `last_seen`; the caller appends which ones.
+const RESOLVE: &str = "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_how = $2, \
+     last_seen = CASE WHEN last_seen < (SELECT at FROM findings_seen) \
+     THEN (SELECT at FROM findings_seen) ELSE last_seen END \
+     WHERE state = 'open' AND last_seen < $1 AND (SELECT at FROM findings_seen) < $1";
+
 /// Resolves the open findings of `rules` within `scope` that were not seen at `now`
 /// (their `last_seen` is older); `how` says what cleared them. Returns how many.
 pub(super) async fn resolve_unseen(
@@ -83,8 +93,7 @@ pub(super) async fn resolve_unseen(
 ) -> Result<u64, sqlx::Error> {
     let filter = scope.findings(3 + rules.len());
     let sql = format!(
-        "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_how = $2 \
-         WHERE state = 'open' AND last_seen < $1 AND rule IN ({}){}",
+        "{RESOLVE} AND rule IN ({}){}",
         placeholders(3, rules.len()),
         filter.sql
     );
@@ -160,11 +169,7 @@ pub(super) async fn resolve_ids(
     if ids.is_empty() {
         return Ok(0);
     }
-    let sql = format!(
-        "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_how = $2 \
-         WHERE state = 'open' AND last_seen < $1 AND id IN ({})",
-        placeholders(3, ids.len())
-    );
+    let sql = format!("{RESOLVE} AND id IN ({})", placeholders(3, ids.len()));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(how.to_string());
@@ -174,23 +179,15 @@ pub(super) async fn resolve_ids(
     Ok(q.execute(conn).await?.rows_affected())
 }
 
-/// Moves `last_seen` to `now` on every open finding of `rules` not yet seen at `now`:
-/// after the district scan has resolved what it did not observe, what is left open is
-/// what it saw unchanged (one statement instead of rewriting each row's details).
-pub(super) async fn touch_open(
-    conn: &mut AnyConnection,
-    rules: &[Rule],
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    let sql = format!(
-        "UPDATE findings SET last_seen = $1 WHERE state = 'open' AND last_seen < $1 AND rule IN ({})",
-        placeholders(2, rules.len())
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-    for r in rules {
-        q = q.bind(r.as_str());
-    }
-    Ok(q.execute(conn).await?.rows_affected())
+/// Records that every finding still open was seen at `now` (unless a later scan
+/// already did): after the district scan has resolved what it did not observe, what is
+/// left open is what it saw. One row, not one write per open finding.
+pub(super) async fn mark_open_seen(conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE findings_seen SET at = $1 WHERE at < $1")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

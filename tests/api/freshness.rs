@@ -325,9 +325,9 @@ async fn silence_raises_stale_then_veto_then_zombie_and_a_publication_clears_the
 }
 
 /// The day counts are derived when a finding is read, so a next day's scan finds
-/// nothing changed in a still-silent account's findings: it moves their `last_seen` and
-/// rewrites neither row (rewriting every silent account's findings each day was most of
-/// a daily scan's writes).
+/// nothing changed in a still-silent account's findings: it records that it saw them
+/// and rewrites neither row (rewriting every silent account's findings each day was
+/// most of a daily scan's writes; so was moving each open finding's `last_seen`).
 async fn a_silent_day_more_rewrites_no_finding(app: TestApp) {
     let u = unit(&app, "区档案馆").await;
     let acct = account(&app, &u, "档案馆公众号", "wechat_official", None).await;
@@ -353,6 +353,10 @@ async fn a_silent_day_more_rewrites_no_finding(app: TestApp) {
             (next.state.as_str(), next.first_seen, next.last_seen),
             ("open", f.first_seen, tomorrow),
             "{rule}"
+        );
+        assert_eq!(
+            next.stored_last_seen, f.stored_last_seen,
+            "{rule}: row not written"
         );
     }
 }

@@ -21,6 +21,7 @@ both_engines!(
     overdue_handover_is_reported_until_closed,
     role_holders_without_totp_are_reported,
     rescan_is_idempotent_and_moves_last_seen,
+    a_finding_resolved_after_a_quiet_scan_keeps_that_sighting,
     concurrent_scans_keep_one_row_per_rule_and_target,
     findings_list_is_scoped_paged_and_filtered,
     scan_command_prints_the_counts,
@@ -107,14 +108,22 @@ pub(crate) struct Stored {
     pub(crate) state: String,
     pub(crate) severity: String,
     pub(crate) first_seen: i64,
+    /// The last sighting: the row's own, or for an open finding the district scan's
+    /// sighting of every open finding if that is later.
     pub(crate) last_seen: i64,
+    /// `last_seen` as the row stores it.
+    pub(crate) stored_last_seen: i64,
     pub(crate) resolved_how: Option<String>,
     pub(crate) details: Value,
     pub(crate) unit_id: String,
 }
 
 pub(crate) async fn finding(app: &TestApp, rule: &str, target: &str) -> Option<Stored> {
-    let rows = sqlx::query("SELECT state, first_seen, last_seen, resolved_how, details, unit_id, severity FROM findings WHERE rule = $1 AND target_id = $2")
+    let rows = sqlx::query(
+        "SELECT state, first_seen, CASE WHEN state = 'open' AND last_seen < s.at THEN s.at ELSE last_seen END, \
+         resolved_how, details, unit_id, severity, last_seen \
+         FROM findings CROSS JOIN findings_seen s WHERE rule = $1 AND target_id = $2",
+    )
         .bind(rule)
         .bind(target)
         .fetch_all(app.pool())
@@ -129,6 +138,7 @@ pub(crate) async fn finding(app: &TestApp, rule: &str, target: &str) -> Option<S
         details: serde_json::from_str(&r.get::<String, _>(4)).unwrap(),
         unit_id: r.get(5),
         severity: r.get(6),
+        stored_last_seen: r.get(7),
     })
 }
 
@@ -386,6 +396,55 @@ async fn custodian_changes_show_at_once(app: TestApp) {
     assert_eq!((f.state.as_str(), f.resolved_how), ("open", None));
 }
 
+/// The district scan records one sighting of every finding still open instead of
+/// writing each; a finding resolved later keeps that sighting as its own, and the list
+/// shows it, not the time the finding's row was last written.
+async fn a_finding_resolved_after_a_quiet_scan_keeps_that_sighting(app: TestApp) {
+    let u = unit(&app, "区机关事务局").await;
+    let keeper = app.user_with_role(&u.id, "custodian").await;
+    let acct = account(&app, &u, "机关事务公众号", "general", None).await;
+    // Two scans an hour apart, the later one an hour before the fix.
+    let quiet_day = app.now() - 3_600_000;
+    daily_scan(&app.state, quiet_day - 3_600_000).await.unwrap();
+    let opened = finding(&app, "no_custodian", &acct).await.unwrap();
+    daily_scan(&app.state, quiet_day).await.unwrap();
+    let seen = finding(&app, "no_custodian", &acct).await.unwrap();
+    assert_eq!(
+        (seen.last_seen, seen.stored_last_seen),
+        (quiet_day, opened.stored_last_seen)
+    );
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/accounts/{acct}/custodians"),
+            &u.admin.token,
+            json!({ "user_id": keeper.id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let resolved = finding(&app, "no_custodian", &acct).await.unwrap();
+    assert_eq!(
+        (resolved.state.as_str(), resolved.stored_last_seen),
+        ("resolved", quiet_day)
+    );
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/findings?unit_id={}&rule=no_custodian", u.id),
+            &u.admin.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let item = &v["items"][0];
+    assert_eq!(item["last_seen"].as_i64(), Some(quiet_day), "{v}");
+    assert!(item["resolved_at"].as_i64() > Some(quiet_day), "{v}");
+    // The next scan's sighting does not reach a finding that is already resolved.
+    scan(&app).await;
+    let later = finding(&app, "no_custodian", &acct).await.unwrap();
+    assert_eq!(
+        (later.state.as_str(), later.last_seen),
+        ("resolved", quiet_day)
+    );
+}
+
 async fn departure_raises_exposure_binding_and_custody_at_once(app: TestApp) {
     let u = unit(&app, "区民政局").await;
     let hr = app.user_with_role(&u.id, "hr").await;
@@ -587,7 +646,8 @@ async fn rescan_is_idempotent_and_moves_last_seen(app: TestApp) {
         .unwrap()
         .get(0);
     app.clock.advance_ms(60_000);
-    let second = scan(&app).await;
+    let at = app.now();
+    let second = daily_scan(&app.state, at).await.unwrap();
     let after = finding(&app, "no_custodian", &acct).await.unwrap();
     let rows_after: i64 = sqlx::query("SELECT COUNT(*) FROM findings")
         .fetch_one(app.pool())
@@ -600,6 +660,18 @@ async fn rescan_is_idempotent_and_moves_last_seen(app: TestApp) {
         after.last_seen >= before.last_seen + 60_000,
         "{after:?} {before:?}"
     );
+    assert_eq!(
+        after.stored_last_seen, before.stored_last_seen,
+        "an unchanged finding's row is not written"
+    );
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/findings?unit_id={}&rule=no_custodian", u.id),
+            &u.admin.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["items"][0]["last_seen"].as_i64(), Some(at), "{v}");
     assert_eq!(first.open, second.open);
     assert!(
         first.opened >= 1 && second.opened == 0,

@@ -61,6 +61,12 @@ impl Tx {
         self.tx.commit().await
     }
 
+    /// SQL for the text of the JSON scalar at `key` in `column` (an expression holding
+    /// JSON text), NULL when absent: `json_extract` on SQLite, `->>` on PostgreSQL.
+    pub fn json_field(&self, column: &str, key: &'static str) -> String {
+        json_field(self.backend, column, key)
+    }
+
     /// [`Db::insert_rows`] in this transaction.
     pub async fn insert_rows(
         &mut self,
@@ -611,9 +617,29 @@ fn path_segment(backend: Backend, path: &str, from: usize) -> String {
     format!("substr({path}, {from}, {find}(substr({path}, {from}), '/') - 1)")
 }
 
+fn json_field(backend: Backend, column: &str, key: &'static str) -> String {
+    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    match backend {
+        Backend::Sqlite => format!("json_extract({column}, '$.{key}')"),
+        Backend::Postgres => format!("(CAST({column} AS jsonb) ->> '{key}')"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_fields_use_each_engines_operator() {
+        assert_eq!(
+            json_field(Backend::Sqlite, "f.details", "due_at"),
+            "json_extract(f.details, '$.due_at')"
+        );
+        assert_eq!(
+            json_field(Backend::Postgres, "f.details", "due_at"),
+            "(CAST(f.details AS jsonb) ->> 'due_at')"
+        );
+    }
 
     #[test]
     fn path_segments_use_each_engines_search() {

@@ -101,16 +101,23 @@ pub(super) async fn handover_overdue(
 }
 
 /// Veto findings, per unit, to the supervisors above it: each finding once for as long
-/// as it stays open (it is told again if it opens anew).
+/// as it stays open (it is told again if it opens anew). Only the findings whose mark
+/// is not taken yet are read and claimed (most veto findings stay open for weeks, and
+/// claiming each again every day was most of the scan's notices).
 pub(super) async fn veto(tx: &mut Tx, d: &mut Digests) -> Result<(), sqlx::Error> {
     let now = d.now;
-    let rows = sqlx::query(
-        "SELECT unit_id, id, rule, details, first_seen FROM findings WHERE state = 'open' \
-         AND severity = $1 ORDER BY unit_id, id",
-    )
-    .bind(Severity::Veto.as_str())
-    .fetch_all(&mut **tx)
-    .await?;
+    // A finding's mark: its id and since when it is open.
+    const MARK: &str = "'escalation|veto|' || f.id || '|' || f.first_seen";
+    let sql = format!(
+        "SELECT f.unit_id, f.id, f.rule, f.details, {MARK} AS mark FROM findings f \
+         WHERE f.state = 'open' AND f.severity = $1 \
+         AND NOT EXISTS (SELECT 1 FROM notice_marks m WHERE m.mark = {MARK}) \
+         ORDER BY f.unit_id, f.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(Severity::Veto.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
     let mut facts: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     for r in &rows {
         let id: String = r.try_get(1)?;
@@ -122,8 +129,10 @@ pub(super) async fn veto(tx: &mut Tx, d: &mut Digests) -> Result<(), sqlx::Error
             .find_map(|k| details.get(*k).and_then(Value::as_str))
             .unwrap_or("—")
             .to_string();
-        let mark = format!("escalation|veto|{id}|{}", r.try_get::<i64, _>(4)?);
-        facts.insert(mark, (r.try_get(0)?, id, format!("{rule} · {about}")));
+        facts.insert(
+            r.try_get(4)?,
+            (r.try_get(0)?, id, format!("{rule} · {about}")),
+        );
     }
     let marks: Vec<String> = facts.keys().cloned().collect();
     let mut by_unit: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();

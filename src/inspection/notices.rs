@@ -1,6 +1,6 @@
 //! What the daily scan tells people (issue 10, "digests, not floods"): per unit, one
 //! notice per kind listing its accounts, never one per finding. Queued in the scan's
-//! last write transaction (the one that moves `last_seen` of what still holds), so a
+//! last write transaction (the one that records it saw what still holds), so a
 //! scan that fails tells nobody; dedupe keys make a rerun the same day queue nothing.
 //!
 //! - `rotation_due`: accounts that reached a reminder stage (15/7/1 days by default)
@@ -102,19 +102,40 @@ pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Accounts that reached a reminder stage not told before (per account, due date and
-/// stage: a mark), one notice per unit and stage.
+/// stage: a mark), one notice per unit and stage. Only the findings whose mark is not
+/// taken yet are read and claimed: an account stays in a stage for days, and claiming
+/// its mark again every day was much of the scan's notices.
 async fn rotation_due(tx: &mut Tx, d: &mut Digests, day: &str) -> Result<(), sqlx::Error> {
+    let mark = format!(
+        "'rotation_due|' || f.target_id || '|' || COALESCE({}, '0') || '|' || COALESCE({}, '0')",
+        tx.json_field("f.details", "due_at"),
+        tx.json_field("f.details", "stage_days")
+    );
+    let sql = format!(
+        "SELECT f.unit_id, f.target_id, f.details, {mark} AS mark FROM findings f \
+         WHERE f.state = 'open' AND f.rule = $1 \
+         AND NOT EXISTS (SELECT 1 FROM notice_marks m WHERE m.mark = {mark}) \
+         ORDER BY f.unit_id, f.target_id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(Rule::RotationDue.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
     let mut facts: BTreeMap<String, (String, u64, Line)> = BTreeMap::new();
-    for (unit, target, details) in open_of(tx, Rule::RotationDue).await? {
+    for r in &rows {
+        let (target, details): (String, String) = (r.try_get(1)?, r.try_get(2)?);
+        let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
         let stage = details
             .get("stage_days")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        let due_at = details.get("due_at").and_then(Value::as_i64).unwrap_or(0);
-        let mark = format!("rotation_due|{target}|{due_at}|{stage}");
         facts.insert(
-            mark,
-            (unit, stage, line(&target, &details, Rule::RotationDue)),
+            r.try_get(3)?,
+            (
+                r.try_get(0)?,
+                stage,
+                line(&target, &details, Rule::RotationDue),
+            ),
         );
     }
     let marks: Vec<String> = facts.keys().cloned().collect();

@@ -35,6 +35,7 @@ both_engines!(
     notices_key_rotation_and_audit_break_reach_sysadmins_only,
     notices_two_concurrent_scans_queue_each_digest_once,
     notices_veto_findings_escalate_once_to_the_supervisors_above,
+    notices_marks_keep_the_format_earlier_versions_wrote,
     notices_no_secret_reaches_any_channel_or_log,
     notices_robots_mention_custodians_and_the_units_own_admins,
 );
@@ -651,6 +652,60 @@ async fn notices_veto_findings_escalate_once_to_the_supervisors_above(app: TestA
     assert_eq!(again, 1);
     for who in [&f.admin, &f.stranger, &f.hr] {
         assert!(inbox(&app, who, "escalation").await.is_empty());
+    }
+}
+
+/// The scan reads only the facts whose mark is not taken, building each mark in SQL;
+/// the marks must stay what earlier versions wrote from the findings (the reminder's
+/// account, due date and stage; the veto finding's id and first sighting), or an
+/// upgrade would tell every due account and veto finding again.
+async fn notices_marks_keep_the_format_earlier_versions_wrote(app: TestApp) {
+    let f = fixture(&app).await;
+    let due = account(&app, &f.office, &f.admin.token, "政务微博").await;
+    // 80 days old at the scan 16 days from now: due in 10 days, the 15-day stage.
+    age(&app, &due, 64).await;
+    let body = json!({ "name": "中心公众号", "platform": "wechat_official", "login_name": "gzh", "classification": "important", "generate": true });
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/units/{}/accounts", f.office),
+            &f.admin.token,
+            body,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let silent = v["id"].as_str().unwrap().to_string();
+    scan(&app, app.now() + 16 * DAY_MS).await;
+    let finding = |rule: &'static str, target: String| {
+        let pool = app.pool().clone();
+        async move {
+            let r = sqlx::query("SELECT id, first_seen, details FROM findings WHERE rule = $1 AND target_id = $2 AND state = 'open'")
+                .bind(rule)
+                .bind(target)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let details: Value = serde_json::from_str(&r.get::<String, _>(2)).unwrap();
+            (r.get::<String, _>(0), r.get::<i64, _>(1), details)
+        }
+    };
+    let (_, _, d) = finding("rotation_due", due.clone()).await;
+    let (veto_id, since, _) = finding("content_stale", silent.clone()).await;
+    let marks: Vec<String> = sqlx::query("SELECT mark FROM notice_marks ORDER BY mark")
+        .fetch_all(app.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for want in [
+        format!(
+            "rotation_due|{due}|{}|{}",
+            d["due_at"].as_i64().unwrap(),
+            d["stage_days"].as_u64().unwrap()
+        ),
+        format!("escalation|veto|{veto_id}|{since}"),
+    ] {
+        assert!(marks.contains(&want), "{want} not in {marks:?}");
     }
 }
 

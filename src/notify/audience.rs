@@ -39,6 +39,19 @@ pub enum Audience {
     UnitGroups(UnitId),
 }
 
+impl Audience {
+    /// For a group of role holders: the role, whether only units strictly above count,
+    /// and the unit.
+    fn role_holders(&self) -> Option<(Role, bool, &UnitId)> {
+        match self {
+            Audience::UnitAdmins(u) => Some((Role::UnitAdmin, false, u)),
+            Audience::ParentSupervisors(u) => Some((Role::Supervisor, true, u)),
+            Audience::UnitHr(u) => Some((Role::Hr, false, u)),
+            _ => None,
+        }
+    }
+}
+
 /// A person who hears a notice, and how they are reached (language, addresses,
 /// mention ids, muted kinds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,21 +92,15 @@ impl Resolver {
         audiences: &[&Audience],
     ) -> Result<(), sqlx::Error> {
         let mut users: Vec<&UserId> = Vec::new();
-        let mut roles: BTreeMap<(Role, bool), Vec<&UnitId>> = BTreeMap::new();
+        let mut roles: BTreeMap<(Role, bool), Vec<(&UnitId, &Audience)>> = BTreeMap::new();
         for &a in audiences {
             if self.known.contains_key(a) {
                 continue;
             }
-            match a {
-                Audience::User(u) => users.push(u),
-                Audience::UnitAdmins(u) => {
-                    roles.entry((Role::UnitAdmin, false)).or_default().push(u)
-                }
-                Audience::ParentSupervisors(u) => {
-                    roles.entry((Role::Supervisor, true)).or_default().push(u)
-                }
-                Audience::UnitHr(u) => roles.entry((Role::Hr, false)).or_default().push(u),
-                Audience::AccountPeople { .. } | Audience::Sysadmins | Audience::UnitGroups(_) => {}
+            if let Audience::User(u) = a {
+                users.push(u);
+            } else if let Some((role, strict, unit)) = a.role_holders() {
+                roles.entry((role, strict)).or_default().push((unit, a));
             }
         }
         users.sort_unstable();
@@ -105,15 +112,15 @@ impl Resolver {
                 self.known.insert(Audience::User((*u).clone()), people);
             }
         }
-        for ((role, strict), mut units) in roles {
-            units.sort_unstable();
-            units.dedup();
-            for chunk in units.chunks(CHUNK) {
-                let mut found = holders(tx, chunk, role, strict).await?;
-                for u in chunk {
-                    let people = found.remove(*u).unwrap_or_default();
-                    self.known
-                        .insert(group_of(role, strict, (*u).clone()), people);
+        for ((role, strict), mut groups) in roles {
+            groups.sort_unstable_by_key(|(unit, _)| *unit);
+            groups.dedup_by_key(|(unit, _)| *unit);
+            for chunk in groups.chunks(CHUNK) {
+                let units: Vec<&UnitId> = chunk.iter().map(|(unit, _)| *unit).collect();
+                let mut found = holders(tx, &units, role, strict).await?;
+                for (unit, a) in chunk {
+                    let people = found.remove(*unit).unwrap_or_default();
+                    self.known.insert((*a).clone(), people);
                 }
             }
         }
@@ -154,18 +161,15 @@ pub async fn resolve(tx: &mut Tx, audience: &[Audience]) -> Result<Resolved, sql
     Resolver::default().resolve(tx, audience).await
 }
 
-/// The audience of `role`'s holders on `unit` (`strict`: above it).
-fn group_of(role: Role, strict: bool, unit: UnitId) -> Audience {
-    match (role, strict) {
-        (Role::Supervisor, true) => Audience::ParentSupervisors(unit),
-        (Role::Hr, _) => Audience::UnitHr(unit),
-        _ => Audience::UnitAdmins(unit),
-    }
-}
-
 /// The people of one group (in the order its query gives them; one person may come
 /// twice, holding the role on two units above).
 async fn group(tx: &mut Tx, a: &Audience) -> Result<Vec<Person>, sqlx::Error> {
+    if let Some((role, strict, unit)) = a.role_holders() {
+        return Ok(holders(tx, &[unit], role, strict)
+            .await?
+            .remove(unit)
+            .unwrap_or_default());
+    }
     let active = UserStatus::Active.as_str();
     let rows = match a {
         Audience::AccountPeople {
@@ -189,11 +193,6 @@ async fn group(tx: &mut Tx, a: &Audience) -> Result<Vec<Person>, sqlx::Error> {
             people.extend(admins.into_values().flatten());
             return Ok(people);
         }
-        Audience::UnitAdmins(unit) => return one_unit(tx, unit, Role::UnitAdmin, false).await,
-        Audience::ParentSupervisors(unit) => {
-            return one_unit(tx, unit, Role::Supervisor, true).await;
-        }
-        Audience::UnitHr(unit) => return one_unit(tx, unit, Role::Hr, false).await,
         Audience::User(user) => {
             let mut found = named(tx, &[user]).await?;
             return Ok(found.remove(user).unwrap_or_default());
@@ -210,7 +209,11 @@ async fn group(tx: &mut Tx, a: &Audience) -> Result<Vec<Person>, sqlx::Error> {
                 .fetch_all(&mut **tx)
                 .await?
         }
-        Audience::UnitGroups(_) => Vec::new(),
+        // Role holders are read above; a unit's group channels name no people.
+        Audience::UnitAdmins(_)
+        | Audience::ParentSupervisors(_)
+        | Audience::UnitHr(_)
+        | Audience::UnitGroups(_) => Vec::new(),
     };
     people(&rows)
 }
@@ -226,18 +229,6 @@ fn person(r: &AnyRow) -> Result<Person, sqlx::Error> {
         reach: reach(r)?,
         near: r.try_get::<i64, _>("near")? == 1,
     })
-}
-
-async fn one_unit(
-    tx: &mut Tx,
-    unit: &UnitId,
-    role: Role,
-    strict: bool,
-) -> Result<Vec<Person>, sqlx::Error> {
-    Ok(holders(tx, &[unit], role, strict)
-        .await?
-        .remove(unit)
-        .unwrap_or_default())
 }
 
 /// The active people among `users`, by id.

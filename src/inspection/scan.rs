@@ -65,11 +65,7 @@ pub async fn daily_scan(state: &AppState, now: i64) -> Result<ScanCounts, Inspec
     let scope = Scope::All;
     let (observed, open) = {
         let mut conn = state.db.pool().acquire().await?;
-        let input = Input {
-            state,
-            now,
-            scope: &scope,
-        };
+        let input = Input::new(state, now, &scope);
         let observed = dedupe(detect_all(&mut conn, &input).await?);
         (observed, open_findings(&mut conn, Rule::ALL).await?)
     };
@@ -168,11 +164,7 @@ async fn evaluate_targets(
 ) -> Result<(), InspectionError> {
     let conn: &mut AnyConnection = tx;
     let scope = Scope::Narrow(expand(conn, targets).await?);
-    let input = Input {
-        state,
-        now,
-        scope: &scope,
-    };
+    let input = Input::new(state, now, &scope);
     let observed = dedupe(detect_all(conn, &input).await?);
     for chunk in observed.chunks(BATCH) {
         upsert(conn, chunk, now).await?;

@@ -13,6 +13,7 @@ mod rotation;
 mod weak;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -59,6 +60,53 @@ pub(super) struct Input<'a> {
     pub state: &'a AppState,
     pub now: i64,
     pub scope: &'a Scope,
+    /// The policy in force per unit, read once for all detectors of one evaluation:
+    /// five detectors judge rows by their unit's policy, and each read every unit's
+    /// settings and merged them again (most of a re-evaluation's round trips after
+    /// the detectors' own queries).
+    policies: Mutex<HashMap<String, Policy>>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(state: &'a AppState, now: i64, scope: &'a Scope) -> Self {
+        Input {
+            state,
+            now,
+            scope,
+            policies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached_policies(&self) -> MutexGuard<'_, HashMap<String, Policy>> {
+        // Held only between awaits; a panic while holding it leaves a usable map.
+        self.policies.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The policy in force for each of `units` (id, path): those not known yet are
+    /// read and merged in one go.
+    async fn policies_of(
+        &self,
+        conn: &mut AnyConnection,
+        units: &[(String, String)],
+    ) -> Result<HashMap<String, Policy>, InspectionError> {
+        let missing: Vec<(String, String)> = {
+            let known = self.cached_policies();
+            units
+                .iter()
+                .filter(|(id, _)| !known.contains_key(id))
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
+            let found = effective_policies(self.state, &mut *conn, &missing).await?;
+            self.cached_policies().extend(found);
+        }
+        let known = self.cached_policies();
+        Ok(units
+            .iter()
+            .filter_map(|(id, _)| known.get(id).map(|p| (id.clone(), p.clone())))
+            .collect())
+    }
 }
 
 /// Binds a filter's values after the query's own.
@@ -105,7 +153,7 @@ async fn policies_for(
         return Ok(HashMap::new());
     }
     let units: Vec<(String, String)> = units.into_iter().collect();
-    Ok(effective_policies(input.state, &mut *conn, &units).await?)
+    input.policies_of(conn, &units).await
 }
 
 /// The rows of an account query (see [`account_rows`]; `unit_id` and `path` columns
@@ -152,10 +200,7 @@ pub(super) async fn policies_in_force(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
     let mut out: Vec<Policy> = Vec::new();
-    for p in effective_policies(input.state, &mut *conn, &units)
-        .await?
-        .into_values()
-    {
+    for p in input.policies_of(conn, &units).await?.into_values() {
         if !out.contains(&p) {
             out.push(p);
         }

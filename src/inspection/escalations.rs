@@ -16,7 +16,7 @@ use super::notices::{Digests, digest};
 use super::rules::{Rule, Severity};
 use crate::db::Tx;
 use crate::ids::UnitId;
-use crate::notify::marks::claim;
+use crate::notify::marks::{claim, not_taken};
 use crate::notify::render::time;
 use crate::notify::{Audience, Notice, NotificationKind};
 
@@ -111,8 +111,8 @@ pub(super) async fn veto(tx: &mut Tx, d: &mut Digests) -> Result<(), sqlx::Error
     let sql = format!(
         "SELECT f.unit_id, f.id, f.rule, f.details, {MARK} AS mark FROM findings f \
          WHERE f.state = 'open' AND f.severity = $1 \
-         AND NOT EXISTS (SELECT 1 FROM notice_marks m WHERE m.mark = {MARK}) \
-         ORDER BY f.unit_id, f.id"
+         AND {} ORDER BY f.unit_id, f.id",
+        not_taken(MARK)
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(Severity::Veto.as_str())

@@ -21,7 +21,7 @@ use crate::calendar::Date;
 use crate::db::Tx;
 use crate::identity::UserStatus;
 use crate::ids::{UnitId, UserId};
-use crate::notify::marks::claim;
+use crate::notify::marks::{claim, not_taken};
 use crate::notify::render::time;
 use crate::notify::{Audience, Batch, Notice, NotificationKind};
 
@@ -114,8 +114,8 @@ async fn rotation_due(tx: &mut Tx, d: &mut Digests, day: &str) -> Result<(), sql
     let sql = format!(
         "SELECT f.unit_id, f.target_id, f.details, {mark} AS mark FROM findings f \
          WHERE f.state = 'open' AND f.rule = $1 \
-         AND NOT EXISTS (SELECT 1 FROM notice_marks m WHERE m.mark = {mark}) \
-         ORDER BY f.unit_id, f.target_id"
+         AND {} ORDER BY f.unit_id, f.target_id",
+        not_taken(&mark)
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(Rule::RotationDue.as_str())

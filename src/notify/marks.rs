@@ -12,6 +12,12 @@ use crate::http::placeholders;
 /// Rows per statement.
 const BATCH: usize = 500;
 
+/// SQL for a condition that holds while the mark `mark` (an SQL expression) is not
+/// taken: a producer reads only the facts it has not told yet, then claims those.
+pub fn not_taken(mark: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM notice_marks m WHERE m.mark = {mark})")
+}
+
 /// Claims `marks` at `now`; returns the ones this call won (not claimed before), in
 /// order. Marks are inserted sorted, so concurrent claimers lock in one order.
 pub async fn claim(tx: &mut Tx, marks: &[String], now: i64) -> Result<Vec<String>, sqlx::Error> {

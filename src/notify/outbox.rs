@@ -66,30 +66,9 @@ pub struct NewMessage<'a> {
 /// Inserts one pending row due now; its id, or None when its dedupe key was queued
 /// before.
 pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<Option<String>, sqlx::Error> {
-    let id = crate::db::new_id();
-    let done = sqlx::query(
-        "INSERT INTO outbox (id, kind, unit_id, channel, settings_unit_id, recipient_user_id, \
-         title, body, html, data, mentions, state, attempts, next_attempt_at, created_at, dedupe_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13, $14) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&id)
-    .bind(m.kind.as_str())
-    .bind(m.unit_id.as_str())
-    .bind(m.channel.as_str())
-    .bind(m.settings_unit_id.map(UnitId::as_str))
-    .bind(m.recipient_user_id)
-    .bind(m.title)
-    .bind(m.body)
-    .bind(m.html)
-    .bind(m.data.to_string())
-    .bind(m.mentions.to_string())
-    .bind(OutboxState::Pending.as_str())
-    .bind(m.at)
-    .bind(m.dedupe_key.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok((done.rows_affected() > 0).then_some(id))
+    let mut one = NewMessages::default();
+    let id = one.push(m);
+    Ok((one.insert(tx).await? > 0).then_some(id))
 }
 
 /// Outbox rows gathered to be written together (see [`insert`] for one row).
@@ -116,10 +95,12 @@ const MESSAGE_COLUMNS: [&str; 12] = [
 ];
 
 impl NewMessages {
-    pub fn push(&mut self, m: &NewMessage<'_>) {
+    /// Adds a row; its id.
+    pub fn push(&mut self, m: &NewMessage<'_>) -> String {
         let text = |s: &str| Some(s.to_string());
+        let id = crate::db::new_id();
         let row = [
-            Some(crate::db::new_id()),
+            Some(id.clone()),
             text(m.kind.as_str()),
             text(m.unit_id.as_str()),
             text(m.channel.as_str()),
@@ -136,6 +117,7 @@ impl NewMessages {
             column.push(value);
         }
         self.at.push(m.at);
+        id
     }
 
     /// Writes the rows, pending and due at once; how many were new (a row whose dedupe

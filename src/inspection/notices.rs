@@ -376,14 +376,3 @@ pub(super) fn digest(ids: &[&str]) -> String {
     }
     hex::encode(&h.finalize()[..8])
 }
-
-pub(crate) async fn unit_name(
-    conn: &mut AnyConnection,
-    unit_id: &str,
-) -> Result<String, sqlx::Error> {
-    sqlx::query("SELECT name FROM units WHERE id = $1")
-        .bind(unit_id)
-        .fetch_one(conn)
-        .await?
-        .try_get(0)
-}

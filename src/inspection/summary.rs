@@ -6,14 +6,13 @@
 use serde_json::json;
 use sqlx::Row;
 
-use super::notices::unit_name;
 use super::rules::Severity;
 use crate::authz::Role;
 use crate::calendar::Date;
 use crate::db::Tx;
 use crate::identity::UserStatus;
 use crate::ids::{UnitId, UserId};
-use crate::notify::{Audience, Batch, Notice, NotificationKind};
+use crate::notify::{Audience, Batch, Notice, NotificationKind, unit_name};
 
 /// Queues today's summaries at `now`.
 pub(super) async fn queue(tx: &mut Tx, now: i64) -> Result<(), sqlx::Error> {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row};
 
 use super::audience::{Audience, Person, Resolved, Resolver};
 use super::channels::Mentions;
@@ -86,6 +87,16 @@ pub struct Queued {
     pub inbox: usize,
     /// Outbox rows (messages the deliverer will send).
     pub outbox: usize,
+}
+
+/// The name of unit `unit_id`, for a notice's data (the producers of notices about a
+/// unit all name it).
+pub async fn unit_name(conn: &mut AnyConnection, unit_id: &str) -> Result<String, sqlx::Error> {
+    sqlx::query("SELECT name FROM units WHERE id = $1")
+        .bind(unit_id)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)
 }
 
 /// Writes the notice's inbox and outbox rows in `tx`. Call [`super::wake`] after the

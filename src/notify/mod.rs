@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 pub use audience::Audience;
 pub use config::NotifyConfig;
 pub use deliver::{Deliverer, DelivererHandle};
-pub use enqueue::{Batch, Notice, Queued, enqueue};
+pub use enqueue::{Batch, Notice, Queued, enqueue, unit_name};
 pub use error::NotifyError;
 pub use kinds::NotificationKind;
 pub use routes::router;

@@ -19,7 +19,7 @@ use crate::db::Tx;
 use crate::ids::UnitId;
 use crate::notify::marks::claim;
 use crate::notify::render::time;
-use crate::notify::{Audience, Batch, Notice, NotificationKind, enqueue};
+use crate::notify::{Audience, Batch, Notice, NotificationKind, enqueue, unit_name};
 
 /// One notice per unit for the items `inserted` (rows with `unit_id`, `id`, `rule`,
 /// `deadline_at`) opened at `now`.
@@ -202,12 +202,4 @@ async fn digest_data(
             .map(|(id, rule, d)| format!("{rule} · {} · {id}", time(*d)))
             .collect::<Vec<_>>(),
     }))
-}
-
-async fn unit_name(tx: &mut Tx, unit_id: &str) -> Result<String, sqlx::Error> {
-    sqlx::query("SELECT name FROM units WHERE id = $1")
-        .bind(unit_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)
 }

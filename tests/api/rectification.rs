@@ -16,6 +16,7 @@ both_engines!(
     high_finding_opens_one_item_due_in_working_days_low_does_not,
     submit_return_resubmit_and_risk_acceptance_that_expires,
     fixing_the_finding_auto_resolves_the_item,
+    a_scan_that_sees_the_condition_gone_auto_resolves_the_item,
     late_items_are_overdue_and_escalate_to_the_unit_above,
     only_a_supervisor_strictly_above_reviews,
     evidence_is_bounded_and_steps_follow_the_state,
@@ -346,6 +347,28 @@ async fn fixing_the_finding_auto_resolves_the_item(app: TestApp) {
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(error_code(&v), "rectification_state");
+    assert!(
+        actions_of(&app.audit_actions(&f.office).await).contains(&"rectification.auto_resolve")
+    );
+}
+
+/// A condition cleared by no audited write (here the version's dates moved by SQL) is
+/// resolved by the next daily scan, and that scan's sync closes its item — and only
+/// its item — as the finding was closed (`daily_scan`).
+async fn a_scan_that_sees_the_condition_gone_auto_resolves_the_item(app: TestApp) {
+    let f = fixture(&app).await;
+    let (fixed, item) = overdue_item(&app, &f, "中心网站").await;
+    let (_, other) = overdue_item(&app, &f, "中心头条号").await;
+    age(&app, &fixed, -91).await;
+    assert_eq!(get(&app, &item, &f.admin.token).await["state"], "open");
+    scan(&app, app.now() + 1_000).await;
+    let v = get(&app, &item, &f.admin.token).await;
+    assert_eq!(v["state"], "auto_resolved", "{v}");
+    assert_eq!(v["closed_how"], "daily_scan");
+    assert_eq!(v["finding_state"], "resolved");
+    let v = get(&app, &other, &f.admin.token).await;
+    assert_eq!(v["state"], "open", "{v}");
+    assert_eq!(v["closed_at"], Value::Null);
     assert!(
         actions_of(&app.audit_actions(&f.office).await).contains(&"rectification.auto_resolve")
     );
